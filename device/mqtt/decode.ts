@@ -1,0 +1,319 @@
+/*
+ * The stream decoder for everything a server sends (MQTT 3.1.1). Bytes arrive in any
+ * chunking through feed(); next() returns one packet at a time, its fields given as
+ * offsets into `buf`. A packet that arrived whole in one chunk is read in place in that
+ * chunk; only a packet split across chunks is gathered into the fixed receive buffer.
+ * A packet larger than the receive buffer is skipped and reported, keeping the stream in
+ * sync. After a protocol error the decoder drops its input and is ready for a new stream.
+ * Must not allocate except to report an error: no views, no strings, no copies of payloads.
+ */
+
+import {
+  CONNACK, MAX_STRING_BYTES, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK,
+  SUBACK_FAILURE, UNSUBACK,
+} from "./constants.js";
+import { ErrorCode, MqttError } from "./errors.js";
+import { checkUtf8, UTF8_INVALID, UTF8_OK } from "./utf8.js";
+
+/** next(): no whole packet yet; feed more bytes. */
+export const NEED_MORE = 0;
+/** next(): the stream broke the protocol; see `error`. The decoder has reset itself. */
+export const DECODE_ERROR = -1;
+/** next(): a packet larger than the receive buffer was skipped; see `type`, `remainingLength`, `qos`, `packetId`. */
+export const OVERSIZE = -2;
+
+const STATE_HEADER = 0;
+const STATE_LENGTH = 1;
+const STATE_BODY = 2;
+const STATE_SKIP = 3;
+
+const PLUS = 0x2b;
+const HASH = 0x23;
+
+export class PacketDecoder {
+  /** The receive buffer: holds the body of a packet that arrived split across chunks. */
+  readonly receiveBuffer: Uint8Array;
+
+  // ---- the last packet returned by next(); valid until the next call of next() or feed()
+  /** Packet type (CONNACK, PUBLISH, ...). */
+  type = 0;
+  /** The low four bits of the fixed header. */
+  flags = 0;
+  /** Remaining length: the size of the packet's body. */
+  remainingLength = 0;
+  /** Where the body lies: the chunk given to feed() or `receiveBuffer`. */
+  buf: Uint8Array;
+  bodyOffset = 0;
+  /** PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK (0 for a QoS 0 PUBLISH). */
+  packetId = 0;
+  /** PUBLISH */
+  qos = 0;
+  retain = false;
+  dup = false;
+  topicOffset = 0;
+  topicLength = 0;
+  payloadOffset = 0;
+  payloadLength = 0;
+  /** CONNACK */
+  sessionPresent = false;
+  returnCode = 0;
+  /** SUBACK: the return codes are buf[codesOffset .. codesOffset + codesLength). */
+  codesOffset = 0;
+  codesLength = 0;
+  /** The error behind the last DECODE_ERROR. */
+  error: MqttError | undefined = undefined;
+
+  // ---- stream state
+  #input: Uint8Array;
+  #pos = 0;
+  #end = 0;
+  #state = STATE_HEADER;
+  #first = 0;
+  #length = 0;
+  #multiplier = 1;
+  #lengthBytes = 0;
+  #filled = 0;
+  // skipping an oversize packet: how far into its body, and its PUBLISH topic length
+  #skipped = 0;
+  #skipTopicLength = 0;
+
+  constructor(receiveBufferSize: number) {
+    if (!Number.isInteger(receiveBufferSize) || receiveBufferSize < 2) {
+      throw new MqttError("argument-invalid", "receiveBufferSize must be a whole number of at least 2");
+    }
+    this.receiveBuffer = new Uint8Array(receiveBufferSize);
+    this.buf = this.receiveBuffer;
+    this.#input = this.receiveBuffer;
+  }
+
+  /**
+   * Hands the decoder input[start, end). Call next() until it returns NEED_MORE before
+   * feeding again: input still unread when feed() is called again is dropped.
+   */
+  feed(input: Uint8Array, start: number, end: number): void {
+    this.#input = input;
+    this.#pos = start;
+    this.#end = end;
+  }
+
+  /** Bytes of the last feed() not yet read. */
+  get pending(): number {
+    return this.#end - this.#pos;
+  }
+
+  /** Forgets any partial packet and input: ready for a new connection's stream. */
+  reset(): void {
+    this.#state = STATE_HEADER;
+    this.#pos = this.#end;
+    this.#filled = 0;
+    this.#length = 0;
+    this.#multiplier = 1;
+    this.#lengthBytes = 0;
+  }
+
+  /** Decodes the next packet: returns its type, NEED_MORE, DECODE_ERROR or OVERSIZE. */
+  next(): number {
+    const input = this.#input;
+    for (;;) {
+      const state = this.#state;
+      if (state === STATE_HEADER) {
+        if (this.#pos >= this.#end) return NEED_MORE;
+        const first = input[this.#pos++];
+        const code = checkFirstByte(first);
+        if (code !== undefined) return this.#fail(code);
+        this.#first = first;
+        this.#length = 0;
+        this.#multiplier = 1;
+        this.#lengthBytes = 0;
+        this.#state = STATE_LENGTH;
+      } else if (state === STATE_LENGTH) {
+        if (this.#pos >= this.#end) return NEED_MORE;
+        const b = input[this.#pos++];
+        this.#length += (b & 0x7f) * this.#multiplier;
+        this.#multiplier *= 128;
+        this.#lengthBytes++;
+        if (b & 0x80) {
+          if (this.#lengthBytes === 4) return this.#fail("length-too-long");
+          continue;
+        }
+        const type = this.#first >> 4;
+        if (!lengthFits(type, this.#length)) return this.#fail("length-mismatch", "remaining length " + this.#length);
+        if (this.#length > this.receiveBuffer.length) {
+          this.#state = STATE_SKIP;
+          this.#skipped = 0;
+          this.#skipTopicLength = 0;
+          this.packetId = 0;
+        } else {
+          this.#state = STATE_BODY;
+          this.#filled = 0;
+        }
+      } else if (state === STATE_BODY) {
+        const length = this.#length;
+        const available = this.#end - this.#pos;
+        if (this.#filled === 0 && available >= length) {
+          // the whole body is in this chunk: read it in place
+          const offset = this.#pos;
+          this.#pos += length;
+          this.#state = STATE_HEADER;
+          return this.#parse(input, offset);
+        }
+        const rx = this.receiveBuffer;
+        let filled = this.#filled;
+        let pos = this.#pos;
+        const stop = pos + Math.min(available, length - filled);
+        while (pos < stop) rx[filled++] = input[pos++];
+        this.#pos = pos;
+        this.#filled = filled;
+        if (filled < length) return NEED_MORE;
+        this.#filled = 0;
+        this.#state = STATE_HEADER;
+        return this.#parse(rx, 0);
+      } else {
+        const result = this.#skip(input);
+        if (result !== NEED_MORE) return result;
+        if (this.#pos >= this.#end) return NEED_MORE;
+      }
+    }
+  }
+
+  #skip(input: Uint8Array): number {
+    const length = this.#length;
+    const take = Math.min(this.#end - this.#pos, length - this.#skipped);
+    const from = this.#skipped;
+    const to = from + take;
+    if ((this.#first >> 4) === PUBLISH) {
+      // keep what acknowledging the packet needs: its packet id, after the topic
+      for (let at = from; at < to && at < this.#skipTopicLength + 4; at++) {
+        const b = input[this.#pos + at - from];
+        if (at === 0) this.#skipTopicLength = b << 8;
+        else if (at === 1) this.#skipTopicLength |= b;
+        else if (at === this.#skipTopicLength + 2) this.packetId = b << 8;
+        else if (at === this.#skipTopicLength + 3) this.packetId |= b;
+      }
+    }
+    this.#pos += take;
+    this.#skipped = to;
+    if (to < length) return NEED_MORE;
+    this.#state = STATE_HEADER;
+    this.type = this.#first >> 4;
+    this.flags = this.#first & 0x0f;
+    this.remainingLength = length;
+    this.qos = this.type === PUBLISH ? (this.flags >> 1) & 3 : 0;
+    if (this.qos === 0 && this.type === PUBLISH) this.packetId = 0;
+    if (this.qos > 0 && this.packetId === 0) return this.#fail("packet-id-zero");
+    return OVERSIZE;
+  }
+
+  #fail(code: ErrorCode, detail?: string): number {
+    this.error = new MqttError(code, detail);
+    this.reset();
+    return DECODE_ERROR;
+  }
+
+  #parse(buf: Uint8Array, offset: number): number {
+    const first = this.#first;
+    const type = first >> 4;
+    const length = this.#length;
+    this.type = type;
+    this.flags = first & 0x0f;
+    this.remainingLength = length;
+    this.buf = buf;
+    this.bodyOffset = offset;
+    switch (type) {
+      case PUBLISH: return this.#parsePublish(buf, offset, length);
+      case CONNACK: {
+        const ackFlags = buf[offset];
+        const code = buf[offset + 1];
+        if (ackFlags & 0xfe) return this.#fail("connack-flags-invalid");
+        if (code > 5) return this.#fail("connack-code-unknown", "code " + code);
+        // a refused connection never has a session [MQTT-3.2.2-4]
+        if (code !== 0 && ackFlags !== 0) return this.#fail("connack-flags-invalid", "session present with a refusal");
+        this.sessionPresent = ackFlags === 1;
+        this.returnCode = code;
+        return CONNACK;
+      }
+      case SUBACK: {
+        this.packetId = (buf[offset] << 8) | buf[offset + 1];
+        if (this.packetId === 0) return this.#fail("packet-id-zero");
+        this.codesOffset = offset + 2;
+        this.codesLength = length - 2;
+        for (let i = offset + 2, end = offset + length; i < end; i++) {
+          const c = buf[i];
+          if (c > 2 && c !== SUBACK_FAILURE) return this.#fail("suback-code-invalid", "code " + c);
+        }
+        return SUBACK;
+      }
+      case PINGRESP:
+        return PINGRESP;
+      default: {
+        // PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: a packet id only
+        this.packetId = (buf[offset] << 8) | buf[offset + 1];
+        if (this.packetId === 0) return this.#fail("packet-id-zero");
+        return type;
+      }
+    }
+  }
+
+  #parsePublish(buf: Uint8Array, offset: number, length: number): number {
+    const qos = this.qos = (this.flags >> 1) & 3;
+    this.retain = (this.flags & 1) === 1;
+    this.dup = (this.flags & 8) === 8;
+    const topicLength = (buf[offset] << 8) | buf[offset + 1];
+    const head = 2 + topicLength + (qos > 0 ? 2 : 0);
+    if (head > length) return this.#fail("length-mismatch", "topic length " + topicLength);
+    const topicOffset = offset + 2;
+    if (topicLength === 0) return this.#fail("topic-empty");
+    if (topicLength > MAX_STRING_BYTES) return this.#fail("length-mismatch");
+    for (let i = topicOffset, end = topicOffset + topicLength; i < end; i++) {
+      const b = buf[i];
+      if (b === PLUS || b === HASH) return this.#fail("topic-wildcard");
+    }
+    const utf8 = checkUtf8(buf, topicOffset, topicLength);
+    if (utf8 !== UTF8_OK) return this.#fail(utf8 === UTF8_INVALID ? "utf8-invalid" : "utf8-null");
+    if (qos > 0) {
+      this.packetId = (buf[topicOffset + topicLength] << 8) | buf[topicOffset + topicLength + 1];
+      if (this.packetId === 0) return this.#fail("packet-id-zero");
+    } else {
+      this.packetId = 0;
+    }
+    this.topicOffset = topicOffset;
+    this.topicLength = topicLength;
+    this.payloadOffset = offset + head;
+    this.payloadLength = length - head;
+    return PUBLISH;
+  }
+}
+
+/** The error code for a first byte a server must never send, or undefined when it is fine. */
+function checkFirstByte(first: number): ErrorCode | undefined {
+  const type = first >> 4;
+  const flags = first & 0x0f;
+  switch (type) {
+    case PUBLISH: {
+      const qos = (flags >> 1) & 3;
+      if (qos === 3) return "qos-invalid"; // [MQTT-3.3.1-4]
+      if (qos === 0 && (flags & 8)) return "dup-invalid"; // [MQTT-3.3.1-2]
+      return undefined;
+    }
+    case PUBREL:
+      return flags === 0x02 ? undefined : "reserved-flags"; // [MQTT-3.6.1-1]
+    case CONNACK: case PUBACK: case PUBREC: case PUBCOMP: case SUBACK: case UNSUBACK: case PINGRESP:
+      return flags === 0 ? undefined : "reserved-flags"; // [MQTT-2.2.2-1][MQTT-2.2.2-2]
+    default:
+      return "packet-type-invalid"; // CONNECT, SUBSCRIBE, ... and the reserved types 0 and 15
+  }
+}
+
+/** Whether a remaining length is possible for a packet type, known from the header alone. */
+function lengthFits(type: number, length: number): boolean {
+  switch (type) {
+    case CONNACK: case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: case UNSUBACK:
+      return length === 2;
+    case PINGRESP:
+      return length === 0;
+    case SUBACK:
+      return length >= 3;
+    default: // PUBLISH: a topic length field at least
+      return length >= 3;
+  }
+}
