@@ -48,7 +48,10 @@ export type ErrorCode =
   | "outbox-full"
   | "offline"
   | "closed"
-  | "oversize-skipped";
+  | "oversize-skipped"
+  | "busy"
+  | "too-many-subscriptions"
+  | "handler-threw";
 
 const messages: { readonly [K in ErrorCode]: string } = {
   "buffer-too-small": "the packet does not fit in the buffer: give a larger buffer or a smaller packet",
@@ -91,6 +94,9 @@ const messages: { readonly [K in ErrorCode]: string } = {
   "offline": "the client is not connected and the message was not queued",
   "closed": "the client was closed: create a new one",
   "oversize-skipped": "a message larger than the receive buffer was skipped: give a larger receiveBufferSize",
+  "busy": "the transmit buffer is full (the link is slow): the QoS 0 message was dropped",
+  "too-many-subscriptions": "the subscription table is full: give a larger maxSubscriptions",
+  "handler-threw": "a message handler threw: the exception was caught and the client goes on",
 };
 
 export class MqttError extends Error {

@@ -17,3 +17,12 @@ export {
 } from "./encode.js";
 export type { ConnectFields, SubscribeFilter, Will } from "./encode.js";
 export { PacketDecoder, NEED_MORE, DECODE_ERROR, OVERSIZE } from "./decode.js";
+export { MqttClient } from "./client.js";
+export type {
+  ClientOptions, ClientState, ClientStats, PublishOptions, PublishStatus, ReconnectOptions, SubscribeOptions,
+  TlsOptions, WillOptions,
+} from "./client.js";
+export { Message } from "./message.js";
+export type {
+  ClientIo, Resolver, Socket, SocketClass, SocketOptions, TextDecoderLike, TextEncoderLike, TimerId, TimerModule,
+} from "./io.js";

@@ -1,0 +1,73 @@
+/*
+ * The shapes of the IO the client is handed (ECMA-419 and Moddable): a TCP or TLS socket
+ * class, a DNS resolver, the Timer module, and text encoding. Types only: the board passes
+ * Moddable's own classes, the simulator passes classes of the same shape built on Node.
+ */
+
+/** A connected byte stream: ECMA-419 `embedded:io/socket/tcp` (and `.../tcp/tls`). */
+export interface Socket {
+  /** Reads up to buffer.byteLength bytes into the buffer; returns how many. */
+  read(buffer: ArrayBuffer | ArrayBufferView): number;
+  /** Writes all of the buffer or throws (past the writable count); returns the writable count left. */
+  write(buffer: ArrayBuffer | ArrayBufferView): number;
+  close(): void;
+}
+
+export interface SocketOptions {
+  /** An IP address: resolve host names first. */
+  address: string;
+  port: number;
+  nodelay?: boolean;
+  /** TLS only: the name the certificate must carry (and SNI). */
+  host?: string;
+  /** TLS only: the CA certificates to trust, PEM text or DER bytes. */
+  ca?: string | ArrayBuffer | ArrayBufferView;
+  onReadable?: (this: Socket, count: number) => void;
+  onWritable?: (this: Socket, count: number) => void;
+  /** Also means "disconnected". `message` is given by implementations that know one. */
+  onError?: (this: Socket, message?: string) => void;
+}
+
+export type SocketClass = new (options: SocketOptions) => Socket;
+
+/** A DNS resolver (ECMA-419 `embedded:network/dns/resolver`). */
+export interface Resolver {
+  resolve(options: {
+    host: string;
+    onResolved: (host: string, address: string) => void;
+    onError: (host: string) => void;
+  }): void;
+}
+
+export type TimerId = unknown;
+
+/** Moddable's `timer` module. */
+export interface TimerModule {
+  repeat(callback: (id: TimerId) => void, interval: number): TimerId;
+  clear(id: TimerId): void;
+}
+
+/** Node's and Moddable's TextEncoder (`text/encoder`). */
+export interface TextEncoderLike {
+  encode(text: string): Uint8Array;
+  encodeInto(text: string, into: Uint8Array): { read?: number; written: number };
+}
+
+/** Node's and Moddable's TextDecoder (`text/decoder`). */
+export interface TextDecoderLike {
+  decode(bytes: ArrayBufferView | ArrayBuffer): string;
+}
+
+/** Everything the client needs from its platform. */
+export interface ClientIo {
+  TCP: SocketClass;
+  TLS?: SocketClass;
+  resolver?: Resolver;
+  Timer: TimerModule;
+  TextEncoder: new () => TextEncoderLike;
+  TextDecoder: new () => TextDecoderLike;
+  /** Milliseconds; defaults to Date.now. */
+  now?: () => number;
+  /** A number in [0, 1); defaults to Math.random. Used for reconnect jitter. */
+  random?: () => number;
+}

@@ -1,0 +1,75 @@
+/*
+ * A received message, as handlers see it: one instance per client, refilled for every
+ * PUBLISH, reading the receive buffer in place. Valid only while the handler runs.
+ * Reading `topic` or `payload` allocates (a string, a view); the other members do not.
+ */
+
+import type { TextDecoderLike } from "./io.js";
+import type { PreparedTopic } from "./topic.js";
+
+export class Message {
+  qos = 0;
+  retain = false;
+  dup = false;
+  /** 0 for QoS 0. */
+  packetId = 0;
+  /** The bytes the fields below point into (the decoder's chunk or receive buffer). */
+  buffer: Uint8Array;
+  topicOffset = 0;
+  topicLength = 0;
+  payloadOffset = 0;
+  payloadLength = 0;
+  /** The topic as a string when it is already known (an exact-match subscription's filter). */
+  knownTopic: string | undefined = undefined;
+  readonly #decoder: TextDecoderLike;
+
+  constructor(buffer: Uint8Array, decoder: TextDecoderLike) {
+    this.buffer = buffer;
+    this.#decoder = decoder;
+  }
+
+  /** The topic name (decoded once per message, unless an exact subscription already knows it). */
+  get topic(): string {
+    if (this.knownTopic === undefined) {
+      const start = this.topicOffset;
+      this.knownTopic = this.#decoder.decode(this.buffer.subarray(start, start + this.topicLength));
+    }
+    return this.knownTopic;
+  }
+
+  /** The payload bytes: a view into the receive buffer, not a copy. */
+  get payload(): Uint8Array {
+    const start = this.payloadOffset;
+    return this.buffer.subarray(start, start + this.payloadLength);
+  }
+
+  /** The payload decoded as UTF-8 text. */
+  text(): string {
+    return this.#decoder.decode(this.payload);
+  }
+
+  /** Whether the topic is exactly this prepared topic (no allocation). */
+  topicIs(topic: PreparedTopic): boolean {
+    const bytes = topic.bytes;
+    if (bytes.length !== this.topicLength) return false;
+    const buf = this.buffer;
+    for (let i = 0, at = this.topicOffset; i < bytes.length; i++, at++) if (buf[at] !== bytes[i]) return false;
+    return true;
+  }
+
+  /** Whether the payload is exactly these bytes (no allocation). */
+  payloadEquals(bytes: Uint8Array): boolean {
+    if (bytes.length !== this.payloadLength) return false;
+    const buf = this.buffer;
+    for (let i = 0, at = this.payloadOffset; i < bytes.length; i++, at++) if (buf[at] !== bytes[i]) return false;
+    return true;
+  }
+
+  /** Copies the payload into `into` at `offset` (no allocation); returns the bytes copied. */
+  copyPayload(into: Uint8Array, offset = 0): number {
+    const n = Math.min(this.payloadLength, into.length - offset);
+    const buf = this.buffer;
+    for (let i = 0, at = this.payloadOffset; i < n; i++, at++) into[offset + i] = buf[at];
+    return n;
+  }
+}

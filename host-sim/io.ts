@@ -1,0 +1,22 @@
+/*
+ * The IO bundle a client or a simulated board gets on Node: sockets, DNS, Timer, text
+ * encoding. Node side only.
+ */
+
+import type { ClientIo } from "../device/mqtt/io.js";
+import { HostResolver } from "./dns.js";
+import { TCP, TLS } from "./sockets.js";
+import { Timer } from "./timer.js";
+
+export function hostIo(): ClientIo {
+  return {
+    TCP,
+    TLS,
+    resolver: new HostResolver(),
+    Timer,
+    TextEncoder,
+    TextDecoder,
+  };
+}
+
+export { TCP, TLS, Timer, HostResolver };

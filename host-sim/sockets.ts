@@ -1,0 +1,154 @@
+/*
+ * ECMA-419 TCP and TLS socket classes built on node:net and node:tls, with the device's
+ * constraints: a send window (1,536 bytes by default, like Moddable's Linux port) past
+ * which write() throws "would block", onWritable when room returns, read(buffer) that
+ * copies what is waiting, and callbacks that never run inside a method call.
+ * Node side only: device code sees these only through the shapes in device/mqtt/io.ts.
+ */
+
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { Socket, SocketOptions } from "../device/mqtt/io.js";
+
+export interface HostSocketOptions extends SocketOptions {
+  /** Bytes that may be written before onWritable (default 1,536). */
+  window?: number;
+}
+
+/** The default send window, as on Moddable's Linux port. */
+export const DEFAULT_WINDOW = 1536;
+
+abstract class HostSocket implements Socket {
+  readonly #window: number;
+  readonly #inbound: Buffer[] = [];
+  #inboundOffset = 0;
+  #available = 0;
+  #writable = 0;
+  #connected = false;
+  #failed = false;
+  #closed = false;
+  protected readonly socket: net.Socket;
+  readonly #options: HostSocketOptions;
+
+  protected constructor(options: HostSocketOptions, socket: net.Socket, connectEvent: string) {
+    this.#options = options;
+    this.#window = options.window ?? DEFAULT_WINDOW;
+    this.socket = socket;
+    socket.on(connectEvent, () => {
+      this.#connected = true;
+      this.#writable = this.#window;
+      this.#options.onWritable?.call(this, this.#writable);
+    });
+    socket.on("data", (data: Buffer) => {
+      if (this.#closed) return;
+      this.#inbound.push(data);
+      this.#available += data.length;
+      this.#options.onReadable?.call(this, this.#available);
+    });
+    socket.on("error", (e: Error) => this.#fail(e.message));
+    socket.on("close", () => this.#fail("connection closed"));
+  }
+
+  #fail(message: string): void {
+    if (this.#failed || this.#closed) return;
+    this.#failed = true;
+    this.#options.onError?.call(this, message);
+  }
+
+  /** Bytes received and not yet read. */
+  get available(): number {
+    return this.#available;
+  }
+
+  read(buffer?: ArrayBuffer | ArrayBufferView | number): any {
+    if (buffer === undefined || typeof buffer === "number") {
+      const wanted = buffer === undefined ? this.#available : buffer;
+      if (wanted > this.#available) throw new Error("read: more than is available");
+      if (this.#available === 0) return undefined;
+      const out = new Uint8Array(wanted);
+      this.#copyInto(out, wanted);
+      return out.buffer;
+    }
+    const target = buffer instanceof ArrayBuffer
+      ? new Uint8Array(buffer)
+      : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const count = Math.min(target.length, this.#available);
+    this.#copyInto(target, count);
+    return count;
+  }
+
+  #copyInto(target: Uint8Array, count: number): void {
+    let done = 0;
+    while (done < count) {
+      const head = this.#inbound[0];
+      const take = Math.min(head.length - this.#inboundOffset, count - done);
+      target.set(head.subarray(this.#inboundOffset, this.#inboundOffset + take), done);
+      done += take;
+      this.#inboundOffset += take;
+      if (this.#inboundOffset === head.length) {
+        this.#inbound.shift();
+        this.#inboundOffset = 0;
+      }
+    }
+    this.#available -= count;
+  }
+
+  write(buffer: ArrayBuffer | ArrayBufferView): number {
+    if (this.#closed || this.#failed) throw new Error("write: the socket is closed");
+    if (!this.#connected) throw new Error("write: would block (not connected yet)");
+    const bytes = buffer instanceof ArrayBuffer
+      ? new Uint8Array(buffer)
+      : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const length = bytes.length;
+    if (length > this.#writable) throw new Error("write: would block");
+    this.#writable -= length;
+    // the caller reuses its buffer at once: send a copy
+    this.socket.write(Buffer.from(bytes), () => {
+      if (this.#closed || this.#failed) return;
+      this.#writable += length;
+      this.#options.onWritable?.call(this, this.#writable);
+    });
+    return this.#writable;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // what was written still goes out, then FIN
+    this.socket.end(() => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Cuts the connection at once, as a lost link would (no FIN handshake wait). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** `embedded:io/socket/tcp` on node:net. */
+export class TCP extends HostSocket {
+  constructor(options: HostSocketOptions) {
+    const socket = net.connect({ host: options.address, port: options.port, noDelay: options.nodelay ?? true });
+    super(options, socket, "connect");
+  }
+}
+
+/** `embedded:io/socket/tcp/tls` on node:tls: verifies the certificate against `ca` and `host`. */
+export class TLS extends HostSocket {
+  constructor(options: HostSocketOptions) {
+    const ca = options.ca === undefined ? undefined
+      : typeof options.ca === "string" ? options.ca
+        : Buffer.from(options.ca instanceof ArrayBuffer ? new Uint8Array(options.ca)
+          : new Uint8Array(options.ca.buffer, options.ca.byteOffset, options.ca.byteLength));
+    const socket = tls.connect({
+      host: options.address,
+      port: options.port,
+      servername: options.host !== undefined && net.isIP(options.host) === 0 ? options.host : undefined,
+      ca,
+      rejectUnauthorized: true,
+      checkServerIdentity: (_name, cert) => tls.checkServerIdentity(options.host ?? options.address, cert),
+    });
+    socket.setNoDelay(options.nodelay ?? true);
+    super(options, socket, "secureConnect");
+  }
+}
