@@ -1,0 +1,547 @@
+// Real-XS test harness: runs code inside a real Moddable XS engine (the `xsnap-worker`
+// binary that `@agoric/xsnap` compiles at install time) in a child process, and reads its
+// meters (slots in use, computrons). Used by vitest suites and by bench/*.mjs scripts.
+// It must not import `@agoric/xsnap`'s JavaScript (that needs SES lockdown, which freezes
+// the intrinsics of the whole Node process), must not skip anything when xsnap is missing
+// (it fails with the reason), and must never leave a worker process running after close().
+//
+// Facts this harness relies on, checked against @agoric/xsnap 0.15.0 (XS 13.x) on Linux:
+// - Protocol: netstrings on fd 3 (to the worker) and fd 4 (from it). `e<js>` evaluates a
+//   script with the global `eval`; `?<bytes>` calls the global `handleCommand(ArrayBuffer)`;
+//   `q` quits (so does EOF on fd 3). Replies: `.{meters JSON}\x01<bytes>` or `!<message>`.
+//   The reply bytes are the completion value if it is an ArrayBuffer, or its `result`
+//   property if that is one; `result` is read AFTER the promise-job queue has drained,
+//   which is how this harness returns JSON and awaits promises within one delivery.
+//   Inside XS, `issueCommand(ArrayBuffer)` sends `?<bytes>` up and blocks until Node
+//   answers `/<bytes>`.
+// - Meters: `currentHeapCount` (slots in use, incremented per slot allocated, recomputed
+//   by each collection) and `compute` (computrons) come with every good reply. `gc()` is
+//   a global in the worker and collects synchronously. Chunk bytes (string and buffer
+//   contents) are not slots.
+// - Every `e` delivery leaves 1 slot alive for good (a nested `eval` another), so heap
+//   counts drift across evaluate() calls; `?` deliveries do not drift. slotsPerOp() measures
+//   with `?` deliveries only, which makes the per-op figure exact. Measured here: the loop
+//   `for (let i=0;i<n;i++){ u8[0]=i }` gives 0 slots per op, `new Uint8Array(4)` 7,
+//   `({a:1})` 2.
+// - A collection that runs in the middle of the measured loop would hide slots; it is
+//   detected with a FinalizationRegistry sentinel and makes slotsPerOp() throw.
+// - `m<path>` (xsnap's import) reports success even when the module throws, fails to parse
+//   or is missing, so importModule() uses a dynamic `import()` instead. Module specifiers
+//   are file paths: absolute, or `./` `../` relative to the importing module.
+// - Globals in xsnap: `TextEncoder` (with `encodeInto`, returning {read, written}) and
+//   `TextDecoder` ARE globals here (on the device they come from "text/encoder" and
+//   "text/decoder"); `ArrayBuffer.fromString` and `String.fromArrayBuffer` do NOT exist;
+//   `print`, `trace`, `gc`, `issueCommand`, `harden` (no lockdown: intrinsics stay
+//   mutable), `Base64`, `performance.now` exist; no console, no timers.
+// - Strings: UTF-16 semantics (`"h\u{1F600}".length` is 3), unlike the device.
+// - Output: the native `print` writes to the worker's stdout and `trace` goes nowhere
+//   (xsbug is not connected). The harness replaces both with functions that send their
+//   text through issueCommand, so output reaches the `print` sink in order, before the
+//   delivery that produced it resolves.
+// - The harness owns the worker's global `handleCommand` (Node -> XS calls) and the
+//   non-enumerable global `__xsHarness`; code under test must not replace them.
+// - No metering limit is set (xsnap's own default is 1e8 computrons per delivery, after
+//   which the worker exits): a runaway loop is stopped by the test's timeout and close().
+
+import { spawn } from "node:child_process";
+import { accessSync, constants as fsConstants } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const PACKAGE = "@agoric/xsnap";
+const PRINT_MAGIC = "\u0000xs-harness-print\u0000";
+const PRINT_MAGIC_BYTES = Buffer.from(PRINT_MAGIC, "utf8");
+const CLOSE_GRACE_MS = 1000;
+const EXIT_MEANINGS = /** @type {Record<number, string>} */ ({
+  1: "bad argument usage",
+  2: "I/O error",
+  11: "not enough memory",
+  12: "stack overflow",
+  15: "unhandled exception",
+  16: "property (key) name space exhausted",
+  17: "too much computation",
+});
+
+/**
+ * @returns {{ ok: true, bin: string } | { ok: false, reason: string }}
+ */
+function locateWorkerBinary() {
+  const platform = { linux: "lin", darwin: "mac" }[/** @type {string} */ (process.platform)];
+  if (platform === undefined) {
+    return { ok: false, reason: `${PACKAGE} runs only on Linux and macOS, not on ${process.platform}.` };
+  }
+  const require = createRequire(import.meta.url);
+  /** @type {string} */
+  let packageJson;
+  try {
+    packageJson = require.resolve(`${PACKAGE}/package.json`);
+  } catch {
+    return {
+      ok: false,
+      reason:
+        `${PACKAGE} is not installed (it is an optional dependency of xs-mqtt). Run ` +
+        "`npm install` in the project root on a machine with make and a C compiler (cc): " +
+        "its install step compiles the XS engine.",
+    };
+  }
+  const bin = path.join(path.dirname(packageJson), "xsnap-native", "xsnap", "build", "bin", platform, "release", "xsnap-worker");
+  try {
+    accessSync(bin, fsConstants.X_OK);
+  } catch {
+    return {
+      ok: false,
+      reason:
+        `${PACKAGE} is installed at ${path.dirname(packageJson)} but its worker binary ${bin} ` +
+        "is missing: its build step did not run or failed (no make or C compiler, or " +
+        "install scripts disabled). Install make and a C compiler, then run " +
+        `\`npm rebuild ${PACKAGE}\` in the project root.`,
+    };
+  }
+  return { ok: true, bin };
+}
+
+/**
+ * Tells whether real XS can run here; `reason` says what is missing and how to fix it.
+ * @returns {{ ok: true } | { ok: false, reason: string }}
+ */
+export function xsAvailable() {
+  const found = locateWorkerBinary();
+  return found.ok ? { ok: true } : found;
+}
+
+// Runs once in every new worker, in its own delivery. Owns `handleCommand` (slot
+// measurement) and replaces `print`/`trace`. Everything it keeps lives in this closure.
+const PRELUDE = `(() => {
+  const encoder = new TextEncoder();
+  const PRINT_MAGIC = ${JSON.stringify(PRINT_MAGIC)};
+  const nativeIssueCommand = issueCommand;
+  const describe = (e) => {
+    try {
+      return e instanceof Error ? e.name + ": " + e.message : String(e);
+    } catch {
+      return "a thrown value that cannot be converted to a string";
+    }
+  };
+  const failure = (e) => {
+    let stack;
+    try { stack = e instanceof Error && typeof e.stack === "string" ? e.stack : undefined; } catch {}
+    return { ok: false, error: describe(e), stack };
+  };
+  const encodeOutcome = (outcome, what) => {
+    if (outcome === undefined) {
+      return JSON.stringify({ ok: false, error: what + " did not settle within the delivery (xsnap has no timers or IO: only promise jobs run)" });
+    }
+    if (!outcome.ok) return JSON.stringify(outcome);
+    try {
+      const json = JSON.stringify(outcome.value);
+      return json === undefined ? '{"ok":true}' : '{"ok":true,"value":' + json + '}';
+    } catch (e) {
+      return JSON.stringify({ ok: false, error: "the completion value is not JSON-serialisable: " + describe(e) });
+    }
+  };
+  const outcomeReply = (read, what) => ({ get result() { return encoder.encode(encodeOutcome(read(), what)).buffer; } });
+
+  const output = (text) => { nativeIssueCommand(encoder.encode(PRINT_MAGIC + text).buffer); };
+  globalThis.print = (...args) => { output(args.map(String).join(" ") + "\\n"); };
+  globalThis.trace = (...args) => { output(args.map(String).join("")); };
+
+  let op = undefined;
+  let token = 0;
+  let collectedDuringRun = false;
+  const registry = new FinalizationRegistry((held) => { if (held === token) collectedDuringRun = true; });
+  const RUN_CLEAN = new ArrayBuffer(1);
+  const RUN_COLLECTED = new ArrayBuffer(2);
+  const measuredReply = { get result() { return collectedDuringRun ? RUN_COLLECTED : RUN_CLEAN; } };
+
+  Object.defineProperty(globalThis, "__xsHarness", { configurable: true, value: Object.freeze({
+    run(source) {
+      let outcome;
+      try {
+        const value = (0, eval)(source);
+        if (value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function") {
+          Promise.resolve(value).then((v) => { outcome = { ok: true, value: v }; }, (e) => { outcome = failure(e); });
+        } else {
+          outcome = { ok: true, value };
+        }
+      } catch (e) {
+        outcome = failure(e);
+      }
+      return outcomeReply(() => outcome, "the promise returned by the script");
+    },
+    load(specifier) {
+      let outcome;
+      import(specifier).then(() => { outcome = { ok: true }; }, (e) => { outcome = failure(e); });
+      return outcomeReply(() => outcome, "the module's evaluation (top-level await)");
+    },
+    setOp(fn) { op = fn; },
+  }) });
+
+  // One measured run: the payload is n as a little-endian uint32. Allocates the same
+  // number of slots whatever n is, apart from what op allocates.
+  globalThis.handleCommand = (payload) => {
+    const n = new DataView(payload).getUint32(0, true);
+    gc();
+    token += 1;
+    collectedDuringRun = false;
+    registry.register({}, token);
+    op(n);
+    return measuredReply;
+  };
+})()`;
+
+/** Splits a byte stream into netstring payloads. */
+class NetstringReader {
+  /** @param {(message: Buffer) => void} onMessage */
+  constructor(onMessage) {
+    this.onMessage = onMessage;
+    /** @type {Buffer[]} */
+    this.chunks = [];
+    this.buffered = 0;
+    /** @type {number | undefined} */
+    this.needed = undefined; // bytes of header + payload + ',' once the header is known
+    /** @type {number} */
+    this.headerLength = 0;
+  }
+
+  /** @param {Buffer} chunk */
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.needed === undefined) {
+        const head = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        this.chunks = [head];
+        const colon = head.indexOf(0x3a);
+        if (colon < 0) {
+          if (head.length > 10) throw new Error("xsnap protocol error: netstring length prefix too long");
+          return;
+        }
+        const length = Number(head.subarray(0, colon).toString("latin1"));
+        if (!Number.isSafeInteger(length) || length < 0) throw new Error("xsnap protocol error: bad netstring length");
+        this.headerLength = colon + 1;
+        this.needed = colon + 1 + length + 1;
+      }
+      if (this.buffered < this.needed) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      if (all[this.needed - 1] !== 0x2c) throw new Error("xsnap protocol error: netstring without trailing comma");
+      const message = all.subarray(this.headerLength, this.needed - 1);
+      const rest = all.subarray(this.needed);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.needed = undefined;
+      this.onMessage(message);
+      if (this.buffered === 0) return;
+    }
+  }
+}
+
+/**
+ * @template T
+ * @typedef {{ value: T, slots: number, compute: number }} XsResult
+ */
+
+/**
+ * @typedef {{ currentHeapCount: number, compute: number }} Meters
+ * @typedef {{ ok: true, meters: Meters, reply: Buffer } | { ok: false, message: string }} Reply
+ */
+
+export class XsWorker {
+  /**
+   * Spawns a real xsnap worker process and prepares it.
+   * @param {{ name?: string, print?: (text: string) => void }} [options]
+   *   `print` receives the text of each `print(...)` (with its newline) and `trace(...)`;
+   *   by default it is written to Node's stderr, prefixed with the worker name (stdout is
+   *   kept clean for benchmarks' JSON lines).
+   * @returns {Promise<XsWorker>}
+   */
+  static async start(options = {}) {
+    const found = locateWorkerBinary();
+    if (!found.ok) throw new Error(`Cannot start an XS worker: ${found.reason}`);
+    const worker = new XsWorker(found.bin, options.name ?? "xs-worker", options.print);
+    try {
+      await worker.#spawned;
+      await worker.#deliver(`e${PRELUDE}`);
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
+    return worker;
+  }
+
+  /** @type {string} */
+  #name;
+  /** @type {import("node:child_process").ChildProcess} */
+  #process;
+  /** @type {import("node:net").Socket} */
+  #toWorker;
+  /** @type {import("node:net").Socket} */
+  #fromWorker;
+  /** @type {Promise<void>} */
+  #spawned;
+  /** @type {Promise<void>} */
+  #exited;
+  /** @type {string | undefined} why the worker is gone, once it is */
+  #gone = undefined;
+  /** @type {Promise<unknown>} serialises deliveries */
+  #baton = Promise.resolve();
+  /** @type {{ resolve: (reply: Reply) => void, reject: (error: Error) => void } | undefined} */
+  #pending = undefined;
+  /** @type {(msg: Uint8Array) => Uint8Array | undefined} */
+  #commandHandler = () => undefined;
+  /** @type {Error | undefined} first error thrown by the command handler in this delivery */
+  #commandError = undefined;
+  /** @type {(text: string) => void} */
+  #print;
+  #stderrTail = "";
+
+  /**
+   * Use XsWorker.start().
+   * @param {string} bin
+   * @param {string} name
+   * @param {((text: string) => void) | undefined} print
+   */
+  constructor(bin, name, print) {
+    this.#name = name;
+    this.#print = print ?? ((text) => process.stderr.write(text.replace(/^(?=.)/gm, `[${name}] `)));
+    const child = spawn(bin, [name.replace(/^-+/, "")], {
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    });
+    this.#process = child;
+    const stdio = /** @type {import("node:net").Socket[]} */ (/** @type {unknown[]} */ (child.stdio));
+    this.#toWorker = stdio[3];
+    this.#fromWorker = stdio[4];
+    this.#spawned = new Promise((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (error) => reject(new Error(`Cannot start the XS worker ${bin}: ${error.message}`)));
+    });
+    this.#exited = new Promise((resolve) => {
+      child.once("close", (code, signal) => {
+        const meaning = code === null ? `signal ${signal}` : `code ${code}${EXIT_MEANINGS[code] ? ` (${EXIT_MEANINGS[code]})` : ""}`;
+        const tail = this.#stderrTail.trim();
+        this.#goneBecause(`the XS worker ${this.#name} exited with ${meaning}${tail ? `; its stderr: ${tail}` : ""}`);
+        resolve();
+      });
+      child.once("error", (error) => {
+        this.#goneBecause(`the XS worker ${this.#name} failed: ${error.message}`);
+        resolve();
+      });
+    });
+    this.#toWorker.on("error", () => {}); // EPIPE when the worker dies; reported by "close"
+    const reader = new NetstringReader((message) => this.#onMessage(message));
+    this.#fromWorker.on("data", (chunk) => {
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        this.#fail(/** @type {Error} */ (error));
+      }
+    });
+    /** @type {import("node:stream").Readable} */ (child.stdout).setEncoding("utf8");
+    /** @type {import("node:stream").Readable} */ (child.stdout).on("data", (text) => this.#print(text));
+    /** @type {import("node:stream").Readable} */ (child.stderr).setEncoding("utf8");
+    /** @type {import("node:stream").Readable} */ (child.stderr).on("data", (text) => {
+      this.#stderrTail = (this.#stderrTail + text).slice(-2000);
+      process.stderr.write(text.replace(/^(?=.)/gm, `[${this.#name} stderr] `));
+    });
+    // An idle worker must not keep Node alive; a delivery in flight refs fd 4.
+    child.unref();
+    for (const stream of stdio.slice(1)) stream.unref();
+  }
+
+  /** @param {string} reason */
+  #goneBecause(reason) {
+    if (this.#gone === undefined) this.#gone = reason;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(new Error(`XS delivery failed: ${this.#gone}`));
+  }
+
+  /** @param {Error} error */
+  #fail(error) {
+    this.#goneBecause(error.message);
+    this.#process.kill("SIGKILL");
+  }
+
+  /** @param {Buffer} message */
+  #onMessage(message) {
+    const kind = message[0];
+    if (kind === 0x3f /* ? */) {
+      this.#answerCommand(message.subarray(1));
+      return;
+    }
+    const pending = this.#pending;
+    if (pending === undefined) {
+      this.#fail(new Error(`xsnap protocol error: unexpected message from ${this.#name}`));
+      return;
+    }
+    this.#pending = undefined;
+    if (kind === 0x2e /* . */) {
+      const separator = message.indexOf(1, 1);
+      if (separator < 0) {
+        pending.resolve({ ok: true, meters: { currentHeapCount: NaN, compute: NaN }, reply: message.subarray(1) });
+        return;
+      }
+      const meters = JSON.parse(message.subarray(1, separator).toString("utf8"));
+      pending.resolve({ ok: true, meters, reply: message.subarray(separator + 1) });
+    } else if (kind === 0x21 /* ! */) {
+      pending.resolve({ ok: false, message: message.subarray(1).toString("utf8") });
+    } else {
+      this.#fail(new Error(`xsnap protocol error: unknown reply from ${this.#name}`));
+    }
+  }
+
+  /** @param {Buffer} request */
+  #answerCommand(request) {
+    /** @type {Uint8Array | undefined} */
+    let reply;
+    if (request.length >= PRINT_MAGIC_BYTES.length && request.subarray(0, PRINT_MAGIC_BYTES.length).equals(PRINT_MAGIC_BYTES)) {
+      this.#print(request.subarray(PRINT_MAGIC_BYTES.length).toString("utf8"));
+    } else {
+      try {
+        reply = this.#commandHandler(new Uint8Array(request.buffer, request.byteOffset, request.byteLength));
+      } catch (error) {
+        this.#commandError ??= /** @type {Error} */ (error);
+      }
+    }
+    this.#send(reply === undefined ? [Buffer.from("/")] : [Buffer.from("/"), reply]);
+  }
+
+  /** @param {Uint8Array[]} parts */
+  #send(parts) {
+    const length = parts.reduce((sum, part) => sum + part.byteLength, 0);
+    this.#toWorker.write(Buffer.concat([Buffer.from(`${length}:`), ...parts, Buffer.from(",")]));
+  }
+
+  /**
+   * Sends one command and waits for its reply, one delivery at a time.
+   * @param {string | Uint8Array} command `e<js>` or `?<bytes>`
+   * @returns {Promise<{ meters: Meters, reply: Buffer }>}
+   */
+  #deliver(command) {
+    const run = async () => {
+      if (this.#gone !== undefined) throw new Error(`XS delivery failed: ${this.#gone}`);
+      this.#commandError = undefined;
+      const reply = await new Promise((resolve, reject) => {
+        this.#pending = { resolve, reject };
+        this.#fromWorker.ref();
+        this.#send([typeof command === "string" ? Buffer.from(command, "utf8") : command]);
+      }).finally(() => this.#fromWorker.unref());
+      const commandError = this.#commandError;
+      this.#commandError = undefined;
+      if (commandError !== undefined) {
+        throw new Error(`the onCommand handler threw (XS got an empty reply): ${commandError.message}`, { cause: commandError });
+      }
+      const typed = /** @type {Reply} */ (reply);
+      if (!typed.ok) throw new Error(`XS exception in ${this.#name}: ${typed.message}`);
+      return typed;
+    };
+    const result = this.#baton.then(run);
+    this.#baton = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * @param {string} command
+   * @returns {Promise<XsResult<any>>}
+   */
+  async #deliverOutcome(command) {
+    const { meters, reply } = await this.#deliver(command);
+    /** @type {{ ok: true, value?: unknown } | { ok: false, error: string, stack?: string }} */
+    const outcome = JSON.parse(reply.toString("utf8"));
+    if (!outcome.ok) {
+      const error = new Error(`XS exception in ${this.#name}: ${outcome.error}`);
+      if (outcome.stack) error.stack = `${error.message}\n  (XS stack)\n${outcome.stack}`;
+      throw error;
+    }
+    return { value: outcome.value, slots: meters.currentHeapCount, compute: meters.compute };
+  }
+
+  /**
+   * Loads an ES module file (its relative imports resolve against its own path).
+   * @param {string} modulePath absolute, or relative to the Node process's cwd
+   * @returns {Promise<void>}
+   */
+  async importModule(modulePath) {
+    const absolute = path.resolve(modulePath);
+    try {
+      accessSync(absolute, fsConstants.R_OK);
+    } catch {
+      throw new Error(`Cannot import ${absolute} into XS: no such readable file`);
+    }
+    try {
+      await this.#deliverOutcome(`e__xsHarness.load(${JSON.stringify(absolute)})`);
+    } catch (error) {
+      const message = /** @type {Error} */ (error).message;
+      throw new Error(`Importing ${absolute} into XS failed: ${message}` +
+        (message.includes("no module") ? " (a module it imports, directly or not, was not found)" : ""), { cause: error });
+    }
+  }
+
+  /**
+   * Runs a script at global scope; its completion value (awaited if it is a promise,
+   * then JSON-serialised) is the result's value.
+   * @template [T=unknown]
+   * @param {string} source
+   * @returns {Promise<XsResult<T>>}
+   */
+  evaluate(source) {
+    return this.#deliverOutcome(`e__xsHarness.run(${JSON.stringify(source)})`);
+  }
+
+  /**
+   * Exact slots allocated per execution of `opSource` (see the header comment).
+   * @param {string} setupSource runs once, in its own delivery; define globals with
+   *   `var`, function declarations or `globalThis.x =` (top-level let/const do not survive)
+   * @param {string} opSource the body of the measured loop
+   * @param {number} n iterations (keep n * slots per op well below ~200,000)
+   * @returns {Promise<number>}
+   */
+  async slotsPerOp(setupSource, opSource, n) {
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`slotsPerOp: n must be an integer from 1 to 2^32-1, not ${n}`);
+    await this.evaluate(setupSource);
+    await this.evaluate(`__xsHarness.setOp(function (__xsHarnessN) {\n` +
+      `for (let __xsHarnessI = 0; __xsHarnessI < __xsHarnessN; __xsHarnessI++) {\n${opSource}\n}\n})`);
+    /** @param {number} count */
+    const measure = async (count) => {
+      const command = Buffer.alloc(5);
+      command[0] = 0x3f; // ?
+      command.writeUInt32LE(count, 1);
+      const { meters, reply } = await this.#deliver(command);
+      return { slots: meters.currentHeapCount, collected: reply.length === 2 };
+    };
+    await measure(n); // warm-up: lazily created state is not per-op cost
+    const baseline = await measure(0);
+    const measured = await measure(n);
+    if (measured.collected) {
+      throw new Error(`slotsPerOp: a garbage collection ran inside the measured loop, so the count would be wrong; ` +
+        `the op allocates too much for n = ${n}: use a smaller n`);
+    }
+    return (measured.slots - baseline.slots) / n;
+  }
+
+  /**
+   * Handles `issueCommand(ArrayBuffer)` calls made inside XS; the returned bytes are the
+   * ArrayBuffer XS gets back (empty when the handler returns undefined). It runs
+   * synchronously while XS waits. If it throws, XS gets an empty reply and the delivery
+   * in progress rejects with that error.
+   * @param {(msg: Uint8Array) => Uint8Array | undefined} handler
+   */
+  onCommand(handler) {
+    this.#commandHandler = handler;
+  }
+
+  /**
+   * Stops the worker process: EOF on its command pipe, then SIGKILL if it has not exited
+   * within a second (e.g. stuck in a loop). Safe to call more than once.
+   * @returns {Promise<void>}
+   */
+  async close() {
+    this.#goneBecause(`the XS worker ${this.#name} was closed`);
+    this.#toWorker.end();
+    const timer = setTimeout(() => this.#process.kill("SIGKILL"), CLOSE_GRACE_MS);
+    try {
+      await this.#exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
