@@ -321,17 +321,24 @@ export class MqttClient {
 
   /**
    * Publishes a message. Returns at once; throws an MqttError for bad input (and then
-   * changes nothing). Prepared topics and Uint8Array payloads allocate nothing.
+   * changes nothing). Prepared topics and Uint8Array payloads allocate nothing;
+   * `payloadLength` sends only the first bytes of a reused payload buffer.
    */
-  publish(topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions): PublishStatus {
+  publish(
+    topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions, payloadLength?: number,
+  ): PublishStatus {
     if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
     const prepared = topic instanceof PreparedTopic ? topic : this.prepareTopic(topic);
     const bytes = typeof payload === "string" ? this.#encoder.encode(payload) : payload;
     if (!(bytes instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a string or a Uint8Array");
+    const length = payloadLength === undefined ? bytes.length : payloadLength;
+    if (!Number.isInteger(length) || length < 0 || length > bytes.length) {
+      throw new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
+    }
     const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
     if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid");
     const retain = options !== undefined && options.retain === true;
-    const size = publishSize(prepared.bytes.length, bytes.length, qos);
+    const size = publishSize(prepared.bytes.length, length, qos);
     const queue = options !== undefined && options.queue === true;
     const limit = qos === 0 && !queue ? this.#maxPacket : this.#maxQueuedPacket;
     if (size === 0 || size > limit) {
@@ -339,7 +346,7 @@ export class MqttClient {
     }
     if (qos === 0) {
       if (this.#state === "connected" && !this.#handshaking && this.#queued === 0 && this.#txRoom() >= size + TX_RESERVE) {
-        this.#txFill += encodePublish(this.#tx, this.#txFill, prepared, bytes, 0, retain, false, 0) as number;
+        this.#txFill += encodePublish(this.#tx, this.#txFill, prepared, bytes, 0, retain, false, 0, length) as number;
         this.stats.sent++;
         this.#flush();
         return "sent";
@@ -353,7 +360,7 @@ export class MqttClient {
     const offset = outbox.reserve(size);
     if (offset < 0) return "outbox-full";
     const packetId = qos === 1 ? this.#allocatePacketId() : 0;
-    encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId);
+    encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
     this.#queued++;
     if (this.#state === "connected") this.#flush();

@@ -97,26 +97,31 @@ export function publishSize(topicBytes: number, payloadBytes: number, qos: numbe
 
 /**
  * PUBLISH [MQTT-3.3]. `packetId` is used only for QoS 1 and 2. DUP is allowed only with
- * QoS 1 or 2 [MQTT-3.3.1-2].
+ * QoS 1 or 2 [MQTT-3.3.1-2]. `payloadLength` sends only the first bytes of `payload`
+ * (no view needed).
  */
 export function encodePublish(
   buf: Uint8Array, offset: number, topic: PreparedTopic, payload: Uint8Array,
-  qos: number, retain: boolean, dup: boolean, packetId: number,
+  qos: number, retain: boolean, dup: boolean, packetId: number, payloadLength: number = payload.length,
 ): number | MqttError {
   if (!(topic instanceof PreparedTopic)) return new MqttError("topic-invalid", "publish takes a prepared topic");
   if (!(payload instanceof Uint8Array)) return new MqttError("argument-invalid", "the payload must be a Uint8Array");
   if (!isQos(qos, 2)) return new MqttError("qos-invalid");
   if (qos > 0 && !isPacketId(packetId)) return new MqttError("packet-id-invalid");
   if (dup && qos === 0) return new MqttError("argument-invalid", "DUP is only for QoS 1 and 2 [MQTT-3.3.1-2]");
+  if (!Number.isInteger(payloadLength) || payloadLength < 0 || payloadLength > payload.length) {
+    return new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
+  }
   const topicBytes = topic.bytes;
-  const remaining = 2 + topicBytes.length + (qos > 0 ? 2 : 0) + payload.length;
+  const remaining = 2 + topicBytes.length + (qos > 0 ? 2 : 0) + payloadLength;
   const total = fit(buf, offset, remaining);
   if (typeof total !== "number") return total;
   buf[offset] = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
   let pos = writeLength(buf, offset + 1, remaining);
   pos = writeField(buf, pos, topicBytes);
   if (qos > 0) pos = writeU16(buf, pos, packetId);
-  buf.set(payload, pos);
+  if (payloadLength === payload.length) buf.set(payload, pos);
+  else for (let i = 0; i < payloadLength; i++) buf[pos + i] = payload[i];
   return total;
 }
 
