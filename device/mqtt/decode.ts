@@ -199,6 +199,13 @@ export class PacketDecoder {
     this.flags = this.#first & 0x0f;
     this.remainingLength = length;
     this.qos = this.type === PUBLISH ? (this.flags >> 1) & 3 : 0;
+    if (this.type === PUBLISH) {
+      // refuse what the in-buffer parse refuses, as far as a skipped packet shows it: a
+      // topic (or packet id) running past the packet would report a bogus packet id
+      const topicLength = this.#skipTopicLength;
+      if (2 + topicLength + (this.qos > 0 ? 2 : 0) > length) return this.#fail("length-mismatch", "topic length " + topicLength);
+      if (topicLength === 0) return this.#fail("topic-empty");
+    }
     if (this.qos === 0 && this.type === PUBLISH) this.packetId = 0;
     if (this.qos > 0 && this.packetId === 0) return this.#fail("packet-id-zero");
     return OVERSIZE;

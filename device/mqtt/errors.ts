@@ -76,7 +76,7 @@ const messages: { readonly [K in ErrorCode]: string } = {
   "topic-empty": "the server sent a PUBLISH with an empty topic [MQTT-4.7.3-1]",
   "dup-invalid": "the server sent a QoS 0 PUBLISH with DUP set [MQTT-3.3.1-2]",
   "suback-code-invalid": "the server sent a SUBACK return code other than 0, 1, 2 or 0x80 [MQTT-3.9.3-2]",
-  "connack-flags-invalid": "the server sent a CONNACK with reserved bits set [MQTT-3.2.2-1]",
+  "connack-flags-invalid": "the server sent a CONNACK with reserved acknowledge-flag bits set (section 3.2.2.1), or with session present and a refusal [MQTT-3.2.2-4]",
   "connack-code-unknown": "the server sent a CONNACK return code that MQTT 3.1.1 does not define",
   "protocol-violation": "the server broke the MQTT protocol: the connection was closed and will be reopened",
   "unacceptable-protocol": "the server does not speak MQTT 3.1.1 (CONNACK 1): use a broker that does",
