@@ -41,6 +41,14 @@ export declare class XsWorker {
    */
   slotsPerOp(setupSource: string, opSource: string, n: number): Promise<number>;
   /**
+   * Delivers a message into XS, asynchronously from XS's point of view: the receiver that
+   * code inside XS registered with `__xsHarness.setReceiver(fn)` gets its bytes as an
+   * ArrayBuffer; what it returns (an ArrayBuffer, or undefined for none) is the reply.
+   * Serialised with the other deliveries; promise jobs run before it resolves. Rejects
+   * when no receiver is registered or the receiver throws (with the XS error message).
+   */
+  send(message: Uint8Array): Promise<Uint8Array>;
+  /**
    * Handler for issueCommand(ArrayBuffer) calls made inside XS, run synchronously while XS
    * waits; undefined replies an empty ArrayBuffer. If it throws, XS gets an empty reply and
    * the delivery in progress rejects with that error.

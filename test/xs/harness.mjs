@@ -39,7 +39,10 @@
 //   text through issueCommand, so output reaches the `print` sink in order, before the
 //   delivery that produced it resolves.
 // - The harness owns the worker's global `handleCommand` (Node -> XS calls) and the
-//   non-enumerable global `__xsHarness`; code under test must not replace them.
+//   non-enumerable global `__xsHarness`; code under test must not replace them. Its `?`
+//   payloads start with a kind byte: 0 = a measured run (n follows), 1 = a message for the
+//   receiver that code inside XS registered with `__xsHarness.setReceiver(fn)`: send()
+//   is how Node delivers events (socket data, timer ticks) into XS asynchronously.
 // - No metering limit is set (xsnap's own default is 1e8 computrons per delivery, after
 //   which the worker exits): a runaway loop is stopped by the test's timeout and close().
 
@@ -110,7 +113,8 @@ export function xsAvailable() {
 }
 
 // Runs once in every new worker, in its own delivery. Owns `handleCommand` (slot
-// measurement) and replaces `print`/`trace`. Everything it keeps lives in this closure.
+// measurement, messages for the receiver) and replaces `print`/`trace`. Everything it
+// keeps lives in this closure.
 const PRELUDE = `(() => {
   const encoder = new TextEncoder();
   const PRINT_MAGIC = ${JSON.stringify(PRINT_MAGIC)};
@@ -174,12 +178,39 @@ const PRELUDE = `(() => {
       return outcomeReply(() => outcome, "the module's evaluation (top-level await)");
     },
     setOp(fn) { op = fn; },
+    setReceiver(fn) {
+      if (typeof fn !== "function") throw new TypeError("setReceiver takes a function");
+      receiver = fn;
+    },
   }) });
 
-  // One measured run: the payload is n as a little-endian uint32. Allocates the same
-  // number of slots whatever n is, apart from what op allocates.
+  // A message from Node's send(): the receiver gets its bytes; the reply is a status byte
+  // (0: the receiver's ArrayBuffer follows, 1: a JSON failure follows).
+  let receiver = undefined;
+  const receive = (payload) => {
+    let reply;
+    try {
+      if (receiver === undefined) throw new Error("no receiver: nothing inside XS called __xsHarness.setReceiver(fn)");
+      const value = receiver(payload.slice(1));
+      if (value !== undefined && !(value instanceof ArrayBuffer)) throw new TypeError("the receiver returned neither an ArrayBuffer nor undefined");
+      const bytes = value === undefined ? new Uint8Array(0) : new Uint8Array(value);
+      reply = new Uint8Array(1 + bytes.length);
+      reply.set(bytes, 1);
+    } catch (e) {
+      const text = encoder.encode(JSON.stringify(failure(e)));
+      reply = new Uint8Array(1 + text.length);
+      reply[0] = 1;
+      reply.set(text, 1);
+    }
+    return reply.buffer;
+  };
+
+  // One measured run: the payload is 0 then n as a little-endian uint32. Allocates the
+  // same number of slots whatever n is, apart from what op allocates.
   globalThis.handleCommand = (payload) => {
-    const n = new DataView(payload).getUint32(0, true);
+    const view = new DataView(payload);
+    if (view.getUint8(0) === 1) return receive(payload);
+    const n = view.getUint32(1, true);
     gc();
     token += 1;
     collectedDuringRun = false;
@@ -502,9 +533,10 @@ export class XsWorker {
       `for (let __xsHarnessI = 0; __xsHarnessI < __xsHarnessN; __xsHarnessI++) {\n${opSource}\n}\n})`);
     /** @param {number} count */
     const measure = async (count) => {
-      const command = Buffer.alloc(5);
+      const command = Buffer.alloc(6);
       command[0] = 0x3f; // ?
-      command.writeUInt32LE(count, 1);
+      command[1] = 0; // a measured run
+      command.writeUInt32LE(count, 2);
       const { meters, reply } = await this.#deliver(command);
       return { slots: meters.currentHeapCount, collected: reply.length === 2 };
     };
@@ -516,6 +548,34 @@ export class XsWorker {
         `the op allocates too much for n = ${n}: use a smaller n`);
     }
     return (measured.slots - baseline.slots) / n;
+  }
+
+  /**
+   * Delivers a message into XS: the receiver registered inside XS with
+   * `__xsHarness.setReceiver(fn)` is called with its bytes (a fresh ArrayBuffer), and what
+   * it returns (an ArrayBuffer, or undefined for none) is the reply. Serialised with the
+   * other deliveries; promise jobs run before it resolves. Rejects when no receiver is
+   * registered or the receiver throws (with the XS error message and stack).
+   * @param {Uint8Array} message
+   * @returns {Promise<Uint8Array>}
+   */
+  async send(message) {
+    const command = Buffer.alloc(2 + message.byteLength);
+    command[0] = 0x3f; // ?
+    command[1] = 1; // a message for the receiver
+    command.set(message, 2);
+    const { reply } = await this.#deliver(command);
+    if (reply.length > 0 && reply[0] === 0) return new Uint8Array(reply.subarray(1));
+    /** @type {{ error?: string, stack?: string }} */
+    let outcome = {};
+    try {
+      outcome = JSON.parse(reply.subarray(1).toString("utf8"));
+    } catch {
+      outcome = { error: "an unreadable reply to a message" };
+    }
+    const error = new Error(`XS exception in ${this.#name}: ${outcome.error}`);
+    if (outcome.stack) error.stack = `${error.message}\n  (XS stack)\n${outcome.stack}`;
+    throw error;
   }
 
   /**

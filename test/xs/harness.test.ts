@@ -138,6 +138,31 @@ describe("onCommand", () => {
   });
 });
 
+describe("send", () => {
+  it("delivers bytes to the receiver registered inside XS and returns its reply", async () => {
+    const worker = await startWorker();
+    await expect(worker.send(new Uint8Array([1]))).rejects.toThrow(/no receiver/);
+    await worker.evaluate(
+      "var received = []; __xsHarness.setReceiver((buffer) => {" +
+        " const bytes = new Uint8Array(buffer); received.push(Array.from(bytes));" +
+        " if (bytes[0] === 0xff) throw new RangeError('bad message');" +
+        " Promise.resolve().then(() => { received.push('job'); });" +
+        " return bytes.length === 0 ? undefined : bytes.map((b) => b * 2).buffer; })",
+    );
+    expect(Array.from(await worker.send(new Uint8Array([1, 2, 3])))).toEqual([2, 4, 6]);
+    expect(Array.from(await worker.send(new Uint8Array(0)))).toEqual([]);
+    await expect(worker.send(new Uint8Array([0xff]))).rejects.toThrow(/RangeError: bad message/);
+    expect((await worker.evaluate("received")).value).toEqual([[1, 2, 3], "job", [], "job", [255]]);
+  });
+
+  it("keeps slotsPerOp exact once a receiver is registered", async () => {
+    const worker = await startWorker();
+    await worker.evaluate("__xsHarness.setReceiver(() => undefined)");
+    await worker.send(new Uint8Array([7]));
+    expect(await worker.slotsPerOp("globalThis.u8 = new Uint8Array(4)", "u8[0] = 7", 1000)).toBe(0);
+  });
+});
+
 describe("close", () => {
   it("stops the process, and later deliveries reject", async () => {
     const worker = await startWorker();

@@ -1,0 +1,24 @@
+// Slots allocated per operation on the real XS engine (xsnap), for the codec and for the
+// whole client in its steady state: the cases and how they are measured live in
+// bench/xs-alloc-cases.mjs (shared with test/xs-alloc.test.ts). Each case runs in an XS
+// worker of its own, which is closed afterwards; Node itself only prints.
+//
+// Prints one JSON object per case:
+//   {"bench":"xs-alloc","case":CASE,"slots_per_op":N}
+// and, on stderr, a note for each case above its goal (docs/design.md "Minimal allocation").
+// Usage: npm run bench:xs (builds dist/ first).
+
+import { CASES, DEFAULT_N, GOALS, measureCase } from "./xs-alloc-cases.mjs";
+
+let failed = false;
+for (const name of /** @type {(keyof typeof CASES)[]} */ (Object.keys(CASES))) {
+  try {
+    const slots = await measureCase(name, DEFAULT_N);
+    console.log(JSON.stringify({ bench: "xs-alloc", case: name, slots_per_op: slots }));
+    if (slots > GOALS[name]) console.error(`xs-alloc: ${name} allocates ${slots} slots per op; the goal is at most ${GOALS[name]}`);
+  } catch (error) {
+    failed = true;
+    console.error(`xs-alloc: ${name} could not be measured: ${/** @type {Error} */ (error).message}`);
+  }
+}
+if (failed) process.exitCode = 1;

@@ -1,0 +1,110 @@
+// XS side of the bridged TCP socket: a class of the ECMA-419 `embedded:io/socket/tcp`
+// shape (options object with address, port, nodelay, onWritable, onReadable, onError;
+// read, write, close) whose connection is a host-sim TCP socket on the Node side.
+// write() is synchronous and throws what the host's socket throws ("would block" past the
+// 1,536-byte window); received bytes arrive as deliveries and wait here until read.
+// Callbacks run only from deliveries, never from inside a method call. Simulator only: it
+// allocates freely and must not be bundled into device code.
+
+import { bytesOf, call, listen } from "./bridge.js";
+
+const SERVICE = "tcp";
+const sockets = new Map();
+let nextId = 1;
+
+export class TCP {
+  #id;
+  #options;
+  #inbound = [];
+  #offset = 0;
+  #available = 0;
+  #closed = false;
+
+  constructor(options) {
+    if (options === null || typeof options !== "object") throw new TypeError("TCP: options required");
+    if (typeof options.address !== "string") throw new TypeError("TCP: address must be an IP address string");
+    this.#options = options;
+    this.#id = nextId++;
+    call(SERVICE, {
+      op: "connect", id: this.#id, address: options.address, port: options.port, nodelay: options.nodelay ?? true,
+    });
+    sockets.set(this.#id, this);
+  }
+
+  /**
+   * read(buffer) copies what is waiting (up to its size) and returns the count; read(n)
+   * returns a new ArrayBuffer of n bytes (throws past what is waiting); read() returns all
+   * that is waiting, or undefined when nothing is.
+   */
+  read(target) {
+    if (target === undefined || typeof target === "number") {
+      const wanted = target === undefined ? this.#available : target;
+      if (wanted > this.#available) throw new RangeError("read: more than is available");
+      if (target === undefined && this.#available === 0) return undefined;
+      const out = new Uint8Array(wanted);
+      this.#copyInto(out, wanted);
+      return out.buffer;
+    }
+    const into = bytesOf(target);
+    const count = Math.min(into.length, this.#available);
+    this.#copyInto(into, count);
+    return count;
+  }
+
+  #copyInto(into, count) {
+    let done = 0;
+    while (done < count) {
+      const head = this.#inbound[0];
+      const take = Math.min(head.length - this.#offset, count - done);
+      into.set(head.subarray(this.#offset, this.#offset + take), done);
+      done += take;
+      this.#offset += take;
+      if (this.#offset === head.length) {
+        this.#inbound.shift();
+        this.#offset = 0;
+      }
+    }
+    this.#available -= count;
+  }
+
+  /** Writes all of the buffer or throws; returns the writable byte count left. */
+  write(buffer) {
+    if (this.#closed) throw new Error("write: the socket is closed");
+    return call(SERVICE, { op: "write", id: this.#id }, buffer).header.writable;
+  }
+
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    sockets.delete(this.#id);
+    call(SERVICE, { op: "close", id: this.#id });
+  }
+
+  #event(header, body) {
+    const options = this.#options;
+    switch (header.event) {
+      case "writable":
+        options.onWritable?.call(this, header.count);
+        return;
+      case "readable":
+        if (body.length === 0) return;
+        this.#inbound.push(body);
+        this.#available += body.length;
+        options.onReadable?.call(this, this.#available);
+        return;
+      case "error":
+        sockets.delete(this.#id);
+        options.onError?.call(this, header.message);
+        return;
+      default:
+        throw new Error("TCP: unknown event " + JSON.stringify(header.event));
+    }
+  }
+
+  static {
+    listen(SERVICE, (header, body) => {
+      const socket = sockets.get(header.id);
+      if (socket !== undefined && !socket.#closed) socket.#event(header, body);
+    });
+  }
+}

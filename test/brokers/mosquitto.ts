@@ -1,0 +1,158 @@
+/*
+ * A real mosquitto (the Debian package, /usr/sbin/mosquitto) for the broker suites: started
+ * on a free loopback port with a config file of its own in a temp dir (optional persistence,
+ * password file, ACL file), waited for until it accepts connections, stopped with SIGTERM
+ * (SIGKILL after a timeout) and restarted on the same port. Every process started here is
+ * tracked; stopAllMosquittos() ends whatever is left (call it in afterAll). Test side only.
+ */
+
+import { execFile, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { accepts, freePort, sleep } from "./helpers.js";
+import type { BrokerOptions, TestBroker } from "./helpers.js";
+
+export const MOSQUITTO = "/usr/sbin/mosquitto";
+export const MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd";
+
+const START_TIMEOUT = 5_000;
+const STOP_TIMEOUT = 3_000;
+
+export interface MosquittoOptions extends BrokerOptions {
+  /** The ACL file's text (acl_file). */
+  acl?: string;
+  /** More config lines, appended as they are. */
+  config?: string[];
+}
+
+const running = new Set<Mosquitto>();
+
+export class Mosquitto implements TestBroker {
+  readonly name = "mosquitto";
+  readonly retainedSysTopic = "$SYS/broker/version";
+  readonly port: number;
+  readonly dir: string;
+  readonly configFile: string;
+  #process: ChildProcess | undefined = undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #log = "";
+
+  private constructor(dir: string, port: number) {
+    this.dir = dir;
+    this.port = port;
+    this.configFile = join(dir, "mosquitto.conf");
+  }
+
+  /** Writes the config and starts mosquitto; resolves once it accepts connections. */
+  static async start(options: MosquittoOptions = {}): Promise<Mosquitto> {
+    const dir = await mkdtemp(join(tmpdir(), "xs-mqtt-mosquitto-"));
+    const broker = new Mosquitto(dir, await freePort());
+    const lines = [
+      "listener " + broker.port + " 127.0.0.1",
+      // run as root, mosquitto would switch to the user "mosquitto", who cannot read this temp dir
+      "user " + userInfo().username,
+      "log_dest stdout",
+      "log_type error",
+      "log_type warning",
+      "log_type notice",
+    ];
+    if (options.users !== undefined) {
+      const file = join(dir, "passwords");
+      let first = true;
+      for (const [user, password] of Object.entries(options.users)) {
+        const args = first ? ["-c", "-b", file, user, password] : ["-b", file, user, password];
+        await promisify(execFile)(MOSQUITTO_PASSWD, args);
+        first = false;
+      }
+      lines.push("allow_anonymous false", "password_file " + file);
+    } else {
+      lines.push("allow_anonymous true");
+    }
+    if (options.acl !== undefined) {
+      const file = join(dir, "acl");
+      await writeFile(file, options.acl);
+      lines.push("acl_file " + file);
+    }
+    if (options.persistence === true) {
+      lines.push("persistence true", "persistence_location " + dir + "/", "autosave_interval 0");
+    }
+    lines.push(...(options.config ?? []));
+    await writeFile(broker.configFile, lines.join("\n") + "\n");
+    running.add(broker);
+    try {
+      await broker.start();
+    } catch (e) {
+      await broker.close();
+      throw e;
+    }
+    return broker;
+  }
+
+  /** What mosquitto printed (errors, warnings, notices), for failure messages. */
+  get log(): string {
+    return this.#log;
+  }
+
+  get running(): boolean {
+    return this.#process !== undefined;
+  }
+
+  /** Starts (again) on the same port; resolves once it accepts connections. */
+  async start(): Promise<void> {
+    if (this.#process !== undefined) return;
+    const child = spawn(MOSQUITTO, ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    this.#process = child;
+    let exited = false;
+    this.#exited = new Promise((resolve) => {
+      child.once("exit", () => {
+        exited = true;
+        if (this.#process === child) this.#process = undefined;
+        resolve();
+      });
+    });
+    const keep = (data: Buffer) => {
+      if (this.#log.length < 64_000) this.#log += data.toString();
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    child.once("error", (e) => keep(Buffer.from(String(e) + "\n")));
+    const until = Date.now() + START_TIMEOUT;
+    for (;;) {
+      if (exited) throw new Error("mosquitto exited at start:\n" + this.#log);
+      if (await accepts(this.port)) return;
+      if (Date.now() >= until) {
+        await this.stop();
+        throw new Error("mosquitto did not accept connections on port " + this.port + " within " + START_TIMEOUT + " ms:\n" + this.#log);
+      }
+      await sleep(20);
+    }
+  }
+
+  /** SIGTERM (mosquitto saves its persistence file), SIGKILL if it lingers. */
+  async stop(): Promise<void> {
+    const child = this.#process;
+    if (child === undefined) return;
+    child.kill("SIGTERM");
+    const stopped = await Promise.race([this.#exited.then(() => true), sleep(STOP_TIMEOUT).then(() => false)]);
+    if (!stopped) {
+      child.kill("SIGKILL");
+      await Promise.race([this.#exited, sleep(STOP_TIMEOUT)]);
+    }
+    this.#process = undefined;
+  }
+
+  /** Stops it and removes its temp dir. */
+  async close(): Promise<void> {
+    await this.stop();
+    running.delete(this);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Stops every mosquitto started here and not yet closed. */
+export async function stopAllMosquittos(): Promise<void> {
+  await Promise.all([...running].map((broker) => broker.close()));
+}

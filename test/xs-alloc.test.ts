@@ -1,0 +1,35 @@
+// Allocation on the real XS engine (xsnap): the slots one operation allocates, measured by
+// the cases in bench/xs-alloc-cases.mjs over the built bundle dist/xs-mqtt.js (npm test
+// builds it first). Publishing (QoS 0, and QoS 1 with its PUBACK) and encoding must
+// allocate nothing; the other cases must meet the goals of docs/design.md.
+// Each measurement starts and closes its own XS worker; nothing is skipped without xsnap.
+import { describe, expect, it } from "vitest";
+import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
+import { XsWorker } from "./xs/harness.mjs";
+
+describe("slots allocated per operation on XS", () => {
+  for (const name of ["encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked"] as const) {
+    it(`${name}: exactly 0`, async () => {
+      expect(await measureCase(name)).toBe(0);
+    });
+  }
+
+  for (const name of ["decode-publish-qos0", "decode-publish-qos1", "receive-qos0", "receive-qos1"] as const) {
+    it(`${name}: at most ${GOALS[name]}`, async () => {
+      expect(await measureCase(name)).toBeLessThanOrEqual(GOALS[name]);
+    });
+  }
+
+  it("the meter does see an allocation when there is one (these zeros are not vacuous)", async () => {
+    const worker = await XsWorker.start({ name: "xs-alloc meter check" });
+    try {
+      // what the client's write path relies on: resizing a resizable ArrayBuffer in place,
+      // and handing it to a function, allocate nothing; a view over it does
+      const setup = "var ab = new ArrayBuffer(64, { maxByteLength: 64 }); var sink = { write(b) { return b.byteLength; } };";
+      expect(await worker.slotsPerOp(setup, "ab.resize(10); sink.write(ab); ab.resize(64);", 1000)).toBe(0);
+      expect(await worker.slotsPerOp(setup, "ab.resize(10); sink.write(new Uint8Array(ab)); ab.resize(64);", 1000)).toBeGreaterThan(0);
+    } finally {
+      await worker.close();
+    }
+  });
+});
