@@ -1,0 +1,209 @@
+/*
+ * A virtual I²C bus for the simulated board: `bus.I2C` is a class with the ECMA-419
+ * `embedded:io/i2c` shape (synchronous), behaving as Moddable's ESP32 implementation does:
+ * the same constructor checks and error messages ("data required", "invalid address",
+ * "duplicate address", "invalid hz"), `read(count)` returns a new ArrayBuffer,
+ * `read(buffer)` fills the buffer and returns it, `write(buffer)` returns nothing, a chip
+ * that does not acknowledge makes read/write throw Error("read failed") / ("write failed"),
+ * and a zero-length write is a probe that returns 1 when nobody answers.
+ *
+ * Simulated chips (host-sim/chips/) attach at an address and see each transaction's bytes
+ * (command/register level). The bus is wired to one SDA/SCL pin pair (ESP32 defaults 21
+ * and 22): a connection opened on other pins reaches no chip. A chip may declare the fastest
+ * clock it follows (`maxHz`); a faster connection gets no acknowledge from it. Each
+ * simulated board gets its own bus. Node side only.
+ */
+
+export interface I2CChip {
+  /** The fastest bus clock the chip follows; faster and it does not acknowledge. */
+  readonly maxHz?: number;
+  /**
+   * A write transaction: the bytes after the address byte (none for a probe). Return false
+   * for "not acknowledged". The bytes are valid only during the call.
+   */
+  write(bytes: Uint8Array, stop: boolean): boolean;
+  /** A read transaction: fill all of `into` and return true, or return false for "not acknowledged". */
+  read(into: Uint8Array, stop: boolean): boolean;
+}
+
+/** One transaction, as seen on the wire (for tests and simulator logs). */
+export interface I2CTransfer {
+  address: number;
+  direction: "read" | "write";
+  /** A copy of the bytes written, or read when acknowledged. */
+  bytes: Uint8Array;
+  acknowledged: boolean;
+}
+
+/** The ECMA-419 I²C constructor options. */
+export interface SimI2COptions {
+  data: number;
+  clock: number;
+  hz: number;
+  address: number;
+  port?: number;
+  format?: "buffer";
+  target?: unknown;
+}
+
+type ByteBuffer = ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+
+/** An open connection to one address on an I2CBus. Construct it through `bus.I2C`. */
+export class SimI2C {
+  #bus: I2CBus | null;
+  #key: string;
+  readonly data: number;
+  readonly clock: number;
+  readonly hz: number;
+  readonly address: number;
+  target?: unknown;
+
+  /** Not for direct use: `new bus.I2C(options)`. */
+  constructor(options: SimI2COptions, bus: I2CBus) {
+    if (options === undefined || options === null || typeof options !== "object") throw new TypeError("options required");
+    if (!("data" in options)) throw new RangeError("data required");
+    if (!("clock" in options)) throw new RangeError("clock required");
+    if (!("address" in options)) throw new RangeError("address required");
+    const data = pinOf(options.data);
+    const clock = pinOf(options.clock);
+    const address = Math.trunc(Number(options.address));
+    if (!(address >= 0 && address <= 127)) throw new RangeError("invalid address");
+    const hz = Math.trunc(Number(options.hz));
+    if (!(hz > 0 && hz <= 20_000_000)) throw new RangeError("invalid hz");
+    if (options.format !== undefined && options.format !== "buffer") throw new RangeError("invalid format");
+    const key = `${data}/${clock}/${address}`;
+    if (bus._open.has(key)) throw new RangeError("duplicate address");
+    bus._open.add(key);
+    this.#bus = bus;
+    this.#key = key;
+    this.data = data;
+    this.clock = clock;
+    this.hz = hz;
+    this.address = address;
+    if ("target" in options) this.target = options.target;
+  }
+
+  get format(): "buffer" {
+    return "buffer";
+  }
+
+  set format(value: "buffer") {
+    if (value !== "buffer") throw new RangeError("invalid format");
+  }
+
+  /** Reads `count` bytes into a new ArrayBuffer, or fills `buffer` and returns it. Throws Error("read failed") on no acknowledge. */
+  read(count: number, stop?: boolean): ArrayBuffer;
+  read<T extends ByteBuffer>(buffer: T, stop?: boolean): T;
+  read(option: number | ByteBuffer, stop = true): ByteBuffer {
+    const bus = this.#open();
+    let result: ByteBuffer;
+    let bytes: Uint8Array;
+    if (typeof option === "object" && option !== null) {
+      result = option;
+      bytes = bytesOf(option);
+    } else {
+      const count = Math.trunc(Number(option));
+      if (!(count >= 0)) throw new RangeError("invalid count");
+      result = new ArrayBuffer(count);
+      bytes = new Uint8Array(result);
+    }
+    if (!bus._transfer(this, "read", bytes, Boolean(stop))) throw new Error("read failed");
+    return result;
+  }
+
+  /**
+   * Writes all bytes of the buffer; throws Error("write failed") on no acknowledge. A
+   * zero-length write is a probe: it returns 1 when nobody acknowledges, else undefined.
+   */
+  write(buffer: ByteBuffer, stop = true): number | undefined {
+    const bus = this.#open();
+    const bytes = bytesOf(buffer);
+    const acknowledged = bus._transfer(this, "write", bytes, Boolean(stop));
+    if (bytes.length === 0) return acknowledged ? undefined : 1;
+    if (!acknowledged) throw new Error("write failed");
+    return undefined;
+  }
+
+  close(): void {
+    const bus = this.#bus;
+    if (bus === null) return;
+    this.#bus = null;
+    bus._open.delete(this.#key);
+  }
+
+  #open(): I2CBus {
+    if (this.#bus === null) throw new Error("closed");
+    return this.#bus;
+  }
+}
+
+export interface I2CBusOptions {
+  /** SDA pin the chips are wired to; default 21 (ESP32). */
+  data?: number;
+  /** SCL pin the chips are wired to; default 22 (ESP32). */
+  clock?: number;
+}
+
+export class I2CBus {
+  readonly data: number;
+  readonly clock: number;
+  /** The ECMA-419 I²C class for this bus: hand it to drivers as `sensor.io`. */
+  readonly I2C: new (options: SimI2COptions) => SimI2C;
+  /** Called after every transaction (for logs and tests). */
+  onTransfer: ((transfer: I2CTransfer) => void) | undefined = undefined;
+  #chips = new Map<number, I2CChip>();
+  /** @internal "data/clock/address" of the open connections. */
+  readonly _open = new Set<string>();
+
+  constructor(options: I2CBusOptions = {}) {
+    this.data = options.data ?? 21;
+    this.clock = options.clock ?? 22;
+    const bus = this;
+    this.I2C = class I2C extends SimI2C {
+      constructor(options: SimI2COptions) {
+        super(options, bus);
+      }
+    };
+  }
+
+  /** Wires a chip to the bus at a 7-bit address. */
+  attach(address: number, chip: I2CChip): void {
+    if (!(Number.isInteger(address) && address >= 0 && address <= 127)) throw new RangeError(`I2CBus: invalid address ${address}`);
+    if (this.#chips.has(address)) throw new Error(`I2CBus: a chip is already attached at 0x${address.toString(16)}`);
+    this.#chips.set(address, chip);
+  }
+
+  /** Unwires the chip at an address (as if unplugged). */
+  detach(address: number): void {
+    this.#chips.delete(address);
+  }
+
+  chipAt(address: number): I2CChip | undefined {
+    return this.#chips.get(address);
+  }
+
+  /** @internal One transaction from an open connection; true when acknowledged. */
+  _transfer(from: SimI2C, direction: "read" | "write", bytes: Uint8Array, stop: boolean): boolean {
+    let acknowledged = false;
+    if (from.data === this.data && from.clock === this.clock) {
+      const chip = this.#chips.get(from.address);
+      if (chip !== undefined && !(chip.maxHz !== undefined && from.hz > chip.maxHz)) {
+        acknowledged = direction === "read" ? chip.read(bytes, stop) : chip.write(bytes, stop);
+      }
+    }
+    this.onTransfer?.({ address: from.address, direction, bytes: bytes.slice(), acknowledged });
+    return acknowledged;
+  }
+}
+
+function pinOf(value: unknown): number {
+  const pin = Number(value);
+  if (!Number.isInteger(pin) || pin < 0) throw new RangeError("invalid pin");
+  return pin;
+}
+
+function bytesOf(buffer: ByteBuffer): Uint8Array {
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  if (buffer instanceof ArrayBuffer || buffer instanceof SharedArrayBuffer) return new Uint8Array(buffer);
+  throw new TypeError("invalid buffer");
+}
