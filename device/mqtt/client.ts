@@ -129,6 +129,10 @@ const SUB_FREE = 0;
 const SUB_UNSENT = 1;
 const SUB_PENDING = 2;
 const SUB_ACTIVE = 3;
+/** Subscribed again while its SUBSCRIBE waits for the SUBACK: sent again once that SUBACK comes. */
+const SUB_STALE = 4;
+/** Unsubscribed: its UNSUBSCRIBE goes as soon as the connection can take it (then the slot is free). */
+const SUB_UNSUBSCRIBE = 5;
 
 /** Bytes of the transmit buffer kept back from publishes, so PUBACK and PINGREQ always fit. */
 const TX_RESERVE = 16;
@@ -196,6 +200,8 @@ export class MqttClient {
   #lastSent = 0;
   #lastReceived = 0;
   #pingOutstanding = false;
+  /** The timer's period, ms: a PINGREQ goes a period early so that it is never late. */
+  #tickInterval = 1000;
   #everConnected = false;
   #sessionPresent = false;
 
@@ -308,6 +314,7 @@ export class MqttClient {
     if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
     if (this.#state !== "idle") return;
     const tick = Math.max(20, Math.min(1000, this.#keepAliveMs > 0 ? this.#keepAliveMs / 4 : 1000, this.#minDelay / 2));
+    this.#tickInterval = tick;
     this.#timer = this.#io.Timer.repeat(() => this.#tick(), tick);
     this.#open();
   }
@@ -345,20 +352,27 @@ export class MqttClient {
       throw new MqttError("payload-too-large", "the packet would take " + size + " bytes; this client allows " + limit);
     }
     if (qos === 0) {
-      if (this.#state === "connected" && !this.#handshaking && this.#queued === 0 && this.#txRoom() >= size + TX_RESERVE) {
+      const online = this.#state === "connected" && !this.#handshaking;
+      if (online && this.#queued === 0 && this.#txRoom() >= size + TX_RESERVE) {
         this.#txFill += encodePublish(this.#tx, this.#txFill, prepared, bytes, 0, retain, false, 0, length) as number;
         this.stats.sent++;
         this.#flush();
         return "sent";
       }
-      if (!queue) {
+      // online behind older queued messages, a QoS 0 message waits its turn in the outbox
+      const behind = online && this.#queued > 0 && size <= this.#maxQueuedPacket;
+      if (!queue && !behind) {
         this.stats.dropped++;
         return "dropped";
       }
     }
     const outbox = this.#outbox;
     const offset = outbox.reserve(size);
-    if (offset < 0) return "outbox-full";
+    if (offset < 0) {
+      if (qos === 1 || queue) return "outbox-full";
+      this.stats.dropped++;
+      return "dropped";
+    }
     const packetId = qos === 1 ? this.#allocatePacketId() : 0;
     encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
@@ -388,8 +402,13 @@ export class MqttClient {
     this.#subQos[slot] = qos;
     this.#subExact[slot] = filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? 1 : 0;
     this.#subHandler[slot] = handler;
-    this.#subState[slot] = SUB_UNSENT;
-    this.#subPacketId[slot] = 0;
+    if (this.#subState[slot] === SUB_PENDING || this.#subState[slot] === SUB_STALE
+      || (this.#subState[slot] === SUB_UNSUBSCRIBE && this.#subPacketId[slot] !== 0)) {
+      this.#subState[slot] = SUB_STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
+    } else {
+      this.#subState[slot] = SUB_UNSENT;
+      this.#subPacketId[slot] = 0;
+    }
     if (this.#state === "connected") this.#flush();
   }
 
@@ -398,22 +417,11 @@ export class MqttClient {
     if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
     const slot = this.#findSubscription(filter);
     if (slot < 0) return;
-    const bytes = this.#subBytes[slot] as Uint8Array;
-    this.#subState[slot] = SUB_FREE;
-    this.#subBytes[slot] = undefined;
     this.#subHandler[slot] = undefined;
-    this.#subFilter[slot] = "";
-    if (this.#state !== "connected" || this.#handshaking) return;
-    const free = this.#unsubIds.indexOf(0);
-    const packetId = this.#allocatePacketId();
-    this.#unsubscribeList[0] = bytes;
-    const n = encodeUnsubscribe(this.#tx, this.#txFill, packetId, this.#unsubscribeList);
-    if (typeof n === "number" && this.#txRoom() >= n + TX_RESERVE) {
-      this.#txFill += n;
-      if (free >= 0) this.#unsubIds[free] = packetId;
-      this.#flush();
-    }
-    // without room the broker keeps the subscription for now; messages on it are ignored
+    // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
+    // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
+    this.#subState[slot] = SUB_UNSUBSCRIBE;
+    if (this.#state === "connected") this.#flush();
   }
 
   /**
@@ -564,7 +572,7 @@ export class MqttClient {
     this.#outbox.requeue();
     this.#queued = this.#countQueued();
     for (let i = 0; i < this.#subState.length; i++) {
-      if (this.#subState[i] === SUB_PENDING) this.#subState[i] = SUB_UNSENT;
+      if (this.#subState[i] === SUB_PENDING || this.#subState[i] === SUB_STALE) this.#subState[i] = SUB_UNSENT;
     }
     this.#subPacketId.fill(0);
     this.#unsubIds.fill(0);
@@ -610,7 +618,9 @@ export class MqttClient {
           this.#fail("keepalive-timeout");
           return;
         }
-        if (!this.#pingOutstanding && (now - this.#lastSent >= keepAlive || now - this.#lastReceived >= keepAlive)) {
+        // no gap between packets sent may exceed the keepalive [MQTT-3.1.2-23]: the next tick would be too late
+        const idle = now - this.#lastSent >= keepAlive - this.#tickInterval;
+        if (!this.#pingOutstanding && (idle || now - this.#lastReceived >= keepAlive)) {
           const n = encodePingreq(this.#tx, this.#txFill);
           if (typeof n === "number") {
             this.#txFill += n;
@@ -683,6 +693,10 @@ export class MqttClient {
   #stageSubscriptions(): void {
     const states = this.#subState;
     for (let slot = 0; slot < states.length; slot++) {
+      if (states[slot] === SUB_UNSUBSCRIBE) {
+        if (!this.#stageUnsubscribe(slot)) return;
+        continue;
+      }
       if (states[slot] !== SUB_UNSENT) continue;
       const entry = this.#subscribeList[0];
       entry.filter = this.#subBytes[slot] as Uint8Array;
@@ -696,12 +710,29 @@ export class MqttClient {
     }
   }
 
+  /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room. */
+  #stageUnsubscribe(slot: number): boolean {
+    const free = this.#unsubIds.indexOf(0);
+    if (free < 0) return false;
+    const packetId = this.#allocatePacketId();
+    this.#unsubscribeList[0] = this.#subBytes[slot] as Uint8Array;
+    const n = encodeUnsubscribe(this.#tx, this.#txFill, packetId, this.#unsubscribeList);
+    if (typeof n !== "number" || this.#txRoom() < n + TX_RESERVE) return false;
+    this.#txFill += n;
+    this.#unsubIds[free] = packetId;
+    this.#subState[slot] = SUB_FREE;
+    this.#subBytes[slot] = undefined;
+    this.#subFilter[slot] = "";
+    return true;
+  }
+
   #stageOutbox(): void {
     const outbox = this.#outbox;
     const bytes = outbox.bytes;
     const tx = this.#tx;
     while (this.#queued > 0) {
-      const index = outbox.at(outbox.count - this.#queued);
+      const index = outbox.firstQueued(); // not always at count - queued: done entries may lie between
+      if (index < 0) return;
       const offset = outbox.offsetOf(index);
       const length = outbox.lengthOf(index);
       const qos = (bytes[offset] >> 1) & 3;
@@ -868,7 +899,7 @@ export class MqttClient {
       // a new session: the broker knows nothing of our messages or subscriptions
       this.#outbox.forgetSent();
       for (let i = 0; i < this.#subState.length; i++) {
-        if (this.#subState[i] !== SUB_FREE) this.#subState[i] = SUB_UNSENT;
+        if (this.#subState[i] !== SUB_FREE && this.#subState[i] !== SUB_UNSUBSCRIBE) this.#subState[i] = SUB_UNSENT;
       }
     }
     const cb = this.#options.onConnected;
@@ -884,7 +915,11 @@ export class MqttClient {
       return;
     }
     if (this.#subState[slot] !== SUB_PENDING) {
-      this.#subPacketId[slot] = 0; // unsubscribed while the SUBSCRIBE was in flight
+      this.#subPacketId[slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
+      if (this.#subState[slot] === SUB_STALE) {
+        this.#subState[slot] = SUB_UNSENT;
+        this.#flush();
+      }
       return;
     }
     if (d.codesLength !== 1) {
@@ -924,7 +959,7 @@ export class MqttClient {
     const states = this.#subState;
     for (let slot = 0; slot < states.length; slot++) {
       const state = states[slot];
-      if (state === SUB_FREE) continue;
+      if (state === SUB_FREE || state === SUB_UNSUBSCRIBE) continue;
       const filter = this.#subBytes[slot] as Uint8Array;
       if (!topicMatches(filter, 0, filter.length, d.buf, d.topicOffset, d.topicLength)) continue;
       if (this.#subExact[slot] === 1) message.knownTopic = this.#subFilter[slot];

@@ -120,6 +120,19 @@ export class Outbox {
     return -1;
   }
 
+  /**
+   * The oldest entry not yet written on this connection, or -1. After a reconnect the queued
+   * entries need not be the newest ones: done entries (acknowledged out of order, or QoS 0
+   * already written) may lie between them.
+   */
+  firstQueued(): number {
+    for (let i = 0; i < this.#count; i++) {
+      const index = (this.#head + i) % this.capacity;
+      if (this.#state[index] === QUEUED) return index;
+    }
+    return -1;
+  }
+
   /** Whether a packet id is held by an entry not yet done. */
   holds(packetId: number): boolean {
     for (let i = 0; i < this.#count; i++) {
