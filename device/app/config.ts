@@ -1,0 +1,380 @@
+/*
+ * The sensor node's configuration: its shape, its defaults, and resolveConfig(), which
+ * checks a configuration object and returns it complete (every default filled in) or
+ * throws a ConfigError naming the field and what is wrong. Runs once at start-up; holds
+ * no run-time state (preloaded and frozen on the device).
+ */
+
+/** One value of a sensor's sample, published under `key` in the sensor's JSON state. */
+export interface ReadingConfig {
+  /** The sample's property and the JSON key: a letter or "_", then letters, digits, "_". */
+  key: string;
+  /** Home Assistant entity name (default: the key, capitalised, "_" as spaces). */
+  name?: string;
+  /** unit_of_measurement, e.g. "°C". */
+  unit?: string;
+  /** Home Assistant device_class, e.g. "temperature". */
+  device_class?: string;
+  /** Home Assistant state_class (default "measurement"). */
+  state_class?: string;
+  /** Digits after the decimal point, 0 to 6 (default 2). */
+  decimals?: number;
+  /** A change smaller than this is not published until maxSilence passes (default 0: any visible change). */
+  deadband?: number;
+}
+
+export interface SensorConfig {
+  /** Part of topics and ids: 1 to 32 of A-Z a-z 0-9 _ -. Unique among sensors and actuators. */
+  id: string;
+  name?: string;
+  /** Which driver the board builds for it (e.g. "sht3x", "bh1750"); the firmware only records it. */
+  driver: string;
+  /** I²C address for the driver (its default when left out). */
+  address?: number;
+  readings: ReadingConfig[];
+}
+
+export type ActuatorComponent = "switch" | "light";
+export type SwitchState = "ON" | "OFF";
+
+export interface ActuatorConfig {
+  /** Part of topics and ids: 1 to 32 of A-Z a-z 0-9 _ -. Unique among sensors and actuators. */
+  id: string;
+  name?: string;
+  /** The GPIO driven by the Digital output. */
+  pin: number;
+  /** Home Assistant component (default "switch"). */
+  component?: ActuatorComponent;
+  /** State at start-up (default "OFF"). */
+  initial?: SwitchState;
+  /** The pin is driven low for ON (relay boards often are). Default false. */
+  activeLow?: boolean;
+}
+
+export interface BrokerConfig {
+  /** IP address or host name. */
+  host: string;
+  /** Default 1883, or 8883 with tls. */
+  port?: number;
+  username?: string;
+  password?: string;
+  tls?: boolean;
+  /** Seconds (default 60). */
+  keepAlive?: number;
+  /** Default "<prefix>-<nodeId>". */
+  clientId?: string;
+}
+
+export interface DeviceInfo {
+  /** Default: the node id. */
+  name?: string;
+  model?: string;
+  manufacturer?: string;
+  sw_version?: string;
+}
+
+export interface StatusLedConfig {
+  pin: number;
+  activeLow?: boolean;
+}
+
+export interface FirmwareConfig {
+  /** This node's id, in every topic: 1 to 32 of A-Z a-z 0-9 _ -. */
+  nodeId: string;
+  /** Topic prefix (default "xs-mqtt"): states go to <prefix>/<nodeId>/... */
+  prefix?: string;
+  broker: BrokerConfig;
+  /** ms between samples (default 10,000; at least 20). */
+  sampleInterval?: number;
+  /** ms after which a reading is published even without a change (default 300,000; 0: never). */
+  maxSilence?: number;
+  sensors?: SensorConfig[];
+  actuators?: ActuatorConfig[];
+  /** Publish Home Assistant discovery configs (default true). */
+  discovery?: boolean;
+  /** Default "homeassistant". */
+  discoveryPrefix?: string;
+  device?: DeviceInfo;
+  /** An LED that shows connecting (fast blink), online (on), offline (slow blink). */
+  statusLed?: StatusLedConfig;
+}
+
+// ---- the resolved configuration: every field present
+
+export interface ReadingSpec {
+  readonly key: string;
+  readonly name: string;
+  readonly unit: string | undefined;
+  readonly device_class: string | undefined;
+  readonly state_class: string;
+  readonly decimals: number;
+  readonly deadband: number;
+}
+
+export interface SensorSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly address: number | undefined;
+  readonly readings: readonly ReadingSpec[];
+}
+
+export interface ActuatorSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly pin: number;
+  readonly component: ActuatorComponent;
+  readonly initial: SwitchState;
+  readonly activeLow: boolean;
+}
+
+export interface Config {
+  readonly nodeId: string;
+  readonly prefix: string;
+  readonly broker: {
+    readonly host: string;
+    readonly port: number;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly tls: boolean;
+    readonly keepAlive: number;
+    readonly clientId: string;
+  };
+  readonly sampleInterval: number;
+  readonly maxSilence: number;
+  readonly sensors: readonly SensorSpec[];
+  readonly actuators: readonly ActuatorSpec[];
+  readonly discovery: boolean;
+  readonly discoveryPrefix: string;
+  readonly device: {
+    readonly name: string;
+    readonly model: string;
+    readonly manufacturer: string;
+    readonly sw_version: string | undefined;
+  };
+  readonly statusLed: { readonly pin: number; readonly activeLow: boolean } | undefined;
+}
+
+export const DEFAULTS = Object.freeze({
+  prefix: "xs-mqtt",
+  discoveryPrefix: "homeassistant",
+  sampleInterval: 10_000,
+  maxSilence: 300_000,
+  keepAlive: 60,
+  decimals: 2,
+  deadband: 0,
+  stateClass: "measurement",
+  model: "xs-mqtt sensor node",
+  manufacturer: "xs-mqtt",
+});
+
+/** A configuration mistake: `field` says where (e.g. "sensors[1].readings[0].decimals"). */
+export class ConfigError extends Error {
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super("config " + field + ": " + problem);
+    this.name = "ConfigError";
+    this.field = field;
+  }
+}
+
+/** Checks a configuration and fills in its defaults. Throws ConfigError on the first mistake. */
+export function resolveConfig(input: FirmwareConfig): Config {
+  if (input === null || typeof input !== "object") throw new ConfigError("(root)", "must be an object");
+  const nodeId = id(input.nodeId, "nodeId");
+  const prefix = topicPrefix(input.prefix, DEFAULTS.prefix, "prefix");
+  const discoveryPrefix = topicPrefix(input.discoveryPrefix, DEFAULTS.discoveryPrefix, "discoveryPrefix");
+  const sampleInterval = whole(input.sampleInterval, DEFAULTS.sampleInterval, 20, 86_400_000, "sampleInterval");
+  const maxSilence = whole(input.maxSilence, DEFAULTS.maxSilence, 0, 86_400_000, "maxSilence");
+
+  const sensors = list(input.sensors, "sensors").map((s, i) => sensor(s, "sensors[" + i + "]"));
+  const actuators = list(input.actuators, "actuators").map((a, i) => actuator(a, "actuators[" + i + "]"));
+  const seen: string[] = [];
+  sensors.forEach((s, i) => unique(seen, s.id, "sensors[" + i + "].id"));
+  actuators.forEach((a, i) => unique(seen, a.id, "actuators[" + i + "].id"));
+
+  const device = optionalObject(input.device, "device") as DeviceInfo;
+  const led = input.statusLed === undefined ? undefined : objectAt(input.statusLed, "statusLed") as StatusLedConfig;
+
+  return {
+    nodeId,
+    prefix,
+    broker: broker(input.broker, prefix, nodeId),
+    sampleInterval,
+    maxSilence,
+    sensors,
+    actuators,
+    discovery: flag(input.discovery, true, "discovery"),
+    discoveryPrefix,
+    device: {
+      name: text(device.name, nodeId, "device.name"),
+      model: text(device.model, DEFAULTS.model, "device.model"),
+      manufacturer: text(device.manufacturer, DEFAULTS.manufacturer, "device.manufacturer"),
+      sw_version: optionalText(device.sw_version, "device.sw_version"),
+    },
+    statusLed: led === undefined ? undefined : {
+      pin: whole(led.pin, undefined, 0, 1023, "statusLed.pin"),
+      activeLow: flag(led.activeLow, false, "statusLed.activeLow"),
+    },
+  };
+}
+
+function broker(input: BrokerConfig, prefix: string, nodeId: string): Config["broker"] {
+  const b = objectAt(input, "broker") as BrokerConfig;
+  if (typeof b.host !== "string" || b.host.length === 0) throw new ConfigError("broker.host", "must be an IP address or a host name");
+  const tls = flag(b.tls, false, "broker.tls");
+  const username = optionalText(b.username, "broker.username");
+  const password = optionalText(b.password, "broker.password");
+  if (password !== undefined && username === undefined) {
+    throw new ConfigError("broker.password", "MQTT 3.1.1 sends a password only with a user name: give broker.username too");
+  }
+  return {
+    host: b.host,
+    port: whole(b.port, tls ? 8883 : 1883, 1, 65_535, "broker.port"),
+    username,
+    password,
+    tls,
+    keepAlive: whole(b.keepAlive, DEFAULTS.keepAlive, 0, 65_535, "broker.keepAlive"),
+    clientId: text(b.clientId, prefix + "-" + nodeId, "broker.clientId"),
+  };
+}
+
+function sensor(input: SensorConfig, at: string): SensorSpec {
+  const s = objectAt(input, at) as SensorConfig;
+  const sensorId = id(s.id, at + ".id");
+  if (typeof s.driver !== "string" || s.driver.length === 0) throw new ConfigError(at + ".driver", "must name the driver, e.g. \"sht3x\"");
+  const readings = list(s.readings, at + ".readings");
+  if (readings.length === 0) throw new ConfigError(at + ".readings", "must list at least one reading");
+  const keys: string[] = [];
+  const resolved = readings.map((r, i) => reading(r, at + ".readings[" + i + "]"));
+  resolved.forEach((r, i) => unique(keys, r.key, at + ".readings[" + i + "].key"));
+  return {
+    id: sensorId,
+    name: text(s.name, sensorId, at + ".name"),
+    driver: s.driver,
+    address: s.address === undefined ? undefined : whole(s.address, undefined, 0, 127, at + ".address"),
+    readings: resolved,
+  };
+}
+
+function reading(input: ReadingConfig, at: string): ReadingSpec {
+  const r = objectAt(input, at) as ReadingConfig;
+  const key = r.key;
+  if (!isKey(key)) throw new ConfigError(at + ".key", "must be 1 to 32 characters: a letter or _, then letters, digits or _");
+  const deadband = r.deadband === undefined ? DEFAULTS.deadband : r.deadband;
+  if (typeof deadband !== "number" || !(deadband >= 0) || deadband === Infinity) {
+    throw new ConfigError(at + ".deadband", "must be a number, 0 or more");
+  }
+  return {
+    key,
+    name: text(r.name, humanise(key), at + ".name"),
+    unit: optionalText(r.unit, at + ".unit"),
+    device_class: optionalText(r.device_class, at + ".device_class"),
+    state_class: text(r.state_class, DEFAULTS.stateClass, at + ".state_class"),
+    decimals: whole(r.decimals, DEFAULTS.decimals, 0, 6, at + ".decimals"),
+    deadband,
+  };
+}
+
+function actuator(input: ActuatorConfig, at: string): ActuatorSpec {
+  const a = objectAt(input, at) as ActuatorConfig;
+  const actuatorId = id(a.id, at + ".id");
+  const component = a.component === undefined ? "switch" : a.component;
+  if (component !== "switch" && component !== "light") throw new ConfigError(at + ".component", "must be \"switch\" or \"light\"");
+  const initial = a.initial === undefined ? "OFF" : a.initial;
+  if (initial !== "ON" && initial !== "OFF") throw new ConfigError(at + ".initial", "must be \"ON\" or \"OFF\"");
+  return {
+    id: actuatorId,
+    name: text(a.name, actuatorId, at + ".name"),
+    pin: whole(a.pin, undefined, 0, 1023, at + ".pin"),
+    component,
+    initial,
+    activeLow: flag(a.activeLow, false, at + ".activeLow"),
+  };
+}
+
+// ---- field checks
+
+function objectAt(value: unknown, at: string): object {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ConfigError(at, "must be an object");
+  return value;
+}
+
+function optionalObject(value: unknown, at: string): object {
+  return value === undefined ? {} : objectAt(value, at);
+}
+
+function list<T>(value: T[] | undefined, at: string): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigError(at, "must be a list");
+  return value;
+}
+
+function whole(value: unknown, fallback: number | undefined, min: number, max: number, at: string): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(at, "must be a whole number from " + min + " to " + max);
+  }
+  return value;
+}
+
+function flag(value: unknown, fallback: boolean, at: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigError(at, "must be true or false");
+  return value;
+}
+
+function text(value: unknown, fallback: string, at: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || value.length === 0) throw new ConfigError(at, "must be a non-empty string");
+  return value;
+}
+
+function optionalText(value: unknown, at: string): string | undefined {
+  return value === undefined ? undefined : text(value, "", at);
+}
+
+/** 1 to 32 of A-Z a-z 0-9 _ - (what Home Assistant allows in a node id and object id). */
+function id(value: unknown, at: string): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 32) {
+    throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
+  }
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (!isWordChar(c) && c !== 0x2d) throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
+  }
+  return value;
+}
+
+/** A JSON key usable as-is in a Home Assistant template (value_json.<key>). */
+function isKey(value: unknown): value is string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 32) return false;
+  const first = value.charCodeAt(0);
+  if (first >= 0x30 && first <= 0x39) return false;
+  for (let i = 0; i < value.length; i++) if (!isWordChar(value.charCodeAt(i))) return false;
+  return true;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+}
+
+/** A topic prefix: not empty, no wildcards, no NUL, no "/" at either end. */
+function topicPrefix(value: unknown, fallback: string, at: string): string {
+  const prefix = text(value, fallback, at);
+  const bad = prefix.indexOf("+") >= 0 || prefix.indexOf("#") >= 0 || prefix.indexOf("\u0000") >= 0 ||
+    prefix.charAt(0) === "/" || prefix.charAt(prefix.length - 1) === "/";
+  if (bad) throw new ConfigError(at, "must be a topic without wildcards, NUL, or a leading or trailing /");
+  return prefix;
+}
+
+function unique(seen: string[], value: string, at: string): void {
+  if (seen.indexOf(value) >= 0) throw new ConfigError(at, JSON.stringify(value) + " is used twice");
+  seen.push(value);
+}
+
+/** "air_quality" -> "Air quality". */
+function humanise(key: string): string {
+  const words = key.split("_").join(" ").trim();
+  return words.length === 0 ? key : words.charAt(0).toUpperCase() + words.slice(1);
+}

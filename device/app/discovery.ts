@@ -1,0 +1,109 @@
+/*
+ * Home Assistant MQTT discovery: the retained config message for each sensor reading
+ * (component "sensor", reading its value out of the sensor's JSON state with a
+ * value_template) and for each actuator (component "switch" or "light", with its command
+ * topic). Each payload is built when it is sent (at connect, and when Home Assistant comes
+ * back online), so none is kept in memory in between; the firmware paces the sending.
+ */
+
+import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
+import { ONLINE, OFFLINE } from "./availability.js";
+import { OFF_TEXT, ON_TEXT } from "./actuators.js";
+import {
+  actuatorDiscoveryTopic, commandTopic, sensorDiscoveryTopic, stateTopic, statusTopic,
+} from "./topics.js";
+
+/** The device block shared by every entity of this node. */
+function deviceBlock(config: Config): Record<string, unknown> {
+  const d = config.device;
+  const block: Record<string, unknown> = {
+    identifiers: [config.prefix + "_" + config.nodeId],
+    name: d.name,
+    model: d.model,
+    manufacturer: d.manufacturer,
+  };
+  if (d.sw_version !== undefined) block.sw_version = d.sw_version;
+  return block;
+}
+
+function availability(config: Config, entity: Record<string, unknown>): Record<string, unknown> {
+  entity.availability_topic = statusTopic(config);
+  entity.payload_available = ONLINE;
+  entity.payload_not_available = OFFLINE;
+  entity.device = deviceBlock(config);
+  return entity;
+}
+
+export function sensorDiscoveryPayload(config: Config, sensor: SensorSpec, reading: ReadingSpec): string {
+  const entity: Record<string, unknown> = {
+    name: reading.name,
+    unique_id: config.nodeId + "_" + sensor.id + "_" + reading.key,
+    state_topic: stateTopic(config, sensor.id),
+    value_template: "{{ value_json." + reading.key + " }}",
+  };
+  if (reading.unit !== undefined) entity.unit_of_measurement = reading.unit;
+  if (reading.device_class !== undefined) entity.device_class = reading.device_class;
+  entity.state_class = reading.state_class;
+  entity.suggested_display_precision = reading.decimals;
+  return JSON.stringify(availability(config, entity));
+}
+
+export function actuatorDiscoveryPayload(config: Config, actuator: ActuatorSpec): string {
+  const entity: Record<string, unknown> = {
+    name: actuator.name,
+    unique_id: config.nodeId + "_" + actuator.id,
+    command_topic: commandTopic(config, actuator),
+    state_topic: stateTopic(config, actuator.id),
+    payload_on: ON_TEXT,
+    payload_off: OFF_TEXT,
+  };
+  if (actuator.component === "switch") {
+    entity.state_on = ON_TEXT;
+    entity.state_off = OFF_TEXT;
+  }
+  entity.qos = 1;
+  entity.optimistic = false;
+  return JSON.stringify(availability(config, entity));
+}
+
+/** The node's discovery messages, in a fixed order: every sensor reading, then every actuator. */
+export class Discovery {
+  readonly #config: Config;
+  /** Entry i: a sensor index and reading index, or -1 and an actuator index. */
+  readonly #sensor: Int16Array;
+  readonly #item: Int16Array;
+  readonly topics: readonly string[];
+
+  constructor(config: Config) {
+    this.#config = config;
+    const topics: string[] = [];
+    const sensor: number[] = [];
+    const item: number[] = [];
+    config.sensors.forEach((s, si) => s.readings.forEach((r, ri) => {
+      topics.push(sensorDiscoveryTopic(config, s, r));
+      sensor.push(si);
+      item.push(ri);
+    }));
+    config.actuators.forEach((a, ai) => {
+      topics.push(actuatorDiscoveryTopic(config, a));
+      sensor.push(-1);
+      item.push(ai);
+    });
+    this.topics = topics;
+    this.#sensor = Int16Array.from(sensor);
+    this.#item = Int16Array.from(item);
+  }
+
+  get count(): number {
+    return this.topics.length;
+  }
+
+  /** The JSON config of entry i (built now: allocates). */
+  payload(i: number): string {
+    const config = this.#config;
+    const s = this.#sensor[i];
+    if (s < 0) return actuatorDiscoveryPayload(config, config.actuators[this.#item[i]]);
+    const sensor = config.sensors[s];
+    return sensorDiscoveryPayload(config, sensor, sensor.readings[this.#item[i]]);
+  }
+}

@@ -1,0 +1,497 @@
+/*
+ * The sensor node: startFirmware() wires the configuration, the sensors, the actuators'
+ * pins and the MQTT client together and runs them on the timers it is handed.
+ *  - Every sampleInterval it samples each sensor and publishes a sensor's JSON state
+ *    (QoS 0) when a reading moved past its deadband, or after maxSilence.
+ *  - "ON"/"OFF" on <prefix>/<node>/<id>/set drive an actuator's pin; its state is published
+ *    retained (QoS 1) on <prefix>/<node>/<id>/state. Bad commands are reported, not thrown.
+ *  - On every connect: the "online" birth, the Home Assistant discovery configs, every
+ *    actuator state and every sensor state, paced so the outbox never overflows; the same
+ *    again (but the birth) when Home Assistant announces itself online.
+ *  - stop() publishes "offline" (a graceful close never fires the will) and closes.
+ * All IO comes in through the options: this module imports nothing from Node or Moddable.
+ * In the steady state (sampling and publishing readings) nothing is allocated here beyond
+ * what a sensor's sample() returns.
+ */
+
+import { MqttClient } from "../mqtt/client.js";
+import type { PublishStatus } from "../mqtt/client.js";
+import type { MqttError } from "../mqtt/errors.js";
+import type { TextDecoderLike, TimerId } from "../mqtt/io.js";
+import type { Message } from "../mqtt/message.js";
+import { Actuator, COMMAND_INVALID, COMMAND_ON } from "./actuators.js";
+import { asciiBytes } from "./ascii.js";
+import { availabilityWill, OFFLINE, ONLINE, RETAINED_QOS1 } from "./availability.js";
+import { ConfigError, resolveConfig } from "./config.js";
+import type { Config, FirmwareConfig, SwitchState } from "./config.js";
+import { Discovery } from "./discovery.js";
+import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
+import { Pacer, SKIP, WAIT } from "./pacer.js";
+import type { PacerItem } from "./pacer.js";
+import { SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_UNCHANGED, SensorReadings } from "./readings.js";
+import { StatusLed, TICK_MS } from "./status-led.js";
+import type { FirmwareStatus } from "./status-led.js";
+import { commandTopic, homeAssistantStatusTopic, stateTopic, statusTopic, Topics } from "./topics.js";
+
+export type { FirmwareStatus } from "./status-led.js";
+
+export interface FirmwareOptions {
+  /** Checked by resolveConfig(): a mistake throws ConfigError before anything starts. */
+  config: FirmwareConfig;
+  io: FirmwareIo;
+  /** The sensor objects by sensor id. A configured sensor without one is reported and never published. */
+  sensors?: { readonly [id: string]: Sensor | undefined };
+  /** Needed when the configuration has actuators or a status LED. */
+  Digital?: DigitalClass;
+  /** One line per event worth telling (connection changes, bad commands, sensor failures). */
+  log?: (line: string) => void;
+  /** Hears every status change. */
+  onStatus?: (status: FirmwareStatus) => void;
+}
+
+export interface FirmwareCounts {
+  /** Samples that gave values. */
+  samples: number;
+  /** Samples that threw. */
+  sampleFailures: number;
+  /** Sensor state messages handed to the client. */
+  readingsPublished: number;
+  /** Actuator state messages handed to the client. */
+  statesPublished: number;
+  /** Discovery configs handed to the client. */
+  discoveryPublished: number;
+  /** Commands applied. */
+  commands: number;
+  /** Commands refused (not "ON" or "OFF"). */
+  badCommands: number;
+  connects: number;
+  disconnects: number;
+}
+
+export interface ReadingState {
+  sensor: string;
+  key: string;
+  name: string;
+  unit: string | undefined;
+  /** null until the sensor gave a value. */
+  value: number | null;
+}
+
+export interface ActuatorState {
+  id: string;
+  name: string;
+  state: SwitchState;
+}
+
+/** What startFirmware() returns. */
+export interface Firmware {
+  /** "connecting" until the first connection, then "online" or "offline". */
+  readonly status: FirmwareStatus;
+  readonly counts: Readonly<FirmwareCounts>;
+  /** The configuration with every default filled in. */
+  readonly config: Config;
+  /** The MQTT client (for its stats and state). */
+  readonly client: MqttClient;
+  /** The latest readings (a new array each call). */
+  readings(): ReadingState[];
+  /** The actuators' states (a new array each call). */
+  actuators(): ActuatorState[];
+  /** Samples every sensor now, as the timer does. */
+  sampleNow(): void;
+  /** Sets an actuator as a command would (e.g. from a local button). false for an unknown id. */
+  setActuator(id: string, on: boolean): boolean;
+  /** Publishes "offline", closes the connection gracefully, stops the timers and releases the pins. */
+  stop(): void;
+}
+
+/** Starts the node. Throws ConfigError for a bad configuration, MqttError for bad client options. */
+export function startFirmware(options: FirmwareOptions): Firmware {
+  return new SensorNode(options);
+}
+
+/** QoS 0, kept in the outbox rather than dropped when the link is momentarily full. */
+const QOS0_QUEUED = Object.freeze({ qos: 0, queue: true });
+/** A QoS 0 retained fallback for "offline" at stop when the outbox is full. */
+const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
+/** The smallest client buffers the node asks for, bytes. */
+const MIN_TRANSMIT_BUFFER = 1024;
+const MIN_OUTBOX = 4096;
+/** Longest command text quoted in a log line. */
+const COMMAND_PREVIEW = 40;
+
+class SensorNode implements Firmware {
+  readonly config: Config;
+  readonly client: MqttClient;
+  readonly counts: FirmwareCounts = {
+    samples: 0, sampleFailures: 0, readingsPublished: 0, statesPublished: 0, discoveryPublished: 0,
+    commands: 0, badCommands: 0, connects: 0, disconnects: 0,
+  };
+
+  readonly #io: FirmwareIo;
+  readonly #log: ((line: string) => void) | undefined;
+  readonly #onStatus: ((status: FirmwareStatus) => void) | undefined;
+  readonly #decoder: TextDecoderLike;
+  readonly #topics: Topics;
+  readonly #discovery: Discovery | undefined;
+  readonly #channels: SensorReadings[];
+  readonly #actuators: Actuator[];
+  readonly #led: StatusLed | undefined;
+  readonly #pacer: Pacer;
+  readonly #onlineBytes: Uint8Array;
+  readonly #offlineBytes: Uint8Array;
+  /** Pacer layout: [birth][discovery...][actuator states...][barrier][sensor states...]. */
+  readonly #discoveryStart = 1;
+  readonly #actuatorStart: number;
+  readonly #sensorStart: number;
+  readonly #itemCount: number;
+  readonly #sampleTimer: TimerId;
+  readonly #tickTimer: TimerId;
+  #status: FirmwareStatus = "connecting";
+  #ticks = 0;
+  #sampledOnce = false;
+  #stopped = false;
+
+  constructor(options: FirmwareOptions) {
+    if (options === null || typeof options !== "object") throw new ConfigError("(options)", "startFirmware needs an options object");
+    const config = this.config = resolveConfig(options.config);
+    const io = this.#io = options.io;
+    this.#log = options.log;
+    this.#onStatus = options.onStatus;
+    const Digital = options.Digital;
+    if (Digital === undefined && (config.actuators.length > 0 || config.statusLed !== undefined)) {
+      throw new ConfigError("Digital", "actuators and the status LED need the Digital class: pass it as options.Digital");
+    }
+    this.#decoder = new io.TextDecoder();
+    this.#onlineBytes = asciiBytes(ONLINE);
+    this.#offlineBytes = asciiBytes(OFFLINE);
+    const discovery = this.#discovery = config.discovery ? new Discovery(config) : undefined;
+
+    const sensors = options.sensors ?? {};
+    this.#channels = config.sensors.map((spec) => {
+      const sensor = sensors[spec.id];
+      if (sensor === undefined || typeof sensor.sample !== "function") this.#say("sensor " + spec.id + ": no driver was given; it is not published");
+      return new SensorReadings(spec, sensor, config.maxSilence);
+    });
+    const largest = this.#largestPacket(io);
+    const transmitBufferSize = Math.max(MIN_TRANSMIT_BUFFER, largest + 80);
+
+    const node = this;
+    this.client = new MqttClient({
+      host: config.broker.host,
+      port: config.broker.port,
+      clientId: config.broker.clientId,
+      username: config.broker.username,
+      password: config.broker.password,
+      keepAlive: config.broker.keepAlive,
+      clean: true,
+      will: availabilityWill(statusTopic(config)),
+      tls: config.broker.tls ? true : undefined,
+      transmitBufferSize,
+      outboxBytes: Math.max(MIN_OUTBOX, 2 * transmitBufferSize),
+      maxSubscriptions: config.actuators.length + 2,
+      io,
+      onConnected() {
+        node.#onConnected();
+      },
+      onDisconnected(reason) {
+        node.#onDisconnected(reason);
+      },
+      onPublished() {
+        node.#pump();
+      },
+      onError(error) {
+        node.#say("mqtt " + error.code + ": " + error.message);
+      },
+    });
+    const client = this.client;
+    this.#topics = new Topics(config, (name) => client.prepareTopic(name));
+
+    this.#actuators = config.actuators.map((spec) => {
+      try {
+        return new Actuator(spec, Digital);
+      } catch (e) {
+        this.#say("actuator " + spec.id + ": pin " + spec.pin + " could not be opened (" + String(e) + "); its state is kept without a pin");
+        return new Actuator(spec, undefined);
+      }
+    });
+    let led: StatusLed | undefined;
+    if (config.statusLed !== undefined) {
+      try {
+        led = new StatusLed(config.statusLed, Digital as DigitalClass);
+      } catch (e) {
+        this.#say("status LED: pin " + config.statusLed.pin + " could not be opened (" + String(e) + ")");
+      }
+    }
+    this.#led = led;
+
+    // the pacer's items, in the order they go out after a connect
+    const items: PacerItem[] = [() => this.#publishBirth()];
+    const discoveryCount = discovery === undefined ? 0 : discovery.count;
+    for (let i = 0; i < discoveryCount; i++) items.push(() => this.#publishDiscovery(i));
+    this.#actuatorStart = items.length;
+    for (let i = 0; i < this.#actuators.length; i++) items.push(() => this.#publishActuator(i));
+    // Brokers may forward QoS 0 ahead of QoS 1 still being acknowledged (aedes does): after a
+    // connect, sensor states wait until the configs and states before them are acknowledged,
+    // so Home Assistant knows an entity before its first reading arrives.
+    items.push(() => (this.client.outboxCount === 0 ? SKIP : WAIT));
+    this.#sensorStart = items.length;
+    for (let i = 0; i < this.#channels.length; i++) items.push(() => this.#publishSensor(i));
+    this.#itemCount = items.length;
+    this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
+
+    this.#actuators.forEach((actuator, i) => {
+      client.subscribe(commandTopic(config, actuator.spec), { qos: 1 }, (message) => this.#onCommand(i, message));
+    });
+    if (discovery !== undefined) {
+      client.subscribe(homeAssistantStatusTopic(config), { qos: 1 }, (message) => this.#onHomeAssistantStatus(message));
+    }
+
+    this.#led?.show(this.#status, 0);
+    this.#say("connecting to " + config.broker.host + ":" + config.broker.port + " as " + config.broker.clientId);
+    client.connect();
+    this.#sampleTimer = io.Timer.repeat(() => this.#sampleTick(), config.sampleInterval);
+    this.#tickTimer = io.Timer.repeat(() => this.#tick(), TICK_MS);
+  }
+
+  get status(): FirmwareStatus {
+    return this.#status;
+  }
+
+  readings(): ReadingState[] {
+    const out: ReadingState[] = [];
+    for (const channel of this.#channels) {
+      channel.spec.readings.forEach((r, i) => {
+        out.push({ sensor: channel.spec.id, key: r.key, name: r.name, unit: r.unit, value: channel.value(i) });
+      });
+    }
+    return out;
+  }
+
+  actuators(): ActuatorState[] {
+    return this.#actuators.map((a) => ({ id: a.spec.id, name: a.spec.name, state: a.on ? "ON" : "OFF" }));
+  }
+
+  sampleNow(): void {
+    if (this.#stopped) return;
+    const channels = this.#channels;
+    const now = this.#now();
+    for (let i = 0; i < channels.length; i++) {
+      const channel = channels[i];
+      const failuresBefore = channel.failures;
+      const result = channel.sample(now);
+      if (result === SAMPLE_FAILED) {
+        this.counts.sampleFailures++;
+        if (failuresBefore === 0) this.#say("sensor " + channel.spec.id + ": sample failed: " + String(channel.lastError));
+        continue;
+      }
+      if (failuresBefore > 0) this.#say("sensor " + channel.spec.id + ": sampling again after " + failuresBefore + " failures");
+      if (result === SAMPLE_DUE) {
+        this.counts.samples++;
+        this.#pacer.request(this.#sensorStart + i);
+      } else if (result === SAMPLE_UNCHANGED) {
+        this.counts.samples++;
+      }
+    }
+    this.#pump();
+  }
+
+  setActuator(id: string, on: boolean): boolean {
+    if (this.#stopped) return false;
+    const actuators = this.#actuators;
+    for (let i = 0; i < actuators.length; i++) {
+      if (actuators[i].spec.id !== id) continue;
+      this.#apply(i, on);
+      return true;
+    }
+    return false;
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const io = this.#io;
+    io.Timer.clear(this.#sampleTimer);
+    io.Timer.clear(this.#tickTimer);
+    const client = this.client;
+    if (client.connected) {
+      // a graceful close does not fire the will: say "offline" ourselves, before DISCONNECT
+      try {
+        const status = client.publish(this.#topics.status, this.#offlineBytes, RETAINED_QOS1);
+        if (status === "outbox-full") client.publish(this.#topics.status, this.#offlineBytes, RETAINED_QOS0);
+      } catch (e) {
+        this.#say("could not publish offline: " + String(e));
+      }
+    }
+    client.close();
+    this.#setStatus("offline");
+    for (const actuator of this.#actuators) actuator.close();
+    this.#led?.close();
+    this.#say("stopped");
+  }
+
+  // ---- connection events
+
+  #onConnected(): void {
+    if (this.#stopped) return;
+    this.counts.connects++;
+    this.#setStatus("online");
+    // everything again: the broker may have lost retained messages, Home Assistant its states
+    this.#pacer.request(0, this.#itemCount);
+    this.#pump();
+  }
+
+  #onDisconnected(reason: MqttError): void {
+    if (this.#stopped) return;
+    this.counts.disconnects++;
+    this.#say("disconnected (" + reason.code + "); reconnecting");
+    this.#setStatus("offline");
+  }
+
+  #onHomeAssistantStatus(message: Message): void {
+    // the retained copy comes with every subscribe, and a connect already sends everything
+    if (message.retain || !message.payloadEquals(this.#onlineBytes)) return;
+    this.#say("Home Assistant is online: sending discovery and states again");
+    this.#pacer.request(this.#discoveryStart, this.#itemCount);
+    this.#pump();
+  }
+
+  #onCommand(index: number, message: Message): void {
+    const actuator = this.#actuators[index];
+    const command = actuator.parse(message);
+    if (command === COMMAND_INVALID) {
+      this.counts.badCommands++;
+      const payload = message.payload;
+      const preview = this.#decoder.decode(payload.subarray(0, COMMAND_PREVIEW));
+      this.#say("actuator " + actuator.spec.id + ": ignored command " + JSON.stringify(preview) +
+        (payload.length > COMMAND_PREVIEW ? " (" + payload.length + " bytes)" : "") + ": expected \"ON\" or \"OFF\"");
+      return;
+    }
+    this.counts.commands++;
+    this.#apply(index, command === COMMAND_ON);
+  }
+
+  #apply(index: number, on: boolean): void {
+    this.#actuators[index].set(on);
+    this.#pacer.request(this.#actuatorStart + index);
+    this.#pump();
+  }
+
+  // ---- timers
+
+  #sampleTick(): void {
+    if (!this.#sampledOnce) return; // the first tick takes the first sample
+    try {
+      this.sampleNow();
+    } catch (e) {
+      this.#say("sampling failed: " + String(e));
+    }
+  }
+
+  #tick(): void {
+    try {
+      const ticks = ++this.#ticks;
+      if (!this.#sampledOnce) {
+        // the first values one tick after start, not a whole interval later, and not sooner:
+        // drivers need time after construction (BH1750: 180 ms for its first conversion)
+        this.#sampledOnce = true;
+        this.sampleNow();
+      }
+      this.#led?.show(this.#status, ticks);
+      if (this.#pacer.pending > 0) this.#pump();
+    } catch (e) {
+      this.#say("tick failed: " + String(e));
+    }
+  }
+
+  // ---- publishing (the pacer's items)
+
+  #pump(): void {
+    if (this.#stopped || !this.client.connected) return;
+    this.#pacer.pump();
+  }
+
+  #publishBirth(): PublishStatus {
+    return this.client.publish(this.#topics.status, this.#onlineBytes, RETAINED_QOS1);
+  }
+
+  #publishDiscovery(index: number): PublishStatus {
+    const discovery = this.#discovery as Discovery;
+    const status = this.client.publish(discovery.topics[index], discovery.payload(index), RETAINED_QOS1);
+    if (status === "sent" || status === "queued") this.counts.discoveryPublished++;
+    return status;
+  }
+
+  #publishActuator(index: number): PublishStatus {
+    const status = this.client.publish(this.#topics.actuatorState[index], this.#actuators[index].stateBytes, RETAINED_QOS1);
+    if (status === "sent" || status === "queued") this.counts.statesPublished++;
+    return status;
+  }
+
+  #publishSensor(index: number): PublishStatus | typeof SKIP {
+    const channel = this.#channels[index];
+    if (!channel.hasValues) return SKIP;
+    const length = channel.encode();
+    const status = this.client.publish(this.#topics.sensorState[index], channel.payload, QOS0_QUEUED, length);
+    if (status === "sent" || status === "queued") {
+      channel.markPublished(this.#now());
+      this.counts.readingsPublished++;
+    }
+    return status;
+  }
+
+  // ---- helpers
+
+  /** The largest PUBLISH packet the node will send, bytes (computed once: allocates). */
+  #largestPacket(io: FirmwareIo): number {
+    const encoder = new io.TextEncoder();
+    const config = this.config;
+    let largest = 0;
+    const consider = (topic: string, payloadBytes: number) => {
+      largest = Math.max(largest, 5 + 2 + encoder.encode(topic).length + 2 + payloadBytes);
+    };
+    const discovery = this.#discovery;
+    if (discovery !== undefined) {
+      for (let i = 0; i < discovery.count; i++) consider(discovery.topics[i], encoder.encode(discovery.payload(i)).length);
+    }
+    this.#channels.forEach((channel) => consider(stateTopic(config, channel.spec.id), channel.payload.length));
+    return largest;
+  }
+
+  /** What pacer item `index` publishes, for log lines. */
+  #itemName(index: number): string {
+    if (index === 0) return "the birth message";
+    if (index < this.#actuatorStart) return "the discovery config " + (this.#discovery as Discovery).topics[index - this.#discoveryStart];
+    if (index < this.#sensorStart - 1) return "the state of actuator " + this.#actuators[index - this.#actuatorStart].spec.id;
+    if (index === this.#sensorStart - 1) return "(the barrier)";
+    return "the state of sensor " + this.#channels[index - this.#sensorStart].spec.id;
+  }
+
+  #setStatus(status: FirmwareStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#say("status: " + status);
+    this.#led?.show(status, this.#ticks);
+    const cb = this.#onStatus;
+    if (cb === undefined) return;
+    try {
+      cb(status);
+    } catch (e) {
+      this.#say("onStatus threw: " + String(e));
+    }
+  }
+
+  #say(line: string): void {
+    const log = this.#log;
+    if (log === undefined) return;
+    try {
+      log(line);
+    } catch {
+      // a broken logger must not stop the node
+    }
+  }
+
+  #now(): number {
+    const now = this.#io.now;
+    return now === undefined ? Date.now() : now();
+  }
+}

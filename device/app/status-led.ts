@@ -1,0 +1,50 @@
+/*
+ * The optional status LED: blinking fast while connecting for the first time, lit while
+ * online, a short flash every two seconds while offline. Driven by the firmware's
+ * 250 ms tick; allocates nothing after construction.
+ */
+
+import type { DigitalClass, DigitalPin } from "./io.js";
+
+export type FirmwareStatus = "connecting" | "online" | "offline";
+
+/** The firmware's housekeeping tick, ms (the LED's time base). */
+export const TICK_MS = 250;
+
+export class StatusLed {
+  readonly #pin: DigitalPin;
+  readonly #activeLow: boolean;
+  #lit = -1;
+  #closed = false;
+
+  /** Throws if the pin cannot be opened. */
+  constructor(spec: { pin: number; activeLow: boolean }, Digital: DigitalClass) {
+    this.#pin = new Digital({ pin: spec.pin, mode: Digital.Output });
+    this.#activeLow = spec.activeLow;
+  }
+
+  /** Shows `status` at tick number `tick`. */
+  show(status: FirmwareStatus, tick: number): void {
+    let lit: boolean;
+    if (status === "online") lit = true;
+    else if (status === "connecting") lit = (tick & 1) === 0;
+    else lit = tick % 8 === 0;
+    this.#write(lit);
+  }
+
+  /** Turns the LED off and releases the pin. */
+  close(): void {
+    if (this.#closed) return;
+    this.#write(false);
+    this.#closed = true;
+    if (this.#pin.close !== undefined) this.#pin.close();
+  }
+
+  #write(lit: boolean): void {
+    if (this.#closed) return;
+    const level = lit ? 1 : 0;
+    if (level === this.#lit) return;
+    this.#lit = level;
+    this.#pin.write(lit !== this.#activeLow ? 1 : 0);
+  }
+}

@@ -1,0 +1,151 @@
+/*
+ * The board's entry: Moddable's "main" module. It reads the node's settings from
+ * "mc/config" (the manifest's "config", overridden by key=value on the mcconfig command
+ * line), builds the I²C sensor drivers on the board's pins, and starts the firmware with
+ * Moddable's own ECMA-419 classes. Nothing runs at module load: Moddable calls the default
+ * export at start-up, so this module (and everything it imports) can be preloaded.
+ *
+ * mc/config keys (all optional but broker; a pin or address of -1, "" or "none" leaves that
+ * part out):
+ *   broker, port, mqttUser, mqttPassword, node, prefix, discovery ("false" turns it off)
+ *   sda, scl, sht3x (I²C address, 68 = 0x44), bh1750 (I²C address, 35 = 0x23)
+ *   relay (GPIO), relayActiveLow, led (GPIO), ledActiveLow
+ *   sampleInterval (ms), maxSilence (ms), dns (a DNS server used when DHCP gave none), version
+ * ("password" is left to Wi-Fi: manifest_net.json reads ssid and password.)
+ */
+
+import Digital from "embedded:io/digital";
+import I2C from "embedded:io/i2c";
+import TCP from "embedded:io/socket/tcp";
+import UDP from "embedded:io/socket/udp";
+import Resolver from "embedded:network/dns/resolver/udp";
+import config from "mc/config";
+import Net from "net";
+import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
+import Timer from "timer";
+import type { ActuatorConfig, FirmwareConfig, SensorConfig } from "./app/config.js";
+import { startFirmware } from "./app/firmware.js";
+import type { FirmwareIo, Sensor } from "./app/io.js";
+import { BH1750 } from "./drivers/bh1750.js";
+import type { I2CClass } from "./drivers/io.js";
+import { SHT3x } from "./drivers/sht3x.js";
+import type { SocketClass } from "./mqtt/io.js";
+
+export default function main(): void {
+  const settings = nodeConfig();
+  const log = (line: string) => trace(line + "\n");
+  const io: FirmwareIo = {
+    // Moddable's TCP.write returns the writable count, though @moddable/typings says void
+    TCP: TCP as unknown as SocketClass,
+    resolver: new Resolver({ socket: { io: UDP }, servers: dnsServers() }),
+    Timer,
+    TextEncoder,
+    // the client only decodes Uint8Arrays; device/mqtt/io.ts types decode() wider than Moddable's typings
+    TextDecoder: TextDecoder as unknown as FirmwareIo["TextDecoder"],
+  };
+  try {
+    startFirmware({
+      config: settings,
+      io,
+      sensors: buildSensors(settings.sensors ?? [], log),
+      Digital,
+      log,
+    });
+  } catch (e) {
+    log("xs-mqtt: cannot start: " + String(e));
+  }
+}
+
+/** The firmware's configuration from mc/config. */
+function nodeConfig(): FirmwareConfig {
+  const sensors: SensorConfig[] = [];
+  const sht3x = optionalNumber(config.sht3x);
+  if (sht3x !== undefined) {
+    sensors.push({
+      id: "climate", name: "Climate", driver: "sht3x", address: sht3x,
+      readings: [
+        { key: "temperature", name: "Temperature", unit: "°C", device_class: "temperature", decimals: 2, deadband: 0.1 },
+        { key: "humidity", name: "Humidity", unit: "%", device_class: "humidity", decimals: 1, deadband: 0.5 },
+      ],
+    });
+  }
+  const bh1750 = optionalNumber(config.bh1750);
+  if (bh1750 !== undefined) {
+    sensors.push({
+      id: "light", name: "Light", driver: "bh1750", address: bh1750,
+      readings: [{ key: "illuminance", name: "Illuminance", unit: "lx", device_class: "illuminance", decimals: 0, deadband: 5 }],
+    });
+  }
+  const actuators: ActuatorConfig[] = [];
+  const relay = optionalNumber(config.relay);
+  if (relay !== undefined) actuators.push({ id: "relay", name: "Relay", pin: relay, activeLow: yes(config.relayActiveLow) });
+  const led = optionalNumber(config.led);
+  return {
+    nodeId: String(config.node ?? "xs-node"),
+    prefix: optionalText(config.prefix),
+    broker: {
+      host: String(config.broker ?? ""),
+      port: optionalNumber(config.port),
+      username: optionalText(config.mqttUser),
+      password: optionalText(config.mqttPassword),
+    },
+    sampleInterval: optionalNumber(config.sampleInterval),
+    maxSilence: optionalNumber(config.maxSilence),
+    discovery: config.discovery === undefined ? undefined : yes(config.discovery),
+    sensors,
+    actuators,
+    statusLed: led === undefined ? undefined : { pin: led, activeLow: yes(config.ledActiveLow) },
+    device: { model: "ESP32 sensor node", manufacturer: "xs-mqtt", sw_version: optionalText(config.version) },
+  };
+}
+
+/** The drivers for the configured sensors on the I²C bus from mc/config; a chip that does not answer is reported and left out. */
+function buildSensors(sensors: SensorConfig[], log: (line: string) => void): Record<string, Sensor> {
+  const out: Record<string, Sensor> = {};
+  const data = optionalNumber(config.sda);
+  const clock = optionalNumber(config.scl);
+  if (sensors.length > 0 && (data === undefined || clock === undefined)) {
+    log("xs-mqtt: sensors need the I2C pins: set sda and scl");
+    return out;
+  }
+  // @moddable/typings leaves close() out of I2C; the class has it
+  const bus = { io: I2C as unknown as I2CClass, data: data as number, clock: clock as number };
+  for (const spec of sensors) {
+    try {
+      if (spec.driver === "sht3x") out[spec.id] = new SHT3x({ sensor: { ...bus, address: spec.address } });
+      else if (spec.driver === "bh1750") out[spec.id] = new BH1750({ sensor: { ...bus, address: spec.address } });
+    } catch (e) {
+      log("xs-mqtt: " + spec.driver + " (" + spec.id + ") not found: " + String(e));
+    }
+  }
+  return out;
+}
+
+/** The DNS servers DHCP gave, else mc/config's dns, else 1.1.1.1. */
+function dnsServers(): string[] {
+  let servers: string[] | undefined;
+  try {
+    servers = Net.get("DNS");
+  } catch {
+    servers = undefined;
+  }
+  const usable = (servers ?? []).filter((s) => typeof s === "string" && s.length > 0 && s !== "0.0.0.0");
+  if (usable.length > 0) return usable;
+  return [optionalText(config.dns) ?? "1.1.1.1"];
+}
+
+/** A number from a config value (numbers in the manifest, strings from the command line); undefined for -1, "" or "none". */
+function optionalNumber(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === "" || value === "none") return undefined;
+  const n = typeof value === "number" ? value : Number(value);
+  return n === -1 ? undefined : n;
+}
+
+function optionalText(value: unknown): string | undefined {
+  return value === undefined || value === null || value === "" ? undefined : String(value);
+}
+
+function yes(value: unknown): boolean {
+  return value === true || value === "true" || value === 1 || value === "1";
+}

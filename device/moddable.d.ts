@@ -1,0 +1,42 @@
+/*
+ * Declarations of the Moddable modules device/main.ts imports that @moddable/typings does
+ * not cover in this project's device tsconfig: the ECMA-419 DNS resolver over UDP (from
+ * $(MODDABLE)/examples/io/udp/dns), "mc/config" (values from the manifest and the mcconfig
+ * command line: strings when given on the command line), and the legacy "net" module (for
+ * the DNS servers DHCP handed out). Types only.
+ */
+
+declare module "embedded:network/dns/resolver/udp" {
+  import type UDP from "embedded:io/socket/udp";
+
+  export interface ResolverOptions {
+    /** The UDP socket class, as `{io: UDP}` (Moddable's resolver constructs `new socket.io(...)`). */
+    socket: { io: typeof UDP };
+    /** DNS server addresses, tried in turn. */
+    servers: string[];
+  }
+
+  export default class Resolver {
+    constructor(options: ResolverOptions);
+    resolve(options: {
+      host: string;
+      onResolved: (host: string, address: string) => void;
+      onError: (host: string) => void;
+    }): void;
+    close(): void;
+  }
+}
+
+declare module "mc/config" {
+  const config: { readonly [key: string]: unknown };
+  export default config;
+}
+
+declare module "net" {
+  const Net: {
+    /** The DNS servers of the current network connection. */
+    get(property: "DNS"): string[] | undefined;
+    get(property: string): unknown;
+  };
+  export default Net;
+}

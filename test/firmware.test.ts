@@ -1,0 +1,668 @@
+// The sensor-node firmware (device/app/) on Node, against an in-process aedes broker on a
+// free loopback port, with an MQTT.js peer playing Home Assistant. Sensors are plain
+// objects whose values the test sets; pins are a tiny ECMA-419-shaped Digital class that
+// records what it is driven to. Everything a test starts is stopped in afterEach.
+import { createServer } from "node:net";
+import type { AddressInfo, Server } from "node:net";
+import { Aedes } from "aedes";
+import type { Client as AedesClient } from "aedes";
+import { connectAsync } from "mqtt";
+import type { MqttClient as PeerClient } from "mqtt";
+import { afterEach, describe, expect, it } from "vitest";
+import { startFirmware } from "../device/app/firmware.js";
+import type { Firmware, FirmwareOptions, FirmwareStatus } from "../device/app/firmware.js";
+import type { FirmwareConfig } from "../device/app/config.js";
+import { hostIo, TCP } from "../host-sim/io.js";
+import { I2CBus } from "../host-sim/i2c.js";
+import { VirtualPins } from "../host-sim/digital.js";
+import { SHT3xChip } from "../host-sim/chips/sht3x.js";
+import { BH1750Chip } from "../host-sim/chips/bh1750.js";
+import { SHT3x } from "../device/drivers/sht3x.js";
+import { BH1750 } from "../device/drivers/bh1750.js";
+import type { SocketOptions } from "../device/mqtt/io.js";
+import { parser as packetParser } from "mqtt-packet";
+
+// ---- fixtures
+
+interface Received {
+  topic: string;
+  text: string;
+  retain: boolean;
+  qos: number;
+  at: number;
+}
+
+interface Broker {
+  port: number;
+  aedes: Aedes;
+  clients: Map<string, AedesClient>;
+  close(): Promise<void>;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startBroker(): Promise<Broker> {
+  const aedes = await Aedes.createBroker();
+  const clients = new Map<string, AedesClient>();
+  aedes.on("client", (client: AedesClient) => clients.set(client.id, client));
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  let closed = false;
+  const broker: Broker = {
+    port,
+    aedes,
+    clients,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  cleanups.push(() => broker.close());
+  return broker;
+}
+
+/** An MQTT.js client recording every message on `filters`. */
+async function startPeer(port: number, filters: string[], name = "ha"): Promise<{ client: PeerClient; messages: Received[] }> {
+  const client = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: `${name}-${Math.random().toString(16).slice(2)}`,
+    clean: true,
+    reconnectPeriod: 0,
+  });
+  cleanups.push(() => client.endAsync(true));
+  const messages: Received[] = [];
+  client.on("message", (topic, payload, packet) => {
+    messages.push({ topic, text: payload.toString("utf8"), retain: packet.retain, qos: packet.qos, at: Date.now() });
+  });
+  await client.subscribeAsync(filters, { qos: 1 });
+  return { client, messages };
+}
+
+/** The retained messages on a filter, as a fresh subscriber sees them. */
+async function retained(port: number, filter: string, expected: number): Promise<Map<string, Received>> {
+  const { messages } = await startPeer(port, [filter], "retained");
+  const kept = () => messages.filter((m) => m.retain);
+  await waitFor(() => kept().length >= expected, `${expected} retained messages on ${filter}`);
+  await sleep(100); // and no more than that
+  const out = new Map<string, Received>();
+  for (const m of kept()) out.set(m.topic, m);
+  expect(out.size).toBe(expected);
+  return out;
+}
+
+/** Host IO whose TCP sockets also record the topics of the PUBLISH packets written, in wire order. */
+function recordingIo(published: string[]) {
+  class RecordingTCP extends TCP {
+    constructor(options: SocketOptions) {
+      super(options);
+      const parser = packetParser({ protocolVersion: 4 });
+      parser.on("packet", (packet) => {
+        if (packet.cmd === "publish") published.push(packet.topic);
+      });
+      this.parser = parser;
+    }
+    parser: ReturnType<typeof packetParser>;
+    override write(buffer: ArrayBuffer | ArrayBufferView): number {
+      const bytes = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      this.parser.parse(Buffer.from(bytes));
+      return super.write(buffer);
+    }
+  }
+  return { ...hostIo(), TCP: RecordingTCP };
+}
+
+/** A sensor whose values the test sets; it throws while `failing` is set. */
+class TestSensor {
+  values: Record<string, number>;
+  failing = false;
+  calls = 0;
+  constructor(values: Record<string, number>) {
+    this.values = values;
+  }
+  sample(): Record<string, number> {
+    this.calls++;
+    if (this.failing) throw new Error("the chip did not acknowledge");
+    return { ...this.values };
+  }
+}
+
+/** An ECMA-419-shaped Digital class that records each pin's writes. */
+function digitalClass() {
+  const pins = new Map<number, TestPin>();
+  class TestPin {
+    static readonly Input = 0;
+    static readonly Output = 8;
+    readonly pin: number;
+    readonly writes: number[] = [];
+    closed = false;
+    constructor(options: { pin: number; mode: unknown }) {
+      if (options.mode !== TestPin.Output) throw new Error("expected Digital.Output");
+      this.pin = options.pin;
+      pins.set(options.pin, this);
+    }
+    write(value: 0 | 1): void {
+      if (this.closed) throw new Error("closed");
+      this.writes.push(value);
+    }
+    read(): number {
+      return this.writes.at(-1) ?? 0;
+    }
+    close(): void {
+      this.closed = true;
+    }
+    get value(): number | undefined {
+      return this.writes.at(-1);
+    }
+  }
+  return { Digital: TestPin, pins };
+}
+
+function baseConfig(port: number, overrides: Partial<FirmwareConfig> = {}): FirmwareConfig {
+  return {
+    nodeId: "node1",
+    broker: { host: "127.0.0.1", port },
+    sampleInterval: 100,
+    maxSilence: 60_000,
+    sensors: [
+      {
+        id: "climate", name: "Climate", driver: "sht3x",
+        readings: [
+          { key: "temperature", unit: "°C", device_class: "temperature", decimals: 2, deadband: 0.2 },
+          { key: "humidity", unit: "%", device_class: "humidity", decimals: 1, deadband: 1 },
+        ],
+      },
+      {
+        id: "light", driver: "bh1750",
+        readings: [{ key: "illuminance", name: "Light level", unit: "lx", device_class: "illuminance", decimals: 0, deadband: 10 }],
+      },
+    ],
+    actuators: [
+      { id: "relay", name: "Relay", pin: 12 },
+      { id: "lamp", name: "Lamp", pin: 13, component: "light", initial: "ON", activeLow: true },
+    ],
+    statusLed: { pin: 2 },
+    device: { name: "Test node", model: "test board", manufacturer: "tests", sw_version: "1.2.3" },
+    ...overrides,
+  };
+}
+
+interface Node {
+  firmware: Firmware;
+  log: string[];
+  statuses: FirmwareStatus[];
+  climate: TestSensor;
+  light: TestSensor;
+  pins: Map<number, { value: number | undefined; writes: number[]; closed: boolean }>;
+}
+
+function start(config: FirmwareConfig, extra: Partial<FirmwareOptions> = {}): Node {
+  const log: string[] = [];
+  const statuses: FirmwareStatus[] = [];
+  const climate = new TestSensor({ temperature: 21.534, humidity: 40.06 });
+  const light = new TestSensor({ illuminance: 120.4 });
+  const { Digital, pins } = digitalClass();
+  const firmware = startFirmware({
+    config,
+    io: hostIo(),
+    sensors: { climate, light },
+    Digital,
+    log: (line) => log.push(line),
+    onStatus: (status) => statuses.push(status),
+    ...extra,
+  });
+  cleanups.push(() => firmware.stop());
+  return { firmware, log, statuses, climate, light, pins };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function on(messages: Received[], topic: string): Received[] {
+  return messages.filter((m) => m.topic === topic);
+}
+
+const DISCOVERY = "homeassistant/+/node1/+/config";
+const STATUS = "xs-mqtt/node1/status";
+
+// ---- tests
+
+describe("Home Assistant discovery", () => {
+  it("publishes a retained config per sensor reading and per actuator, with the fields Home Assistant reads", async () => {
+    const broker = await startBroker();
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.counts.discoveryPublished === 5 && node.firmware.client.outboxCount === 0, "discovery sent and acknowledged");
+
+    const configs = await retained(broker.port, DISCOVERY, 5);
+    expect([...configs.keys()].sort()).toEqual([
+      "homeassistant/light/node1/lamp/config",
+      "homeassistant/sensor/node1/climate_humidity/config",
+      "homeassistant/sensor/node1/climate_temperature/config",
+      "homeassistant/sensor/node1/light_illuminance/config",
+      "homeassistant/switch/node1/relay/config",
+    ]);
+    const device = { identifiers: ["xs-mqtt_node1"], name: "Test node", model: "test board", manufacturer: "tests", sw_version: "1.2.3" };
+    const availability = { availability_topic: STATUS, payload_available: "online", payload_not_available: "offline" };
+    expect(JSON.parse(configs.get("homeassistant/sensor/node1/climate_temperature/config")!.text)).toEqual({
+      name: "Temperature",
+      unique_id: "node1_climate_temperature",
+      state_topic: "xs-mqtt/node1/climate/state",
+      value_template: "{{ value_json.temperature }}",
+      unit_of_measurement: "°C",
+      device_class: "temperature",
+      state_class: "measurement",
+      suggested_display_precision: 2,
+      ...availability,
+      device,
+    });
+    expect(JSON.parse(configs.get("homeassistant/sensor/node1/light_illuminance/config")!.text)).toMatchObject({
+      name: "Light level",
+      unique_id: "node1_light_illuminance",
+      state_topic: "xs-mqtt/node1/light/state",
+      value_template: "{{ value_json.illuminance }}",
+      unit_of_measurement: "lx",
+      device_class: "illuminance",
+    });
+    expect(JSON.parse(configs.get("homeassistant/switch/node1/relay/config")!.text)).toEqual({
+      name: "Relay",
+      unique_id: "node1_relay",
+      command_topic: "xs-mqtt/node1/relay/set",
+      state_topic: "xs-mqtt/node1/relay/state",
+      payload_on: "ON",
+      payload_off: "OFF",
+      state_on: "ON",
+      state_off: "OFF",
+      qos: 1,
+      optimistic: false,
+      ...availability,
+      device,
+    });
+    expect(JSON.parse(configs.get("homeassistant/light/node1/lamp/config")!.text)).toMatchObject({
+      unique_id: "node1_lamp",
+      command_topic: "xs-mqtt/node1/lamp/set",
+      state_topic: "xs-mqtt/node1/lamp/state",
+      payload_on: "ON",
+      payload_off: "OFF",
+      ...availability,
+    });
+    // the birth: retained "online" at QoS 1
+    const status = await retained(broker.port, STATUS, 1);
+    expect(status.get(STATUS)!.text).toBe("online");
+  });
+
+  it("paces a burst too large for the outbox: every config arrives once, in order, with no publish failure", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["homeassistant/#", "xs-mqtt/#"]);
+    const sensors = Array.from({ length: 10 }, (_, s) => ({
+      id: `s${s}`, driver: "test",
+      readings: ["temperature", "humidity", "pressure", "dew_point"].map((key) => ({ key, unit: "x", device_class: key })),
+    }));
+    const actuators = Array.from({ length: 4 }, (_, a) => ({ id: `out${a}`, pin: 20 + a }));
+    const objects = Object.fromEntries(sensors.map((s, i) => [s.id, new TestSensor({ temperature: i, humidity: 50, pressure: 1000, dew_point: 3 })]));
+    const wire: string[] = [];
+    const node = start(baseConfig(broker.port, { sensors, actuators, statusLed: undefined }), { sensors: objects, io: recordingIo(wire) });
+    const expected = 10 * 4 + 4;
+    await waitFor(() => peer.messages.filter((m) => m.topic.endsWith("/config")).length >= expected, `${expected} discovery configs`);
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/out3/state").length === 1, "the last actuator state");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/s9/state").length === 1, "the last sensor state");
+    await sleep(200);
+
+    const configs = peer.messages.filter((m) => m.topic.endsWith("/config"));
+    expect(configs).toHaveLength(expected);
+    expect(new Set(configs.map((m) => m.topic)).size).toBe(expected);
+    const bytes = configs.reduce((sum, m) => sum + Buffer.byteLength(m.text), 0);
+    expect(bytes).toBeGreaterThan(16_384); // four times the 4,096-byte outbox the node asks for
+    expect(node.firmware.counts.discoveryPublished).toBe(expected);
+    // order on the wire (the broker may forward QoS 0 ahead of QoS 1): the birth, every
+    // discovery config, then the actuator and sensor states
+    const order = wire;
+    const birth = order.indexOf(STATUS);
+    const lastConfig = order.findLastIndex((t) => t.endsWith("/config"));
+    const firstState = order.findIndex((t) => t.endsWith("/state"));
+    expect(birth).toBe(0);
+    expect(firstState).toBe(lastConfig + 1);
+    expect(order).toHaveLength(1 + expected + 4 + 10);
+    expect(peer.messages.filter((m) => m.topic.endsWith("/state"))).toHaveLength(4 + 10);
+    // and Home Assistant hears of every entity before its first reading
+    const seen = peer.messages.map((m) => m.topic);
+    expect(seen.findIndex((t) => /^xs-mqtt\/node1\/s\d\/state$/.test(t))).toBeGreaterThan(seen.findLastIndex((t) => t.endsWith("/config")));
+    expect(on(peer.messages, "xs-mqtt/node1/s3/state")[0].text).toBe('{"temperature":3.00,"humidity":50.00,"pressure":1000.00,"dew_point":3.00}');
+    expect(configs.map((m) => m.topic)).toEqual(
+      [...sensors.flatMap((s) => s.readings.map((r) => `homeassistant/sensor/node1/${s.id}_${r.key}/config`)),
+        ...actuators.map((a) => `homeassistant/switch/node1/${a.id}/config`)],
+    );
+    expect(node.log.filter((line) => line.startsWith("mqtt ") || line.includes("failed"))).toEqual([]);
+    expect(node.firmware.client.stats.dropped).toBe(0);
+  });
+
+  it("sends discovery and states again when Home Assistant announces itself online, and only then", async () => {
+    const broker = await startBroker();
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.counts.readingsPublished === 2 && node.firmware.counts.discoveryPublished === 5, "first publication");
+    const peer = await startPeer(broker.port, [DISCOVERY, "xs-mqtt/node1/+/state"]);
+    await waitFor(() => peer.messages.length >= 5 + 2, "retained configs and states");
+    await sleep(100);
+    peer.messages.length = 0;
+
+    await peer.client.publishAsync("homeassistant/status", "offline", { qos: 1 });
+    await sleep(300);
+    expect(peer.messages).toEqual([]);
+
+    await peer.client.publishAsync("homeassistant/status", "online", { qos: 1 });
+    await waitFor(() => peer.messages.length >= 5 + 2 + 2, "configs, actuator states and sensor states again");
+    await sleep(100);
+    const topics = peer.messages.map((m) => m.topic);
+    expect(topics.filter((t) => t.endsWith("/config"))).toHaveLength(5);
+    expect(topics.filter((t) => t.endsWith("/state")).sort()).toEqual([
+      "xs-mqtt/node1/climate/state", "xs-mqtt/node1/lamp/state", "xs-mqtt/node1/light/state", "xs-mqtt/node1/relay/state",
+    ]);
+    expect(node.firmware.counts.discoveryPublished).toBe(10);
+    expect(node.log.some((line) => line.includes("Home Assistant is online"))).toBe(true);
+  });
+
+  it("leaves discovery out when it is turned off", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["homeassistant/#", "xs-mqtt/#"]);
+    const node = start(baseConfig(broker.port, { discovery: false }));
+    await waitFor(() => node.firmware.counts.readingsPublished === 2, "readings");
+    await sleep(100);
+    expect(peer.messages.filter((m) => m.topic.startsWith("homeassistant/"))).toEqual([]);
+  });
+});
+
+describe("readings", () => {
+  it("publishes each sensor's readings as JSON with fixed decimals on its state topic, QoS 0, not retained", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length === 1 && on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "first readings");
+    const climate = on(peer.messages, "xs-mqtt/node1/climate/state")[0];
+    expect(climate.text).toBe('{"temperature":21.53,"humidity":40.1}');
+    expect(JSON.parse(climate.text)).toEqual({ temperature: 21.53, humidity: 40.1 });
+    expect(climate.retain).toBe(false);
+    expect(climate.qos).toBe(0);
+    expect(on(peer.messages, "xs-mqtt/node1/light/state")[0].text).toBe('{"illuminance":120}');
+
+    node.climate.values = { temperature: -3.005, humidity: 0 };
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length === 2, "a negative temperature");
+    expect(on(peer.messages, "xs-mqtt/node1/climate/state")[1].text).toBe('{"temperature":-3.01,"humidity":0.0}');
+    expect(node.firmware.readings()).toEqual([
+      { sensor: "climate", key: "temperature", name: "Temperature", unit: "°C", value: -3.01 },
+      { sensor: "climate", key: "humidity", name: "Humidity", unit: "%", value: 0 },
+      { sensor: "light", key: "illuminance", name: "Light level", unit: "lx", value: 120 },
+    ]);
+  });
+
+  it("holds back a change smaller than the deadband until maxSilence, and publishes a larger one at once", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/climate/state"]);
+    const node = start(baseConfig(broker.port, { maxSilence: 1_500 }));
+    await waitFor(() => peer.messages.length === 1, "the first reading");
+    const first = peer.messages[0];
+
+    node.climate.values = { temperature: 21.65, humidity: 40.8 }; // +0.12 °C < 0.2, +0.7 % < 1
+    await sleep(700); // seven samples
+    expect(peer.messages).toHaveLength(1);
+    await waitFor(() => peer.messages.length === 2, "the max-silence publish", 5_000);
+    const silent = peer.messages[1];
+    expect(silent.text).toBe('{"temperature":21.65,"humidity":40.8}');
+    expect(silent.at - first.at).toBeGreaterThanOrEqual(1_400);
+
+    const before = Date.now();
+    node.climate.values = { temperature: 21.65, humidity: 42.0 }; // +1.2 % >= 1
+    await waitFor(() => peer.messages.length === 3, "a change past the deadband");
+    expect(peer.messages[2].text).toBe('{"temperature":21.65,"humidity":42.0}');
+    expect(Date.now() - before).toBeLessThan(1_000);
+
+    await sleep(400);
+    expect(peer.messages).toHaveLength(3); // unchanged values are not repeated before maxSilence
+    expect(node.firmware.counts.samples).toBeGreaterThan(10);
+  });
+
+  it("reports a failing sensor once, keeps publishing the others, and says when it recovers", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.counts.readingsPublished === 2, "first readings");
+    node.climate.failing = true;
+    const calls = node.climate.calls;
+    await waitFor(() => node.climate.calls >= calls + 5, "five failing samples");
+    node.light.values = { illuminance: 500 };
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").some((m) => m.text === '{"illuminance":500}'), "the other sensor");
+    expect(node.log.filter((line) => line.startsWith("sensor climate: sample failed"))).toHaveLength(1);
+    expect(node.log.find((line) => line.startsWith("sensor climate"))).toContain("the chip did not acknowledge");
+    expect(node.firmware.counts.sampleFailures).toBeGreaterThanOrEqual(5);
+    expect(node.firmware.status).toBe("online");
+
+    node.climate.failing = false;
+    node.climate.values = { temperature: 30, humidity: 50 };
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").some((m) => m.text === '{"temperature":30.00,"humidity":50.0}'), "the recovered sensor");
+    expect(node.log.some((line) => line.startsWith("sensor climate: sampling again"))).toBe(true);
+  });
+
+  it("reports a configured sensor without a driver and publishes the rest", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
+    const light = new TestSensor({ illuminance: 7 });
+    const node = start(baseConfig(broker.port), { sensors: { light } });
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "the light reading");
+    expect(node.log).toContain("sensor climate: no driver was given; it is not published");
+    await sleep(300);
+    expect(on(peer.messages, "xs-mqtt/node1/climate/state")).toEqual([]);
+  });
+});
+
+describe("actuators", () => {
+  it("drives the pin on ON and OFF and publishes the state retained at QoS 1", async () => {
+    const broker = await startBroker();
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states");
+    const relay = node.pins.get(12)!;
+    const lamp = node.pins.get(13)!;
+    expect(relay.writes).toEqual([0]); // initial OFF
+    expect(lamp.writes).toEqual([0]); // initial ON, active low
+    const states = await retained(broker.port, "xs-mqtt/node1/+/state", 2); // sensor states are not retained
+    expect(states.get("xs-mqtt/node1/relay/state")!.text).toBe("OFF");
+    expect(states.get("xs-mqtt/node1/lamp/state")!.text).toBe("ON");
+
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state", "xs-mqtt/node1/lamp/state"]);
+    await waitFor(() => peer.messages.length === 2, "retained states");
+    peer.messages.length = 0;
+    await peer.client.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
+    await waitFor(() => peer.messages.some((m) => m.topic === "xs-mqtt/node1/relay/state" && m.text === "ON"), "relay ON state");
+    expect(relay.value).toBe(1);
+    expect(peer.messages.find((m) => m.text === "ON")!.qos).toBe(1);
+    expect((await retained(broker.port, "xs-mqtt/node1/relay/state", 1)).get("xs-mqtt/node1/relay/state")!.text).toBe("ON");
+
+    await peer.client.publishAsync("xs-mqtt/node1/lamp/set", "OFF", { qos: 0 });
+    await waitFor(() => peer.messages.some((m) => m.topic === "xs-mqtt/node1/lamp/state" && m.text === "OFF"), "lamp OFF state");
+    expect(lamp.value).toBe(1); // active low: OFF drives the pin high
+    await peer.client.publishAsync("xs-mqtt/node1/relay/set", "OFF", { qos: 1 });
+    await waitFor(() => relay.value === 0, "relay off");
+    expect(node.firmware.actuators()).toEqual([
+      { id: "relay", name: "Relay", state: "OFF" },
+      { id: "lamp", name: "Lamp", state: "OFF" },
+    ]);
+    expect(node.firmware.counts.commands).toBe(3);
+
+    // a local change (e.g. a button) is published the same way
+    expect(node.firmware.setActuator("relay", true)).toBe(true);
+    expect(node.firmware.setActuator("nope", true)).toBe(false);
+    expect(relay.value).toBe(1);
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/relay/state").at(-1)?.text === "ON", "relay ON after setActuator");
+  });
+
+  it("ignores and reports bad commands, and goes on working", async () => {
+    const broker = await startBroker();
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states");
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
+    await waitFor(() => peer.messages.length === 1, "retained relay state");
+    const relay = node.pins.get(12)!;
+    const writes = relay.writes.length;
+
+    const bad = ["on", "TOGGLE", "", "ON ", "\u00ff\u00fe", "x".repeat(900)];
+    for (const payload of bad) await peer.client.publishAsync("xs-mqtt/node1/relay/set", payload, { qos: 1 });
+    await peer.client.publishAsync("xs-mqtt/node1/relay/set", Buffer.from([0xc3, 0x28, 0x00]), { qos: 1 }); // not UTF-8
+    await waitFor(() => node.firmware.counts.badCommands === bad.length + 1, "every bad command reported");
+    expect(relay.writes).toHaveLength(writes);
+    const reports = node.log.filter((line) => line.startsWith("actuator relay: ignored command"));
+    expect(reports).toHaveLength(bad.length + 1);
+    expect(reports[0]).toBe('actuator relay: ignored command "on": expected "ON" or "OFF"');
+    expect(reports[5]).toContain("(900 bytes)");
+    expect(node.firmware.status).toBe("online");
+    expect(node.firmware.counts.disconnects).toBe(0);
+    expect(peer.messages).toHaveLength(1); // no state published for a refused command
+
+    await peer.client.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
+    await waitFor(() => relay.value === 1, "a good command after the bad ones");
+  });
+});
+
+describe("availability and reconnection", () => {
+  it("shows connecting, then online, on the status LED and to onStatus", async () => {
+    const broker = await startBroker();
+    const node = start(baseConfig(broker.port));
+    expect(node.firmware.status).toBe("connecting");
+    await waitFor(() => node.firmware.status === "online", "online");
+    await sleep(600);
+    expect(node.statuses).toEqual(["online"]);
+    expect(node.pins.get(2)!.value).toBe(1);
+    expect(node.log).toContain("status: online");
+  });
+
+  it("blinks the LED while it cannot connect", async () => {
+    const broker = await startBroker();
+    const port = broker.port;
+    await broker.close();
+    const node = start(baseConfig(port));
+    await sleep(1_200);
+    const led = node.pins.get(2)!;
+    expect(node.firmware.status).toBe("connecting");
+    expect(led.writes.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(led.writes)).toEqual(new Set([0, 1]));
+    expect(node.log.some((line) => line.startsWith("mqtt connection-lost"))).toBe(true);
+  });
+
+  it("after the connection is lost: the broker publishes the will, and on reconnect the full state goes out again", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, [STATUS, DISCOVERY, "xs-mqtt/node1/+/state"]);
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.counts.readingsPublished === 2 && node.firmware.counts.statesPublished === 2 &&
+      node.firmware.counts.discoveryPublished === 5, "the first full state");
+    await sleep(200);
+    const count = (topic: string) => on(peer.messages, topic).length;
+    const firstRound = peer.messages.length;
+    expect(firstRound).toBe(1 + 5 + 2 + 2);
+
+    const connection = broker.clients.get("xs-mqtt-node1");
+    expect(connection).toBeDefined();
+    connection!.conn.destroy(); // no DISCONNECT: the broker publishes the will
+    await waitFor(() => on(peer.messages, STATUS).some((m) => m.text === "offline"), "the will");
+    await waitFor(() => node.firmware.status === "offline", "offline status");
+
+    await waitFor(() => node.firmware.counts.connects === 2 && node.firmware.status === "online", "reconnected", 15_000);
+    await waitFor(() => peer.messages.length >= 2 * firstRound + 1, "everything again");
+    await sleep(200);
+    expect(on(peer.messages, STATUS).map((m) => m.text)).toEqual(["online", "offline", "online"]);
+    for (const topic of ["xs-mqtt/node1/climate/state", "xs-mqtt/node1/light/state", "xs-mqtt/node1/relay/state", "xs-mqtt/node1/lamp/state"]) {
+      expect(count(topic), topic).toBe(2);
+    }
+    expect(peer.messages.filter((m) => m.topic.endsWith("/config"))).toHaveLength(10);
+    expect(node.statuses).toEqual(["online", "offline", "online"]);
+    expect((await retained(broker.port, STATUS, 1)).get(STATUS)!.text).toBe("online");
+    // the readings went out again even though they had not changed
+    const climate = on(peer.messages, "xs-mqtt/node1/climate/state");
+    expect(climate[1].text).toBe(climate[0].text);
+  });
+
+  it("stop() publishes a retained offline, closes without the will and releases the pins", async () => {
+    const broker = await startBroker();
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.firmware.status === "online" && node.firmware.counts.statesPublished === 2, "online");
+    const peer = await startPeer(broker.port, [STATUS]);
+    await waitFor(() => peer.messages.length === 1, "retained online");
+
+    node.firmware.stop();
+    expect(node.firmware.status).toBe("offline");
+    await waitFor(() => peer.messages.length === 2, "offline");
+    expect(peer.messages[1].text).toBe("offline");
+    await waitFor(() => node.firmware.client.state === "closed", "client closed");
+    await sleep(200);
+    expect(peer.messages).toHaveLength(2); // the will did not fire on top
+    expect((await retained(broker.port, STATUS, 1)).get(STATUS)!.text).toBe("offline");
+    expect(node.pins.get(12)!.closed).toBe(true);
+    expect(node.pins.get(2)!.value).toBe(0);
+    const samples = node.climate.calls;
+    await sleep(300);
+    expect(node.climate.calls).toBe(samples); // timers stopped
+    node.firmware.stop(); // twice is harmless
+  });
+});
+
+describe("on a simulated board", () => {
+  it("publishes what the real drivers read from simulated chips, and drives a virtual pin", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
+    const bus = new I2CBus();
+    const sht = new SHT3xChip();
+    const lux = new BH1750Chip();
+    sht.set({ temperature: 23.4, humidity: 55 });
+    lux.set({ illuminance: 300 });
+    bus.attach(0x44, sht);
+    bus.attach(0x23, lux);
+    const pins = new VirtualPins();
+    const sensor = { io: bus.I2C, data: 21, clock: 22 };
+    const climate = new SHT3x({ sensor });
+    const light = new BH1750({ sensor });
+    const log: string[] = [];
+    const firmware = startFirmware({
+      config: baseConfig(broker.port),
+      io: hostIo(),
+      sensors: { climate, light },
+      Digital: pins.Digital,
+      log: (line) => log.push(line),
+    });
+    cleanups.push(() => firmware.stop());
+    cleanups.push(() => { climate.close(); light.close(); });
+
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length > 0 && on(peer.messages, "xs-mqtt/node1/light/state").length > 0, "readings from the chips");
+    const reading = JSON.parse(on(peer.messages, "xs-mqtt/node1/climate/state")[0].text);
+    expect(reading.temperature).toBeCloseTo(23.4, 1); // the chip's 16-bit resolution
+    expect(reading.humidity).toBeCloseTo(55, 0);
+    expect(JSON.parse(on(peer.messages, "xs-mqtt/node1/light/state")[0].text).illuminance).toBeGreaterThanOrEqual(299);
+
+    sht.set({ temperature: 26 });
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").some((m) => JSON.parse(m.text).temperature > 25.9), "the warmer reading");
+
+    expect(pins.level(13)).toBe(0); // the lamp: initially ON, active low
+    expect(pins.level(2)).toBe(1); // status LED: online
+    await peer.client.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
+    await waitFor(() => pins.level(12) === 1, "relay pin high");
+    expect(log.filter((line) => line.includes("failed"))).toEqual([]);
+  });
+});
+
+describe("start-up checks", () => {
+  it("refuses a bad configuration before connecting, naming the field", () => {
+    const port = 1;
+    expect(() => startFirmware({ config: baseConfig(port, { nodeId: "node 1" }), io: hostIo() })).toThrow(/config nodeId/);
+    expect(() => startFirmware({
+      config: baseConfig(port, { actuators: [{ id: "climate", pin: 3 }] }), io: hostIo(), Digital: digitalClass().Digital,
+    })).toThrow(/actuators\[0\]\.id: "climate" is used twice/);
+    expect(() => startFirmware({ config: baseConfig(port), io: hostIo() })).toThrow(/Digital/);
+  });
+});

@@ -1,0 +1,312 @@
+// Unit tests of the firmware's pieces that need no broker: fixed-point JSON numbers,
+// report-on-change with deadbands and max silence, the pacer, configuration checks and
+// the discovery payloads.
+import { describe, expect, it } from "vitest";
+import { MAX_NUMBER_BYTES, scale, writeScaled } from "../device/app/ascii.js";
+import { ConfigError, resolveConfig } from "../device/app/config.js";
+import type { FirmwareConfig } from "../device/app/config.js";
+import { actuatorDiscoveryPayload, Discovery, sensorDiscoveryPayload } from "../device/app/discovery.js";
+import { Pacer, SKIP, WAIT } from "../device/app/pacer.js";
+import type { PacerItem } from "../device/app/pacer.js";
+import {
+  SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SAMPLE_UNCHANGED, SensorReadings,
+} from "../device/app/readings.js";
+
+function text(value: number, decimals: number): string {
+  const out = new Uint8Array(MAX_NUMBER_BYTES + 8).fill(0x3f);
+  const end = writeScaled(out, 2, scale(value, decimals), decimals);
+  expect(out[0]).toBe(0x3f); // nothing written before
+  expect(out[end]).toBe(0x3f); // nor after
+  expect(end - 2).toBeLessThanOrEqual(MAX_NUMBER_BYTES);
+  return Buffer.from(out.subarray(2, end)).toString("latin1");
+}
+
+describe("fixed-point numbers as JSON text", () => {
+  it("writes exactly the decimals asked for, rounding half away from zero", () => {
+    expect(text(21.534, 2)).toBe("21.53");
+    expect(text(40.06, 1)).toBe("40.1");
+    expect(text(7, 0)).toBe("7");
+    expect(text(0, 2)).toBe("0.00");
+    expect(text(-0.5, 1)).toBe("-0.5");
+    expect(text(-3.005, 2)).toBe("-3.01");
+    expect(text(2.5, 0)).toBe("3");
+    expect(text(-2.5, 0)).toBe("-3");
+    expect(text(-0.004, 2)).toBe("0.00"); // no "-0.00"
+    expect(text(1000.05, 6)).toBe("1000.050000");
+    expect(text(0.000001, 6)).toBe("0.000001");
+    expect(text(123456789012345, 0)).toBe("123456789012345");
+  });
+
+  it("matches toFixed() for values that are exact in binary, and JSON.parse reads every output back", () => {
+    for (let i = -2000; i <= 2000; i += 7) {
+      const v = i / 8;
+      for (const d of [0, 1, 2, 3, 6]) {
+        const s = text(v, d);
+        if (d >= 3) expect(s).toBe(v.toFixed(d));
+        expect(Math.abs(JSON.parse(s) - v)).toBeLessThanOrEqual(0.5 / 10 ** d + 1e-9);
+      }
+    }
+  });
+
+  it("writes null for what is not a finite number it can write exactly", () => {
+    for (const bad of [NaN, Infinity, -Infinity, 1e300, 2 ** 53, "21" as unknown as number, undefined as unknown as number]) {
+      expect(text(bad, 0)).toBe("null");
+    }
+    expect(text(9e15, 0)).toBe("9000000000000000");
+    expect(text(9e9, 6)).toBe("9000000000.000000"); // 9e15 units of 1e-6: still exact
+    expect(text(1e10, 6)).toBe("null"); // 1e16 units: past 2^53
+  });
+});
+
+function climate(overrides: Partial<{ deadband: number; maxSilence: number }> = {}) {
+  const config = resolveConfig({
+    nodeId: "n",
+    broker: { host: "10.0.0.1" },
+    sensors: [{
+      id: "climate", driver: "test",
+      readings: [
+        { key: "temperature", decimals: 2, deadband: overrides.deadband ?? 0.2 },
+        { key: "humidity", decimals: 1 },
+      ],
+    }],
+  });
+  return config.sensors[0];
+}
+
+function json(readings: SensorReadings): string {
+  const n = readings.encode();
+  return Buffer.from(readings.payload.subarray(0, n)).toString("utf8");
+}
+
+describe("report on change", () => {
+  it("is due at first, then only past a deadband (in the reading's unit) or after max silence", () => {
+    const r = new SensorReadings(climate(), undefined, 1000);
+    expect(r.hasValues).toBe(false);
+    expect(r.update({ temperature: 20, humidity: 50 }, 0)).toBe(SAMPLE_DUE);
+    expect(json(r)).toBe('{"temperature":20.00,"humidity":50.0}');
+    r.markPublished(0);
+    expect(r.update({ temperature: 20.19, humidity: 50 }, 100)).toBe(SAMPLE_UNCHANGED); // 0.19 < 0.2
+    expect(r.update({ temperature: 19.81, humidity: 50 }, 200)).toBe(SAMPLE_UNCHANGED);
+    expect(r.update({ temperature: 20.2, humidity: 50 }, 300)).toBe(SAMPLE_DUE); // exactly the deadband
+    expect(r.update({ temperature: 20, humidity: 50.04 }, 400)).toBe(SAMPLE_UNCHANGED); // not visible at 1 decimal
+    expect(r.update({ temperature: 20, humidity: 50.05 }, 500)).toBe(SAMPLE_DUE); // deadband 0: any visible change
+    expect(r.update({ temperature: 20, humidity: 50 }, 999)).toBe(SAMPLE_UNCHANGED);
+    expect(r.update({ temperature: 20, humidity: 50 }, 1000)).toBe(SAMPLE_DUE); // max silence
+    r.markPublished(1000);
+    expect(r.update({ temperature: 20, humidity: 50 }, 1999)).toBe(SAMPLE_UNCHANGED);
+  });
+
+  it("measures the deadband from the last published value, not the last sample (no creeping)", () => {
+    const r = new SensorReadings(climate(), undefined, 0);
+    r.update({ temperature: 20, humidity: 50 }, 0);
+    r.markPublished(0);
+    let due = 0;
+    for (let i = 1; i <= 30 && due === 0; i++) if (r.update({ temperature: 20 + i * 0.01, humidity: 50 }, i) === SAMPLE_DUE) due = i;
+    expect(due).toBe(20); // 0.20 above the published 20.00, though each step is 0.01
+  });
+
+  it("never publishes for silence when maxSilence is 0", () => {
+    const r = new SensorReadings(climate(), undefined, 0);
+    r.update({ temperature: 20, humidity: 50 }, 0);
+    r.markPublished(0);
+    expect(r.update({ temperature: 20, humidity: 50 }, 1e9)).toBe(SAMPLE_UNCHANGED);
+  });
+
+  it("writes null for a missing or non-numeric reading, and a reading appearing or vanishing is a change", () => {
+    const r = new SensorReadings(climate(), undefined, 0);
+    r.update({ temperature: 20 }, 0);
+    expect(json(r)).toBe('{"temperature":20.00,"humidity":null}');
+    r.markPublished(0);
+    expect(r.update({ temperature: 20, humidity: "wet" }, 1)).toBe(SAMPLE_UNCHANGED);
+    expect(r.update({ temperature: 20, humidity: 10 }, 2)).toBe(SAMPLE_DUE);
+    r.markPublished(2);
+    expect(r.update({ temperature: NaN, humidity: 10 }, 3)).toBe(SAMPLE_DUE);
+    expect(r.value(0)).toBeNull();
+    expect(r.value(1)).toBe(10);
+  });
+
+  it("fits the largest values in its buffer", () => {
+    const r = new SensorReadings(climate(), undefined, 0);
+    r.update({ temperature: -9e13, humidity: -9e14 }, 0);
+    expect(JSON.parse(json(r))).toEqual({ temperature: -9e13, humidity: -9e14 });
+    expect(r.length).toBeLessThanOrEqual(r.payload.length);
+  });
+
+  it("tells a sensor that is not ready from one that throws, and counts failures in a row", () => {
+    let mode = "ok";
+    const sensor = {
+      sample() {
+        if (mode === "throw") throw new Error("no answer");
+        return mode === "ok" ? { temperature: 1, humidity: 2 } : undefined;
+      },
+    };
+    const r = new SensorReadings(climate(), sensor, 0);
+    expect(r.sample(0)).toBe(SAMPLE_DUE);
+    mode = "undefined";
+    expect(r.sample(1)).toBe(SAMPLE_NOT_READY);
+    mode = "throw";
+    expect(r.sample(2)).toBe(SAMPLE_FAILED);
+    expect(r.sample(3)).toBe(SAMPLE_FAILED);
+    expect(r.failures).toBe(2);
+    expect(String(r.lastError)).toContain("no answer");
+    mode = "ok";
+    expect(r.sample(4)).toBe(SAMPLE_DUE); // never published yet
+    expect(r.failures).toBe(0);
+    expect(new SensorReadings(climate(), undefined, 0).sample(0)).toBe(SAMPLE_NOT_READY);
+  });
+});
+
+describe("pacer", () => {
+  function pacer(results: (string | Error)[][]) {
+    const calls: number[] = [];
+    const errors: [number, unknown][] = [];
+    const items: PacerItem[] = results.map((queue, i) => () => {
+      calls.push(i);
+      const next = queue.length > 1 ? queue.shift()! : queue[0];
+      if (next instanceof Error) throw next;
+      return next as ReturnType<PacerItem>;
+    });
+    return { p: new Pacer(items, (i, e) => errors.push([i, e])), calls, errors };
+  }
+
+  it("publishes pending items in order and keeps the one the outbox refused (and those after it) for the next pump", () => {
+    const { p, calls } = pacer([["sent"], ["outbox-full", "outbox-full", "queued"], ["sent"]]);
+    p.request(0, 3);
+    expect(p.pending).toBe(3);
+    expect(p.pump()).toBe(false);
+    expect(calls).toEqual([0, 1]);
+    expect(p.pending).toBe(2);
+    expect(p.pump()).toBe(false);
+    expect(p.pump()).toBe(true);
+    expect(calls).toEqual([0, 1, 1, 1, 2]);
+    expect(p.pump()).toBe(true); // nothing left: nothing called
+    expect(calls).toHaveLength(5);
+  });
+
+  it("treats dropped and WAIT like a full outbox, SKIP like done, and reports an item that throws", () => {
+    const { p, calls, errors } = pacer([[SKIP], [new Error("too large"), "sent"], [WAIT, "dropped", "sent"], ["sent"]]);
+    p.request(0, 4);
+    expect(p.pump()).toBe(false); // WAIT
+    expect(errors).toHaveLength(1);
+    expect(errors[0][0]).toBe(1);
+    expect(p.isPending(1)).toBe(false);
+    expect(p.pump()).toBe(false); // dropped
+    expect(p.pump()).toBe(true);
+    expect(calls).toEqual([0, 1, 2, 2, 2, 3]);
+  });
+
+  it("requests an item once however often it is asked for, and cancels", () => {
+    const { p, calls } = pacer([["sent"], ["sent"]]);
+    p.request(1);
+    p.request(1);
+    expect(p.pending).toBe(1);
+    p.request(0);
+    p.cancel(0);
+    expect(p.pump()).toBe(true);
+    expect(calls).toEqual([1]);
+  });
+});
+
+const minimal: FirmwareConfig = { nodeId: "kitchen", broker: { host: "broker.local" } };
+
+describe("configuration", () => {
+  it("fills in every default", () => {
+    const config = resolveConfig({
+      ...minimal,
+      sensors: [{ id: "climate", driver: "sht3x", readings: [{ key: "air_quality" }] }],
+      actuators: [{ id: "fan", pin: 5 }],
+    });
+    expect(config).toEqual({
+      nodeId: "kitchen",
+      prefix: "xs-mqtt",
+      broker: {
+        host: "broker.local", port: 1883, username: undefined, password: undefined, tls: false, keepAlive: 60,
+        clientId: "xs-mqtt-kitchen",
+      },
+      sampleInterval: 10_000,
+      maxSilence: 300_000,
+      sensors: [{
+        id: "climate", name: "climate", driver: "sht3x", address: undefined,
+        readings: [{
+          key: "air_quality", name: "Air quality", unit: undefined, device_class: undefined, state_class: "measurement",
+          decimals: 2, deadband: 0,
+        }],
+      }],
+      actuators: [{ id: "fan", name: "fan", pin: 5, component: "switch", initial: "OFF", activeLow: false }],
+      discovery: true,
+      discoveryPrefix: "homeassistant",
+      device: { name: "kitchen", model: "xs-mqtt sensor node", manufacturer: "xs-mqtt", sw_version: undefined },
+      statusLed: undefined,
+    });
+    expect(resolveConfig({ ...minimal, broker: { host: "h", tls: true } }).broker.port).toBe(8883);
+  });
+
+  it("names the field of each mistake", () => {
+    const cases: [FirmwareConfig, string][] = [
+      [{ ...minimal, nodeId: "" }, "nodeId"],
+      [{ ...minimal, nodeId: "a/b" }, "nodeId"],
+      [{ ...minimal, nodeId: "x".repeat(33) }, "nodeId"],
+      [{ ...minimal, broker: { host: "" } }, "broker.host"],
+      [{ ...minimal, broker: { host: "h", port: 70_000 } }, "broker.port"],
+      [{ ...minimal, broker: { host: "h", password: "secret" } }, "broker.password"],
+      [{ ...minimal, prefix: "home/#" }, "prefix"],
+      [{ ...minimal, discoveryPrefix: "/ha" }, "discoveryPrefix"],
+      [{ ...minimal, sampleInterval: 5 }, "sampleInterval"],
+      [{ ...minimal, maxSilence: -1 }, "maxSilence"],
+      [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [] }] }, "sensors[0].readings"],
+      [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "dew-point" }] }] }, "sensors[0].readings[0].key"],
+      [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "t", decimals: 7 }] }] }, "sensors[0].readings[0].decimals"],
+      [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "t", deadband: -1 }] }] }, "sensors[0].readings[0].deadband"],
+      [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "t" }, { key: "t" }] }] }, "sensors[0].readings[1].key"],
+      [{ ...minimal, sensors: [{ id: "s", driver: "", readings: [{ key: "t" }] }] }, "sensors[0].driver"],
+      [{ ...minimal, actuators: [{ id: "a", pin: 1.5 }] }, "actuators[0].pin"],
+      [{ ...minimal, actuators: [{ id: "a", pin: 1, component: "fan" as "switch" }] }, "actuators[0].component"],
+      [{ ...minimal, actuators: [{ id: "a", pin: 1, initial: "on" as "ON" }] }, "actuators[0].initial"],
+      [{ ...minimal, actuators: [{ id: "a", pin: 1 }, { id: "a", pin: 2 }] }, "actuators[1].id"],
+      [{ ...minimal, statusLed: { pin: -2 } }, "statusLed.pin"],
+      [{ ...minimal, discovery: "yes" as unknown as boolean }, "discovery"],
+    ];
+    for (const [config, field] of cases) {
+      let error: unknown;
+      try {
+        resolveConfig(config);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, field).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe(field);
+    }
+  });
+});
+
+describe("discovery payloads", () => {
+  const config = resolveConfig({
+    ...minimal,
+    prefix: "home",
+    discoveryPrefix: "ha",
+    sensors: [{ id: "climate", driver: "x", readings: [{ key: "temperature", unit: "°C" }] }],
+    actuators: [{ id: "lamp", pin: 2, component: "light" }],
+  });
+
+  it("are valid JSON with the topics derived from the prefixes", () => {
+    const sensor = JSON.parse(sensorDiscoveryPayload(config, config.sensors[0], config.sensors[0].readings[0]));
+    expect(sensor).toMatchObject({
+      name: "Temperature",
+      state_topic: "home/kitchen/climate/state",
+      availability_topic: "home/kitchen/status",
+      unit_of_measurement: "°C",
+      device: { identifiers: ["home_kitchen"], name: "kitchen" },
+    });
+    expect(sensor).not.toHaveProperty("device_class");
+    expect(sensor.device).not.toHaveProperty("sw_version");
+    const light = JSON.parse(actuatorDiscoveryPayload(config, config.actuators[0]));
+    expect(light.command_topic).toBe("home/kitchen/lamp/set");
+    expect(light).not.toHaveProperty("state_on"); // a switch field
+  });
+
+  it("list every reading, then every actuator", () => {
+    const discovery = new Discovery(config);
+    expect(discovery.topics).toEqual(["ha/sensor/kitchen/climate_temperature/config", "ha/light/kitchen/lamp/config"]);
+    expect(JSON.parse(discovery.payload(1)).unique_id).toBe("kitchen_lamp");
+  });
+});
