@@ -42,7 +42,7 @@ export default function main(): void {
     Timer,
     TextEncoder,
     // the client only decodes Uint8Arrays; device/mqtt/io.ts types decode() wider than Moddable's typings
-    TextDecoder: TextDecoder as unknown as FirmwareIo["TextDecoder"],
+    TextDecoder,
   };
   try {
     startFirmware({

@@ -55,7 +55,7 @@ export interface TextEncoderLike {
 
 /** Node's and Moddable's TextDecoder (`text/decoder`). */
 export interface TextDecoderLike {
-  decode(bytes: ArrayBufferView | ArrayBuffer): string;
+  decode(bytes: Uint8Array): string;
 }
 
 /** Everything the client needs from its platform. */
