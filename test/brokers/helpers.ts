@@ -6,7 +6,7 @@
  */
 
 import * as net from "node:net";
-import { connectAsync } from "mqtt";
+import { connect } from "mqtt";
 import type { IClientOptions, MqttClient as PeerClient } from "mqtt";
 import * as mqttPacket from "mqtt-packet";
 import type { ClientIo, SocketOptions } from "../../device/mqtt/io.js";
@@ -99,17 +99,28 @@ export interface Peer {
 
 /** Connects an MQTT.js 3.1.1 client to 127.0.0.1:port (no automatic reconnect). */
 export async function connectPeer(port: number, options: IClientOptions = {}): Promise<Peer> {
-  const client = await connectAsync("mqtt://127.0.0.1:" + port, {
+  const client = connect("mqtt://127.0.0.1:" + port, {
     protocolVersion: 4,
     clientId: uniqueName("peer"),
     reconnectPeriod: 0,
     connectTimeout: 5_000,
     ...options,
   });
+  // listen before CONNACK: a resumed session's messages may come in the same read
   const messages: PeerMessage[] = [];
   client.on("message", (topic, payload, packet) => {
     messages.push({ topic, payload, qos: packet.qos, retain: packet.retain, dup: packet.dup });
   });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once("connect", () => resolve());
+      client.once("error", reject);
+      client.once("close", () => reject(new Error("the peer's connection closed before CONNACK")));
+    });
+  } catch (e) {
+    client.end(true);
+    throw e;
+  }
   return { client, messages };
 }
 

@@ -29,6 +29,11 @@ export interface MosquittoOptions extends BrokerOptions {
 }
 
 const running = new Set<Mosquitto>();
+const children = new Set<ChildProcess>();
+// a worker that ends without its afterAll (a crash, a kill) must not leave brokers behind
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
 
 export class Mosquitto implements TestBroker {
   readonly name = "mosquitto";
@@ -105,10 +110,12 @@ export class Mosquitto implements TestBroker {
     if (this.#process !== undefined) return;
     const child = spawn(MOSQUITTO, ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
     this.#process = child;
+    children.add(child);
     let exited = false;
     this.#exited = new Promise((resolve) => {
       child.once("exit", () => {
         exited = true;
+        children.delete(child);
         if (this.#process === child) this.#process = undefined;
         resolve();
       });
