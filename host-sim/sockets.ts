@@ -138,8 +138,8 @@ export class TLS extends HostSocket {
   constructor(options: HostSocketOptions) {
     const ca = options.ca === undefined ? undefined
       : typeof options.ca === "string" ? options.ca
-        : Buffer.from(options.ca instanceof ArrayBuffer ? new Uint8Array(options.ca)
-          : new Uint8Array(options.ca.buffer, options.ca.byteOffset, options.ca.byteLength));
+        : caForNode(Buffer.from(options.ca instanceof ArrayBuffer ? new Uint8Array(options.ca)
+          : new Uint8Array(options.ca.buffer, options.ca.byteOffset, options.ca.byteLength)));
     const socket = tls.connect({
       host: options.address,
       port: options.port,
@@ -151,4 +151,14 @@ export class TLS extends HostSocket {
     socket.setNoDelay(options.nodelay ?? true);
     super(options, socket, "secureConnect");
   }
+}
+
+/**
+ * Node reads CA certificates as PEM only (DER bytes are silently trusted for nothing), while
+ * the options also take DER bytes, as Moddable's TLS does: wrap one DER certificate as PEM.
+ */
+function caForNode(bytes: Buffer): string | Buffer {
+  if (bytes.subarray(0, 11).toString("latin1") === "-----BEGIN ") return bytes;
+  const lines = bytes.toString("base64").match(/.{1,64}/g) ?? [];
+  return "-----BEGIN CERTIFICATE-----\n" + lines.join("\n") + "\n-----END CERTIFICATE-----\n";
 }
