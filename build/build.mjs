@@ -1,8 +1,18 @@
-// Builds the device bundles into dist/ with esbuild: ES modules that XS loads as they are
-// (platform "neutral": a Node built-in or a missing global would fail the build, nothing is
-// polyfilled). Prints each bundle's size, minified and gzipped. Writes only under dist/.
+// Builds dist/ with esbuild. Writes only under dist/.
+// - Device bundles: ES modules that XS loads as they are (platform "neutral": a Node
+//   built-in or a missing global would fail the build, nothing is polyfilled). Prints each
+//   one's size, minified and gzipped.
+//     dist/xs-mqtt.js   the MQTT client
+//     dist/firmware.js  the sensor-node firmware and the I2C drivers: what a simulated board
+//                       runs, on Node and inside XS (startFirmware, resolveConfig, topics,
+//                       SHT3x, BH1750)
+// - Simulator bundles for Node (packages stay external: `npm install` provides them):
+//     dist/sim.mjs        the simulator CLI (host-sim/cli.ts): `npm start`
+//     dist/simulator.mjs  the simulator library (host-sim/simulator.ts): startSimulator()
+//     dist/in-xs/*.js     the XS side of the host bridge, copied as it is (XsHost loads it
+//                         from next to the bundle)
 import { build } from "esbuild";
-import { mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -10,9 +20,28 @@ import { gzipSync } from "node:zlib";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
 
-/** Each bundle: its entry under device/ and its file under dist/. */
+/**
+ * Each device bundle: its file under dist/, and either its entry under device/ or the
+ * modules it re-exports (an entry made here, so device/ needs no file for the simulator).
+ */
 export const bundles = [
   { entry: "device/mqtt/index.ts", out: "dist/xs-mqtt.js" },
+  {
+    reexports: [
+      ["device/app/firmware.ts", ["startFirmware"]],
+      ["device/app/config.ts", ["resolveConfig", "ConfigError"]],
+      ["device/app/topics.ts", ["statusTopic", "stateTopic", "commandTopic"]],
+      ["device/drivers/sht3x.ts", ["SHT3x"]],
+      ["device/drivers/bh1750.ts", ["BH1750"]],
+    ],
+    out: "dist/firmware.js",
+  },
+];
+
+/** The Node bundles of the simulator. */
+export const nodeBundles = [
+  { entry: "host-sim/cli.ts", out: "dist/sim.mjs" },
+  { entry: "host-sim/simulator.ts", out: "dist/simulator.mjs" },
 ];
 
 const common = {
@@ -25,11 +54,19 @@ const common = {
   legalComments: "none",
 };
 
+function entryOptions({ entry, reexports }) {
+  if (entry !== undefined) return { entryPoints: [join(root, entry)] };
+  const contents = reexports
+    .map(([file, names]) => `export { ${names.join(", ")} } from ${JSON.stringify("./" + file)};`)
+    .join("\n");
+  return { stdin: { contents, resolveDir: root, sourcefile: "entry.js", loader: "js" } };
+}
+
 mkdirSync(join(root, "dist"), { recursive: true });
-for (const { entry, out } of bundles) {
-  const outfile = join(root, out);
-  await build({ ...common, entryPoints: [join(root, entry)], outfile });
-  const minified = await build({ ...common, entryPoints: [join(root, entry)], write: false, minify: true });
+for (const bundle of bundles) {
+  const outfile = join(root, bundle.out);
+  await build({ ...common, ...entryOptions(bundle), outfile });
+  const minified = await build({ ...common, ...entryOptions(bundle), write: false, minify: true });
   const code = minified.outputFiles[0].contents;
   if (!quiet) {
     const plain = readFileSync(outfile).length;
@@ -37,6 +74,27 @@ for (const { entry, out } of bundles) {
       `${relative(root, outfile)}: ${kb(plain)} KB, minified ${kb(code.length)} KB, gzipped ${kb(gzipSync(code).length)} KB`,
     );
   }
+}
+
+for (const { entry, out } of nodeBundles) {
+  await build({
+    entryPoints: [join(root, entry)],
+    outfile: join(root, out),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    logLevel: "error",
+    legalComments: "none",
+  });
+  if (!quiet) console.log(`${out}: ${kb(readFileSync(join(root, out)).length)} KB (Node)`);
+}
+
+const inXs = join(root, "host-sim/xs/in-xs");
+mkdirSync(join(root, "dist/in-xs"), { recursive: true });
+for (const file of readdirSync(inXs).filter((name) => name.endsWith(".js"))) {
+  copyFileSync(join(inXs, file), join(root, "dist/in-xs", file));
 }
 
 function kb(bytes) {

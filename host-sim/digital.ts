@@ -153,19 +153,22 @@ export interface VirtualPinsOptions {
 
 export type PinListener = (pin: number, level: Level) => void;
 
+/** ESP32 GPIOs 34 to 39: inputs only. */
+const ESP32_INPUT_ONLY: ReadonlySet<number> = new Set([34, 35, 36, 37, 38, 39]);
+
 /** The GPIO pins of one simulated board. */
 export class VirtualPins {
   readonly count: number;
   readonly inputOnly: ReadonlySet<number>;
   /** The ECMA-419 Digital class for this board: hand it to the firmware. */
   readonly Digital: DigitalClass;
-  #pins: PinState[] = [];
+  /** Made on a pin's first use: a fleet of boards uses two pins each of forty. */
+  #pins: (PinState | undefined)[] = [];
   #listeners = new Set<PinListener>();
 
   constructor(options: VirtualPinsOptions = {}) {
     this.count = options.count ?? 40;
-    this.inputOnly = new Set(options.inputOnly ?? [34, 35, 36, 37, 38, 39]);
-    for (let i = 0; i < this.count; i++) this.#pins.push({ external: undefined, owner: undefined, mode: -1, out: 0, level: 0 });
+    this.inputOnly = options.inputOnly === undefined ? ESP32_INPUT_ONLY : new Set(options.inputOnly);
     const board = this;
     this.Digital = class Digital extends SimDigital {
       constructor(options: SimDigitalOptions) {
@@ -202,9 +205,8 @@ export class VirtualPins {
 
   /** @internal */
   _state(pin: number): PinState {
-    const state = this.#pins[pin];
-    if (state === undefined) throw new RangeError(`VirtualPins: no pin ${pin}`);
-    return state;
+    if (!(Number.isInteger(pin) && pin >= 0 && pin < this.count)) throw new RangeError(`VirtualPins: no pin ${pin}`);
+    return (this.#pins[pin] ??= { external: undefined, owner: undefined, mode: -1, out: 0, level: 0 });
   }
 
   /** @internal */

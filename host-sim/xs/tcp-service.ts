@@ -3,7 +3,8 @@
  * (host-sim/sockets.ts, with the device's 1,536-byte send window) per XS socket. Commands
  * connect, write (answering the writable count, or refusing with "would block"), close;
  * the socket's onWritable, onReadable (with the bytes) and onError go into XS as
- * deliveries. Node side only: it never interprets the bytes.
+ * deliveries. cut() plays a lost link (every connection destroyed, new ones refused with
+ * "network unreachable") until restore(). Node side only: it never interprets the bytes.
  */
 
 import type { Frame } from "./frame.js";
@@ -28,6 +29,7 @@ export class TcpService implements XsService {
   readonly #sockets = new Map<number, BridgedSocket>();
   /** The sockets XS has not closed, by XS socket id. */
   readonly #open = new Map<number, BridgedSocket>();
+  #down = false;
 
   constructor(deliver: Deliver, window = DEFAULT_WINDOW) {
     this.#deliver = deliver;
@@ -44,6 +46,7 @@ export class TcpService implements XsService {
     if (typeof id !== "number") throw new Error("tcp: a command without a socket id");
     switch (header.op) {
       case "connect": {
+        if (this.#down) throw new Error("network unreachable");
         if (this.#sockets.has(id)) throw new Error("tcp: socket id " + id + " is in use");
         const deliver = this.#deliver;
         const service = this.name;
@@ -87,6 +90,17 @@ export class TcpService implements XsService {
   /** Resolves once every connection is fully closed. */
   async settled(): Promise<void> {
     await Promise.all([...this.#sockets.values()].map((socket) => socket.gone));
+  }
+
+  /** The link is lost: every connection is destroyed (no FIN wait) and new ones are refused until restore(). */
+  cut(): void {
+    this.#down = true;
+    for (const socket of this.#sockets.values()) socket.destroy();
+  }
+
+  /** The link is back: connections may be opened again. */
+  restore(): void {
+    this.#down = false;
   }
 
   close(): void {

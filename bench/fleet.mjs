@@ -1,0 +1,190 @@
+// Fleet: N simulated boards (default 5,000) running the built firmware on the Node engine,
+// all in this one process (dist/simulator.mjs, startSimulator), against a private
+// mosquitto (bench/mosquitto.mjs: its own config file, a free 127.0.0.1 port,
+// max_connections -1, started through `bash -c 'ulimit -n ...'` when the current open-file
+// limit is too low for it). This process re-runs itself the same way when its own limit
+// is too low.
+// Steps: a few boards are started and stopped first (code and caches warm); forced GC
+// (node --expose-gc) and a baseline; the fleet starts (100 boards at a time) and must be
+// all online within ONLINE_TIMEOUT; it runs SETTLE_MS (discovery and first readings done);
+// then the PUBLISH packets the boards send in WINDOW_MS give msgs_s; forced GC again.
+// heap per device = growth of (heapUsed + arrayBuffers) / N, so the boards' preallocated
+// buffers count; the JS heap and ArrayBuffer parts, RSS, and what one board's MQTT client
+// preallocates (from its resolved configuration, as the firmware sizes it) are printed too.
+//
+// Prints one JSON object:
+//   {"bench":"fleet","devices":N,"all_online":true|false,"heap_per_device_kb":K,"msgs_s":R,
+//    "online_s":..,"js_heap_per_device_kb":..,"array_buffers_per_device_kb":..,
+//    "rss_per_device_kb":..,"client_buffer_bytes":{..},"goal_kb":16}
+// (client_buffer_bytes describes dist/firmware.js as built from device/app/firmware.ts; it is
+// left out with --firmware.)
+// Options: --devices N, --window S, --settle S, --firmware FILE (another build of the
+// firmware bundle, e.g. one with other client buffer sizes; default dist/firmware.js).
+// It stops what it starts: the boards (gracefully), then mosquitto, also after an error.
+// Usage: npm run bench:fleet (builds dist/ first).
+
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { startMosquitto } from "./mosquitto.mjs";
+
+const DEFAULT_DEVICES = 5_000;
+const WARMUP_DEVICES = 20;
+const ONLINE_TIMEOUT_MS = 120_000;
+const GOAL_KB = 16;
+const RERUN_MARK = "XS_MQTT_FLEET_RERUN";
+
+const self = fileURLToPath(import.meta.url);
+const args = process.argv.slice(2);
+const text = (name) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const option = (name, fallback) => (text(name) === undefined ? fallback : Number(text(name)));
+const firmware = text("--firmware");
+const devices = option("--devices", DEFAULT_DEVICES);
+const windowMs = option("--window", 10) * 1000;
+const settleMs = option("--settle", 10) * 1000;
+
+// file descriptors: one per board here, one per board in mosquitto, plus room for the runtime
+const needed = devices + 1_000;
+const soft = openFileLimit();
+if (soft < needed && process.env[RERUN_MARK] === undefined) {
+  process.exitCode = await rerunWithLimit(needed);
+} else {
+  if (soft < needed) throw new Error(`the open-file limit (${soft}) is below ${needed} even after raising it: lower --devices`);
+  await main();
+}
+
+async function main() {
+  if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc (npm run bench:fleet does)");
+  const { startSimulator } = await import("../dist/simulator.mjs");
+  const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: openFileLimit() < needed ? needed : undefined });
+  const url = `mqtt://127.0.0.1:${broker.port}`;
+  let sim;
+  try {
+    const warm = await startSimulator({ broker: url, devices: WARMUP_DEVICES, seed: 99, config: { nodeId: "warmup" }, firmware });
+    await until(() => warm.boards.every((b) => b.status === "online"), 20_000);
+    await warm.stop();
+
+    const before = measure();
+    const started = Date.now();
+    sim = await startSimulator({ broker: url, devices, firmware });
+    const allOnline = await until(() => sim.boards.every((b) => b.status === "online"), ONLINE_TIMEOUT_MS);
+    const onlineSeconds = (Date.now() - started) / 1000;
+    await sleep(settleMs);
+    const sentBefore = sent(sim);
+    const windowStart = Date.now();
+    await sleep(windowMs);
+    const msgsPerSecond = (sent(sim) - sentBefore) / ((Date.now() - windowStart) / 1000);
+    const after = measure();
+    const stillOnline = sim.boards.filter((b) => b.status === "online").length;
+
+    const kb = (bytes) => Math.round((bytes / 1024) * 100) / 100;
+    const per = (key) => kb((after[key] - before[key]) / devices);
+    console.log(JSON.stringify({
+      bench: "fleet",
+      devices,
+      all_online: allOnline && stillOnline === devices,
+      heap_per_device_kb: kb((after.heap - before.heap) / devices),
+      msgs_s: Math.round(msgsPerSecond),
+      online_s: Math.round(onlineSeconds * 10) / 10,
+      online_at_end: stillOnline,
+      js_heap_per_device_kb: per("heapUsed"),
+      array_buffers_per_device_kb: per("arrayBuffers"),
+      rss_per_device_kb: per("rss"),
+      ...(firmware === undefined ? { client_buffer_bytes: await clientBuffers(url, sim.boards[0]) } : { firmware }),
+      goal_kb: GOAL_KB,
+    }));
+  } finally {
+    if (sim !== undefined) await sim.stop();
+    await broker.stop();
+  }
+}
+
+/** heapUsed + arrayBuffers (and the parts, and RSS) after forced collections. */
+function measure() {
+  for (let i = 0; i < 3; i++) globalThis.gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed + m.arrayBuffers, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss };
+}
+
+/** PUBLISH packets written by every board so far. */
+function sent(sim) {
+  let total = 0;
+  for (const board of sim.boards) total += board.messages.sent;
+  return total;
+}
+
+/**
+ * What one board's MQTT client preallocates, bytes, as device/app/firmware.ts sizes it: a
+ * transmit buffer and its spare of max(1024, largest PUBLISH + 80) bytes each, an outbox of
+ * max(4096, 2 x transmit), the receive buffer (the client's default, 1024) and a read chunk
+ * of min(receive + 5, 1536). The largest PUBLISH is the board's largest discovery config,
+ * read back retained from the broker.
+ */
+async function clientBuffers(url, board) {
+  const mqtt = createRequire(import.meta.url)("mqtt");
+  const peer = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
+  let largest = 0;
+  try {
+    peer.on("message", (topic, payload) => {
+      largest = Math.max(largest, 5 + 2 + Buffer.byteLength(topic) + 2 + payload.length);
+    });
+    await peer.subscribeAsync(`${board.config.discoveryPrefix}/+/${board.id}/+/config`, { qos: 1 });
+    await sleep(500);
+  } finally {
+    await peer.endAsync(true);
+  }
+  const transmit = Math.max(1024, largest + 80);
+  const outbox = Math.max(4096, 2 * transmit);
+  const receive = 1024;
+  const chunk = Math.min(receive + 5, 1536);
+  return {
+    largest_publish: largest,
+    transmit,
+    transmit_spare: transmit,
+    outbox,
+    receive,
+    read_chunk: chunk,
+    total: 2 * transmit + outbox + receive + chunk,
+  };
+}
+
+async function until(condition, timeout) {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** This process's soft open-file limit. */
+function openFileLimit() {
+  const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+  const value = line?.split(/\s+/)[3];
+  return value === "unlimited" ? Infinity : Number(value);
+}
+
+/** Runs this bench again under `bash -c 'ulimit -n N && exec node ...'`; resolves with its exit code. */
+async function rerunWithLimit(limit) {
+  const hard = execFileSync("bash", ["-c", "ulimit -Hn"]).toString().trim();
+  if (hard !== "unlimited" && Number(hard) < limit) {
+    throw new Error(`the open-file hard limit (${hard}) is below ${limit}: lower --devices`);
+  }
+  const node = [process.execPath, ...process.execArgv, self, ...args];
+  const quoted = node.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const child = spawn("bash", ["-c", `ulimit -n ${limit} && exec ${quoted}`], {
+    stdio: "inherit",
+    env: { ...process.env, [RERUN_MARK]: "1" },
+  });
+  const [code] = await once(child, "exit");
+  return code ?? 1;
+}

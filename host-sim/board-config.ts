@@ -1,0 +1,64 @@
+/*
+ * The configuration of a simulated board: what is wired where on it (I²C pins, chip
+ * addresses, the relay's and the LED's pins) and the firmware configuration each board
+ * gets, node id `board-<n>`, with a user's overrides merged in. Pure functions and
+ * constants; Node side only.
+ */
+
+import type { FirmwareConfig } from "../device/app/config.js";
+
+/** ESP32 default I²C pins: the simulated chips are wired to these. */
+export const I2C_DATA = 21;
+export const I2C_CLOCK = 22;
+export const SHT3X_ADDRESS = 0x44;
+export const BH1750_ADDRESS = 0x23;
+/** The relay's GPIO. */
+export const RELAY_PIN = 26;
+/** The LED's GPIO (the on-board LED of many ESP32 boards). */
+export const LED_PIN = 2;
+
+/** The broker a board connects to. */
+export interface BrokerAddress {
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+/**
+ * Overrides of the firmware configuration: the same for every board, or per board (index
+ * from 0). Merged over the defaults field by field (`broker` and `device` one level
+ * deeper). In a shared object, `nodeId` is a prefix: board n gets `<nodeId>-<n>`.
+ */
+export type ConfigOverrides = Partial<FirmwareConfig> | ((index: number) => Partial<FirmwareConfig>);
+
+/** The firmware configuration of board number `n` (from 1). */
+export function boardConfig(n: number, broker: BrokerAddress, overrides: ConfigOverrides = {}): FirmwareConfig {
+  const perBoard = typeof overrides === "function";
+  const extra = perBoard ? overrides(n - 1) : overrides;
+  const nodeId = extra.nodeId === undefined ? `board-${n}` : perBoard ? extra.nodeId : `${extra.nodeId}-${n}`;
+  return {
+    sampleInterval: 2_000,
+    maxSilence: 60_000,
+    sensors: [
+      {
+        id: "climate", name: "Climate", driver: "sht3x", address: SHT3X_ADDRESS,
+        readings: [
+          { key: "temperature", name: "Temperature", unit: "°C", device_class: "temperature", decimals: 2, deadband: 0.1 },
+          { key: "humidity", name: "Humidity", unit: "%", device_class: "humidity", decimals: 1, deadband: 0.5 },
+        ],
+      },
+      {
+        id: "light", name: "Light", driver: "bh1750", address: BH1750_ADDRESS,
+        readings: [{ key: "illuminance", name: "Illuminance", unit: "lx", device_class: "illuminance", decimals: 0, deadband: 5 }],
+      },
+    ],
+    actuators: [
+      { id: "relay", name: "Relay", pin: RELAY_PIN },
+      { id: "led", name: "LED", pin: LED_PIN, component: "light" },
+    ],
+    ...extra,
+    nodeId,
+    broker: { host: broker.host, port: broker.port, tls: broker.tls, ...extra.broker },
+    device: { name: `Simulated board ${n}`, model: "xs-mqtt simulated ESP32", manufacturer: "xs-mqtt", sw_version: "simulator", ...extra.device },
+  };
+}

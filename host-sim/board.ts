@@ -1,0 +1,285 @@
+/*
+ * One simulated board: its hardware (its own VirtualPins, an I2CBus with an SHT3x at 0x44
+ * and a BH1750 at 0x23, seeded per board; the relay and LED are pins the firmware drives)
+ * and the built firmware running on it, on Node or inside XS (an engine: node-board.ts,
+ * xs-board.ts). SimBoard is what users of the simulator hold: its state (status, readings,
+ * actuators, message counts), the chips and pins to drive, the network link to cut, stop().
+ * Node side only; it never runs device code itself, the engine does.
+ */
+
+import type { Config, FirmwareConfig } from "../device/app/config.js";
+import type { ActuatorState, FirmwareCounts, FirmwareStatus, ReadingState } from "../device/app/firmware.js";
+import type { ClientStats } from "../device/mqtt/client.js";
+import { BH1750_ADDRESS, SHT3X_ADDRESS } from "./board-config.js";
+import { BH1750Chip } from "./chips/bh1750.js";
+import { SHT3xChip } from "./chips/sht3x.js";
+import { VirtualPins } from "./digital.js";
+import type { Level } from "./digital.js";
+import type { FirmwareModule } from "./firmware-module.js";
+import { I2CBus } from "./i2c.js";
+
+export type Engine = "node" | "xs";
+
+/** The board's state as the firmware reports it. */
+export interface BoardSnapshot {
+  status: FirmwareStatus;
+  readings: ReadingState[];
+  actuators: ActuatorState[];
+  counts: FirmwareCounts;
+  stats: ClientStats;
+}
+
+/** What an engine does for a board. */
+export interface BoardEngine {
+  /** The firmware configuration with every default filled in. */
+  readonly config: Config;
+  /** The latest state (live on Node; from the last report inside XS). */
+  readings(): ReadingState[];
+  actuators(): ActuatorState[];
+  counts(): FirmwareCounts;
+  stats(): ClientStats;
+  setActuator(id: string, on: boolean): Promise<boolean>;
+  cutNetwork(): void;
+  restoreNetwork(): void;
+  /** Stops the firmware gracefully ("offline", DISCONNECT), waits (bounded) for its connection to close, frees everything. */
+  stop(): Promise<void>;
+}
+
+/** A board's wiring: I²C pins and chips, pins. */
+export class BoardHardware {
+  readonly pins = new VirtualPins();
+  readonly bus = new I2CBus();
+  readonly sht3x: SHT3xChip;
+  readonly bh1750: BH1750Chip;
+
+  constructor(seed: number) {
+    this.sht3x = new SHT3xChip({ seed });
+    this.bh1750 = new BH1750Chip({ seed: seed ^ 0x5a5a });
+    this.bus.attach(SHT3X_ADDRESS, this.sht3x);
+    this.bus.attach(BH1750_ADDRESS, this.bh1750);
+  }
+}
+
+/** What an engine needs to start a board. */
+export interface BoardStart {
+  /** 1, 2, ... */
+  number: number;
+  hardware: BoardHardware;
+  /** The configuration handed to startFirmware(). */
+  config: FirmwareConfig;
+  /** The same, resolved on Node by the firmware bundle's resolveConfig(). */
+  resolved: Config;
+  /** The built firmware, loaded on Node (the Node engine runs it; the XS engine loads `firmwarePath` into XS). */
+  firmware: FirmwareModule;
+  firmwarePath: string;
+  /** Makes the reconnect jitter reproducible. */
+  seed: number;
+  /** PEM CA for a TLS broker with its own CA. */
+  ca?: string;
+  onStatus(status: FirmwareStatus): void;
+  onLog(line: string): void;
+}
+
+export type EngineStarter = (start: BoardStart) => Promise<BoardEngine>;
+
+/** How many log lines a board keeps. */
+const LOG_LINES = 50;
+
+/** A board's topics, from its configuration by the firmware bundle's own topic functions. */
+export class BoardTopics {
+  readonly #board: SimBoard;
+  readonly #firmware: FirmwareModule;
+
+  constructor(board: SimBoard, firmware: FirmwareModule) {
+    this.#board = board;
+    this.#firmware = firmware;
+  }
+
+  /** <prefix>/<node>/status: "online" / "offline", retained. */
+  get status(): string {
+    return this.#firmware.statusTopic(this.#board.config);
+  }
+
+  /** A sensor's JSON state, or an actuator's "ON" / "OFF" (retained). */
+  state(id: string): string {
+    return this.#firmware.stateTopic(this.#board.config, id);
+  }
+
+  /** An actuator's command topic. */
+  command(id: string): string {
+    const config = this.#board.config;
+    const spec = config.actuators.find((a) => a.id === id);
+    if (spec === undefined) throw new RangeError(`${config.nodeId} has no actuator ${JSON.stringify(id)}`);
+    return this.#firmware.commandTopic(config, spec);
+  }
+}
+
+export class SimBoard {
+  /** The firmware's node id, e.g. "board-1". */
+  readonly id: string;
+  readonly number: number;
+  readonly engine: Engine;
+  readonly hardware: BoardHardware;
+  /** The topics of this board: status, a sensor's or actuator's state, an actuator's commands. */
+  readonly topics: BoardTopics;
+  /** The last log lines of the firmware, oldest first. */
+  readonly log: string[] = [];
+  #engine: BoardEngine | undefined;
+  /** The configuration until the engine has its own. */
+  #config: Config | undefined;
+  #status: FirmwareStatus = "connecting";
+  #everOnline = false;
+  #stopping: Promise<void> | undefined;
+  readonly #listeners: ((status: FirmwareStatus) => void)[] = [];
+  readonly #logListeners: ((line: string) => void)[] = [];
+
+  /** Use SimBoard.start(). */
+  private constructor(number: number, engine: Engine, config: Config, hardware: BoardHardware, firmware: FirmwareModule) {
+    this.number = number;
+    this.id = config.nodeId;
+    this.engine = engine;
+    this.#config = config;
+    this.hardware = hardware;
+    this.topics = new BoardTopics(this, firmware);
+  }
+
+  /** Builds the board's hardware and starts the firmware on `engine`. */
+  static async start(options: {
+    number: number; engine: Engine; starter: EngineStarter; config: FirmwareConfig; firmware: FirmwareModule;
+    firmwarePath: string; seed: number; ca?: string;
+    onStatus?: (board: SimBoard, status: FirmwareStatus) => void;
+    onLog?: (board: SimBoard, line: string) => void;
+  }): Promise<SimBoard> {
+    const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
+    const hardware = new BoardHardware(options.seed);
+    const board = new SimBoard(options.number, options.engine, resolved, hardware, options.firmware);
+    // (closures here see only what they need: a board keeps no copy of its raw configuration)
+    const { onStatus, onLog } = options;
+    if (onStatus !== undefined) board.#listeners.push((status) => onStatus(board, status));
+    if (onLog !== undefined) board.#logListeners.push((line) => onLog(board, line));
+    board.#engine = await options.starter({
+      number: options.number,
+      hardware,
+      config: options.config,
+      resolved,
+      firmware: options.firmware,
+      firmwarePath: options.firmwarePath,
+      seed: options.seed,
+      ca: options.ca,
+      onStatus: (status) => board.#setStatus(status),
+      onLog: (line) => board.#addLog(line),
+    });
+    board.#config = undefined; // the engine's is the one
+    return board;
+  }
+
+  /** The firmware configuration with every default filled in. */
+  get config(): Config {
+    return this.#engine?.config ?? this.#config!;
+  }
+
+  /** "connecting" until the first connection, then "online" or "offline" ("offline" after stop()). */
+  get status(): FirmwareStatus {
+    return this.#status;
+  }
+
+  /** Whether the board was ever online. */
+  get everOnline(): boolean {
+    return this.#everOnline;
+  }
+
+  /** The latest readings, one per configured reading (value null until the sensor gave one). */
+  get readings(): ReadingState[] {
+    return this.#started().readings();
+  }
+
+  /** The actuators' states. */
+  get actuators(): ActuatorState[] {
+    return this.#started().actuators();
+  }
+
+  /** The firmware's counts (samples, readings and states published, commands, connects, ...). */
+  get counts(): FirmwareCounts {
+    return this.#started().counts();
+  }
+
+  /** PUBLISH packets the board sent and messages it received. */
+  get messages(): { sent: number; received: number } {
+    const stats = this.#started().stats();
+    return { sent: stats.sent, received: stats.received };
+  }
+
+  /** A simulated chip on the board's I²C bus, to set its values: chip("sht3x").set({temperature: 25}). */
+  chip(name: "sht3x"): SHT3xChip;
+  chip(name: "bh1750"): BH1750Chip;
+  chip(name: "sht3x" | "bh1750"): SHT3xChip | BH1750Chip {
+    if (name === "sht3x") return this.hardware.sht3x;
+    if (name === "bh1750") return this.hardware.bh1750;
+    throw new RangeError(`no chip named ${JSON.stringify(name)} on a simulated board: "sht3x" or "bh1750"`);
+  }
+
+  /** The level on a GPIO now (e.g. pin(26): the relay). */
+  pin(n: number): Level {
+    return this.hardware.pins.level(n);
+  }
+
+  /** Drives a GPIO from outside (a button, a wire), or stops driving it (undefined). */
+  setPin(n: number, level: Level | undefined): void {
+    this.hardware.pins.set(n, level);
+  }
+
+  /** Sets an actuator as a local button would (its state is published); false for an unknown id. */
+  setActuator(id: string, on: boolean): Promise<boolean> {
+    return this.#running().setActuator(id, on);
+  }
+
+  /** Loses the network link: connections destroyed (the broker publishes the will), new ones refused until restoreNetwork(). */
+  cutNetwork(): void {
+    this.#running().cutNetwork();
+  }
+
+  restoreNetwork(): void {
+    this.#running().restoreNetwork();
+  }
+
+  /** Hears every status change; returns a function that removes the listener. */
+  onStatus(listener: (status: FirmwareStatus) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at >= 0) this.#listeners.splice(at, 1);
+    };
+  }
+
+  /** Stops the firmware gracefully ("offline" published, then DISCONNECT). Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#engine?.stop();
+      this.#setStatus("offline");
+    })();
+    return this.#stopping;
+  }
+
+  #running(): BoardEngine {
+    if (this.#engine === undefined || this.#stopping !== undefined) throw new Error(`${this.id} is stopped`);
+    return this.#engine;
+  }
+
+  #started(): BoardEngine {
+    if (this.#engine === undefined) throw new Error(`${this.id} is not started`);
+    return this.#engine;
+  }
+
+  #setStatus(status: FirmwareStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    if (status === "online") this.#everOnline = true;
+    for (const listener of [...this.#listeners]) listener(status);
+  }
+
+  #addLog(line: string): void {
+    this.log.push(line);
+    if (this.log.length > LOG_LINES) this.log.shift();
+    for (const listener of this.#logListeners) listener(line);
+  }
+}

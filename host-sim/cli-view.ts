@@ -1,0 +1,170 @@
+/*
+ * What the simulator CLI shows: the header (broker, how to watch and switch with the
+ * mosquitto clients), a live block of lines redrawn in place on a terminal (ANSI: cursor
+ * up, clear line) with each board's connection state, latest readings, actuator states and
+ * message counts, and the summary at the end. When stdout is not a terminal it prints a
+ * line per status change (for up to LINE_BOARDS boards) and a periodic summary instead.
+ * Formatting and writing only: it never changes a board. Node side only.
+ */
+
+import type { FirmwareStatus } from "../device/app/firmware.js";
+import type { SimBoard } from "./board.js";
+import type { Simulator } from "./simulator.js";
+
+/** Beyond this many boards, a non-terminal output gets summaries only, no line per status change. */
+const LINE_BOARDS = 50;
+/** At most this many board lines in the live block. */
+const MAX_BOARD_LINES = 20;
+
+export interface Totals {
+  boards: number;
+  online: number;
+  everOnline: number;
+  sent: number;
+  received: number;
+  readings: number;
+  states: number;
+  discovery: number;
+  commands: number;
+}
+
+export function totals(sim: Simulator): Totals {
+  const t: Totals = { boards: sim.boards.length, online: 0, everOnline: 0, sent: 0, received: 0, readings: 0, states: 0, discovery: 0, commands: 0 };
+  for (const board of sim.boards) {
+    if (board.status === "online") t.online++;
+    if (board.everOnline) t.everOnline++;
+    const messages = board.messages;
+    t.sent += messages.sent;
+    t.received += messages.received;
+    const counts = board.counts;
+    t.readings += counts.readingsPublished;
+    t.states += counts.statesPublished;
+    t.discovery += counts.discoveryPublished;
+    t.commands += counts.commands;
+  }
+  return t;
+}
+
+/** The lines printed once at start. */
+export function headerLines(sim: Simulator, embedded: boolean, caFile: string | undefined): string[] {
+  const url = new URL(sim.brokerUrl);
+  const tls = url.protocol === "mqtts:";
+  const port = url.port === "" ? (tls ? "8883" : "1883") : url.port;
+  const cafile = tls ? ` --cafile ${caFile ?? "<ca.pem>"}` : "";
+  const first = sim.boards[0];
+  const lines = [
+    `xs-mqtt simulator: ${sim.boards.length} board${sim.boards.length === 1 ? "" : "s"} on the ${sim.engine} engine, ` +
+      `broker ${sim.brokerUrl}${embedded ? " (embedded aedes)" : ""}, seed ${sim.seed}`,
+  ];
+  if (first !== undefined) {
+    const base = `-h ${url.hostname} -p ${port}${cafile}`;
+    lines.push(`watch the traffic:  mosquitto_sub ${base} -t '${first.config.prefix}/#' -v`);
+    const actuator = first.config.actuators.find((a) => a.id === "relay") ?? first.config.actuators[0];
+    if (actuator !== undefined) lines.push(`switch ${actuator.id === "relay" ? "a relay" : actuator.id}:     mosquitto_pub ${base} -t ${first.topics.command(actuator.id)} -m ON`);
+  }
+  return lines;
+}
+
+export function summaryLine(sim: Simulator, seconds: number): string {
+  const t = totals(sim);
+  return `${seconds.toFixed(1)} s: online ${t.online}/${t.boards}, published ${t.sent} ` +
+    `(readings ${t.readings}, states ${t.states}, discovery ${t.discovery}), received ${t.received} (commands ${t.commands})`;
+}
+
+/** One board as a line: id, status, readings, actuators, counts. */
+export function boardLine(board: SimBoard, color: boolean): string {
+  const readings = board.readings.map((r) => `${r.key} ${r.value === null ? "-" : r.value}${r.unit === undefined ? "" : " " + r.unit}`).join(", ");
+  const actuators = board.actuators.map((a) => `${a.id} ${a.state}`).join(", ");
+  const messages = board.messages;
+  return `${board.id.padEnd(10)} ${paint(board.status.padEnd(10), board.status, color)} ${readings || "no readings"} | ${actuators || "no actuators"} | sent ${messages.sent}, received ${messages.received}`;
+}
+
+function paint(text: string, status: FirmwareStatus, color: boolean): string {
+  if (!color) return text;
+  const code = status === "online" ? 32 : status === "offline" ? 31 : 33;
+  return `\x1b[${code}m${text}\x1b[0m`;
+}
+
+/** The live view: call update() as often as wanted, statusChanged() on every change, end() before the summary. */
+export class LiveView {
+  readonly #sim: Simulator;
+  readonly #out: NodeJS.WriteStream;
+  readonly #tty: boolean;
+  readonly #start = Date.now();
+  #drawn = 0;
+  #lastSummary = 0;
+  #ended = false;
+
+  constructor(sim: Simulator, out: NodeJS.WriteStream, summaryEvery = 5_000) {
+    this.#sim = sim;
+    this.#out = out;
+    this.#tty = out.isTTY === true;
+    this.#summaryEvery = summaryEvery;
+  }
+
+  readonly #summaryEvery: number;
+
+  get seconds(): number {
+    return (Date.now() - this.#start) / 1000;
+  }
+
+  print(lines: string[]): void {
+    this.#out.write(lines.join("\n") + "\n");
+  }
+
+  statusChanged(board: SimBoard, status: FirmwareStatus): void {
+    if (this.#ended || this.#tty || this.#sim.boards.length > LINE_BOARDS) return;
+    this.#out.write(`${this.seconds.toFixed(1)} s: ${board.id} ${status}\n`);
+  }
+
+  update(): void {
+    if (this.#ended) return;
+    if (!this.#tty) {
+      if (Date.now() - this.#lastSummary >= this.#summaryEvery) {
+        this.#lastSummary = Date.now();
+        this.#out.write(summaryLine(this.#sim, this.seconds) + "\n");
+      }
+      return;
+    }
+    const rows = this.#out.rows ?? 24;
+    const boards = this.#sim.boards;
+    const shown = Math.max(0, Math.min(boards.length, MAX_BOARD_LINES, rows - 8));
+    const lines = [summaryLine(this.#sim, this.seconds)];
+    for (let i = 0; i < shown; i++) lines.push(boardLine(boards[i], true));
+    if (shown < boards.length) {
+      const rest = boards.slice(shown);
+      lines.push(`... and ${rest.length} more board${rest.length === 1 ? "" : "s"}: ${rest.filter((b) => b.status === "online").length} online`);
+    }
+    const width = this.#out.columns ?? 120;
+    let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : "";
+    for (const line of lines) text += `\x1b[2K${clip(line, width)}\n`;
+    for (let i = lines.length; i < this.#drawn; i++) text += "\x1b[2K\n"; // a shorter block than last time
+    const drawn = Math.max(lines.length, this.#drawn);
+    if (drawn > lines.length) text += `\x1b[${drawn - lines.length}A`;
+    this.#drawn = lines.length;
+    this.#out.write(text);
+  }
+
+  /** Stops redrawing: what follows is printed below the block. */
+  end(): void {
+    this.#ended = true;
+  }
+}
+
+/** Cuts a line to the terminal's width, not counting ANSI colour codes. */
+function clip(line: string, width: number): string {
+  let visible = 0;
+  let out = "";
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\x1b") {
+      const end = line.indexOf("m", i);
+      out += line.slice(i, end + 1);
+      i = end;
+      continue;
+    }
+    if (visible >= width - 1) break;
+    out += line[i];
+    visible++;
+  }
+  return out + (line.includes("\x1b") ? "\x1b[0m" : "");
+}

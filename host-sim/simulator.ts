@@ -1,0 +1,179 @@
+/*
+ * The simulator as a library, for users' CI and for the CLI (host-sim/cli.ts):
+ *
+ *   const sim = await startSimulator({ devices: 3 });        // embedded aedes, Node engine
+ *   sim.brokerUrl;                                            // mqtt://127.0.0.1:<port>
+ *   const reading = sim.waitForMessage("xs-mqtt/board-1/climate/state", { predicate: (m) => ... });
+ *   await reading.subscribed;
+ *   sim.boards[0].chip("sht3x").set({ temperature: 25 });
+ *   await reading;                                            // { topic, payload, retain }
+ *   await sim.stop();
+ *
+ * Every board runs the BUILT firmware bundle (dist/firmware.js by default) on hardware of
+ * its own (board.ts): on Node, many boards in this process, or each inside its own real XS
+ * engine (engine "xs"). Options:
+ *   broker   "mqtt://host:port" or "mqtts://host:port" (else an embedded aedes on a free
+ *            127.0.0.1 port, closed by stop())
+ *   devices  how many boards (default 3), node ids board-1 ... board-N
+ *   engine   "node" (default) or "xs"
+ *   seed     makes the chips' values and the reconnect jitter reproducible (default 1)
+ *   firmware path of the built firmware bundle
+ *   config   firmware configuration overrides (board-config.ts), for all boards or per board
+ *   ca       PEM CA the boards and the watcher trust for an mqtts:// broker
+ *   onStatus / onLog   hear every board's status changes and log lines
+ * Start-up is all or nothing: if a board cannot start, what was started is stopped and the
+ * promise rejects. Node side only.
+ */
+
+import type { FirmwareStatus } from "../device/app/firmware.js";
+import { SimBoard } from "./board.js";
+import type { Engine, EngineStarter } from "./board.js";
+import { boardConfig } from "./board-config.js";
+import type { BrokerAddress, ConfigOverrides } from "./board-config.js";
+import { EmbeddedBroker } from "./broker.js";
+import { DEFAULT_FIRMWARE, loadFirmware } from "./firmware-module.js";
+import { startNodeBoard } from "./node-board.js";
+import { MessageWatcher } from "./watcher.js";
+import type { MessageWait, WaitOptions } from "./watcher.js";
+import { startXsBoard } from "./xs-board.js";
+
+export type { Engine } from "./board.js";
+export { SimBoard } from "./board.js";
+export type { ConfigOverrides } from "./board-config.js";
+export { I2C_CLOCK, I2C_DATA, LED_PIN, RELAY_PIN } from "./board-config.js";
+export type { MessageWait, WaitOptions, WatchedMessage } from "./watcher.js";
+
+export interface SimulatorOptions {
+  broker?: string;
+  devices?: number;
+  engine?: Engine;
+  seed?: number;
+  firmware?: string;
+  config?: ConfigOverrides;
+  ca?: string;
+  onStatus?: (board: SimBoard, status: FirmwareStatus) => void;
+  onLog?: (board: SimBoard, line: string) => void;
+}
+
+export interface Simulator {
+  /** The broker the boards use. */
+  readonly brokerUrl: string;
+  readonly engine: Engine;
+  readonly seed: number;
+  /** board-1 ... board-N, in order. */
+  readonly boards: readonly SimBoard[];
+  /** The board with a node id. */
+  board(id: string): SimBoard | undefined;
+  /**
+   * The first message on a topic (filter) after this call that passes the predicate
+   * (retained copies count: each wait subscribes anew); rejects after the timeout (default
+   * 10 s). Await its `subscribed` before causing the message, to be sure not to miss it.
+   */
+  waitForMessage(topic: string, options?: WaitOptions): MessageWait;
+  /** Stops every board gracefully ("offline"), then the watcher and the embedded broker. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Boards on Node start this many at a time, then let the event loop run (a fleet does not connect in one burst). */
+const NODE_BATCH = 100;
+/** XS workers start this many at a time. */
+const XS_BATCH = 4;
+const MAX_DEVICES = 100_000;
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const devices = options.devices ?? 3;
+  if (!Number.isInteger(devices) || devices < 0 || devices > MAX_DEVICES) {
+    throw new RangeError(`devices must be a whole number from 0 to ${MAX_DEVICES}`);
+  }
+  const engine = options.engine ?? "node";
+  if (engine !== "node" && engine !== "xs") throw new RangeError(`engine must be "node" or "xs", not ${JSON.stringify(engine)}`);
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new RangeError("seed must be a whole number");
+  const firmwarePath = options.firmware ?? DEFAULT_FIRMWARE;
+  const firmware = await loadFirmware(firmwarePath);
+  const starter: EngineStarter = engine === "xs" ? startXsBoard : startNodeBoard;
+
+  let embedded: EmbeddedBroker | undefined;
+  let address: BrokerAddress;
+  if (options.broker === undefined) {
+    embedded = await EmbeddedBroker.start();
+    address = { host: "127.0.0.1", port: embedded.port, tls: false };
+  } else {
+    address = parseBrokerUrl(options.broker);
+  }
+  const brokerUrl = embedded?.url ?? options.broker!;
+  const watcher = new MessageWatcher(brokerUrl, options.ca);
+  const boards: SimBoard[] = [];
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.all(boards.map((board) => board.stop()));
+      await watcher.close();
+      await embedded?.close();
+    })();
+    return stopping;
+  };
+
+  try {
+    const batch = engine === "xs" ? XS_BATCH : NODE_BATCH;
+    for (let first = 1; first <= devices; first += batch) {
+      const started = [];
+      for (let n = first; n < first + batch && n <= devices; n++) {
+        started.push(SimBoard.start({
+          number: n,
+          engine,
+          starter,
+          config: boardConfig(n, address, options.config),
+          firmware,
+          firmwarePath,
+          seed: boardSeed(seed, n),
+          ca: options.ca,
+          onStatus: options.onStatus,
+          onLog: options.onLog,
+        }));
+      }
+      const results = await Promise.allSettled(started);
+      for (const result of results) if (result.status === "fulfilled") boards.push(result.value);
+      const failed = results.find((result) => result.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      if (engine === "node" && first + batch <= devices) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const byId = new Map(boards.map((board) => [board.id, board]));
+  return {
+    brokerUrl,
+    engine,
+    seed,
+    boards,
+    board: (id) => byId.get(id),
+    waitForMessage: (topic, waitOptions) => watcher.waitForMessage(topic, waitOptions),
+    stop,
+  };
+}
+
+/** mqtt://host:port or mqtts://host:port. */
+export function parseBrokerUrl(url: string): BrokerAddress {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`broker: ${JSON.stringify(url)} is not a URL: use mqtt://host:port or mqtts://host:port`);
+  }
+  if (parsed.protocol !== "mqtt:" && parsed.protocol !== "mqtts:") {
+    throw new Error(`broker: ${JSON.stringify(url)} must start with mqtt:// or mqtts://`);
+  }
+  const tls = parsed.protocol === "mqtts:";
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (host.length === 0) throw new Error(`broker: ${JSON.stringify(url)} has no host`);
+  return { host, port: parsed.port === "" ? (tls ? 8883 : 1883) : Number(parsed.port), tls };
+}
+
+/** A board's own seed, from the simulator's seed and its number. */
+function boardSeed(seed: number, n: number): number {
+  return (Math.imul(seed, 0x9e3779b1) + Math.imul(n, 0x85ebca6b)) >>> 0;
+}

@@ -1,0 +1,113 @@
+/*
+ * The XS engine of a simulated board: the built firmware (dist/firmware.js) runs inside a
+ * real XS engine, in an xsnap worker of the board's own (XsHost), with TCP and Timer
+ * bridged from Node, and the board's I²C bus and pins bridged as XsHost services to the
+ * Node-side simulated chips and VirtualPins. in-xs/board.js starts it there and reports
+ * status changes and snapshots through the "board" service. Node side only.
+ */
+
+import path from "node:path";
+import type { FirmwareStatus } from "../device/app/firmware.js";
+import type { BoardEngine, BoardSnapshot, BoardStart } from "./board.js";
+import { I2C_CLOCK, I2C_DATA } from "./board-config.js";
+import { DigitalService } from "./xs/digital-service.js";
+import type { Frame } from "./xs/frame.js";
+import { XS_IO_MODULE, XsHost } from "./xs/host.js";
+import { I2cService } from "./xs/i2c-service.js";
+import type { ServiceReply, XsService } from "./xs/service.js";
+
+/** The XS side of a board, next to the bridge's own modules. */
+export const XS_BOARD_MODULE = path.join(path.dirname(XS_IO_MODULE), "board.js");
+
+/** How often the board inside XS sends its snapshot, ms. */
+const REPORT_INTERVAL = 250;
+/** How long stop() waits for the connection to close after the firmware's DISCONNECT, ms. */
+const CLOSE_TIMEOUT = 2_000;
+
+/** The "board" service: what the XS side of the board reports. */
+class BoardService implements XsService {
+  readonly name = "board";
+  snapshot: BoardSnapshot | undefined;
+  readonly #start: BoardStart;
+
+  constructor(start: BoardStart) {
+    this.#start = start;
+  }
+
+  command({ header }: Frame): ServiceReply | undefined {
+    switch (header.op) {
+      case "status":
+        this.#start.onStatus(header.status as FirmwareStatus);
+        return undefined;
+      case "log":
+        this.#start.onLog(String(header.line));
+        return undefined;
+      case "report": {
+        const { service: _service, op: _op, ...snapshot } = header;
+        this.snapshot = snapshot as unknown as BoardSnapshot;
+        return undefined;
+      }
+      default:
+        throw new Error("board: unknown op " + JSON.stringify(header.op));
+    }
+  }
+
+  close(): void {}
+}
+
+export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
+  if (start.config.broker.tls === true) throw new Error("the XS engine bridges TCP only: use an mqtt:// broker with engine \"xs\"");
+  const name = `board-${start.number}`;
+  const host = await XsHost.start({
+    name,
+    print: (text) => {
+      for (const line of text.split("\n")) if (line.length > 0) start.onLog(line);
+    },
+    onError: (error) => start.onLog(`XS: ${error.message}`),
+  });
+  const service = new BoardService(start);
+  try {
+    host.register(new I2cService(start.hardware.bus));
+    host.register(new DigitalService(start.hardware.pins, (header, body) => host.deliver(header, body)));
+    host.register(service);
+    await host.load(start.firmwarePath, "Firmware");
+    await host.load(XS_BOARD_MODULE, "Board");
+    const wiring = { data: I2C_DATA, clock: I2C_CLOCK, seed: start.seed, reportInterval: REPORT_INTERVAL };
+    await host.evaluate(`Board.start(Firmware, ${JSON.stringify(start.config)}, ${JSON.stringify(wiring)}); undefined`);
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+  let stopped = false;
+  return {
+    config: start.resolved,
+    // the first report comes from Board.start()
+    readings: () => service.snapshot!.readings,
+    actuators: () => service.snapshot!.actuators,
+    counts: () => service.snapshot!.counts,
+    stats: () => service.snapshot!.stats,
+    async setActuator(id, on) {
+      return (await host.evaluate<boolean>(`Board.setActuator(${JSON.stringify(id)}, ${on === true})`)).value;
+    },
+    cutNetwork() {
+      host.tcp.cut();
+    },
+    restoreNetwork() {
+      host.tcp.restore();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await host.evaluate("Board.stop(); undefined");
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([host.tcp.settled(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT)))]);
+        clearTimeout(timer);
+      } catch (error) {
+        start.onLog(`stop: ${(error as Error).message}`);
+      } finally {
+        await host.close();
+      }
+    },
+  };
+}

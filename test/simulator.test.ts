@@ -1,0 +1,376 @@
+/*
+ * The host simulator end to end (issue "Device runtime and host simulator", items 6-8),
+ * through exactly its library API (startSimulator, sim.boards[i], sim.waitForMessage,
+ * sim.stop) against a real mosquitto, with an MQTT.js peer playing Home Assistant: the
+ * boards run the BUILT firmware bundle (dist/firmware.js; `npm test` builds it first) on
+ * Node and inside real XS. Also the CLI (dist/sim.mjs) as CI would run it, and the built
+ * device bundles checked for anything Node-only. Every wait is bounded; every simulator,
+ * peer, broker and child process is stopped in afterEach/afterAll.
+ */
+
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LED_PIN, RELAY_PIN, startSimulator } from "../host-sim/simulator.js";
+import type { Engine, SimBoard, Simulator, SimulatorOptions } from "../host-sim/simulator.js";
+import { makeCa, makeServerCert, tlsListenerConfig } from "./brokers/certs.js";
+import { connectPeer, freePort, waitFor } from "./brokers/helpers.js";
+import type { Peer, PeerMessage } from "./brokers/helpers.js";
+import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
+
+const root = join(import.meta.dirname, "..");
+const BUILT = ["dist/xs-mqtt.js", "dist/firmware.js", "dist/sim.mjs"];
+
+beforeAll(() => {
+  const missing = BUILT.filter((file) => !existsSync(join(root, file)));
+  if (missing.length > 0) throw new Error(`${missing.join(", ")} missing: run npm run build (npm test does it first)`);
+});
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(() => stopAllMosquittos());
+
+let mosquitto: Mosquitto;
+beforeAll(async () => {
+  mosquitto = await Mosquitto.start();
+});
+
+async function simulate(options: SimulatorOptions): Promise<Simulator> {
+  const sim = await startSimulator({ broker: `mqtt://127.0.0.1:${mosquitto.port}`, ...options });
+  cleanups.push(() => sim.stop());
+  return sim;
+}
+
+/** Home Assistant: an MQTT.js client subscribed to `filters`, recording what it receives. */
+async function homeAssistant(filters: string[]): Promise<Peer> {
+  const peer = await connectPeer(mosquitto.port);
+  cleanups.push(() => peer.client.endAsync(true));
+  if (filters.length > 0) await peer.client.subscribeAsync(filters, { qos: 1 });
+  return peer;
+}
+
+function online(sim: Simulator, board: SimBoard, timeout = 10_000) {
+  return sim.waitForMessage(board.topics.status, { timeout, predicate: (m) => m.payload === "online" });
+}
+
+/** The retained messages a fresh subscriber to `filter` gets: waits for `count`, then a little longer for extras. */
+async function retainedOn(filter: string, count: number): Promise<Map<string, PeerMessage>> {
+  const peer = await homeAssistant([filter]);
+  const retained = () => peer.messages.filter((m) => m.retain);
+  await waitFor(() => retained().length >= count, `${count} retained messages on ${filter}`, 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return new Map(retained().map((m) => [m.topic, m]));
+}
+
+/** The JSON object in a message, e.g. a sensor state. */
+function json(text: string): Record<string, unknown> {
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Connect, readings, ON/OFF: the scenario both engines must pass. */
+function basicScenario(engine: Engine) {
+  it("comes online and publishes readings that match the simulated chips", async () => {
+    const sim = await simulate({ engine, devices: 1, seed: 7 });
+    const board = sim.boards[0];
+    expect(board.id).toBe("board-1");
+    await online(sim, board);
+    await waitFor(() => board.status === "online", "board-1 online");
+
+    const climateWait = sim.waitForMessage(board.topics.state("climate"), {
+      timeout: 10_000,
+      predicate: (m) => json(m.payload).temperature === 23.45,
+    });
+    const lightWait = sim.waitForMessage(board.topics.state("light"), {
+      timeout: 10_000,
+      predicate: (m) => json(m.payload).illuminance === 321,
+    });
+    await Promise.all([climateWait.subscribed, lightWait.subscribed]);
+    board.chip("sht3x").set({ temperature: 23.45, humidity: 51.2 });
+    board.chip("bh1750").set({ illuminance: 321 });
+    const climate = await climateWait;
+    expect(json(climate.payload)).toEqual({ temperature: 23.45, humidity: 51.2 });
+    expect(climate.retain).toBe(false);
+    const light = await lightWait;
+    expect(json(light.payload)).toEqual({ illuminance: 321 });
+    await waitFor(() => board.readings.find((r) => r.key === "illuminance")?.value === 321, "the board's own readings to show 321 lx", 2_000);
+    expect(board.readings.map((r) => [r.sensor, r.key, r.value])).toEqual([
+      ["climate", "temperature", 23.45], ["climate", "humidity", 51.2], ["light", "illuminance", 321],
+    ]);
+  });
+
+  it("drives the relay and LED pins on ON/OFF and keeps their state retained", async () => {
+    const sim = await simulate({ engine, devices: 1 });
+    const board = sim.boards[0];
+    await online(sim, board);
+    const ha = await homeAssistant([]);
+    expect(board.pin(RELAY_PIN)).toBe(0);
+
+    const relayOn = sim.waitForMessage(board.topics.state("relay"), { predicate: (m) => m.payload === "ON" });
+    await relayOn.subscribed;
+    await ha.client.publishAsync(board.topics.command("relay"), "ON", { qos: 1 });
+    await relayOn;
+    await waitFor(() => board.pin(RELAY_PIN) === 1, "the relay pin high");
+    expect((await retainedOn(board.topics.state("relay"), 1)).get(board.topics.state("relay"))?.payload.toString()).toBe("ON");
+    await waitFor(() => board.actuators.find((a) => a.id === "relay")?.state === "ON", "the board to report the relay ON", 2_000);
+
+    const ledOn = sim.waitForMessage(board.topics.state("led"), { predicate: (m) => m.payload === "ON" });
+    await ledOn.subscribed;
+    await ha.client.publishAsync(board.topics.command("led"), "ON", { qos: 1 });
+    await ledOn;
+    await waitFor(() => board.pin(LED_PIN) === 1, "the LED pin high");
+
+    const relayOff = sim.waitForMessage(board.topics.state("relay"), { predicate: (m) => m.payload === "OFF" });
+    await relayOff.subscribed;
+    await ha.client.publishAsync(board.topics.command("relay"), "OFF", { qos: 1 });
+    await relayOff;
+    await waitFor(() => board.pin(RELAY_PIN) === 0, "the relay pin low");
+    expect(board.pin(LED_PIN)).toBe(1);
+    expect((await retainedOn(board.topics.state("relay"), 1)).get(board.topics.state("relay"))?.payload.toString()).toBe("OFF");
+  });
+}
+
+describe("simulator on the Node engine, against mosquitto", () => {
+  basicScenario("node");
+
+  it("publishes well-formed Home Assistant discovery configs, retained, for every board", async () => {
+    const sim = await simulate({ devices: 2 });
+    await Promise.all(sim.boards.map((board) => online(sim, board)));
+    const configs = await retainedOn("homeassistant/#", 10);
+    expect(configs.size).toBe(10);
+    for (const board of sim.boards) {
+      const id = board.id;
+      const device = { identifiers: [`xs-mqtt_${id}`], name: `Simulated board ${board.number}` };
+      for (const [sensor, key, unit, deviceClass] of [
+        ["climate", "temperature", "°C", "temperature"], ["climate", "humidity", "%", "humidity"], ["light", "illuminance", "lx", "illuminance"],
+      ]) {
+        const message = configs.get(`homeassistant/sensor/${id}/${sensor}_${key}/config`);
+        expect(message, `${id} ${key} config`).toBeDefined();
+        expect(message!.qos).toBe(1);
+        expect(json(message!.payload.toString())).toMatchObject({
+          unique_id: `${id}_${sensor}_${key}`,
+          state_topic: `xs-mqtt/${id}/${sensor}/state`,
+          value_template: `{{ value_json.${key} }}`,
+          unit_of_measurement: unit,
+          device_class: deviceClass,
+          availability_topic: `xs-mqtt/${id}/status`,
+          payload_available: "online",
+          payload_not_available: "offline",
+          device,
+        });
+      }
+      for (const [actuator, component] of [["relay", "switch"], ["led", "light"]]) {
+        const message = configs.get(`homeassistant/${component}/${id}/${actuator}/config`);
+        expect(message, `${id} ${actuator} config`).toBeDefined();
+        expect(json(message!.payload.toString())).toMatchObject({
+          unique_id: `${id}_${actuator}`,
+          command_topic: `xs-mqtt/${id}/${actuator}/set`,
+          state_topic: `xs-mqtt/${id}/${actuator}/state`,
+          payload_on: "ON",
+          payload_off: "OFF",
+          availability_topic: `xs-mqtt/${id}/status`,
+          device,
+        });
+      }
+    }
+  });
+
+  it("gives each board its own seeded chips: the same seed, the same values", async () => {
+    const a = await simulate({ devices: 2, seed: 42 });
+    const first = [a.boards[0].chip("sht3x").environment(0), a.boards[1].chip("sht3x").environment(0)];
+    expect(first[0]).not.toEqual(first[1]);
+    await a.stop();
+    const b = await simulate({ devices: 2, seed: 42 });
+    expect([b.boards[0].chip("sht3x").environment(0), b.boards[1].chip("sht3x").environment(0)]).toEqual(first);
+  });
+
+  it("comes back online after a broker restart and publishes its state again", async () => {
+    const broker = await Mosquitto.start(); // a broker of this test's own, without persistence
+    cleanups.push(() => broker.close());
+    const sim = await startSimulator({ broker: `mqtt://127.0.0.1:${broker.port}`, devices: 1 });
+    cleanups.push(() => sim.stop());
+    const board = sim.boards[0];
+    await online(sim, board);
+    const relayOn = sim.waitForMessage(board.topics.state("relay"), { predicate: (m) => m.payload === "ON" });
+    await relayOn.subscribed;
+    expect(await board.setActuator("relay", true)).toBe(true);
+    await relayOn;
+
+    await broker.stop();
+    await waitFor(() => board.status === "offline", "the board to see the broker gone", 10_000);
+    await broker.start(); // empty: the retained messages were lost with it
+    await waitFor(() => board.status === "online", "the board back online", 30_000);
+    const peer = await connectPeer(broker.port);
+    cleanups.push(() => peer.client.endAsync(true));
+    await peer.client.subscribeAsync(["xs-mqtt/#", "homeassistant/#"], { qos: 1 });
+    const retained = (topic: string) => peer.messages.find((m) => m.topic === topic && m.retain)?.payload.toString();
+    await waitFor(() => retained(board.topics.status) === "online" && retained(board.topics.state("relay")) === "ON" &&
+      retained(board.topics.state("led")) === "OFF" && peer.messages.filter((m) => m.topic.startsWith("homeassistant/") && m.retain).length === 5,
+    "the birth, the actuator states and the 5 discovery configs retained again", 10_000);
+    expect(board.counts.connects).toBe(2);
+  });
+
+  it("a cut network link: the broker publishes the will (offline), and the board returns when the link does", async () => {
+    const sim = await simulate({ devices: 2 });
+    const [board, other] = sim.boards;
+    await Promise.all(sim.boards.map((b) => online(sim, b)));
+    const ha = await homeAssistant([board.topics.status]);
+
+    const will = sim.waitForMessage(board.topics.status, { predicate: (m) => m.payload === "offline" });
+    await will.subscribed;
+    board.cutNetwork();
+    await will; // the board cannot publish with its link cut: this is the broker's will
+    await waitFor(() => board.status === "offline", "the board to see its link lost", 5_000);
+    expect(other.status).toBe("online");
+    await waitFor(() => ha.messages.some((m) => m.payload.toString() === "offline"), "Home Assistant to get the will too", 5_000);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // reconnect attempts fail while the link is cut
+    expect(board.status).toBe("offline");
+    const back = online(sim, board, 20_000);
+    await back.subscribed;
+    board.restoreNetwork();
+    await back;
+    await waitFor(() => board.status === "online", "the board back online", 5_000);
+  });
+
+  it("stop() closes every board gracefully: each publishes offline itself, retained", async () => {
+    const sim = await simulate({ devices: 2 });
+    await Promise.all(sim.boards.map((b) => online(sim, b)));
+    const ha = await homeAssistant(["xs-mqtt/+/status"]);
+    await waitFor(() => ha.messages.length >= 2, "the retained births");
+    await sim.stop();
+    expect(sim.boards.map((b) => b.status)).toEqual(["offline", "offline"]);
+    await waitFor(() => ha.messages.filter((m) => m.payload.toString() === "offline").length === 2, "two offline messages", 5_000);
+    const retained = await retainedOn("xs-mqtt/+/status", 2);
+    expect([...retained.values()].map((m) => m.payload.toString())).toEqual(["offline", "offline"]);
+  });
+});
+
+describe("simulator over TLS (mqtts://), against mosquitto with a CA of the test's own", () => {
+  it("connects with the given CA, publishes readings, and the watcher sees them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-sim-tls-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ca = await makeCa(dir, "ca");
+    const server = await makeServerCert(dir, ca, "broker");
+    const tlsPort = await freePort();
+    const broker = await Mosquitto.start({ config: tlsListenerConfig(tlsPort, ca, server) });
+    cleanups.push(() => broker.close());
+    const sim = await startSimulator({ broker: `mqtts://127.0.0.1:${tlsPort}`, devices: 1, ca: ca.pem });
+    cleanups.push(() => sim.stop());
+    const board = sim.boards[0];
+    expect(board.config.broker.tls).toBe(true);
+    await online(sim, board);
+    const reading = sim.waitForMessage(board.topics.state("climate"), { predicate: (m) => json(m.payload).temperature === 30 });
+    await reading.subscribed;
+    board.chip("sht3x").set({ temperature: 30 });
+    expect(json((await reading).payload).temperature).toBe(30);
+  });
+});
+
+describe("simulator on the XS engine (each board inside real XS), against mosquitto", () => {
+  basicScenario("xs");
+
+  it("loses and regains its link inside XS: the will fires, then it comes back", async () => {
+    const sim = await simulate({ engine: "xs", devices: 1 });
+    const board = sim.boards[0];
+    await online(sim, board);
+    const will = sim.waitForMessage(board.topics.status, { predicate: (m) => m.payload === "offline" });
+    await will.subscribed;
+    board.cutNetwork();
+    await will;
+    const back = online(sim, board, 20_000);
+    await back.subscribed;
+    board.restoreNetwork();
+    await back;
+  });
+});
+
+describe("the simulator CLI (dist/sim.mjs)", () => {
+  it("runs 2 boards for 5 s on its embedded broker, prints a summary and exits 0", async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [join(root, "dist/sim.mjs"), "--duration", "5", "--devices", "2"], { timeout: 30_000 }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+      });
+      cleanups.push(() => child.kill("SIGKILL"));
+    });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'xs-mqtt\/#' -v/);
+    expect(stdout).toMatch(/mosquitto_pub -h 127\.0\.0\.1 -p \d+ -t xs-mqtt\/board-1\/relay\/set -m ON/);
+    expect(stdout).toMatch(/board-1 online/);
+    expect(stdout).toMatch(/summary \(5 s passed\): .*online 2\/2/);
+    expect(stdout).toMatch(/2\/2 boards came online/);
+    expect(stdout).toMatch(/board-2 +online +temperature [\d.]+ °C, humidity [\d.]+ %, illuminance \d+ lx \| relay OFF, led OFF/);
+    expect(stdout).toMatch(/stopped: 2\/2 boards offline/);
+  });
+
+  it("stops cleanly on Ctrl-C: every board publishes offline, then it exits 0", async () => {
+    const child = spawn(process.execPath, [join(root, "dist/sim.mjs"), "--devices", "2", "--broker", `mqtt://127.0.0.1:${mosquitto.port}`, "--config", configFile()], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    cleanups.push(() => child.kill("SIGKILL"));
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await waitFor(() => /cli-1 online/.test(stdout) && /cli-2 online/.test(stdout), "both boards online in the CLI's output", 10_000);
+    child.kill("SIGINT");
+    const code = await Promise.race([exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 15_000))]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/summary \(Ctrl-C\)/);
+    expect(stdout).toMatch(/stopped: 2\/2 boards offline/);
+    const statuses = await retainedOn("xs-mqtt/+/status", 2);
+    expect(statuses.get("xs-mqtt/cli-1/status")?.payload.toString()).toBe("offline");
+    expect(statuses.get("xs-mqtt/cli-2/status")?.payload.toString()).toBe("offline");
+  });
+});
+
+/** A --config file for the CLI: node ids cli-1, cli-2 (apart from the other tests' boards), a faster sample interval. */
+function configFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-sim-test-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "boards.json");
+  writeFileSync(file, JSON.stringify({ nodeId: "cli", sampleInterval: 1000 }));
+  return file;
+}
+
+describe("the built device bundles", () => {
+  // what XS (and a board) lacks: Node's module system, globals and built-ins, timers, console
+  const nodeOnly: [string, RegExp][] = [
+    ["require(", /\brequire\s*\(/],
+    ["process.", /\bprocess\s*\./],
+    ["Buffer", /\bBuffer\b/],
+    ["node: imports", /["']node:/],
+    ["setTimeout", /\bsetTimeout\b/],
+    ["setInterval", /\bsetInterval\b/],
+    ["setImmediate", /\bsetImmediate\b/],
+    ["clearTimeout", /\bclearTimeout\b/],
+    ["console.", /\bconsole\s*\./],
+    ["__dirname", /\b__dirname\b/],
+    ["__filename", /\b__filename\b/],
+    ["global.", /\bglobal\s*\./],
+    ["module.exports", /\bmodule\.exports\b/],
+    ["import.meta", /\bimport\.meta\b/],
+    ["an import left unbundled", /^\s*import\s/m],
+    ["a dynamic import", /\bimport\s*\(/],
+  ];
+  for (const file of ["dist/xs-mqtt.js", "dist/firmware.js"]) {
+    it(`${file} refers to nothing Node-only`, () => {
+      const code = readFileSync(join(root, file), "utf8");
+      const found = nodeOnly.filter(([, pattern]) => pattern.test(code)).map(([name]) => name);
+      expect(found).toEqual([]);
+    });
+  }
+
+  it("dist/firmware.js exports what a simulated board starts", async () => {
+    const firmware = await import(join(root, "dist/firmware.js"));
+    for (const name of ["startFirmware", "resolveConfig", "statusTopic", "stateTopic", "commandTopic", "SHT3x", "BH1750"]) {
+      expect(typeof firmware[name], name).toBe("function");
+    }
+  });
+});
