@@ -6,6 +6,8 @@
 //     dist/firmware.js  the sensor-node firmware and the I2C drivers: what a simulated board
 //                       runs, on Node and inside XS (startFirmware, resolveConfig, topics,
 //                       SHT3x, BH1750)
+//     dist/board.js     the ESP32 / Moddable entry (device/main.ts), Moddable's modules left
+//                       external: what manifests/*/manifest.json build
 // - Simulator bundles for Node (packages stay external: `npm install` provides them):
 //     dist/sim.mjs        the simulator CLI (host-sim/cli.ts): `npm start`
 //     dist/simulator.mjs  the simulator library (host-sim/simulator.ts): startSimulator()
@@ -36,6 +38,12 @@ export const bundles = [
     ],
     out: "dist/firmware.js",
   },
+  {
+    // the board: device/main.ts with Moddable's own modules left for mcconfig to link
+    entry: "device/main.ts",
+    out: "dist/board.js",
+    external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net"],
+  },
 ];
 
 /** The Node bundles of the simulator. */
@@ -54,8 +62,8 @@ const common = {
   legalComments: "none",
 };
 
-function entryOptions({ entry, reexports }) {
-  if (entry !== undefined) return { entryPoints: [join(root, entry)] };
+function entryOptions({ entry, reexports, external = [] }) {
+  if (entry !== undefined) return { entryPoints: [join(root, entry)], external };
   const contents = reexports
     .map(([file, names]) => `export { ${names.join(", ")} } from ${JSON.stringify("./" + file)};`)
     .join("\n");
