@@ -1,0 +1,677 @@
+// Broker throughput: three publishers measured one after another in the same run, through
+// one private mosquitto, into one counting subscriber, with 64-byte payloads:
+//   ours    MqttClient from dist/xs-mqtt.js on the host simulator's IO (host-sim/io.ts,
+//           bundled for Node with esbuild at start: TCP with the device's 1,536-byte send
+//           window), default options unless a line says otherwise;
+//   mqttjs  MQTT.js 5 (node_modules/mqtt), protocol 3.1.1;
+//   raw     a plain socket writing pre-encoded PUBLISH packets in 1,000-packet blocks (the
+//           limit of broker + subscriber, give or take the noise: blocks of 18, 100 and
+//           1,000 packets ran alike here; it reads and ignores the PUBACKs).
+// Each publisher publishes as fast as it can while respecting backpressure:
+//   ours    publish() until it refuses; "dropped" (QoS 0, transmit buffer full) -> yield with
+//           setImmediate and publish the same message again (counted as retries, so all N
+//           arrive); "outbox-full" (QoS 1) -> wait for the next onPublished.
+//   mqttjs  QoS 0: publish() until stream.writableNeedDrain, then wait for "drain".
+//           QoS 1: at most MQTTJS_WINDOW publishes awaiting their callback (the PUBACK),
+//           and wait for "drain" when the stream asks.
+//   raw     socket.write() of whole blocks; waits for "drain" when write() returns false.
+// The subscriber is a child process (this file with --subscriber) on a raw socket: a
+// hand-written CONNECT and SUBSCRIBE "bench/#" QoS 1 (so QoS 0 messages arrive as QoS 0 and
+// QoS 1 as QoS 1), a streaming byte-level parser of fixed header and remaining length that
+// counts PUBLISH packets and answers QoS 1 ones with PUBACK (one write per data chunk).
+// rate = messages received by the subscriber / (time of the last one received - time just
+// before the first publish), both on the monotonic clock (process.hrtime) shared by the
+// two processes. Connecting is not timed. Each case runs ROUNDS rounds, the publisher
+// order rotated every round, after a short unreported warm-up; the figure is the median.
+//
+// Prints one JSON object per line:
+//   {"bench":"broker","case":"qos0"|"qos1","messages":N,"ours_msgs_s":A,"mqttjs_msgs_s":B,
+//    "raw_msgs_s":C, "ours_vs_raw":A/C, "ours_vs_mqttjs":A/B, "ours_cpu_us_per_msg":U, ...,
+//    "ours_qos0_retries":R, "rounds":3, "all_received":bool}
+//   where *_cpu_us_per_msg is the CPU time (user + system) of this process, which runs
+//   only the publisher, per message: a figure that the machine's load disturbs less than
+//   the rate does. R = "dropped" answers retried per round (QoS 0).
+//   {"bench":"broker","case":"qos1-burst","messages":200000,"completed":bool,"seconds":S,
+//    "peak_heap_mb":M, "start_heap_mb":M0, "peak_heap_mb_by_quarter":[..4],
+//    "retained_heap_start_mb":R0, "retained_heap_end_mb":R1, "received":n}
+//    (our client, QoS 1, offered as fast as the outbox takes them; heapUsed of this process
+//    sampled every 10 ms; the quarters are of the run's whole seconds;
+//    retained = heapUsed after a full GC, before the burst and after it with the client
+//    still connected: memory that grew with traffic would show there)
+//   {"bench":"broker","case":"qos0-options"|"qos1-options","options":{...},"ours_msgs_s":A,
+//    "raw_msgs_s":C or "mqttjs_msgs_s":B, "ours_vs_raw" or "ours_vs_mqttjs", ...}
+//    (our client with the default sizes, {}, then other buffer and window sizes, each next
+//    to a reference publisher (raw for QoS 0, MQTT.js for QoS 1) in A-B-B-A order, means
+//    of two measurements each: compare the ratios between lines, not across runs)
+// Every measurement has a deadline (30 s; the burst 60 s); one that misses it is reported
+// with completed:false (or all_received:false). The option lines are skipped once the run
+// passes 4.5 minutes; a whole run took 2 minutes here (3.5 with the machine busy).
+// mosquitto runs with max_inflight_messages 0 and max_queued_messages 0 (no limits): its
+// defaults would drop QoS 0 messages queued past 1,000 for the subscriber and pace QoS 1
+// deliveries at 20 in flight.
+//
+// Sockets: only to 127.0.0.1, to the mosquitto this bench starts (bench/mosquitto.mjs, its
+// own config file, a free port). It stops what it starts: the subscriber, every publisher
+// and mosquitto, in a finally block (and an exit hook), also after an error.
+// Usage: npm run bench:broker (builds dist/ first). Environment, both optional:
+// BENCH_ROUNDS (default 3); XS_MQTT_BUNDLE, another build of dist/xs-mqtt.js to measure
+// (e.g. a candidate change to the client, built with build/build.mjs elsewhere).
+
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import * as net from "node:net";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
+
+const PAYLOAD_BYTES = 64;
+const QOS0_MESSAGES = 100_000;
+const QOS1_MESSAGES = 50_000;
+const BURST_MESSAGES = 200_000;
+const WARMUP_MESSAGES = 10_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MEASURE_TIMEOUT_MS = 30_000; // one publisher, one case, one round
+const BURST_TIMEOUT_MS = 60_000;
+const RUN_BUDGET_MS = 270_000; // the option sweep is skipped past this
+const MQTTJS_WINDOW = 1_000; // QoS 1 publishes in flight for MQTT.js (100 and 10,000 did no better here)
+const RAW_BLOCK = 1_000;
+const TOPIC_PREFIX = "bench/";
+const SUB_FILTER = "bench/#";
+
+/** Our client with other sizes: [QoS, options]. Defaults are 1,024 TX, 16 in flight, 4,096/64 outbox. */
+const OPTION_VARIANTS = [
+  [0, {}],
+  [0, { transmitBufferSize: 1536 }],
+  [0, { transmitBufferSize: 4096 }],
+  [1, {}],
+  [1, { maxInflight: 32 }],
+  [1, { maxInflight: 64, outboxBytes: 8192, outboxMessages: 128 }],
+];
+
+const self = fileURLToPath(import.meta.url);
+
+if (process.argv[2] === "--subscriber") {
+  runSubscriber(Number(process.argv[3]));
+} else {
+  await main();
+}
+
+// ---------------------------------------------------------------- the counting subscriber
+
+function runSubscriber(port) {
+  const socket = net.connect({ host: "127.0.0.1", port });
+  socket.setNoDelay(true);
+  const clientId = Buffer.from("bench-counter");
+  const filter = Buffer.from(SUB_FILTER);
+  // CONNECT: protocol "MQTT" level 4, clean session, keepalive 0
+  const connectBody = Buffer.concat([
+    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 0, clientId.length >> 8, clientId.length & 0xff]),
+    clientId,
+  ]);
+  // SUBSCRIBE packet id 1, one filter at QoS 1
+  const subscribeBody = Buffer.concat([
+    Buffer.from([0, 1, filter.length >> 8, filter.length & 0xff]), filter, Buffer.from([1]),
+  ]);
+  socket.write(Buffer.concat([
+    Buffer.from([0x10, connectBody.length]), connectBody,
+    Buffer.from([0x82, subscribeBody.length]), subscribeBody,
+  ]));
+
+  let count = 0;
+  let expected = Infinity;
+  let firstAt = 0;
+  let lastAt = 0;
+  let doneSent = false;
+  // parser state: 0 fixed header byte, 1 remaining length, 2 body
+  let state = 0;
+  let header = 0;
+  let remaining = 0;
+  let multiplier = 1;
+  let pos = 0;
+  let wantId = false;
+  let topicLength = 0;
+  let packetId = 0;
+  let acks = Buffer.allocUnsafe(4096);
+
+  const packetDone = () => {
+    const type = header >> 4;
+    if (type === 3) count++;
+    else if (type === 9) process.send({ type: "ready" });
+  };
+
+  socket.on("data", (data) => {
+    const before = count;
+    let ackBytes = 0;
+    if (acks.length < data.length) acks = Buffer.allocUnsafe(data.length);
+    const length = data.length;
+    let i = 0;
+    while (i < length) {
+      if (state === 0) {
+        header = data[i++];
+        remaining = 0;
+        multiplier = 1;
+        state = 1;
+        continue;
+      }
+      if (state === 1) {
+        const b = data[i++];
+        remaining += (b & 0x7f) * multiplier;
+        multiplier *= 128;
+        if (b & 0x80) continue;
+        pos = 0;
+        wantId = header >> 4 === 3 && ((header >> 1) & 3) > 0;
+        topicLength = 0;
+        packetId = 0;
+        if (remaining === 0) {
+          packetDone();
+          state = 0;
+        } else {
+          state = 2;
+        }
+        continue;
+      }
+      // body: for a QoS 1 PUBLISH read the topic length and packet id, skip everything else
+      if (wantId) {
+        if (pos < 2) {
+          topicLength = (topicLength << 8) | data[i++];
+          pos++;
+        } else if (pos < 2 + topicLength) {
+          const take = Math.min(2 + topicLength - pos, length - i);
+          i += take;
+          pos += take;
+        } else {
+          packetId = (packetId << 8) | data[i++];
+          pos++;
+          if (pos === 4 + topicLength) {
+            wantId = false;
+            acks[ackBytes] = 0x40;
+            acks[ackBytes + 1] = 2;
+            acks[ackBytes + 2] = packetId >> 8;
+            acks[ackBytes + 3] = packetId & 0xff;
+            ackBytes += 4;
+          }
+        }
+      } else {
+        const take = Math.min(remaining - pos, length - i);
+        i += take;
+        pos += take;
+      }
+      if (pos === remaining) {
+        packetDone();
+        state = 0;
+      }
+    }
+    if (ackBytes > 0) socket.write(Buffer.from(acks.subarray(0, ackBytes)));
+    if (count !== before) {
+      lastAt = nowMs();
+      if (before === 0) firstAt = lastAt;
+      if (!doneSent && count >= expected) {
+        doneSent = true;
+        process.send({ type: "done", count, firstAt, lastAt });
+      }
+    }
+  });
+  socket.on("error", (e) => {
+    process.send({ type: "error", message: e.message });
+    process.exit(1);
+  });
+  socket.on("close", () => process.exit(0));
+  process.on("message", (m) => {
+    if (m.cmd === "expect") {
+      count = 0;
+      expected = m.n;
+      firstAt = 0;
+      lastAt = 0;
+      doneSent = false;
+      process.send({ type: "armed" });
+    } else if (m.cmd === "report") {
+      process.send({ type: "report", count, firstAt, lastAt });
+    } else if (m.cmd === "exit") {
+      socket.destroy();
+      process.exit(0);
+    }
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+/** A full garbage collection, without --expose-gc on the command line (bench:broker has none). */
+function fullGc() {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc");
+}
+
+/** Milliseconds on the monotonic clock that parent and child share. */
+function nowMs() {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+// ---------------------------------------------------------------- the parent
+
+async function main() {
+  const startedAt = Date.now();
+  const { startMosquitto } = await import("./mosquitto.mjs");
+  const { loadHostIo } = await import("./host-io.mjs");
+  const { MqttClient } = await import(process.env.XS_MQTT_BUNDLE ? pathToFileURL(process.env.XS_MQTT_BUNDLE).href : "../dist/xs-mqtt.js");
+  const require = createRequire(import.meta.url);
+  const mqtt = require("mqtt");
+
+  // unlimited in-flight and queued messages towards the subscriber: without this mosquitto
+  // drops QoS 0 messages past 1,000 queued per client and paces QoS 1 at 20 in flight
+  const broker = await startMosquitto({ config: ["max_inflight_messages 0", "max_queued_messages 0"] });
+  let subscriber;
+  const open = new Set(); // publishers to close whatever happens
+  try {
+    const { hostIo } = await loadHostIo(broker.dir);
+    const io = hostIo();
+    const port = broker.port;
+    const payload = new Uint8Array(PAYLOAD_BYTES).fill(0x61);
+    const payloadBuffer = Buffer.from(payload);
+    let nextId = 0;
+
+    // ---- subscriber control
+    subscriber = fork(self, ["--subscriber", String(port)], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const inbox = [];
+    let waiting;
+    subscriber.on("message", (m) => {
+      inbox.push(m);
+      if (waiting) waiting();
+    });
+    subscriber.on("error", () => {}); // a send after it died: reported by the exit below
+    subscriber.on("exit", (code, signal) => {
+      inbox.push({ type: "error", message: `exited (${signal ?? code}); mosquitto: ${broker.status}` });
+      if (waiting) waiting();
+    });
+    const toSubscriber = (m) => {
+      if (!subscriber.connected) throw new Error(`the subscriber is gone; mosquitto: ${broker.status}`);
+      subscriber.send(m);
+    };
+    /** The next message of `type` from the subscriber, or undefined at `deadline`. */
+    async function fromSubscriber(type, deadline) {
+      for (;;) {
+        const at = inbox.findIndex((m) => m.type === type || m.type === "error");
+        if (at >= 0) {
+          const m = inbox.splice(at, 1)[0];
+          if (m.type === "error") {
+            throw new Error(`subscriber: ${m.message}; mosquitto: ${broker.status} ${broker.stderr.trim()}`);
+          }
+          return m;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) return undefined;
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, left);
+          waiting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        waiting = undefined;
+      }
+    }
+    if (!(await fromSubscriber("ready", Date.now() + 10_000))) throw new Error("the subscriber did not subscribe");
+
+    // ---- publishers: open() connects; run(n, deadline) publishes n; close() ends it
+    function ours(qos, options = {}) {
+      let client;
+      let wake;
+      let failure;
+      const wakeUp = () => {
+        const w = wake;
+        wake = undefined;
+        if (w) w();
+      };
+      return {
+        name: "ours",
+        async open() {
+          let connected;
+          const ready = new Promise((resolve, reject) => {
+            connected = resolve;
+            setTimeout(() => reject(new Error("ours: no CONNACK")), 10_000).unref();
+          });
+          client = new MqttClient({
+            host: "127.0.0.1", port, clientId: `bench-ours-${nextId++}`, io, keepAlive: 60, reconnect: false,
+            ...options,
+            onConnected: () => connected(),
+            onPublished: wakeUp,
+            onError: (e) => { failure = e; wakeUp(); },
+          });
+          open.add(this);
+          client.connect();
+          await ready;
+          this.topic = client.prepareTopic(TOPIC_PREFIX + "qos" + qos);
+        },
+        async run(n, deadline) {
+          const topic = this.topic;
+          const opts = { qos };
+          let retries = 0;
+          let waits = 0;
+          let i = 0;
+          const watchdog = setTimeout(wakeUp, Math.max(0, deadline - Date.now()));
+          try {
+            while (i < n) {
+              const status = client.publish(topic, payload, opts);
+              if (status === "sent" || status === "queued") {
+                i++;
+                continue;
+              }
+              if (failure !== undefined) throw failure;
+              if (Date.now() > deadline) break;
+              if (status === "dropped") {
+                retries++;
+                await new Promise(setImmediate);
+              } else {
+                waits++;
+                await new Promise((resolve) => { wake = resolve; });
+              }
+            }
+          } finally {
+            clearTimeout(watchdog);
+          }
+          return { published: i, retries, waits };
+        },
+        async close() {
+          open.delete(this);
+          client.close();
+          for (let t = 0; t < 100 && client.state !== "closed"; t++) await new Promise((r) => setTimeout(r, 20));
+        },
+        get stats() { return client.stats; },
+      };
+    }
+
+    function mqttjs(qos) {
+      let client;
+      return {
+        name: "mqttjs",
+        async open() {
+          client = mqtt.connect({
+            host: "127.0.0.1", port, protocolVersion: 4, clientId: `bench-mqttjs-${nextId++}`,
+            keepalive: 60, reconnectPeriod: 0, clean: true,
+          });
+          client.on("error", (e) => console.error(`mqttjs publisher: ${e.message}`));
+          open.add(this);
+          await Promise.race([
+            once(client, "connect"),
+            new Promise((_, reject) => setTimeout(() => reject(new Error("mqttjs: no CONNACK")), 10_000).unref()),
+          ]);
+        },
+        async run(n, deadline) {
+          const topic = TOPIC_PREFIX + "qos" + qos;
+          const opts = { qos };
+          let i = 0;
+          if (qos === 0) {
+            while (i < n) {
+              client.publish(topic, payloadBuffer, opts);
+              i++;
+              if (client.stream.writableNeedDrain) {
+                if (Date.now() > deadline) break;
+                await once(client.stream, "drain");
+              }
+            }
+            return { published: i };
+          }
+          let outstanding = 0;
+          let wake;
+          let failed = 0;
+          const acked = (err) => {
+            outstanding--;
+            if (err) failed++;
+            const w = wake;
+            wake = undefined;
+            if (w) w();
+          };
+          const watchdog = setTimeout(() => { if (wake) wake(); }, Math.max(0, deadline - Date.now()));
+          try {
+            while (i < n) {
+              if (outstanding >= MQTTJS_WINDOW) {
+                if (Date.now() > deadline) break;
+                await new Promise((resolve) => { wake = resolve; });
+                continue;
+              }
+              outstanding++;
+              client.publish(topic, payloadBuffer, opts, acked);
+              i++;
+              if (client.stream.writableNeedDrain) await once(client.stream, "drain");
+            }
+          } finally {
+            clearTimeout(watchdog);
+          }
+          return { published: i, failed };
+        },
+        async close() {
+          open.delete(this);
+          await new Promise((resolve) => client.end(true, {}, resolve));
+        },
+      };
+    }
+
+    function raw(qos) {
+      let socket;
+      const topic = Buffer.from(TOPIC_PREFIX + "qos" + qos);
+      const body = 2 + topic.length + (qos > 0 ? 2 : 0) + PAYLOAD_BYTES;
+      const size = 2 + body; // body < 128: one length byte
+      const block = Buffer.alloc(size * RAW_BLOCK);
+      for (let k = 0; k < RAW_BLOCK; k++) {
+        let at = k * size;
+        block[at++] = 0x30 | (qos << 1);
+        block[at++] = body;
+        block.writeUInt16BE(topic.length, at);
+        at += 2;
+        topic.copy(block, at);
+        at += topic.length;
+        if (qos > 0) {
+          block.writeUInt16BE(k + 1, at);
+          at += 2;
+        }
+        block.set(payload, at);
+      }
+      return {
+        name: "raw",
+        async open() {
+          socket = net.connect({ host: "127.0.0.1", port });
+          socket.setNoDelay(true);
+          socket.on("error", (e) => {
+            if (!this.closing) console.error(`raw publisher: ${e.message}`);
+          });
+          open.add(this);
+          await once(socket, "connect");
+          const id = Buffer.from(`bench-raw-${nextId++}`);
+          socket.write(Buffer.concat([
+            Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, 0, id.length]), id,
+          ]));
+          const [connack] = await once(socket, "data"); // 4 bytes, never split in practice
+          if (connack[0] !== 0x20 || connack[3] !== 0) throw new Error("raw: CONNECT refused");
+          socket.on("data", () => {}); // PUBACKs: read and ignored
+        },
+        async run(n, deadline) {
+          let sent = 0;
+          while (sent < n) {
+            const m = Math.min(RAW_BLOCK, n - sent);
+            const ok = socket.write(m === RAW_BLOCK ? block : block.subarray(0, m * size));
+            sent += m;
+            if (!ok) {
+              if (Date.now() > deadline) break;
+              await once(socket, "drain");
+            }
+          }
+          return { published: sent };
+        },
+        async close() {
+          open.delete(this);
+          this.closing = true;
+          socket.end(Buffer.from([0xe0, 0]));
+          if (!socket.closed) await Promise.race([once(socket, "close"), new Promise((r) => setTimeout(r, 2000))]);
+          socket.destroy();
+        },
+      };
+    }
+
+    /** One publisher, n messages: connect, publish, wait for the subscriber to count them all. */
+    async function measure(publisher, n, timeoutMs, beforeClose) {
+      inbox.length = 0;
+      toSubscriber({ cmd: "expect", n });
+      if (!(await fromSubscriber("armed", Date.now() + 5_000))) throw new Error("subscriber not armed");
+      await publisher.open();
+      const deadline = Date.now() + timeoutMs;
+      const cpu0 = process.cpuUsage();
+      const t0 = nowMs();
+      let info;
+      try {
+        info = await publisher.run(n, deadline);
+      } catch (e) {
+        info = { error: String(e) };
+      }
+      let result = await fromSubscriber("done", deadline);
+      const cpu = process.cpuUsage(cpu0);
+      if (beforeClose) beforeClose();
+      await publisher.close();
+      if (!result) {
+        // missed the deadline: take what arrived, then let stragglers settle before the next case
+        toSubscriber({ cmd: "report" });
+        result = await fromSubscriber("report", Date.now() + 5_000);
+        if (!result) throw new Error("the subscriber does not answer");
+        let last = -1;
+        for (let k = 0; k < 20; k++) {
+          await new Promise((r) => setTimeout(r, 250));
+          toSubscriber({ cmd: "report" });
+          const r = await fromSubscriber("report", Date.now() + 5_000);
+          if (!r || r.count === last) break;
+          last = r.count;
+        }
+      }
+      const seconds = result.lastAt > t0 ? (result.lastAt - t0) / 1000 : Infinity;
+      const cpuPerMessage = (cpu.user + cpu.system) / Math.max(1, result.count);
+      return { received: result.count, complete: result.count >= n, seconds, rate: result.count / seconds, cpuPerMessage, ...info };
+    }
+
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const round0 = (x) => Math.round(x);
+    const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+    const us = (x) => Math.round(x * 100) / 100;
+    const emit = (o) => console.log(JSON.stringify(o));
+
+    // ---- qos0 and qos1: the three publishers, rotated over the rounds
+    for (const [qos, n] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) {
+      const makers = [() => ours(qos), () => mqttjs(qos), () => raw(qos)];
+      for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
+      const rates = { ours: [], mqttjs: [], raw: [] };
+      const cpus = { ours: [], mqttjs: [], raw: [] };
+      let retries = 0;
+      let allReceived = true;
+      for (let r = 0; r < ROUNDS; r++) {
+        for (let k = 0; k < makers.length; k++) {
+          const publisher = makers[(k + r) % makers.length]();
+          const m = await measure(publisher, n, MEASURE_TIMEOUT_MS);
+          rates[publisher.name].push(m.rate);
+          cpus[publisher.name].push(m.cpuPerMessage);
+          if (!m.complete) allReceived = false;
+          if (publisher.name === "ours" && m.retries) retries += m.retries;
+        }
+      }
+      const [a, b, c] = [median(rates.ours), median(rates.mqttjs), median(rates.raw)];
+      const line = {
+        bench: "broker", case: "qos" + qos, messages: n,
+        ours_msgs_s: round0(a), mqttjs_msgs_s: round0(b), raw_msgs_s: round0(c),
+        ours_vs_raw: ratio(a, c), ours_vs_mqttjs: ratio(a, b),
+        ours_cpu_us_per_msg: us(median(cpus.ours)), mqttjs_cpu_us_per_msg: us(median(cpus.mqttjs)),
+        raw_cpu_us_per_msg: us(median(cpus.raw)),
+      };
+      if (qos === 0) line.ours_qos0_retries = Math.round(retries / ROUNDS);
+      line.rounds = ROUNDS;
+      line.all_received = allReceived;
+      emit(line);
+    }
+
+    // ---- qos1-burst: 200,000 QoS 1 publishes from our client, heap sampled
+    {
+      // the peak of each second (preallocated: sampling must not grow the heap itself)
+      const perSecond = new Float64Array(Math.ceil(BURST_TIMEOUT_MS / 1000) + 10);
+      const sampleStart = performance.now();
+      let lastSecond = 0;
+      const sample = () => {
+        const second = Math.min(perSecond.length - 1, Math.floor((performance.now() - sampleStart) / 1000));
+        const heap = process.memoryUsage().heapUsed;
+        if (heap > perSecond[second]) perSecond[second] = heap;
+        lastSecond = second;
+      };
+      const start = process.memoryUsage().heapUsed;
+      // what stays after a full GC, before the burst and after it (the client still open)
+      const gc = fullGc();
+      gc();
+      const retainedStart = process.memoryUsage().heapUsed;
+      let retainedEnd = 0;
+      const sampler = setInterval(sample, 10);
+      let m;
+      try {
+        m = await measure(ours(1), BURST_MESSAGES, BURST_TIMEOUT_MS, () => {
+          clearInterval(sampler);
+          gc();
+          retainedEnd = process.memoryUsage().heapUsed;
+        });
+      } finally {
+        clearInterval(sampler);
+      }
+      // the peak overall and in each quarter of the run: growth with traffic would show as a
+      // rising series, young-generation garbage as a flat one
+      const mb = (x) => Math.round((x / 1048576) * 10) / 10;
+      const quarters = [0, 0, 0, 0];
+      let peak = 0;
+      for (let k = 0; k <= lastSecond; k++) {
+        const q = Math.min(3, Math.floor((k / (lastSecond + 1)) * 4));
+        quarters[q] = Math.max(quarters[q], perSecond[k]);
+        peak = Math.max(peak, perSecond[k]);
+      }
+      emit({
+        bench: "broker", case: "qos1-burst", messages: BURST_MESSAGES, completed: m.complete,
+        seconds: Math.round(m.seconds * 100) / 100, peak_heap_mb: mb(peak), start_heap_mb: mb(start),
+        peak_heap_mb_by_quarter: quarters.map(mb), retained_heap_start_mb: mb(retainedStart),
+        retained_heap_end_mb: mb(retainedEnd), received: m.received,
+      });
+    }
+
+    // ---- our client with other sizes (defaults first), each next to a reference publisher in
+    // A-B-B-A order (ours, reference, reference, ours): the ratio of the two means. An
+    // unreported warm-up first: the first measurement after the burst ran fast here.
+    await measure(raw(0), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS);
+    for (const [qos, options] of OPTION_VARIANTS) {
+      if (Date.now() - startedAt > RUN_BUDGET_MS) {
+        emit({ bench: "broker", case: `qos${qos}-options`, options, skipped: "time budget" });
+        continue;
+      }
+      const n = qos === 0 ? QOS0_MESSAGES : QOS1_MESSAGES;
+      const reference = () => (qos === 0 ? raw(0) : mqttjs(1));
+      const mine = [await measure(ours(qos, options), n, MEASURE_TIMEOUT_MS)];
+      const theirs = [await measure(reference(), n, MEASURE_TIMEOUT_MS)];
+      theirs.push(await measure(reference(), n, MEASURE_TIMEOUT_MS));
+      mine.push(await measure(ours(qos, options), n, MEASURE_TIMEOUT_MS));
+      const mean = (ms, key) => (ms[0][key] + ms[1][key]) / 2;
+      const [a, r] = [mean(mine, "rate"), mean(theirs, "rate")];
+      const line = {
+        bench: "broker", case: `qos${qos}-options`, options, messages: n, ours_msgs_s: round0(a),
+        ours_cpu_us_per_msg: us(mean(mine, "cpuPerMessage")),
+      };
+      if (qos === 0) {
+        line.raw_msgs_s = round0(r);
+        line.ours_vs_raw = ratio(a, r);
+        line.ours_qos0_retries = Math.round((mine[0].retries + mine[1].retries) / 2);
+      } else {
+        line.mqttjs_msgs_s = round0(r);
+        line.ours_vs_mqttjs = ratio(a, r);
+      }
+      line.all_received = [...mine, ...theirs].every((m) => m.complete);
+      emit(line);
+    }
+  } finally {
+    for (const publisher of open) {
+      try {
+        await publisher.close();
+      } catch {
+        // closing anyway
+      }
+    }
+    if (subscriber && subscriber.exitCode === null) {
+      subscriber.kill();
+    }
+    await broker.stop();
+  }
+}

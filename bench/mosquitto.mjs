@@ -1,0 +1,116 @@
+// Helper for the broker benchmarks (not a benchmark itself): starts a private mosquitto on
+// a free 127.0.0.1 port with a config file of its own in a fresh temp directory, and
+// stops it again. It listens on 127.0.0.1 only, persists nothing, and stop() kills the
+// process and removes the temp directory; hooks on "exit", SIGINT and SIGTERM kill it too,
+// so a bench that throws or is interrupted never leaves a broker behind.
+//
+//   const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: 10000 });
+//   broker.port; broker.dir (a temp dir the caller may also use); await broker.stop();
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const MOSQUITTO = process.env.MOSQUITTO ?? "mosquitto";
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts mosquitto; resolves once it accepts connections.
+ * `config`: extra config lines; `ulimit`: open-file limit to start it with (via bash).
+ */
+export async function startMosquitto({ config = [], ulimit } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-bench-"));
+  const port = await freePort();
+  const confPath = join(dir, "mosquitto.conf");
+  writeFileSync(confPath, [
+    `listener ${port} 127.0.0.1`,
+    "allow_anonymous true",
+    "persistence false",
+    "log_dest stderr",
+    "log_type error",
+    "log_type warning",
+    ...config,
+    "",
+  ].join("\n"));
+  const child = ulimit === undefined
+    ? spawn(MOSQUITTO, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn("bash", ["-c", `ulimit -n ${ulimit} && exec ${MOSQUITTO} -c "$0"`, confPath],
+      { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  let exited = false;
+  let exitStatus = "running";
+  const exitedPromise = new Promise((resolve) => child.on("exit", (code, signal) => {
+    exited = true;
+    exitStatus = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    resolve();
+  }));
+  const killOnExit = () => {
+    if (!exited) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const killOnSignal = (signal) => {
+    killOnExit();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("exit", killOnExit);
+  process.on("SIGINT", killOnSignal);
+  process.on("SIGTERM", killOnSignal);
+
+  let stopped = false;
+  async function stop() {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exitedPromise;
+      clearTimeout(timer);
+    }
+    process.off("exit", killOnExit);
+    process.off("SIGINT", killOnSignal);
+    process.off("SIGTERM", killOnSignal);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  try {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (exited) throw new Error(`mosquitto exited at start: ${stderr.trim()}`);
+      if (await canConnect(port)) break;
+      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port}: ${stderr.trim()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    port, dir, stop, pid: child.pid,
+    get stderr() { return stderr; },
+    /** "running", or how it ended (when something else stopped it, a bench should say so). */
+    get status() { return stopped ? "stopped" : exitStatus; },
+  };
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.on("connect", () => { socket.destroy(); resolve(true); });
+    socket.on("error", () => resolve(false));
+  });
+}
