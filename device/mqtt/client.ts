@@ -59,9 +59,9 @@ export interface ClientOptions {
   receiveBufferSize?: number;
   /** Staging for outgoing bytes; bounds the largest outgoing packet (default 1,024). */
   transmitBufferSize?: number;
-  /** Bytes for QoS 1 messages not yet acknowledged, and those queued offline (default 4,096). */
+  /** Bytes for QoS 1 messages not yet acknowledged, and those queued offline (default 2,048). */
   outboxBytes?: number;
-  /** Largest number of messages in the outbox (default 64). */
+  /** Largest number of messages in the outbox (default 32). */
   outboxMessages?: number;
   /** QoS 1 messages on the wire without their PUBACK (default 16). */
   maxInflight?: number;
@@ -136,6 +136,8 @@ const SUB_UNSUBSCRIBE = 5;
 
 /** Bytes of the transmit buffer kept back from publishes, so PUBACK and PINGREQ always fit. */
 const TX_RESERVE = 16;
+/** The most bytes written at once when the socket takes only part of what is staged. */
+const PARTIAL_WRITE_MAX = 256;
 /** How long close() waits for the staged bytes to drain, ms. */
 const CLOSE_LINGER = 2_000;
 
@@ -200,6 +202,8 @@ export class MqttClient {
   #lastSent = 0;
   #lastReceived = 0;
   #pingOutstanding = false;
+  /** True while a read is handled: writes wait for its end. */
+  #batching = false;
   /** The timer's period, ms: a PINGREQ goes a period early so that it is never late. */
   #tickInterval = 1000;
   #everConnected = false;
@@ -234,8 +238,8 @@ export class MqttClient {
     this.#maxInflight = whole(options.maxInflight, 16, 1, 65_535, "maxInflight");
     const rxSize = whole(options.receiveBufferSize, 1024, 16, 268_435_455, "receiveBufferSize");
     const txSize = whole(options.transmitBufferSize, 1024, 64, 268_435_455, "transmitBufferSize");
-    const outboxBytes = whole(options.outboxBytes, 4096, 0, 268_435_455, "outboxBytes");
-    const outboxMessages = whole(options.outboxMessages, 64, 1, 65_535, "outboxMessages");
+    const outboxBytes = whole(options.outboxBytes, 2048, 0, 268_435_455, "outboxBytes");
+    const outboxMessages = whole(options.outboxMessages, 32, 1, 65_535, "outboxMessages");
     const maxSubscriptions = whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions");
 
     // the CONNECT packet never changes: encode it once
@@ -270,9 +274,10 @@ export class MqttClient {
     // the transmit buffer is resizable so that a prefix of it can be written without a view
     this.#txBuffer = new ArrayBuffer(txSize, { maxByteLength: txSize });
     this.#tx = new Uint8Array(this.#txBuffer);
-    this.#spareBuffer = new ArrayBuffer(txSize, { maxByteLength: txSize });
+    const spareSize = Math.min(txSize, PARTIAL_WRITE_MAX);
+    this.#spareBuffer = new ArrayBuffer(spareSize, { maxByteLength: spareSize });
     this.#spare = new Uint8Array(this.#spareBuffer);
-    this.#chunk = new Uint8Array(Math.min(rxSize + 5, 1536));
+    this.#chunk = new Uint8Array(Math.min(rxSize + 5, 512));
     this.#decoder = new PacketDecoder(rxSize);
     this.#outbox = new Outbox(outboxBytes, outboxMessages);
     this.#maxPacket = txSize - TX_RESERVE;
@@ -435,7 +440,7 @@ export class MqttClient {
       const n = encodeDisconnect(this.#tx, this.#txFill);
       if (typeof n === "number") this.#txFill += n;
       this.#deadline = this.#now() + CLOSE_LINGER;
-      this.#flush();
+      this.#flushNow();
       if (this.#txFill === 0) this.#finishClose();
       return;
     }
@@ -537,6 +542,7 @@ export class MqttClient {
     }
     const error = new MqttError(code, detail);
     const wasConnected = this.#state === "connected";
+    if (wasConnected && code === "protocol-violation") this.#writeStagedBeforeClosing();
     this.#dropSocket();
     if (wasConnected) {
       if (this.#now() - this.#connectedAt >= this.#stableAfter) this.#failures = 0;
@@ -556,6 +562,22 @@ export class MqttClient {
     this.#failures++;
     this.#state = "waiting";
     this.#deadline = this.#now() + this.#minDelay + random * (cap - this.#minDelay);
+  }
+
+  /** Acknowledgements staged for packets handled before a violation still go out, if the socket takes them. */
+  #writeStagedBeforeClosing(): void {
+    const socket = this.#socket;
+    const fill = this.#txFill;
+    if (socket === undefined || fill === 0 || this.#writable < fill) return;
+    const buffer = this.#txBuffer;
+    try {
+      buffer.resize(fill);
+      socket.write(buffer);
+    } catch {
+      // the connection is being closed anyway
+    } finally {
+      buffer.resize(buffer.maxByteLength);
+    }
   }
 
   #dropSocket(): void {
@@ -641,13 +663,24 @@ export class MqttClient {
     return this.#tx.length - this.#txFill;
   }
 
-  /** Stages what the connection may take (subscriptions, then the outbox in order) and writes. */
+  /** Stages what the connection may take and writes it, or only stages while a read is handled (it writes at its end). */
   #flush(): void {
+    if (this.#batching) this.#stage();
+    else this.#flushNow();
+  }
+
+  /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows. */
+  #stage(): void {
+    if (this.#state === "connected" && !this.#handshaking) {
+      this.#stageSubscriptions();
+      this.#stageOutbox();
+    }
+  }
+
+  /** Stages what the connection may take and writes. */
+  #flushNow(): void {
     for (;;) {
-      if (this.#state === "connected" && !this.#handshaking) {
-        this.#stageSubscriptions();
-        this.#stageOutbox();
-      }
+      this.#stage();
       if (this.#txFill === 0 || this.#writable <= 0 || this.#socket === undefined) return;
       if (!this.#write()) return;
     }
@@ -657,7 +690,8 @@ export class MqttClient {
   #write(): boolean {
     const socket = this.#socket as Socket;
     const fill = this.#txFill;
-    const count = Math.min(fill, this.#writable);
+    let count = Math.min(fill, this.#writable);
+    if (count < fill) count = Math.min(count, this.#spare.length);
     try {
       if (count === fill) {
         const buffer = this.#txBuffer;
@@ -779,8 +813,20 @@ export class MqttClient {
 
   #onReadable(count: number): void {
     this.#readable = count;
-    const decoder = this.#decoder;
     const generation = this.#generation;
+    // what the packets of this read call for (acknowledgements, the next queued messages)
+    // goes out in one write at the end, not one write per packet
+    this.#batching = true;
+    try {
+      this.#readInput(generation);
+    } finally {
+      this.#batching = false;
+    }
+    if (generation === this.#generation) this.#flush();
+  }
+
+  #readInput(generation: number): void {
+    const decoder = this.#decoder;
     for (;;) {
       if (decoder.pending === 0) {
         if (this.#readable <= 0 || this.#socket === undefined) return;
@@ -800,8 +846,8 @@ export class MqttClient {
         decoder.feed(this.#chunk, 0, n);
       }
       if (this.#txRoom() < TX_RESERVE) {
-        this.#flush();
-        if (this.#txRoom() < TX_RESERVE) return; // resumed by onWritable
+        this.#flushNow();
+        if (generation !== this.#generation || this.#txRoom() < TX_RESERVE) return; // resumed by onWritable
       }
       const kind = decoder.next();
       if (kind === NEED_MORE) continue;

@@ -1,8 +1,17 @@
 /*
  * The outbox: a fixed ring of bytes holding encoded PUBLISH packets, in the order they were
  * published, until they are acknowledged (QoS 1) or written (QoS 0 queued while offline).
- * Entry bookkeeping lives in typed arrays sized at construction; nothing is allocated after
+ * Entry bookkeeping lives in one table sized at construction; nothing is allocated after
  * that, and memory never grows: when the ring is full, reserve() says so.
+ *
+ * Memory: the byte ring and the table are two views of ONE ArrayBuffer (the ring first, then
+ * the table at the next multiple of 4), so an outbox costs one ArrayBuffer and two views
+ * whatever its size (each typed array is ~180 bytes of heap on Node, and thousands of
+ * clients share a process). The table is a Uint32Array of 3 words per entry:
+ *   word 0: offset in `bytes` (any size the ring may have: a whole word)
+ *   word 1: length in bytes (likewise a whole word)
+ *   word 2: packetId (bits 0-15) | state (bits 16-17) | sent (bit 18)
+ * The same 12 bytes per entry as five separate arrays took.
  */
 
 /** An entry not yet written on this connection. */
@@ -12,15 +21,24 @@ export const INFLIGHT = 1;
 /** Done (acknowledged, or a QoS 0 entry written): freed when every older entry is done. */
 export const DONE = 2;
 
+/** Words per entry in the table, and where each field is. */
+const WORDS = 3;
+const OFFSET = 0;
+const LENGTH = 1;
+const META = 2;
+/** In the META word. */
+const PACKET_ID = 0xffff;
+const STATE_SHIFT = 16;
+const STATE = 3 << STATE_SHIFT;
+/** The entry was written on an earlier connection (resend with DUP). */
+const SENT = 1 << 18;
+
 export class Outbox {
+  /** The ring: exactly `bytes` long (a view of the start of the outbox's one ArrayBuffer). */
   readonly bytes: Uint8Array;
   readonly capacity: number;
-  readonly #offset: Uint32Array;
-  readonly #length: Uint32Array;
-  readonly #packetId: Uint16Array;
-  readonly #state: Uint8Array;
-  /** Bit 1: the entry was written on an earlier connection (resend with DUP). */
-  readonly #sent: Uint8Array;
+  /** WORDS words per entry: offset, length, packetId | state << 16 | sent << 18. */
+  readonly #table: Uint32Array;
   #head = 0;
   #count = 0;
   #headByte = 0;
@@ -28,13 +46,11 @@ export class Outbox {
   #usedBytes = 0;
 
   constructor(bytes: number, entries: number) {
-    this.bytes = new Uint8Array(bytes);
+    const tableAt = Math.ceil(bytes / 4) * 4; // a Uint32Array view must start 4-aligned
+    const buffer = new ArrayBuffer(tableAt + entries * WORDS * 4);
+    this.bytes = new Uint8Array(buffer, 0, bytes);
     this.capacity = entries;
-    this.#offset = new Uint32Array(entries);
-    this.#length = new Uint32Array(entries);
-    this.#packetId = new Uint16Array(entries);
-    this.#state = new Uint8Array(entries);
-    this.#sent = new Uint8Array(entries);
+    this.#table = new Uint32Array(buffer, tableAt, entries * WORDS);
   }
 
   /** Entries held (queued, in flight or done but not yet freed). */
@@ -67,11 +83,11 @@ export class Outbox {
   add(offset: number, size: number, packetId: number): number {
     if (this.#count === 0) this.#headByte = offset;
     const index = (this.#head + this.#count) % this.capacity;
-    this.#offset[index] = offset;
-    this.#length[index] = size;
-    this.#packetId[index] = packetId;
-    this.#state[index] = QUEUED;
-    this.#sent[index] = 0;
+    const table = this.#table;
+    const at = index * WORDS;
+    table[at + OFFSET] = offset;
+    table[at + LENGTH] = size;
+    table[at + META] = (packetId & PACKET_ID) | (QUEUED << STATE_SHIFT); // not sent
     this.#count++;
     this.#usedBytes += size;
     this.#tailByte = offset + size;
@@ -83,26 +99,28 @@ export class Outbox {
     return (this.#head + i) % this.capacity;
   }
 
-  offsetOf(index: number): number { return this.#offset[index]; }
-  lengthOf(index: number): number { return this.#length[index]; }
-  packetIdOf(index: number): number { return this.#packetId[index]; }
-  stateOf(index: number): number { return this.#state[index]; }
-  wasSent(index: number): boolean { return this.#sent[index] === 1; }
+  offsetOf(index: number): number { return this.#table[index * WORDS + OFFSET]; }
+  lengthOf(index: number): number { return this.#table[index * WORDS + LENGTH]; }
+  packetIdOf(index: number): number { return this.#table[index * WORDS + META] & PACKET_ID; }
+  stateOf(index: number): number { return (this.#table[index * WORDS + META] & STATE) >> STATE_SHIFT; }
+  wasSent(index: number): boolean { return (this.#table[index * WORDS + META] & SENT) !== 0; }
 
   /** Marks an entry written on this connection. */
   markInflight(index: number): void {
-    this.#state[index] = INFLIGHT;
-    this.#sent[index] = 1;
+    const at = index * WORDS + META;
+    this.#table[at] = (this.#table[at] & PACKET_ID) | (INFLIGHT << STATE_SHIFT) | SENT;
   }
 
   /** Marks an entry done and frees every done entry at the head. */
   markDone(index: number): void {
-    this.#state[index] = DONE;
-    while (this.#count > 0 && this.#state[this.#head] === DONE) {
-      this.#usedBytes -= this.#length[this.#head];
+    const table = this.#table;
+    const at = index * WORDS + META;
+    table[at] = (table[at] & ~STATE) | (DONE << STATE_SHIFT);
+    while (this.#count > 0 && (table[this.#head * WORDS + META] & STATE) === DONE << STATE_SHIFT) {
+      this.#usedBytes -= table[this.#head * WORDS + LENGTH];
       this.#head = (this.#head + 1) % this.capacity;
       this.#count--;
-      if (this.#count > 0) this.#headByte = this.#offset[this.#head];
+      if (this.#count > 0) this.#headByte = table[this.#head * WORDS + OFFSET];
     }
     if (this.#count === 0) {
       this.#head = 0;
@@ -113,9 +131,11 @@ export class Outbox {
 
   /** The in-flight entry with this packet id, or -1. */
   findInflight(packetId: number): number {
+    const table = this.#table;
     for (let i = 0; i < this.#count; i++) {
       const index = (this.#head + i) % this.capacity;
-      if (this.#packetId[index] === packetId && this.#state[index] === INFLIGHT) return index;
+      const meta = table[index * WORDS + META];
+      if ((meta & PACKET_ID) === packetId && (meta & STATE) === INFLIGHT << STATE_SHIFT) return index;
     }
     return -1;
   }
@@ -126,32 +146,39 @@ export class Outbox {
    * already written) may lie between them.
    */
   firstQueued(): number {
+    const table = this.#table;
     for (let i = 0; i < this.#count; i++) {
       const index = (this.#head + i) % this.capacity;
-      if (this.#state[index] === QUEUED) return index;
+      if ((table[index * WORDS + META] & STATE) === QUEUED << STATE_SHIFT) return index;
     }
     return -1;
   }
 
   /** Whether a packet id is held by an entry not yet done. */
   holds(packetId: number): boolean {
+    const table = this.#table;
     for (let i = 0; i < this.#count; i++) {
-      const index = (this.#head + i) % this.capacity;
-      if (this.#packetId[index] === packetId && this.#state[index] !== DONE) return true;
+      const meta = table[((this.#head + i) % this.capacity) * WORDS + META];
+      if ((meta & PACKET_ID) === packetId && (meta & STATE) !== DONE << STATE_SHIFT) return true;
     }
     return false;
   }
 
   /** After a connection ends: every in-flight entry is queued again, in its original order. */
   requeue(): void {
+    const table = this.#table;
     for (let i = 0; i < this.#count; i++) {
-      const index = (this.#head + i) % this.capacity;
-      if (this.#state[index] === INFLIGHT) this.#state[index] = QUEUED;
+      const at = ((this.#head + i) % this.capacity) * WORDS + META;
+      const meta = table[at];
+      // keeps the packet id and the sent bit: a requeued entry is resent with DUP
+      if ((meta & STATE) === INFLIGHT << STATE_SHIFT) table[at] = (meta & ~STATE) | (QUEUED << STATE_SHIFT);
     }
   }
 
   /** After a reconnect without a session: nothing was sent before, as far as the broker knows. */
   forgetSent(): void {
-    this.#sent.fill(0);
+    // every entry, held or not, as clearing a whole array of sent flags did
+    const table = this.#table;
+    for (let at = META; at < table.length; at += WORDS) table[at] &= ~SENT;
   }
 }
