@@ -4,8 +4,9 @@
 // Codec cases call the encoder and the decoder directly; client cases drive a whole
 // MqttClient in its steady state over LoopbackSocket, a socket of the ECMA-419 shape
 // defined here inside XS that accepts every write and lets the case inject the broker's
-// bytes through the client's onReadable. Nothing here opens a real socket or writes a file;
-// the op of every case checks that it did what it claims (and throws otherwise).
+// bytes through the client's onReadable. The firmware case runs the sensor-node firmware
+// (dist/firmware.js) on the same socket. Nothing here opens a real socket or writes a
+// file; the op of every case checks that it did what it claims (and throws otherwise).
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,10 +17,13 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The bundle under measurement (built by build/build.mjs). */
 export const BUNDLE = path.join(root, "dist", "xs-mqtt.js");
 
+/** The firmware bundle (built by build/build.mjs): what the firmware case measures. */
+export const FIRMWARE_BUNDLE = path.join(root, "dist", "firmware.js");
+
 /** Iterations per measurement (slotsPerOp needs n * slots per op well below ~200,000). */
 export const DEFAULT_N = 1000;
 
-/** Goals from docs/design.md "Minimal allocation": at most this many slots per op. */
+/** The allocation targets: at most this many slots per op. */
 export const GOALS = /** @type {const} */ ({
   "encode-publish-qos0": 0,
   "encode-publish-qos1": 0,
@@ -29,12 +33,15 @@ export const GOALS = /** @type {const} */ ({
   "publish-qos1-acked": 0,
   "receive-qos0": 4,
   "receive-qos1": 4,
+  // the issue's acceptance: a reading allocates nothing beyond its JSON text, which the
+  // firmware writes into a buffer made at start-up (bytes, not slots)
+  "firmware-reading": 0,
 });
 
 /** @typedef {keyof typeof GOALS} CaseName */
 
-// Loads the bundle as the global `M` (run once per worker, before any case).
-const LOAD = `import(${JSON.stringify(BUNDLE)}).then((m) => { globalThis.M = m; })`;
+// Loads a bundle as the global `M` (run once per worker, before any case).
+const load = (/** @type {string} */ bundle) => `import(${JSON.stringify(bundle)}).then((m) => { globalThis.M = m; })`;
 
 // Shared by every case: a topic, a payload, and the bytes of packets built with the encoder.
 const COMMON = `
@@ -57,7 +64,7 @@ function packet(qos, packetId) {
 // ArrayBuffer every time) and reports a large writable count; inject() hands bytes to the
 // client through its onReadable, and read() copies them out. No allocation per call once
 // the view over the client's buffer exists.
-const LOOPBACK = `
+const LOOPBACK_SOCKET = `
 class LoopbackSocket {
   static last = undefined;
   constructor(options) {
@@ -111,6 +118,9 @@ class LoopbackSocket {
     return (w[2] << 8) | w[3];
   }
 }
+`;
+
+const LOOPBACK = LOOPBACK_SOCKET + `
 var Timer = { repeat(callback, interval) { return 1; }, clear(id) {} };
 var client = new M.MqttClient({
   host: "127.0.0.1", clientId: "bench", keepAlive: 0, reconnect: false,
@@ -143,7 +153,93 @@ sock.inject(new Uint8Array([0x90, 3, subId >> 8, subId & 0xff, ${qos}]), 5);
 var incoming = packet(${qos}, 7);
 `;
 
-/** @type {Record<CaseName, { setup: string, op: string }>} */
+// The sensor-node firmware (dist/firmware.js, loaded as `M`) on LoopbackSocket, connected
+// by an injected CONNACK, with one sensor (two readings) and a fake Timer that keeps the
+// callbacks so the case can fire them. The sensor's sample() returns the same object every
+// time with values that alternate past the deadbands, so every sample is published.
+// Discovery is off and there are no actuators: after the CONNACK only the birth (QoS 1)
+// goes out, and the sensor states wait for its PUBACK, which is injected here. The first
+// tick takes the first sample; from then on the op fires the sample timer's callback, the
+// firmware's real path: sampleNow(), the deadband check, the pacer, the JSON written into
+// the sensor's buffer, client.publish() (QoS 0) and the socket write.
+const FIRMWARE = LOOPBACK_SOCKET + `
+var timers = [];
+var Timer = {
+  repeat(callback, interval) { timers.push({ callback, interval, cleared: false }); return timers.length; },
+  clear(id) { timers[id - 1].cleared = true; },
+};
+function timerEvery(interval) {
+  const found = timers.filter((t) => t.interval === interval && !t.cleared);
+  if (found.length !== 1) throw new Error("expected one timer every " + interval + " ms, found " + found.length);
+  return found[0].callback;
+}
+var SAMPLE_INTERVAL = 60000;
+var TICK_MS = 250;
+var clock = 1000000;
+var values = { temperature: 21.5, humidity: 40.5 };
+var flip = 0;
+var sensor = {
+  sample() {
+    flip ^= 1;
+    values.temperature = flip === 1 ? 21.53 : 21.61;
+    values.humidity = flip === 1 ? 40.2 : 40.9;
+    return values;
+  },
+};
+var fw = M.startFirmware({
+  config: {
+    nodeId: "bench",
+    broker: { host: "127.0.0.1", keepAlive: 0 },
+    discovery: false,
+    sampleInterval: SAMPLE_INTERVAL,
+    maxSilence: 0,
+    sensors: [{
+      id: "climate", driver: "sht3x",
+      readings: [
+        { key: "temperature", unit: "°C", decimals: 2, deadband: 0.05 },
+        { key: "humidity", unit: "%", decimals: 1, deadband: 0.5 },
+      ],
+    }],
+  },
+  io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
+  sensors: { climate: sensor },
+});
+var sock = LoopbackSocket.last;
+sock.writable(65536);
+if ((sock.written[0] >> 4) !== 1) throw new Error("the firmware's client did not write CONNECT");
+sock.inject(new Uint8Array([0x20, 2, 0, 0]), 4);
+if (fw.status !== "online") throw new Error("the firmware is not online after CONNACK: " + fw.status);
+if (sock.written[0] !== 0x33 || fw.client.outboxCount !== 1) throw new Error("the firmware did not publish its birth");
+var birthId = sock.lastPacketId();
+sock.inject(new Uint8Array([0x40, 2, birthId >> 8, birthId & 0xff]), 4);
+if (fw.client.outboxCount !== 0) throw new Error("the PUBACK did not free the outbox");
+var sampleTick = timerEvery(SAMPLE_INTERVAL);
+var counts = fw.counts;
+var written = sock.written;
+// the text of the last PUBLISH written (its remaining length fits one byte here)
+function writtenText() {
+  const w = sock.written;
+  if (w[0] !== 0x30 || w[1] > 127) throw new Error("not a short QoS 0 PUBLISH");
+  const topicLength = (w[2] << 8) | w[3];
+  const decoder = new TextDecoder();
+  return decoder.decode(w.subarray(4, 4 + topicLength)) + " " + decoder.decode(w.subarray(4 + topicLength, 2 + w[1]));
+}
+timerEvery(TICK_MS)(); // the first tick takes the first sample
+if (counts.readingsPublished !== 1) throw new Error("the first sample was not published");
+if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.53,"humidity":40.2}') throw new Error("first reading: " + writtenText());
+var readingLength = sock.writtenLength;
+clock += SAMPLE_INTERVAL;
+sampleTick();
+if (counts.readingsPublished !== 2) throw new Error("the second sample was not published");
+if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.61,"humidity":40.9}') throw new Error("second reading: " + writtenText());
+`;
+
+/**
+ * Each case: its setup and op; `bundle`, the bundle loaded as `M` (default BUNDLE); and
+ * `exclude`, an op whose slots per call (measured after the case, in the same worker) are
+ * not the measured code's: subtracted from the figure.
+ * @type {Record<CaseName, { setup: string, op: string, bundle?: string, exclude?: string }>}
+ */
 export const CASES = {
   "encode-publish-qos0": {
     setup: COMMON,
@@ -190,6 +286,16 @@ sock.inject(incoming, incoming.length);
 if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
 if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
   },
+  // one reading through the firmware, minus what the sensor's own sample() allocates
+  "firmware-reading": {
+    bundle: FIRMWARE_BUNDLE,
+    setup: FIRMWARE,
+    op: `const before = counts.readingsPublished;
+clock += SAMPLE_INTERVAL;
+sampleTick();
+if (counts.readingsPublished !== before + 1 || written[0] !== 0x30 || sock.writtenLength !== readingLength) throw new Error("the reading was not published");`,
+    exclude: `sensor.sample();`,
+  },
 };
 
 /**
@@ -202,11 +308,14 @@ if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId(
 export async function measureCase(name, n = DEFAULT_N) {
   const spec = CASES[name];
   if (spec === undefined) throw new Error(`no xs-alloc case named ${name}`);
+  const bundle = spec.bundle ?? BUNDLE;
   const worker = await XsWorker.start({ name: `xs-alloc ${name}` });
   try {
-    await worker.importModule(BUNDLE);
-    await worker.evaluate(LOAD);
-    return await worker.slotsPerOp(spec.setup, spec.op, n);
+    await worker.importModule(bundle);
+    await worker.evaluate(load(bundle));
+    const slots = await worker.slotsPerOp(spec.setup, spec.op, n);
+    if (spec.exclude === undefined) return slots;
+    return slots - await worker.slotsPerOp("", spec.exclude, n);
   } finally {
     await worker.close();
   }

@@ -1,11 +1,12 @@
-// Slots allocated per operation on the real XS engine (xsnap), for the codec and for the
-// whole client in its steady state: the cases and how they are measured live in
+// Slots allocated per operation on the real XS engine (xsnap), for the codec, for the
+// whole client in its steady state, and for one reading through the sensor-node firmware
+// (dist/firmware.js): the cases and how they are measured live in
 // bench/xs-alloc-cases.mjs (shared with test/xs-alloc.test.ts). Each case runs in an XS
 // worker of its own, which is closed afterwards; Node itself only prints.
 //
 // Prints one JSON object per case:
 //   {"bench":"xs-alloc","case":CASE,"slots_per_op":N}
-// and, on stderr, a note for each case above its goal (docs/design.md "Minimal allocation").
+// and, on stderr, a note for each case above its goal (the allocation targets).
 // Usage: npm run bench:xs (builds dist/ first).
 
 import { CASES, DEFAULT_N, GOALS, measureCase } from "./xs-alloc-cases.mjs";

@@ -1,7 +1,9 @@
 // Allocation on the real XS engine (xsnap): the slots one operation allocates, measured by
 // the cases in bench/xs-alloc-cases.mjs over the built bundle dist/xs-mqtt.js (npm test
 // builds it first). Publishing (QoS 0, and QoS 1 with its PUBACK) and encoding must
-// allocate nothing; the other cases must meet the goals of docs/design.md.
+// allocate nothing, and so must a reading through the firmware (dist/firmware.js: sample
+// timer, deadband, pacer, JSON, publish); the other cases must meet their goals (0 per
+// decode, at most 4 per received message).
 // Each measurement starts and closes its own XS worker; nothing is skipped without xsnap.
 import { describe, expect, it } from "vitest";
 import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
@@ -13,6 +15,11 @@ describe("slots allocated per operation on XS", () => {
       expect(await measureCase(name)).toBe(0);
     });
   }
+
+  it("firmware-reading: exactly 0 (the firmware's steady-state publish path allocates nothing per reading beyond its JSON text)", async () => {
+    expect(GOALS["firmware-reading"]).toBe(0);
+    expect(await measureCase("firmware-reading")).toBe(0);
+  });
 
   for (const name of ["decode-publish-qos0", "decode-publish-qos1", "receive-qos0", "receive-qos1"] as const) {
     it(`${name}: at most ${GOALS[name]}`, async () => {
