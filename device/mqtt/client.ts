@@ -204,6 +204,8 @@ export class MqttClient {
   #pingOutstanding = false;
   /** True while a read is handled: writes wait for its end. */
   #batching = false;
+  /** The largest writable count seen on this connection: below it, writes are outstanding. */
+  #window = 0;
   /** The timer's period, ms: a PINGREQ goes a period early so that it is never late. */
   #tickInterval = 1000;
   #everConnected = false;
@@ -480,6 +482,7 @@ export class MqttClient {
     const tls = this.#tls;
     const Socket = tls === undefined ? this.#io.TCP : this.#io.TLS!;
     this.#writable = 0;
+    this.#window = 0;
     this.#readable = 0;
     this.#txFill = 0;
     this.#decoder.reset();
@@ -508,6 +511,7 @@ export class MqttClient {
 
   #onWritable(count: number): void {
     this.#writable = count;
+    if (count > this.#window) this.#window = count;
     if (this.#state === "connecting" && !this.#handshaking) {
       // the connection is up: CONNECT goes first
       this.#handshaking = true;
@@ -588,6 +592,7 @@ export class MqttClient {
     this.#pingOutstanding = false;
     this.#txFill = 0;
     this.#writable = 0;
+    this.#window = 0;
     this.#readable = 0;
     this.#inflight = 0;
     this.#decoder.reset();
@@ -682,6 +687,9 @@ export class MqttClient {
     for (;;) {
       this.#stage();
       if (this.#txFill === 0 || this.#writable <= 0 || this.#socket === undefined) return;
+      // while earlier writes are still outstanding, small packets gather and go out together
+      // when the socket reports room again (one write per round trip, not one per packet)
+      if (this.#writable < this.#window && this.#txFill < this.#tx.length >> 1 && this.#state !== "closing") return;
       if (!this.#write()) return;
     }
   }
