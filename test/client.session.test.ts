@@ -1416,7 +1416,7 @@ describe("protocol violations by the peer", () => {
 
 describe("the send window", () => {
   it("writes a 1,500-byte PUBLISH in pieces of at most the writable count as onWritable arrives, losing and reordering nothing", () => {
-    const h = harness({ transmitBufferSize: 2_048 }, { window: 100, autoDrain: false });
+    const h = harness({ transmitBufferSize: 2_048, outboxBytes: 4_096 }, { window: 100, autoDrain: false });
     const link = h.start();
     link.drain(); // the CONNECT went out
     h.settle();

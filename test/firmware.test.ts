@@ -514,7 +514,7 @@ describe("actuators", () => {
     const relay = node.pins.get(12)!;
     const writes = relay.writes.length;
 
-    const bad = ["on", "TOGGLE", "", "ON ", "\u00ff\u00fe", "x".repeat(900)];
+    const bad = ["on", "TOGGLE", "", "ON ", "\u00ff\u00fe", "x".repeat(400)];
     for (const payload of bad) await peer.client.publishAsync("xs-mqtt/node1/relay/set", payload, { qos: 1 });
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", Buffer.from([0xc3, 0x28, 0x00]), { qos: 1 }); // not UTF-8
     await waitFor(() => node.firmware.counts.badCommands === bad.length + 1, "every bad command reported");
@@ -522,7 +522,7 @@ describe("actuators", () => {
     const reports = node.log.filter((line) => line.startsWith("actuator relay: ignored command"));
     expect(reports).toHaveLength(bad.length + 1);
     expect(reports[0]).toBe('actuator relay: ignored command "on": expected "ON" or "OFF"');
-    expect(reports[5]).toContain("(900 bytes)");
+    expect(reports[5]).toContain("(400 bytes)");
     expect(node.firmware.status).toBe("online");
     expect(node.firmware.counts.disconnects).toBe(0);
     expect(peer.messages).toHaveLength(1); // no state published for a refused command

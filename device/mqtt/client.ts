@@ -55,13 +55,13 @@ export interface ClientOptions {
   /** Default true. With false the broker keeps the session across connections. */
   clean?: boolean;
   will?: WillOptions;
-  /** Largest incoming packet body; larger messages are skipped and counted (default 1,024). */
+  /** Largest incoming packet body; larger messages are skipped and counted (default 512). */
   receiveBufferSize?: number;
   /** Staging for outgoing bytes; bounds the largest outgoing packet (default 1,024). */
   transmitBufferSize?: number;
-  /** Bytes for QoS 1 messages not yet acknowledged, and those queued offline (default 2,048). */
+  /** Bytes for QoS 1 messages not yet acknowledged, and those queued offline (default 1,024). */
   outboxBytes?: number;
-  /** Largest number of messages in the outbox (default 32). */
+  /** Largest number of messages in the outbox (default 16). */
   outboxMessages?: number;
   /** QoS 1 messages on the wire without their PUBACK (default 16). */
   maxInflight?: number;
@@ -124,6 +124,13 @@ export interface ClientStats {
 
 type Handler = (message: Message) => void;
 
+interface Subscription {
+  filter: string;
+  /** The filter's UTF-8 bytes, matched against every incoming topic. */
+  bytes: Uint8Array;
+  handler: Handler | undefined;
+}
+
 /** A subscription slot's state. */
 const SUB_FREE = 0;
 const SUB_UNSENT = 1;
@@ -173,14 +180,16 @@ export class MqttClient {
   readonly #decoder: PacketDecoder;
   readonly #outbox: Outbox;
   readonly #message: Message;
-  readonly #subFilter: string[];
-  readonly #subBytes: (Uint8Array | undefined)[];
-  readonly #subQos: Uint8Array;
+  /** The subscription in each slot: made when subscribing, dropped when the slot is freed. */
+  readonly #subs: (Subscription | undefined)[];
+  /** Per slot: bit 0 the QoS, bit 1 set for a filter without wildcards. */
+  readonly #subFlags: Uint8Array;
   readonly #subState: Uint8Array;
+  /**
+   * Packet ids in flight for subscriptions: [0, max) the SUBSCRIBE of each slot, [max, 2 max)
+   * the UNSUBSCRIBEs awaiting their UNSUBACK. One table, so a new id is checked in one pass.
+   */
   readonly #subPacketId: Uint16Array;
-  readonly #subExact: Uint8Array;
-  readonly #subHandler: (Handler | undefined)[];
-  readonly #unsubIds: Uint16Array;
   readonly #subscribeList: { filter: Uint8Array; qos: number }[];
   readonly #unsubscribeList: Uint8Array[];
 
@@ -238,10 +247,10 @@ export class MqttClient {
     this.#maxDelay = whole(r.maxDelay, 60_000, this.#minDelay, 86_400_000, "reconnect.maxDelay");
     this.#stableAfter = whole(r.stableAfter, 10_000, 0, 86_400_000, "reconnect.stableAfter");
     this.#maxInflight = whole(options.maxInflight, 16, 1, 65_535, "maxInflight");
-    const rxSize = whole(options.receiveBufferSize, 1024, 16, 268_435_455, "receiveBufferSize");
+    const rxSize = whole(options.receiveBufferSize, 512, 16, 268_435_455, "receiveBufferSize");
     const txSize = whole(options.transmitBufferSize, 1024, 64, 268_435_455, "transmitBufferSize");
-    const outboxBytes = whole(options.outboxBytes, 2048, 0, 268_435_455, "outboxBytes");
-    const outboxMessages = whole(options.outboxMessages, 32, 1, 65_535, "outboxMessages");
+    const outboxBytes = whole(options.outboxBytes, 1024, 0, 268_435_455, "outboxBytes");
+    const outboxMessages = whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages");
     const maxSubscriptions = whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions");
 
     // the CONNECT packet never changes: encode it once
@@ -279,20 +288,16 @@ export class MqttClient {
     const spareSize = Math.min(txSize, PARTIAL_WRITE_MAX);
     this.#spareBuffer = new ArrayBuffer(spareSize, { maxByteLength: spareSize });
     this.#spare = new Uint8Array(this.#spareBuffer);
-    this.#chunk = new Uint8Array(Math.min(rxSize + 5, 512));
+    this.#chunk = new Uint8Array(Math.min(rxSize + 5, 256));
     this.#decoder = new PacketDecoder(rxSize);
     this.#outbox = new Outbox(outboxBytes, outboxMessages);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, outboxBytes);
-    this.#message = new Message(this.#decoder.receiveBuffer, new io.TextDecoder());
-    this.#subFilter = new Array<string>(maxSubscriptions).fill("");
-    this.#subBytes = new Array<Uint8Array | undefined>(maxSubscriptions).fill(undefined);
-    this.#subQos = new Uint8Array(maxSubscriptions);
+    this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
+    this.#subs = new Array<Subscription | undefined>(maxSubscriptions).fill(undefined);
+    this.#subFlags = new Uint8Array(maxSubscriptions);
     this.#subState = new Uint8Array(maxSubscriptions);
-    this.#subPacketId = new Uint16Array(maxSubscriptions);
-    this.#subExact = new Uint8Array(maxSubscriptions);
-    this.#subHandler = new Array<Handler | undefined>(maxSubscriptions).fill(undefined);
-    this.#unsubIds = new Uint16Array(maxSubscriptions);
+    this.#subPacketId = new Uint16Array(2 * maxSubscriptions);
     this.#subscribeList = [{ filter: this.#chunk, qos: 0 }];
     this.#unsubscribeList = [this.#chunk];
   }
@@ -404,11 +409,8 @@ export class MqttClient {
     let slot = this.#findSubscription(filter);
     if (slot < 0) slot = this.#freeSubscriptionSlot();
     if (slot < 0) throw new MqttError("too-many-subscriptions");
-    this.#subFilter[slot] = filter;
-    this.#subBytes[slot] = bytes;
-    this.#subQos[slot] = qos;
-    this.#subExact[slot] = filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? 1 : 0;
-    this.#subHandler[slot] = handler;
+    this.#subs[slot] = { filter, bytes, handler };
+    this.#subFlags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? 2 : 0);
     if (this.#subState[slot] === SUB_PENDING || this.#subState[slot] === SUB_STALE
       || (this.#subState[slot] === SUB_UNSUBSCRIBE && this.#subPacketId[slot] !== 0)) {
       this.#subState[slot] = SUB_STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
@@ -424,7 +426,7 @@ export class MqttClient {
     if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
     const slot = this.#findSubscription(filter);
     if (slot < 0) return;
-    this.#subHandler[slot] = undefined;
+    (this.#subs[slot] as Subscription).handler = undefined;
     // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
     // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
     this.#subState[slot] = SUB_UNSUBSCRIBE;
@@ -602,7 +604,6 @@ export class MqttClient {
       if (this.#subState[i] === SUB_PENDING || this.#subState[i] === SUB_STALE) this.#subState[i] = SUB_UNSENT;
     }
     this.#subPacketId.fill(0);
-    this.#unsubIds.fill(0);
     if (socket !== undefined) {
       try {
         socket.close();
@@ -741,8 +742,8 @@ export class MqttClient {
       }
       if (states[slot] !== SUB_UNSENT) continue;
       const entry = this.#subscribeList[0];
-      entry.filter = this.#subBytes[slot] as Uint8Array;
-      entry.qos = this.#subQos[slot];
+      entry.filter = (this.#subs[slot] as Subscription).bytes;
+      entry.qos = this.#subFlags[slot] & 1;
       const packetId = this.#allocatePacketId();
       const n = encodeSubscribe(this.#tx, this.#txFill, packetId, this.#subscribeList);
       if (typeof n !== "number" || this.#txRoom() < n + TX_RESERVE) return;
@@ -754,17 +755,16 @@ export class MqttClient {
 
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room. */
   #stageUnsubscribe(slot: number): boolean {
-    const free = this.#unsubIds.indexOf(0);
+    const free = this.#subPacketId.indexOf(0, this.#subState.length);
     if (free < 0) return false;
     const packetId = this.#allocatePacketId();
-    this.#unsubscribeList[0] = this.#subBytes[slot] as Uint8Array;
+    this.#unsubscribeList[0] = (this.#subs[slot] as Subscription).bytes;
     const n = encodeUnsubscribe(this.#tx, this.#txFill, packetId, this.#unsubscribeList);
     if (typeof n !== "number" || this.#txRoom() < n + TX_RESERVE) return false;
     this.#txFill += n;
-    this.#unsubIds[free] = packetId;
+    this.#subPacketId[free] = packetId;
     this.#subState[slot] = SUB_FREE;
-    this.#subBytes[slot] = undefined;
-    this.#subFilter[slot] = "";
+    this.#subs[slot] = undefined;
     return true;
   }
 
@@ -812,7 +812,7 @@ export class MqttClient {
       this.#nextId = this.#nextId === 65_535 ? 1 : this.#nextId + 1;
       const id = this.#nextId;
       if (this.#outbox.holds(id)) continue;
-      if (this.#subPacketId.indexOf(id) >= 0 || this.#unsubIds.indexOf(id) >= 0) continue;
+      if (this.#subPacketId.indexOf(id) >= 0) continue;
       return id;
     }
   }
@@ -896,12 +896,12 @@ export class MqttClient {
         this.#onSuback();
         return;
       case UNSUBACK: {
-        const at = this.#unsubIds.indexOf(d.packetId);
+        const at = this.#subPacketId.indexOf(d.packetId, this.#subState.length);
         if (at < 0) {
           this.#violation("UNSUBACK for packet id " + d.packetId + ", which was not sent");
           return;
         }
-        this.#unsubIds[at] = 0;
+        this.#subPacketId[at] = 0;
         return;
       }
       case PINGRESP:
@@ -964,7 +964,7 @@ export class MqttClient {
   #onSuback(): void {
     const d = this.#decoder;
     const slot = this.#subPacketId.indexOf(d.packetId);
-    if (slot < 0) {
+    if (slot < 0 || slot >= this.#subState.length) {
       this.#violation("SUBACK for packet id " + d.packetId + ", which was not sent");
       return;
     }
@@ -982,11 +982,10 @@ export class MqttClient {
     }
     const code = d.buf[d.codesOffset];
     this.#subPacketId[slot] = 0;
-    const filter = this.#subFilter[slot];
+    const filter = (this.#subs[slot] as Subscription).filter;
     if (code === SUBACK_FAILURE) {
       this.#subState[slot] = SUB_FREE;
-      this.#subBytes[slot] = undefined;
-      this.#subHandler[slot] = undefined;
+      this.#subs[slot] = undefined;
       this.#report(new MqttError("subscription-refused", JSON.stringify(filter)));
       return;
     }
@@ -1014,10 +1013,11 @@ export class MqttClient {
     for (let slot = 0; slot < states.length; slot++) {
       const state = states[slot];
       if (state === SUB_FREE || state === SUB_UNSUBSCRIBE) continue;
-      const filter = this.#subBytes[slot] as Uint8Array;
+      const sub = this.#subs[slot] as Subscription;
+      const filter = sub.bytes;
       if (!topicMatches(filter, 0, filter.length, d.buf, d.topicOffset, d.topicLength)) continue;
-      if (this.#subExact[slot] === 1) message.knownTopic = this.#subFilter[slot];
-      const handler = this.#subHandler[slot];
+      if (this.#subFlags[slot] & 2) message.knownTopic = sub.filter;
+      const handler = sub.handler;
       if (handler !== undefined) this.#guard(handler, message);
       if (generation !== this.#generation) return;
     }
@@ -1040,9 +1040,10 @@ export class MqttClient {
   }
 
   #findSubscription(filter: string): number {
-    const filters = this.#subFilter;
-    for (let slot = 0; slot < filters.length; slot++) {
-      if (this.#subState[slot] !== SUB_FREE && filters[slot] === filter) return slot;
+    const subs = this.#subs;
+    for (let slot = 0; slot < subs.length; slot++) {
+      const sub = subs[slot];
+      if (this.#subState[slot] !== SUB_FREE && sub !== undefined && sub.filter === filter) return slot;
     }
     return -1;
   }

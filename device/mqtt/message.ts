@@ -21,18 +21,25 @@ export class Message {
   payloadLength = 0;
   /** The topic as a string when it is already known (an exact-match subscription's filter). */
   knownTopic: string | undefined = undefined;
-  readonly #decoder: TextDecoderLike;
+  readonly #Decoder: new () => TextDecoderLike;
+  /** Made on the first text read: a client that never reads text never holds one. */
+  #decoder: TextDecoderLike | undefined = undefined;
 
-  constructor(buffer: Uint8Array, decoder: TextDecoderLike) {
+  constructor(buffer: Uint8Array, Decoder: new () => TextDecoderLike) {
     this.buffer = buffer;
-    this.#decoder = decoder;
+    this.#Decoder = Decoder;
+  }
+
+  #text(bytes: Uint8Array): string {
+    if (this.#decoder === undefined) this.#decoder = new this.#Decoder();
+    return this.#decoder.decode(bytes);
   }
 
   /** The topic name (decoded once per message, unless an exact subscription already knows it). */
   get topic(): string {
     if (this.knownTopic === undefined) {
       const start = this.topicOffset;
-      this.knownTopic = this.#decoder.decode(this.buffer.subarray(start, start + this.topicLength));
+      this.knownTopic = this.#text(this.buffer.subarray(start, start + this.topicLength));
     }
     return this.knownTopic;
   }
@@ -45,7 +52,7 @@ export class Message {
 
   /** The payload decoded as UTF-8 text. */
   text(): string {
-    return this.#decoder.decode(this.payload);
+    return this.#text(this.payload);
   }
 
   /** Whether the topic is exactly this prepared topic (no allocation). */
