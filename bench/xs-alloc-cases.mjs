@@ -33,6 +33,7 @@ export const GOALS = /** @type {const} */ ({
   "publish-qos1-acked": 0,
   "receive-qos0": 4,
   "receive-qos1": 4,
+  "receive-qos1-in-place": 0,
   // the issue's acceptance: a reading allocates nothing beyond its JSON text, which the
   // firmware writes into a buffer made at start-up (bytes, not slots)
   "firmware-reading": 0,
@@ -137,16 +138,22 @@ var ack = new Uint8Array([0x40, 2, 0, 0]);
 `;
 
 // Subscribes (exact filter, so the topic string is known), answers the SUBACK and leaves a
-// handler that reads topic and payload.
-const SUBSCRIBED = (qos) => `
+// handler that reads topic and payload: as a string and a view, or in place (topicIs,
+// copyPayload: what a handler that must not allocate does).
+const SUBSCRIBED = (qos, inPlace = false) => `
 var seen = 0;
 var seenTopic = "";
 var seenLength = 0;
-client.subscribe("sensors/node-1/temperature", { qos: ${qos} }, (message) => {
+var copied = new Uint8Array(64);
+client.subscribe("sensors/node-1/temperature", { qos: ${qos} }, ${inPlace ? `(message) => {
+  if (!message.topicIs(topic)) throw new Error("topic");
+  seenLength = message.copyPayload(copied);
+  seen++;
+}` : `(message) => {
   seenTopic = message.topic;
   seenLength = message.payload.length;
   seen++;
-});
+}`});
 if ((sock.written[0] >> 4) !== 8) throw new Error("the client did not write SUBSCRIBE");
 var subId = sock.lastPacketId();
 sock.inject(new Uint8Array([0x90, 3, subId >> 8, subId & 0xff, ${qos}]), 5);
@@ -284,6 +291,14 @@ if (seen !== before + 1 || seenLength !== payload.length) throw new Error("recei
 const writes = sock.writes;
 sock.inject(incoming, incoming.length);
 if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
+if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
+  },
+  "receive-qos1-in-place": {
+    setup: COMMON + LOOPBACK + SUBSCRIBED(1, true),
+    op: `const before = seen;
+const writes = sock.writes;
+sock.inject(incoming, incoming.length);
+if (seen !== before + 1 || seenLength !== payload.length || copied[0] !== payload[0]) throw new Error("receive");
 if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
   },
   // one reading through the firmware, minus what the sensor's own sample() allocates

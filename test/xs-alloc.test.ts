@@ -10,7 +10,7 @@ import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
 import { XsWorker } from "./xs/harness.mjs";
 
 describe("slots allocated per operation on XS", () => {
-  for (const name of ["encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked"] as const) {
+  for (const name of ["encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked", "receive-qos1-in-place"] as const) {
     it(`${name}: exactly 0`, async () => {
       expect(await measureCase(name)).toBe(0);
     });
