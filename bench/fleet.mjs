@@ -119,37 +119,50 @@ function sent(sim) {
 }
 
 /**
- * What one board's MQTT client preallocates, bytes, as device/app/firmware.ts sizes it: a
- * transmit buffer and its spare of max(1024, largest PUBLISH + 80) bytes each, an outbox of
- * max(4096, 2 x transmit), the receive buffer (the client's default, 1024) and a read chunk
- * of min(receive + 5, 1536). The largest PUBLISH is the board's largest discovery config,
- * read back retained from the broker.
+ * What one board's MQTT client preallocates, bytes, as device/app/firmware.ts sizes it for a
+ * simulated board (host-sim/board-config.ts CLIENT_BUFFERS: receive 128, transmit 512,
+ * outbox 0, each raised to what the board needs): a transmit buffer of max(512, largest
+ * PUBLISH + 80) and its spare of min(transmit, 256); an outbox holding the QoS 1 burst
+ * after a connect (birth, discovery configs, actuator states); a receive buffer of
+ * max(128, 2 + longest command topic + 2 + 32) and a read chunk of min(receive + 5, 256)
+ * (the client's sizes as of this writing). The burst is read back retained from the broker.
  */
 async function clientBuffers(url, board) {
   const mqtt = createRequire(import.meta.url)("mqtt");
   const peer = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
+  const config = board.config;
+  const node = `${config.prefix}/${board.id}`;
+  const burstTopics = new Set([`${node}/status`, ...config.actuators.map((a) => `${node}/${a.id}/state`)]);
   let largest = 0;
+  let burst = 0;
   try {
-    peer.on("message", (topic, payload) => {
-      largest = Math.max(largest, 5 + 2 + Buffer.byteLength(topic) + 2 + payload.length);
+    peer.on("message", (topic, payload, packet) => {
+      if (!packet.retain) return;
+      const size = 5 + 2 + Buffer.byteLength(topic) + 2 + payload.length;
+      const discovery = topic.endsWith("/config");
+      if (discovery) largest = Math.max(largest, size);
+      if (discovery || burstTopics.has(topic)) burst += size;
     });
-    await peer.subscribeAsync(`${board.config.discoveryPrefix}/+/${board.id}/+/config`, { qos: 1 });
+    await peer.subscribeAsync([`${config.discoveryPrefix}/+/${board.id}/+/config`, `${node}/#`], { qos: 1 });
     await sleep(500);
   } finally {
     await peer.endAsync(true);
   }
-  const transmit = Math.max(1024, largest + 80);
-  const outbox = Math.max(4096, 2 * transmit);
-  const receive = 1024;
-  const chunk = Math.min(receive + 5, 1536);
+  const transmit = Math.max(512, largest + 80);
+  const spare = Math.min(transmit, 256);
+  const outbox = Math.max(burst, largest);
+  let longest = 0;
+  for (const a of config.actuators) longest = Math.max(longest, Buffer.byteLength(`${node}/${a.id}/set`));
+  const receive = Math.max(128, 2 + longest + 2 + 32);
+  const chunk = Math.min(receive + 5, 256);
   return {
     largest_publish: largest,
     transmit,
-    transmit_spare: transmit,
+    transmit_spare: spare,
     outbox,
     receive,
     read_chunk: chunk,
-    total: 2 * transmit + outbox + receive + chunk,
+    total: transmit + spare + outbox + receive + chunk,
   };
 }
 

@@ -17,6 +17,18 @@ export const RELAY_PIN = 26;
 /** The LED's GPIO (the on-board LED of many ESP32 boards). */
 export const LED_PIN = 2;
 
+/**
+ * The MQTT client buffers of a simulated board (startFirmware's `buffers`), bytes. A board
+ * receives only "ON" / "OFF" commands and Home Assistant's "online" (PUBLISH packets of a
+ * few dozen bytes; the firmware raises the receive buffer to hold one on its longest
+ * command topic with 32 bytes of payload, for long prefixes and ids; an overlong command is
+ * skipped by the client instead of reported) and publishes small readings. The firmware
+ * raises the transmit buffer to its largest discovery config + 80 bytes, and the outbox to
+ * the burst after a connect (birth, 5 discovery configs, 2 actuator states: about 2.9 KB,
+ * 8 messages, with the default configuration), so a fleet of thousands stays small.
+ */
+export const CLIENT_BUFFERS = Object.freeze({ receive: 128, transmit: 512, outbox: 0, outboxMessages: 0 });
+
 /** The broker a board connects to. */
 export interface BrokerAddress {
   host: string;
@@ -31,6 +43,39 @@ export interface BrokerAddress {
  */
 export type ConfigOverrides = Partial<FirmwareConfig> | ((index: number) => Partial<FirmwareConfig>);
 
+/** Freezes an object and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Every board's sensors and actuators, complete as resolveConfig() would make them (every
+ * field present) and frozen, so every board of a fleet shares these objects instead of
+ * holding copies (see resolveConfig()).
+ */
+const SENSORS = deepFreeze([
+  {
+    id: "climate", name: "Climate", driver: "sht3x", address: SHT3X_ADDRESS,
+    readings: [
+      { key: "temperature", name: "Temperature", unit: "°C", device_class: "temperature", state_class: "measurement", decimals: 2, deadband: 0.1 },
+      { key: "humidity", name: "Humidity", unit: "%", device_class: "humidity", state_class: "measurement", decimals: 1, deadband: 0.5 },
+    ],
+  },
+  {
+    id: "light", name: "Light", driver: "bh1750", address: BH1750_ADDRESS,
+    readings: [{ key: "illuminance", name: "Illuminance", unit: "lx", device_class: "illuminance", state_class: "measurement", decimals: 0, deadband: 5 }],
+  },
+]);
+
+const ACTUATORS = deepFreeze([
+  { id: "relay", name: "Relay", pin: RELAY_PIN, component: "switch", initial: "OFF", activeLow: false },
+  { id: "led", name: "LED", pin: LED_PIN, component: "light", initial: "OFF", activeLow: false },
+]);
+
 /** The firmware configuration of board number `n` (from 1). */
 export function boardConfig(n: number, broker: BrokerAddress, overrides: ConfigOverrides = {}): FirmwareConfig {
   const perBoard = typeof overrides === "function";
@@ -39,23 +84,8 @@ export function boardConfig(n: number, broker: BrokerAddress, overrides: ConfigO
   return {
     sampleInterval: 2_000,
     maxSilence: 60_000,
-    sensors: [
-      {
-        id: "climate", name: "Climate", driver: "sht3x", address: SHT3X_ADDRESS,
-        readings: [
-          { key: "temperature", name: "Temperature", unit: "°C", device_class: "temperature", decimals: 2, deadband: 0.1 },
-          { key: "humidity", name: "Humidity", unit: "%", device_class: "humidity", decimals: 1, deadband: 0.5 },
-        ],
-      },
-      {
-        id: "light", name: "Light", driver: "bh1750", address: BH1750_ADDRESS,
-        readings: [{ key: "illuminance", name: "Illuminance", unit: "lx", device_class: "illuminance", decimals: 0, deadband: 5 }],
-      },
-    ],
-    actuators: [
-      { id: "relay", name: "Relay", pin: RELAY_PIN },
-      { id: "led", name: "LED", pin: LED_PIN, component: "light" },
-    ],
+    sensors: SENSORS as FirmwareConfig["sensors"],
+    actuators: ACTUATORS as FirmwareConfig["actuators"],
     ...extra,
     nodeId,
     broker: { host: broker.host, port: broker.port, tls: broker.tls, ...extra.broker },

@@ -120,8 +120,6 @@ export class SimBoard {
   readonly number: number;
   readonly engine: Engine;
   readonly hardware: BoardHardware;
-  /** The topics of this board: status, a sensor's or actuator's state, an actuator's commands. */
-  readonly topics: BoardTopics;
   /** The last log lines of the firmware, oldest first. */
   readonly log: string[] = [];
   #engine: BoardEngine | undefined;
@@ -130,8 +128,11 @@ export class SimBoard {
   #status: FirmwareStatus = "connecting";
   #everOnline = false;
   #stopping: Promise<void> | undefined;
-  readonly #listeners: ((status: FirmwareStatus) => void)[] = [];
-  readonly #logListeners: ((line: string) => void)[] = [];
+  /** Made on first use (most boards of a fleet have no listeners). */
+  #listeners: ((status: FirmwareStatus) => void)[] | undefined = undefined;
+  #logListeners: ((line: string) => void)[] | undefined = undefined;
+  readonly #firmware: FirmwareModule;
+  #topics: BoardTopics | undefined = undefined;
 
   /** Use SimBoard.start(). */
   private constructor(number: number, engine: Engine, config: Config, hardware: BoardHardware, firmware: FirmwareModule) {
@@ -140,7 +141,7 @@ export class SimBoard {
     this.engine = engine;
     this.#config = config;
     this.hardware = hardware;
-    this.topics = new BoardTopics(this, firmware);
+    this.#firmware = firmware;
   }
 
   /** Builds the board's hardware and starts the firmware on `engine`. */
@@ -155,8 +156,8 @@ export class SimBoard {
     const board = new SimBoard(options.number, options.engine, resolved, hardware, options.firmware);
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog } = options;
-    if (onStatus !== undefined) board.#listeners.push((status) => onStatus(board, status));
-    if (onLog !== undefined) board.#logListeners.push((line) => onLog(board, line));
+    if (onStatus !== undefined) (board.#listeners ??= []).push((status) => onStatus(board, status));
+    if (onLog !== undefined) (board.#logListeners ??= []).push((line) => onLog(board, line));
     board.#engine = await options.starter({
       number: options.number,
       hardware,
@@ -171,6 +172,12 @@ export class SimBoard {
     });
     board.#config = undefined; // the engine's is the one
     return board;
+  }
+
+  /** The topics of this board: status, a sensor's or actuator's state, an actuator's commands (made on first use). */
+  get topics(): BoardTopics {
+    this.#topics ??= new BoardTopics(this, this.#firmware);
+    return this.#topics;
   }
 
   /** The firmware configuration with every default filled in. */
@@ -244,10 +251,11 @@ export class SimBoard {
 
   /** Hears every status change; returns a function that removes the listener. */
   onStatus(listener: (status: FirmwareStatus) => void): () => void {
-    this.#listeners.push(listener);
+    const listeners = (this.#listeners ??= []);
+    listeners.push(listener);
     return () => {
-      const at = this.#listeners.indexOf(listener);
-      if (at >= 0) this.#listeners.splice(at, 1);
+      const at = listeners.indexOf(listener);
+      if (at >= 0) listeners.splice(at, 1);
     };
   }
 
@@ -274,12 +282,12 @@ export class SimBoard {
     if (status === this.#status) return;
     this.#status = status;
     if (status === "online") this.#everOnline = true;
-    for (const listener of [...this.#listeners]) listener(status);
+    if (this.#listeners !== undefined) for (const listener of [...this.#listeners]) listener(status);
   }
 
   #addLog(line: string): void {
     this.log.push(line);
     if (this.log.length > LOG_LINES) this.log.shift();
-    for (const listener of this.#logListeners) listener(line);
+    if (this.#logListeners !== undefined) for (const listener of this.#logListeners) listener(line);
   }
 }

@@ -39,6 +39,8 @@ const RISING = 1;
 const FALLING = 2;
 
 interface PinState {
+  /** The GPIO number. */
+  pin: number;
   /** Driven from outside by the simulator, or undefined (not driven). */
   external: Level | undefined;
   owner: SimDigital | undefined;
@@ -67,8 +69,8 @@ export class SimDigital {
   #queued = false;
   target?: unknown;
 
-  /** Not for direct use: `new pins.Digital(options)`. */
-  constructor(options: SimDigitalOptions, board: VirtualPins) {
+  /** Not for direct use: `new pins.Digital(options)` (this class bound to the board). */
+  constructor(board: VirtualPins, options: SimDigitalOptions) {
     if (options === undefined || options === null || typeof options !== "object") throw new TypeError("options required");
     if (options.pin === undefined) throw new Error("invalid");
     const pin = Number(options.pin);
@@ -153,6 +155,12 @@ export interface VirtualPinsOptions {
 
 export type PinListener = (pin: number, level: Level) => void;
 
+/** The constants of the Digital class (static properties of SimDigital; copied onto each board's bound class). */
+const DIGITAL_CONSTANTS = Object.freeze({
+  Input: INPUT, InputPullUp: INPUT_PULL_UP, InputPullDown: INPUT_PULL_DOWN, InputPullUpDown: INPUT_PULL_UP_DOWN,
+  Output: OUTPUT, OutputOpenDrain: OUTPUT_OPEN_DRAIN, Rising: RISING, Falling: FALLING,
+});
+
 /** ESP32 GPIOs 34 to 39: inputs only. */
 const ESP32_INPUT_ONLY: ReadonlySet<number> = new Set([34, 35, 36, 37, 38, 39]);
 
@@ -162,19 +170,17 @@ export class VirtualPins {
   readonly inputOnly: ReadonlySet<number>;
   /** The ECMA-419 Digital class for this board: hand it to the firmware. */
   readonly Digital: DigitalClass;
-  /** Made on a pin's first use: a fleet of boards uses two pins each of forty. */
-  #pins: (PinState | undefined)[] = [];
-  #listeners = new Set<PinListener>();
+  /** Made on a pin's first use, in that order (a short list: a fleet of boards uses two pins each of forty). */
+  #pins: PinState[] = [];
+  /** Made on first use. */
+  #listeners: Set<PinListener> | undefined = undefined;
 
   constructor(options: VirtualPinsOptions = {}) {
     this.count = options.count ?? 40;
     this.inputOnly = options.inputOnly === undefined ? ESP32_INPUT_ONLY : new Set(options.inputOnly);
-    const board = this;
-    this.Digital = class Digital extends SimDigital {
-      constructor(options: SimDigitalOptions) {
-        super(options, board);
-      }
-    };
+    // SimDigital bound to this board, with its constants: instances are SimDigitals (one
+    // class for every board, so a fleet shares its shapes), and `instanceof` still holds
+    this.Digital = Object.assign(SimDigital.bind(null, this), DIGITAL_CONSTANTS) as DigitalClass;
   }
 
   /** The level on a pin now. */
@@ -197,16 +203,20 @@ export class VirtualPins {
 
   /** Calls the listener with (pin, level) after every change of a level; returns a function that removes it. */
   onChange(listener: PinListener): () => void {
-    this.#listeners.add(listener);
+    (this.#listeners ??= new Set()).add(listener);
     return () => {
-      this.#listeners.delete(listener);
+      this.#listeners?.delete(listener);
     };
   }
 
   /** @internal */
   _state(pin: number): PinState {
     if (!(Number.isInteger(pin) && pin >= 0 && pin < this.count)) throw new RangeError(`VirtualPins: no pin ${pin}`);
-    return (this.#pins[pin] ??= { external: undefined, owner: undefined, mode: -1, out: 0, level: 0 });
+    const pins = this.#pins;
+    for (let i = 0; i < pins.length; i++) if (pins[i].pin === pin) return pins[i];
+    const state: PinState = { pin, external: undefined, owner: undefined, mode: -1, out: 0, level: 0 };
+    pins.push(state);
+    return state;
   }
 
   /** @internal */
@@ -244,6 +254,7 @@ export class VirtualPins {
     if (level === from) return;
     state.level = level;
     if (notifyOwner) state.owner?._changed(from, level);
-    for (const listener of this.#listeners) listener(pin, level);
+    const listeners = this.#listeners;
+    if (listeners !== undefined) for (const listener of listeners) listener(pin, level);
   }
 }

@@ -51,15 +51,15 @@ type ByteBuffer = ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
 /** An open connection to one address on an I2CBus. Construct it through `bus.I2C`. */
 export class SimI2C {
   #bus: I2CBus | null;
-  #key: string;
+  #key: number;
   readonly data: number;
   readonly clock: number;
   readonly hz: number;
   readonly address: number;
   target?: unknown;
 
-  /** Not for direct use: `new bus.I2C(options)`. */
-  constructor(options: SimI2COptions, bus: I2CBus) {
+  /** Not for direct use: `new bus.I2C(options)` (this class bound to the bus). */
+  constructor(bus: I2CBus, options: SimI2COptions) {
     if (options === undefined || options === null || typeof options !== "object") throw new TypeError("options required");
     if (!("data" in options)) throw new RangeError("data required");
     if (!("clock" in options)) throw new RangeError("clock required");
@@ -71,9 +71,9 @@ export class SimI2C {
     const hz = Math.trunc(Number(options.hz));
     if (!(hz > 0 && hz <= 20_000_000)) throw new RangeError("invalid hz");
     if (options.format !== undefined && options.format !== "buffer") throw new RangeError("invalid format");
-    const key = `${data}/${clock}/${address}`;
-    if (bus._open.has(key)) throw new RangeError("duplicate address");
-    bus._open.add(key);
+    const key = (data * 65_536 + clock) * 128 + address;
+    if (bus._open.includes(key)) throw new RangeError("duplicate address");
+    bus._open.push(key);
     this.#bus = bus;
     this.#key = key;
     this.data = data;
@@ -128,7 +128,8 @@ export class SimI2C {
     const bus = this.#bus;
     if (bus === null) return;
     this.#bus = null;
-    bus._open.delete(this.#key);
+    const at = bus._open.indexOf(this.#key);
+    if (at >= 0) bus._open.splice(at, 1);
   }
 
   #open(): I2CBus {
@@ -152,18 +153,14 @@ export class I2CBus {
   /** Called after every transaction (for logs and tests). */
   onTransfer: ((transfer: I2CTransfer) => void) | undefined = undefined;
   #chips = new Map<number, I2CChip>();
-  /** @internal "data/clock/address" of the open connections. */
-  readonly _open = new Set<string>();
+  /** @internal The open connections, as (data * 65,536 + clock) * 128 + address (a few: an array is smaller than a Set). */
+  readonly _open: number[] = [];
 
   constructor(options: I2CBusOptions = {}) {
     this.data = options.data ?? 21;
     this.clock = options.clock ?? 22;
-    const bus = this;
-    this.I2C = class I2C extends SimI2C {
-      constructor(options: SimI2COptions) {
-        super(options, bus);
-      }
-    };
+    // SimI2C bound to this bus: one class for every board, so a fleet shares its shapes
+    this.I2C = SimI2C.bind(null, this);
   }
 
   /** Wires a chip to the bus at a 7-bit address. */

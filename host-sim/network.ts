@@ -21,41 +21,37 @@ export class BoardNetwork {
   readonly TCP: SocketClass;
   readonly #ca: string | undefined;
   #tls: SocketClass | undefined;
-  readonly #sockets = new Set<TCP | TLS>();
+  /** Open sockets (one or two: an array is smaller than a Set). */
+  readonly #sockets: (TCP | TLS)[] = [];
   #down = false;
   /** Waiting in settled() for the last connection to close. */
-  readonly #emptied: (() => void)[] = [];
+  #emptied: (() => void)[] | undefined = undefined;
 
   constructor(options: NetworkOptions = {}) {
-    const network = this;
     this.#ca = options.ca;
-    this.TCP = class BoardTCP extends TCP {
-      constructor(socketOptions: HostSocketOptions) {
-        if (network.#down) throw new Error("network unreachable");
-        super(socketOptions);
-        network.#track(this, this.socket);
-      }
-    };
+    // one socket class for every board (bound to this network), so a fleet shares its shapes
+    this.TCP = NetworkTCP.bind(null, this);
   }
 
   /** The board's ECMA-419 TLS class (made on first use: most boards of a fleet never need it). */
   get TLS(): SocketClass {
-    if (this.#tls !== undefined) return this.#tls;
-    const network = this;
-    const ca = this.#ca;
-    this.#tls = class BoardTLS extends TLS {
-      constructor(socketOptions: HostSocketOptions) {
-        if (network.#down) throw new Error("network unreachable");
-        super(ca === undefined || socketOptions.ca !== undefined ? socketOptions : { ...socketOptions, ca });
-        network.#track(this, this.socket);
-      }
-    };
+    this.#tls ??= NetworkTLS.bind(null, this);
     return this.#tls;
+  }
+
+  /** @internal Throws while the link is cut (a socket being constructed). */
+  _admit(): void {
+    if (this.#down) throw new Error("network unreachable");
+  }
+
+  /** @internal The CA certificates the board's TLS sockets trust. */
+  get _ca(): string | undefined {
+    return this.#ca;
   }
 
   /** Connections not fully closed yet. */
   get connections(): number {
-    return this.#sockets.size;
+    return this.#sockets.length;
   }
 
   get down(): boolean {
@@ -65,7 +61,7 @@ export class BoardNetwork {
   /** The link is lost: every connection is destroyed and new ones are refused until restore(). */
   cut(): void {
     this.#down = true;
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of [...this.#sockets]) socket.destroy();
   }
 
   /** The link is back. */
@@ -75,22 +71,60 @@ export class BoardNetwork {
 
   /** Resolves once every connection is fully closed, or after `timeout` ms (then destroys what is left). */
   async settled(timeout: number): Promise<void> {
-    if (this.#sockets.size > 0) {
+    if (this.#sockets.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
-        this.#emptied.push(resolve);
+        (this.#emptied ??= []).push(resolve);
         timer = setTimeout(resolve, timeout);
       });
       clearTimeout(timer);
     }
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of [...this.#sockets]) socket.destroy();
   }
 
-  #track(socket: TCP | TLS, inner: { once(event: "close", listener: () => void): unknown }): void {
-    this.#sockets.add(socket);
-    inner.once("close", () => {
-      this.#sockets.delete(socket);
-      if (this.#sockets.size === 0) for (const resolve of this.#emptied.splice(0)) resolve();
-    });
+  /** @internal A new socket of this network, until its connection closes (_untrack). */
+  _track(socket: TCP | TLS): void {
+    if (!this.#sockets.includes(socket)) this.#sockets.push(socket);
+  }
+
+  /** @internal A socket's connection closed. */
+  _untrack(socket: TCP | TLS): void {
+    const at = this.#sockets.indexOf(socket);
+    if (at >= 0) this.#sockets.splice(at, 1);
+    const emptied = this.#emptied;
+    if (this.#sockets.length === 0 && emptied !== undefined) for (const resolve of emptied.splice(0)) resolve();
+  }
+}
+
+/** A TCP socket of a BoardNetwork: refused while the link is cut, tracked until closed. */
+class NetworkTCP extends TCP {
+  readonly #network: BoardNetwork;
+
+  constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
+    network._admit();
+    super(socketOptions);
+    this.#network = network;
+    network._track(this);
+  }
+
+  protected override closed(): void {
+    this.#network._untrack(this);
+  }
+}
+
+/** A TLS socket of a BoardNetwork, trusting the network's CA unless the options name one. */
+class NetworkTLS extends TLS {
+  readonly #network: BoardNetwork;
+
+  constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
+    network._admit();
+    const ca = network._ca;
+    super(ca === undefined || socketOptions.ca !== undefined ? socketOptions : { ...socketOptions, ca });
+    this.#network = network;
+    network._track(this);
+  }
+
+  protected override closed(): void {
+    this.#network._untrack(this);
   }
 }

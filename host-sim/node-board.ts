@@ -6,9 +6,11 @@
  * thousands), so a board holds only what it needs. Node side only.
  */
 
-import type { Firmware } from "../device/app/firmware.js";
+import type { Config } from "../device/app/config.js";
+import type { ActuatorState, Firmware, FirmwareCounts, ReadingState } from "../device/app/firmware.js";
+import type { ClientStats } from "../device/mqtt/client.js";
 import type { BoardEngine, BoardStart } from "./board.js";
-import { I2C_CLOCK, I2C_DATA } from "./board-config.js";
+import { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA } from "./board-config.js";
 import { HostResolver } from "./dns.js";
 import { BoardNetwork } from "./network.js";
 import { Timer } from "./timer.js";
@@ -30,27 +32,57 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     clock: I2C_CLOCK,
     Digital: start.hardware.pins.Digital,
     seed: start.seed,
+    buffers: CLIENT_BUFFERS,
     log: start.onLog,
     onStatus: start.onStatus,
   });
-  return {
-    config: firmware.config,
-    readings: () => firmware.readings(),
-    actuators: () => firmware.actuators(),
-    counts: () => firmware.counts,
-    stats: () => firmware.client.stats,
-    async setActuator(id, on) {
-      return firmware.setActuator(id, on);
-    },
-    cutNetwork() {
-      network.cut();
-    },
-    restoreNetwork() {
-      network.restore();
-    },
-    async stop() {
-      firmware.stop();
-      await network.settled(CLOSE_TIMEOUT);
-    },
-  };
+  return new NodeEngine(firmware, network);
+}
+
+/** A board's engine on Node: the firmware object and the network link (one object, no closures per board). */
+class NodeEngine implements BoardEngine {
+  readonly #firmware: Firmware;
+  readonly #network: BoardNetwork;
+
+  constructor(firmware: Firmware, network: BoardNetwork) {
+    this.#firmware = firmware;
+    this.#network = network;
+  }
+
+  get config(): Config {
+    return this.#firmware.config;
+  }
+
+  readings(): ReadingState[] {
+    return this.#firmware.readings();
+  }
+
+  actuators(): ActuatorState[] {
+    return this.#firmware.actuators();
+  }
+
+  counts(): FirmwareCounts {
+    return this.#firmware.counts;
+  }
+
+  stats(): ClientStats {
+    return this.#firmware.client.stats;
+  }
+
+  async setActuator(id: string, on: boolean): Promise<boolean> {
+    return this.#firmware.setActuator(id, on);
+  }
+
+  cutNetwork(): void {
+    this.#network.cut();
+  }
+
+  restoreNetwork(): void {
+    this.#network.restore();
+  }
+
+  async stop(): Promise<void> {
+    this.#firmware.stop();
+    await this.#network.settled(CLOSE_TIMEOUT);
+  }
 }

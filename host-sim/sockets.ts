@@ -18,6 +18,10 @@ export interface HostSocketOptions extends SocketOptions {
 /** The default send window, as on Moddable's Linux port. */
 export const DEFAULT_WINDOW = 1536;
 
+/** The HostSocket a Node socket belongs to (the event listeners are shared, not closures per socket). */
+const OWNER = Symbol("HostSocket");
+type OwnedSocket = net.Socket & { [OWNER]: HostSocket };
+
 abstract class HostSocket implements Socket {
   readonly #window: number;
   readonly #inbound: Buffer[] = [];
@@ -34,20 +38,40 @@ abstract class HostSocket implements Socket {
     this.#options = options;
     this.#window = options.window ?? DEFAULT_WINDOW;
     this.socket = socket;
-    socket.on(connectEvent, () => {
-      this.#connected = true;
-      this.#writable = this.#window;
-      this.#options.onWritable?.call(this, this.#writable);
-    });
-    socket.on("data", (data: Buffer) => {
-      if (this.#closed) return;
-      this.#inbound.push(data);
-      this.#available += data.length;
-      this.#options.onReadable?.call(this, this.#available);
-    });
-    socket.on("error", (e: Error) => this.#fail(e.message));
-    socket.on("close", () => this.#fail("connection closed"));
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on(connectEvent, HostSocket.#onConnect);
+    socket.on("data", HostSocket.#onData);
+    socket.on("error", HostSocket.#onError);
+    socket.on("close", HostSocket.#onClose);
   }
+
+  static #onConnect(this: net.Socket): void {
+    const self = (this as OwnedSocket)[OWNER];
+    self.#connected = true;
+    self.#writable = self.#window;
+    self.#options.onWritable?.call(self, self.#writable);
+  }
+
+  static #onData(this: net.Socket, data: Buffer): void {
+    const self = (this as OwnedSocket)[OWNER];
+    if (self.#closed) return;
+    self.#inbound.push(data);
+    self.#available += data.length;
+    self.#options.onReadable?.call(self, self.#available);
+  }
+
+  static #onError(this: net.Socket, e: Error): void {
+    (this as OwnedSocket)[OWNER].#fail(e.message);
+  }
+
+  static #onClose(this: net.Socket): void {
+    const self = (this as OwnedSocket)[OWNER];
+    self.#fail("connection closed");
+    self.closed();
+  }
+
+  /** The Node socket closed (after any error callback): for subclasses that track their sockets. */
+  protected closed(): void {}
 
   #fail(message: string): void {
     if (this.#failed || this.#closed) return;

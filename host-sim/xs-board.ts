@@ -9,7 +9,7 @@
 import path from "node:path";
 import type { FirmwareStatus } from "../device/app/firmware.js";
 import type { BoardEngine, BoardSnapshot, BoardStart } from "./board.js";
-import { I2C_CLOCK, I2C_DATA } from "./board-config.js";
+import { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA } from "./board-config.js";
 import { DigitalService } from "./xs/digital-service.js";
 import type { Frame } from "./xs/frame.js";
 import { XS_IO_MODULE, XsHost } from "./xs/host.js";
@@ -72,7 +72,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     host.register(service);
     await host.load(start.firmwarePath, "Firmware");
     await host.load(XS_BOARD_MODULE, "Board");
-    const wiring = { data: I2C_DATA, clock: I2C_CLOCK, seed: start.seed, reportInterval: REPORT_INTERVAL };
+    const wiring = { data: I2C_DATA, clock: I2C_CLOCK, seed: start.seed, buffers: CLIENT_BUFFERS, reportInterval: REPORT_INTERVAL };
     await host.evaluate(`Board.start(Firmware, ${JSON.stringify(start.config)}, ${JSON.stringify(wiring)}); undefined`);
   } catch (error) {
     await host.close();

@@ -12,6 +12,12 @@ import type { DigitalClass, DigitalPin } from "./io.js";
 
 export const ON_TEXT = "ON";
 export const OFF_TEXT = "OFF";
+/**
+ * The bytes of "ON" and "OFF", shared by every actuator: only ever read (compared, and
+ * copied into the client's outbox when published). Never write into them.
+ */
+const ON_BYTES = asciiBytes(ON_TEXT);
+const OFF_BYTES = asciiBytes(OFF_TEXT);
 
 /** What a command asks for. */
 export const COMMAND_OFF = 0;
@@ -20,17 +26,12 @@ export const COMMAND_INVALID = -1;
 
 export class Actuator {
   readonly spec: ActuatorSpec;
-  /** The bytes of "ON" and "OFF", for comparing and publishing. */
-  readonly onBytes: Uint8Array;
-  readonly offBytes: Uint8Array;
   #on: boolean;
   #pin: DigitalPin | undefined = undefined;
 
   /** Opens the pin (when a Digital class is given) and drives the initial state. Throws if the pin cannot be opened. */
   constructor(spec: ActuatorSpec, Digital: DigitalClass | undefined) {
     this.spec = spec;
-    this.onBytes = asciiBytes(ON_TEXT);
-    this.offBytes = asciiBytes(OFF_TEXT);
     this.#on = spec.initial === "ON";
     if (Digital !== undefined) {
       this.#pin = new Digital({ pin: spec.pin, mode: Digital.Output });
@@ -44,13 +45,13 @@ export class Actuator {
 
   /** The bytes of the current state, "ON" or "OFF". */
   get stateBytes(): Uint8Array {
-    return this.#on ? this.onBytes : this.offBytes;
+    return this.#on ? ON_BYTES : OFF_BYTES;
   }
 
   /** COMMAND_ON, COMMAND_OFF or COMMAND_INVALID for a received command. */
   parse(message: Message): number {
-    if (message.payloadEquals(this.onBytes)) return COMMAND_ON;
-    if (message.payloadEquals(this.offBytes)) return COMMAND_OFF;
+    if (message.payloadEquals(ON_BYTES)) return COMMAND_ON;
+    if (message.payloadEquals(OFF_BYTES)) return COMMAND_OFF;
     return COMMAND_INVALID;
   }
 

@@ -7,9 +7,16 @@
  */
 
 import type { WillOptions } from "../mqtt/client.js";
+import { asciiBytes } from "./ascii.js";
 
 export const ONLINE = "online";
 export const OFFLINE = "offline";
+/**
+ * Their bytes, shared by every node: only ever read (compared, and copied into the client's
+ * outbox when published). Never write into them.
+ */
+export const ONLINE_BYTES = asciiBytes(ONLINE);
+export const OFFLINE_BYTES = asciiBytes(OFFLINE);
 
 /** Options for the birth and offline messages: retained, QoS 1. */
 export const RETAINED_QOS1 = Object.freeze({ qos: 1, retain: true });

@@ -2,7 +2,10 @@
  * The sensor node's configuration: its shape, its defaults, and resolveConfig(), which
  * checks a configuration object and returns it complete (every default filled in) or
  * throws a ConfigError naming the field and what is wrong. Runs once at start-up; holds
- * no run-time state (preloaded and frozen on the device).
+ * no run-time state (preloaded and frozen on the device). A frozen list of sensors or
+ * actuators that is already complete (every field present, nothing to fill in) is checked
+ * and then used as it is, not copied: many nodes in one process (a simulated fleet) share
+ * one such list.
  */
 
 /** One value of a sensor's sample, published under `key` in the sensor's JSON state. */
@@ -187,8 +190,8 @@ export function resolveConfig(input: FirmwareConfig): Config {
   const sampleInterval = whole(input.sampleInterval, DEFAULTS.sampleInterval, 20, 86_400_000, "sampleInterval");
   const maxSilence = whole(input.maxSilence, DEFAULTS.maxSilence, 0, 86_400_000, "maxSilence");
 
-  const sensors = list(input.sensors, "sensors").map((s, i) => sensor(s, "sensors[" + i + "]"));
-  const actuators = list(input.actuators, "actuators").map((a, i) => actuator(a, "actuators[" + i + "]"));
+  const sensors = shared(list(input.sensors, "sensors"), list(input.sensors, "sensors").map((s, i) => sensor(s, "sensors[" + i + "]")));
+  const actuators = shared(list(input.actuators, "actuators"), list(input.actuators, "actuators").map((a, i) => actuator(a, "actuators[" + i + "]")));
   const seen: string[] = [];
   sensors.forEach((s, i) => unique(seen, s.id, "sensors[" + i + "].id"));
   actuators.forEach((a, i) => unique(seen, a.id, "actuators[" + i + "].id"));
@@ -291,6 +294,27 @@ function actuator(input: ActuatorConfig, at: string): ActuatorSpec {
     initial,
     activeLow: flag(a.activeLow, false, at + ".activeLow"),
   };
+}
+
+/**
+ * `input` itself when it is frozen and equal, field for field, to `resolved` (its resolved
+ * form), all the way down through frozen objects and lists; else `resolved`.
+ */
+function shared<T>(input: unknown, resolved: T): T {
+  return same(input, resolved) ? input as T : resolved;
+}
+
+function same(input: unknown, resolved: unknown): boolean {
+  if (input === resolved) return true;
+  if (input === null || typeof input !== "object" || resolved === null || typeof resolved !== "object") return false;
+  if (!Object.isFrozen(input) || Array.isArray(input) !== Array.isArray(resolved)) return false;
+  const keys = Object.keys(resolved);
+  if (Object.keys(input).length !== keys.length) return false;
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(input, key)) return false;
+    if (!same((input as Record<string, unknown>)[key], (resolved as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 // ---- field checks

@@ -66,44 +66,52 @@ export function actuatorDiscoveryPayload(config: Config, actuator: ActuatorSpec)
   return JSON.stringify(availability(config, entity));
 }
 
-/** The node's discovery messages, in a fixed order: every sensor reading, then every actuator. */
+/**
+ * The node's discovery messages, in a fixed order: every sensor reading, then every
+ * actuator. Topics and payloads are built from the configuration when asked for (they are
+ * sent only at connect and when Home Assistant comes back): nothing is kept per entry.
+ */
 export class Discovery {
   readonly #config: Config;
-  /** Entry i: a sensor index and reading index, or -1 and an actuator index. */
-  readonly #sensor: Int16Array;
-  readonly #item: Int16Array;
-  readonly topics: readonly string[];
+  readonly count: number;
 
   constructor(config: Config) {
     this.#config = config;
-    const topics: string[] = [];
-    const sensor: number[] = [];
-    const item: number[] = [];
-    config.sensors.forEach((s, si) => s.readings.forEach((r, ri) => {
-      topics.push(sensorDiscoveryTopic(config, s, r));
-      sensor.push(si);
-      item.push(ri);
-    }));
-    config.actuators.forEach((a, ai) => {
-      topics.push(actuatorDiscoveryTopic(config, a));
-      sensor.push(-1);
-      item.push(ai);
-    });
-    this.topics = topics;
-    this.#sensor = Int16Array.from(sensor);
-    this.#item = Int16Array.from(item);
+    let count = config.actuators.length;
+    for (const s of config.sensors) count += s.readings.length;
+    this.count = count;
   }
 
-  get count(): number {
-    return this.topics.length;
+  /** Every entry's topic, in order (a new array each call). */
+  get topics(): string[] {
+    const topics: string[] = [];
+    for (let i = 0; i < this.count; i++) topics.push(this.topic(i));
+    return topics;
+  }
+
+  /** The topic of entry i (built now: allocates). */
+  topic(i: number): string {
+    const config = this.#config;
+    const sensors = config.sensors;
+    let at = i;
+    for (let s = 0; s < sensors.length; s++) {
+      const readings = sensors[s].readings;
+      if (at < readings.length) return sensorDiscoveryTopic(config, sensors[s], readings[at]);
+      at -= readings.length;
+    }
+    return actuatorDiscoveryTopic(config, config.actuators[at]);
   }
 
   /** The JSON config of entry i (built now: allocates). */
   payload(i: number): string {
     const config = this.#config;
-    const s = this.#sensor[i];
-    if (s < 0) return actuatorDiscoveryPayload(config, config.actuators[this.#item[i]]);
-    const sensor = config.sensors[s];
-    return sensorDiscoveryPayload(config, sensor, sensor.readings[this.#item[i]]);
+    const sensors = config.sensors;
+    let at = i;
+    for (let s = 0; s < sensors.length; s++) {
+      const readings = sensors[s].readings;
+      if (at < readings.length) return sensorDiscoveryPayload(config, sensors[s], readings[at]);
+      at -= readings.length;
+    }
+    return actuatorDiscoveryPayload(config, config.actuators[at]);
   }
 }

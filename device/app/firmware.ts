@@ -17,18 +17,17 @@
 import { MqttClient } from "../mqtt/client.js";
 import type { PublishStatus } from "../mqtt/client.js";
 import type { MqttError } from "../mqtt/errors.js";
-import type { TextDecoderLike, TimerId } from "../mqtt/io.js";
+import type { TextDecoderLike, TextEncoderLike, TimerId } from "../mqtt/io.js";
 import type { Message } from "../mqtt/message.js";
-import { Actuator, COMMAND_INVALID, COMMAND_ON } from "./actuators.js";
-import { asciiBytes } from "./ascii.js";
-import { availabilityWill, OFFLINE, ONLINE, RETAINED_QOS1 } from "./availability.js";
+import { Actuator, COMMAND_INVALID, COMMAND_ON, OFF_TEXT } from "./actuators.js";
+import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
 import { ConfigError, resolveConfig } from "./config.js";
 import type { Config, FirmwareConfig, SwitchState } from "./config.js";
 import { Discovery } from "./discovery.js";
 import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
-import { SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_UNCHANGED, SensorReadings } from "./readings.js";
+import { payloadSize, ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_UNCHANGED, SensorReadings } from "./readings.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
 import type { FirmwareStatus } from "./status-led.js";
 import { commandTopic, homeAssistantStatusTopic, stateTopic, statusTopic, Topics } from "./topics.js";
@@ -47,6 +46,32 @@ export interface FirmwareOptions {
   log?: (line: string) => void;
   /** Hears every status change. */
   onStatus?: (status: FirmwareStatus) => void;
+  /**
+   * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
+   * (e.g. a fleet of small nodes). Each is raised to what the node needs (see
+   * ClientBuffers): the transmit buffer holds the node's largest PUBLISH (its largest
+   * discovery config), the outbox the burst after a connect, the receive buffer a command.
+   */
+  buffers?: ClientBuffers;
+}
+
+export interface ClientBuffers {
+  /**
+   * Default 1,024 (bad commands, however long, are reported). A size given is raised to
+   * hold a command on the longest command topic, with 32 bytes of payload; a longer PUBLISH
+   * is skipped by the client, not reported.
+   */
+  receive?: number;
+  /** Default 1,024; raised to the largest PUBLISH + 80. */
+  transmit?: number;
+  /**
+   * Default max(4,096, 2 x transmit). A size given is raised to the QoS 1 burst after a
+   * connect (birth, discovery configs, actuator states), so that the burst goes out at once
+   * instead of one broker acknowledgement at a time.
+   */
+  outbox?: number;
+  /** Most messages in the outbox (default: the client's); a number given is raised to the burst's messages + one per sensor. */
+  outboxMessages?: number;
 }
 
 export interface FirmwareCounts {
@@ -116,6 +141,13 @@ const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
 /** The smallest client buffers the node asks for, bytes. */
 const MIN_TRANSMIT_BUFFER = 1024;
 const MIN_OUTBOX = 4096;
+/** The receive buffer unless the board asks for another (the firmware's own default, whatever the client's). */
+const DEFAULT_RECEIVE_BUFFER = 1024;
+/** The smallest receive buffer a board may ask for, and the payload bytes it holds past the longest topic subscribed to. */
+const MIN_RECEIVE_BUFFER = 64;
+const RECEIVE_PAYLOAD_ROOM = 32;
+/** The fewest outbox messages a board may ask for. */
+const MIN_OUTBOX_MESSAGES = 4;
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
 
@@ -130,15 +162,14 @@ class SensorNode implements Firmware {
   readonly #io: FirmwareIo;
   readonly #log: ((line: string) => void) | undefined;
   readonly #onStatus: ((status: FirmwareStatus) => void) | undefined;
-  readonly #decoder: TextDecoderLike;
+  /** Made on first use (a bad command's preview). */
+  #decoder: TextDecoderLike | undefined = undefined;
   readonly #topics: Topics;
   readonly #discovery: Discovery | undefined;
   readonly #channels: SensorReadings[];
   readonly #actuators: Actuator[];
   readonly #led: StatusLed | undefined;
   readonly #pacer: Pacer;
-  readonly #onlineBytes: Uint8Array;
-  readonly #offlineBytes: Uint8Array;
   /** Pacer layout: [birth][discovery...][actuator states...][barrier][sensor states...]. */
   readonly #discoveryStart = 1;
   readonly #actuatorStart: number;
@@ -161,19 +192,32 @@ class SensorNode implements Firmware {
     if (Digital === undefined && (config.actuators.length > 0 || config.statusLed !== undefined)) {
       throw new ConfigError("Digital", "actuators and the status LED need the Digital class: pass it as options.Digital");
     }
-    this.#decoder = new io.TextDecoder();
-    this.#onlineBytes = asciiBytes(ONLINE);
-    this.#offlineBytes = asciiBytes(OFFLINE);
     const discovery = this.#discovery = config.discovery ? new Discovery(config) : undefined;
 
     const sensors = options.sensors ?? {};
+    // one memory for every sensor's readings, with one JSON buffer for all: a state is
+    // written and handed to the client (which copies it) in one go
+    const memory = new ReadingsMemory(config.sensors);
     this.#channels = config.sensors.map((spec) => {
       const sensor = sensors[spec.id];
       if (sensor === undefined || typeof sensor.sample !== "function") this.#say("sensor " + spec.id + ": no driver was given; it is not published");
-      return new SensorReadings(spec, sensor, config.maxSilence);
+      return new SensorReadings(spec, sensor, config.maxSilence, memory);
     });
-    const largest = this.#largestPacket(io);
-    const transmitBufferSize = Math.max(MIN_TRANSMIT_BUFFER, largest + 80);
+    const encoder = new io.TextEncoder();
+    const { largest, burst, burstMessages } = this.#packetSizes(encoder);
+    // a receive buffer asked for holds at least a PUBLISH on the longest topic subscribed
+    // to, with room for "ON", "OFF", "online" and a short bad command
+    let longestSubscribed = discovery === undefined ? 0 : encoder.encode(homeAssistantStatusTopic(config)).length;
+    for (const spec of config.actuators) longestSubscribed = Math.max(longestSubscribed, encoder.encode(commandTopic(config, spec)).length);
+    const smallestReceive = Math.max(MIN_RECEIVE_BUFFER, 2 + longestSubscribed + 2 + RECEIVE_PAYLOAD_ROOM);
+    const buffers = options.buffers ?? {};
+    const transmitBufferSize = Math.max(buffers.transmit ?? MIN_TRANSMIT_BUFFER, largest + 80);
+    // asked-for sizes are raised to hold the burst after a connect: it goes out at once
+    // rather than one acknowledgement at a time
+    const outboxBytes = buffers.outbox === undefined ? Math.max(MIN_OUTBOX, 2 * transmitBufferSize)
+      : Math.max(buffers.outbox, burst, largest);
+    const outboxMessages = buffers.outboxMessages === undefined ? undefined
+      : Math.max(MIN_OUTBOX_MESSAGES, buffers.outboxMessages, burstMessages + this.#channels.length);
 
     const node = this;
     this.client = new MqttClient({
@@ -186,8 +230,10 @@ class SensorNode implements Firmware {
       clean: true,
       will: availabilityWill(statusTopic(config)),
       tls: config.broker.tls ? true : undefined,
+      receiveBufferSize: buffers.receive === undefined ? DEFAULT_RECEIVE_BUFFER : Math.max(smallestReceive, buffers.receive),
+      outboxMessages,
       transmitBufferSize,
-      outboxBytes: Math.max(MIN_OUTBOX, 2 * transmitBufferSize),
+      outboxBytes,
       maxSubscriptions: config.actuators.length + 2,
       io,
       onConnected() {
@@ -204,7 +250,7 @@ class SensorNode implements Firmware {
       },
     });
     const client = this.client;
-    this.#topics = new Topics(config, (name) => client.prepareTopic(name));
+    this.#topics = new Topics(config, encoder);
 
     this.#actuators = config.actuators.map((spec) => {
       try {
@@ -224,19 +270,14 @@ class SensorNode implements Firmware {
     }
     this.#led = led;
 
-    // the pacer's items, in the order they go out after a connect
-    const items: PacerItem[] = [() => this.#publishBirth()];
+    // the pacer's items, in the order they go out after a connect (#publishItem)
     const discoveryCount = discovery === undefined ? 0 : discovery.count;
-    for (let i = 0; i < discoveryCount; i++) items.push(() => this.#publishDiscovery(i));
-    this.#actuatorStart = items.length;
-    for (let i = 0; i < this.#actuators.length; i++) items.push(() => this.#publishActuator(i));
-    // Brokers may forward QoS 0 ahead of QoS 1 still being acknowledged (aedes does): after a
-    // connect, sensor states wait until the configs and states before them are acknowledged,
-    // so Home Assistant knows an entity before its first reading arrives.
-    items.push(() => (this.client.outboxCount === 0 ? SKIP : WAIT));
-    this.#sensorStart = items.length;
-    for (let i = 0; i < this.#channels.length; i++) items.push(() => this.#publishSensor(i));
-    this.#itemCount = items.length;
+    this.#actuatorStart = this.#discoveryStart + discoveryCount;
+    this.#sensorStart = this.#actuatorStart + this.#actuators.length + 1; // after the barrier
+    this.#itemCount = this.#sensorStart + this.#channels.length;
+    const item: PacerItem = (index) => this.#publishItem(index);
+    const items: PacerItem[] = [];
+    for (let i = 0; i < this.#itemCount; i++) items.push(item);
     this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
 
     this.#actuators.forEach((actuator, i) => {
@@ -316,8 +357,8 @@ class SensorNode implements Firmware {
     if (client.connected) {
       // a graceful close does not fire the will: say "offline" ourselves, before DISCONNECT
       try {
-        const status = client.publish(this.#topics.status, this.#offlineBytes, RETAINED_QOS1);
-        if (status === "outbox-full") client.publish(this.#topics.status, this.#offlineBytes, RETAINED_QOS0);
+        const status = client.publish(this.#topics.status, OFFLINE_BYTES, RETAINED_QOS1);
+        if (status === "outbox-full") client.publish(this.#topics.status, OFFLINE_BYTES, RETAINED_QOS0);
       } catch (e) {
         this.#say("could not publish offline: " + String(e));
       }
@@ -349,7 +390,7 @@ class SensorNode implements Firmware {
 
   #onHomeAssistantStatus(message: Message): void {
     // the retained copy comes with every subscribe, and a connect already sends everything
-    if (message.retain || !message.payloadEquals(this.#onlineBytes)) return;
+    if (message.retain || !message.payloadEquals(ONLINE_BYTES)) return;
     this.#say("Home Assistant is online: sending discovery and states again");
     this.#pacer.request(this.#discoveryStart, this.#itemCount);
     this.#pump();
@@ -361,6 +402,7 @@ class SensorNode implements Firmware {
     if (command === COMMAND_INVALID) {
       this.counts.badCommands++;
       const payload = message.payload;
+      this.#decoder ??= new this.#io.TextDecoder();
       const preview = this.#decoder.decode(payload.subarray(0, COMMAND_PREVIEW));
       this.#say("actuator " + actuator.spec.id + ": ignored command " + JSON.stringify(preview) +
         (payload.length > COMMAND_PREVIEW ? " (" + payload.length + " bytes)" : "") + ": expected \"ON\" or \"OFF\"");
@@ -410,13 +452,26 @@ class SensorNode implements Firmware {
     this.#pacer.pump();
   }
 
+  /** Pacer item `index`: [birth][discovery...][actuator states...][barrier][sensor states...]. */
+  #publishItem(index: number): PublishStatus | typeof SKIP | typeof WAIT {
+    if (index === 0) return this.#publishBirth();
+    if (index < this.#actuatorStart) return this.#publishDiscovery(index - this.#discoveryStart);
+    const barrier = this.#sensorStart - 1;
+    if (index < barrier) return this.#publishActuator(index - this.#actuatorStart);
+    // Brokers may forward QoS 0 ahead of QoS 1 still being acknowledged (aedes does): after a
+    // connect, sensor states wait until the configs and states before them are acknowledged,
+    // so Home Assistant knows an entity before its first reading arrives.
+    if (index === barrier) return this.client.outboxCount === 0 ? SKIP : WAIT;
+    return this.#publishSensor(index - this.#sensorStart);
+  }
+
   #publishBirth(): PublishStatus {
-    return this.client.publish(this.#topics.status, this.#onlineBytes, RETAINED_QOS1);
+    return this.client.publish(this.#topics.status, ONLINE_BYTES, RETAINED_QOS1);
   }
 
   #publishDiscovery(index: number): PublishStatus {
     const discovery = this.#discovery as Discovery;
-    const status = this.client.publish(discovery.topics[index], discovery.payload(index), RETAINED_QOS1);
+    const status = this.client.publish(discovery.topic(index), discovery.payload(index), RETAINED_QOS1);
     if (status === "sent" || status === "queued") this.counts.discoveryPublished++;
     return status;
   }
@@ -441,26 +496,37 @@ class SensorNode implements Firmware {
 
   // ---- helpers
 
-  /** The largest PUBLISH packet the node will send, bytes (computed once: allocates). */
-  #largestPacket(io: FirmwareIo): number {
-    const encoder = new io.TextEncoder();
+  /**
+   * The largest PUBLISH packet the node will send, and the bytes and messages of the QoS 1
+   * burst after a connect (birth, discovery configs, actuator states), computed once
+   * (allocates).
+   */
+  #packetSizes(encoder: TextEncoderLike): { largest: number; burst: number; burstMessages: number } {
     const config = this.config;
     let largest = 0;
-    const consider = (topic: string, payloadBytes: number) => {
-      largest = Math.max(largest, 5 + 2 + encoder.encode(topic).length + 2 + payloadBytes);
+    let burst = 0;
+    let burstMessages = 0;
+    const consider = (topic: string, payloadBytes: number, inBurst: boolean) => {
+      const size = 5 + 2 + encoder.encode(topic).length + 2 + payloadBytes;
+      largest = Math.max(largest, size);
+      if (!inBurst) return;
+      burst += size;
+      burstMessages++;
     };
+    consider(statusTopic(config), ONLINE_BYTES.length, true);
     const discovery = this.#discovery;
     if (discovery !== undefined) {
-      for (let i = 0; i < discovery.count; i++) consider(discovery.topics[i], encoder.encode(discovery.payload(i)).length);
+      for (let i = 0; i < discovery.count; i++) consider(discovery.topic(i), encoder.encode(discovery.payload(i)).length, true);
     }
-    this.#channels.forEach((channel) => consider(stateTopic(config, channel.spec.id), channel.payload.length));
-    return largest;
+    for (const actuator of config.actuators) consider(stateTopic(config, actuator.id), OFF_TEXT.length, true);
+    this.#channels.forEach((channel) => consider(stateTopic(config, channel.spec.id), payloadSize(channel.spec), false));
+    return { largest, burst, burstMessages };
   }
 
   /** What pacer item `index` publishes, for log lines. */
   #itemName(index: number): string {
     if (index === 0) return "the birth message";
-    if (index < this.#actuatorStart) return "the discovery config " + (this.#discovery as Discovery).topics[index - this.#discoveryStart];
+    if (index < this.#actuatorStart) return "the discovery config " + (this.#discovery as Discovery).topic(index - this.#discoveryStart);
     if (index < this.#sensorStart - 1) return "the state of actuator " + this.#actuators[index - this.#actuatorStart].spec.id;
     if (index === this.#sensorStart - 1) return "(the barrier)";
     return "the state of sensor " + this.#channels[index - this.#sensorStart].spec.id;

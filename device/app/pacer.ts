@@ -17,18 +17,22 @@ export const SKIP = "skip";
 /** An item that is not ready to go yet: it and every later item wait for the next pump(). */
 export const WAIT = "wait";
 
-export type PacerItem = () => PublishStatus | typeof SKIP | typeof WAIT;
+/** An item; it is called with its own index (so one function may serve every item). */
+export type PacerItem = (index: number) => PublishStatus | typeof SKIP | typeof WAIT;
 
 export class Pacer {
   readonly #items: readonly PacerItem[];
-  readonly #pending: Uint8Array;
+  /** 1 for a pending item, else 0. */
+  readonly #pending: number[];
   readonly #onError: (index: number, error: unknown) => void;
   #count = 0;
 
   /** `onError` hears of an item that threw (it is not retried). */
   constructor(items: readonly PacerItem[], onError: (index: number, error: unknown) => void) {
     this.#items = items;
-    this.#pending = new Uint8Array(items.length);
+    const pending: number[] = [];
+    for (let i = 0; i < items.length; i++) pending.push(0);
+    this.#pending = pending;
     this.#onError = onError;
   }
 
@@ -71,7 +75,7 @@ export class Pacer {
       if (pending[i] === 0) continue;
       let status: PublishStatus | typeof SKIP | typeof WAIT;
       try {
-        status = items[i]();
+        status = items[i](i);
       } catch (e) {
         this.cancel(i);
         this.#onError(i, e);

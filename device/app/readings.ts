@@ -1,13 +1,14 @@
 /*
  * One sensor's readings: sampling with report-on-change (a deadband per reading, in the
  * reading's own unit) and a maximum silence, and its JSON state, e.g.
- * {"temperature":21.53,"humidity":40.1}, written into a buffer made by the constructor.
- * After construction nothing here allocates: values are kept as scaled whole numbers in
- * typed arrays, and the JSON is written byte by byte (the sensor's own sample() object is
- * the driver's business).
+ * {"temperature":21.53,"humidity":40.1}, written into a buffer made by the constructor (or
+ * one the caller shares among the sensors of a node: the client copies a payload when it is
+ * published). After construction nothing here allocates: values are kept as scaled whole
+ * numbers in a typed array, and the JSON is written byte by byte from key bytes encoded
+ * once (the sensor's own sample() object is the driver's business).
  */
 
-import { asciiBytes, MAX_NUMBER_BYTES, POWERS_OF_TEN, scale, writeBytes, writeScaled } from "./ascii.js";
+import { MAX_NUMBER_BYTES, POWERS_OF_TEN, scale, writeScaled } from "./ascii.js";
 import type { SensorSpec } from "./config.js";
 import type { Sensor } from "./io.js";
 
@@ -20,9 +21,72 @@ export const SAMPLE_NOT_READY = 2;
 /** The sensor threw: `lastError` holds what. */
 export const SAMPLE_FAILED = 3;
 
+/** Bytes of the JSON state of a sensor with these readings, at most. */
+export function payloadSize(spec: SensorSpec): number {
+  let size = 1; // }
+  const readings = spec.readings;
+  for (let i = 0; i < readings.length; i++) size += 2 + readings[i].key.length + 2 + MAX_NUMBER_BYTES; // {" or ," key ":
+  return size;
+}
+
+/** Bytes of a sensor's key prefixes: `{"key":` then `,"key":` for each reading. */
+function prefixesSize(spec: SensorSpec): number {
+  let size = 0;
+  const readings = spec.readings;
+  for (let i = 0; i < readings.length; i++) size += readings[i].key.length + 4;
+  return size;
+}
+
+/** Numbers kept per reading (see SensorReadings). */
+const NUMBERS_PER_READING = 5;
+
+/**
+ * The memory of the readings of a node's sensors, in one ArrayBuffer: every sensor's
+ * numbers, then the JSON buffer they share (the client copies a state when it is
+ * published), then every sensor's key prefixes. Made once at start-up.
+ */
+export class ReadingsMemory {
+  readonly numbers: Float64Array;
+  /** The JSON state at the start (`payload` of every sensor), then the key prefixes. */
+  readonly bytes: Uint8Array;
+  #numbersAt = 0;
+  #bytesAt: number;
+
+  constructor(specs: readonly SensorSpec[]) {
+    let numbers = 0;
+    let json = 0;
+    let prefixes = 0;
+    for (const spec of specs) {
+      numbers += NUMBERS_PER_READING * spec.readings.length;
+      json = Math.max(json, payloadSize(spec));
+      prefixes += prefixesSize(spec);
+    }
+    const buffer = new ArrayBuffer(numbers * 8 + json + prefixes);
+    this.numbers = new Float64Array(buffer, 0, numbers);
+    this.bytes = new Uint8Array(buffer, numbers * 8, json + prefixes);
+    this.#bytesAt = json;
+  }
+
+  /** @internal Where the numbers of a sensor (given when made) start. */
+  _takeNumbers(count: number): number {
+    const at = this.#numbersAt;
+    if (at + count > this.numbers.length) throw new RangeError("ReadingsMemory: not made for this sensor");
+    this.#numbersAt = at + count;
+    return at;
+  }
+
+  /** @internal Where the key prefixes of a sensor (given when made) start in `bytes`. */
+  _takeBytes(count: number): number {
+    const at = this.#bytesAt;
+    if (at + count > this.bytes.length) throw new RangeError("ReadingsMemory: not made for this sensor");
+    this.#bytesAt = at + count;
+    return at;
+  }
+}
+
 export class SensorReadings {
   readonly spec: SensorSpec;
-  /** The JSON state: valid in its first `length` bytes after encode(). */
+  /** The JSON state: valid in its first `length` bytes after encode() (shared with the node's other sensors). */
   readonly payload: Uint8Array;
   length = 0;
   /** Samples that threw in a row (0 once one succeeds). */
@@ -31,40 +95,41 @@ export class SensorReadings {
 
   readonly #sensor: Sensor | undefined;
   readonly #maxSilence: number;
-  /** `{"key":` then `,"key":` for each reading, as bytes. */
-  readonly #prefixes: Uint8Array[];
-  readonly #keys: string[];
-  readonly #decimals: Uint8Array;
-  /** Deadband per reading, in units of its last decimal (at least 1). */
-  readonly #band: Float64Array;
-  /** Latest values, scaled (NaN: no value). */
-  readonly #current: Float64Array;
-  /** Values last published, scaled. */
-  readonly #published: Float64Array;
+  /**
+   * Per reading i of n, from #at on: [i] its decimals, [n + i] its deadband in units of
+   * its last decimal (at least 1), [2n + i] the latest value, scaled (NaN: no value),
+   * [3n + i] the value last published, scaled, [4n + i] where its prefix ends in #bytes.
+   */
+  readonly #numbers: Float64Array;
+  readonly #at: number;
+  /** `{"key":` then `,"key":` for each reading, as bytes, one after the other, from #prefixesAt on. */
+  readonly #bytes: Uint8Array;
+  readonly #prefixesAt: number;
   #hasValues = false;
   #everPublished = false;
   #publishedAt = 0;
 
-  constructor(spec: SensorSpec, sensor: Sensor | undefined, maxSilence: number) {
+  /** `memory`: the node's ReadingsMemory, made for its sensors, this one included (default: memory of its own). */
+  constructor(spec: SensorSpec, sensor: Sensor | undefined, maxSilence: number, memory: ReadingsMemory = new ReadingsMemory([spec])) {
     this.spec = spec;
     this.#sensor = sensor;
     this.#maxSilence = maxSilence;
     const readings = spec.readings;
     const n = readings.length;
-    this.#keys = readings.map((r) => r.key);
-    this.#prefixes = readings.map((r, i) => asciiBytes((i === 0 ? "{\"" : ",\"") + r.key + "\":"));
-    this.#decimals = new Uint8Array(n);
-    this.#band = new Float64Array(n);
-    this.#current = new Float64Array(n).fill(NaN);
-    this.#published = new Float64Array(n).fill(NaN);
-    let size = 1;
+    const numbers = this.#numbers = memory.numbers;
+    const at = this.#at = memory._takeNumbers(NUMBERS_PER_READING * n);
+    const bytes = this.#bytes = memory.bytes;
+    let end = this.#prefixesAt = memory._takeBytes(prefixesSize(spec));
+    numbers.fill(NaN, at, at + NUMBERS_PER_READING * n);
     for (let i = 0; i < n; i++) {
       const r = readings[i];
-      this.#decimals[i] = r.decimals;
-      this.#band[i] = Math.max(1, Math.round(r.deadband * POWERS_OF_TEN[r.decimals]));
-      size += this.#prefixes[i].length + MAX_NUMBER_BYTES;
+      numbers[at + i] = r.decimals;
+      numbers[at + n + i] = Math.max(1, Math.round(r.deadband * POWERS_OF_TEN[r.decimals]));
+      const prefix = (i === 0 ? "{\"" : ",\"") + r.key + "\":"; // ASCII: resolveConfig() checks keys
+      for (let k = 0; k < prefix.length; k++) bytes[end++] = prefix.charCodeAt(k);
+      numbers[at + 4 * n + i] = end;
     }
-    this.payload = new Uint8Array(size);
+    this.payload = bytes;
   }
 
   /** Whether a sample has given values yet. */
@@ -91,17 +156,18 @@ export class SensorReadings {
 
   /** Takes new values (a sample's object) and says whether they should be published. */
   update(values: { readonly [key: string]: unknown }, now: number): number {
-    const keys = this.#keys;
-    const current = this.#current;
-    const published = this.#published;
+    const readings = this.spec.readings;
+    const numbers = this.#numbers;
+    const at = this.#at;
+    const n = readings.length;
     let due = !this.#everPublished;
-    for (let i = 0; i < keys.length; i++) {
-      const value = scale(values[keys[i]], this.#decimals[i]);
-      current[i] = value;
-      const last = published[i];
+    for (let i = 0; i < n; i++) {
+      const value = scale(values[readings[i].key], numbers[at + i]);
+      numbers[at + 2 * n + i] = value;
+      const last = numbers[at + 3 * n + i];
       if (value !== value || last !== last) {
         if ((value !== value) !== (last !== last)) due = true; // a value appeared or went away
-      } else if (Math.abs(value - last) >= this.#band[i]) {
+      } else if (Math.abs(value - last) >= numbers[at + n + i]) {
         due = true;
       }
     }
@@ -113,11 +179,17 @@ export class SensorReadings {
   /** Writes the JSON state of the latest values into `payload`; returns its length. */
   encode(): number {
     const out = this.payload;
-    const prefixes = this.#prefixes;
+    const numbers = this.#numbers;
+    const base = this.#at;
+    const n = this.spec.readings.length;
+    const prefixes = this.#bytes;
     let at = 0;
-    for (let i = 0; i < prefixes.length; i++) {
-      at = writeBytes(out, at, prefixes[i]);
-      at = writeScaled(out, at, this.#current[i], this.#decimals[i]);
+    let from = this.#prefixesAt;
+    for (let i = 0; i < n; i++) {
+      const to = numbers[base + 4 * n + i];
+      for (let k = from; k < to; k++) out[at++] = prefixes[k];
+      from = to;
+      at = writeScaled(out, at, numbers[base + 2 * n + i], numbers[base + i]);
     }
     out[at++] = 0x7d; // }
     this.length = at;
@@ -126,16 +198,20 @@ export class SensorReadings {
 
   /** Records that the latest values went out at `now`. */
   markPublished(now: number): void {
-    const current = this.#current;
-    const published = this.#published;
-    for (let i = 0; i < current.length; i++) published[i] = current[i];
+    const numbers = this.#numbers;
+    const at = this.#at;
+    const n = this.spec.readings.length;
+    for (let i = 0; i < n; i++) numbers[at + 3 * n + i] = numbers[at + 2 * n + i];
     this.#publishedAt = now;
     this.#everPublished = true;
   }
 
   /** The latest value of reading i in its unit, or null (for displays: not on a hot path). */
   value(i: number): number | null {
-    const v = this.#current[i];
-    return v === v ? v / POWERS_OF_TEN[this.#decimals[i]] : null;
+    const numbers = this.#numbers;
+    const at = this.#at;
+    const n = this.spec.readings.length;
+    const v = numbers[at + 2 * n + i];
+    return v === v ? v / POWERS_OF_TEN[numbers[at + i]] : null;
   }
 }

@@ -1,7 +1,8 @@
 /*
  * Every topic the node uses, named in one place. topicNames() builds the strings from the
  * configuration (for discovery payloads and subscriptions); Topics prepares the ones
- * published on the hot path once, through the client, so publishing never encodes a topic.
+ * published while running once (validated, and encoded into one buffer for all of them),
+ * so publishing never encodes a topic.
  *   <prefix>/<node>/status             availability: "online" / "offline", retained
  *   <prefix>/<node>/<sensor>/state     a sensor's readings as JSON
  *   <prefix>/<node>/<actuator>/state   "ON" / "OFF", retained
@@ -10,7 +11,9 @@
  *   <discovery>/status                 Home Assistant's own birth: "online"
  */
 
-import type { PreparedTopic } from "../mqtt/topic.js";
+import { MqttError } from "../mqtt/errors.js";
+import { prepareTopic } from "../mqtt/topic.js";
+import type { PreparedTopic, Utf8Encoder } from "../mqtt/topic.js";
 import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
 
 export function nodeTopic(config: Config): string {
@@ -41,20 +44,39 @@ export function homeAssistantStatusTopic(config: Config): string {
   return config.discoveryPrefix + "/status";
 }
 
-/** The topics published while running, prepared once. */
+/** The topics published while running, prepared once, their bytes in one buffer. */
 export class Topics {
   readonly status: PreparedTopic;
   /** One per sensor, in configuration order. */
   readonly sensorState: readonly PreparedTopic[];
   /** One per actuator, in configuration order. */
   readonly actuatorState: readonly PreparedTopic[];
-  /** One per actuator, in configuration order (compared with received topics). */
-  readonly actuatorCommand: readonly PreparedTopic[];
 
-  constructor(config: Config, prepare: (name: string) => PreparedTopic) {
-    this.status = prepare(statusTopic(config));
-    this.sensorState = config.sensors.map((s) => prepare(stateTopic(config, s.id)));
-    this.actuatorState = config.actuators.map((a) => prepare(stateTopic(config, a.id)));
-    this.actuatorCommand = config.actuators.map((a) => prepare(commandTopic(config, a)));
+  /** Throws MqttError "topic-invalid" for a topic that is not a valid topic name. */
+  constructor(config: Config, encoder: Utf8Encoder) {
+    const names = [statusTopic(config)];
+    for (const s of config.sensors) names.push(stateTopic(config, s.id));
+    for (const a of config.actuators) names.push(stateTopic(config, a.id));
+    // encoded once each to size the buffer, then each prepared topic gets its slice of it
+    const encoded = names.map((name) => encoder.encode(name));
+    let size = 0;
+    for (const bytes of encoded) size += bytes.length;
+    const all = new Uint8Array(size);
+    let at = 0;
+    const slices = encoded.map((bytes) => {
+      all.set(bytes, at);
+      at += bytes.length;
+      return all.subarray(at - bytes.length, at);
+    });
+    let next = 0;
+    const carve: Utf8Encoder = { encode: () => slices[next++] };
+    const prepared = names.map((name) => {
+      const topic = prepareTopic(name, carve);
+      if (topic instanceof MqttError) throw topic;
+      return topic;
+    });
+    this.status = prepared[0];
+    this.sensorState = prepared.slice(1, 1 + config.sensors.length);
+    this.actuatorState = prepared.slice(1 + config.sensors.length);
   }
 }

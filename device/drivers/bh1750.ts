@@ -56,8 +56,9 @@ const CONTINUOUS_LOW = 0x13;
 
 export class BH1750 {
   #io: I2CPort | null = null;
-  #command = new Uint8Array(1);
-  #data = new Uint8Array(2);
+  /** The last conversion read (bytes 0 and 1 of one buffer) and a command (byte 2). */
+  #data: Uint8Array;
+  #command: Uint8Array;
   #mode = CONTINUOUS_HIGH;
   /** Counts per lux in the current mode. */
   #countsPerLux = 1.2;
@@ -67,6 +68,9 @@ export class BH1750 {
 
   constructor(options: BH1750ConstructorOptions) {
     const sensor = options.sensor;
+    const bytes = new ArrayBuffer(3);
+    this.#data = new Uint8Array(bytes, 0, 2);
+    this.#command = new Uint8Array(bytes, 2, 1);
     try {
       this.#address = sensor.address ?? DEFAULT_ADDRESS;
       this.#io = new sensor.io({

@@ -26,8 +26,8 @@
  * Result: a new plain object {temperature, humidity}, in °C and in %RH (0 to 100, as the
  * SHT3x class specification says "a percentage").
  *
- * Device code: no Node APIs, no module-level mutable state; buffers are allocated by the
- * constructor, and sample() allocates only the object it returns.
+ * Device code: no Node APIs, no module-level mutable state; its one buffer is allocated by
+ * the constructor, and sample() allocates only the object it returns.
  */
 
 import { crc8Word } from "./crc8.js";
@@ -63,12 +63,10 @@ const CLEAR_STATUS = 0x3041;
 
 export class SHT3x {
   #io: I2CPort | null = null;
-  /** Command bytes, written from here. */
-  #command = new Uint8Array(2);
-  /** A measurement: temperature MSB, LSB, CRC, humidity MSB, LSB, CRC. */
-  #data = new Uint8Array(6);
-  /** The status register: MSB, LSB, CRC. */
-  #status = new Uint8Array(3);
+  /** A measurement: temperature MSB, LSB, CRC, humidity MSB, LSB, CRC (bytes 0 to 5 of one buffer). */
+  #data: Uint8Array;
+  /** Command bytes, written from here (bytes 6 and 7 of the same buffer). */
+  #command: Uint8Array;
   #measure = MEASURE_HIGH;
   /** A measurement was started and not read yet. */
   #pending = false;
@@ -78,6 +76,9 @@ export class SHT3x {
 
   constructor(options: SHT3xConstructorOptions) {
     const sensor = options.sensor;
+    const bytes = new ArrayBuffer(8);
+    this.#data = new Uint8Array(bytes, 0, 6);
+    this.#command = new Uint8Array(bytes, 6, 2);
     try {
       this.#address = sensor.address ?? DEFAULT_ADDRESS;
       this.#io = new sensor.io({
@@ -169,9 +170,9 @@ export class SHT3x {
     this.#pending = true;
   }
 
-  /** Reads the status register, which proves the chip answers; checks its CRC. */
+  /** Reads the status register (MSB, LSB, CRC), which proves the chip answers; checks its CRC. */
   #readStatus(): void {
-    const status = this.#status;
+    const status = this.#data.subarray(0, 3); // once, at construction
     this.#write(READ_STATUS);
     this.#io!.read(status);
     if (crc8Word(status, 0) !== status[2]) throw crcMismatch("status");

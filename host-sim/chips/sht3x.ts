@@ -100,6 +100,9 @@ export function sensirionCrc(word: number): number {
   return crc;
 }
 
+/** No value overridden. */
+const NO_OVERRIDE: Readonly<Partial<SHT3xValues>> = Object.freeze({});
+
 type Reply = "none" | "status" | "measurement" | "fetch";
 
 export class SHT3xChip implements I2CChip {
@@ -113,8 +116,10 @@ export class SHT3xChip implements I2CChip {
   #noise: Prng;
   #offsetT: number;
   #offsetH: number;
-  #override: Partial<SHT3xValues> = {};
-  #corrupt = new Set<SHT3xWord>();
+  /** Replaced, never changed in place: boards without overrides share NO_OVERRIDE. */
+  #override: Readonly<Partial<SHT3xValues>> = NO_OVERRIDE;
+  /** Made on first use (most chips never corrupt a word). */
+  #corrupt: Set<SHT3xWord> | undefined = undefined;
 
   #status = POWER_UP_STATUS;
   /** Nothing is acknowledged before this time (reset, break, single-shot measurement). */
@@ -136,13 +141,15 @@ export class SHT3xChip implements I2CChip {
 
   /** Overrides values exactly (no noise) until clear(); a value left out keeps following the curve. */
   set(values: Partial<SHT3xValues>): void {
-    if (values.temperature !== undefined) this.#override.temperature = values.temperature;
-    if (values.humidity !== undefined) this.#override.humidity = values.humidity;
+    const next = { ...this.#override };
+    if (values.temperature !== undefined) next.temperature = values.temperature;
+    if (values.humidity !== undefined) next.humidity = values.humidity;
+    this.#override = next;
   }
 
   /** Drops the overrides: values follow the day curve again. */
   clear(): void {
-    this.#override = {};
+    this.#override = NO_OVERRIDE;
   }
 
   /** The ambient the chip senses at a time (default now): overrides, else the noiseless day curve. */
@@ -156,7 +163,7 @@ export class SHT3xChip implements I2CChip {
 
   /** Flips one data bit in the next copy of this word the chip sends, so its CRC does not match. */
   corruptNext(word: SHT3xWord): void {
-    this.#corrupt.add(word);
+    (this.#corrupt ??= new Set()).add(word);
   }
 
   /** Power-on reset, as after a brown-out: state lost, status 0x8010, nothing acknowledged for 1 ms. */
@@ -270,7 +277,7 @@ export class SHT3xChip implements I2CChip {
   /** Puts a word and its CRC at an offset, as far as `into` reaches. */
   #put(into: Uint8Array, offset: number, word: number, name: SHT3xWord): void {
     const crc = sensirionCrc(word);
-    if (this.#corrupt.delete(name)) word ^= 0x0100; // one flipped bit in the MSB, CRC as sent for the original
+    if (this.#corrupt !== undefined && this.#corrupt.delete(name)) word ^= 0x0100; // one flipped bit in the MSB, CRC as sent for the original
     if (offset < into.length) into[offset] = word >> 8;
     if (offset + 1 < into.length) into[offset + 1] = word & 0xff;
     if (offset + 2 < into.length) into[offset + 2] = crc;

@@ -7,8 +7,9 @@
 
 /**
  * Starts the firmware of one board.
- * options: { config, io, I2C, data, clock, Digital, seed, log, onStatus }
+ * options: { config, io, I2C, data, clock, Digital, seed, buffers, log, onStatus }
  *   seed: a number that makes the reconnect jitter reproducible (io.random).
+ *   buffers: the MQTT client's buffer sizes (startFirmware's `buffers`), or undefined.
  * Returns what startFirmware() returns.
  */
 export function startBoard(firmware, options) {
@@ -30,7 +31,7 @@ export function startBoard(firmware, options) {
   }
   const io = options.seed === undefined ? options.io : { ...options.io, random: seeded(options.seed) };
   return firmware.startFirmware({
-    config: options.config, io, sensors, Digital: options.Digital, log, onStatus: options.onStatus,
+    config: options.config, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
   });
 }
 

@@ -14,7 +14,7 @@ const SERVICE = "board";
 let firmware;
 let reportTimer;
 
-/** Starts the firmware; `wiring` is { data, clock, seed, reportInterval }. */
+/** Starts the firmware; `wiring` is { data, clock, seed, buffers, reportInterval }. */
 export function start(module, config, wiring) {
   if (firmware !== undefined) throw new Error("this board is started already");
   firmware = startBoard(module, {
@@ -25,6 +25,7 @@ export function start(module, config, wiring) {
     data: wiring.data,
     clock: wiring.clock,
     seed: wiring.seed,
+    buffers: wiring.buffers,
     log: (line) => call(SERVICE, { op: "log", line }),
     onStatus: (status) => call(SERVICE, { op: "status", status }),
   });
