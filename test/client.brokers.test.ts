@@ -16,7 +16,7 @@ import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import type { Message } from "../device/mqtt/message.js";
 import { AedesBroker, closeAllAedes } from "./brokers/aedes.js";
-import { connectPeer, parsePackets, recordingIo, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
+import { connectPeer, parsePackets, recordingIo, runCleanups, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { BrokerOptions, Peer, RecordedSocket, TestBroker } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 import { TcpProxy } from "./brokers/proxy.js";
@@ -123,15 +123,7 @@ describe.each(kinds)("client against $name", (kind) => {
     topic = uniqueName("t"); // every test has topics of its own (retained messages outlive tests)
   });
 
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch {
-        // already stopped
-      }
-    }
-  });
+  afterEach(() => runCleanups(cleanups));
 
   afterAll(async () => {
     for (const b of brokers.splice(0)) await b.close();
@@ -793,15 +785,7 @@ describe.each(kinds)("client against $name", (kind) => {
 describe("client against mosquitto with persistence", () => {
   const cleanups: (() => unknown)[] = [];
 
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch {
-        // already stopped
-      }
-    }
-  });
+  afterEach(() => runCleanups(cleanups));
 
   afterAll(async () => {
     await stopAllMosquittos();

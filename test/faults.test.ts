@@ -14,7 +14,7 @@
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sleep, uniqueName, waitFor } from "./brokers/helpers.js";
+import { runCleanups, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 import { FaultProxy } from "./faults/proxy.js";
 import {
@@ -77,15 +77,7 @@ describe("faults between our client and mosquitto", () => {
     broker = await Mosquitto.start({ config: BROKER_CONFIG });
   });
 
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch {
-        // already stopped
-      }
-    }
-  });
+  afterEach(() => runCleanups(cleanups));
 
   afterAll(async () => {
     await stopAllMosquittos();
@@ -372,13 +364,7 @@ describe("faults: mosquitto SIGKILLed while publishing, restarted with persisten
   const cleanups: (() => unknown)[] = [];
 
   afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch {
-        // already stopped
-      }
-    }
+    await runCleanups(cleanups);
     await stopAllMosquittos();
   });
 

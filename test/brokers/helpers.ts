@@ -76,6 +76,17 @@ export function accepts(port: number): Promise<boolean> {
 
 let serial = 0;
 /** A name no other test (or earlier run against a persistent broker) has used. */
+/** Runs the cleanups a test registered, newest first; one that fails (already stopped) does not stop the rest. */
+export async function runCleanups(cleanups: (() => unknown)[]): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch {
+      // already stopped
+    }
+  }
+}
+
 export function uniqueName(prefix: string): string {
   serial++;
   return prefix + "-" + process.pid + "-" + serial + "-" + Math.floor(Math.random() * 1e6).toString(36);
