@@ -8,9 +8,9 @@
 //           limit of broker + subscriber, give or take the noise: blocks of 18, 100 and
 //           1,000 packets ran alike here; it reads and ignores the PUBACKs).
 // Each publisher publishes as fast as it can while respecting backpressure:
-//   ours    publish() until it refuses; "dropped" (QoS 0, transmit buffer full) -> yield with
-//           setImmediate and publish the same message again (counted as retries, so all N
-//           arrive); "outbox-full" (QoS 1) -> wait for the next onPublished.
+//   ours    publish() until it refuses; "dropped" (QoS 0, transmit buffer full) -> wait for
+//           onReady and publish the same message again (counted as retries, so all N
+//           arrive); "outbox-full" (QoS 1) -> wait for the next onPublished or onReady.
 //   mqttjs  QoS 0: publish() until stream.writableNeedDrain, then wait for "drain".
 //           QoS 1: at most MQTTJS_WINDOW publishes awaiting their callback (the PUBACK),
 //           and wait for "drain" when the stream asks.
@@ -334,6 +334,7 @@ async function main() {
             ...options,
             onConnected: () => connected(),
             onPublished: wakeUp,
+            onReady: wakeUp,
             onError: (e) => { failure = e; wakeUp(); },
           });
           open.add(this);
@@ -357,13 +358,9 @@ async function main() {
               }
               if (failure !== undefined) throw failure;
               if (Date.now() > deadline) break;
-              if (status === "dropped") {
-                retries++;
-                await new Promise(setImmediate);
-              } else {
-                waits++;
-                await new Promise((resolve) => { wake = resolve; });
-              }
+              if (status === "dropped") retries++;
+              else waits++;
+              await new Promise((resolve) => { wake = resolve; });
             }
           } finally {
             clearTimeout(watchdog);

@@ -1022,6 +1022,30 @@ describe("QoS 1 publish", () => {
     expect(publishes(link.take()).map((p) => p.messageId)).toEqual([1, 2, 3, 4]);
   });
 
+  it("calls onReady once after a refused publish, when the connection has room again, and not before", () => {
+    let ready = 0;
+    const h = harness({ outboxMessages: 4, outboxBytes: 10_000, onReady: () => ready++ });
+    h.net.autoPuback = false;
+    expect(h.client.publish("t", "offline")).toBe("dropped");
+    const link = h.start();
+    link.take();
+    expect(ready).toBe(1); // connected with room: the refused publisher may go on
+    for (const payload of ["a", "b", "c", "d"]) expect(h.client.publish("t", payload, { qos: 1 })).toBe("sent");
+    expect(h.client.publish("t", "e", { qos: 1 })).toBe("outbox-full");
+    h.settle();
+    expect(ready).toBe(1); // still full: nothing to say yet
+    link.send({ cmd: "puback", messageId: 1 });
+    h.settle();
+    expect(ready).toBe(1); // one entry free, but the outbox is not yet half free
+    link.send({ cmd: "puback", messageId: 2 });
+    h.settle();
+    expect(ready).toBe(2);
+    expect(h.client.publish("t", "e", { qos: 1 })).toBe("sent");
+    link.send({ cmd: "puback", messageId: 3 });
+    h.settle();
+    expect(ready).toBe(2); // no refusal since: no call
+  });
+
   it("drops QoS 0 while offline and counts it; queues it with {queue: true} and sends it on connect", () => {
     const h = harness();
     expect(h.client.publish("t", "before-connect")).toBe("dropped");

@@ -80,6 +80,12 @@ export interface ClientOptions {
   /** A QoS 1 message was acknowledged by the broker. */
   onPublished?: (packetId: number) => void;
   onSubscribed?: (filter: string, grantedQos: number) => void;
+  /**
+   * After publish() returned "dropped" or "outbox-full": the client is connected again with
+   * room (nothing queued, the transmit buffer and the outbox at least half free). Called
+   * once per refusal, so a publisher can retry then instead of polling.
+   */
+  onReady?: () => void;
   onError?: (error: MqttError) => void;
 }
 
@@ -213,6 +219,8 @@ export class MqttClient {
   #pingOutstanding = false;
   /** True while a read is handled: writes wait for its end. */
   #batching = false;
+  /** A publish was refused ("dropped", "outbox-full"): onReady is due when room returns. */
+  #refused = false;
   /** The largest writable count seen on this connection: below it, writes are outstanding. */
   #window = 0;
   /** The timer's period, ms: a PINGREQ goes a period early so that it is never late. */
@@ -375,12 +383,14 @@ export class MqttClient {
       const behind = online && this.#queued > 0 && size <= this.#maxQueuedPacket;
       if (!queue && !behind) {
         this.stats.dropped++;
+        this.#refused = true;
         return "dropped";
       }
     }
     const outbox = this.#outbox;
     const offset = outbox.reserve(size);
     if (offset < 0) {
+      this.#refused = true;
       if (qos === 1 || queue) return "outbox-full";
       this.stats.dropped++;
       return "dropped";
@@ -683,8 +693,29 @@ export class MqttClient {
     }
   }
 
-  /** Stages what the connection may take and writes. */
+  /** Stages what the connection may take and writes; then tells a refused publisher when there is room. */
   #flushNow(): void {
+    this.#writeStaged();
+    if (this.#refused) this.#readyCheck();
+  }
+
+  #readyCheck(): void {
+    const outbox = this.#outbox;
+    if (this.#state !== "connected" || this.#handshaking || this.#queued > 0) return;
+    if (this.#txRoom() < this.#tx.length >> 1) return;
+    if (outbox.count * 2 > outbox.capacity || outbox.usedBytes * 2 > outbox.bytes.length) return;
+    this.#refused = false;
+    const cb = this.#options.onReady;
+    if (cb === undefined) return;
+    try {
+      cb();
+    } catch (e) {
+      this.#handlerThrew(e);
+    }
+  }
+
+  /** Stages what the connection may take and writes. */
+  #writeStaged(): void {
     for (;;) {
       this.#stage();
       if (this.#txFill === 0 || this.#writable <= 0 || this.#socket === undefined) return;
