@@ -80,11 +80,12 @@ function recordedIo(overrides: Partial<ClientIo> = {}): { io: ClientIo; sockets:
     sockets.push(record);
     return record;
   };
-  class RecordedTCP extends TCP {
+  /** The socket class `Base`, recording what each instance writes and reads. */
+  const recorded = (Base: new (...args: any[]) => TCP, kind: "tcp" | "tls") => class extends Base {
     readonly #record: SocketRecord;
     constructor(options: SocketOptions) {
       super(options);
-      this.#record = start("tcp", options);
+      this.#record = start(kind, options);
     }
     override write(buffer: ArrayBuffer | ArrayBufferView): number {
       const count = super.write(buffer);
@@ -96,24 +97,9 @@ function recordedIo(overrides: Partial<ClientIo> = {}): { io: ClientIo; sockets:
       if (typeof result === "number" && result > 0 && typeof buffer === "object") this.#record.received.push(copyOf(buffer, result));
       return result;
     }
-  }
-  class RecordedTLS extends TLS {
-    readonly #record: SocketRecord;
-    constructor(options: SocketOptions) {
-      super(options);
-      this.#record = start("tls", options);
-    }
-    override write(buffer: ArrayBuffer | ArrayBufferView): number {
-      const count = super.write(buffer);
-      this.#record.written.push(copyOf(buffer));
-      return count;
-    }
-    override read(buffer?: ArrayBuffer | ArrayBufferView | number): any {
-      const result = super.read(buffer);
-      if (typeof result === "number" && result > 0 && typeof buffer === "object") this.#record.received.push(copyOf(buffer, result));
-      return result;
-    }
-  }
+  };
+  const RecordedTCP = recorded(TCP, "tcp");
+  const RecordedTLS = recorded(TLS, "tls");
   return { io: { ...hostIo(), TCP: RecordedTCP, TLS: RecordedTLS, ...overrides }, sockets };
 }
 

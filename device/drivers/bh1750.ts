@@ -27,6 +27,7 @@
  */
 
 import { SensorError } from "./errors.js";
+import { openI2C } from "./io.js";
 import type { I2CPort, SensorI2COptions } from "./io.js";
 
 export type BH1750Mode = "high" | "high2" | "low";
@@ -73,11 +74,7 @@ export class BH1750 {
     this.#command = new Uint8Array(bytes, 2, 1);
     try {
       this.#address = sensor.address ?? DEFAULT_ADDRESS;
-      this.#io = new sensor.io({
-        ...sensor,
-        hz: sensor.hz ?? DEFAULT_HZ,
-        address: this.#address,
-      });
+      this.#io = openI2C(sensor, DEFAULT_HZ, this.#address);
       this.configure(options);
       this.#send(POWER_ON);
       this.#send(this.#mode);

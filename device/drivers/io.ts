@@ -2,8 +2,10 @@
  * The IO shapes a sensor driver is handed: the ECMA-419 I²C class (`embedded:io/i2c`) and
  * the options a driver's constructor takes under `sensor` (the Peripheral Class Pattern:
  * an IO connection is given as the IO class in `io` plus that class's constructor options,
- * and the driver constructs the connection itself). Types only: the board passes
+ * and the driver constructs the connection itself). The board passes
  * Moddable's `device.io.I2C`, the simulator passes `I2CBus.I2C` from host-sim/i2c.ts.
+ * Besides the types, openI2C() opens a connection from a driver's `sensor` option; nothing
+ * here holds state.
  */
 
 /** Options of the ECMA-419 I²C constructor. */
@@ -41,4 +43,9 @@ export interface SensorI2COptions {
   hz?: number;
   address?: number;
   port?: number;
+}
+
+/** Opens the I²C connection a driver's `sensor` option describes, with the driver's default speed. */
+export function openI2C(sensor: SensorI2COptions, defaultHz: number, address: number): I2CPort {
+  return new sensor.io({ ...sensor, hz: sensor.hz ?? defaultHz, address });
 }

@@ -32,6 +32,7 @@
 
 import { crc8Word } from "./crc8.js";
 import { SensorError } from "./errors.js";
+import { openI2C } from "./io.js";
 import type { I2CPort, SensorI2COptions } from "./io.js";
 
 export type SHT3xRepeatability = "high" | "medium" | "low";
@@ -81,11 +82,7 @@ export class SHT3x {
     this.#command = new Uint8Array(bytes, 6, 2);
     try {
       this.#address = sensor.address ?? DEFAULT_ADDRESS;
-      this.#io = new sensor.io({
-        ...sensor,
-        hz: sensor.hz ?? DEFAULT_HZ,
-        address: this.#address,
-      });
+      this.#io = openI2C(sensor, DEFAULT_HZ, this.#address);
       this.configure(options);
       try {
         this.#readStatus();
