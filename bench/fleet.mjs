@@ -60,7 +60,7 @@ if (soft < needed && process.env[RERUN_MARK] === undefined) {
 
 async function main() {
   if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc (npm run bench:fleet does)");
-  const { startSimulator } = await import("../dist/simulator.mjs");
+  const { startSimulator, CLIENT_BUFFERS } = await import("../dist/simulator.mjs");
   const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: openFileLimit() < needed ? needed : undefined });
   const url = `mqtt://127.0.0.1:${broker.port}`;
   let sim;
@@ -95,7 +95,7 @@ async function main() {
       js_heap_per_device_kb: per("heapUsed"),
       array_buffers_per_device_kb: per("arrayBuffers"),
       rss_per_device_kb: per("rss"),
-      ...(firmware === undefined ? { client_buffer_bytes: await clientBuffers(url, sim.boards[0]) } : { firmware }),
+      ...(firmware === undefined ? { client_buffer_bytes: await clientBuffers(url, sim.boards[0], CLIENT_BUFFERS) } : { firmware }),
       goal_kb: GOAL_KB,
     }));
   } finally {
@@ -119,41 +119,34 @@ function sent(sim) {
 }
 
 /**
- * What one board's MQTT client preallocates, bytes, as device/app/firmware.ts sizes it for a
- * simulated board (host-sim/board-config.ts CLIENT_BUFFERS: receive 128, transmit 512,
- * outbox 0, each raised to what the board needs): a transmit buffer of max(512, largest
- * PUBLISH + 80) and its spare of min(transmit, 256); an outbox holding the QoS 1 burst
- * after a connect (birth, discovery configs, actuator states); a receive buffer of
- * max(128, 2 + longest command topic + 2 + 32) and a read chunk of min(receive + 5, 256)
- * (the client's sizes as of this writing). The burst is read back retained from the broker.
+ * What one board's MQTT client preallocates, bytes, as device/app/firmware.ts sizes it from
+ * the simulator's CLIENT_BUFFERS (each raised to what the board needs): a transmit buffer
+ * of max(transmit, largest PUBLISH + 80) and its spare of min(transmit, 256); an outbox of
+ * max(outbox, largest PUBLISH); a receive buffer of max(receive, 2 + longest command topic
+ * + 2 + 32) and a read chunk of min(receive + 5, 256) (the client's sizes as of this
+ * writing). The largest PUBLISH (a discovery config) is read back retained from the broker.
  */
-async function clientBuffers(url, board) {
+async function clientBuffers(url, board, buffers) {
   const mqtt = createRequire(import.meta.url)("mqtt");
   const peer = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
   const config = board.config;
   const node = `${config.prefix}/${board.id}`;
-  const burstTopics = new Set([`${node}/status`, ...config.actuators.map((a) => `${node}/${a.id}/state`)]);
   let largest = 0;
-  let burst = 0;
   try {
     peer.on("message", (topic, payload, packet) => {
-      if (!packet.retain) return;
-      const size = 5 + 2 + Buffer.byteLength(topic) + 2 + payload.length;
-      const discovery = topic.endsWith("/config");
-      if (discovery) largest = Math.max(largest, size);
-      if (discovery || burstTopics.has(topic)) burst += size;
+      if (packet.retain) largest = Math.max(largest, 5 + 2 + Buffer.byteLength(topic) + 2 + payload.length);
     });
     await peer.subscribeAsync([`${config.discoveryPrefix}/+/${board.id}/+/config`, `${node}/#`], { qos: 1 });
     await sleep(500);
   } finally {
     await peer.endAsync(true);
   }
-  const transmit = Math.max(512, largest + 80);
+  const transmit = Math.max(buffers.transmit, largest + 80);
   const spare = Math.min(transmit, 256);
-  const outbox = Math.max(burst, largest);
+  const outbox = Math.max(buffers.outbox, largest);
   let longest = 0;
   for (const a of config.actuators) longest = Math.max(longest, Buffer.byteLength(`${node}/${a.id}/set`));
-  const receive = Math.max(128, 2 + longest + 2 + 32);
+  const receive = Math.max(buffers.receive, 2 + longest + 2 + 32);
   const chunk = Math.min(receive + 5, 256);
   return {
     largest_publish: largest,

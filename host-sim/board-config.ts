@@ -23,11 +23,13 @@ export const LED_PIN = 2;
  * few dozen bytes; the firmware raises the receive buffer to hold one on its longest
  * command topic with 32 bytes of payload, for long prefixes and ids; an overlong command is
  * skipped by the client instead of reported) and publishes small readings. The firmware
- * raises the transmit buffer to its largest discovery config + 80 bytes, and the outbox to
- * the burst after a connect (birth, 5 discovery configs, 2 actuator states: about 2.9 KB,
- * 8 messages, with the default configuration), so a fleet of thousands stays small.
+ * raises the transmit buffer to its largest discovery config + 80 bytes. The outbox holds
+ * that config and a few small messages: the burst after a connect (birth, 5 discovery
+ * configs, 2 actuator states: about 2.9 KB with the default configuration) goes out as the
+ * broker acknowledges it, a few round trips on a local network. So a fleet of thousands
+ * stays small.
  */
-export const CLIENT_BUFFERS = Object.freeze({ receive: 128, transmit: 512, outbox: 0, outboxMessages: 0 });
+export const CLIENT_BUFFERS = Object.freeze({ receive: 128, transmit: 512, outbox: 1024, outboxMessages: 0 });
 
 /** The broker a board connects to. */
 export interface BrokerAddress {

@@ -40,7 +40,7 @@ import { startXsBoard } from "./xs-board.js";
 export type { Engine } from "./board.js";
 export { SimBoard } from "./board.js";
 export type { ConfigOverrides } from "./board-config.js";
-export { I2C_CLOCK, I2C_DATA, LED_PIN, RELAY_PIN } from "./board-config.js";
+export { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA, LED_PIN, RELAY_PIN } from "./board-config.js";
 export type { MessageWait, WaitOptions, WatchedMessage } from "./watcher.js";
 
 export interface SimulatorOptions {

@@ -50,7 +50,7 @@ export interface FirmwareOptions {
    * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
    * (e.g. a fleet of small nodes). Each is raised to what the node needs (see
    * ClientBuffers): the transmit buffer holds the node's largest PUBLISH (its largest
-   * discovery config), the outbox the burst after a connect, the receive buffer a command.
+   * discovery config), the outbox that too, the receive buffer a command.
    */
   buffers?: ClientBuffers;
 }
@@ -65,9 +65,10 @@ export interface ClientBuffers {
   /** Default 1,024; raised to the largest PUBLISH + 80. */
   transmit?: number;
   /**
-   * Default max(4,096, 2 x transmit). A size given is raised to the QoS 1 burst after a
-   * connect (birth, discovery configs, actuator states), so that the burst goes out at once
-   * instead of one broker acknowledgement at a time.
+   * Default max(4,096, 2 x transmit), which holds the QoS 1 burst after a connect (birth,
+   * discovery configs, actuator states) of most nodes at once. A size given is raised to
+   * the largest PUBLISH; a burst larger than the outbox goes out as acknowledgements free
+   * room (a few round trips more after each connect).
    */
   outbox?: number;
   /** Most messages in the outbox (default: the client's); a number given is raised to the burst's messages + one per sensor. */
@@ -204,7 +205,7 @@ class SensorNode implements Firmware {
       return new SensorReadings(spec, sensor, config.maxSilence, memory);
     });
     const encoder = new io.TextEncoder();
-    const { largest, burst, burstMessages } = this.#packetSizes(encoder);
+    const { largest, burstMessages } = this.#packetSizes(encoder);
     // a receive buffer asked for holds at least a PUBLISH on the longest topic subscribed
     // to, with room for "ON", "OFF", "online" and a short bad command
     let longestSubscribed = discovery === undefined ? 0 : encoder.encode(homeAssistantStatusTopic(config)).length;
@@ -212,10 +213,10 @@ class SensorNode implements Firmware {
     const smallestReceive = Math.max(MIN_RECEIVE_BUFFER, 2 + longestSubscribed + 2 + RECEIVE_PAYLOAD_ROOM);
     const buffers = options.buffers ?? {};
     const transmitBufferSize = Math.max(buffers.transmit ?? MIN_TRANSMIT_BUFFER, largest + 80);
-    // asked-for sizes are raised to hold the burst after a connect: it goes out at once
-    // rather than one acknowledgement at a time
+    // an outbox asked for is raised to hold the largest message; a burst after a connect
+    // that does not fit goes out paced on the broker's acknowledgements
     const outboxBytes = buffers.outbox === undefined ? Math.max(MIN_OUTBOX, 2 * transmitBufferSize)
-      : Math.max(buffers.outbox, burst, largest);
+      : Math.max(buffers.outbox, largest);
     const outboxMessages = buffers.outboxMessages === undefined ? undefined
       : Math.max(MIN_OUTBOX_MESSAGES, buffers.outboxMessages, burstMessages + this.#channels.length);
 
@@ -276,8 +277,7 @@ class SensorNode implements Firmware {
     this.#sensorStart = this.#actuatorStart + this.#actuators.length + 1; // after the barrier
     this.#itemCount = this.#sensorStart + this.#channels.length;
     const item: PacerItem = (index) => this.#publishItem(index);
-    const items: PacerItem[] = [];
-    for (let i = 0; i < this.#itemCount; i++) items.push(item);
+    const items = new Array<PacerItem>(this.#itemCount).fill(item);
     this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
 
     this.#actuators.forEach((actuator, i) => {
@@ -497,21 +497,18 @@ class SensorNode implements Firmware {
   // ---- helpers
 
   /**
-   * The largest PUBLISH packet the node will send, and the bytes and messages of the QoS 1
-   * burst after a connect (birth, discovery configs, actuator states), computed once
+   * The largest PUBLISH packet the node will send, and the messages of the QoS 1 burst
+   * after a connect (birth, discovery configs, actuator states), computed once
    * (allocates).
    */
-  #packetSizes(encoder: TextEncoderLike): { largest: number; burst: number; burstMessages: number } {
+  #packetSizes(encoder: TextEncoderLike): { largest: number; burstMessages: number } {
     const config = this.config;
     let largest = 0;
-    let burst = 0;
     let burstMessages = 0;
     const consider = (topic: string, payloadBytes: number, inBurst: boolean) => {
       const size = 5 + 2 + encoder.encode(topic).length + 2 + payloadBytes;
       largest = Math.max(largest, size);
-      if (!inBurst) return;
-      burst += size;
-      burstMessages++;
+      if (inBurst) burstMessages++;
     };
     consider(statusTopic(config), ONLINE_BYTES.length, true);
     const discovery = this.#discovery;
@@ -520,7 +517,7 @@ class SensorNode implements Firmware {
     }
     for (const actuator of config.actuators) consider(stateTopic(config, actuator.id), OFF_TEXT.length, true);
     this.#channels.forEach((channel) => consider(stateTopic(config, channel.spec.id), payloadSize(channel.spec), false));
-    return { largest, burst, burstMessages };
+    return { largest, burstMessages };
   }
 
   /** What pacer item `index` publishes, for log lines. */
