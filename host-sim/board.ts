@@ -17,6 +17,7 @@ import { VirtualPins } from "./digital.js";
 import type { Level } from "./digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./i2c.js";
+import { withItem } from "./lists.js";
 
 export type Engine = "node" | "xs";
 
@@ -120,8 +121,8 @@ export class SimBoard {
   readonly number: number;
   readonly engine: Engine;
   readonly hardware: BoardHardware;
-  /** The last log lines of the firmware, oldest first. */
-  readonly log: string[] = [];
+  /** The last log lines, replaced on every line (lists.ts). */
+  #log: readonly string[] = [];
   #engine: BoardEngine | undefined;
   /** The configuration until the engine has its own. */
   #config: Config | undefined;
@@ -172,6 +173,11 @@ export class SimBoard {
     });
     board.#config = undefined; // the engine's is the one
     return board;
+  }
+
+  /** The last log lines of the firmware (up to 50), oldest first. */
+  get log(): readonly string[] {
+    return this.#log;
   }
 
   /** The topics of this board: status, a sensor's or actuator's state, an actuator's commands (made on first use). */
@@ -286,8 +292,7 @@ export class SimBoard {
   }
 
   #addLog(line: string): void {
-    this.log.push(line);
-    if (this.log.length > LOG_LINES) this.log.shift();
+    this.#log = withItem(this.#log.length < LOG_LINES ? this.#log : this.#log.slice(1), line);
     if (this.#logListeners !== undefined) for (const listener of this.#logListeners) listener(line);
   }
 }

@@ -17,6 +17,8 @@
  * or none 0). Node side only.
  */
 
+import { withItem } from "./lists.js";
+
 export type Level = 0 | 1;
 
 export interface SimDigitalOptions {
@@ -170,8 +172,11 @@ export class VirtualPins {
   readonly inputOnly: ReadonlySet<number>;
   /** The ECMA-419 Digital class for this board: hand it to the firmware. */
   readonly Digital: DigitalClass;
-  /** Made on a pin's first use, in that order (a short list: a fleet of boards uses two pins each of forty). */
-  #pins: PinState[] = [];
+  /**
+   * Made on a pin's first use, in that order (a short list: a fleet of boards uses two pins
+   * each of forty), replaced on every change (lists.ts).
+   */
+  #pins: readonly PinState[] = [];
   /** Made on first use. */
   #listeners: Set<PinListener> | undefined = undefined;
 
@@ -215,7 +220,7 @@ export class VirtualPins {
     const pins = this.#pins;
     for (let i = 0; i < pins.length; i++) if (pins[i].pin === pin) return pins[i];
     const state: PinState = { pin, external: undefined, owner: undefined, mode: -1, out: 0, level: 0 };
-    pins.push(state);
+    this.#pins = withItem(pins, state);
     return state;
   }
 

@@ -14,6 +14,8 @@
  * simulated board gets its own bus. Node side only.
  */
 
+import { withItem, withoutAt, withoutItem } from "./lists.js";
+
 export interface I2CChip {
   /** The fastest bus clock the chip follows; faster and it does not acknowledge. */
   readonly maxHz?: number;
@@ -73,7 +75,7 @@ export class SimI2C {
     if (options.format !== undefined && options.format !== "buffer") throw new RangeError("invalid format");
     const key = (data * 65_536 + clock) * 128 + address;
     if (bus._open.includes(key)) throw new RangeError("duplicate address");
-    bus._open.push(key);
+    bus._open = withItem(bus._open, key);
     this.#bus = bus;
     this.#key = key;
     this.data = data;
@@ -128,8 +130,7 @@ export class SimI2C {
     const bus = this.#bus;
     if (bus === null) return;
     this.#bus = null;
-    const at = bus._open.indexOf(this.#key);
-    if (at >= 0) bus._open.splice(at, 1);
+    bus._open = withoutItem(bus._open, this.#key);
   }
 
   #open(): I2CBus {
@@ -152,9 +153,14 @@ export class I2CBus {
   readonly I2C: new (options: SimI2COptions) => SimI2C;
   /** Called after every transaction (for logs and tests). */
   onTransfer: ((transfer: I2CTransfer) => void) | undefined = undefined;
-  #chips = new Map<number, I2CChip>();
-  /** @internal The open connections, as (data * 65,536 + clock) * 128 + address (a few: an array is smaller than a Set). */
-  readonly _open: number[] = [];
+  /** The attached chips and their addresses, at the same index (a few: smaller than a Map), replaced on every change (lists.ts). */
+  #chips: readonly I2CChip[] = [];
+  #addresses: readonly number[] = [];
+  /**
+   * @internal The open connections, as (data * 65,536 + clock) * 128 + address (a few: an
+   * array is smaller than a Set), replaced on every change (lists.ts).
+   */
+  _open: readonly number[] = [];
 
   constructor(options: I2CBusOptions = {}) {
     this.data = options.data ?? 21;
@@ -166,24 +172,29 @@ export class I2CBus {
   /** Wires a chip to the bus at a 7-bit address. */
   attach(address: number, chip: I2CChip): void {
     if (!(Number.isInteger(address) && address >= 0 && address <= 127)) throw new RangeError(`I2CBus: invalid address ${address}`);
-    if (this.#chips.has(address)) throw new Error(`I2CBus: a chip is already attached at 0x${address.toString(16)}`);
-    this.#chips.set(address, chip);
+    if (this.#addresses.includes(address)) throw new Error(`I2CBus: a chip is already attached at 0x${address.toString(16)}`);
+    this.#chips = withItem(this.#chips, chip);
+    this.#addresses = withItem(this.#addresses, address);
   }
 
   /** Unwires the chip at an address (as if unplugged). */
   detach(address: number): void {
-    this.#chips.delete(address);
+    const at = this.#addresses.indexOf(address);
+    if (at < 0) return;
+    this.#chips = withoutAt(this.#chips, at);
+    this.#addresses = withoutAt(this.#addresses, at);
   }
 
   chipAt(address: number): I2CChip | undefined {
-    return this.#chips.get(address);
+    const at = this.#addresses.indexOf(address);
+    return at < 0 ? undefined : this.#chips[at];
   }
 
   /** @internal One transaction from an open connection; true when acknowledged. */
   _transfer(from: SimI2C, direction: "read" | "write", bytes: Uint8Array, stop: boolean): boolean {
     let acknowledged = false;
     if (from.data === this.data && from.clock === this.clock) {
-      const chip = this.#chips.get(from.address);
+      const chip = this.chipAt(from.address);
       if (chip !== undefined && !(chip.maxHz !== undefined && from.hz > chip.maxHz)) {
         acknowledged = direction === "read" ? chip.read(bytes, stop) : chip.write(bytes, stop);
       }

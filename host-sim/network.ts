@@ -8,6 +8,7 @@
  */
 
 import type { SocketClass } from "../device/mqtt/io.js";
+import { withItem, withoutItem } from "./lists.js";
 import { TCP, TLS } from "./sockets.js";
 import type { HostSocketOptions } from "./sockets.js";
 
@@ -21,8 +22,8 @@ export class BoardNetwork {
   readonly TCP: SocketClass;
   readonly #ca: string | undefined;
   #tls: SocketClass | undefined;
-  /** Open sockets (one or two: an array is smaller than a Set). */
-  readonly #sockets: (TCP | TLS)[] = [];
+  /** Open sockets (one or two: an array is smaller than a Set), replaced on every change (lists.ts). */
+  #sockets: readonly (TCP | TLS)[] = [];
   #down = false;
   /** Waiting in settled() for the last connection to close. */
   #emptied: (() => void)[] | undefined = undefined;
@@ -61,7 +62,7 @@ export class BoardNetwork {
   /** The link is lost: every connection is destroyed and new ones are refused until restore(). */
   cut(): void {
     this.#down = true;
-    for (const socket of [...this.#sockets]) socket.destroy();
+    for (const socket of this.#sockets) socket.destroy();
   }
 
   /** The link is back. */
@@ -79,18 +80,17 @@ export class BoardNetwork {
       });
       clearTimeout(timer);
     }
-    for (const socket of [...this.#sockets]) socket.destroy();
+    for (const socket of this.#sockets) socket.destroy();
   }
 
   /** @internal A new socket of this network, until its connection closes (_untrack). */
   _track(socket: TCP | TLS): void {
-    if (!this.#sockets.includes(socket)) this.#sockets.push(socket);
+    if (!this.#sockets.includes(socket)) this.#sockets = withItem(this.#sockets, socket);
   }
 
   /** @internal A socket's connection closed. */
   _untrack(socket: TCP | TLS): void {
-    const at = this.#sockets.indexOf(socket);
-    if (at >= 0) this.#sockets.splice(at, 1);
+    this.#sockets = withoutItem(this.#sockets, socket);
     const emptied = this.#emptied;
     if (this.#sockets.length === 0 && emptied !== undefined) for (const resolve of emptied.splice(0)) resolve();
   }

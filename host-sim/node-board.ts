@@ -1,9 +1,9 @@
 /*
  * The Node engine of a simulated board: the built firmware (dist/firmware.js, loaded once
  * by the simulator) runs in this Node process with the board's own IO: TCP/TLS from its
- * BoardNetwork (the device's send window; cut and restore), DNS, Timer, its VirtualPins'
- * Digital class and its I2CBus's I2C class. Many boards share one process (a fleet of
- * thousands), so a board holds only what it needs. Node side only.
+ * BoardNetwork (the device's send window; cut and restore), DNS, Timer and its clock, its
+ * VirtualPins' Digital class and its I2CBus's I2C class. Many boards share one process (a
+ * fleet of thousands), so a board holds only what it needs. Node side only.
  */
 
 import type { Config } from "../device/app/config.js";
@@ -12,6 +12,7 @@ import type { ClientStats } from "../device/mqtt/client.js";
 import type { BoardEngine, BoardStart } from "./board.js";
 import { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA } from "./board-config.js";
 import { HostResolver } from "./dns.js";
+import { now } from "./monotonic.js";
 import { BoardNetwork } from "./network.js";
 import { Timer } from "./timer.js";
 import { startBoard } from "./xs/in-xs/board-wiring.js";
@@ -23,7 +24,7 @@ const resolver = new HostResolver();
 
 export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   const network = new BoardNetwork({ ca: start.ca });
-  const io = { TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}) };
+  const io = { TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}) };
   const firmware: Firmware = startBoard(start.firmware, {
     config: start.config,
     io,

@@ -9,6 +9,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Socket, SocketOptions } from "../device/mqtt/io.js";
+import { withItem, withoutAt } from "./lists.js";
 
 export interface HostSocketOptions extends SocketOptions {
   /** Bytes that may be written before onWritable (default 1,536). */
@@ -24,7 +25,8 @@ type OwnedSocket = net.Socket & { [OWNER]: HostSocket };
 
 abstract class HostSocket implements Socket {
   readonly #window: number;
-  readonly #inbound: Buffer[] = [];
+  /** Received and not yet read: usually one chunk, so a new array per change (lists.ts) rather than one with room for 17. */
+  #inbound: readonly Buffer[] = [];
   #inboundOffset = 0;
   #available = 0;
   #writable = 0;
@@ -55,7 +57,7 @@ abstract class HostSocket implements Socket {
   static #onData(this: net.Socket, data: Buffer): void {
     const self = (this as OwnedSocket)[OWNER];
     if (self.#closed) return;
-    self.#inbound.push(data);
+    self.#inbound = withItem(self.#inbound, data);
     self.#available += data.length;
     self.#options.onReadable?.call(self, self.#available);
   }
@@ -110,7 +112,7 @@ abstract class HostSocket implements Socket {
       done += take;
       this.#inboundOffset += take;
       if (this.#inboundOffset === head.length) {
-        this.#inbound.shift();
+        this.#inbound = withoutAt(this.#inbound, 0);
         this.#inboundOffset = 0;
       }
     }

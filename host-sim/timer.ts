@@ -4,14 +4,17 @@
  * duration, in due order (each timer joins its list at now + duration, so the list stays
  * sorted), and one Node Timeout per list armed for its head. So a fleet of thousands of
  * boards, each with a few timers of the same few durations, holds a small entry per timer
- * rather than a Node Timeout (and its arguments) per timer. Node side only.
+ * rather than a Node Timeout (and its arguments) per timer. Times are host-sim/monotonic.ts's.
+ * Node side only.
  */
+
+import { now as clock } from "./monotonic.js";
 
 export type HostTimerId = {
   callback: (id: HostTimerId) => void;
   /** ms between firings; 0 for a one-shot timer. */
   repeat: number;
-  /** When it fires next (Date.now() time), or -1 when not scheduled. */
+  /** When it fires next (monotonic.ts time), or -1 when not scheduled. */
   due: number;
   /** The list it waits in while scheduled. */
   list: TimerList | undefined;
@@ -76,7 +79,7 @@ class TimerList {
   #fire(): void {
     this.#timeout = undefined;
     this.#armedFor = -1;
-    const now = Date.now();
+    const now = clock();
     try {
       // timers that (re)join this list while firing are due later than now: the loop ends
       for (let id = this.head; id !== undefined && id.due <= now; id = this.head) {
@@ -85,7 +88,7 @@ class TimerList {
         id.callback(id);
       }
     } finally {
-      if (this.head !== undefined) this.#arm(Date.now());
+      if (this.head !== undefined) this.#arm(clock());
       else if (lists.get(this.duration) === this) this.#disarm();
     }
   }
@@ -116,7 +119,7 @@ export const Timer = {
     id.list?.remove(id);
     id.repeat = repeat !== undefined && repeat > 0 ? repeat : 0;
     const ms = Number(delay);
-    listFor(ms > 0 ? Math.ceil(ms) : 0).append(id, Date.now());
+    listFor(ms > 0 ? Math.ceil(ms) : 0).append(id, clock());
   },
   clear(id: HostTimerId | undefined): void {
     if (id === undefined) return;

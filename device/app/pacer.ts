@@ -30,9 +30,7 @@ export class Pacer {
   /** `onError` hears of an item that threw (it is not retried). */
   constructor(items: readonly PacerItem[], onError: (index: number, error: unknown) => void) {
     this.#items = items;
-    const pending: number[] = [];
-    for (let i = 0; i < items.length; i++) pending.push(0);
-    this.#pending = pending;
+    this.#pending = new Array<number>(items.length).fill(0);
     this.#onError = onError;
   }
 

@@ -1,0 +1,28 @@
+/*
+ * Small lists of the simulator's per-board state (open sockets, pins in use, log lines),
+ * kept at their exact length: an array grown by push() gets room for 17 elements in V8,
+ * which a fleet of thousands of boards pays for thousands of times. These lists hold a
+ * few items and change rarely, so a change makes a new array. Pure functions; Node side
+ * only.
+ */
+
+/** `list` with `item` appended, as a new array of exactly that length. */
+export function withItem<T>(list: readonly T[], item: T): readonly T[] {
+  const out = new Array<T>(list.length + 1);
+  for (let i = 0; i < list.length; i++) out[i] = list[i];
+  out[list.length] = item;
+  return out;
+}
+
+/** `list` without the first occurrence of `item` (the same array when it has none). */
+export function withoutItem<T>(list: readonly T[], item: T): readonly T[] {
+  const at = list.indexOf(item);
+  return at < 0 ? list : withoutAt(list, at);
+}
+
+/** `list` without its item at index `at`, as a new array of exactly that length. */
+export function withoutAt<T>(list: readonly T[], at: number): readonly T[] {
+  const out = new Array<T>(list.length - 1);
+  for (let i = 0, j = 0; i < list.length; i++) if (i !== at) out[j++] = list[i];
+  return out;
+}
