@@ -288,7 +288,28 @@ export class MqttClient {
     const connectLength = encodeConnect(scratch, 0, fields);
     if (connectLength instanceof MqttError) throw connectLength;
     if (connectLength > txSize) throw new MqttError("buffer-too-small", "transmitBufferSize is smaller than the CONNECT packet");
-    this.#connectPacket = scratch.slice(0, connectLength);
+
+    // the fixed-size parts are views of one ArrayBuffer (each buffer costs a header, on XS
+    // and on Node alike): the outbox (4-aligned, first), the subscriptions' packet ids, flags
+    // and states, the receive buffer, the read chunk, the CONNECT packet
+    const outboxSize = Outbox.size(outboxBytes, outboxMessages);
+    const chunkSize = Math.min(rxSize + 5, 256);
+    const memory = new ArrayBuffer(outboxSize + 6 * maxSubscriptions + rxSize + chunkSize + connectLength);
+    let at = 0;
+    this.#outbox = new Outbox(outboxBytes, outboxMessages, memory, at);
+    at += outboxSize;
+    this.#subPacketId = new Uint16Array(memory, at, 2 * maxSubscriptions);
+    at += 4 * maxSubscriptions;
+    this.#subFlags = new Uint8Array(memory, at, maxSubscriptions);
+    at += maxSubscriptions;
+    this.#subState = new Uint8Array(memory, at, maxSubscriptions);
+    at += maxSubscriptions;
+    this.#decoder = new PacketDecoder(new Uint8Array(memory, at, rxSize));
+    at += rxSize;
+    this.#chunk = new Uint8Array(memory, at, chunkSize);
+    at += chunkSize;
+    this.#connectPacket = new Uint8Array(memory, at, connectLength);
+    this.#connectPacket.set(scratch.subarray(0, connectLength));
 
     // the transmit buffer is resizable so that a prefix of it can be written without a view
     this.#txBuffer = new ArrayBuffer(txSize, { maxByteLength: txSize });
@@ -296,16 +317,10 @@ export class MqttClient {
     const spareSize = Math.min(txSize, PARTIAL_WRITE_MAX);
     this.#spareBuffer = new ArrayBuffer(spareSize, { maxByteLength: spareSize });
     this.#spare = new Uint8Array(this.#spareBuffer);
-    this.#chunk = new Uint8Array(Math.min(rxSize + 5, 256));
-    this.#decoder = new PacketDecoder(rxSize);
-    this.#outbox = new Outbox(outboxBytes, outboxMessages);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, outboxBytes);
     this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
     this.#subs = new Array<Subscription | undefined>(maxSubscriptions).fill(undefined);
-    this.#subFlags = new Uint8Array(maxSubscriptions);
-    this.#subState = new Uint8Array(maxSubscriptions);
-    this.#subPacketId = new Uint16Array(2 * maxSubscriptions);
     this.#subscribeList = [{ filter: this.#chunk, qos: 0 }];
     this.#unsubscribeList = [this.#chunk];
   }
@@ -577,7 +592,7 @@ export class MqttClient {
     const random = this.#io.random === undefined ? Math.random() : this.#io.random();
     this.#failures++;
     this.#state = "waiting";
-    this.#deadline = this.#now() + this.#minDelay + random * (cap - this.#minDelay);
+    this.#deadline = this.#now() + this.#minDelay + Math.floor(random * (cap - this.#minDelay));
   }
 
   /** Acknowledgements staged for packets handled before a violation still go out, if the socket takes them. */

@@ -77,11 +77,13 @@ export class PacketDecoder {
   #skipped = 0;
   #skipTopicLength = 0;
 
-  constructor(receiveBufferSize: number) {
-    if (!Number.isInteger(receiveBufferSize) || receiveBufferSize < 2) {
+  /** `receiveBuffer`: its size (a buffer of its own), or the buffer to gather packets in. */
+  constructor(receiveBuffer: number | Uint8Array) {
+    const size = typeof receiveBuffer === "number" ? receiveBuffer : receiveBuffer.length;
+    if (!Number.isInteger(size) || size < 2) {
       throw new MqttError("argument-invalid", "receiveBufferSize must be a whole number of at least 2");
     }
-    this.receiveBuffer = new Uint8Array(receiveBufferSize);
+    this.receiveBuffer = typeof receiveBuffer === "number" ? new Uint8Array(size) : receiveBuffer;
     this.buf = this.receiveBuffer;
     this.#input = this.receiveBuffer;
   }

@@ -5,7 +5,8 @@
  * that, and memory never grows: when the ring is full, reserve() says so.
  *
  * Memory: the byte ring and the table are two views of ONE ArrayBuffer (the ring first, then
- * the table at the next multiple of 4), so an outbox costs one ArrayBuffer and two views
+ * the table at the next multiple of 4), its own or a part of its owner's (Outbox.size()
+ * bytes at a multiple of 4), so an outbox costs at most one ArrayBuffer and two views
  * whatever its size (each typed array is ~180 bytes of heap on Node, and thousands of
  * clients share a process). The table is a Uint32Array of 3 words per entry:
  *   word 0: offset in `bytes` (any size the ring may have: a whole word)
@@ -45,12 +46,21 @@ export class Outbox {
   #tailByte = 0;
   #usedBytes = 0;
 
-  constructor(bytes: number, entries: number) {
-    const tableAt = Math.ceil(bytes / 4) * 4; // a Uint32Array view must start 4-aligned
-    const buffer = new ArrayBuffer(tableAt + entries * WORDS * 4);
-    this.bytes = new Uint8Array(buffer, 0, bytes);
+  /** The bytes an outbox of `bytes` and `entries` takes in a buffer (a multiple of 4). */
+  static size(bytes: number, entries: number): number {
+    return Math.ceil(bytes / 4) * 4 + entries * WORDS * 4;
+  }
+
+  /**
+   * An outbox of `bytes` bytes for `entries` packets, in `buffer` from `at` (a multiple of 4,
+   * with Outbox.size() bytes there), or in an ArrayBuffer of its own.
+   */
+  constructor(bytes: number, entries: number, buffer?: ArrayBuffer, at = 0) {
+    const tableAt = at + Math.ceil(bytes / 4) * 4; // a Uint32Array view must start 4-aligned
+    const memory = buffer ?? new ArrayBuffer(Outbox.size(bytes, entries));
+    this.bytes = new Uint8Array(memory, at, bytes);
     this.capacity = entries;
-    this.#table = new Uint32Array(buffer, tableAt, entries * WORDS);
+    this.#table = new Uint32Array(memory, tableAt, entries * WORDS);
   }
 
   /** Entries held (queued, in flight or done but not yet freed). */
