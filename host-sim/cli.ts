@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { FirmwareConfig } from "../device/app/config.js";
 import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
+import { openFileLimit } from "./open-files.js";
 import { startSimulator } from "./simulator.js";
 import type { Engine, SimBoard, Simulator } from "./simulator.js";
 import type { FirmwareStatus } from "../device/app/firmware.js";
@@ -36,6 +37,10 @@ Ctrl-C stops the boards cleanly (each publishes "offline") and exits.
 Exit status: 0 when every board came online, 1 when one never did, 2 for bad options.`;
 
 const REDRAW_MS = 500;
+/** Open files a board needs in this process: its socket on Node; inside XS also its worker's pipes. */
+const FILES_PER_BOARD: Record<Engine, number> = { node: 1, xs: 6 };
+/** Open files for everything else (Node itself, the view, the broker's listener). */
+const FILES_SPARE = 256;
 /** How long the boards get to stop before the process exits anyway, ms. */
 const STOP_TIMEOUT = 10_000;
 
@@ -123,6 +128,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const out = process.stdout;
+  // a large fleet needs more open files than some systems allow
+  const files = options.devices * (FILES_PER_BOARD[options.engine] + (options.broker === undefined ? 1 : 0)) + FILES_SPARE;
+  const limit = openFileLimit();
+  if (limit !== undefined && limit < files) {
+    process.stderr.write(`sim: warning: ${options.devices} boards need about ${files} open files and this process may open ${limit}: ` +
+      `boards past that will not connect. Raise the limit (ulimit -n) or start fewer --devices.\n`);
+  }
   if (options.devices > 100) out.write(`starting ${options.devices} boards on the ${options.engine} engine ...\n`);
   let view: LiveView | undefined;
   /** Status changes during start-up, shown once the view exists. */
@@ -176,6 +188,9 @@ async function main(): Promise<number> {
   view.print([stopped ? `stopped: ${offline}/${sim.boards.length} boards offline` : `stopping took over ${STOP_TIMEOUT / 1000} s: leaving anyway`]);
   if (t.everOnline < t.boards) {
     process.stderr.write(`sim: ${t.boards - t.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
+    const never = sim.boards.find((board) => !board.everOnline);
+    const error = never === undefined ? undefined : [...never.log].reverse().find((line) => line.startsWith("mqtt "));
+    if (never !== undefined && error !== undefined) process.stderr.write(`  the last error of ${never.id}: ${error}\n`);
     return 1;
   }
   return 0;

@@ -295,14 +295,22 @@ describe("simulator on the XS engine (each board inside real XS), against mosqui
   });
 });
 
+/** Runs the CLI to its end (killed after 30 s), optionally under an open-file limit set by bash's ulimit. */
+function runCli(args: string[], openFiles?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const command = [process.execPath, join(root, "dist/sim.mjs"), ...args];
+  const [file, argv] = openFiles === undefined ? [command[0], command.slice(1)]
+    : ["bash", ["-c", `ulimit -n ${openFiles} && exec "$@"`, "bash", ...command]];
+  return new Promise((resolve) => {
+    const child = execFile(file, argv, { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+    });
+    cleanups.push(() => child.kill("SIGKILL"));
+  });
+}
+
 describe("the simulator CLI (dist/sim.mjs)", () => {
   it("runs 2 boards for 5 s on its embedded broker, prints a summary and exits 0", async () => {
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [join(root, "dist/sim.mjs"), "--duration", "5", "--devices", "2"], { timeout: 30_000 }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
-      });
-      cleanups.push(() => child.kill("SIGKILL"));
-    });
+    const { code, stdout, stderr } = await runCli(["--duration", "5", "--devices", "2"]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toMatch(/mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'xs-mqtt\/#' -v/);
@@ -312,6 +320,23 @@ describe("the simulator CLI (dist/sim.mjs)", () => {
     expect(stdout).toMatch(/2\/2 boards came online/);
     expect(stdout).toMatch(/board-2 +online +temperature [\d.]+ °C, humidity [\d.]+ %, illuminance \d+ lx \| relay OFF, led OFF/);
     expect(stdout).toMatch(/stopped: 2\/2 boards offline/);
+  });
+
+  it("exits 1 when a board never came online, and prints the board's last error", async () => {
+    const port = await freePort(); // nothing listens there
+    const { code, stdout, stderr } = await runCli(["--duration", "2", "--devices", "1", "--broker", `mqtt://127.0.0.1:${port}`]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/0\/1 boards came online/);
+    expect(stderr).toContain(`sim: 1 board(s) never came online: is the broker at mqtt://127.0.0.1:${port} reachable?`);
+    expect(stderr).toMatch(/the last error of board-1: mqtt connection-lost: .*ECONNREFUSED/);
+  });
+
+  it("warns before starting more boards than the open-file limit allows, and those past it report why", async () => {
+    const { code, stdout, stderr } = await runCli(["--duration", "3", "--devices", "200"], 300);
+    expect(stderr).toMatch(/^sim: warning: 200 boards need about 656 open files and this process may open 300: boards past that will not connect/);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/\d+\/200 boards came online/);
+    expect(stderr).toMatch(/the last error of board-\d+: mqtt connection-lost: /); // EMFILE for the board, or ECONNRESET when the broker could not accept
   });
 
   it("stops cleanly on Ctrl-C: every board publishes offline, then it exits 0", async () => {
