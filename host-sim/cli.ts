@@ -135,7 +135,7 @@ async function main(): Promise<number> {
     process.stderr.write(`sim: warning: ${options.devices} boards need about ${files} open files and this process may open ${limit}: ` +
       `boards past that will not connect. Raise the limit (ulimit -n) or start fewer --devices.\n`);
   }
-  if (options.devices > 100) out.write(`starting ${options.devices} boards on the ${options.engine} engine ...\n`);
+  const progress = startProgress(out, options.devices, options.engine);
   let view: LiveView | undefined;
   /** Status changes during start-up, shown once the view exists. */
   const early: [SimBoard, FirmwareStatus][] = [];
@@ -150,6 +150,7 @@ async function main(): Promise<number> {
       ca: options.ca,
       onStatus: (board, status) => (view === undefined ? early.push([board, status]) : view.statusChanged(board, status)),
       onLog: options.verbose ? (board, line) => out.write(`${board.id}: ${line}\n`) : undefined,
+      onStarted: progress,
     });
   } catch (e) {
     process.stderr.write(`sim: cannot start: ${(e as Error).message}\n`);
@@ -194,6 +195,26 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * The progress of a long start (many boards, or XS workers, which start a few at a time):
+ * one line updated in place on a terminal, else a line every 2 s. undefined for a short one.
+ */
+function startProgress(out: NodeJS.WriteStream, devices: number, engine: Engine): ((started: number, total: number) => void) | undefined {
+  if (devices <= (engine === "xs" ? 4 : 100)) return undefined;
+  const tty = out.isTTY === true;
+  const began = Date.now();
+  let printed = 0;
+  out.write(`starting ${devices} boards on the ${engine} engine ...\n`);
+  return (started, total) => {
+    const now = Date.now();
+    const done = started === total;
+    if (!tty && !done && now - printed < 2_000) return;
+    printed = now;
+    const line = `  ${started}/${total} started (${((now - began) / 1000).toFixed(1)} s)`;
+    out.write(tty ? `\r${line}${done ? "\n" : ""}` : line + "\n");
+  };
 }
 
 process.exitCode = await main();

@@ -53,6 +53,8 @@ export interface SimulatorOptions {
   ca?: string;
   onStatus?: (board: SimBoard, status: FirmwareStatus) => void;
   onLog?: (board: SimBoard, line: string) => void;
+  /** Called as boards start (after each batch), for a progress display: boards started so far, of `devices`. */
+  onStarted?: (started: number, total: number) => void;
 }
 
 export interface Simulator {
@@ -137,6 +139,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       for (const result of results) if (result.status === "fulfilled") boards.push(result.value);
       const failed = results.find((result) => result.status === "rejected");
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      options.onStarted?.(boards.length, devices);
       if (engine === "node" && first + batch <= devices) await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } catch (error) {

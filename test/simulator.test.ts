@@ -186,6 +186,15 @@ describe("simulator on the Node engine, against mosquitto", () => {
     }
   });
 
+  it("reports its start progress batch by batch, and every board of a larger fleet comes online", async () => {
+    const progress: [number, number][] = [];
+    // topics of their own (no discovery), apart from what the other tests count
+    const config = { nodeId: "batch", prefix: "batch", discovery: false };
+    const sim = await simulate({ devices: 150, config, onStarted: (started, total) => progress.push([started, total]) });
+    expect(progress).toEqual([[100, 150], [150, 150]]);
+    await waitFor(() => sim.boards.every((board) => board.status === "online"), "150 boards online", 20_000);
+  });
+
   it("gives each board its own seeded chips: the same seed, the same values", async () => {
     const a = await simulate({ devices: 2, seed: 42 });
     const first = [a.boards[0].chip("sht3x").environment(0), a.boards[1].chip("sht3x").environment(0)];
