@@ -49,8 +49,8 @@ export interface FirmwareOptions {
   /**
    * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
    * (e.g. a fleet of small nodes). Each is raised to what the node needs (see
-   * ClientBuffers): the transmit buffer holds the node's largest PUBLISH (its largest
-   * discovery config), the outbox that too, the receive buffer a command.
+   * ClientBuffers): the transmit buffer and the outbox hold the node's largest PUBLISH (its
+   * largest discovery config), the receive buffer a command.
    */
   buffers?: ClientBuffers;
 }
