@@ -1,14 +1,15 @@
 // The board entry as built (dist/board.js: device/main.ts, which the manifests build) started
 // inside the real XS engine the way Moddable starts it: its default export called with no
-// arguments, its mc/config the esp32 manifest's own (broker, port and node changed), and
-// Moddable's modules it imports (embedded:io/*, timer, text/*, mc/config, net) supplied by
-// small modules of this test over the XS bridge of the simulator: TCP and Timer to Node, the
-// I²C bus and pins to a simulated board's chips and VirtualPins. There is no Moddable SDK
-// here, so this is as close to the board as the tests get: what main.ts reads from
-// mc/config, which drivers and pins it opens, and what the board then publishes to
-// mosquitto, seen by an MQTT.js peer playing Home Assistant. UDP and DNS are not bridged:
-// the broker is an IP address, which the client connects to without resolving.
-// Every process started here (mosquitto, the XS worker) and the peer are stopped in afterAll.
+// arguments, with a manifest's own mc/config (broker, port and node changed), and Moddable's
+// modules it imports (embedded:io/*, timer, text/*, mc/config, net) supplied by this test:
+// - with the esp32 manifest: TCP and Timer bridged to Node, the I²C bus and pins bridged to
+//   a simulated board's chips and VirtualPins (the simulator's XS bridge);
+// - with the lin manifest: its own desktop stand-ins for Digital and I2C (manifests/lin).
+// There is no Moddable SDK here, so this is as close to the board as the tests get: what
+// main.ts reads from mc/config, which drivers and pins it opens, and what the board then
+// publishes to mosquitto, seen by an MQTT.js peer playing Home Assistant. UDP and DNS are
+// not bridged: the broker is an IP address, which the client connects to without resolving.
+// Every process started here (mosquitto, the XS workers) and every peer is stopped in afterAll.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -24,8 +25,6 @@ import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 
 const root = path.join(import.meta.dirname, "..");
 const IN_XS = path.dirname(XS_IO_MODULE);
-const NODE = "xs-main";
-
 /** What this test puts in place of Moddable's modules (read from globals set before the board's code loads). */
 const MODDABLE_MODULES: Record<string, string> = {
   "embedded:io/digital": "export default globalThis.BoardModules.Digital;",
@@ -44,12 +43,9 @@ const MODDABLE_MODULES: Record<string, string> = {
 };
 
 let broker: Mosquitto;
-let xs: XsHost;
-let peer: Peer;
 let dir: string;
-const hardware = new BoardHardware(7);
-const traced: string[] = [];
-const hostErrors: string[] = [];
+/** dist/board.js bundled for XS with this test's modules. */
+let boardModule: string;
 
 /** dist/board.js with Moddable's modules replaced by this test's, as one file XS loads. */
 async function bundleBoard(): Promise<string> {
@@ -72,9 +68,53 @@ async function bundleBoard(): Promise<string> {
   return outfile;
 }
 
-/** The latest payload on a topic (live: the peer subscribed before the board started). */
-function latest(topic: string): string | undefined {
-  return peer.messages.findLast((m) => m.topic === topic)?.payload.toString();
+/** A manifest's mc/config with the broker, port and node (and `extra`) changed, as strings as mcconfig's command line gives them. */
+function manifestConfig(name: string, node: string, extra: Record<string, string> = {}): Record<string, unknown> {
+  const manifest = JSON.parse(readFileSync(path.join(root, "manifests", name, "manifest.json"), "utf8")) as { config: Record<string, unknown> };
+  return { ...manifest.config, broker: "127.0.0.1", port: String(broker.port), node, ...extra };
+}
+
+interface RunningBoard {
+  xs: XsHost;
+  /** A peer subscribed to the node's topics and its discovery configs before the board started. */
+  peer: Peer;
+  /** What the board traced. */
+  traced: string[];
+  hostErrors: string[];
+  /** The latest payload on a topic (live, or retained). */
+  latest(topic: string): string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the board entry in an XS worker of its own: `modules` loads the Digital and I2C
+ * classes into XS (as globals) and returns the expression of each; then main() runs with
+ * `config` as mc/config.
+ */
+async function startBoardMain(
+  node: string, config: Record<string, unknown>, modules: (xs: XsHost) => Promise<{ Digital: string; I2C: string }>,
+): Promise<RunningBoard> {
+  const peer = await connectPeer(broker.port);
+  await peer.client.subscribeAsync([`xs-mqtt/${node}/#`, `homeassistant/+/${node}/+/config`], { qos: 1 });
+  const traced: string[] = [];
+  const hostErrors: string[] = [];
+  let xs: XsHost | undefined;
+  const close = async () => {
+    await peer.client.endAsync(true);
+    await xs?.close();
+  };
+  try {
+    xs = await XsHost.start({ name: node, print: (text) => traced.push(text), onError: (error) => hostErrors.push(error.message) });
+    const { Digital, I2C } = await modules(xs);
+    await xs.evaluate(`globalThis.BoardModules = { Digital: ${Digital}, I2C: ${I2C}, config: ${JSON.stringify(config)} }; undefined`);
+    await xs.load(boardModule, "BoardMain");
+    await xs.evaluate("BoardMain.default(); undefined"); // as Moddable calls "main" at start-up
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const latest = (topic: string) => peer.messages.findLast((m) => m.topic === topic)?.payload.toString();
+  return { xs, peer, traced, hostErrors, latest, close };
 }
 
 /** What the broker retains on a topic, as a fresh subscriber gets it. */
@@ -92,36 +132,39 @@ async function retainedOn(topic: string): Promise<string | undefined> {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "xs-mqtt-board-main-"));
   broker = await Mosquitto.start();
-  peer = await connectPeer(broker.port);
-  await peer.client.subscribeAsync([`xs-mqtt/${NODE}/#`, `homeassistant/+/${NODE}/+/config`], { qos: 1 });
-  const board = await bundleBoard();
-  const manifest = JSON.parse(readFileSync(path.join(root, "manifests/esp32/manifest.json"), "utf8")) as { config: Record<string, unknown> };
-  // as mcconfig's command line would give them: strings
-  const config = { ...manifest.config, broker: "127.0.0.1", port: String(broker.port), node: NODE, sampleInterval: "500" };
-
-  xs = await XsHost.start({
-    name: "board-main",
-    print: (text) => traced.push(text),
-    onError: (error) => hostErrors.push(error.message),
-  });
-  xs.register(new I2cService(hardware.bus));
-  xs.register(new DigitalService(hardware.pins, (header, body) => xs.deliver(header, body)));
-  await xs.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
-  await xs.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
-  await xs.evaluate(`globalThis.BoardModules = { Digital: BridgedDigital.Digital, I2C: BridgedI2C.I2C, config: ${JSON.stringify(config)} }; undefined`);
-  hardware.sht3x.set({ temperature: 21.5, humidity: 45 });
-  await xs.load(board, "BoardMain");
-  await xs.evaluate("BoardMain.default(); undefined"); // as Moddable calls "main" at start-up
+  boardModule = await bundleBoard();
 });
 
 afterAll(async () => {
-  await peer?.client.endAsync(true);
-  await xs?.close();
   await stopAllMosquittos();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("device/main.ts (dist/board.js) started inside XS with the esp32 manifest's configuration", () => {
+  const NODE = "xs-main";
+  const hardware = new BoardHardware(7);
+  let board: RunningBoard;
+  let xs: XsHost;
+  let peer: Peer;
+  let traced: string[];
+  let latest: (topic: string) => string | undefined;
+
+  beforeAll(async () => {
+    hardware.sht3x.set({ temperature: 21.5, humidity: 45 });
+    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500" }), async (host) => {
+      host.register(new I2cService(hardware.bus));
+      host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
+      await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
+      await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
+      return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
+    });
+    ({ xs, peer, traced, latest } = board);
+  });
+
+  afterAll(async () => {
+    await board?.close();
+  });
+
   it("runs in XS and says where it connects", async () => {
     expect((await xs.evaluate("[typeof process, typeof Buffer, typeof BoardMain.default]")).value).toEqual(["undefined", "undefined", "function"]);
     await waitFor(() => traced.join("").includes(`connecting to 127.0.0.1:${broker.port} as xs-mqtt-${NODE}`), "the connecting line", 5_000);
@@ -161,6 +204,45 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
     await peer.client.publishAsync(`xs-mqtt/${NODE}/relay/set`, "OFF", { qos: 1 });
     await waitFor(() => hardware.pins.level(26) === 0 && latest(`xs-mqtt/${NODE}/relay/state`) === "OFF", "the relay off", 5_000);
     expect(await retainedOn(`xs-mqtt/${NODE}/relay/state`)).toBe("OFF");
-    expect(hostErrors).toEqual([]);
+    expect(board.hostErrors).toEqual([]);
+  });
+});
+
+describe("device/main.ts (dist/board.js) started inside XS with the lin manifest's configuration and desktop stand-ins", () => {
+  const NODE = "xs-desktop-test";
+  let board: RunningBoard;
+
+  beforeAll(async () => {
+    // the lin manifest leaves the sensors out; an SHT3x asked for shows what the I2C stand-in does
+    board = await startBoardMain(NODE, manifestConfig("lin", NODE, { sht3x: "68" }), async (host) => {
+      await host.load(path.join(root, "manifests/lin/digital.js"), "LinDigital");
+      await host.load(path.join(root, "manifests/lin/i2c.js"), "LinI2C");
+      return { Digital: "LinDigital.default", I2C: "LinI2C.default" };
+    });
+  });
+
+  afterAll(async () => {
+    await board?.close();
+  });
+
+  it("reports the missing I²C bus and the sensor it leaves without a driver, and comes online", async () => {
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/status`) === "online", "the birth", 10_000);
+    const log = board.traced.join("");
+    expect(log).toContain("xs-mqtt: sht3x (climate) not found: Error: no I2C bus in the desktop simulator (address 68)");
+    expect(log).toContain("sensor climate: no driver was given; it is not published");
+    // still announced (Home Assistant shows it without a value), the relay too; no LED in this manifest
+    const configs = ["sensor/climate_temperature", "sensor/climate_humidity", "switch/relay"].map((id) => {
+      const [component, object] = id.split("/");
+      return `homeassistant/${component}/${NODE}/${object}/config`;
+    });
+    await waitFor(() => configs.every((topic) => board.latest(topic) !== undefined), "the discovery configs", 10_000);
+    expect(board.peer.messages.some((m) => m.topic === `xs-mqtt/${NODE}/climate/state`)).toBe(false);
+  });
+
+  it("switches the stand-in relay pin on ON, which traces the write", async () => {
+    await board.peer.client.publishAsync(`xs-mqtt/${NODE}/relay/set`, "ON", { qos: 1 });
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/relay/state`) === "ON", "the relay state ON", 5_000);
+    expect(board.traced.join("")).toContain("digital: pin 26 = 1");
+    expect(board.hostErrors).toEqual([]);
   });
 });
