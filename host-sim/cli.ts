@@ -133,7 +133,7 @@ async function main(): Promise<number> {
   const limit = openFileLimit();
   if (limit !== undefined && limit < files) {
     process.stderr.write(`sim: warning: ${options.devices} boards need about ${files} open files and this process may open ${limit}: ` +
-      `boards past that will not connect. Raise the limit (ulimit -n) or start fewer --devices.\n`);
+      `boards past that will not connect. Raise the limit (ulimit -n; above the hard limit, as root) or start fewer --devices.\n`);
   }
   const progress = startProgress(out, options.devices, options.engine);
   let view: LiveView | undefined;
@@ -190,7 +190,7 @@ async function main(): Promise<number> {
   if (t.everOnline < t.boards) {
     process.stderr.write(`sim: ${t.boards - t.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
     const never = sim.boards.find((board) => !board.everOnline);
-    const error = never === undefined ? undefined : [...never.log].reverse().find((line) => line.startsWith("mqtt "));
+    const error = never?.log.findLast((line) => line.startsWith("mqtt "));
     if (never !== undefined && error !== undefined) process.stderr.write(`  the last error of ${never.id}: ${error}\n`);
     return 1;
   }
