@@ -45,7 +45,8 @@
 //    of two measurements each: compare the ratios between lines, not across runs)
 // Every measurement has a deadline (30 s; the burst 60 s); one that misses it is reported
 // with completed:false (or all_received:false). The option lines are skipped once the run
-// passes 4.5 minutes; a whole run took 2 minutes here (3.5 with the machine busy).
+// passes 4.5 minutes; a whole run took 2 minutes here (3.5 with the machine busy). Its
+// progress (each measurement as it starts) goes to stderr (bench/progress.mjs).
 // mosquitto runs with max_inflight_messages 0 and max_queued_messages 0 (no limits): its
 // defaults would drop QoS 0 messages queued past 1,000 for the subscriber and pace QoS 1
 // deliveries at 20 in flight.
@@ -64,6 +65,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { progress } from "./progress.mjs";
 
 const PAYLOAD_BYTES = 64;
 const QOS0_MESSAGES = 100_000;
@@ -259,6 +261,9 @@ async function main() {
   // unlimited in-flight and queued messages towards the subscriber: without this mosquitto
   // drops QoS 0 messages past 1,000 queued per client and paces QoS 1 at 20 in flight
   const broker = await startMosquitto({ config: ["max_inflight_messages 0", "max_queued_messages 0"] });
+  // the measurements, in order: warm-ups and rounds of qos0 and qos1, the burst, the sweep's
+  // warm-up and its four measurements per variant
+  const shown = progress("bench:broker", 2 * (3 + 3 * ROUNDS) + 1 + 1 + 4 * OPTION_VARIANTS.length);
   let subscriber;
   const open = new Set(); // publishers to close whatever happens
   try {
@@ -503,8 +508,11 @@ async function main() {
       };
     }
 
+    let stage = "";
+
     /** One publisher, n messages: connect, publish, wait for the subscriber to count them all. */
     async function measure(publisher, n, timeoutMs, beforeClose) {
+      shown.step(`${stage}: ${publisher.name}, ${n.toLocaleString("en")} messages`);
       inbox.length = 0;
       toSubscriber({ cmd: "expect", n });
       if (!(await fromSubscriber("armed", Date.now() + 5_000))) throw new Error("subscriber not armed");
@@ -545,10 +553,14 @@ async function main() {
     const round0 = (x) => Math.round(x);
     const ratio = (a, b) => Math.round((a / b) * 100) / 100;
     const us = (x) => Math.round(x * 100) / 100;
-    const emit = (o) => console.log(JSON.stringify(o));
+    const emit = (o) => {
+      shown.clear();
+      console.log(JSON.stringify(o));
+    };
 
     // ---- qos0 and qos1: the three publishers, rotated over the rounds
     for (const [qos, n] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) {
+      stage = "qos" + qos;
       const makers = [() => ours(qos), () => mqttjs(qos), () => raw(qos)];
       for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
       const rates = { ours: [], mqttjs: [], raw: [] };
@@ -591,6 +603,7 @@ async function main() {
         if (heap > perSecond[second]) perSecond[second] = heap;
         lastSecond = second;
       };
+      stage = "qos1-burst";
       const start = process.memoryUsage().heapUsed;
       // what stays after a full GC, before the burst and after it (the client still open)
       const gc = fullGc();
@@ -629,8 +642,10 @@ async function main() {
     // ---- our client with other sizes (defaults first), each next to a reference publisher in
     // A-B-B-A order (ours, reference, reference, ours): the ratio of the two means. An
     // unreported warm-up first: the first measurement after the burst ran fast here.
+    stage = "options";
     await measure(raw(0), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS);
     for (const [qos, options] of OPTION_VARIANTS) {
+      stage = `qos${qos}-options ${JSON.stringify(options)}`;
       if (Date.now() - startedAt > RUN_BUDGET_MS) {
         emit({ bench: "broker", case: `qos${qos}-options`, options, skipped: "time budget" });
         continue;
@@ -659,6 +674,7 @@ async function main() {
       emit(line);
     }
   } finally {
+    shown.clear();
     for (const publisher of open) {
       try {
         await publisher.close();

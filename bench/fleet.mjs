@@ -20,7 +20,8 @@
 // left out with --firmware.)
 // Options: --devices N, --window S, --settle S, --firmware FILE (another build of the
 // firmware bundle, e.g. one with other client buffer sizes; default dist/firmware.js).
-// It stops what it starts: the boards (gracefully), then mosquitto, also after an error.
+// Its progress goes to stderr (bench/progress.mjs). It stops what it starts: the boards
+// (gracefully), then mosquitto, also after an error.
 // Usage: npm run bench:fleet (builds dist/ first).
 
 import { execFileSync, spawn } from "node:child_process";
@@ -29,6 +30,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { startMosquitto } from "./mosquitto.mjs";
+import { progress } from "./progress.mjs";
 
 const DEFAULT_DEVICES = 5_000;
 const WARMUP_DEVICES = 20;
@@ -63,18 +65,28 @@ async function main() {
   const { startSimulator, CLIENT_BUFFERS } = await import("../dist/simulator.mjs");
   const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: openFileLimit() < needed ? needed : undefined });
   const url = `mqtt://127.0.0.1:${broker.port}`;
+  const shown = progress("bench:fleet", 5);
   let sim;
   try {
+    shown.step(`warm-up: ${WARMUP_DEVICES} boards`);
     const warm = await startSimulator({ broker: url, devices: WARMUP_DEVICES, seed: 99, config: { nodeId: "warmup" }, firmware });
     await until(() => warm.boards.every((b) => b.status === "online"), 20_000);
     await warm.stop();
 
     const before = measure();
     const started = Date.now();
-    sim = await startSimulator({ broker: url, devices, firmware });
-    const allOnline = await until(() => sim.boards.every((b) => b.status === "online"), ONLINE_TIMEOUT_MS);
+    shown.step(`starting ${devices} boards`);
+    sim = await startSimulator({ broker: url, devices, firmware, onStarted: (started) => shown.update(`${started}/${devices} boards started`) });
+    shown.step(`${devices} boards connecting`);
+    const allOnline = await until(() => {
+      const online = sim.boards.filter((b) => b.status === "online").length;
+      shown.update(`${online}/${devices} boards online`);
+      return online === devices;
+    }, ONLINE_TIMEOUT_MS);
     const onlineSeconds = (Date.now() - started) / 1000;
+    shown.step(`settling for ${settleMs / 1000} s (discovery, first readings)`);
     await sleep(settleMs);
+    shown.step(`counting PUBLISH packets for ${windowMs / 1000} s, then the heap`);
     const sentBefore = sent(sim);
     const windowStart = Date.now();
     await sleep(windowMs);
@@ -82,6 +94,7 @@ async function main() {
     const after = measure();
     const stillOnline = sim.boards.filter((b) => b.status === "online").length;
 
+    shown.clear();
     const kb = (bytes) => Math.round((bytes / 1024) * 100) / 100;
     const per = (key) => kb((after[key] - before[key]) / devices);
     console.log(JSON.stringify({
@@ -99,6 +112,7 @@ async function main() {
       goal_kb: GOAL_KB,
     }));
   } finally {
+    shown.clear();
     if (sim !== undefined) await sim.stop();
     await broker.stop();
   }
