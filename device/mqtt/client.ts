@@ -11,14 +11,14 @@ import { CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBACK_FAILURE, UNSUBACK } 
 import { DECODE_ERROR, NEED_MORE, OVERSIZE, PacketDecoder } from "./decode.js";
 import {
   encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe,
-  encodeUnsubscribe, publishSize,
+  encodeUnsubscribe, lengthFieldSize, publishSize,
 } from "./encode.js";
 import type { ErrorCode } from "./errors.js";
 import { MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
 import { Message } from "./message.js";
-import { DONE, Outbox, QUEUED } from "./outbox.js";
-import { isValidTopicFilter, PreparedTopic, prepareTopic, topicMatches } from "./topic.js";
+import { Outbox, QUEUED } from "./outbox.js";
+import { PreparedTopic, prepareFilter, prepareTopic, topicMatches } from "./topic.js";
 
 export interface WillOptions {
   topic: string;
@@ -226,7 +226,6 @@ export class MqttClient {
   /** The timer's period, ms: a PINGREQ goes a period early so that it is never late. */
   #tickInterval = 1000;
   #everConnected = false;
-  #sessionPresent = false;
 
   constructor(options: ClientOptions) {
     if (options === null || typeof options !== "object") throw new MqttError("argument-invalid", "options");
@@ -284,10 +283,15 @@ export class MqttClient {
       password: password === undefined ? undefined : typeof password === "string" ? encoder.encode(password) : password,
       will,
     };
-    const scratch = new Uint8Array(connectSizeBound(fields));
-    const connectLength = encodeConnect(scratch, 0, fields);
-    if (connectLength instanceof MqttError) throw connectLength;
-    if (connectLength > txSize) throw new MqttError("buffer-too-small", "transmitBufferSize is smaller than the CONNECT packet");
+    // the transmit buffer is resizable so that a prefix of it can be written without a view;
+    // the CONNECT packet is encoded there first, then kept
+    this.#txBuffer = new ArrayBuffer(txSize, { maxByteLength: txSize });
+    this.#tx = new Uint8Array(this.#txBuffer);
+    const connectLength = encodeConnect(this.#tx, 0, fields);
+    if (connectLength instanceof MqttError) {
+      if (connectLength.code === "buffer-too-small") throw new MqttError("buffer-too-small", "transmitBufferSize is smaller than the CONNECT packet");
+      throw connectLength;
+    }
 
     // the fixed-size parts are views of one ArrayBuffer (each buffer costs a header, on XS
     // and on Node alike): the outbox (4-aligned, first), the subscriptions' packet ids, flags
@@ -309,11 +313,7 @@ export class MqttClient {
     this.#chunk = new Uint8Array(memory, at, chunkSize);
     at += chunkSize;
     this.#connectPacket = new Uint8Array(memory, at, connectLength);
-    this.#connectPacket.set(scratch.subarray(0, connectLength));
-
-    // the transmit buffer is resizable so that a prefix of it can be written without a view
-    this.#txBuffer = new ArrayBuffer(txSize, { maxByteLength: txSize });
-    this.#tx = new Uint8Array(this.#txBuffer);
+    this.#connectPacket.set(this.#tx.subarray(0, connectLength));
     const spareSize = Math.min(txSize, PARTIAL_WRITE_MAX);
     this.#spareBuffer = new ArrayBuffer(spareSize, { maxByteLength: spareSize });
     this.#spare = new Uint8Array(this.#spareBuffer);
@@ -425,9 +425,8 @@ export class MqttClient {
    */
   subscribe(filter: string, options?: SubscribeOptions, handler?: Handler): void {
     if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
-    if (typeof filter !== "string") throw new MqttError("filter-invalid", "the filter must be a string");
-    const bytes = this.#encoder.encode(filter);
-    if (!isValidTopicFilter(bytes, 0, bytes.length)) throw new MqttError("filter-invalid", JSON.stringify(filter));
+    const bytes = prepareFilter(filter, this.#encoder);
+    if (bytes instanceof MqttError) throw bytes;
     const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
     if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid", "subscriptions take QoS 0 or 1");
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
@@ -575,13 +574,11 @@ export class MqttClient {
     const wasConnected = this.#state === "connected";
     if (wasConnected && code === "protocol-violation") this.#writeStagedBeforeClosing();
     this.#dropSocket();
+    if (wasConnected && this.#now() - this.#connectedAt >= this.#stableAfter) this.#failures = 0;
+    this.#report(error);
     if (wasConnected) {
-      if (this.#now() - this.#connectedAt >= this.#stableAfter) this.#failures = 0;
-      this.#report(error);
       const cb = this.#options.onDisconnected;
       if (cb !== undefined) this.#guard(cb, error);
-    } else {
-      this.#report(error);
     }
     if ((this.#state as ClientState) === "closed") return; // a callback closed the client
     if (!this.#reconnect) {
@@ -623,8 +620,7 @@ export class MqttClient {
     this.#readable = 0;
     this.#inflight = 0;
     this.#decoder.reset();
-    this.#outbox.requeue();
-    this.#queued = this.#countQueued();
+    this.#queued = this.#outbox.requeue();
     for (let i = 0; i < this.#subState.length; i++) {
       if (this.#subState[i] === SUB_PENDING || this.#subState[i] === SUB_STALE) this.#subState[i] = SUB_UNSENT;
     }
@@ -694,6 +690,11 @@ export class MqttClient {
     return this.#tx.length - this.#txFill;
   }
 
+  /** Whether a packet with this remaining length fits the transmit buffer now, leaving TX_RESERVE. */
+  #hasRoomFor(remaining: number): boolean {
+    return this.#txRoom() >= 1 + lengthFieldSize(remaining) + remaining + TX_RESERVE;
+  }
+
   /** Stages what the connection may take and writes it, or only stages while a read is handled (it writes at its end). */
   #flush(): void {
     if (this.#batching) this.#stage();
@@ -721,12 +722,7 @@ export class MqttClient {
     if (outbox.count * 2 > outbox.capacity || outbox.usedBytes * 2 > outbox.bytes.length) return;
     this.#refused = false;
     const cb = this.#options.onReady;
-    if (cb === undefined) return;
-    try {
-      cb();
-    } catch (e) {
-      this.#handlerThrew(e);
-    }
+    if (cb !== undefined) this.#guard(cb, undefined);
   }
 
   /** Stages what the connection may take and writes. */
@@ -787,13 +783,14 @@ export class MqttClient {
         continue;
       }
       if (states[slot] !== SUB_UNSENT) continue;
+      const filter = (this.#subs[slot] as Subscription).bytes;
+      // room first: waiting for it takes no packet id and makes no error object
+      if (!this.#hasRoomFor(2 + 2 + filter.length + 1)) return;
       const entry = this.#subscribeList[0];
-      entry.filter = (this.#subs[slot] as Subscription).bytes;
+      entry.filter = filter;
       entry.qos = this.#subFlags[slot] & 1;
       const packetId = this.#allocatePacketId();
-      const n = encodeSubscribe(this.#tx, this.#txFill, packetId, this.#subscribeList);
-      if (typeof n !== "number" || this.#txRoom() < n + TX_RESERVE) return;
-      this.#txFill += n;
+      this.#txFill += encodeSubscribe(this.#tx, this.#txFill, packetId, this.#subscribeList) as number;
       states[slot] = SUB_PENDING;
       this.#subPacketId[slot] = packetId;
     }
@@ -803,11 +800,11 @@ export class MqttClient {
   #stageUnsubscribe(slot: number): boolean {
     const free = this.#subPacketId.indexOf(0, this.#subState.length);
     if (free < 0) return false;
+    const filter = (this.#subs[slot] as Subscription).bytes;
+    if (!this.#hasRoomFor(2 + 2 + filter.length)) return false;
     const packetId = this.#allocatePacketId();
-    this.#unsubscribeList[0] = (this.#subs[slot] as Subscription).bytes;
-    const n = encodeUnsubscribe(this.#tx, this.#txFill, packetId, this.#unsubscribeList);
-    if (typeof n !== "number" || this.#txRoom() < n + TX_RESERVE) return false;
-    this.#txFill += n;
+    this.#unsubscribeList[0] = filter;
+    this.#txFill += encodeUnsubscribe(this.#tx, this.#txFill, packetId, this.#unsubscribeList) as number;
     this.#subPacketId[free] = packetId;
     this.#subState[slot] = SUB_FREE;
     this.#subs[slot] = undefined;
@@ -844,13 +841,6 @@ export class MqttClient {
       outbox.markInflight(index);
       this.#inflight++;
     }
-  }
-
-  #countQueued(): number {
-    let queued = 0;
-    const outbox = this.#outbox;
-    for (let i = 0; i < outbox.count; i++) if (outbox.stateOf(outbox.at(i)) === QUEUED) queued++;
-    return queued;
   }
 
   #allocatePacketId(): number {
@@ -992,7 +982,6 @@ export class MqttClient {
     this.#state = "connected";
     this.#connectedAt = this.#now();
     this.#lastReceived = this.#connectedAt;
-    this.#sessionPresent = d.sessionPresent;
     if (this.#everConnected) this.stats.reconnects++;
     this.#everConnected = true;
     if (!d.sessionPresent) {
@@ -1131,18 +1120,6 @@ export class MqttClient {
     const now = this.#io.now;
     return now === undefined ? Date.now() : now();
   }
-}
-
-/** At least the size of the CONNECT packet for these fields (its length field taken as 4 bytes). */
-function connectSizeBound(fields: {
-  clientId: Uint8Array; username?: Uint8Array; password?: Uint8Array;
-  will?: { topic: PreparedTopic; payload: Uint8Array };
-}): number {
-  let size = 5 + 10 + 2 + fields.clientId.length;
-  if (fields.will !== undefined) size += 4 + fields.will.topic.bytes.length + fields.will.payload.length;
-  if (fields.username !== undefined) size += 2 + fields.username.length;
-  if (fields.password !== undefined) size += 2 + fields.password.length;
-  return size;
 }
 
 /** Reads an optional whole-number option, checking its range. */

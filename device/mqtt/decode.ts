@@ -9,7 +9,7 @@
  */
 
 import {
-  CONNACK, MAX_STRING_BYTES, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK,
+  CONNACK, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK,
   SUBACK_FAILURE, UNSUBACK,
 } from "./constants.js";
 import { ErrorCode, MqttError } from "./errors.js";
@@ -272,7 +272,6 @@ export class PacketDecoder {
     if (head > length) return this.#fail("length-mismatch", "topic length " + topicLength);
     const topicOffset = offset + 2;
     if (topicLength === 0) return this.#fail("topic-empty");
-    if (topicLength > MAX_STRING_BYTES) return this.#fail("length-mismatch");
     for (let i = topicOffset, end = topicOffset + topicLength; i < end; i++) {
       const b = buf[i];
       if (b === PLUS || b === HASH) return this.#fail("topic-wildcard");
@@ -320,9 +319,7 @@ function lengthFits(type: number, length: number): boolean {
       return length === 2;
     case PINGRESP:
       return length === 0;
-    case SUBACK:
-      return length >= 3;
-    default: // PUBLISH: a topic length field at least
+    default: // SUBACK: a packet id and a code at least; PUBLISH: a topic length field at least
       return length >= 3;
   }
 }

@@ -57,18 +57,19 @@ export class Message {
 
   /** Whether the topic is exactly this prepared topic (no allocation). */
   topicIs(topic: PreparedTopic): boolean {
-    const bytes = topic.bytes;
-    if (bytes.length !== this.topicLength) return false;
-    const buf = this.buffer;
-    for (let i = 0, at = this.topicOffset; i < bytes.length; i++, at++) if (buf[at] !== bytes[i]) return false;
-    return true;
+    return this.#equals(this.topicOffset, this.topicLength, topic.bytes);
   }
 
   /** Whether the payload is exactly these bytes (no allocation). */
   payloadEquals(bytes: Uint8Array): boolean {
-    if (bytes.length !== this.payloadLength) return false;
+    return this.#equals(this.payloadOffset, this.payloadLength, bytes);
+  }
+
+  /** Whether buffer[offset, offset + length) is exactly `bytes`. */
+  #equals(offset: number, length: number, bytes: Uint8Array): boolean {
+    if (bytes.length !== length) return false;
     const buf = this.buffer;
-    for (let i = 0, at = this.payloadOffset; i < bytes.length; i++, at++) if (buf[at] !== bytes[i]) return false;
+    for (let i = 0, at = offset; i < length; i++, at++) if (buf[at] !== bytes[i]) return false;
     return true;
   }
 

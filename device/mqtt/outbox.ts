@@ -104,11 +104,6 @@ export class Outbox {
     return index;
   }
 
-  /** The entry index of the i-th oldest entry (0 is the oldest). */
-  at(i: number): number {
-    return (this.#head + i) % this.capacity;
-  }
-
   offsetOf(index: number): number { return this.#table[index * WORDS + OFFSET]; }
   lengthOf(index: number): number { return this.#table[index * WORDS + LENGTH]; }
   packetIdOf(index: number): number { return this.#table[index * WORDS + META] & PACKET_ID; }
@@ -174,15 +169,22 @@ export class Outbox {
     return false;
   }
 
-  /** After a connection ends: every in-flight entry is queued again, in its original order. */
-  requeue(): void {
+  /**
+   * After a connection ends: every in-flight entry is queued again, in its original order.
+   * Returns the entries now queued (those requeued and those never written).
+   */
+  requeue(): number {
     const table = this.#table;
+    let queued = 0;
     for (let i = 0; i < this.#count; i++) {
       const at = ((this.#head + i) % this.capacity) * WORDS + META;
       const meta = table[at];
+      const state = meta & STATE;
       // keeps the packet id and the sent bit: a requeued entry is resent with DUP
-      if ((meta & STATE) === INFLIGHT << STATE_SHIFT) table[at] = (meta & ~STATE) | (QUEUED << STATE_SHIFT);
+      if (state === INFLIGHT << STATE_SHIFT) table[at] = (meta & ~STATE) | (QUEUED << STATE_SHIFT);
+      if (state !== DONE << STATE_SHIFT) queued++;
     }
+    return queued;
   }
 
   /** After a reconnect without a session: nothing was sent before, as far as the broker knows. */
