@@ -20,7 +20,7 @@ const ON_BYTES = asciiBytes(ON_TEXT);
 const OFF_BYTES = asciiBytes(OFF_TEXT);
 
 /** What a command asks for. */
-export const COMMAND_OFF = 0;
+const COMMAND_OFF = 0;
 export const COMMAND_ON = 1;
 export const COMMAND_INVALID = -1;
 

@@ -1,7 +1,8 @@
 /*
- * Writing JSON text straight into byte buffers as ASCII: fixed-point numbers, null, and
- * copies of pre-encoded bytes. Used on the publish path of every reading, so these
- * functions allocate nothing: they work on numbers and the caller's Uint8Array only.
+ * Writing JSON text straight into byte buffers as ASCII: fixed-point numbers and null.
+ * Used on the publish path of every reading, so these functions allocate nothing: they
+ * work on numbers and the caller's Uint8Array only. Besides, asciiBytes() encodes a string
+ * at set-up.
  */
 
 const ZERO = 0x30;
@@ -12,7 +13,7 @@ const DOT = 0x2e;
 export const POWERS_OF_TEN = Object.freeze([1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]);
 
 /** The largest scaled value written exactly (2^53). */
-export const MAX_SCALED = 9_007_199_254_740_992;
+const MAX_SCALED = 9_007_199_254_740_992;
 
 /** Most bytes writeScaled() writes: a sign, 16 digits, a dot and 6 decimals. */
 export const MAX_NUMBER_BYTES = 24;
@@ -63,18 +64,12 @@ export function writeScaled(out: Uint8Array, at: number, scaled: number, decimal
 }
 
 /** Writes "null"; returns the offset after it. */
-export function writeNull(out: Uint8Array, at: number): number {
+function writeNull(out: Uint8Array, at: number): number {
   out[at] = 0x6e;
   out[at + 1] = 0x75;
   out[at + 2] = 0x6c;
   out[at + 3] = 0x6c;
   return at + 4;
-}
-
-/** Copies bytes into out at `at`; returns the offset after them. */
-export function writeBytes(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i];
-  return at + bytes.length;
 }
 
 /** The bytes of an ASCII string (set-up only: allocates). */

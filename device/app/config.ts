@@ -190,8 +190,10 @@ export function resolveConfig(input: FirmwareConfig): Config {
   const sampleInterval = whole(input.sampleInterval, DEFAULTS.sampleInterval, 20, 86_400_000, "sampleInterval");
   const maxSilence = whole(input.maxSilence, DEFAULTS.maxSilence, 0, 86_400_000, "maxSilence");
 
-  const sensors = shared(list(input.sensors, "sensors"), list(input.sensors, "sensors").map((s, i) => sensor(s, "sensors[" + i + "]")));
-  const actuators = shared(list(input.actuators, "actuators"), list(input.actuators, "actuators").map((a, i) => actuator(a, "actuators[" + i + "]")));
+  const sensorList = list(input.sensors, "sensors");
+  const sensors = shared(sensorList, sensorList.map((s, i) => sensor(s, "sensors[" + i + "]")));
+  const actuatorList = list(input.actuators, "actuators");
+  const actuators = shared(actuatorList, actuatorList.map((a, i) => actuator(a, "actuators[" + i + "]")));
   const seen: string[] = [];
   sensors.forEach((s, i) => unique(seen, s.id, "sensors[" + i + "].id"));
   actuators.forEach((a, i) => unique(seen, a.id, "actuators[" + i + "].id"));

@@ -91,27 +91,28 @@ export class Discovery {
 
   /** The topic of entry i (built now: allocates). */
   topic(i: number): string {
-    const config = this.#config;
-    const sensors = config.sensors;
-    let at = i;
-    for (let s = 0; s < sensors.length; s++) {
-      const readings = sensors[s].readings;
-      if (at < readings.length) return sensorDiscoveryTopic(config, sensors[s], readings[at]);
-      at -= readings.length;
-    }
-    return actuatorDiscoveryTopic(config, config.actuators[at]);
+    return this.#entry(i, sensorDiscoveryTopic, actuatorDiscoveryTopic);
   }
 
   /** The JSON config of entry i (built now: allocates). */
   payload(i: number): string {
+    return this.#entry(i, sensorDiscoveryPayload, actuatorDiscoveryPayload);
+  }
+
+  /** What `ofReading` or `ofActuator` makes of entry i: a sensor's reading, or past them all an actuator. */
+  #entry(
+    i: number,
+    ofReading: (config: Config, sensor: SensorSpec, reading: ReadingSpec) => string,
+    ofActuator: (config: Config, actuator: ActuatorSpec) => string,
+  ): string {
     const config = this.#config;
     const sensors = config.sensors;
     let at = i;
     for (let s = 0; s < sensors.length; s++) {
       const readings = sensors[s].readings;
-      if (at < readings.length) return sensorDiscoveryPayload(config, sensors[s], readings[at]);
+      if (at < readings.length) return ofReading(config, sensors[s], readings[at]);
       at -= readings.length;
     }
-    return actuatorDiscoveryPayload(config, config.actuators[at]);
+    return ofActuator(config, config.actuators[at]);
   }
 }

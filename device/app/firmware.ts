@@ -27,7 +27,7 @@ import { Discovery } from "./discovery.js";
 import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
-import { payloadSize, ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_UNCHANGED, SensorReadings } from "./readings.js";
+import { payloadSize, ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
 import type { FirmwareStatus } from "./status-led.js";
 import { commandTopic, homeAssistantStatusTopic, stateTopic, statusTopic, Topics } from "./topics.js";
@@ -152,6 +152,11 @@ const MIN_OUTBOX_MESSAGES = 4;
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
 
+/** Whether the client took a message (sent it, or queued it in the outbox). */
+function taken(status: PublishStatus): boolean {
+  return status === "sent" || status === "queued";
+}
+
 class SensorNode implements Firmware {
   readonly config: Config;
   readonly client: MqttClient;
@@ -200,8 +205,9 @@ class SensorNode implements Firmware {
     // written and handed to the client (which copies it) in one go
     const memory = new ReadingsMemory(config.sensors);
     this.#channels = config.sensors.map((spec) => {
-      const sensor = sensors[spec.id];
-      if (sensor === undefined || typeof sensor.sample !== "function") this.#say("sensor " + spec.id + ": no driver was given; it is not published");
+      const given = sensors[spec.id];
+      const sensor = given !== undefined && typeof given.sample === "function" ? given : undefined;
+      if (sensor === undefined) this.#say("sensor " + spec.id + ": no driver was given; it is not published");
       return new SensorReadings(spec, sensor, config.maxSilence, memory);
     });
     const encoder = new io.TextEncoder();
@@ -326,12 +332,9 @@ class SensorNode implements Firmware {
         continue;
       }
       if (failuresBefore > 0) this.#say("sensor " + channel.spec.id + ": sampling again after " + failuresBefore + " failures");
-      if (result === SAMPLE_DUE) {
-        this.counts.samples++;
-        this.#pacer.request(this.#sensorStart + i);
-      } else if (result === SAMPLE_UNCHANGED) {
-        this.counts.samples++;
-      }
+      if (result === SAMPLE_NOT_READY) continue;
+      this.counts.samples++;
+      if (result === SAMPLE_DUE) this.#pacer.request(this.#sensorStart + i);
     }
     this.#pump();
   }
@@ -472,13 +475,13 @@ class SensorNode implements Firmware {
   #publishDiscovery(index: number): PublishStatus {
     const discovery = this.#discovery as Discovery;
     const status = this.client.publish(discovery.topic(index), discovery.payload(index), RETAINED_QOS1);
-    if (status === "sent" || status === "queued") this.counts.discoveryPublished++;
+    if (taken(status)) this.counts.discoveryPublished++;
     return status;
   }
 
   #publishActuator(index: number): PublishStatus {
     const status = this.client.publish(this.#topics.actuatorState[index], this.#actuators[index].stateBytes, RETAINED_QOS1);
-    if (status === "sent" || status === "queued") this.counts.statesPublished++;
+    if (taken(status)) this.counts.statesPublished++;
     return status;
   }
 
@@ -487,7 +490,7 @@ class SensorNode implements Firmware {
     if (!channel.hasValues) return SKIP;
     const length = channel.encode();
     const status = this.client.publish(this.#topics.sensorState[index], channel.payload, QOS0_QUEUED, length);
-    if (status === "sent" || status === "queued") {
+    if (taken(status)) {
       channel.markPublished(this.#now());
       this.counts.readingsPublished++;
     }

@@ -21,12 +21,9 @@ export const SAMPLE_NOT_READY = 2;
 /** The sensor threw: `lastError` holds what. */
 export const SAMPLE_FAILED = 3;
 
-/** Bytes of the JSON state of a sensor with these readings, at most. */
+/** Bytes of the JSON state of a sensor with these readings, at most: its key prefixes, a number after each, and `}`. */
 export function payloadSize(spec: SensorSpec): number {
-  let size = 1; // }
-  const readings = spec.readings;
-  for (let i = 0; i < readings.length; i++) size += 2 + readings[i].key.length + 2 + MAX_NUMBER_BYTES; // {" or ," key ":
-  return size;
+  return prefixesSize(spec) + spec.readings.length * MAX_NUMBER_BYTES + 1;
 }
 
 /** Bytes of a sensor's key prefixes: `{"key":` then `,"key":` for each reading. */
@@ -86,7 +83,7 @@ export class ReadingsMemory {
 
 export class SensorReadings {
   readonly spec: SensorSpec;
-  /** The JSON state: valid in its first `length` bytes after encode() (shared with the node's other sensors). */
+  /** The JSON state: valid in its first `length` bytes after encode() (shared with the node's other sensors; the key prefixes lie past it). */
   readonly payload: Uint8Array;
   length = 0;
   /** Samples that threw in a row (0 once one succeeds). */
@@ -98,12 +95,11 @@ export class SensorReadings {
   /**
    * Per reading i of n, from #at on: [i] its decimals, [n + i] its deadband in units of
    * its last decimal (at least 1), [2n + i] the latest value, scaled (NaN: no value),
-   * [3n + i] the value last published, scaled, [4n + i] where its prefix ends in #bytes.
+   * [3n + i] the value last published, scaled, [4n + i] where its prefix ends in payload.
    */
   readonly #numbers: Float64Array;
   readonly #at: number;
-  /** `{"key":` then `,"key":` for each reading, as bytes, one after the other, from #prefixesAt on. */
-  readonly #bytes: Uint8Array;
+  /** Where this sensor's key prefixes start in payload, past the JSON state: `{"key":` then `,"key":` for each reading. */
   readonly #prefixesAt: number;
   #hasValues = false;
   #everPublished = false;
@@ -118,7 +114,7 @@ export class SensorReadings {
     const n = readings.length;
     const numbers = this.#numbers = memory.numbers;
     const at = this.#at = memory._takeNumbers(NUMBERS_PER_READING * n);
-    const bytes = this.#bytes = memory.bytes;
+    const bytes = this.payload = memory.bytes;
     let end = this.#prefixesAt = memory._takeBytes(prefixesSize(spec));
     numbers.fill(NaN, at, at + NUMBERS_PER_READING * n);
     for (let i = 0; i < n; i++) {
@@ -129,7 +125,6 @@ export class SensorReadings {
       for (let k = 0; k < prefix.length; k++) bytes[end++] = prefix.charCodeAt(k);
       numbers[at + 4 * n + i] = end;
     }
-    this.payload = bytes;
   }
 
   /** Whether a sample has given values yet. */
@@ -182,12 +177,11 @@ export class SensorReadings {
     const numbers = this.#numbers;
     const base = this.#at;
     const n = this.spec.readings.length;
-    const prefixes = this.#bytes;
     let at = 0;
     let from = this.#prefixesAt;
     for (let i = 0; i < n; i++) {
       const to = numbers[base + 4 * n + i];
-      for (let k = from; k < to; k++) out[at++] = prefixes[k];
+      for (let k = from; k < to; k++) out[at++] = out[k]; // the prefix, from past the state
       from = to;
       at = writeScaled(out, at, numbers[base + 2 * n + i], numbers[base + i]);
     }

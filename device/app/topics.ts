@@ -1,6 +1,6 @@
 /*
- * Every topic the node uses, named in one place. topicNames() builds the strings from the
- * configuration (for discovery payloads and subscriptions); Topics prepares the ones
+ * Every topic the node uses, named in one place. The functions build the strings from the
+ * configuration (for discovery, subscriptions and the will); Topics prepares the ones
  * published while running once (validated, and encoded into one buffer for all of them),
  * so publishing never encodes a topic.
  *   <prefix>/<node>/status             availability: "online" / "offline", retained

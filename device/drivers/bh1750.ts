@@ -26,7 +26,7 @@
  * the constructor, and sample() allocates only the object it returns.
  */
 
-import { SensorError } from "./errors.js";
+import { checkOptions, closedError, noAnswerError, SensorError } from "./errors.js";
 import { openI2C } from "./io.js";
 import type { I2CPort, SensorI2COptions } from "./io.js";
 
@@ -46,6 +46,9 @@ export interface BH1750Sample {
   illuminance: number;
 }
 
+const CHIP = "BH1750";
+/** What a "no-answer" error says to check. */
+const NO_ANSWER_CHECK = "its wiring, power, address and bus speed (400 kHz at most)";
 const DEFAULT_ADDRESS = 0x23;
 const DEFAULT_HZ = 400_000;
 
@@ -87,8 +90,8 @@ export class BH1750 {
 
   /** Applies the options given (unknown keys are ignored). A new mode is sent to the chip at once. */
   configure(options: BH1750Options): void {
-    if (this.#io === null) throw closed();
-    if (options === undefined || options === null) throw new SensorError("option-invalid", "BH1750: configure() needs an options object");
+    if (this.#io === null) throw closedError(CHIP);
+    checkOptions(CHIP, options);
     const mode = options.mode;
     if (mode === undefined) return;
     let command: number;
@@ -104,12 +107,12 @@ export class BH1750 {
   /** The last finished conversion. Throws SensorError "no-answer" if the chip does not acknowledge, "closed" after close(). */
   sample(): BH1750Sample {
     const io = this.#io;
-    if (io === null) throw closed();
+    if (io === null) throw closedError(CHIP);
     const data = this.#data;
     try {
       io.read(data);
     } catch {
-      throw noAnswer(this.#address);
+      throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
     }
     return { illuminance: ((data[0]! << 8) | data[1]!) / this.#countsPerLux };
   }
@@ -134,17 +137,9 @@ export class BH1750 {
     try {
       this.#io!.write(this.#command);
     } catch {
-      throw noAnswer(this.#address);
+      throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
     }
   }
-}
-
-function closed(): SensorError {
-  return new SensorError("closed", "BH1750: the driver was closed");
-}
-
-function noAnswer(address: number): SensorError {
-  return new SensorError("no-answer", `BH1750 at 0x${address.toString(16)} did not acknowledge: check its wiring, power, address and bus speed (400 kHz at most)`);
 }
 
 export default BH1750;

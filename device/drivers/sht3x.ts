@@ -31,7 +31,7 @@
  */
 
 import { crc8Word } from "./crc8.js";
-import { SensorError } from "./errors.js";
+import { checkOptions, closedError, noAnswerError, SensorError } from "./errors.js";
 import { openI2C } from "./io.js";
 import type { I2CPort, SensorI2COptions } from "./io.js";
 
@@ -53,6 +53,9 @@ export interface SHT3xSample {
   humidity: number;
 }
 
+const CHIP = "SHT3x";
+/** What a "no-answer" error says to check. */
+const NO_ANSWER_CHECK = "its wiring, power and address";
 const DEFAULT_ADDRESS = 0x44;
 const DEFAULT_HZ = 1_000_000;
 
@@ -89,7 +92,7 @@ export class SHT3x {
         this.#write(CLEAR_STATUS);
       } catch (error) {
         if (error instanceof SensorError) throw error;
-        throw noAnswer(this.#address);
+        throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
       }
       this.#start();
     } catch (error) {
@@ -100,8 +103,8 @@ export class SHT3x {
 
   /** Applies the options given (unknown keys are ignored); takes effect from the next measurement started. */
   configure(options: SHT3xOptions): void {
-    if (this.#io === null) throw closed();
-    if (options === undefined || options === null) throw new SensorError("option-invalid", "SHT3x: configure() needs an options object");
+    if (this.#io === null) throw closedError(CHIP);
+    checkOptions(CHIP, options);
     const repeatability = options.repeatability;
     if (repeatability === undefined) return;
     if (repeatability === "high") this.#measure = MEASURE_HIGH;
@@ -117,7 +120,7 @@ export class SHT3x {
    */
   sample(): SHT3xSample | undefined {
     const io = this.#io;
-    if (io === null) throw closed();
+    if (io === null) throw closedError(CHIP);
     if (!this.#pending) {
       this.#start();
       return undefined;
@@ -133,11 +136,10 @@ export class SHT3x {
         this.#write(this.#measure); // acknowledged: the command had been lost; measuring now
         this.#misses = 0;
       } catch {
-        if (misses >= 3) throw noAnswer(this.#address);
+        if (misses >= 3) throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
       }
       return undefined;
     }
-    this.#pending = false;
     this.#start();
     if (crc8Word(data, 0) !== data[2]) throw crcMismatch("temperature");
     if (crc8Word(data, 3) !== data[5]) throw crcMismatch("humidity");
@@ -158,11 +160,11 @@ export class SHT3x {
   /** Starts a single-shot measurement. */
   #start(): void {
     this.#misses = 0;
-    this.#pending = false;
+    this.#pending = false; // until the command is acknowledged
     try {
       this.#write(this.#measure);
     } catch {
-      throw noAnswer(this.#address);
+      throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
     }
     this.#pending = true;
   }
@@ -183,16 +185,8 @@ export class SHT3x {
   }
 }
 
-function closed(): SensorError {
-  return new SensorError("closed", "SHT3x: the driver was closed");
-}
-
-function noAnswer(address: number): SensorError {
-  return new SensorError("no-answer", `SHT3x at 0x${address.toString(16)} did not acknowledge: check its wiring, power and address`);
-}
-
 function crcMismatch(word: string): SensorError {
-  return new SensorError("crc-mismatch", `SHT3x: CRC mismatch in the ${word} word (bus noise or a loose wire); the next sample() measures again`);
+  return new SensorError("crc-mismatch", `${CHIP}: CRC mismatch in the ${word} word (bus noise or a loose wire); the next sample() measures again`);
 }
 
 export default SHT3x;
