@@ -6,12 +6,14 @@
  */
 
 import type { FirmwareConfig } from "../device/app/config.js";
+import { BH1750Chip } from "./chips/bh1750.js";
+import { SHT3xChip } from "./chips/sht3x.js";
 
 /** ESP32 default I²C pins: the simulated chips are wired to these. */
 export const I2C_DATA = 21;
 export const I2C_CLOCK = 22;
-export const SHT3X_ADDRESS = 0x44;
-export const BH1750_ADDRESS = 0x23;
+export const SHT3X_ADDRESS = SHT3xChip.ADDRESS;
+export const BH1750_ADDRESS = BH1750Chip.ADDRESS;
 /** The relay's GPIO. */
 export const RELAY_PIN = 26;
 /** The LED's GPIO (the on-board LED of many ESP32 boards). */
@@ -30,6 +32,9 @@ export const LED_PIN = 2;
  * stays small.
  */
 export const CLIENT_BUFFERS = Object.freeze({ receive: 128, transmit: 512, outbox: 1024, outboxMessages: 0 });
+
+/** How long a board's stop() waits for its connection to close after the firmware's DISCONNECT, ms. */
+export const CLOSE_TIMEOUT = 2_000;
 
 /** The broker a board connects to. */
 export interface BrokerAddress {

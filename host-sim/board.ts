@@ -10,7 +10,7 @@
 import type { Config, FirmwareConfig } from "../device/app/config.js";
 import type { ActuatorState, FirmwareCounts, FirmwareStatus, ReadingState } from "../device/app/firmware.js";
 import type { ClientStats } from "../device/mqtt/client.js";
-import { BH1750_ADDRESS, SHT3X_ADDRESS } from "./board-config.js";
+import { BH1750_ADDRESS, I2C_CLOCK, I2C_DATA, SHT3X_ADDRESS } from "./board-config.js";
 import { BH1750Chip } from "./chips/bh1750.js";
 import { SHT3xChip } from "./chips/sht3x.js";
 import { VirtualPins } from "./digital.js";
@@ -23,7 +23,6 @@ export type Engine = "node" | "xs";
 
 /** The board's state as the firmware reports it. */
 export interface BoardSnapshot {
-  status: FirmwareStatus;
   readings: ReadingState[];
   actuators: ActuatorState[];
   counts: FirmwareCounts;
@@ -49,7 +48,7 @@ export interface BoardEngine {
 /** A board's wiring: I²C pins and chips, pins. */
 export class BoardHardware {
   readonly pins = new VirtualPins();
-  readonly bus = new I2CBus();
+  readonly bus = new I2CBus({ data: I2C_DATA, clock: I2C_CLOCK });
   readonly sht3x: SHT3xChip;
   readonly bh1750: BH1750Chip;
 
@@ -292,7 +291,7 @@ export class SimBoard {
   }
 
   #addLog(line: string): void {
-    this.#log = withItem(this.#log.length < LOG_LINES ? this.#log : this.#log.slice(1), line);
+    this.#log = withItem(this.#log, line, LOG_LINES);
     if (this.#logListeners !== undefined) for (const listener of this.#logListeners) listener(line);
   }
 }

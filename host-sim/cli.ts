@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import type { FirmwareConfig } from "../device/app/config.js";
 import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
 import { openFileLimit } from "./open-files.js";
-import { startSimulator } from "./simulator.js";
+import { START_BATCH, startSimulator } from "./simulator.js";
 import type { Engine, SimBoard, Simulator } from "./simulator.js";
 import type { FirmwareStatus } from "../device/app/firmware.js";
 
@@ -198,11 +198,12 @@ async function main(): Promise<number> {
 }
 
 /**
- * The progress of a long start (many boards, or XS workers, which start a few at a time):
- * one line updated in place on a terminal, else a line every 2 s. undefined for a short one.
+ * The progress of a start of more than one batch (many boards, or XS workers, which start
+ * a few at a time): one line updated in place on a terminal, else a line every 2 s.
+ * undefined for a start of one batch.
  */
 function startProgress(out: NodeJS.WriteStream, devices: number, engine: Engine): ((started: number, total: number) => void) | undefined {
-  if (devices <= (engine === "xs" ? 4 : 100)) return undefined;
+  if (devices <= START_BATCH[engine]) return undefined; // one batch
   const tty = out.isTTY === true;
   const began = Date.now();
   let printed = 0;

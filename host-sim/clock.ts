@@ -1,11 +1,17 @@
 /*
  * Simulated time for the simulated chips: a time source is a function returning
- * milliseconds (Date.now by default). ManualClock is one that a test steps by hand, so
- * measurement times and day curves are reproducible. Node side only.
+ * milliseconds (Date.now by default), and the hour of the day the chips' curves follow.
+ * ManualClock is one that a test steps by hand, so measurement times and day curves are
+ * reproducible. Node side only.
  */
 
 /** Milliseconds since the epoch, like Date.now. */
 export type TimeSource = () => number;
+
+/** The hour of the day (UTC, fractional, 0 to 24) at a time in ms since the epoch. */
+export function hourOfDay(ms: number): number {
+  return (((ms / 3_600_000) % 24) + 24) % 24;
+}
 
 export class ManualClock {
   #ms: number;

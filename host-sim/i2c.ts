@@ -14,6 +14,8 @@
  * simulated board gets its own bus. Node side only.
  */
 
+import { bytesOf } from "./bytes.js";
+import type { ByteBuffer } from "./bytes.js";
 import { withItem, withoutAt, withoutItem } from "./lists.js";
 
 export interface I2CChip {
@@ -48,7 +50,6 @@ export interface SimI2COptions {
   target?: unknown;
 }
 
-type ByteBuffer = ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
 
 /** An open connection to one address on an I2CBus. Construct it through `bus.I2C`. */
 export class SimI2C {
@@ -208,10 +209,4 @@ function pinOf(value: unknown): number {
   const pin = Number(value);
   if (!Number.isInteger(pin) || pin < 0) throw new RangeError("invalid pin");
   return pin;
-}
-
-function bytesOf(buffer: ByteBuffer): Uint8Array {
-  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  if (buffer instanceof ArrayBuffer || buffer instanceof SharedArrayBuffer) return new Uint8Array(buffer);
-  throw new TypeError("invalid buffer");
 }

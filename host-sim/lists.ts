@@ -6,11 +6,12 @@
  * only.
  */
 
-/** `list` with `item` appended, as a new array of exactly that length. */
-export function withItem<T>(list: readonly T[], item: T): readonly T[] {
-  const out = new Array<T>(list.length + 1);
-  for (let i = 0; i < list.length; i++) out[i] = list[i];
-  out[list.length] = item;
+/** `list` with `item` appended (the oldest dropped past `max` items), as a new array of exactly that length. */
+export function withItem<T>(list: readonly T[], item: T, max = Infinity): readonly T[] {
+  const from = Math.max(0, list.length + 1 - max);
+  const out = new Array<T>(list.length - from + 1);
+  for (let i = from; i < list.length; i++) out[i - from] = list[i];
+  out[list.length - from] = item;
   return out;
 }
 

@@ -10,15 +10,12 @@ import type { Config } from "../device/app/config.js";
 import type { ActuatorState, Firmware, FirmwareCounts, ReadingState } from "../device/app/firmware.js";
 import type { ClientStats } from "../device/mqtt/client.js";
 import type { BoardEngine, BoardStart } from "./board.js";
-import { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA } from "./board-config.js";
+import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "./board-config.js";
 import { HostResolver } from "./dns.js";
 import { now } from "./monotonic.js";
 import { BoardNetwork } from "./network.js";
 import { Timer } from "./timer.js";
 import { startBoard } from "./xs/in-xs/board-wiring.js";
-
-/** How long stop() waits for the connection to close after the firmware's DISCONNECT, ms. */
-const CLOSE_TIMEOUT = 2_000;
 
 const resolver = new HostResolver();
 

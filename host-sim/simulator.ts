@@ -21,6 +21,7 @@
  *   config   firmware configuration overrides (board-config.ts), for all boards or per board
  *   ca       PEM CA the boards and the watcher trust for an mqtts:// broker
  *   onStatus / onLog   hear every board's status changes and log lines
+ *   onStarted  hears how many boards have started, after each batch
  * Start-up is all or nothing: if a board cannot start, what was started is stopped and the
  * promise rejects. Node side only.
  */
@@ -42,6 +43,8 @@ export { SimBoard } from "./board.js";
 export type { ConfigOverrides } from "./board-config.js";
 export { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA, LED_PIN, RELAY_PIN } from "./board-config.js";
 export type { MessageWait, WaitOptions, WatchedMessage } from "./watcher.js";
+/** The most files this process may open (for scripts that start large fleets); undefined off Linux. */
+export { openFileLimit } from "./open-files.js";
 
 export interface SimulatorOptions {
   broker?: string;
@@ -76,10 +79,11 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-/** Boards on Node start this many at a time, then let the event loop run (a fleet does not connect in one burst). */
-const NODE_BATCH = 100;
-/** XS workers start this many at a time. */
-const XS_BATCH = 4;
+/**
+ * Boards start this many at a time: on Node, then the event loop runs (a fleet does not
+ * connect in one burst); XS workers, a few at a time.
+ */
+export const START_BATCH: Readonly<Record<Engine, number>> = Object.freeze({ node: 100, xs: 4 });
 const MAX_DEVICES = 100_000;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -118,7 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   try {
-    const batch = engine === "xs" ? XS_BATCH : NODE_BATCH;
+    const batch = START_BATCH[engine];
     for (let first = 1; first <= devices; first += batch) {
       const started = [];
       for (let n = first; n < first + batch && n <= devices; n++) {

@@ -9,6 +9,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Socket, SocketOptions } from "../device/mqtt/io.js";
+import { bytesOf } from "./bytes.js";
 import { withItem, withoutAt } from "./lists.js";
 
 export interface HostSocketOptions extends SocketOptions {
@@ -81,11 +82,6 @@ abstract class HostSocket implements Socket {
     this.#options.onError?.call(this, message);
   }
 
-  /** Bytes received and not yet read. */
-  get available(): number {
-    return this.#available;
-  }
-
   read(buffer?: ArrayBuffer | ArrayBufferView | number): any {
     if (buffer === undefined || typeof buffer === "number") {
       const wanted = buffer === undefined ? this.#available : buffer;
@@ -95,9 +91,7 @@ abstract class HostSocket implements Socket {
       this.#copyInto(out, wanted);
       return out.buffer;
     }
-    const target = buffer instanceof ArrayBuffer
-      ? new Uint8Array(buffer)
-      : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const target = bytesOf(buffer);
     const count = Math.min(target.length, this.#available);
     this.#copyInto(target, count);
     return count;
@@ -122,9 +116,7 @@ abstract class HostSocket implements Socket {
   write(buffer: ArrayBuffer | ArrayBufferView): number {
     if (this.#closed || this.#failed) throw new Error("write: the socket is closed");
     if (!this.#connected) throw new Error("write: would block (not connected yet)");
-    const bytes = buffer instanceof ArrayBuffer
-      ? new Uint8Array(buffer)
-      : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const bytes = bytesOf(buffer);
     const length = bytes.length;
     if (length > this.#writable) throw new Error("write: would block");
     this.#writable -= length;
@@ -164,8 +156,7 @@ export class TLS extends HostSocket {
   constructor(options: HostSocketOptions) {
     const ca = options.ca === undefined ? undefined
       : typeof options.ca === "string" ? options.ca
-        : caForNode(Buffer.from(options.ca instanceof ArrayBuffer ? new Uint8Array(options.ca)
-          : new Uint8Array(options.ca.buffer, options.ca.byteOffset, options.ca.byteLength)));
+        : caForNode(Buffer.from(bytesOf(options.ca)));
     const socket = tls.connect({
       host: options.address,
       port: options.port,

@@ -9,7 +9,7 @@
 import path from "node:path";
 import type { FirmwareStatus } from "../device/app/firmware.js";
 import type { BoardEngine, BoardSnapshot, BoardStart } from "./board.js";
-import { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA } from "./board-config.js";
+import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "./board-config.js";
 import { DigitalService } from "./xs/digital-service.js";
 import type { Frame } from "./xs/frame.js";
 import { XS_IO_MODULE, XsHost } from "./xs/host.js";
@@ -21,8 +21,6 @@ export const XS_BOARD_MODULE = path.join(path.dirname(XS_IO_MODULE), "board.js")
 
 /** How often the board inside XS sends its snapshot, ms. */
 const REPORT_INTERVAL = 250;
-/** How long stop() waits for the connection to close after the firmware's DISCONNECT, ms. */
-const CLOSE_TIMEOUT = 2_000;
 
 /** The "board" service: what the XS side of the board reports. */
 class BoardService implements XsService {
@@ -100,9 +98,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
       stopped = true;
       try {
         await host.evaluate("Board.stop(); undefined");
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([host.tcp.settled(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT)))]);
-        clearTimeout(timer);
+        await host.tcp.settled(CLOSE_TIMEOUT);
       } catch (error) {
         start.onLog(`stop: ${(error as Error).message}`);
       } finally {

@@ -18,6 +18,7 @@
  * exactly (no noise). Node side only.
  */
 
+import { hourOfDay } from "../clock.js";
 import type { TimeSource } from "../clock.js";
 import type { I2CChip } from "../i2c.js";
 import { Prng } from "../prng.js";
@@ -87,7 +88,7 @@ export class BH1750Chip implements I2CChip {
   /** The light the chip senses at a time (default now): the override, else the noiseless daylight curve. */
   environment(at: number = this.#now()): BH1750Values {
     if (this.#override !== undefined) return { illuminance: this.#override };
-    const hour = (((at / 3_600_000) % 24) + 24) % 24;
+    const hour = hourOfDay(at);
     const daylight = hour > 6 && hour < 18 ? Math.sin((Math.PI * (hour - 6)) / 12) : 0;
     return { illuminance: 0.5 + 600 * this.#brightness * daylight };
   }

@@ -21,6 +21,7 @@
  * Node side only.
  */
 
+import { hourOfDay } from "../clock.js";
 import type { TimeSource } from "../clock.js";
 import type { I2CChip } from "../i2c.js";
 import { Prng } from "../prng.js";
@@ -297,10 +298,6 @@ export class SHT3xChip implements I2CChip {
     this.stats.nacks++;
     return false;
   }
-}
-
-function hourOfDay(ms: number): number {
-  return (((ms / 3_600_000) % 24) + 24) % 24;
 }
 
 function clamp(value: number, min: number, max: number): number {

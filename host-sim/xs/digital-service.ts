@@ -8,53 +8,40 @@
 
 import type { SimDigital, VirtualPins } from "../digital.js";
 import type { Frame } from "./frame.js";
-import type { Deliver, ServiceReply, XsService } from "./service.js";
+import { InstanceService } from "./service.js";
+import type { Deliver, ServiceReply } from "./service.js";
 
-export class DigitalService implements XsService {
+export class DigitalService extends InstanceService<SimDigital> {
   readonly name = "digital";
   readonly #pins: VirtualPins;
   readonly #deliver: Deliver;
-  readonly #open = new Map<number, SimDigital>();
 
   constructor(pins: VirtualPins, deliver: Deliver) {
+    super();
     this.#pins = pins;
     this.#deliver = deliver;
   }
 
-  command({ header }: Frame): ServiceReply | undefined {
-    const id = header.id;
-    if (typeof id !== "number") throw new Error("digital: a command without an id");
-    if (header.op === "open") {
-      if (this.#open.has(id)) throw new Error("digital: id " + id + " is in use");
-      const deliver = this.#deliver;
-      const service = this.name;
-      this.#open.set(id, new this.#pins.Digital({
-        pin: header.pin as number,
-        mode: header.mode,
-        edge: header.edge as number | undefined,
-        onReadable: header.readable === true ? () => void deliver({ service, event: "readable", id }) : null,
-      }));
-      return undefined;
-    }
-    const pin = this.#open.get(id);
-    if (pin === undefined) throw new Error("closed");
+  protected open(id: number, { header }: Frame): SimDigital {
+    const deliver = this.#deliver;
+    const service = this.name;
+    return new this.#pins.Digital({
+      pin: header.pin as number,
+      mode: header.mode,
+      edge: header.edge as number | undefined,
+      onReadable: header.readable === true ? () => void deliver({ service, event: "readable", id }) : null,
+    });
+  }
+
+  protected operate(pin: SimDigital, { header }: Frame): ServiceReply | undefined {
     switch (header.op) {
       case "read":
         return { header: { value: pin.read() } };
       case "write":
         pin.write(header.value);
         return undefined;
-      case "close":
-        pin.close();
-        this.#open.delete(id);
-        return undefined;
       default:
         throw new Error("digital: unknown op " + JSON.stringify(header.op));
     }
-  }
-
-  close(): void {
-    for (const pin of this.#open.values()) pin.close();
-    this.#open.clear();
   }
 }

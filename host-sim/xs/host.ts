@@ -42,8 +42,6 @@ export interface XsHostOptions {
    * written to Node's stderr.
    */
   onError?: (error: Error) => void;
-  /** The TCP send window in bytes (default 1,536, as on Moddable's Linux port). */
-  window?: number;
 }
 
 export class XsHost {
@@ -75,7 +73,7 @@ export class XsHost {
     this.worker = worker;
     this.#onError = options.onError ?? ((error) => process.stderr.write(`[xs-host] ${error.message}\n`));
     const deliver = (header: FrameHeader, body?: Uint8Array) => this.deliver(header, body);
-    this.tcp = new TcpService(deliver, options.window);
+    this.tcp = new TcpService(deliver);
     this.timer = new TimerService(deliver);
     this.register(this.tcp);
     this.register(this.timer);

@@ -8,28 +8,24 @@
 
 import type { I2CBus, SimI2C, SimI2COptions } from "../i2c.js";
 import type { Frame } from "./frame.js";
-import type { ServiceReply, XsService } from "./service.js";
+import { InstanceService } from "./service.js";
+import type { ServiceReply } from "./service.js";
 
-export class I2cService implements XsService {
+export class I2cService extends InstanceService<SimI2C> {
   readonly name = "i2c";
   readonly #bus: I2CBus;
-  readonly #open = new Map<number, SimI2C>();
 
   constructor(bus: I2CBus) {
+    super();
     this.#bus = bus;
   }
 
-  command({ header, body }: Frame): ServiceReply | undefined {
-    const id = header.id;
-    if (typeof id !== "number") throw new Error("i2c: a command without an id");
-    if (header.op === "open") {
-      if (this.#open.has(id)) throw new Error("i2c: id " + id + " is in use");
-      const { service: _service, op: _op, id: _id, ...options } = header;
-      this.#open.set(id, new this.#bus.I2C(options as unknown as SimI2COptions));
-      return undefined;
-    }
-    const port = this.#open.get(id);
-    if (port === undefined) throw new Error("closed");
+  protected open(_id: number, { header }: Frame): SimI2C {
+    const { service: _service, op: _op, id: _ignored, ...options } = header;
+    return new this.#bus.I2C(options as unknown as SimI2COptions);
+  }
+
+  protected operate(port: SimI2C, { header, body }: Frame): ServiceReply | undefined {
     switch (header.op) {
       case "read": {
         const into = new Uint8Array(Number(header.count));
@@ -38,17 +34,8 @@ export class I2cService implements XsService {
       }
       case "write":
         return { header: { result: port.write(body, header.stop !== false) ?? 0 } };
-      case "close":
-        port.close();
-        this.#open.delete(id);
-        return undefined;
       default:
         throw new Error("i2c: unknown op " + JSON.stringify(header.op));
     }
-  }
-
-  close(): void {
-    for (const port of this.#open.values()) port.close();
-    this.#open.clear();
   }
 }

@@ -1,35 +1,27 @@
 /*
- * The Node side of the bridged TCP socket (in-xs/tcp.js): one host-sim TCP socket
- * (host-sim/sockets.ts, with the device's 1,536-byte send window) per XS socket. Commands
- * connect, write (answering the writable count, or refusing with "would block"), close;
- * the socket's onWritable, onReadable (with the bytes) and onError go into XS as
- * deliveries. cut() plays a lost link (every connection destroyed, new ones refused with
- * "network unreachable") until restore(). Node side only: it never interprets the bytes.
+ * The Node side of the bridged TCP socket (in-xs/tcp.js): one socket of a BoardNetwork
+ * (host-sim/network.ts: host-sim sockets with the device's 1,536-byte send window, a link
+ * that can be cut) per XS socket. Commands connect, write (answering the writable count,
+ * or refusing with "would block"), close; the socket's onWritable, onReadable (with the
+ * bytes) and onError go into XS as deliveries. cut() plays a lost link (every connection
+ * destroyed, new ones refused with "network unreachable") until restore(), as the network
+ * of a board on the Node engine does. Node side only: it never interprets the bytes.
  */
 
+import type { Socket } from "../../device/mqtt/io.js";
+import { BoardNetwork } from "../network.js";
+import { DEFAULT_WINDOW } from "../sockets.js";
+import type { HostSocketOptions } from "../sockets.js";
 import type { Frame } from "./frame.js";
 import type { Deliver, ServiceReply, XsService } from "./service.js";
-import { DEFAULT_WINDOW, TCP } from "../sockets.js";
-import type { HostSocketOptions } from "../sockets.js";
-
-/** A host-sim TCP socket that also tells when its connection is fully closed. */
-class BridgedSocket extends TCP {
-  readonly gone: Promise<void>;
-  constructor(options: HostSocketOptions) {
-    super(options);
-    this.gone = new Promise((resolve) => this.socket.once("close", () => resolve()));
-  }
-}
 
 export class TcpService implements XsService {
   readonly name = "tcp";
   readonly #deliver: Deliver;
   readonly #window: number;
-  /** Every socket whose connection is not fully closed yet, by XS socket id. */
-  readonly #sockets = new Map<number, BridgedSocket>();
-  /** The sockets XS has not closed, by XS socket id. */
-  readonly #open = new Map<number, BridgedSocket>();
-  #down = false;
+  readonly #network = new BoardNetwork();
+  /** The sockets XS has not closed, by XS socket id (ids are never reused). */
+  readonly #open = new Map<number, Socket>();
 
   constructor(deliver: Deliver, window = DEFAULT_WINDOW) {
     this.#deliver = deliver;
@@ -38,7 +30,7 @@ export class TcpService implements XsService {
 
   /** Connections not fully closed yet (XS closed them or not). */
   get connections(): number {
-    return this.#sockets.size;
+    return this.#network.connections;
   }
 
   command({ header, body }: Frame): ServiceReply | undefined {
@@ -46,11 +38,10 @@ export class TcpService implements XsService {
     if (typeof id !== "number") throw new Error("tcp: a command without a socket id");
     switch (header.op) {
       case "connect": {
-        if (this.#down) throw new Error("network unreachable");
-        if (this.#sockets.has(id)) throw new Error("tcp: socket id " + id + " is in use");
+        if (this.#open.has(id)) throw new Error("tcp: socket id " + id + " is in use");
         const deliver = this.#deliver;
         const service = this.name;
-        const socket = new BridgedSocket({
+        const options: HostSocketOptions = {
           address: String(header.address),
           port: Number(header.port),
           nodelay: header.nodelay !== false,
@@ -59,18 +50,15 @@ export class TcpService implements XsService {
             void deliver({ service, event: "writable", id, count });
           },
           onReadable(count) {
-            const data: ArrayBuffer = (this as BridgedSocket).read(count);
-            void deliver({ service, event: "readable", id }, new Uint8Array(data));
+            const data = new Uint8Array(count);
+            this.read(data);
+            void deliver({ service, event: "readable", id }, data);
           },
           onError(message) {
             void deliver({ service, event: "error", id, message: message ?? "connection lost" });
           },
-        });
-        this.#sockets.set(id, socket);
-        this.#open.set(id, socket);
-        void socket.gone.then(() => {
-          if (this.#sockets.get(id) === socket) this.#sockets.delete(id);
-        });
+        };
+        this.#open.set(id, new this.#network.TCP(options)); // throws "network unreachable" while cut
         return undefined;
       }
       case "write": {
@@ -87,24 +75,23 @@ export class TcpService implements XsService {
     }
   }
 
-  /** Resolves once every connection is fully closed. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.#sockets.values()].map((socket) => socket.gone));
+  /** Resolves once every connection is fully closed, or after `timeout` ms (then destroys what is left). */
+  settled(timeout: number): Promise<void> {
+    return this.#network.settled(timeout);
   }
 
   /** The link is lost: every connection is destroyed (no FIN wait) and new ones are refused until restore(). */
   cut(): void {
-    this.#down = true;
-    for (const socket of this.#sockets.values()) socket.destroy();
+    this.#network.cut();
   }
 
   /** The link is back: connections may be opened again. */
   restore(): void {
-    this.#down = false;
+    this.#network.restore();
   }
 
   close(): void {
-    for (const socket of this.#sockets.values()) socket.destroy();
+    this.#network.cut();
     this.#open.clear();
   }
 }

@@ -2,7 +2,7 @@
 // worker, after the bridge `hostIo`): starts the built firmware (its module namespace is
 // passed in) with the bridged TCP, Timer, I²C and Digital classes, and reports to the
 // Node side through the "board" service: every status change at once, and a snapshot
-// (status, readings, actuators, counts, client stats) every `reportInterval` ms and on
+// (readings, actuators, counts, client stats) every `reportInterval` ms and on
 // stop. Simulator only: it allocates freely and must not be bundled into device code.
 
 import { call, io, Timer } from "./io.js";
@@ -51,7 +51,6 @@ export function stop() {
 function report() {
   call(SERVICE, {
     op: "report",
-    status: firmware.status,
     readings: firmware.readings(),
     actuators: firmware.actuators(),
     counts: firmware.counts,
