@@ -1,9 +1,10 @@
 // Fleet: N simulated boards (default 5,000) running the built firmware on the Node engine,
 // all in this one process (dist/simulator.mjs, startSimulator), against a private
 // mosquitto (bench/mosquitto.mjs: its own config file, a free 127.0.0.1 port,
-// max_connections -1, started through `bash -c 'ulimit -n ...'` when the current open-file
-// limit is too low for it). This process re-runs itself the same way when its own limit
-// is too low.
+// max_connections -1). This process and mosquitto (which inherits its limits) each hold an
+// open file per board: when this process's open-file limit (openFileLimit() from
+// dist/simulator.mjs; Node has already raised its soft limit to the hard one) is below
+// what N boards need, it throws before starting anything (lower --devices).
 // Steps: a few boards are started and stopped first (code and caches warm); forced GC
 // (node --expose-gc) and a baseline; the fleet starts (100 boards at a time) and must be
 // all online within ONLINE_TIMEOUT; it runs SETTLE_MS (discovery and first readings done);
@@ -24,11 +25,8 @@
 // (gracefully), then mosquitto, also after an error.
 // Usage: npm run bench:fleet (builds dist/ first).
 
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { CLIENT_BUFFERS, openFileLimit, startSimulator } from "../dist/simulator.mjs";
 import { startMosquitto } from "./mosquitto.mjs";
 import { progress } from "./progress.mjs";
 
@@ -36,9 +34,7 @@ const DEFAULT_DEVICES = 5_000;
 const WARMUP_DEVICES = 20;
 const ONLINE_TIMEOUT_MS = 120_000;
 const GOAL_KB = 16;
-const RERUN_MARK = "XS_MQTT_FLEET_RERUN";
 
-const self = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const text = (name) => {
   const at = args.indexOf(name);
@@ -52,18 +48,16 @@ const settleMs = option("--settle", 10) * 1000;
 
 // file descriptors: one per board here, one per board in mosquitto, plus room for the runtime
 const needed = devices + 1_000;
-const soft = openFileLimit();
-if (soft < needed && process.env[RERUN_MARK] === undefined) {
-  process.exitCode = await rerunWithLimit(needed);
-} else {
-  if (soft < needed) throw new Error(`the open-file limit (${soft}) is below ${needed} even after raising it: lower --devices`);
-  await main();
+const limit = openFileLimit(); // undefined off Linux: not checked
+if (limit !== undefined && limit < needed) {
+  throw new Error(`the open-file limit (${limit}) is below the ${needed} that ${devices} boards need: lower --devices ` +
+    "(only root can raise the hard limit, ulimit -Hn)");
 }
+await main();
 
 async function main() {
   if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc (npm run bench:fleet does)");
-  const { startSimulator, CLIENT_BUFFERS } = await import("../dist/simulator.mjs");
-  const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: openFileLimit() < needed ? needed : undefined });
+  const broker = await startMosquitto({ config: ["max_connections -1"] });
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const shown = progress("bench:fleet", 5);
   let sim;
@@ -184,27 +178,4 @@ async function until(condition, timeout) {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** This process's soft open-file limit. */
-function openFileLimit() {
-  const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
-  const value = line?.split(/\s+/)[3];
-  return value === "unlimited" ? Infinity : Number(value);
-}
-
-/** Runs this bench again under `bash -c 'ulimit -n N && exec node ...'`; resolves with its exit code. */
-async function rerunWithLimit(limit) {
-  const hard = execFileSync("bash", ["-c", "ulimit -Hn"]).toString().trim();
-  if (hard !== "unlimited" && Number(hard) < limit) {
-    throw new Error(`the open-file hard limit (${hard}) is below ${limit}: lower --devices`);
-  }
-  const node = [process.execPath, ...process.execArgv, self, ...args];
-  const quoted = node.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  const child = spawn("bash", ["-c", `ulimit -n ${limit} && exec ${quoted}`], {
-    stdio: "inherit",
-    env: { ...process.env, [RERUN_MARK]: "1" },
-  });
-  const [code] = await once(child, "exit");
-  return code ?? 1;
 }

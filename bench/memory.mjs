@@ -17,13 +17,15 @@
 // options for ours, to see what other default sizes would give).
 //
 // Sockets: only to 127.0.0.1, to the mosquitto this bench starts (bench/mosquitto.mjs, its
-// own config file, a free port). Children run with an open-file limit raised through
-// `bash -c 'ulimit -n ...'` when the current one is too low. It stops what it starts: each
-// child closes its clients and exits; mosquitto is stopped in a finally block (and an exit
-// hook), also after an error.
+// own config file, a free port). A child and mosquitto each hold an open file per client;
+// both inherit this process's open-file limit (Node has already raised its soft limit to
+// the hard one): when that limit (openFileLimit() from dist/simulator.mjs) is below what N
+// clients need, it throws before starting anything (lower --clients). It stops what it
+// starts: each child closes its clients and exits; mosquitto is stopped in a finally block
+// (and an exit hook), also after an error.
 // Usage: npm run bench:memory (builds dist/ first).
 
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -56,21 +58,21 @@ async function main() {
   JSON.parse(oursOptions); // fail early on a typo
   const { startMosquitto } = await import("./mosquitto.mjs");
   const { loadHostIo } = await import("./host-io.mjs");
+  const { openFileLimit } = await import("../dist/simulator.mjs");
 
-  // file descriptors: one per client, plus room for the runtime
+  // file descriptors: one per client (in a child, and in mosquitto), plus room for the runtime
   const needed = clients + 500;
-  const soft = Number(execFileSync("bash", ["-c", "ulimit -n"]).toString().trim());
-  const hard = execFileSync("bash", ["-c", "ulimit -Hn"]).toString().trim();
-  if (hard !== "unlimited" && Number(hard) < needed) {
-    throw new Error(`the open-file hard limit (${hard}) is below ${needed}: lower --clients`);
+  const limit = openFileLimit(); // undefined off Linux: not checked
+  if (limit !== undefined && limit < needed) {
+    throw new Error(`the open-file limit (${limit}) is below the ${needed} that ${clients} clients need: lower --clients ` +
+      "(only root can raise the hard limit, ulimit -Hn)");
   }
-  const limit = soft >= needed ? undefined : needed;
 
-  const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: limit });
+  const broker = await startMosquitto({ config: ["max_connections -1"] });
   try {
     await loadHostIo(broker.dir); // bundled once here; the child imports the same file
-    const ours = await runChild("ours", broker.port, clients, broker.dir, oursOptions, limit);
-    const mqttjs = await runChild("mqttjs", broker.port, clients, broker.dir, "{}", limit);
+    const ours = await runChild("ours", broker.port, clients, broker.dir, oursOptions);
+    const mqttjs = await runChild("mqttjs", broker.port, clients, broker.dir, "{}");
     const kb = (x) => Math.round((x / 1024) * 100) / 100;
     const line = {
       bench: "memory", clients,
@@ -92,11 +94,9 @@ async function main() {
 }
 
 /** Runs one side in its own process; resolves with the growth figures it prints. */
-async function runChild(side, port, clients, dir, options, limit) {
-  const node = [process.execPath, "--expose-gc", self, "--child", side, String(port), String(clients), dir, options];
-  const quoted = node.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  const command = limit === undefined ? quoted : `ulimit -n ${limit} && exec ${quoted}`;
-  const child = spawn("bash", ["-c", command], { stdio: ["ignore", "pipe", "inherit"] });
+async function runChild(side, port, clients, dir, options) {
+  const child = spawn(process.execPath, ["--expose-gc", self, "--child", side, String(port), String(clients), dir, options],
+    { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d) => { out += d; });
   const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);

@@ -4,7 +4,10 @@
 // process and removes the temp directory; hooks on "exit", SIGINT and SIGTERM kill it too,
 // so a bench that throws or is interrupted never leaves a broker behind.
 //
-//   const broker = await startMosquitto({ config: ["max_connections -1"], ulimit: 10000 });
+// mosquitto inherits this process's open-file limit (Node raises its soft limit to the hard
+// one at start-up): a bench that needs many connections checks openFileLimit() itself.
+//
+//   const broker = await startMosquitto({ config: ["max_connections -1"] });
 //   broker.port; broker.dir (a temp dir the caller may also use); await broker.stop();
 
 import { spawn } from "node:child_process";
@@ -16,7 +19,7 @@ import { join } from "node:path";
 const MOSQUITTO = process.env.MOSQUITTO ?? "mosquitto";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort() {
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -28,11 +31,8 @@ export function freePort() {
   });
 }
 
-/**
- * Starts mosquitto; resolves once it accepts connections.
- * `config`: extra config lines; `ulimit`: open-file limit to start it with (via bash).
- */
-export async function startMosquitto({ config = [], ulimit } = {}) {
+/** Starts mosquitto; resolves once it accepts connections. `config`: extra config lines. */
+export async function startMosquitto({ config = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-bench-"));
   const port = await freePort();
   const confPath = join(dir, "mosquitto.conf");
@@ -46,10 +46,7 @@ export async function startMosquitto({ config = [], ulimit } = {}) {
     ...config,
     "",
   ].join("\n"));
-  const child = ulimit === undefined
-    ? spawn(MOSQUITTO, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] })
-    : spawn("bash", ["-c", `ulimit -n ${ulimit} && exec ${MOSQUITTO} -c "$0"`, confPath],
-      { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(MOSQUITTO, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
   let exited = false;

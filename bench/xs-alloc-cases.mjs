@@ -15,10 +15,10 @@ import { XsWorker } from "../test/xs/harness.mjs";
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The bundle under measurement (built by build/build.mjs). */
-export const BUNDLE = path.join(root, "dist", "xs-mqtt.js");
+const BUNDLE = path.join(root, "dist", "xs-mqtt.js");
 
 /** The firmware bundle (built by build/build.mjs): what the firmware case measures. */
-export const FIRMWARE_BUNDLE = path.join(root, "dist", "firmware.js");
+const FIRMWARE_BUNDLE = path.join(root, "dist", "firmware.js");
 
 /** Iterations per measurement (slotsPerOp needs n * slots per op well below ~200,000). */
 export const DEFAULT_N = 1000;

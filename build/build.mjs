@@ -1,7 +1,7 @@
 // Builds dist/ with esbuild. Writes only under dist/.
 // - Device bundles: ES modules that XS loads as they are (platform "neutral": a Node
 //   built-in or a missing global would fail the build, nothing is polyfilled). Prints each
-//   one's size, minified and gzipped.
+//   one's size, minified and gzipped (a minified build made only for that: not with --quiet).
 //     dist/xs-mqtt.js   the MQTT client
 //     dist/firmware.js  the sensor-node firmware and the I2C drivers: what a simulated board
 //                       runs, on Node and inside XS (startFirmware, resolveConfig, topics,
@@ -26,7 +26,7 @@ const quiet = process.argv.includes("--quiet");
  * Each device bundle: its file under dist/, and either its entry under device/ or the
  * modules it re-exports (an entry made here, so device/ needs no file for the simulator).
  */
-export const bundles = [
+const bundles = [
   { entry: "device/mqtt/index.ts", out: "dist/xs-mqtt.js" },
   {
     reexports: [
@@ -47,7 +47,7 @@ export const bundles = [
 ];
 
 /** The Node bundles of the simulator. */
-export const nodeBundles = [
+const nodeBundles = [
   { entry: "host-sim/cli.ts", out: "dist/sim.mjs" },
   { entry: "host-sim/simulator.ts", out: "dist/simulator.mjs" },
 ];
@@ -74,9 +74,10 @@ mkdirSync(join(root, "dist"), { recursive: true });
 for (const bundle of bundles) {
   const outfile = join(root, bundle.out);
   await build({ ...common, ...entryOptions(bundle), outfile });
-  const minified = await build({ ...common, ...entryOptions(bundle), write: false, minify: true });
-  const code = minified.outputFiles[0].contents;
   if (!quiet) {
+    // a minified build only for the size printout (dist/ keeps the readable one)
+    const minified = await build({ ...common, ...entryOptions(bundle), write: false, minify: true });
+    const code = minified.outputFiles[0].contents;
     const plain = readFileSync(outfile).length;
     console.log(
       `${relative(root, outfile)}: ${kb(plain)} KB, minified ${kb(code.length)} KB, gzipped ${kb(gzipSync(code).length)} KB`,

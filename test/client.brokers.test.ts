@@ -110,13 +110,11 @@ const QOS1 = { qos: 1 } as const;
 
 describe.each(kinds)("client against $name", (kind) => {
   let broker: TestBroker;
-  const brokers: TestBroker[] = [];
   const cleanups: (() => unknown)[] = [];
   let topic = "";
 
   beforeAll(async () => {
     broker = await kind.start();
-    brokers.push(broker);
   });
 
   beforeEach(() => {
@@ -126,7 +124,6 @@ describe.each(kinds)("client against $name", (kind) => {
   afterEach(() => runCleanups(cleanups));
 
   afterAll(async () => {
-    for (const b of brokers.splice(0)) await b.close();
     await stopAllMosquittos();
     await closeAllAedes();
   });
@@ -575,7 +572,6 @@ describe.each(kinds)("client against $name", (kind) => {
 
   it("reconnects after the broker is stopped and started again, and renews its subscriptions (clean session)", async () => {
     const own = await kind.start();
-    brokers.push(own);
     const o = ours({ port: own.port });
     await connect(o);
     const got: Received[] = [];
@@ -604,7 +600,6 @@ describe.each(kinds)("client against $name", (kind) => {
 
   it("a wrong password is refused with a typed error and never connects; the right one connects", async () => {
     const guarded = await kind.start({ users: { alice: "secret" } });
-    brokers.push(guarded);
     const wrong = ours({ port: guarded.port, username: "alice", password: "wrong", reconnect: false });
     wrong.client.connect();
     await waitFor(() => wrong.client.state === "closed", "the refusal");

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XsHost } from "../host-sim/xs/host.js";
-import { connectPeer, uniqueName, waitFor } from "./brokers/helpers.js";
+import { connectPeer, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 
@@ -27,7 +27,7 @@ async function xsUntil(expression: string, what: string, timeout = 5_000): Promi
       const log = (await xs.evaluate("JSON.stringify(log)")).value;
       throw new Error(`timed out after ${timeout} ms waiting in XS for ${what}; client log: ${log}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 

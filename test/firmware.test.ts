@@ -2,9 +2,6 @@
 // free loopback port, with an MQTT.js peer playing Home Assistant. Sensors are plain
 // objects whose values the test sets; pins are a tiny ECMA-419-shaped Digital class that
 // records what it is driven to. Everything a test starts is stopped in afterEach.
-import { createServer } from "node:net";
-import type { AddressInfo, Server } from "node:net";
-import { Aedes } from "aedes";
 import type { Client as AedesClient } from "aedes";
 import { connectAsync } from "mqtt";
 import type { MqttClient as PeerClient } from "mqtt";
@@ -21,6 +18,8 @@ import { SHT3x } from "../device/drivers/sht3x.js";
 import { BH1750 } from "../device/drivers/bh1750.js";
 import type { SocketOptions } from "../device/mqtt/io.js";
 import { parser as packetParser } from "mqtt-packet";
+import { AedesBroker } from "./brokers/aedes.js";
+import { sleep, waitFor } from "./brokers/helpers.js";
 
 // ---- fixtures
 
@@ -32,37 +31,17 @@ interface Received {
   at: number;
 }
 
-interface Broker {
-  port: number;
-  aedes: Aedes;
-  clients: Map<string, AedesClient>;
-  close(): Promise<void>;
-}
+/** How long a wait here may take unless it says otherwise (helpers' waitFor defaults to less). */
+const WAIT_MS = 10_000;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startBroker(): Promise<Broker> {
-  const aedes = await Aedes.createBroker();
-  const clients = new Map<string, AedesClient>();
-  aedes.on("client", (client: AedesClient) => clients.set(client.id, client));
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  let closed = false;
-  const broker: Broker = {
-    port,
-    aedes,
-    clients,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+/** An aedes broker (test/brokers/aedes.ts) on a free loopback port, closed after the test. */
+async function startBroker(): Promise<AedesBroker> {
+  const broker = await AedesBroker.start();
   cleanups.push(() => broker.close());
   return broker;
 }
@@ -87,7 +66,7 @@ async function startPeer(port: number, filters: string[], name = "ha"): Promise<
 async function retained(port: number, filter: string, expected: number): Promise<Map<string, Received>> {
   const { messages } = await startPeer(port, [filter], "retained");
   const kept = () => messages.filter((m) => m.retain);
-  await waitFor(() => kept().length >= expected, `${expected} retained messages on ${filter}`);
+  await waitFor(() => kept().length >= expected, `${expected} retained messages on ${filter}`, WAIT_MS);
   await sleep(100); // and no more than that
   const out = new Map<string, Received>();
   for (const m of kept()) out.set(m.topic, m);
@@ -219,18 +198,6 @@ function start(config: FirmwareConfig, extra: Partial<FirmwareOptions> = {}): No
   return { firmware, log, statuses, climate, light, pins };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function on(messages: Received[], topic: string): Received[] {
   return messages.filter((m) => m.topic === topic);
 }
@@ -244,7 +211,7 @@ describe("Home Assistant discovery", () => {
   it("publishes a retained config per sensor reading and per actuator, with the fields Home Assistant reads", async () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.discoveryPublished === 5 && node.firmware.client.outboxCount === 0, "discovery sent and acknowledged");
+    await waitFor(() => node.firmware.counts.discoveryPublished === 5 && node.firmware.client.outboxCount === 0, "discovery sent and acknowledged", WAIT_MS);
 
     const configs = await retained(broker.port, DISCOVERY, 5);
     expect([...configs.keys()].sort()).toEqual([
@@ -315,9 +282,9 @@ describe("Home Assistant discovery", () => {
     const wire: string[] = [];
     const node = start(baseConfig(broker.port, { sensors, actuators, statusLed: undefined }), { sensors: objects, io: recordingIo(wire) });
     const expected = 10 * 4 + 4;
-    await waitFor(() => peer.messages.filter((m) => m.topic.endsWith("/config")).length >= expected, `${expected} discovery configs`);
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/out3/state").length === 1, "the last actuator state");
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/s9/state").length === 1, "the last sensor state");
+    await waitFor(() => peer.messages.filter((m) => m.topic.endsWith("/config")).length >= expected, `${expected} discovery configs`, WAIT_MS);
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/out3/state").length === 1, "the last actuator state", WAIT_MS);
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/s9/state").length === 1, "the last sensor state", WAIT_MS);
     await sleep(200);
 
     const configs = peer.messages.filter((m) => m.topic.endsWith("/config"));
@@ -351,9 +318,9 @@ describe("Home Assistant discovery", () => {
   it("sends discovery and states again when Home Assistant announces itself online, and only then", async () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.readingsPublished === 2 && node.firmware.counts.discoveryPublished === 5, "first publication");
+    await waitFor(() => node.firmware.counts.readingsPublished === 2 && node.firmware.counts.discoveryPublished === 5, "first publication", WAIT_MS);
     const peer = await startPeer(broker.port, [DISCOVERY, "xs-mqtt/node1/+/state"]);
-    await waitFor(() => peer.messages.length >= 5 + 2, "retained configs and states");
+    await waitFor(() => peer.messages.length >= 5 + 2, "retained configs and states", WAIT_MS);
     await sleep(100);
     peer.messages.length = 0;
 
@@ -362,7 +329,7 @@ describe("Home Assistant discovery", () => {
     expect(peer.messages).toEqual([]);
 
     await peer.client.publishAsync("homeassistant/status", "online", { qos: 1 });
-    await waitFor(() => peer.messages.length >= 5 + 2 + 2, "configs, actuator states and sensor states again");
+    await waitFor(() => peer.messages.length >= 5 + 2 + 2, "configs, actuator states and sensor states again", WAIT_MS);
     await sleep(100);
     const topics = peer.messages.map((m) => m.topic);
     expect(topics.filter((t) => t.endsWith("/config"))).toHaveLength(5);
@@ -377,7 +344,7 @@ describe("Home Assistant discovery", () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, ["homeassistant/#", "xs-mqtt/#"]);
     const node = start(baseConfig(broker.port, { discovery: false }));
-    await waitFor(() => node.firmware.counts.readingsPublished === 2, "readings");
+    await waitFor(() => node.firmware.counts.readingsPublished === 2, "readings", WAIT_MS);
     await sleep(100);
     expect(peer.messages.filter((m) => m.topic.startsWith("homeassistant/"))).toEqual([]);
   });
@@ -388,7 +355,7 @@ describe("readings", () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
     const node = start(baseConfig(broker.port));
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length === 1 && on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "first readings");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length === 1 && on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "first readings", WAIT_MS);
     const climate = on(peer.messages, "xs-mqtt/node1/climate/state")[0];
     expect(climate.text).toBe('{"temperature":21.53,"humidity":40.1}');
     expect(JSON.parse(climate.text)).toEqual({ temperature: 21.53, humidity: 40.1 });
@@ -397,7 +364,7 @@ describe("readings", () => {
     expect(on(peer.messages, "xs-mqtt/node1/light/state")[0].text).toBe('{"illuminance":120}');
 
     node.climate.values = { temperature: -3.005, humidity: 0 };
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length === 2, "a negative temperature");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length === 2, "a negative temperature", WAIT_MS);
     expect(on(peer.messages, "xs-mqtt/node1/climate/state")[1].text).toBe('{"temperature":-3.01,"humidity":0.0}');
     expect(node.firmware.readings()).toEqual([
       { sensor: "climate", key: "temperature", name: "Temperature", unit: "°C", value: -3.01 },
@@ -410,7 +377,7 @@ describe("readings", () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/climate/state"]);
     const node = start(baseConfig(broker.port, { maxSilence: 1_500 }));
-    await waitFor(() => peer.messages.length === 1, "the first reading");
+    await waitFor(() => peer.messages.length === 1, "the first reading", WAIT_MS);
     const first = peer.messages[0];
 
     node.climate.values = { temperature: 21.65, humidity: 40.8 }; // +0.12 °C < 0.2, +0.7 % < 1
@@ -423,7 +390,7 @@ describe("readings", () => {
 
     const before = Date.now();
     node.climate.values = { temperature: 21.65, humidity: 42.0 }; // +1.2 % >= 1
-    await waitFor(() => peer.messages.length === 3, "a change past the deadband");
+    await waitFor(() => peer.messages.length === 3, "a change past the deadband", WAIT_MS);
     expect(peer.messages[2].text).toBe('{"temperature":21.65,"humidity":42.0}');
     expect(Date.now() - before).toBeLessThan(1_000);
 
@@ -436,12 +403,12 @@ describe("readings", () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.readingsPublished === 2, "first readings");
+    await waitFor(() => node.firmware.counts.readingsPublished === 2, "first readings", WAIT_MS);
     node.climate.failing = true;
     const calls = node.climate.calls;
-    await waitFor(() => node.climate.calls >= calls + 5, "five failing samples");
+    await waitFor(() => node.climate.calls >= calls + 5, "five failing samples", WAIT_MS);
     node.light.values = { illuminance: 500 };
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").some((m) => m.text === '{"illuminance":500}'), "the other sensor");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").some((m) => m.text === '{"illuminance":500}'), "the other sensor", WAIT_MS);
     expect(node.log.filter((line) => line.startsWith("sensor climate: sample failed"))).toHaveLength(1);
     expect(node.log.find((line) => line.startsWith("sensor climate"))).toContain("the chip did not acknowledge");
     expect(node.firmware.counts.sampleFailures).toBeGreaterThanOrEqual(5);
@@ -449,7 +416,7 @@ describe("readings", () => {
 
     node.climate.failing = false;
     node.climate.values = { temperature: 30, humidity: 50 };
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").some((m) => m.text === '{"temperature":30.00,"humidity":50.0}'), "the recovered sensor");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").some((m) => m.text === '{"temperature":30.00,"humidity":50.0}'), "the recovered sensor", WAIT_MS);
     expect(node.log.some((line) => line.startsWith("sensor climate: sampling again"))).toBe(true);
   });
 
@@ -458,7 +425,7 @@ describe("readings", () => {
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
     const light = new TestSensor({ illuminance: 7 });
     const node = start(baseConfig(broker.port), { sensors: { light } });
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "the light reading");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "the light reading", WAIT_MS);
     expect(node.log).toContain("sensor climate: no driver was given; it is not published");
     await sleep(300);
     expect(on(peer.messages, "xs-mqtt/node1/climate/state")).toEqual([]);
@@ -469,7 +436,7 @@ describe("actuators", () => {
   it("drives the pin on ON and OFF and publishes the state retained at QoS 1", async () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states");
+    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
     const relay = node.pins.get(12)!;
     const lamp = node.pins.get(13)!;
     expect(relay.writes).toEqual([0]); // initial OFF
@@ -479,19 +446,19 @@ describe("actuators", () => {
     expect(states.get("xs-mqtt/node1/lamp/state")!.text).toBe("ON");
 
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state", "xs-mqtt/node1/lamp/state"]);
-    await waitFor(() => peer.messages.length === 2, "retained states");
+    await waitFor(() => peer.messages.length === 2, "retained states", WAIT_MS);
     peer.messages.length = 0;
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
-    await waitFor(() => peer.messages.some((m) => m.topic === "xs-mqtt/node1/relay/state" && m.text === "ON"), "relay ON state");
+    await waitFor(() => peer.messages.some((m) => m.topic === "xs-mqtt/node1/relay/state" && m.text === "ON"), "relay ON state", WAIT_MS);
     expect(relay.value).toBe(1);
     expect(peer.messages.find((m) => m.text === "ON")!.qos).toBe(1);
     expect((await retained(broker.port, "xs-mqtt/node1/relay/state", 1)).get("xs-mqtt/node1/relay/state")!.text).toBe("ON");
 
     await peer.client.publishAsync("xs-mqtt/node1/lamp/set", "OFF", { qos: 0 });
-    await waitFor(() => peer.messages.some((m) => m.topic === "xs-mqtt/node1/lamp/state" && m.text === "OFF"), "lamp OFF state");
+    await waitFor(() => peer.messages.some((m) => m.topic === "xs-mqtt/node1/lamp/state" && m.text === "OFF"), "lamp OFF state", WAIT_MS);
     expect(lamp.value).toBe(1); // active low: OFF drives the pin high
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", "OFF", { qos: 1 });
-    await waitFor(() => relay.value === 0, "relay off");
+    await waitFor(() => relay.value === 0, "relay off", WAIT_MS);
     expect(node.firmware.actuators()).toEqual([
       { id: "relay", name: "Relay", state: "OFF" },
       { id: "lamp", name: "Lamp", state: "OFF" },
@@ -502,22 +469,22 @@ describe("actuators", () => {
     expect(node.firmware.setActuator("relay", true)).toBe(true);
     expect(node.firmware.setActuator("nope", true)).toBe(false);
     expect(relay.value).toBe(1);
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/relay/state").at(-1)?.text === "ON", "relay ON after setActuator");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/relay/state").at(-1)?.text === "ON", "relay ON after setActuator", WAIT_MS);
   });
 
   it("ignores and reports bad commands, and goes on working", async () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states");
+    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
-    await waitFor(() => peer.messages.length === 1, "retained relay state");
+    await waitFor(() => peer.messages.length === 1, "retained relay state", WAIT_MS);
     const relay = node.pins.get(12)!;
     const writes = relay.writes.length;
 
     const bad = ["on", "TOGGLE", "", "ON ", "\u00ff\u00fe", "x".repeat(400)];
     for (const payload of bad) await peer.client.publishAsync("xs-mqtt/node1/relay/set", payload, { qos: 1 });
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", Buffer.from([0xc3, 0x28, 0x00]), { qos: 1 }); // not UTF-8
-    await waitFor(() => node.firmware.counts.badCommands === bad.length + 1, "every bad command reported");
+    await waitFor(() => node.firmware.counts.badCommands === bad.length + 1, "every bad command reported", WAIT_MS);
     expect(relay.writes).toHaveLength(writes);
     const reports = node.log.filter((line) => line.startsWith("actuator relay: ignored command"));
     expect(reports).toHaveLength(bad.length + 1);
@@ -528,7 +495,7 @@ describe("actuators", () => {
     expect(peer.messages).toHaveLength(1); // no state published for a refused command
 
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
-    await waitFor(() => relay.value === 1, "a good command after the bad ones");
+    await waitFor(() => relay.value === 1, "a good command after the bad ones", WAIT_MS);
   });
 });
 
@@ -537,7 +504,7 @@ describe("availability and reconnection", () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
     expect(node.firmware.status).toBe("connecting");
-    await waitFor(() => node.firmware.status === "online", "online");
+    await waitFor(() => node.firmware.status === "online", "online", WAIT_MS);
     await sleep(600);
     expect(node.statuses).toEqual(["online"]);
     expect(node.pins.get(2)!.value).toBe(1);
@@ -559,23 +526,25 @@ describe("availability and reconnection", () => {
 
   it("after the connection is lost: the broker publishes the will, and on reconnect the full state goes out again", async () => {
     const broker = await startBroker();
+    const clients = new Map<string, AedesClient>();
+    broker.aedes!.on("client", (client: AedesClient) => clients.set(client.id, client));
     const peer = await startPeer(broker.port, [STATUS, DISCOVERY, "xs-mqtt/node1/+/state"]);
     const node = start(baseConfig(broker.port));
     await waitFor(() => node.firmware.counts.readingsPublished === 2 && node.firmware.counts.statesPublished === 2 &&
-      node.firmware.counts.discoveryPublished === 5, "the first full state");
+      node.firmware.counts.discoveryPublished === 5, "the first full state", WAIT_MS);
     await sleep(200);
     const count = (topic: string) => on(peer.messages, topic).length;
     const firstRound = peer.messages.length;
     expect(firstRound).toBe(1 + 5 + 2 + 2);
 
-    const connection = broker.clients.get("xs-mqtt-node1");
+    const connection = clients.get("xs-mqtt-node1");
     expect(connection).toBeDefined();
     connection!.conn.destroy(); // no DISCONNECT: the broker publishes the will
-    await waitFor(() => on(peer.messages, STATUS).some((m) => m.text === "offline"), "the will");
-    await waitFor(() => node.firmware.status === "offline", "offline status");
+    await waitFor(() => on(peer.messages, STATUS).some((m) => m.text === "offline"), "the will", WAIT_MS);
+    await waitFor(() => node.firmware.status === "offline", "offline status", WAIT_MS);
 
     await waitFor(() => node.firmware.counts.connects === 2 && node.firmware.status === "online", "reconnected", 15_000);
-    await waitFor(() => peer.messages.length >= 2 * firstRound + 1, "everything again");
+    await waitFor(() => peer.messages.length >= 2 * firstRound + 1, "everything again", WAIT_MS);
     await sleep(200);
     expect(on(peer.messages, STATUS).map((m) => m.text)).toEqual(["online", "offline", "online"]);
     for (const topic of ["xs-mqtt/node1/climate/state", "xs-mqtt/node1/light/state", "xs-mqtt/node1/relay/state", "xs-mqtt/node1/lamp/state"]) {
@@ -592,15 +561,15 @@ describe("availability and reconnection", () => {
   it("stop() publishes a retained offline, closes without the will and releases the pins", async () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.status === "online" && node.firmware.counts.statesPublished === 2, "online");
+    await waitFor(() => node.firmware.status === "online" && node.firmware.counts.statesPublished === 2, "online", WAIT_MS);
     const peer = await startPeer(broker.port, [STATUS]);
-    await waitFor(() => peer.messages.length === 1, "retained online");
+    await waitFor(() => peer.messages.length === 1, "retained online", WAIT_MS);
 
     node.firmware.stop();
     expect(node.firmware.status).toBe("offline");
-    await waitFor(() => peer.messages.length === 2, "offline");
+    await waitFor(() => peer.messages.length === 2, "offline", WAIT_MS);
     expect(peer.messages[1].text).toBe("offline");
-    await waitFor(() => node.firmware.client.state === "closed", "client closed");
+    await waitFor(() => node.firmware.client.state === "closed", "client closed", WAIT_MS);
     await sleep(200);
     expect(peer.messages).toHaveLength(2); // the will did not fire on top
     expect((await retained(broker.port, STATUS, 1)).get(STATUS)!.text).toBe("offline");
@@ -639,19 +608,19 @@ describe("on a simulated board", () => {
     cleanups.push(() => firmware.stop());
     cleanups.push(() => { climate.close(); light.close(); });
 
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length > 0 && on(peer.messages, "xs-mqtt/node1/light/state").length > 0, "readings from the chips");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").length > 0 && on(peer.messages, "xs-mqtt/node1/light/state").length > 0, "readings from the chips", WAIT_MS);
     const reading = JSON.parse(on(peer.messages, "xs-mqtt/node1/climate/state")[0].text);
     expect(reading.temperature).toBeCloseTo(23.4, 1); // the chip's 16-bit resolution
     expect(reading.humidity).toBeCloseTo(55, 0);
     expect(JSON.parse(on(peer.messages, "xs-mqtt/node1/light/state")[0].text).illuminance).toBeGreaterThanOrEqual(299);
 
     sht.set({ temperature: 26 });
-    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").some((m) => JSON.parse(m.text).temperature > 25.9), "the warmer reading");
+    await waitFor(() => on(peer.messages, "xs-mqtt/node1/climate/state").some((m) => JSON.parse(m.text).temperature > 25.9), "the warmer reading", WAIT_MS);
 
     expect(pins.level(13)).toBe(0); // the lamp: initially ON, active low
     expect(pins.level(2)).toBe(1); // status LED: online
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
-    await waitFor(() => pins.level(12) === 1, "relay pin high");
+    await waitFor(() => pins.level(12) === 1, "relay pin high", WAIT_MS);
     expect(log.filter((line) => line.includes("failed"))).toEqual([]);
   });
 });

@@ -20,7 +20,7 @@ import type { ClientOptions } from "../device/mqtt/client.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import { hostIo } from "../host-sim/io.js";
-import { sleep, waitFor } from "./brokers/helpers.js";
+import { listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
 
 // ---- a full GC on demand, to compare heapUsed without garbage in it
 
@@ -119,6 +119,7 @@ class FakeBroker {
   /** When false, closed connections are forgotten (for the memory test). */
   keepHistory = true;
   readonly #server: net.Server;
+  #port = 0;
   readonly #sockets = new Set<net.Socket>();
   readonly #script: Script;
 
@@ -129,16 +130,13 @@ class FakeBroker {
 
   static async start(script: Script): Promise<FakeBroker> {
     const broker = new FakeBroker(script);
-    await new Promise<void>((resolve, reject) => {
-      broker.#server.once("error", reject);
-      broker.#server.listen(0, "127.0.0.1", () => resolve());
-    });
+    broker.#port = await listenLoopback(broker.#server);
     brokers.push(broker);
     return broker;
   }
 
   get port(): number {
-    return (this.#server.address() as net.AddressInfo).port;
+    return this.#port;
   }
 
   get open(): number {

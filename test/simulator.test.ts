@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LED_PIN, RELAY_PIN, startSimulator } from "../host-sim/simulator.js";
 import type { Engine, SimBoard, Simulator, SimulatorOptions } from "../host-sim/simulator.js";
 import { makeCa, makeServerCert, tlsListenerConfig } from "./brokers/certs.js";
-import { connectPeer, freePort, waitFor } from "./brokers/helpers.js";
+import { connectPeer, freePort, sleep, waitFor } from "./brokers/helpers.js";
 import type { Peer, PeerMessage } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 
@@ -70,7 +70,7 @@ async function retainedOn(filter: string, count: number, port = mosquitto.port):
   const peer = await homeAssistant([filter], port);
   const retained = () => peer.messages.filter((m) => m.retain);
   await waitFor(() => retained().length >= count, `${count} retained messages on ${filter}`, 10_000);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   return new Map(retained().map((m) => [m.topic, m]));
 }
 
@@ -243,7 +243,7 @@ describe("simulator on the Node engine, against mosquitto", () => {
     expect(other.status).toBe("online");
     await waitFor(() => ha.messages.some((m) => m.payload.toString() === "offline"), "Home Assistant to get the will too", 5_000);
 
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // reconnect attempts fail while the link is cut
+    await sleep(1_500); // reconnect attempts fail while the link is cut
     expect(board.status).toBe("offline");
     const back = online(sim, board, 20_000);
     await back.subscribed;

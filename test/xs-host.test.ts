@@ -5,7 +5,7 @@
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { XsHost } from "../host-sim/xs/host.js";
-import { waitFor } from "./brokers/helpers.js";
+import { freePort, listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -27,12 +27,12 @@ async function startServer(): Promise<{ port: number; peers: net.Socket[]; recei
     socket.on("data", (data) => received.push(data));
     socket.on("error", () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = await listenLoopback(server);
   cleanups.push(() => {
     for (const peer of peers) peer.destroy();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as net.AddressInfo).port, peers, received };
+  return { port, peers, received };
 }
 
 /** Opens a bridged socket in XS as `sock`, recording its callbacks in `events`. */
@@ -55,7 +55,7 @@ async function xsUntil(host: XsHost, expression: string, timeout = 3_000): Promi
   const until = Date.now() + timeout;
   while (!(await value<boolean>(host, `!!(${expression})`))) {
     if (Date.now() >= until) throw new Error(`timed out waiting in XS for ${expression}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -72,7 +72,7 @@ describe("Timer bridged into XS", () => {
     const ticks = await value<string[]>(host, "ticks");
     expect(ticks.filter((t) => t === "once")).toEqual(["once"]);
     expect(ticks.filter((t) => t === "repeat")).toHaveLength(4);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sleep(60);
     expect(await value(host, "ticks.length")).toBe(5);
   });
 
@@ -80,7 +80,7 @@ describe("Timer bridged into XS", () => {
     const host = await startHost();
     await host.evaluate("globalThis.fired = 0; hostIo.Timer.clear(hostIo.Timer.set(() => { fired++; }, 5))");
     expect(host.timer.active).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await sleep(40);
     expect(await value(host, "fired")).toBe(0);
   });
 });
@@ -130,12 +130,7 @@ describe("TCP bridged into XS", () => {
     expect(await value(host, "events.filter((e) => e[0] === 'error')")).toEqual([["error", "string"]]);
     expect(await value(host, "try { sock.close(); sock.write(new Uint8Array(1)); 'no throw' } catch (e) { e.message }")).toMatch(/closed/);
 
-    const closedPort = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const port = (probe.address() as net.AddressInfo).port;
-        probe.close(() => resolve(port));
-      });
-    });
+    const closedPort = await freePort();
     await host.evaluate(OPEN(closedPort));
     await xsUntil(host, "events.some((e) => e[0] === 'error')");
     expect(await value(host, "events")).toEqual([["error", "string"]]);

@@ -8,6 +8,7 @@
 import * as net from "node:net";
 import { Aedes } from "aedes";
 import type { AuthenticateError } from "aedes";
+import { listenLoopback } from "./helpers.js";
 import type { BrokerOptions, TestBroker } from "./helpers.js";
 
 /** CONNACK return code 4, "bad user name or password". */
@@ -70,15 +71,8 @@ export class AedesBroker implements TestBroker {
       socket.once("close", () => this.#connections.delete(socket));
       broker.handle(socket);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      // port 0 the first time (the OS picks a free one), the same port after a stop
-      server.listen(this.#port, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    this.#port = (server.address() as net.AddressInfo).port;
+    // port 0 the first time (the OS picks a free one), the same port after a stop
+    this.#port = await listenLoopback(server, this.#port);
     this.#broker = broker;
     this.#server = server;
   }

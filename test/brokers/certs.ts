@@ -10,7 +10,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
-export const OPENSSL = "openssl";
+const OPENSSL = "openssl";
 const OPENSSL_TIMEOUT = 15_000;
 
 const run = promisify(execFile);

@@ -1,7 +1,8 @@
 /*
  * Shared pieces of the real-broker suites: the shape every broker fixture has, a free
- * loopback port, bounded waits, MQTT.js peers (the independent client on the other side),
- * and an IO bundle for our client that records its sockets and every byte it writes.
+ * loopback port, a server listening on one, bounded waits, MQTT.js peers (the independent
+ * client on the other side), and an IO bundle for our client that records its sockets and
+ * every byte it writes.
  * Test side only. Every wait here is bounded; nothing here mocks a broker.
  */
 
@@ -33,16 +34,26 @@ export interface BrokerOptions {
   persistence?: boolean;
 }
 
-/** A TCP port free on 127.0.0.1 right now: bind port 0, read it, close. */
-export function freePort(): Promise<number> {
+/**
+ * Starts `server` listening on 127.0.0.1:port (0: a port the OS picks); resolves with the
+ * port it listens on, rejects with the listen error (e.g. EADDRINUSE).
+ */
+export function listenLoopback(server: net.Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve((server.address() as net.AddressInfo).port);
     });
   });
+}
+
+/** A TCP port free on 127.0.0.1 right now: bind port 0, read it, close. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listenLoopback(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -74,8 +85,6 @@ export function accepts(port: number): Promise<boolean> {
   });
 }
 
-let serial = 0;
-/** A name no other test (or earlier run against a persistent broker) has used. */
 /** Runs the cleanups a test registered, newest first; one that fails (already stopped) does not stop the rest. */
 export async function runCleanups(cleanups: (() => unknown)[]): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) {
@@ -87,6 +96,8 @@ export async function runCleanups(cleanups: (() => unknown)[]): Promise<void> {
   }
 }
 
+let serial = 0;
+/** A name no other test (or earlier run against a persistent broker) has used. */
 export function uniqueName(prefix: string): string {
   serial++;
   return prefix + "-" + process.pid + "-" + serial + "-" + Math.floor(Math.random() * 1e6).toString(36);

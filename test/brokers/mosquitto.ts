@@ -2,8 +2,9 @@
  * A real mosquitto (the Debian package, /usr/sbin/mosquitto) for the broker suites: started
  * on a free loopback port with a config file of its own in a temp dir (optional persistence,
  * password file, ACL file), waited for until it accepts connections, stopped with SIGTERM
- * (SIGKILL after a timeout) and restarted on the same port. Every process started here is
- * tracked; stopAllMosquittos() ends whatever is left (call it in afterAll). Test side only.
+ * (SIGKILL after a timeout) and restarted on the same port; kill() sends it a signal (a
+ * SIGKILL for the fault suite). Every process started here is tracked; stopAllMosquittos()
+ * ends whatever is left (call it in afterAll). Test side only.
  */
 
 import { execFile, spawn } from "node:child_process";
@@ -15,8 +16,8 @@ import { promisify } from "node:util";
 import { accepts, freePort, sleep } from "./helpers.js";
 import type { BrokerOptions, TestBroker } from "./helpers.js";
 
-export const MOSQUITTO = "/usr/sbin/mosquitto";
-export const MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd";
+const MOSQUITTO = "/usr/sbin/mosquitto";
+const MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd";
 
 const START_TIMEOUT = 5_000;
 const STOP_TIMEOUT = 3_000;
@@ -136,6 +137,14 @@ export class Mosquitto implements TestBroker {
       }
       await sleep(20);
     }
+  }
+
+  /**
+   * Sends `signal` to the running mosquitto process (SIGKILL: it dies at once, without
+   * saving); false when none runs. `running` turns false once it has exited.
+   */
+  kill(signal: NodeJS.Signals): boolean {
+    return this.#process?.kill(signal) ?? false;
   }
 
   /** SIGTERM (mosquitto saves its persistence file), SIGKILL if it lingers. */

@@ -6,6 +6,7 @@
  */
 
 import * as net from "node:net";
+import { listenLoopback } from "./helpers.js";
 
 interface Link {
   client: net.Socket;
@@ -46,14 +47,7 @@ export class TcpProxy {
   async resume(): Promise<void> {
     if (this.#server !== undefined) return;
     const server = net.createServer((client) => this.#accept(client));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.#port, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    this.#port = (server.address() as net.AddressInfo).port;
+    this.#port = await listenLoopback(server, this.#port);
     this.#server = server;
   }
 

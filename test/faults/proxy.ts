@@ -9,6 +9,7 @@
  */
 
 import * as net from "node:net";
+import { listenLoopback } from "../brokers/helpers.js";
 
 /** "up": client to broker; "down": broker to client. */
 export type Direction = "up" | "down";
@@ -242,14 +243,7 @@ export class FaultProxy {
   async accept(): Promise<void> {
     if (this.#server !== undefined || this.#closed) return;
     const server = net.createServer({ allowHalfOpen: true }, (client) => this.#accept(client));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.#port, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    this.#port = (server.address() as net.AddressInfo).port;
+    this.#port = await listenLoopback(server, this.#port);
     this.#server = server;
   }
 

@@ -8,7 +8,7 @@
  * started by test/brokers/mosquitto.ts. Test side only; every wait here is bounded.
  */
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { MqttClient } from "../../device/mqtt/client.js";
 import type { ClientOptions, PublishStatus } from "../../device/mqtt/client.js";
@@ -18,14 +18,13 @@ import type { PreparedTopic } from "../../device/mqtt/topic.js";
 import { hostIo, TCP } from "../../host-sim/io.js";
 import { connectPeer, sleep, waitFor } from "../brokers/helpers.js";
 import type { Peer } from "../brokers/helpers.js";
-import { MOSQUITTO } from "../brokers/mosquitto.js";
 import type { Mosquitto } from "../brokers/mosquitto.js";
 
 const DIGITS = 8;
 const QOS1 = { qos: 1 } as const;
 
 /** The sequence number a payload carries. */
-export function sequenceOf(payload: Uint8Array): number {
+function sequenceOf(payload: Uint8Array): number {
   let n = 0;
   for (let i = 0; i < payload.length; i++) n = n * 10 + (payload[i] - 0x30);
   return payload.length === DIGITS ? n : -1;
@@ -236,27 +235,9 @@ export function arrivals(seqs: readonly number[], total: number, windows: readon
 
 // ---- mosquitto: SIGKILL, and its persistence file
 
-/** The pid of the mosquitto child this process started for `broker` (its config file is its own). */
-export function mosquittoPid(broker: Mosquitto): number {
-  const wanted = [MOSQUITTO, "-c", broker.configFile].join("\0");
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync("/proc/" + name + "/cmdline", "latin1").replace(/\0$/, "");
-      if (cmdline !== wanted) continue;
-      const stat = readFileSync("/proc/" + name + "/stat", "latin1");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid) return Number(name);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  throw new Error("no mosquitto child of this process runs " + broker.configFile);
-}
-
 /** SIGKILL: mosquitto dies at once, without saving; resolves once it has exited. */
 export async function killMosquitto(broker: Mosquitto): Promise<void> {
-  process.kill(mosquittoPid(broker), "SIGKILL");
+  if (!broker.kill("SIGKILL")) throw new Error("mosquitto is not running: " + broker.configFile);
   await waitFor(() => !broker.running, "mosquitto to exit after SIGKILL", 5_000);
 }
 

@@ -40,10 +40,10 @@ export interface VectorResult {
 }
 
 /** Packets above this many bytes are split at some positions only (see the header). */
-export const SPLIT_ALL_LIMIT = 600;
-export const SPLIT_STRIDE = 257;
+const SPLIT_ALL_LIMIT = 600;
+const SPLIT_STRIDE = 257;
 /** Seeded random chunkings per stream. */
-export const RANDOM_CHUNKINGS = 6;
+const RANDOM_CHUNKINGS = 6;
 
 const PAD = 3; // bytes around every fed chunk, never part of the stream
 const PAD_BYTE = 0xee;
@@ -105,7 +105,7 @@ function firstNot(buf: Uint8Array, start: number, end: number, value: number): n
 }
 
 /** The fixed header of a packet at bytes[at]: its remaining length and where its body starts. */
-export function readFixedHeader(bytes: Uint8Array, at: number): { remainingLength: number; bodyStart: number } | undefined {
+function readFixedHeader(bytes: Uint8Array, at: number): { remainingLength: number; bodyStart: number } | undefined {
   let length = 0;
   let multiplier = 1;
   for (let i = 1; i <= 4; i++) {
@@ -119,7 +119,7 @@ export function readFixedHeader(bytes: Uint8Array, at: number): { remainingLengt
 }
 
 /** A tiny seeded PRNG (xorshift32): the same seed gives the same chunking on every engine. */
-export function makeRandom(seed: number): (below: number) => number {
+function makeRandom(seed: number): (below: number) => number {
   let state = (seed >>> 0) || 0x9e3779b9;
   return (below) => {
     state ^= state << 13;
@@ -157,7 +157,7 @@ export function chunkingsFor(length: number, seed: number): Chunking[] {
 }
 
 /** RANDOM_CHUNKINGS seeded random chunkings, with chunk sizes up to 2, 3, 7, ... bytes. */
-export function randomChunkings(length: number, seed: number): Chunking[] {
+function randomChunkings(length: number, seed: number): Chunking[] {
   const list: Chunking[] = [];
   for (let s = 0; s < RANDOM_CHUNKINGS; s++) {
     const random = makeRandom(seed * 7919 + s * 104_729 + 1);
