@@ -82,19 +82,21 @@ abstract class HostSocket implements Socket {
     this.#options.onError?.call(this, message);
   }
 
+  /**
+   * As Moddable's read (modules/io/socket/lwip/tcp.c, xs_tcp_read): undefined when nothing is
+   * waiting; otherwise exactly the count asked for (all that is waiting when none is given,
+   * `buffer.byteLength` for a buffer, which returns that count), and "invalid" when that is
+   * 0 or more than is waiting.
+   */
   read(buffer?: ArrayBuffer | ArrayBufferView | number): any {
-    if (buffer === undefined || typeof buffer === "number") {
-      const wanted = buffer === undefined ? this.#available : buffer;
-      if (wanted > this.#available) throw new Error("read: more than is available");
-      if (this.#available === 0) return undefined;
-      const out = new Uint8Array(wanted);
-      this.#copyInto(out, wanted);
-      return out.buffer;
-    }
-    const target = bytesOf(buffer);
-    const count = Math.min(target.length, this.#available);
-    this.#copyInto(target, count);
-    return count;
+    if (this.#closed) throw new Error("closed");
+    if (this.#available === 0) return undefined;
+    const target = buffer === undefined || typeof buffer === "number" ? undefined : bytesOf(buffer);
+    const wanted = target !== undefined ? target.length : buffer === undefined ? this.#available : Math.trunc(Number(buffer));
+    if (!(wanted > 0) || wanted > this.#available) throw new Error("invalid");
+    const out = target ?? new Uint8Array(wanted);
+    this.#copyInto(out, wanted);
+    return target !== undefined ? wanted : out.buffer;
   }
 
   #copyInto(target: Uint8Array, count: number): void {

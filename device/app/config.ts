@@ -173,10 +173,10 @@ export const DEFAULTS = Object.freeze({
 
 /** A configuration mistake: `field` says where (e.g. "sensors[1].readings[0].decimals"). */
 export class ConfigError extends Error {
+  override readonly name = "ConfigError"; // a field: see MqttError (frozen Error.prototype)
   readonly field: string;
   constructor(field: string, problem: string) {
     super("config " + field + ": " + problem);
-    this.name = "ConfigError";
     this.field = field;
   }
 }

@@ -17,10 +17,10 @@ export type SensorErrorCode =
   | "closed";
 
 export class SensorError extends Error {
+  override readonly name = "SensorError"; // a field: see MqttError (frozen Error.prototype)
   readonly code: SensorErrorCode;
   constructor(code: SensorErrorCode, message: string) {
     super(message);
-    this.name = "SensorError";
     this.code = code;
   }
 }

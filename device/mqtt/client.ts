@@ -183,6 +183,12 @@ export class MqttClient {
   readonly #spareBuffer: ArrayBuffer;
   readonly #spare: Uint8Array;
   readonly #chunk: Uint8Array;
+  /**
+   * Views of the chunk's first 2^k bytes, longest first: Moddable's `read(buffer)` fills the
+   * whole buffer and throws when fewer bytes are waiting, so a read asks for exactly the
+   * longest view that what is waiting fills.
+   */
+  readonly #reads: Uint8Array[];
   readonly #decoder: PacketDecoder;
   readonly #outbox: Outbox;
   readonly #message: Message;
@@ -311,6 +317,7 @@ export class MqttClient {
     this.#decoder = new PacketDecoder(new Uint8Array(memory, at, rxSize));
     at += rxSize;
     this.#chunk = new Uint8Array(memory, at, chunkSize);
+    this.#reads = readViews(memory, at, chunkSize);
     at += chunkSize;
     this.#connectPacket = new Uint8Array(memory, at, connectLength);
     this.#connectPacket.set(this.#tx.subarray(0, connectLength));
@@ -874,20 +881,24 @@ export class MqttClient {
     for (;;) {
       if (decoder.pending === 0) {
         if (this.#readable <= 0 || this.#socket === undefined) return;
-        let n: number;
+        const reads = this.#reads;
+        let index = 0;
+        while (reads[index].length > this.#readable) index++;
+        const view = reads[index];
+        let n: number | undefined;
         try {
-          n = this.#socket.read(this.#chunk);
+          n = this.#socket.read(view);
         } catch (e) {
           this.#fail("connection-lost", String(e));
           return;
         }
-        if (!(n > 0)) {
+        if (n !== view.length) { // undefined: nothing was waiting after all
           this.#readable = 0;
           return;
         }
         this.#readable -= n;
         this.#lastReceived = this.#now();
-        decoder.feed(this.#chunk, 0, n);
+        decoder.feed(view, 0, n);
       }
       if (this.#txRoom() < TX_RESERVE) {
         this.#flushNow();
@@ -1129,6 +1140,15 @@ function whole(value: number | undefined, fallback: number, min: number, max: nu
     throw new MqttError("argument-invalid", name + " must be a whole number from " + min + " to " + max);
   }
   return value;
+}
+
+/** Views of memory[at, at + 2^k) for every 2^k <= size, longest first (the last has 1 byte). */
+function readViews(memory: ArrayBuffer, at: number, size: number): Uint8Array[] {
+  let longest = 1;
+  while (longest * 2 <= size) longest *= 2;
+  const views: Uint8Array[] = [];
+  for (let length = longest; length >= 1; length /= 2) views.push(new Uint8Array(memory, at, length));
+  return views;
 }
 
 /** Whether a host is already an IP address (v4 dotted quad, or v6 with colons). */

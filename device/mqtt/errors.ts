@@ -100,10 +100,12 @@ const messages: { readonly [K in ErrorCode]: string } = {
 };
 
 export class MqttError extends Error {
+  // a field, not `this.name = ...`: after preload Error.prototype is frozen, and assigning
+  // over its read-only `name` throws; a field defines the property on the instance instead
+  override readonly name = "MqttError";
   readonly code: ErrorCode;
   constructor(code: ErrorCode, detail?: string) {
     super(detail === undefined ? messages[code] : messages[code] + " (" + detail + ")");
-    this.name = "MqttError";
     this.code = code;
   }
 }

@@ -6,8 +6,11 @@
 
 /** A connected byte stream: ECMA-419 `embedded:io/socket/tcp` (and `.../tcp/tls`). */
 export interface Socket {
-  /** Reads up to buffer.byteLength bytes into the buffer; returns how many. */
-  read(buffer: ArrayBuffer | ArrayBufferView): number;
+  /**
+   * Fills the whole buffer and returns its byteLength, as Moddable's socket does: it throws
+   * when fewer bytes are waiting, and returns undefined when none are.
+   */
+  read(buffer: ArrayBuffer | ArrayBufferView): number | undefined;
   /** Writes all of the buffer or throws (past the writable count); returns the writable count left. */
   write(buffer: ArrayBuffer | ArrayBufferView): number;
   close(): void;
@@ -24,7 +27,7 @@ export interface SocketOptions {
   ca?: string | ArrayBuffer | ArrayBufferView;
   onReadable?: (this: Socket, count: number) => void;
   onWritable?: (this: Socket, count: number) => void;
-  /** Also means "disconnected". `message` is given by implementations that know one. */
+  /** Also means "disconnected". Moddable calls it without arguments. */
   onError?: (this: Socket, message?: string) => void;
 }
 

@@ -1,6 +1,7 @@
 // XS side of the bridged TCP socket: a class of the ECMA-419 `embedded:io/socket/tcp`
 // shape (options object with address, port, nodelay, onWritable, onReadable, onError;
-// read, write, close) whose connection is a host-sim TCP socket on the Node side.
+// read, write, close) whose connection is a host-sim TCP socket on the Node side. It reads
+// exactly as Moddable's socket does (read(buffer) fills the whole buffer or throws).
 // write() is synchronous and throws what the host's socket throws ("would block" past the
 // 1,536-byte window); received bytes arrive as deliveries and wait here until read.
 // Callbacks run only from deliveries, never from inside a method call. Simulator only: it
@@ -32,23 +33,20 @@ export class TCP {
   }
 
   /**
-   * read(buffer) copies what is waiting (up to its size) and returns the count; read(n)
-   * returns a new ArrayBuffer of n bytes (throws past what is waiting); read() returns all
-   * that is waiting, or undefined when nothing is.
+   * As Moddable's read (modules/io/socket/lwip/tcp.c, xs_tcp_read): undefined when nothing is
+   * waiting; otherwise exactly the count asked for (all that is waiting when none is given,
+   * `buffer.byteLength` for a buffer, which returns that count), and "invalid" when that is
+   * 0 or more than is waiting.
    */
   read(target) {
-    if (target === undefined || typeof target === "number") {
-      const wanted = target === undefined ? this.#available : target;
-      if (wanted > this.#available) throw new RangeError("read: more than is available");
-      if (target === undefined && this.#available === 0) return undefined;
-      const out = new Uint8Array(wanted);
-      this.#copyInto(out, wanted);
-      return out.buffer;
-    }
-    const into = bytesOf(target);
-    const count = Math.min(into.length, this.#available);
-    this.#copyInto(into, count);
-    return count;
+    if (this.#closed) throw new Error("closed");
+    if (this.#available === 0) return undefined;
+    const into = target === undefined || typeof target === "number" ? undefined : bytesOf(target);
+    const wanted = into !== undefined ? into.length : target === undefined ? this.#available : Math.trunc(Number(target));
+    if (!(wanted > 0) || wanted > this.#available) throw new Error("invalid");
+    const out = into ?? new Uint8Array(wanted);
+    this.#copyInto(out, wanted);
+    return into !== undefined ? wanted : out.buffer;
   }
 
   #copyInto(into, count) {
