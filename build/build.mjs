@@ -8,13 +8,16 @@
 //                       SHT3x, BH1750)
 //     dist/board.js     the ESP32 / Moddable entry (device/main.ts), Moddable's modules left
 //                       external: what manifests/*/manifest.json build
+//   esbuild turns every module-level `const` of a bundle into `var`, and Moddable's linker
+//   keeps each preloaded `var` as an alias (a RAM copy on write): the device bundles get
+//   their `const` back (device code declares nothing else at module level; checked here).
 // - Simulator bundles for Node (packages stay external: `npm install` provides them):
 //     dist/sim.mjs        the simulator CLI (host-sim/cli.ts): `npm start`
 //     dist/simulator.mjs  the simulator library (host-sim/simulator.ts): startSimulator()
 //     dist/in-xs/*.js     the XS side of the host bridge, copied as it is (XsHost loads it
 //                         from next to the bundle)
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -71,9 +74,11 @@ function entryOptions({ entry, reexports, external = [] }) {
 }
 
 mkdirSync(join(root, "dist"), { recursive: true });
+checkModuleLevelDeclarations();
 for (const bundle of bundles) {
   const outfile = join(root, bundle.out);
   await build({ ...common, ...entryOptions(bundle), outfile });
+  writeFileSync(outfile, restoreConst(readFileSync(outfile, "utf8"), bundle.out));
   if (!quiet) {
     // a minified build only for the size printout (dist/ keeps the readable one)
     const minified = await build({ ...common, ...entryOptions(bundle), write: false, minify: true });
@@ -104,6 +109,24 @@ const inXs = join(root, "host-sim/xs/in-xs");
 mkdirSync(join(root, "dist/in-xs"), { recursive: true });
 for (const file of readdirSync(inXs).filter((name) => name.endsWith(".js"))) {
   copyFileSync(join(inXs, file), join(root, "dist/in-xs", file));
+}
+
+/** Device code declares only `const` at module level (preload freezes the rest anyway). */
+function checkModuleLevelDeclarations() {
+  for (const file of readdirSync(join(root, "device"), { recursive: true })) {
+    if (!file.endsWith(".ts")) continue;
+    const source = readFileSync(join(root, "device", file), "utf8");
+    const found = /^(?:export )?(let|var) /m.exec(source);
+    if (found) throw new Error(`device/${file}: a module-level \`${found[1]}\`: device code keeps run-time state in instances`);
+  }
+}
+
+/** A bundle's module-level `var`s were `const`s in device/ (checked above): declare them so again. */
+function restoreConst(code, name) {
+  const restored = code.replace(/^var /gm, "const ");
+  const bare = /^const [\w$]+;/m.exec(restored);
+  if (bare) throw new Error(`${name}: a module-level declaration without a value: ${bare[0]}`);
+  return restored;
 }
 
 function kb(bytes) {

@@ -52,7 +52,7 @@ export type ErrorCode =
 
 // Short on purpose: every byte of text is flash on the board. Each says what went wrong
 // and, for the caller's mistakes, what to give instead; the README's table explains more.
-const messages: { readonly [K in ErrorCode]: string } = {
+const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "buffer-too-small": "packet does not fit the buffer",
   "topic-invalid": "topic: 1-65535 bytes, no +, # or U+0000",
   "filter-invalid": "filter: 1-65535 bytes, + fills a level, # last, no U+0000",
@@ -93,7 +93,7 @@ const messages: { readonly [K in ErrorCode]: string } = {
   "oversize-skipped": "message over receiveBufferSize skipped",
   "too-many-subscriptions": "subscription table full: raise maxSubscriptions",
   "handler-threw": "a handler threw: caught, going on",
-};
+});
 
 export class MqttError extends Error {
   // a field, not `this.name = ...`: after preload Error.prototype is frozen, and assigning
