@@ -41,8 +41,6 @@ export const GOALS = /** @type {const} */ ({
 
 /** @typedef {keyof typeof GOALS} CaseName */
 
-// Loads a bundle as the global `M` (run once per worker, before any case).
-const load = (/** @type {string} */ bundle) => `import(${JSON.stringify(bundle)}).then((m) => { globalThis.M = m; })`;
 
 // Shared by every case: a topic, a payload, and the bytes of packets built with the encoder.
 const COMMON = `
@@ -326,8 +324,7 @@ export async function measureCase(name, n = DEFAULT_N) {
   const bundle = spec.bundle ?? BUNDLE;
   const worker = await XsWorker.start({ name: `xs-alloc ${name}` });
   try {
-    await worker.importModule(bundle);
-    await worker.evaluate(load(bundle));
+    await worker.importModule(bundle, "M");
     const slots = await worker.slotsPerOp(spec.setup, spec.op, n);
     if (spec.exclude === undefined) return slots;
     return slots - await worker.slotsPerOp("", spec.exclude, n);

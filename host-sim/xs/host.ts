@@ -92,10 +92,7 @@ export class XsHost {
    */
   async load(modulePath: string, globalName?: string): Promise<void> {
     const absolute = path.resolve(modulePath);
-    await this.worker.importModule(absolute);
-    if (globalName !== undefined) {
-      await this.worker.evaluate(`import(${JSON.stringify(absolute)}).then((ns) => { globalThis[${JSON.stringify(globalName)}] = ns; })`);
-    }
+    await this.worker.importModule(absolute, globalName);
   }
 
   /** Runs a script at global scope in XS (see XsWorker.evaluate). */

@@ -25,8 +25,12 @@ export declare class XsWorker {
   private constructor();
   /** Spawns a real xsnap worker process; rejects with the reason when xsnap is unavailable. */
   static start(options?: XsWorkerOptions): Promise<XsWorker>;
-  /** Loads an ES module file (absolute, or relative to Node's cwd); its relative imports resolve against its own path. */
-  importModule(path: string): Promise<void>;
+  /**
+   * Loads an ES module file (absolute, or relative to Node's cwd; its relative imports resolve
+   * against its own path) as Moddable's preload leaves it: its functions and constructors'
+   * prototypes frozen. With `globalName`, its namespace becomes that global.
+   */
+  importModule(path: string, globalName?: string): Promise<void>;
   /**
    * Runs a script at global scope. The completion value (awaited if it is a promise that
    * settles within the delivery) is JSON-serialised and returned as value. XS exceptions

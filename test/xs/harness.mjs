@@ -31,8 +31,18 @@
 // - Globals in xsnap: `TextEncoder` (with `encodeInto`, returning {read, written}) and
 //   `TextDecoder` ARE globals here (on the device they come from "text/encoder" and
 //   "text/decoder"); `ArrayBuffer.fromString` and `String.fromArrayBuffer` do NOT exist;
-//   `print`, `trace`, `gc`, `issueCommand`, `harden` (no lockdown: intrinsics stay
-//   mutable), `Base64`, `performance.now` exist; no console, no timers.
+//   `print`, `trace`, `gc`, `issueCommand`, `harden`, `Base64`, `performance.now` exist;
+//   no console, no timers.
+// - Preload, as Moddable's linker leaves a board (xs/tools/xsl.c fxFreezeBuiltIns,
+//   xs/tools/xslSlot.c fxPrepareHeap): the prelude freezes the built-in prototypes and
+//   namespaces xsl freezes and every built-in function; importModule() freezes a module's
+//   functions and constructors' prototypes (every module-level one in a bundle, the
+//   exported ones in a module with relative imports). Still unlike a board: nothing is in
+//   ROM, so a preloaded TypedArray, ArrayBuffer, Map or Set stays mutable here (the linker
+//   makes them read-only); functions created inside a function at load time are not
+//   frozen; module top levels run when imported, not at build time (so Date.now() and
+//   Math.random() there are not captured at build time); xsnap has no `strip`, so a
+//   built-in the device would dead-strip still exists.
 // - Strings: UTF-16 semantics (`"h\u{1F600}".length` is 3), unlike the device.
 // - Output: the native `print` writes to the worker's stdout and `trace` goes nowhere
 //   (xsbug is not connected). The harness replaces both with functions that send their
@@ -47,7 +57,7 @@
 //   which the worker exits): a runaway loop is stopped by the test's timeout and close().
 
 import { spawn } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
+import { accessSync, constants as fsConstants, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -172,17 +182,45 @@ const PRELUDE = `(() => {
       }
       return outcomeReply(() => outcome, "the promise returned by the script");
     },
-    load(specifier) {
+    load(specifier, globalName) {
       let outcome;
-      import(specifier).then(() => { outcome = { ok: true }; }, (e) => { outcome = failure(e); });
+      import(specifier).then((namespace) => {
+        for (const key of Reflect.ownKeys(namespace)) preloaded(namespace[key]);
+        if (globalName !== undefined) globalThis[globalName] = namespace;
+        outcome = { ok: true };
+      }, (e) => { outcome = failure(e); });
       return outcomeReply(() => outcome, "the module's evaluation (top-level await)");
     },
+    preload(values) { for (const value of values) preloaded(value); },
     setOp(fn) { op = fn; },
     setReceiver(fn) {
       if (typeof fn !== "function") throw new TypeError("setReceiver takes a function");
       receiver = fn;
     },
   }) });
+
+  // What Moddable's linker does to a preloaded heap (xs/tools/xsl.c fxFreezeBuiltIns,
+  // xs/tools/xslSlot.c fxPrepareHeap): every function is frozen, and so is the prototype of
+  // every constructor; ordinary objects stay writable (the linker makes them aliases), so
+  // only the functions reachable through them are frozen here.
+  const frozenOnce = new WeakSet();
+  const preloaded = (value) => {
+    if (value === null || (typeof value !== "object" && typeof value !== "function")) return;
+    if (frozenOnce.has(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+    frozenOnce.add(value);
+    if (typeof value === "function") {
+      Object.freeze(value);
+      const prototype = Object.getOwnPropertyDescriptor(value, "prototype")?.value;
+      if (prototype !== null && typeof prototype === "object") Object.freeze(prototype);
+    }
+    for (const key of Reflect.ownKeys(value)) {
+      const property = Object.getOwnPropertyDescriptor(value, key);
+      if (property === undefined) continue;
+      preloaded(property.value);
+      preloaded(property.get);
+      preloaded(property.set);
+    }
+  };
 
   // A message from Node's send(): the receiver gets its bytes; the reply is a status byte
   // (0: the receiver's ArrayBuffer follows, 1: a JSON failure follows).
@@ -218,7 +256,54 @@ const PRELUDE = `(() => {
     op(n);
     return measuredReply;
   };
+
+  // The built-ins as preload leaves them: the prototypes and namespaces that fxFreezeBuiltIns
+  // freezes, and every built-in function (the linker freezes every function in the heap).
+  // globalThis itself stays extensible and its bindings writable, as on the board.
+  const hidden = (object) => Object.getPrototypeOf(object);
+  const generator = function* () {};
+  const asyncGenerator = async function* () {};
+  const intrinsics = [
+    Atomics, JSON, Math, Reflect,
+    hidden([][Symbol.iterator]()), hidden(hidden([][Symbol.iterator]())),
+    hidden(new Map()[Symbol.iterator]()), hidden(new Set()[Symbol.iterator]()),
+    hidden(""[Symbol.iterator]()), hidden("a".matchAll(/a/g)),
+    hidden(generator), hidden(generator.prototype), hidden(asyncGenerator), hidden(asyncGenerator.prototype),
+    hidden(hidden(asyncGenerator.prototype)), hidden(async () => {}),
+    hidden(Int8Array), Array.prototype[Symbol.unscopables],
+    hidden((function () { return arguments; })()),
+  ];
+  for (const name of Reflect.ownKeys(globalThis)) {
+    const value = globalThis[name];
+    if (typeof value === "function") intrinsics.push(value);
+  }
+  for (const intrinsic of intrinsics) {
+    if (typeof intrinsic !== "function") Object.freeze(intrinsic);
+    preloaded(intrinsic);
+  }
 })()`;
+
+let preloadedCopies = 0;
+
+/**
+ * A self-contained module (a bundle: no relative imports) as preload would leave it: a copy
+ * beside it that ends by handing every module-level class, function and const to
+ * `__xsHarness.preload`, which freezes the functions and constructors' prototypes among
+ * them (xsl freezes every function in the heap, not only exported ones). A module with
+ * relative imports is loaded as it is (its exports are frozen by `load`): a copy would be
+ * a second instance beside the one its neighbours import.
+ * @param {string} file
+ * @returns {string} the file to import
+ */
+function preloadedCopy(file) {
+  const source = readFileSync(file, "utf8");
+  if (/(?:\bfrom\s*|\bimport\s*\(?\s*)["']\.{1,2}\//.test(source)) return file;
+  const names = [...source.matchAll(/^(?:export\s+)?(?:const|class|(?:async\s+)?function\*?)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+  if (names.length === 0) return file;
+  const copy = path.join(path.dirname(file), `.${path.basename(file, ".js")}.${process.pid}.${++preloadedCopies}.preload.js`);
+  writeFileSync(copy, `${source}\n__xsHarness.preload([${names.join(", ")}]);\n`);
+  return copy;
+}
 
 /** Splits a byte stream into netstring payloads. */
 class NetstringReader {
@@ -491,19 +576,22 @@ export class XsWorker {
    * @param {string} modulePath absolute, or relative to the Node process's cwd
    * @returns {Promise<void>}
    */
-  async importModule(modulePath) {
+  async importModule(modulePath, globalName) {
     const absolute = path.resolve(modulePath);
     try {
       accessSync(absolute, fsConstants.R_OK);
     } catch {
       throw new Error(`Cannot import ${absolute} into XS: no such readable file`);
     }
+    const specifier = preloadedCopy(absolute);
     try {
-      await this.#deliverOutcome(`e__xsHarness.load(${JSON.stringify(absolute)})`);
+      await this.#deliverOutcome(`e__xsHarness.load(${JSON.stringify(specifier)}, ${JSON.stringify(globalName)})`);
     } catch (error) {
       const message = /** @type {Error} */ (error).message;
       throw new Error(`Importing ${absolute} into XS failed: ${message}` +
         (message.includes("no module") ? " (a module it imports, directly or not, was not found)" : ""), { cause: error });
+    } finally {
+      if (specifier !== absolute) rmSync(specifier, { force: true });
     }
   }
 

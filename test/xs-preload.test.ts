@@ -1,0 +1,87 @@
+/*
+ * The XS engine of the tests as Moddable's preload leaves a board (xs/tools/xsl.c
+ * fxFreezeBuiltIns and xs/tools/xslSlot.c fxPrepareHeap): built-in prototypes, namespaces
+ * and functions frozen; a loaded bundle's functions and constructors' prototypes frozen,
+ * exported or not; ordinary objects and globalThis still writable. This is what let
+ * `this.name = "MqttError"` pass in xsnap and abort the board: these tests fail if the
+ * harness stops freezing, or if an Error subclass of the device assigns its name again.
+ * Starts one XS worker and closes it; writes only a temporary folder.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { XsWorker } from "./xs/harness.mjs";
+
+const root = path.join(import.meta.dirname, "..");
+let worker: XsWorker;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "xs-preload-"));
+  worker = await XsWorker.start({ name: "preload" });
+}, 60_000);
+
+afterAll(async () => {
+  await worker?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs strict code in XS; what it throws, as "Name: message", or "no throw". */
+async function thrown(source: string): Promise<string> {
+  const result = await worker.evaluate<string>(`(() => { "use strict"; try { ${source}; return "no throw"; } catch (e) { return e.name + ": " + e.message; } })()`);
+  return result.value!;
+}
+
+describe("built-ins, as after preload", () => {
+  it("assigning to a frozen prototype or namespace throws in strict code", async () => {
+    expect(await thrown(`Error.prototype.name = "x"`)).toMatch(/^TypeError/);
+    expect(await thrown(`Array.prototype.extra = 1`)).toMatch(/^TypeError/);
+    expect(await thrown(`Object.prototype.extra = 1`)).toMatch(/^TypeError/);
+    expect(await thrown(`Math.extra = 1`)).toMatch(/^TypeError/);
+    expect(await thrown(`JSON.parse = null`)).toMatch(/^TypeError/);
+    expect(await thrown(`Uint8Array.prototype.extra = 1`)).toMatch(/^TypeError/);
+    expect(await thrown(`Map.prototype.set = null`)).toMatch(/^TypeError/);
+  });
+
+  it("built-in functions are frozen; globalThis stays writable", async () => {
+    expect((await worker.evaluate(`[Object.isFrozen(Error), Object.isFrozen(Array.prototype.push), Object.isFrozen(Object.getPrototypeOf(Int8Array))]`)).value).toEqual([true, true, true]);
+    expect(await thrown(`globalThis.someSetting = 1`)).toBe("no throw");
+  });
+
+  it("an Error subclass that assigns its name throws; one with a name field works", async () => {
+    expect(await thrown(`class Assigning extends Error { constructor() { super("m"); this.name = "Assigning"; } } new Assigning()`))
+      .toMatch(/^TypeError/);
+    expect((await worker.evaluate(`class Field extends Error { name = "Field"; } new Field("m").name`)).value).toBe("Field");
+  });
+});
+
+describe("a loaded bundle, as after preload", () => {
+  it("freezes its classes and functions, exported or not, and leaves its ordinary objects writable", async () => {
+    const bundle = path.join(dir, "bundle.js");
+    writeFileSync(bundle, [
+      "class Hidden { static count = 0; method() { return 1; } }",
+      "function helper() { return Hidden; }",
+      "const table = { entries: 0 };",
+      "export function inside() { return { Hidden, helper, table }; }",
+    ].join("\n"));
+    await worker.importModule(bundle, "Bundle");
+    expect((await worker.evaluate(`(() => { const { Hidden, helper } = Bundle.inside(); return [Object.isFrozen(Hidden), Object.isFrozen(Hidden.prototype), Object.isFrozen(helper), Object.isFrozen(Bundle.inside)]; })()`)).value)
+      .toEqual([true, true, true, true]);
+    expect(await thrown(`Bundle.inside().Hidden.count = 1`)).toMatch(/^TypeError/);
+    expect(await thrown(`Bundle.inside().table.entries = 1`)).toBe("no throw");
+  });
+
+  it("the client's, the firmware's and the drivers' errors construct with their names [dist bundles]", async () => {
+    await worker.importModule(path.join(root, "dist/xs-mqtt.js"), "Client");
+    await worker.importModule(path.join(root, "dist/firmware.js"), "Firmware");
+    const names = await worker.evaluate<string[]>(`(() => {
+      const client = new Client.MqttError("closed");
+      let config, sensor;
+      try { Firmware.resolveConfig({ nodeId: "not valid!" }); } catch (e) { config = e; }
+      try { new Firmware.SHT3x({ sensor: { io: class { write() {} read(into) { return into.length; } close() {} }, data: 21, clock: 22 }, repeatability: "none" }); } catch (e) { sensor = e; }
+      return [client.name, client.code, config.name, sensor.name, sensor.code];
+    })()`);
+    expect(names.value).toEqual(["MqttError", "closed", "ConfigError", "SensorError", "option-invalid"]);
+  });
+});
