@@ -19,6 +19,7 @@ import { BH1750 } from "../device/drivers/bh1750.js";
 import type { SocketOptions } from "../device/mqtt/io.js";
 import { parser as packetParser } from "mqtt-packet";
 import { AedesBroker } from "./brokers/aedes.js";
+import { Mosquitto } from "./brokers/mosquitto.js";
 import { sleep, waitFor } from "./brokers/helpers.js";
 
 // ---- fixtures
@@ -206,6 +207,37 @@ const DISCOVERY = "homeassistant/+/node1/+/config";
 const STATUS = "xs-mqtt/node1/status";
 
 // ---- tests
+
+describe("Home Assistant discovery: what a board no longer has is cleared", () => {
+  const brokers: [string, () => Promise<{ port: number }>][] = [
+    ["aedes", startBroker],
+    ["mosquitto", async () => {
+      const broker = await Mosquitto.start();
+      cleanups.push(() => broker.stop());
+      return broker;
+    }],
+  ];
+  it.each(brokers)("a restart without the light sensor and the lamp deletes their retained configs, and keeps the rest [MQTT-3.3.1-10] (%s)", async (_name, startOne) => {
+    const broker = await startOne();
+    const first = start(baseConfig(broker.port));
+    const all = await retained(broker.port, DISCOVERY, 5);
+    expect(all.has("homeassistant/sensor/node1/light_illuminance/config")).toBe(true);
+    await retained(broker.port, "xs-mqtt/node1/discovery", 1); // the manifest of what it announced
+    await first.firmware.stop();
+
+    const config = baseConfig(broker.port);
+    const second = start({ ...config, sensors: config.sensors!.filter((spec) => spec.id !== "light"), actuators: config.actuators!.filter((spec) => spec.id !== "lamp") });
+    await waitFor(() => second.log.some((line) => line.startsWith("cleared 2 discovery configs")), "the stale configs cleared", WAIT_MS);
+    const kept = await retained(broker.port, DISCOVERY, 3);
+    expect([...kept.keys()].sort()).toEqual([
+      "homeassistant/sensor/node1/climate_humidity/config",
+      "homeassistant/sensor/node1/climate_temperature/config",
+      "homeassistant/switch/node1/relay/config",
+    ]);
+    const manifest = await retained(broker.port, "xs-mqtt/node1/discovery", 1);
+    expect(manifest.get("xs-mqtt/node1/discovery")!.text).toBe("sensor/climate_temperature sensor/climate_humidity switch/relay");
+  });
+});
 
 describe("Home Assistant discovery", () => {
   it("publishes a retained config per sensor reading and per actuator, with the fields Home Assistant reads", async () => {
@@ -426,9 +458,16 @@ describe("readings", () => {
     const light = new TestSensor({ illuminance: 7 });
     const node = start(baseConfig(broker.port), { sensors: { light } });
     await waitFor(() => on(peer.messages, "xs-mqtt/node1/light/state").length === 1, "the light reading", WAIT_MS);
-    expect(node.log).toContain("sensor climate: no driver was given; it is not published");
+    expect(node.log).toContain("sensor climate: no driver was given; it is neither announced nor published");
     await sleep(300);
     expect(on(peer.messages, "xs-mqtt/node1/climate/state")).toEqual([]);
+    // Home Assistant is told only of what runs: no climate entities, the light and the actuators
+    const configs = await retained(broker.port, DISCOVERY, 3);
+    expect([...configs.keys()].sort()).toEqual([
+      "homeassistant/light/node1/lamp/config",
+      "homeassistant/sensor/node1/light_illuminance/config",
+      "homeassistant/switch/node1/relay/config",
+    ]);
   });
 });
 

@@ -305,7 +305,7 @@ describe("discovery payloads", () => {
   });
 
   it("list every reading, then every actuator", () => {
-    const discovery = new Discovery(config);
+    const discovery = new Discovery(config, config.sensors);
     expect(discovery.topics).toEqual(["ha/sensor/kitchen/climate_temperature/config", "ha/light/kitchen/lamp/config"]);
     expect(JSON.parse(discovery.payload(1)).unique_id).toBe("kitchen_lamp");
   });

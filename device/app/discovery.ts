@@ -4,6 +4,9 @@
  * value_template) and for each actuator (component "switch" or "light", with its command
  * topic). Each payload is built when it is sent (at connect, and when Home Assistant comes
  * back online), so none is kept in memory in between; the firmware paces the sending.
+ * Only sensors whose driver started are announced. The set announced is also kept on the
+ * broker, retained, as a manifest (`<component>/<object id>` entries, space-separated), so
+ * that a node can clear the configs of entities a later configuration dropped.
  */
 
 import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
@@ -66,20 +69,32 @@ export function actuatorDiscoveryPayload(config: Config, actuator: ActuatorSpec)
   return JSON.stringify(availability(config, entity));
 }
 
+/** What a manifest entry may look like: a component, a slash, an object id (no wildcards, no spaces). */
+const MANIFEST_ENTRY = /^[a-z_]+\/[^\s/+#]+$/;
+
 /**
- * The node's discovery messages, in a fixed order: every sensor reading, then every
- * actuator. Topics and payloads are built from the configuration when asked for (they are
- * sent only at connect and when Home Assistant comes back): nothing is kept per entry.
+ * The node's discovery messages, in a fixed order: every reading of the sensors given (those
+ * whose driver started), then every actuator. Topics and payloads are built from the
+ * configuration when asked for (they are sent only at connect and when Home Assistant comes
+ * back): nothing is kept per entry.
  */
 export class Discovery {
   readonly #config: Config;
+  readonly #sensors: readonly SensorSpec[];
   readonly count: number;
+  /** The manifest of this set, as it is published (built once). */
+  readonly manifest: string;
 
-  constructor(config: Config) {
+  constructor(config: Config, sensors: readonly SensorSpec[]) {
     this.#config = config;
+    this.#sensors = sensors;
     let count = config.actuators.length;
-    for (const s of config.sensors) count += s.readings.length;
+    for (const s of sensors) count += s.readings.length;
     this.count = count;
+    const entries: string[] = [];
+    for (const s of sensors) for (const r of s.readings) entries.push("sensor/" + s.id + "_" + r.key);
+    for (const a of config.actuators) entries.push(a.component + "/" + a.id);
+    this.manifest = entries.join(" ");
   }
 
   /** Every entry's topic, in order (a new array each call). */
@@ -99,6 +114,25 @@ export class Discovery {
     return this.#entry(i, sensorDiscoveryPayload, actuatorDiscoveryPayload);
   }
 
+  /**
+   * The config topics an earlier manifest announced that this set no longer has (their
+   * retained configs are to be cleared). Entries that are not `<component>/<object id>` are
+   * left alone.
+   */
+  staleTopics(earlier: string): string[] {
+    const current = this.manifest.split(" ");
+    const stale: string[] = [];
+    for (const entry of earlier.split(" ")) {
+      if (!MANIFEST_ENTRY.test(entry) || current.includes(entry) || stale.includes(entry)) continue;
+      stale.push(entry);
+    }
+    const config = this.#config;
+    return stale.map((entry) => {
+      const slash = entry.indexOf("/");
+      return config.discoveryPrefix + "/" + entry.slice(0, slash) + "/" + config.nodeId + "/" + entry.slice(slash + 1) + "/config";
+    });
+  }
+
   /** What `ofReading` or `ofActuator` makes of entry i: a sensor's reading, or past them all an actuator. */
   #entry(
     i: number,
@@ -106,7 +140,7 @@ export class Discovery {
     ofActuator: (config: Config, actuator: ActuatorSpec) => string,
   ): string {
     const config = this.#config;
-    const sensors = config.sensors;
+    const sensors = this.#sensors;
     let at = i;
     for (let s = 0; s < sensors.length; s++) {
       const readings = sensors[s].readings;

@@ -22,7 +22,7 @@ import type { Message } from "../mqtt/message.js";
 import { Actuator, COMMAND_INVALID, COMMAND_ON, OFF_TEXT } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
 import { ConfigError, resolveConfig } from "./config.js";
-import type { Config, FirmwareConfig, SwitchState } from "./config.js";
+import type { Config, FirmwareConfig, SensorSpec, SwitchState } from "./config.js";
 import { Discovery } from "./discovery.js";
 import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
@@ -30,7 +30,7 @@ import type { PacerItem } from "./pacer.js";
 import { payloadSize, ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
 import type { FirmwareStatus } from "./status-led.js";
-import { commandTopic, homeAssistantStatusTopic, stateTopic, statusTopic, Topics } from "./topics.js";
+import { commandTopic, discoveryManifestTopic, homeAssistantStatusTopic, stateTopic, statusTopic, Topics } from "./topics.js";
 
 export type { FirmwareStatus } from "./status-led.js";
 
@@ -151,6 +151,8 @@ const RECEIVE_PAYLOAD_ROOM = 32;
 const MIN_OUTBOX_MESSAGES = 4;
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
+/** Room in the receive buffer for an earlier discovery manifest, beyond twice the current one. */
+const MANIFEST_ROOM = 256;
 
 /** Whether the client took a message (sent it, or queued it in the outbox). */
 function taken(status: PublishStatus): boolean {
@@ -172,6 +174,8 @@ class SensorNode implements Firmware {
   #decoder: TextDecoderLike | undefined = undefined;
   readonly #topics: Topics;
   readonly #discovery: Discovery | undefined;
+  /** Where the discovery manifest is kept (undefined without discovery). */
+  readonly #manifestTopic: string | undefined;
   readonly #channels: SensorReadings[];
   readonly #actuators: Actuator[];
   readonly #led: StatusLed | undefined;
@@ -198,25 +202,33 @@ class SensorNode implements Firmware {
     if (Digital === undefined && (config.actuators.length > 0 || config.statusLed !== undefined)) {
       throw new ConfigError("Digital", "actuators and the status LED need the Digital class: pass it as options.Digital");
     }
-    const discovery = this.#discovery = config.discovery ? new Discovery(config) : undefined;
-
     const sensors = options.sensors ?? {};
     // one memory for every sensor's readings, with one JSON buffer for all: a state is
     // written and handed to the client (which copies it) in one go
     const memory = new ReadingsMemory(config.sensors);
+    const started: SensorSpec[] = [];
     this.#channels = config.sensors.map((spec) => {
       const given = sensors[spec.id];
       const sensor = given !== undefined && typeof given.sample === "function" ? given : undefined;
-      if (sensor === undefined) this.#say("sensor " + spec.id + ": no driver was given; it is not published");
+      if (sensor === undefined) this.#say("sensor " + spec.id + ": no driver was given; it is neither announced nor published");
+      else started.push(spec);
       return new SensorReadings(spec, sensor, config.maxSilence, memory);
     });
+    // Home Assistant hears only of the sensors that run
+    const discovery = this.#discovery = config.discovery ? new Discovery(config, started) : undefined;
+    const manifestTopic = this.#manifestTopic = discovery === undefined ? undefined : discoveryManifestTopic(config);
     const encoder = new io.TextEncoder();
     const { largest, burstMessages } = this.#packetSizes(encoder);
     // a receive buffer asked for holds at least a PUBLISH on the longest topic subscribed
     // to, with room for "ON", "OFF", "online" and a short bad command
     let longestSubscribed = discovery === undefined ? 0 : encoder.encode(homeAssistantStatusTopic(config)).length;
     for (const spec of config.actuators) longestSubscribed = Math.max(longestSubscribed, encoder.encode(commandTopic(config, spec)).length);
-    const smallestReceive = Math.max(MIN_RECEIVE_BUFFER, 2 + longestSubscribed + 2 + RECEIVE_PAYLOAD_ROOM);
+    let smallestReceive = Math.max(MIN_RECEIVE_BUFFER, 2 + longestSubscribed + 2 + RECEIVE_PAYLOAD_ROOM);
+    if (discovery !== undefined) {
+      // and the manifest announced last, which may list more than this configuration
+      const manifestRoom = Math.max(2 * encoder.encode(discovery.manifest).length, MANIFEST_ROOM);
+      smallestReceive = Math.max(smallestReceive, 2 + encoder.encode(manifestTopic as string).length + 2 + manifestRoom);
+    }
     const buffers = options.buffers ?? {};
     const transmitBufferSize = Math.max(buffers.transmit ?? MIN_TRANSMIT_BUFFER, largest + 80);
     // an outbox asked for is raised to hold the largest message; a burst after a connect
@@ -241,7 +253,7 @@ class SensorNode implements Firmware {
       outboxMessages,
       transmitBufferSize,
       outboxBytes,
-      maxSubscriptions: config.actuators.length + 2,
+      maxSubscriptions: config.actuators.length + 3,
       io,
       onConnected() {
         node.#onConnected();
@@ -251,6 +263,9 @@ class SensorNode implements Firmware {
       },
       onPublished() {
         node.#pump();
+      },
+      onSubscribed(filter) {
+        node.#onSubscribed(filter);
       },
       onError(error) {
         node.#say("mqtt " + error.code + ": " + error.message);
@@ -291,6 +306,7 @@ class SensorNode implements Firmware {
     });
     if (discovery !== undefined) {
       client.subscribe(homeAssistantStatusTopic(config), { qos: 1 }, (message) => this.#onHomeAssistantStatus(message));
+      client.subscribe(manifestTopic as string, { qos: 1 }, (message) => this.#onManifest(message));
     }
 
     this.#led?.show(this.#status, 0);
@@ -389,6 +405,31 @@ class SensorNode implements Firmware {
     this.counts.disconnects++;
     this.#say("disconnected (" + reason.code + "); reconnecting");
     this.#setStatus("offline");
+  }
+
+  /**
+   * Subscribed to the manifest topic: the broker has handed over the manifest announced
+   * last (retained, if any) before this connection's next PUBLISH, so this set replaces it.
+   */
+  #onSubscribed(filter: string): void {
+    if (filter !== this.#manifestTopic) return;
+    const status = this.client.publish(filter, (this.#discovery as Discovery).manifest, RETAINED_QOS1);
+    if (!taken(status)) this.#say("the discovery manifest was not published (" + status + ")");
+  }
+
+  /** The manifest announced last: clears the configs of entities this configuration no longer has. */
+  #onManifest(message: Message): void {
+    if (!message.retain) return; // this connection's own, echoed
+    const stale = (this.#discovery as Discovery).staleTopics(message.text());
+    for (const topic of stale) {
+      try {
+        const status = this.client.publish(topic, "", RETAINED_QOS1); // empty and retained: deletes it [MQTT-3.3.1-10]
+        if (!taken(status)) this.#say("clearing " + topic + " failed (" + status + ")");
+      } catch (e) {
+        this.#say("clearing " + topic + " failed (" + String(e) + ")");
+      }
+    }
+    if (stale.length > 0) this.#say("cleared " + stale.length + " discovery configs no longer configured");
   }
 
   #onHomeAssistantStatus(message: Message): void {

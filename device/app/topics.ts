@@ -9,6 +9,7 @@
  *   <prefix>/<node>/<actuator>/set     commands: "ON" / "OFF"
  *   <discovery>/sensor/<node>/<sensor>_<key>/config, <discovery>/<switch|light>/<node>/<actuator>/config
  *   <discovery>/status                 Home Assistant's own birth: "online"
+ *   <prefix>/<node>/discovery          the discovery configs announced last, retained
  */
 
 import { MqttError } from "../mqtt/errors.js";
@@ -38,6 +39,11 @@ export function sensorDiscoveryTopic(config: Config, sensor: SensorSpec, reading
 
 export function actuatorDiscoveryTopic(config: Config, actuator: ActuatorSpec): string {
   return config.discoveryPrefix + "/" + actuator.component + "/" + config.nodeId + "/" + actuator.id + "/config";
+}
+
+/** Where the node keeps, retained, the list of discovery configs it announced last. */
+export function discoveryManifestTopic(config: Config): string {
+  return nodeTopic(config) + "/discovery";
 }
 
 export function homeAssistantStatusTopic(config: Config): string {
