@@ -1,8 +1,11 @@
 /*
- * ECMA-419 TCP and TLS socket classes built on node:net and node:tls, with the device's
- * constraints: a send window (1,536 bytes by default, like Moddable's Linux port) past
- * which write() throws "would block", onWritable when room returns, read(buffer) that
- * copies what is waiting, and callbacks that never run inside a method call.
+ * ECMA-419 TCP and TLS socket classes built on node:net and node:tls that behave as
+ * Moddable's socket does (modules/io/socket/lwip/tcp.c; docs/moddable-io.md lists every
+ * behaviour and its source): a send window (1,536 bytes by default, as on Moddable's Linux
+ * port; an ESP32's is 8,192, so the default is the stricter) past which write() throws
+ * "would block", onWritable when room returns, exact-length reads,
+ * onError() without arguments and only once what arrived before the error was read, and
+ * callbacks that never run inside a method call.
  * Node side only: device code sees these only through the shapes in device/mqtt/io.ts.
  */
 
@@ -17,7 +20,10 @@ export interface HostSocketOptions extends SocketOptions {
   window?: number;
 }
 
-/** The default send window, as on Moddable's Linux port. */
+/**
+ * The default send window: Moddable's Linux port's. An ESP32's lwIP send buffer (Moddable's
+ * sdkconfig) is 8,192 bytes: a smaller window only makes "would block" come sooner.
+ */
 export const DEFAULT_WINDOW = 1536;
 
 /** The HostSocket a Node socket belongs to (the event listeners are shared, not closures per socket). */
@@ -33,6 +39,8 @@ abstract class HostSocket implements Socket {
   #writable = 0;
   #connected = false;
   #failed = false;
+  /** The connection failed while bytes were still unread: onError waits for them to be read. */
+  #errorHeld = false;
   #closed = false;
   protected readonly socket: net.Socket;
   readonly #options: HostSocketOptions;
@@ -76,10 +84,12 @@ abstract class HostSocket implements Socket {
   /** The Node socket closed (after any error callback): for subclasses that track their sockets. */
   protected closed(): void {}
 
-  #fail(message: string): void {
+  /** Moddable calls onError with no arguments, and not before the bytes that arrived first are read. */
+  #fail(_message: string): void {
     if (this.#failed || this.#closed) return;
     this.#failed = true;
-    this.#options.onError?.call(this, message);
+    if (this.#available > 0) this.#errorHeld = true;
+    else this.#options.onError?.call(this);
   }
 
   /**
@@ -96,6 +106,11 @@ abstract class HostSocket implements Socket {
     if (!(wanted > 0) || wanted > this.#available) throw new Error("invalid");
     const out = target ?? new Uint8Array(wanted);
     this.#copyInto(out, wanted);
+    if (this.#errorHeld && this.#available === 0) {
+      // the last unread bytes are read: the error comes now, from the event loop
+      this.#errorHeld = false;
+      setImmediate(() => { if (!this.#closed) this.#options.onError?.call(this); });
+    }
     return target !== undefined ? wanted : out.buffer;
   }
 
@@ -115,12 +130,14 @@ abstract class HostSocket implements Socket {
     this.#available -= count;
   }
 
-  write(buffer: ArrayBuffer | ArrayBufferView): number {
-    if (this.#closed || this.#failed) throw new Error("write: the socket is closed");
-    if (!this.#connected) throw new Error("write: would block (not connected yet)");
+  /** As Moddable's: "not ready" before the connection is up, nothing (undefined) once it failed. */
+  write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
+    if (this.#closed) throw new Error("closed");
+    if (!this.#connected && !this.#failed) throw new Error("not ready");
+    if (this.#failed) return undefined;
     const bytes = bytesOf(buffer);
     const length = bytes.length;
-    if (length > this.#writable) throw new Error("write: would block");
+    if (length > this.#writable) throw new Error("would block");
     this.#writable -= length;
     // the caller reuses its buffer at once: send a copy
     this.socket.write(Buffer.from(bytes), () => {

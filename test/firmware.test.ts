@@ -87,7 +87,7 @@ function recordingIo(published: string[]) {
       this.parser = parser;
     }
     parser: ReturnType<typeof packetParser>;
-    override write(buffer: ArrayBuffer | ArrayBufferView): number {
+    override write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
       const bytes = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
       this.parser.parse(Buffer.from(bytes));
       return super.write(buffer);

@@ -755,7 +755,7 @@ export class MqttClient {
         const buffer = this.#txBuffer;
         buffer.resize(count);
         try {
-          this.#writable = socket.write(buffer);
+          this.#writable = socket.write(buffer) ?? 0; // undefined: the connection failed (onError follows)
         } finally {
           buffer.resize(buffer.maxByteLength);
         }
@@ -766,7 +766,7 @@ export class MqttClient {
         this.#spareBuffer.resize(count);
         for (let i = 0; i < count; i++) spare[i] = tx[i];
         try {
-          this.#writable = socket.write(this.#spareBuffer);
+          this.#writable = socket.write(this.#spareBuffer) ?? 0;
         } finally {
           this.#spareBuffer.resize(this.#spareBuffer.maxByteLength);
         }
@@ -776,7 +776,6 @@ export class MqttClient {
       this.#fail("connection-lost", String(e));
       return false;
     }
-    if (typeof this.#writable !== "number") this.#writable = 0;
     this.#txFill = fill - count;
     this.#lastSent = this.#now();
     return true;

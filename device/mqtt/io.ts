@@ -11,8 +11,11 @@ export interface Socket {
    * when fewer bytes are waiting, and returns undefined when none are.
    */
   read(buffer: ArrayBuffer | ArrayBufferView): number | undefined;
-  /** Writes all of the buffer or throws (past the writable count); returns the writable count left. */
-  write(buffer: ArrayBuffer | ArrayBufferView): number;
+  /**
+   * Writes all of the buffer or throws (past the writable count); returns the writable count
+   * left, or undefined once the connection has failed (Moddable).
+   */
+  write(buffer: ArrayBuffer | ArrayBufferView): number | undefined;
   close(): void;
 }
 

@@ -183,7 +183,7 @@ export function recordingIo(): RecordingIo {
       super(options);
       sockets.push({ socket: this, written: this.#written });
     }
-    override write(buffer: ArrayBuffer | ArrayBufferView): number {
+    override write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
       const count = super.write(buffer); // throws (and records nothing) when it would block
       const bytes = buffer instanceof ArrayBuffer
         ? new Uint8Array(buffer)

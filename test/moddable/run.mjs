@@ -80,9 +80,10 @@ async function main() {
   const mcsim = app = start("mcsim", [appFile], { env: { ...process.env, DISPLAY: `:${display}` } });
 
   await check("online: the board publishes its retained birth", () => seen.wait(STATUS, "online"));
-  await check("discovery: the relay's retained config names its command and state topics", async () => {
+  await check("discovery: the relay's retained config names its command and state topics; the manifest lists only the relay (no sensor runs here)", async () => {
     const config = JSON.parse(await seen.wait(RELAY_CONFIG));
     if (config.command_topic !== RELAY_SET || config.state_topic !== RELAY_STATE) throw new Error(JSON.stringify(config));
+    await seen.wait(`${PREFIX}/${NODE}/discovery`, "switch/relay");
   });
   await check("relay: ON on the command topic is applied and echoed on the state topic", async () => {
     await seen.wait(RELAY_STATE, "OFF");

@@ -20,6 +20,10 @@ export class TCP {
   #offset = 0;
   #available = 0;
   #closed = false;
+  #connected = false;
+  #failed = false;
+  /** The connection failed while bytes were unread: onError waits until they are read. */
+  #errorHeld = false;
 
   constructor(options) {
     if (options === null || typeof options !== "object") throw new TypeError("TCP: options required");
@@ -46,6 +50,12 @@ export class TCP {
     if (!(wanted > 0) || wanted > this.#available) throw new Error("invalid");
     const out = into ?? new Uint8Array(wanted);
     this.#copyInto(out, wanted);
+    if (this.#errorHeld && this.#available === 0) {
+      // the last unread bytes are read: the error comes with the next delivery, as Moddable
+      // triggers it from its task, never inside read()
+      this.#errorHeld = false;
+      Promise.resolve().then(() => { if (!this.#closed) this.#options.onError?.call(this); });
+    }
     return into !== undefined ? wanted : out.buffer;
   }
 
@@ -65,9 +75,14 @@ export class TCP {
     this.#available -= count;
   }
 
-  /** Writes all of the buffer or throws; returns the writable byte count left. */
+  /**
+   * Writes all of the buffer or throws ("would block" past the window, "not ready" before the
+   * connection is up); returns the writable byte count left, or undefined once it failed.
+   */
   write(buffer) {
-    if (this.#closed) throw new Error("write: the socket is closed");
+    if (this.#closed) throw new Error("closed");
+    if (this.#failed) return undefined;
+    if (!this.#connected) throw new Error("not ready");
     return call(SERVICE, { op: "write", id: this.#id }, buffer).header.writable;
   }
 
@@ -82,6 +97,7 @@ export class TCP {
     const options = this.#options;
     switch (header.event) {
       case "writable":
+        this.#connected = true;
         options.onWritable?.call(this, header.count);
         return;
       case "readable":
@@ -92,7 +108,10 @@ export class TCP {
         return;
       case "error":
         sockets.delete(this.#id);
-        options.onError?.call(this, header.message);
+        this.#failed = true;
+        // no arguments, and only once what arrived before it was read (modules/io/socket/lwip/tcp.c)
+        if (this.#available > 0) this.#errorHeld = true;
+        else options.onError?.call(this);
         return;
       default:
         throw new Error("TCP: unknown event " + JSON.stringify(header.event));
