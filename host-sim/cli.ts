@@ -191,7 +191,10 @@ async function main(): Promise<number> {
     process.stderr.write(`sim: ${t.boards - t.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
     const never = sim.boards.find((board) => !board.everOnline);
     const error = never?.log.findLast((line) => line.startsWith("mqtt "));
-    if (never !== undefined && error !== undefined) process.stderr.write(`  the last error of ${never.id}: ${error}\n`);
+    const reason = never?.log.findLast((line) => line.startsWith("network: "));
+    if (never !== undefined && error !== undefined) {
+      process.stderr.write(`  the last error of ${never.id}: ${error}${reason === undefined ? "" : ` (${reason})`}\n`);
+    }
     return 1;
   }
   return 0;

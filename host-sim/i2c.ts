@@ -3,7 +3,7 @@
  * `embedded:io/i2c` shape (synchronous), behaving as Moddable's ESP32 implementation does:
  * the same constructor checks and error messages ("data required", "invalid address",
  * "duplicate address", "invalid hz"), `read(count)` returns a new ArrayBuffer,
- * `read(buffer)` fills the buffer and returns it, `write(buffer)` returns nothing, a chip
+ * `read(buffer)` fills the buffer and returns its length, `write(buffer)` returns nothing, a chip
  * that does not acknowledge makes read/write throw Error("read failed") / ("write failed"),
  * and a zero-length write is a probe that returns 1 when nobody answers.
  *
@@ -94,16 +94,19 @@ export class SimI2C {
     if (value !== "buffer") throw new RangeError("invalid format");
   }
 
-  /** Reads `count` bytes into a new ArrayBuffer, or fills `buffer` and returns it. Throws Error("read failed") on no acknowledge. */
+  /**
+   * Reads `count` bytes into a new ArrayBuffer, or fills `buffer` and returns its length, as
+   * Moddable's does (modules/io/i2c/esp32/_i2c.c). Throws Error("read failed") on no acknowledge.
+   */
   read(count: number, stop?: boolean): ArrayBuffer;
-  read<T extends ByteBuffer>(buffer: T, stop?: boolean): T;
-  read(option: number | ByteBuffer, stop = true): ByteBuffer {
+  read(buffer: ByteBuffer, stop?: boolean): number;
+  read(option: number | ByteBuffer, stop = true): ArrayBuffer | number {
     const bus = this.#open();
-    let result: ByteBuffer;
+    let result: ArrayBuffer | number;
     let bytes: Uint8Array;
     if (typeof option === "object" && option !== null) {
-      result = option;
       bytes = bytesOf(option);
+      result = bytes.length;
     } else {
       const count = Math.trunc(Number(option));
       if (!(count >= 0)) throw new RangeError("invalid count");

@@ -8,6 +8,7 @@
  */
 
 import type { SocketClass } from "../device/mqtt/io.js";
+import type { BoardAbort } from "./abort.js";
 import { withItem, withoutItem } from "./lists.js";
 import { TCP, TLS } from "./sockets.js";
 import type { HostSocketOptions } from "./sockets.js";
@@ -15,12 +16,23 @@ import type { HostSocketOptions } from "./sockets.js";
 export interface NetworkOptions {
   /** CA certificates the board's TLS sockets trust (PEM), for a broker with its own CA. */
   ca?: string;
+  /**
+   * Why a connection failed, as Node says it ("connect ECONNREFUSED ..."): a board's socket
+   * reports a failure without a reason, as Moddable's does, so the simulator logs it here.
+   */
+  onFailure?: (reason: string) => void;
+  /** Runs the sockets' callbacks: an exception escaping one aborts the board (abort.ts). */
+  abort?: BoardAbort;
 }
 
 export class BoardNetwork {
   /** The board's ECMA-419 TCP class. */
   readonly TCP: SocketClass;
   readonly #ca: string | undefined;
+  /** @internal Runs the sockets' callbacks (NetworkOptions.abort). */
+  readonly _abort: BoardAbort | undefined;
+  /** See NetworkOptions.onFailure; settable after construction. */
+  onFailure: ((reason: string) => void) | undefined;
   #tls: SocketClass | undefined;
   /** Open sockets (one or two: an array is smaller than a Set), replaced on every change (lists.ts). */
   #sockets: readonly (TCP | TLS)[] = [];
@@ -30,6 +42,8 @@ export class BoardNetwork {
 
   constructor(options: NetworkOptions = {}) {
     this.#ca = options.ca;
+    this._abort = options.abort;
+    this.onFailure = options.onFailure;
     // one socket class for every board (bound to this network), so a fleet shares its shapes
     this.TCP = NetworkTCP.bind(null, this);
   }
@@ -107,8 +121,18 @@ class NetworkTCP extends TCP {
     network._track(this);
   }
 
+  protected override deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
+    const abort = this.#network._abort;
+    if (abort === undefined) super.deliver(callback, ...args);
+    else abort.run(callback, this, ...args);
+  }
+
   protected override closed(): void {
     this.#network._untrack(this);
+  }
+
+  protected override failed(reason: string): void {
+    this.#network.onFailure?.(reason);
   }
 }
 
@@ -124,7 +148,17 @@ class NetworkTLS extends TLS {
     network._track(this);
   }
 
+  protected override deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
+    const abort = this.#network._abort;
+    if (abort === undefined) super.deliver(callback, ...args);
+    else abort.run(callback, this, ...args);
+  }
+
   protected override closed(): void {
     this.#network._untrack(this);
+  }
+
+  protected override failed(reason: string): void {
+    this.#network.onFailure?.(reason);
   }
 }

@@ -9,18 +9,25 @@
 import type { Config } from "../device/app/config.js";
 import type { ActuatorState, Firmware, FirmwareCounts, ReadingState } from "../device/app/firmware.js";
 import type { ClientStats } from "../device/mqtt/client.js";
+import { BoardAbort } from "./abort.js";
 import type { BoardEngine, BoardStart } from "./board.js";
 import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "./board-config.js";
 import { HostResolver } from "./dns.js";
 import { now } from "./monotonic.js";
 import { BoardNetwork } from "./network.js";
-import { Timer } from "./timer.js";
 import { startBoard } from "./xs/in-xs/board-wiring.js";
 
-const resolver = new HostResolver();
-
 export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
-  const network = new BoardNetwork({ ca: start.ca });
+  // every callback the board's IO delivers runs through its BoardAbort: an exception that
+  // escapes one stops the board as fxAbort would (its sockets cut: no DISCONNECT, the will)
+  let network: BoardNetwork | undefined = undefined;
+  const abort = new BoardAbort((error) => {
+    network?.cut();
+    start.onAbort(error);
+  });
+  network = new BoardNetwork({ ca: start.ca, onFailure: (reason) => start.onLog("network: " + reason), abort });
+  const resolver = new HostResolver({ abort });
+  const Timer = abort.timer();
   const io = { TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}) };
   const firmware: Firmware = startBoard(start.firmware, {
     config: start.config,
@@ -28,23 +35,25 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     I2C: start.hardware.bus.I2C,
     data: I2C_DATA,
     clock: I2C_CLOCK,
-    Digital: start.hardware.pins.Digital,
+    Digital: abort.digital(start.hardware.pins.Digital),
     seed: start.seed,
     buffers: CLIENT_BUFFERS,
     log: start.onLog,
     onStatus: start.onStatus,
   });
-  return new NodeEngine(firmware, network);
+  return new NodeEngine(firmware, network, abort);
 }
 
 /** A board's engine on Node: the firmware object and the network link (one object, no closures per board). */
 class NodeEngine implements BoardEngine {
   readonly #firmware: Firmware;
   readonly #network: BoardNetwork;
+  readonly #abort: BoardAbort;
 
-  constructor(firmware: Firmware, network: BoardNetwork) {
+  constructor(firmware: Firmware, network: BoardNetwork, abort: BoardAbort) {
     this.#firmware = firmware;
     this.#network = network;
+    this.#abort = abort;
   }
 
   get config(): Config {
@@ -80,6 +89,8 @@ class NodeEngine implements BoardEngine {
   }
 
   async stop(): Promise<void> {
+    // an aborted board runs nothing more: no "offline", no DISCONNECT
+    if (this.#abort.error !== undefined) return this.#network.settled(0);
     this.#firmware.stop();
     await this.#network.settled(CLOSE_TIMEOUT);
   }

@@ -60,7 +60,7 @@ abstract class HostSocket implements Socket {
     const self = (this as OwnedSocket)[OWNER];
     self.#connected = true;
     self.#writable = self.#window;
-    self.#options.onWritable?.call(self, self.#writable);
+    self.deliver(self.#options.onWritable, self.#writable);
   }
 
   static #onData(this: net.Socket, data: Buffer): void {
@@ -68,7 +68,7 @@ abstract class HostSocket implements Socket {
     if (self.#closed) return;
     self.#inbound = withItem(self.#inbound, data);
     self.#available += data.length;
-    self.#options.onReadable?.call(self, self.#available);
+    self.deliver(self.#options.onReadable, self.#available);
   }
 
   static #onError(this: net.Socket, e: Error): void {
@@ -81,15 +81,29 @@ abstract class HostSocket implements Socket {
     self.closed();
   }
 
+  /**
+   * Runs one of the socket's callbacks (`this` = the socket). A board's sockets run them
+   * through its BoardAbort (network.ts), where an exception that escapes aborts the board;
+   * a socket of its own lets it escape to Node (an uncaught exception), as nothing on a
+   * board would catch it either.
+   */
+  protected deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
+    callback?.apply(this, args);
+  }
+
   /** The Node socket closed (after any error callback): for subclasses that track their sockets. */
   protected closed(): void {}
 
+  /** The connection failed, for the reason Node gives (the device is told nothing): for subclasses that log it. */
+  protected failed(_reason: string): void {}
+
   /** Moddable calls onError with no arguments, and not before the bytes that arrived first are read. */
-  #fail(_message: string): void {
+  #fail(message: string): void {
     if (this.#failed || this.#closed) return;
     this.#failed = true;
+    this.failed(message);
     if (this.#available > 0) this.#errorHeld = true;
-    else this.#options.onError?.call(this);
+    else this.deliver(this.#options.onError);
   }
 
   /**
@@ -109,7 +123,7 @@ abstract class HostSocket implements Socket {
     if (this.#errorHeld && this.#available === 0) {
       // the last unread bytes are read: the error comes now, from the event loop
       this.#errorHeld = false;
-      setImmediate(() => { if (!this.#closed) this.#options.onError?.call(this); });
+      setImmediate(() => { if (!this.#closed) this.deliver(this.#options.onError); });
     }
     return target !== undefined ? wanted : out.buffer;
   }
@@ -143,7 +157,7 @@ abstract class HostSocket implements Socket {
     this.socket.write(Buffer.from(bytes), () => {
       if (this.#closed || this.#failed) return;
       this.#writable += length;
-      this.#options.onWritable?.call(this, this.#writable);
+      this.deliver(this.#options.onWritable, this.#writable);
     });
     return this.#writable;
   }
@@ -162,9 +176,21 @@ abstract class HostSocket implements Socket {
   }
 }
 
+/**
+ * As Moddable's constructor (xs_tcp_constructor in modules/io/socket/lwip/tcp.c and lin/tcp.c):
+ * the address must be an IP address, never a host name (resolve it first), else Error
+ * "invalid address"; a port outside 0...65535 is RangeError "invalid port".
+ */
+function checkAddress(options: HostSocketOptions): void {
+  if (net.isIP(String(options.address)) === 0) throw new Error("invalid address");
+  const port = Math.trunc(Number(options.port));
+  if (!(port >= 0 && port <= 65535)) throw new RangeError("invalid port");
+}
+
 /** `embedded:io/socket/tcp` on node:net. */
 export class TCP extends HostSocket {
   constructor(options: HostSocketOptions) {
+    checkAddress(options);
     const socket = net.connect({ host: options.address, port: options.port, noDelay: options.nodelay ?? true });
     super(options, socket, "connect");
   }
@@ -173,6 +199,7 @@ export class TCP extends HostSocket {
 /** `embedded:io/socket/tcp/tls` on node:tls: verifies the certificate against `ca` and `host`. */
 export class TLS extends HostSocket {
   constructor(options: HostSocketOptions) {
+    checkAddress(options);
     const ca = options.ca === undefined ? undefined
       : typeof options.ca === "string" ? options.ca
         : caForNode(Buffer.from(bytesOf(options.ca)));

@@ -36,14 +36,18 @@ class TimerList {
     this.duration = duration;
   }
 
-  append(id: HostTimerId, now: number): void {
-    id.due = now + this.duration;
+  /** Schedules `id` at `due` (now + this duration, or earlier for a repeat catching up), in due order. */
+  insert(id: HostTimerId, due: number, now: number): void {
+    id.due = due;
     id.list = this;
-    id.next = undefined;
-    id.prev = this.tail;
-    if (this.tail === undefined) this.head = id;
-    else this.tail.next = id;
-    this.tail = id;
+    let after = this.tail;
+    while (after !== undefined && after.due > due) after = after.prev;
+    id.prev = after;
+    id.next = after === undefined ? this.head : after.next;
+    if (after === undefined) this.head = id;
+    else after.next = id;
+    if (id.next === undefined) this.tail = id;
+    else id.next.prev = id;
     if (this.head === id) this.#arm(now);
   }
 
@@ -75,24 +79,39 @@ class TimerList {
     lists.delete(this.duration);
   }
 
-  /** Fires every timer due by now, in order; re-arms for the next. */
+  /**
+   * Fires every timer due by now, once each, in order; re-arms for the next. As Moddable's
+   * timers (modules/base/timer/mc/timer.c): a repeating timer is due again at its last due
+   * time plus its interval, not now plus it, so after a stall it fires once per pass until
+   * it has caught up; it is rescheduled before its callback runs (which may clear it).
+   */
   #fire(): void {
     this.#timeout = undefined;
     this.#armedFor = -1;
     const now = clock();
+    const fired = firing;
+    fired.length = 0;
     try {
-      // timers that (re)join this list while firing are due later than now: the loop ends
       for (let id = this.head; id !== undefined && id.due <= now; id = this.head) {
+        const due = id.due;
         this.remove(id);
-        if (id.repeat > 0) listFor(id.repeat).append(id, now); // re-armed before the callback, as Moddable does
+        if (id.repeat > 0) {
+          id.due = due + id.repeat; // joins its list after this pass (below): one firing per pass
+          fired.push(id);
+        }
         id.callback(id);
       }
     } finally {
+      for (const id of fired) if (id.repeat > 0 && id.list === undefined && id.due >= 0) listFor(id.repeat).insert(id, id.due, now);
+      fired.length = 0;
       if (this.head !== undefined) this.#arm(clock());
       else if (lists.get(this.duration) === this) this.#disarm();
     }
   }
 }
+
+/** The repeating timers a pass fired, rescheduled at its end (one array for every pass). */
+const firing: HostTimerId[] = [];
 
 /** The list of each duration with scheduled timers. */
 const lists = new Map<number, TimerList>();
@@ -119,7 +138,9 @@ export const Timer = {
     id.list?.remove(id);
     id.repeat = repeat !== undefined && repeat > 0 ? repeat : 0;
     const ms = Number(delay);
-    listFor(ms > 0 ? Math.ceil(ms) : 0).append(id, clock());
+    const duration = ms > 0 ? Math.ceil(ms) : 0;
+    const now = clock();
+    listFor(duration).insert(id, now + duration, now);
   },
   clear(id: HostTimerId | undefined): void {
     if (id === undefined) return;

@@ -63,6 +63,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     },
     onError: (error) => start.onLog(`XS: ${error.message}`),
   });
+  host.tcp.onFailure = (reason) => start.onLog("network: " + reason);
   const service = new BoardService(start);
   try {
     host.register(new I2cService(start.hardware.bus));

@@ -485,7 +485,7 @@ describe("virtual I2C bus", () => {
     clock.advance(15);
     const into = new Uint8Array(8);
     const view = into.subarray(1, 7);
-    expect(i2c.read(view)).toBe(view);
+    expect(i2c.read(view)).toBe(view.length); // the count, as Moddable returns (modules/io/i2c/esp32/_i2c.c)
     expect(into[0]).toBe(0);
     expect(into[7]).toBe(0);
     expect(view[2]).toBe(sensirionCrc((view[0]! << 8) | view[1]!));

@@ -337,7 +337,7 @@ describe("the simulator CLI (dist/sim.mjs)", () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/0\/1 boards came online/);
     expect(stderr).toContain(`sim: 1 board(s) never came online: is the broker at mqtt://127.0.0.1:${port} reachable?`);
-    expect(stderr).toMatch(/the last error of board-1: mqtt connection-lost: .*ECONNREFUSED/);
+    expect(stderr).toMatch(/the last error of board-1: mqtt connection-lost: .*\(network: .*ECONNREFUSED/);
   });
 
   it("warns before starting more boards than the open-file limit allows, and those past it report why", async () => {

@@ -20,6 +20,11 @@ export class TcpService implements XsService {
   readonly #deliver: Deliver;
   readonly #window: number;
   readonly #network = new BoardNetwork();
+
+  /** Why a connection failed, as Node says it (XS is told nothing, as on a board). */
+  set onFailure(log: ((reason: string) => void) | undefined) {
+    this.#network.onFailure = log;
+  }
   /** The sockets XS has not closed, by XS socket id (ids are never reused). */
   readonly #open = new Map<number, Socket>();
 

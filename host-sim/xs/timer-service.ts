@@ -39,7 +39,7 @@ export class TimerService implements XsService {
         this.#clear(id);
         const entry = this.#timers.get(id) ?? { handle: undefined, arming: 0 };
         this.#timers.set(id, entry);
-        this.#arm(id, entry, ++entry.arming, delay, repeat);
+        this.#arm(id, entry, ++entry.arming, Date.now() + delay, repeat);
         return undefined;
       }
       case "clear":
@@ -51,19 +51,24 @@ export class TimerService implements XsService {
     }
   }
 
-  #arm(id: number, entry: Entry, arming: number, delay: number, repeat: number): void {
+  /**
+   * Fires at `due`; a repeating timer's next due is this one plus its interval, not now plus
+   * it, as Moddable's timers do (modules/base/timer/mc/timer.c): after a stall its ticks
+   * catch up one after the other.
+   */
+  #arm(id: number, entry: Entry, arming: number, due: number, repeat: number): void {
     entry.handle = setTimeout(() => {
       entry.handle = undefined;
       if (this.#closed || entry.arming !== arming) return;
       const tick = this.#deliver({ service: this.name, event: "fire", id, repeating: repeat > 0 });
       if (repeat > 0) {
         void tick.finally(() => {
-          if (!this.#closed && entry.arming === arming && this.#timers.get(id) === entry) this.#arm(id, entry, arming, repeat, repeat);
+          if (!this.#closed && entry.arming === arming && this.#timers.get(id) === entry) this.#arm(id, entry, arming, due + repeat, repeat);
         });
       } else {
         this.#timers.delete(id);
       }
-    }, delay);
+    }, Math.max(0, due - Date.now()));
   }
 
   #clear(id: number): void {

@@ -3,7 +3,7 @@
 // go to a simulated board's I2CBus on the Node side (host-sim/i2c.ts, through
 // host-sim/xs/i2c-service.ts), so the errors are the bus's own: "read failed" / "write
 // failed" when a chip does not acknowledge, "duplicate address", "invalid address", ...
-// read(count) returns a new ArrayBuffer, read(buffer) fills it and returns it, write()
+// read(count) returns a new ArrayBuffer, read(buffer) fills it and returns its length, write()
 // returns 1 for an unacknowledged probe (a zero-length write). Simulator only: it
 // allocates freely and must not be bundled into device code.
 
@@ -40,7 +40,7 @@ export class I2C {
       const into = bytesOf(option);
       const reply = call(SERVICE, { op: "read", id: this.#id, count: into.length, stop: Boolean(stop) });
       into.set(reply.body.subarray(0, into.length));
-      return option;
+      return into.length; // Moddable returns the count (modules/io/i2c/esp32/_i2c.c)
     }
     const count = Math.trunc(Number(option));
     if (!(count >= 0)) throw new RangeError("invalid count");
