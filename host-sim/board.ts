@@ -21,6 +21,12 @@ import { withItem } from "./lists.js";
 
 export type Engine = "node" | "xs";
 
+/**
+ * A board's status: the firmware's ("connecting", "online", "offline"), or "aborted" once an
+ * exception escaped a callback its IO delivered (abort.ts): the board runs nothing more.
+ */
+export type BoardStatus = FirmwareStatus | "aborted";
+
 /** The board's state as the firmware reports it. */
 export interface BoardSnapshot {
   readings: ReadingState[];
@@ -78,6 +84,8 @@ export interface BoardStart {
   ca?: string;
   onStatus(status: FirmwareStatus): void;
   onLog(line: string): void;
+  /** An exception escaped a callback the board's IO delivered: the engine has stopped the board (abort.ts). */
+  onAbort(error: Error): void;
 }
 
 export type EngineStarter = (start: BoardStart) => Promise<BoardEngine>;
@@ -125,11 +133,12 @@ export class SimBoard {
   #engine: BoardEngine | undefined;
   /** The configuration until the engine has its own. */
   #config: Config | undefined;
-  #status: FirmwareStatus = "connecting";
+  #status: BoardStatus = "connecting";
+  #abortError: Error | undefined = undefined;
   #everOnline = false;
   #stopping: Promise<void> | undefined;
   /** Made on first use (most boards of a fleet have no listeners). */
-  #listeners: ((status: FirmwareStatus) => void)[] | undefined = undefined;
+  #listeners: ((status: BoardStatus) => void)[] | undefined = undefined;
   #logListeners: ((line: string) => void)[] | undefined = undefined;
   readonly #firmware: FirmwareModule;
   #topics: BoardTopics | undefined = undefined;
@@ -148,14 +157,15 @@ export class SimBoard {
   static async start(options: {
     number: number; engine: Engine; starter: EngineStarter; config: FirmwareConfig; firmware: FirmwareModule;
     firmwarePath: string; seed: number; ca?: string;
-    onStatus?: (board: SimBoard, status: FirmwareStatus) => void;
+    onStatus?: (board: SimBoard, status: BoardStatus) => void;
     onLog?: (board: SimBoard, line: string) => void;
+    onAbort?: (board: SimBoard, error: Error) => void;
   }): Promise<SimBoard> {
     const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
     const hardware = new BoardHardware(options.seed);
     const board = new SimBoard(options.number, options.engine, resolved, hardware, options.firmware);
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
-    const { onStatus, onLog } = options;
+    const { onStatus, onLog, onAbort } = options;
     if (onStatus !== undefined) (board.#listeners ??= []).push((status) => onStatus(board, status));
     if (onLog !== undefined) (board.#logListeners ??= []).push((line) => onLog(board, line));
     board.#engine = await options.starter({
@@ -169,6 +179,13 @@ export class SimBoard {
       ca: options.ca,
       onStatus: (status) => board.#setStatus(status),
       onLog: (line) => board.#addLog(line),
+      onAbort: (error) => {
+        if (board.#abortError !== undefined) return;
+        board.#abortError = error;
+        board.#addLog("abort: " + (error.stack ?? String(error)).split("\n").slice(0, 3).join(" | "));
+        board.#setStatus("aborted");
+        onAbort?.(board, error);
+      },
     });
     board.#config = undefined; // the engine's is the one
     return board;
@@ -190,9 +207,17 @@ export class SimBoard {
     return this.#engine?.config ?? this.#config!;
   }
 
-  /** "connecting" until the first connection, then "online" or "offline" ("offline" after stop()). */
-  get status(): FirmwareStatus {
+  /**
+   * "connecting" until the first connection, then "online" or "offline" ("offline" after
+   * stop()); "aborted" for good once an exception escaped one of its callbacks (abortError).
+   */
+  get status(): BoardStatus {
     return this.#status;
+  }
+
+  /** The exception that aborted the board (an IO callback let it escape), or undefined. */
+  get abortError(): Error | undefined {
+    return this.#abortError;
   }
 
   /** Whether the board was ever online. */
@@ -255,7 +280,7 @@ export class SimBoard {
   }
 
   /** Hears every status change; returns a function that removes the listener. */
-  onStatus(listener: (status: FirmwareStatus) => void): () => void {
+  onStatus(listener: (status: BoardStatus) => void): () => void {
     const listeners = (this.#listeners ??= []);
     listeners.push(listener);
     return () => {
@@ -268,7 +293,7 @@ export class SimBoard {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#engine?.stop();
-      this.#setStatus("offline");
+      if (this.#abortError === undefined) this.#setStatus("offline");
     })();
     return this.#stopping;
   }
@@ -283,8 +308,8 @@ export class SimBoard {
     return this.#engine;
   }
 
-  #setStatus(status: FirmwareStatus): void {
-    if (status === this.#status) return;
+  #setStatus(status: BoardStatus): void {
+    if (status === this.#status || this.#status === "aborted") return;
     this.#status = status;
     if (status === "online") this.#everOnline = true;
     if (this.#listeners !== undefined) for (const listener of [...this.#listeners]) listener(status);

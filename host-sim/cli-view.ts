@@ -7,7 +7,7 @@
  * Formatting and writing only: it never changes a board. Node side only.
  */
 
-import type { FirmwareStatus } from "../device/app/firmware.js";
+import type { BoardStatus } from "./board.js";
 import type { SimBoard } from "./board.js";
 import type { Simulator } from "./simulator.js";
 
@@ -79,9 +79,9 @@ export function boardLine(board: SimBoard, color: boolean): string {
   return `${board.id.padEnd(10)} ${paint(board.status.padEnd(10), board.status, color)} ${readings || "no readings"} | ${actuators || "no actuators"} | sent ${messages.sent}, received ${messages.received}`;
 }
 
-function paint(text: string, status: FirmwareStatus, color: boolean): string {
+function paint(text: string, status: BoardStatus, color: boolean): string {
   if (!color) return text;
-  const code = status === "online" ? 32 : status === "offline" ? 31 : 33;
+  const code = status === "online" ? 32 : status === "offline" || status === "aborted" ? 31 : 33;
   return `\x1b[${code}m${text}\x1b[0m`;
 }
 
@@ -112,7 +112,7 @@ export class LiveView {
     this.#out.write(lines.join("\n") + "\n");
   }
 
-  statusChanged(board: SimBoard, status: FirmwareStatus): void {
+  statusChanged(board: SimBoard, status: BoardStatus): void {
     if (this.#ended || this.#tty || this.#sim.boards.length > LINE_BOARDS) return;
     this.#out.write(`${this.seconds.toFixed(1)} s: ${board.id} ${status}\n`);
   }

@@ -14,7 +14,7 @@ import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-vie
 import { openFileLimit } from "./open-files.js";
 import { START_BATCH, startSimulator } from "./simulator.js";
 import type { Engine, SimBoard, Simulator } from "./simulator.js";
-import type { FirmwareStatus } from "../device/app/firmware.js";
+import type { BoardStatus } from "./board.js";
 
 const HELP = `Simulated xs-mqtt sensor boards (the built firmware, dist/firmware.js) against an MQTT broker.
 
@@ -30,11 +30,15 @@ Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
   --config FILE    JSON firmware configuration overrides for every board (e.g.
                    {"sampleInterval": 5000}); a nodeId there is a prefix: <nodeId>-<n>
   --ca FILE        PEM CA certificate to trust for an mqtts:// broker
+  --firmware FILE  the built firmware bundle to run (default dist/firmware.js)
   --verbose        print the boards' log lines
   --help           this text
 
 Ctrl-C stops the boards cleanly (each publishes "offline") and exits.
-Exit status: 0 when every board came online, 1 when one never did, 2 for bad options.`;
+A board whose IO callback lets an exception escape aborts (as fxAbort resets a real board):
+it stops at once (its broker publishes its will), "aborted" is printed on stderr.
+Exit status: 0 when every board came online, 1 when one never did or one aborted, 2 for
+bad options.`;
 
 const REDRAW_MS = 500;
 /** Open files a board needs in this process: its socket on Node; inside XS also its worker's pipes. */
@@ -53,6 +57,7 @@ interface CliOptions {
   config: Partial<FirmwareConfig> | undefined;
   ca: string | undefined;
   caFile: string | undefined;
+  firmware: string | undefined;
   verbose: boolean;
 }
 
@@ -68,6 +73,7 @@ async function parse(argv: string[]): Promise<CliOptions | "help"> {
       seed: { type: "string" },
       config: { type: "string" },
       ca: { type: "string" },
+      firmware: { type: "string" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -111,6 +117,7 @@ async function parse(argv: string[]): Promise<CliOptions | "help"> {
     config,
     ca,
     caFile: values.ca,
+    firmware: values.firmware,
     verbose: values.verbose === true,
   };
 }
@@ -138,7 +145,7 @@ async function main(): Promise<number> {
   const progress = startProgress(out, options.devices, options.engine);
   let view: LiveView | undefined;
   /** Status changes during start-up, shown once the view exists. */
-  const early: [SimBoard, FirmwareStatus][] = [];
+  const early: [SimBoard, BoardStatus][] = [];
   let sim: Simulator;
   try {
     sim = await startSimulator({
@@ -148,8 +155,11 @@ async function main(): Promise<number> {
       seed: options.seed,
       config: options.config,
       ca: options.ca,
+      firmware: options.firmware,
       onStatus: (board, status) => (view === undefined ? early.push([board, status]) : view.statusChanged(board, status)),
       onLog: options.verbose ? (board, line) => out.write(`${board.id}: ${line}\n`) : undefined,
+      // as a real board's reset: said at once, and the run fails (exit code 1) at the end
+      onAbort: (board, error) => process.stderr.write(`sim: ${board.id} aborted: ${error.stack ?? String(error)}\n`),
       onStarted: progress,
     });
   } catch (e) {
@@ -187,6 +197,10 @@ async function main(): Promise<number> {
   const stopped = await Promise.race([stopping.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_TIMEOUT).unref())]);
   const offline = sim.boards.filter((board) => board.status === "offline").length;
   view.print([stopped ? `stopped: ${offline}/${sim.boards.length} boards offline` : `stopping took over ${STOP_TIMEOUT / 1000} s: leaving anyway`]);
+  if (sim.aborted.length > 0) {
+    process.stderr.write(`sim: ${sim.aborted.length} board(s) aborted (an exception escaped an IO callback): ${sim.aborted.map((a) => a.board.id).join(", ")}\n`);
+    return 1;
+  }
   if (t.everOnline < t.boards) {
     process.stderr.write(`sim: ${t.boards - t.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
     const never = sim.boards.find((board) => !board.everOnline);

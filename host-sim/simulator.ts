@@ -21,14 +21,18 @@
  *   config   firmware configuration overrides (board-config.ts), for all boards or per board
  *   ca       PEM CA the boards and the watcher trust for an mqtts:// broker
  *   onStatus / onLog   hear every board's status changes and log lines
+ *   onAbort  hears a board abort: an exception escaped a callback its IO delivered (a
+ *            socket's, a timer's, a pin's, DNS's), which on a real board is fxAbort and a
+ *            reboot. The board stops (sockets destroyed: the broker publishes its will),
+ *            its status is "aborted" for good, `sim.aborted` lists it, and waitForMessage
+ *            rejects (unless asked with `ignoreAborts: true`), so a CI test fails.
  *   onStarted  hears how many boards have started, after each batch
  * Start-up is all or nothing: if a board cannot start, what was started is stopped and the
  * promise rejects. Node side only.
  */
 
-import type { FirmwareStatus } from "../device/app/firmware.js";
 import { SimBoard } from "./board.js";
-import type { Engine, EngineStarter } from "./board.js";
+import type { BoardStatus, Engine, EngineStarter } from "./board.js";
 import { boardConfig } from "./board-config.js";
 import type { BrokerAddress, ConfigOverrides } from "./board-config.js";
 import { EmbeddedBroker } from "./broker.js";
@@ -38,7 +42,7 @@ import { MessageWatcher } from "./watcher.js";
 import type { MessageWait, WaitOptions } from "./watcher.js";
 import { startXsBoard } from "./xs-board.js";
 
-export type { Engine } from "./board.js";
+export type { BoardStatus, Engine } from "./board.js";
 export { SimBoard } from "./board.js";
 export type { ConfigOverrides } from "./board-config.js";
 export { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA, LED_PIN, RELAY_PIN } from "./board-config.js";
@@ -54,8 +58,10 @@ export interface SimulatorOptions {
   firmware?: string;
   config?: ConfigOverrides;
   ca?: string;
-  onStatus?: (board: SimBoard, status: FirmwareStatus) => void;
+  onStatus?: (board: SimBoard, status: BoardStatus) => void;
   onLog?: (board: SimBoard, line: string) => void;
+  /** A board aborted: an exception escaped one of its IO callbacks (see above). */
+  onAbort?: (board: SimBoard, error: Error) => void;
   /** Called as boards start (after each batch), for a progress display: boards started so far, of `devices`. */
   onStarted?: (started: number, total: number) => void;
 }
@@ -69,12 +75,15 @@ export interface Simulator {
   readonly boards: readonly SimBoard[];
   /** The board with a node id. */
   board(id: string): SimBoard | undefined;
+  /** The boards that aborted (an exception escaped an IO callback), in order, with the exception. */
+  readonly aborted: readonly { board: SimBoard; error: Error }[];
   /**
    * The first message on a topic (filter) after this call that passes the predicate
    * (retained copies count: each wait subscribes anew); rejects after the timeout (default
-   * 10 s). Await its `subscribed` before causing the message, to be sure not to miss it.
+   * 10 s), and when a board has aborted or aborts meanwhile (unless `ignoreAborts`).
+   * Await its `subscribed` before causing the message, to be sure not to miss it.
    */
-  waitForMessage(topic: string, options?: WaitOptions): MessageWait;
+  waitForMessage(topic: string, options?: WaitOptions & { ignoreAborts?: boolean }): MessageWait;
   /** Stops every board gracefully ("offline"), then the watcher and the embedded broker. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -110,6 +119,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const brokerUrl = embedded?.url ?? options.broker!;
   const watcher = new MessageWatcher(brokerUrl, options.ca);
   const boards: SimBoard[] = [];
+  const aborted: { board: SimBoard; error: Error }[] = [];
+  /** Waits to reject when a board aborts. */
+  const abortWaiters = new Set<(error: Error) => void>();
+  const onAbort = (board: SimBoard, error: Error): void => {
+    aborted.push({ board, error });
+    options.onAbort?.(board, error);
+    const failure = new Error(`${board.id} aborted: ${error.message}`, { cause: error });
+    for (const reject of [...abortWaiters]) reject(failure);
+  };
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -137,6 +155,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           ca: options.ca,
           onStatus: options.onStatus,
           onLog: options.onLog,
+          onAbort,
         }));
       }
       const results = await Promise.allSettled(started);
@@ -158,7 +177,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     seed,
     boards,
     board: (id) => byId.get(id),
-    waitForMessage: (topic, waitOptions) => watcher.waitForMessage(topic, waitOptions),
+    aborted,
+    waitForMessage: (topic, waitOptions) => {
+      const wait = watcher.waitForMessage(topic, waitOptions);
+      if (waitOptions?.ignoreAborts === true) return wait;
+      let stopWatching = (): void => {};
+      const failed = new Promise<never>((_resolve, reject) => {
+        const first = aborted[0];
+        if (first !== undefined) return reject(new Error(`${first.board.id} aborted: ${first.error.message}`, { cause: first.error }));
+        abortWaiters.add(reject);
+        stopWatching = () => abortWaiters.delete(reject);
+      });
+      wait.catch(() => {}); // the race below reports it
+      const raced = Promise.race([wait, failed]).finally(() => stopWatching()) as MessageWait;
+      raced.subscribed = wait.subscribed;
+      return raced;
+    },
     stop,
   };
 }

@@ -56,12 +56,20 @@ class BoardService implements XsService {
 export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   if (start.config.broker.tls === true) throw new Error("the XS engine bridges TCP only: use an mqtt:// broker with engine \"xs\"");
   const name = `board-${start.number}`;
+  let aborted = false;
   const host = await XsHost.start({
     name,
     print: (text) => {
       for (const line of text.split("\n")) if (line.length > 0) start.onLog(line);
     },
-    onError: (error) => start.onLog(`XS: ${error.message}`),
+    // an exception that escaped a delivery (a socket's, timer's or pin's callback inside XS)
+    // or a dead worker: the board aborts (abort.ts), its sockets destroyed without DISCONNECT
+    onError: (error) => {
+      if (aborted) return;
+      aborted = true;
+      void host.close();
+      start.onAbort(error);
+    },
   });
   host.tcp.onFailure = (reason) => start.onLog("network: " + reason);
   const service = new BoardService(start);
@@ -97,6 +105,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (aborted) return host.close(); // an aborted board runs nothing more: no "offline", no DISCONNECT
       try {
         await host.evaluate("Board.stop(); undefined");
         await host.tcp.settled(CLOSE_TIMEOUT);

@@ -415,3 +415,43 @@ describe("the built device bundles", () => {
     }
   });
 });
+
+/** A built firmware whose Timer callback throws once the board is online (test/fixtures). */
+const THROWING_FIRMWARE = join(root, "test/fixtures/throwing-firmware.mjs");
+
+/**
+ * An exception that escapes an IO callback aborts the board, as fxAbort resets a real one
+ * (xs/platforms/esp/xsPlatform.c): the board stops with no DISCONNECT (the broker publishes
+ * its will), reports "aborted", and the run fails (sim.aborted, waitForMessage rejects).
+ */
+function abortScenario(engine: Engine) {
+  return async () => {
+    const aborts: string[] = [];
+    const sim = await simulate({ engine, devices: 2, firmware: THROWING_FIRMWARE, onAbort: (board, error) => aborts.push(`${board.id}: ${error.message}`) });
+    const [board] = sim.boards;
+    const will = sim.waitForMessage(board.topics.status, { ignoreAborts: true, timeout: 15_000, predicate: (m) => m.payload === "offline" });
+    const pending = sim.waitForMessage("xs-mqtt/nothing/comes/here", { timeout: 15_000 });
+    pending.catch(() => {});
+    await will; // the broker's will: the board sent no "offline" and no DISCONNECT
+    await waitFor(() => sim.aborted.length === 2, "both boards aborted", 10_000);
+    expect(board.status).toBe("aborted");
+    expect(board.abortError?.message).toContain("thrown in a timer callback");
+    expect(aborts).toHaveLength(2);
+    expect(aborts[0]).toContain("thrown in a timer callback");
+    await expect(pending).rejects.toThrow(/board-\d aborted: .*thrown in a timer callback/);
+    await expect(sim.waitForMessage(board.topics.status)).rejects.toThrow(/aborted/);
+    await sim.stop();
+    expect(board.status).toBe("aborted"); // stop() does not pretend it went offline
+  };
+}
+
+describe("a board whose IO callback throws aborts", () => {
+  it("on the Node engine", abortScenario("node"), 30_000);
+  it("on the XS engine", abortScenario("xs"), 30_000);
+  it("in the CLI: said on stderr, and the exit code is 1", async () => {
+    const { code, stderr } = await runCli(["--duration", "3", "--devices", "1", "--firmware", THROWING_FIRMWARE]);
+    expect(stderr).toMatch(/sim: board-1 aborted: Error: thrown in a timer callback/);
+    expect(stderr).toMatch(/sim: 1 board\(s\) aborted/);
+    expect(code).toBe(1);
+  }, 30_000);
+});
