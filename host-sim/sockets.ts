@@ -144,11 +144,14 @@ abstract class HostSocket implements Socket {
     this.#available -= count;
   }
 
-  /** As Moddable's: "not ready" before the connection is up, nothing (undefined) once it failed. */
+  /**
+   * As Moddable's on an ESP32 (xs_tcp_write, modules/io/socket/lwip/tcp.c): "not ready" before
+   * the connection is up and again once it failed (the failure clears `ready` at once, even
+   * while onError waits for unread bytes). Moddable's Linux port returns undefined instead.
+   */
   write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
     if (this.#closed) throw new Error("closed");
-    if (!this.#connected && !this.#failed) throw new Error("not ready");
-    if (this.#failed) return undefined;
+    if (!this.#connected || this.#failed) throw new Error("not ready");
     const bytes = bytesOf(buffer);
     const length = bytes.length;
     if (length > this.#writable) throw new Error("would block");

@@ -8,6 +8,10 @@
 import { createServer } from "node:net";
 import type { Server, Socket as NodeSocket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { BoardAbort } from "../host-sim/abort.js";
+import { VirtualPins } from "../host-sim/digital.js";
+import { HostResolver } from "../host-sim/dns.js";
+import { BoardNetwork } from "../host-sim/network.js";
 import { TCP } from "../host-sim/sockets.js";
 import { sleep, waitFor } from "./brokers/helpers.js";
 
@@ -89,7 +93,7 @@ describe("host-sim TCP, as Moddable's (modules/io/socket/lwip/tcp.c)", () => {
     await waitFor(() => events.errors.length === 1, "onError");
     expect(events.errors).toEqual([[]]);
     expect(events.insideRead).toBe(false);
-    expect(socket.write(new Uint8Array(1))).toBeUndefined(); // after an error: nothing, no throw
+    expect(() => socket.write(new Uint8Array(1))).toThrow("not ready"); // an ESP32's: the failure cleared `ready`
   });
 
   it("a refused connection reports onError() without arguments", async () => {
@@ -106,5 +110,98 @@ describe("host-sim TCP, as Moddable's (modules/io/socket/lwip/tcp.c)", () => {
     socket.close();
     expect(() => socket.read()).toThrow("closed");
     expect(() => socket.write(new Uint8Array(1))).toThrow("closed");
+  });
+});
+
+describe("host-sim TCP constructor, as Moddable's (xs_tcp_constructor, lwip/tcp.c and lin/tcp.c)", () => {
+  it("takes an IP address only: a host name is Error \"invalid address\", a port past 65535 RangeError \"invalid port\"", () => {
+    expect(() => new TCP({ address: "localhost", port: 1883 })).toThrow("invalid address");
+    expect(() => new TCP({ address: undefined as unknown as string, port: 1883 })).toThrow("invalid address");
+    expect(() => new TCP({ address: "127.0.0.1", port: 70000 })).toThrow(RangeError);
+  });
+
+  it("write() once the connection failed, even while unread bytes hold onError back, throws \"not ready\" (an ESP32's)", async () => {
+    const port = await listen();
+    const { socket, events } = open(port);
+    await waitFor(() => peers.length === 1 && events.writable.length === 1, "the connection");
+    peers[0].end(Buffer.from("x"));
+    await waitFor(() => events.readable.length === 1, "1 byte waiting");
+    await sleep(100);
+    expect(() => socket.write(new Uint8Array(1))).toThrow("not ready");
+  });
+});
+
+describe("host-sim DNS, as Moddable's UDP resolver (examples/io/udp/dns/dns.js)", () => {
+  it("answers later, never inside resolve(), with this = the resolver and (host, address); localhost is 127.0.0.1", async () => {
+    const resolver = new HostResolver();
+    const calls: { self: unknown; args: unknown[] }[] = [];
+    resolver.resolve({ host: "localhost", onResolved(...args: unknown[]) { calls.push({ self: this, args }); }, onError() { calls.push({ self: this, args: ["error"] }); } });
+    expect(calls).toEqual([]);
+    await waitFor(() => calls.length === 1, "onResolved");
+    expect(calls[0].self).toBe(resolver);
+    expect(calls[0].args).toEqual(["127.0.0.1", "127.0.0.1"]); // Moddable's turns "localhost" into the address first
+  });
+
+  it("throws Error without a host or without callbacks; a name that does not resolve is onError(host)", async () => {
+    const resolver = new HostResolver();
+    expect(() => resolver.resolve({ host: "", onResolved() {} })).toThrow(Error);
+    expect(() => resolver.resolve({ host: "example.invalid" } as never)).toThrow(Error);
+    const errors: unknown[][] = [];
+    resolver.resolve({ host: "no-such-host.invalid", onResolved() { errors.push(["resolved?"]); }, onError(...args: unknown[]) { errors.push(args); } });
+    await waitFor(() => errors.length === 1, "onError", 8_000);
+    expect(errors).toEqual([["no-such-host.invalid"]]);
+  });
+});
+
+describe("a board's IO callbacks run through its BoardAbort (host-sim/abort.ts): an escaping exception aborts the board", () => {
+  it("a socket's onReadable that throws: the board aborts, its connection is destroyed (no FIN wait), later callbacks are dropped", async () => {
+    const port = await listen();
+    const aborts: Error[] = [];
+    let network: BoardNetwork | undefined;
+    const abort = new BoardAbort((error) => { aborts.push(error); network?.cut(); });
+    network = new BoardNetwork({ abort });
+    let readable = 0;
+    let errors = 0;
+    new network.TCP({
+      address: "127.0.0.1",
+      port,
+      onReadable() { readable++; throw new Error("thrown in onReadable"); },
+      onError() { errors++; },
+    });
+    await waitFor(() => peers.length === 1, "the connection");
+    const closed = new Promise<void>((resolve) => peers[0].once("close", () => resolve()));
+    peers[0].on("error", () => {});
+    peers[0].write("a");
+    await closed; // the board's side was destroyed
+    expect(aborts.map((e) => e.message)).toEqual(["thrown in onReadable"]);
+    expect(abort.error?.message).toBe("thrown in onReadable");
+    expect(readable).toBe(1);
+    expect(errors).toBe(0); // nothing is delivered to an aborted board
+  });
+
+  it("a Timer callback that throws aborts the board and clears its other timers", async () => {
+    const aborts: Error[] = [];
+    const abort = new BoardAbort((error) => aborts.push(error));
+    const Timer = abort.timer();
+    let ticks = 0;
+    Timer.repeat(() => { ticks++; }, 10);
+    Timer.set(() => { throw new Error("thrown in a timer"); }, 30);
+    await waitFor(() => aborts.length === 1, "the abort");
+    const seen = ticks;
+    await sleep(60);
+    expect(ticks).toBe(seen);
+    expect(aborts[0].message).toBe("thrown in a timer");
+  });
+
+  it("a Digital onReadable that throws aborts the board", async () => {
+    const aborts: Error[] = [];
+    const abort = new BoardAbort((error) => aborts.push(error));
+    const pins = new VirtualPins();
+    const Digital = abort.digital(pins.Digital);
+    const button = new Digital({ pin: 0, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable() { throw new Error("thrown in onReadable"); } });
+    pins.set(0, 0);
+    await waitFor(() => aborts.length === 1, "the abort");
+    expect(aborts[0].message).toBe("thrown in onReadable");
+    button.close();
   });
 });

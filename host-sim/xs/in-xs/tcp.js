@@ -77,12 +77,11 @@ export class TCP {
 
   /**
    * Writes all of the buffer or throws ("would block" past the window, "not ready" before the
-   * connection is up); returns the writable byte count left, or undefined once it failed.
+   * connection is up and once it failed, as on an ESP32); returns the writable byte count left.
    */
   write(buffer) {
     if (this.#closed) throw new Error("closed");
-    if (this.#failed) return undefined;
-    if (!this.#connected) throw new Error("not ready");
+    if (!this.#connected || this.#failed) throw new Error("not ready");
     return call(SERVICE, { op: "write", id: this.#id }, buffer).header.writable;
   }
 
