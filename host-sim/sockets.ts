@@ -60,7 +60,7 @@ abstract class HostSocket implements Socket {
     const self = (this as OwnedSocket)[OWNER];
     self.#connected = true;
     self.#writable = self.#window;
-    self.deliver(self.#options.onWritable, self.#writable);
+    self.#reportWritable();
   }
 
   static #onData(this: net.Socket, data: Buffer): void {
@@ -89,6 +89,16 @@ abstract class HostSocket implements Socket {
    */
   protected deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
     callback?.apply(this, args);
+  }
+
+  #reportWritable(): void {
+    const count = this.writableCount(this.#writable);
+    if (count !== undefined) this.deliver(this.#options.onWritable, count);
+  }
+
+  /** The count onWritable reports for `room` bytes of room, or undefined for no callback (TLS deducts its overhead). */
+  protected writableCount(room: number): number | undefined {
+    return room;
   }
 
   /** The Node socket closed (after any error callback): for subclasses that track their sockets. */
@@ -160,7 +170,7 @@ abstract class HostSocket implements Socket {
     this.socket.write(Buffer.from(bytes), () => {
       if (this.#closed || this.#failed) return;
       this.#writable += length;
-      this.deliver(this.#options.onWritable, this.#writable);
+      this.#reportWritable();
     });
     return this.#writable;
   }
@@ -199,6 +209,9 @@ export class TCP extends HostSocket {
   }
 }
 
+/** What Moddable's TLS socket deducts from the TCP room for a record's overhead. */
+export const TLS_OVERHEAD = 96;
+
 /** `embedded:io/socket/tcp/tls` on node:tls: verifies the certificate against `ca` and `host`. */
 export class TLS extends HostSocket {
   constructor(options: HostSocketOptions) {
@@ -216,6 +229,14 @@ export class TLS extends HostSocket {
     });
     socket.setNoDelay(options.nodelay ?? true);
     super(options, socket, "secureConnect");
+  }
+
+  /**
+   * As Moddable's TLS socket (examples/io/tcp/tlssocket/tlssocket.js, #onWritable): the TCP
+   * room less 96 bytes (its estimate of a record's overhead), and no callback at 96 or less.
+   */
+  protected override writableCount(room: number): number | undefined {
+    return room > TLS_OVERHEAD ? room - TLS_OVERHEAD : undefined;
   }
 }
 

@@ -5,14 +5,19 @@
  * the bytes that came first are read, write() after an error, any method after close().
  * The peer is a plain node:net server on 127.0.0.1, closed after each test.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import type { Server, Socket as NodeSocket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { BoardAbort } from "../host-sim/abort.js";
 import { VirtualPins } from "../host-sim/digital.js";
 import { HostResolver } from "../host-sim/dns.js";
 import { BoardNetwork } from "../host-sim/network.js";
-import { TCP } from "../host-sim/sockets.js";
+import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/sockets.js";
+import { makeCa, makeServerCert } from "./brokers/certs.js";
 import { sleep, waitFor } from "./brokers/helpers.js";
 
 let server: Server | undefined;
@@ -203,5 +208,27 @@ describe("a board's IO callbacks run through its BoardAbort (host-sim/abort.ts):
     await waitFor(() => aborts.length === 1, "the abort");
     expect(aborts[0].message).toBe("thrown in onReadable");
     button.close();
+  });
+});
+
+describe("host-sim TLS, as Moddable's TLS socket (examples/io/tcp/tlssocket/tlssocket.js)", () => {
+  it("onWritable reports the TCP room less 96 bytes (its estimate of a record's overhead), from the handshake on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-tls-"));
+    try {
+      const ca = await makeCa(dir, "ca");
+      const cert = await makeServerCert(dir, ca, "server");
+      const tlsServer = createTlsServer({ cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) }, (peer) => peers.push(peer));
+      await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+      const port = (tlsServer.address() as { port: number }).port;
+      const writable: number[] = [];
+      const socket = new TLS({ address: "127.0.0.1", port, host: "localhost", ca: ca.pem, onWritable(count) { writable.push(count); } });
+      await waitFor(() => writable.length === 1, "the handshake");
+      expect(writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
+      socket.close();
+      for (const peer of peers.splice(0)) peer.destroy();
+      await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
