@@ -83,7 +83,7 @@ export class BoardAbort {
     function GuardedDigital(options: SimDigitalOptions): unknown {
       const onReadable = options?.onReadable;
       if (typeof onReadable !== "function") return new Digital(options);
-      return new Digital({ ...options, onReadable(this: unknown) { guard.run(onReadable, this); } });
+      return new Digital({ ...options, onReadable(this: unknown, triggered: number) { guard.run(onReadable as (...args: unknown[]) => void, this, triggered); } });
     }
     return Object.assign(GuardedDigital, Digital) as unknown as DigitalClass;
   }

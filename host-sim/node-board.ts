@@ -2,8 +2,10 @@
  * The Node engine of a simulated board: the built firmware (dist/firmware.js, loaded once
  * by the simulator) runs in this Node process with the board's own IO: TCP/TLS from its
  * BoardNetwork (the device's send window; cut and restore), DNS, Timer and its clock, its
- * VirtualPins' Digital class and its I2CBus's I2C class. Many boards share one process (a
- * fleet of thousands), so a board holds only what it needs. Node side only.
+ * VirtualPins' Digital class and its I2CBus's I2C class. Every callback that IO delivers runs
+ * through the board's BoardAbort (abort.ts): an exception escaping one aborts the board, as
+ * fxAbort resets a real one. Many boards share one process (a fleet of thousands), so a
+ * board holds only what it needs. Node side only.
  */
 
 import type { Config } from "../device/app/config.js";

@@ -3,7 +3,9 @@
  * real XS engine, in an xsnap worker of the board's own (XsHost), with TCP and Timer
  * bridged from Node, and the board's I²C bus and pins bridged as XsHost services to the
  * Node-side simulated chips and VirtualPins. in-xs/board.js starts it there and reports
- * status changes and snapshots through the "board" service. Node side only.
+ * status changes and snapshots through the "board" service. An exception that escapes a
+ * delivery inside XS (a socket's, timer's or pin's callback) aborts the board (abort.ts has
+ * the Node engine's counterpart). Node side only.
  */
 
 import path from "node:path";
