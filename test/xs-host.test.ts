@@ -128,6 +128,8 @@ describe("TCP bridged into XS", () => {
     server.peers[0].destroy();
     await xsUntil(host, "events.some((e) => e[0] === 'error')");
     expect(await value(host, "events.filter((e) => e[0] === 'error')")).toEqual([["error", "undefined"]]);
+    // an ESP32's socket (lwip/tcp.c): the failure cleared `ready`, so write() is "not ready"
+    expect(await value(host, "try { sock.write(new Uint8Array(1)); 'no throw' } catch (e) { e.message }")).toBe("not ready");
     expect(await value(host, "try { sock.close(); sock.write(new Uint8Array(1)); 'no throw' } catch (e) { e.message }")).toMatch(/closed/);
 
     const closedPort = await freePort();
