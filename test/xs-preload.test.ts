@@ -2,7 +2,8 @@
  * The XS engine of the tests as Moddable's preload leaves a board (xs/tools/xsl.c
  * fxFreezeBuiltIns and xs/tools/xslSlot.c fxPrepareHeap): built-in prototypes, namespaces
  * and functions frozen; a loaded bundle's functions and constructors' prototypes frozen,
- * exported or not; ordinary objects and globalThis still writable. This is what let
+ * exported or not; Maps, Sets, WeakMaps and RegExps it made read-only; ordinary objects,
+ * module-level bindings and globalThis still writable. This is what let
  * `this.name = "MqttError"` pass in xsnap and abort the board: these tests fail if the
  * harness stops freezing, or if an Error subclass of the device assigns its name again.
  * Starts one XS worker and closes it; writes only a temporary folder.
@@ -70,6 +71,41 @@ describe("a loaded bundle, as after preload", () => {
       .toEqual([true, true, true, true]);
     expect(await thrown(`Bundle.inside().Hidden.count = 1`)).toMatch(/^TypeError/);
     expect(await thrown(`Bundle.inside().table.entries = 1`)).toBe("no throw");
+  });
+
+  it("keeps module-level bindings writable; makes its Maps, Sets, WeakMaps and global RegExps read-only, not those made later", async () => {
+    const bundle = path.join(dir, "state.js");
+    writeFileSync(bundle, [
+      "let count = 0;",
+      "const seen = new Map([[\"a\", 1]]);",
+      "const names = new Set();",
+      "const pattern = /x/g;",
+      "export const holder = { weak: new WeakMap() };",
+      "export function bump() { count += 1; return count; }",
+      "export function lookup(key) { return seen.get(key); }",
+      "export function remember(key) { seen.set(key, 2); }",
+      "export function forget() { seen.clear(); }",
+      "export function add(name) { names.add(name); }",
+      "export function match() { return pattern.exec(\"x\") !== null; }",
+      "export function fresh() { const m = new Map(); m.set(1, 2); const s = new Set([1]); s.delete(1); return m.size + s.size; }",
+    ].join("\n"));
+    await worker.importModule(bundle, "State");
+    expect((await worker.evaluate(`[State.bump(), State.bump(), State.lookup("a"), State.fresh()]`)).value).toEqual([1, 2, 1, 1]);
+    expect(await thrown(`State.remember("b")`)).toBe("TypeError: this: read-only Map instance");
+    expect(await thrown(`State.forget()`)).toBe("TypeError: this: read-only Map instance");
+    expect(await thrown(`State.add("b")`)).toBe("TypeError: this: read-only Set instance");
+    expect(await thrown(`State.holder.weak.set({}, 1)`)).toBe("TypeError: this: read-only WeakMap instance");
+    expect(await thrown(`State.match()`)).toMatch(/^TypeError.*lastIndex/);
+    expect(await thrown(`State.holder.other = 1`)).toBe("no throw"); // an ordinary object: an alias on the board
+  });
+
+  it("freezes what the exports of a module with relative imports reach", async () => {
+    writeFileSync(path.join(dir, "leaf.js"), "export class Leaf { static made = 0; }\nexport const registry = new Map();\n");
+    writeFileSync(path.join(dir, "root.js"), "import { Leaf, registry } from \"./leaf.js\";\nexport { Leaf, registry };\nexport let last = null;\nexport function make() { last = new Leaf(); return last !== null; }\n");
+    await worker.importModule(path.join(dir, "root.js"), "Root");
+    expect(await thrown(`Root.Leaf.made = 1`)).toMatch(/^TypeError/);
+    expect(await thrown(`Root.registry.set(1, 1)`)).toBe("TypeError: this: read-only Map instance");
+    expect((await worker.evaluate(`Root.make()`)).value).toBe(true);
   });
 
   it("the client's, the firmware's and the drivers' errors construct with their names [dist bundles]", async () => {

@@ -27,8 +27,10 @@ export declare class XsWorker {
   static start(options?: XsWorkerOptions): Promise<XsWorker>;
   /**
    * Loads an ES module file (absolute, or relative to Node's cwd; its relative imports resolve
-   * against its own path) as Moddable's preload leaves it: its functions and constructors'
-   * prototypes frozen. With `globalName`, its namespace becomes that global.
+   * against its own path) as Moddable's preload leaves it: its functions, constructors'
+   * prototypes, Map/Set/WeakMap/WeakSet/WeakRef/FinalizationRegistry/RegExp/Promise
+   * instances frozen, Map/Set/WeakMap/WeakSet contents read-only (see harness.mjs's header
+   * for what still differs). With `globalName`, its namespace becomes that global.
    */
   importModule(path: string, globalName?: string): Promise<void>;
   /**

@@ -34,15 +34,31 @@
 //   `print`, `trace`, `gc`, `issueCommand`, `harden`, `Base64`, `performance.now` exist;
 //   no console, no timers.
 // - Preload, as Moddable's linker leaves a board (xs/tools/xsl.c fxFreezeBuiltIns,
-//   xs/tools/xslSlot.c fxPrepareHeap): the prelude freezes the built-in prototypes and
-//   namespaces xsl freezes and every built-in function; importModule() freezes a module's
-//   functions and constructors' prototypes (every module-level one in a bundle, the
-//   exported ones in a module with relative imports). Still unlike a board: nothing is in
-//   ROM, so a preloaded TypedArray, ArrayBuffer, Map or Set stays mutable here (the linker
-//   makes them read-only); functions created inside a function at load time are not
-//   frozen; module top levels run when imported, not at build time (so Date.now() and
-//   Math.random() there are not captured at build time); xsnap has no `strip`, so a
-//   built-in the device would dead-strip still exists.
+//   xs/tools/xslSlot.c fxPrepareHeap and fxPetrifyInstance): the prelude freezes the
+//   built-in prototypes and namespaces fxFreezeBuiltIns lists and every built-in function
+//   with its constructor's prototype; globalThis stays extensible with writable bindings.
+//   importModule() then freezes what the module made, reached from every module-level
+//   const, let, var, class and function of a bundle (a file without relative imports) or
+//   from the exports of a module with relative imports: functions and constructors'
+//   prototypes (so class statics are read-only); Map, Set, WeakMap, WeakSet, WeakRef,
+//   FinalizationRegistry, RegExp and Promise instances (so a global RegExp's lastIndex is
+//   read-only); Map, Set, WeakMap and WeakSet contents (their mutators throw "this:
+//   read-only Map instance", through guarded built-in mutators). Ordinary objects, arrays
+//   and module-level bindings stay writable (the linker makes them aliases).
+//   Still unlike a board after this:
+//   - a preloaded ArrayBuffer, TypedArray or DataView is only non-extensible: its bytes
+//     stay writable (on a board they are in flash and writes throw "read-only buffer" or
+//     fail), because xsnap can make no buffer read-only in place;
+//   - a module-level (or captured) binding whose value is a function at the end of preload
+//     can be reassigned here; on a board xsl makes it const ("set x: const");
+//   - only what is reachable from those names and exports through own properties is
+//     frozen; xsl walks the whole heap, so a function, Map or RegExp held only in a closure
+//     is frozen on a board and not here; a Proxy is never detected here;
+//   - module top levels run when imported, not at build time (Date.now() and
+//     Math.random() there are not captured at build time), and in import order;
+//   - nothing is stripped (xsnap has no `strip`), `harden`, `Compartment`, `TextEncoder`,
+//     `TextDecoder`, `Base64`, `performance` are globals, and the built-in mutators of Map,
+//     Set, WeakMap and WeakSet are the harness's guarded wrappers (same name and length).
 // - Strings: UTF-16 semantics (`"h\u{1F600}".length` is 3), unlike the device.
 // - Output: the native `print` writes to the worker's stdout and `trace` goes nowhere
 //   (xsbug is not connected). The harness replaces both with functions that send their
@@ -203,11 +219,65 @@ const PRELUDE = `(() => {
   // xs/tools/xslSlot.c fxPrepareHeap): every function is frozen, and so is the prototype of
   // every constructor; ordinary objects stay writable (the linker makes them aliases), so
   // only the functions reachable through them are frozen here.
+  // Instances of the kinds fxPrepareHeap cannot alias yet are frozen too, and a frozen Map,
+  // Set, WeakMap or WeakSet is petrified (fxPetrifyInstance): its mutators throw XS's
+  // "this: read-only Map instance" TypeError, emulated here by the guarded mutators below.
+  // A preloaded TypedArray, DataView or ArrayBuffer is only made non-extensible: xsnap has
+  // no way to make a buffer's bytes read-only in place (see the header comment).
   const frozenOnce = new WeakSet();
+  const petrified = new WeakSet();
+  const brand = (check, argument) => (value) => { try { check.call(value, argument); return true; } catch { return false; } };
+  const unaliased = [
+    [brand(Object.getOwnPropertyDescriptor(Map.prototype, "size").get), true],
+    [brand(Object.getOwnPropertyDescriptor(Set.prototype, "size").get), true],
+    [brand(WeakMap.prototype.has), true],
+    [brand(WeakSet.prototype.has), true],
+    [brand(WeakRef.prototype.deref), false],
+    [brand(FinalizationRegistry.prototype.unregister, {}), false],
+    [brand(Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get), false],
+    [(value) => value instanceof Promise, false],
+  ];
+  const prepareInstance = (value) => {
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+      Object.preventExtensions(value);
+      return true;
+    }
+    for (const [is, petrify] of unaliased) {
+      if (!is(value)) continue;
+      Object.freeze(value);
+      if (petrify) petrified.add(value);
+      return true;
+    }
+    return false;
+  };
+  const guard = (prototype, kind, methods) => {
+    for (const name of Object.keys(methods)) {
+      const original = prototype[name];
+      if (typeof original !== "function") continue;
+      const guarded = methods[name](original, kind);
+      Object.defineProperty(prototype, name, { value: guarded, writable: true, enumerable: false, configurable: true });
+    }
+  };
+  const readOnly = (kind) => new TypeError("this: read-only " + kind + " instance");
+  const mutators = {
+    set: (original, kind) => ({ set(key, value) { if (petrified.has(this)) throw readOnly(kind); return original.call(this, key, value); } }).set,
+    add: (original, kind) => ({ add(value) { if (petrified.has(this)) throw readOnly(kind); return original.call(this, value); } }).add,
+    delete: (original, kind) => ({ delete(key) { if (petrified.has(this)) throw readOnly(kind); return original.call(this, key); } }).delete,
+    clear: (original, kind) => ({ clear() { if (petrified.has(this)) throw readOnly(kind); return original.call(this); } }).clear,
+    getOrInsert: (original, kind) => ({ getOrInsert(key, value) { if (petrified.has(this)) throw readOnly(kind); return original.call(this, key, value); } }).getOrInsert,
+    getOrInsertComputed: (original, kind) => ({ getOrInsertComputed(key, callback) { if (petrified.has(this)) throw readOnly(kind); return original.call(this, key, callback); } }).getOrInsertComputed,
+  };
+  const { set, add, clear, getOrInsert, getOrInsertComputed } = mutators;
+  guard(Map.prototype, "Map", { set, delete: mutators.delete, clear, getOrInsert, getOrInsertComputed });
+  guard(Set.prototype, "Set", { add, delete: mutators.delete, clear });
+  guard(WeakMap.prototype, "WeakMap", { set, delete: mutators.delete, getOrInsert, getOrInsertComputed });
+  guard(WeakSet.prototype, "WeakSet", { add, delete: mutators.delete });
+
   const preloaded = (value) => {
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return;
-    if (frozenOnce.has(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+    if (frozenOnce.has(value)) return;
     frozenOnce.add(value);
+    if (typeof value !== "function" && prepareInstance(value) && (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)) return;
     if (typeof value === "function") {
       Object.freeze(value);
       const prototype = Object.getOwnPropertyDescriptor(value, "prototype")?.value;
@@ -271,7 +341,7 @@ const PRELUDE = `(() => {
     hidden(generator), hidden(generator.prototype), hidden(asyncGenerator), hidden(asyncGenerator.prototype),
     hidden(hidden(asyncGenerator.prototype)), hidden(async () => {}),
     hidden(Int8Array), Array.prototype[Symbol.unscopables],
-    hidden((function () { return arguments; })()),
+    hidden((function () { return arguments; })()), hidden((function () { "use strict"; return arguments; })()),
   ];
   for (const name of Reflect.ownKeys(globalThis)) {
     const value = globalThis[name];
@@ -287,18 +357,18 @@ let preloadedCopies = 0;
 
 /**
  * A self-contained module (a bundle: no relative imports) as preload would leave it: a copy
- * beside it that ends by handing every module-level class, function and const to
- * `__xsHarness.preload`, which freezes the functions and constructors' prototypes among
- * them (xsl freezes every function in the heap, not only exported ones). A module with
- * relative imports is loaded as it is (its exports are frozen by `load`): a copy would be
- * a second instance beside the one its neighbours import.
+ * beside it that ends by handing the value of every module-level const, let, var, class and
+ * function to `__xsHarness.preload`, which freezes what xsl would among what they reach
+ * (xsl walks every function and instance in the heap, not only exported ones). A module
+ * with relative imports is loaded as it is (what its exports reach is frozen by `load`): a
+ * copy would be a second instance beside the one its neighbours import.
  * @param {string} file
  * @returns {string} the file to import
  */
 function preloadedCopy(file) {
   const source = readFileSync(file, "utf8");
   if (/(?:\bfrom\s*|\bimport\s*\(?\s*)["']\.{1,2}\//.test(source)) return file;
-  const names = [...source.matchAll(/^(?:export\s+)?(?:const|class|(?:async\s+)?function\*?)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+  const names = [...source.matchAll(/^(?:export\s+)?(?:const|let|var|class|(?:async\s+)?function\*?)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
   if (names.length === 0) return file;
   const copy = path.join(path.dirname(file), `.${path.basename(file, ".js")}.${process.pid}.${++preloadedCopies}.preload.js`);
   writeFileSync(copy, `${source}\n__xsHarness.preload([${names.join(", ")}]);\n`);
