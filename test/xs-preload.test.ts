@@ -99,6 +99,13 @@ describe("a loaded bundle, as after preload", () => {
     expect(await thrown(`State.holder.other = 1`)).toBe("no throw"); // an ordinary object: an alias on the board
   });
 
+  it("freezes a generator function but not its prototype object (xsl freezes only constructors' prototypes)", async () => {
+    const bundle = path.join(dir, "generator.js");
+    writeFileSync(bundle, "export function* counter() { yield 1; }\n");
+    await worker.importModule(bundle, "Generator");
+    expect((await worker.evaluate(`[Object.isFrozen(Generator.counter), Object.isFrozen(Generator.counter.prototype)]`)).value).toEqual([true, false]);
+  });
+
   it("freezes what the exports of a module with relative imports reach", async () => {
     writeFileSync(path.join(dir, "leaf.js"), "export class Leaf { static made = 0; }\nexport const registry = new Map();\n");
     writeFileSync(path.join(dir, "root.js"), "import { Leaf, registry } from \"./leaf.js\";\nexport { Leaf, registry };\nexport let last = null;\nexport function make() { last = new Leaf(); return last !== null; }\n");

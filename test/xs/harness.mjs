@@ -273,6 +273,7 @@ const PRELUDE = `(() => {
   guard(WeakMap.prototype, "WeakMap", { set, delete: mutators.delete, getOrInsert, getOrInsertComputed });
   guard(WeakSet.prototype, "WeakSet", { add, delete: mutators.delete });
 
+  const isConstructor = (value) => { try { Reflect.construct(String, [], value); return true; } catch { return false; } };
   const preloaded = (value) => {
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return;
     if (frozenOnce.has(value)) return;
@@ -280,8 +281,10 @@ const PRELUDE = `(() => {
     if (typeof value !== "function" && prepareInstance(value) && (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)) return;
     if (typeof value === "function") {
       Object.freeze(value);
+      // only a constructor's prototype (xsl tests XS_CAN_CONSTRUCT_FLAG): a generator
+      // function's prototype object stays an alias
       const prototype = Object.getOwnPropertyDescriptor(value, "prototype")?.value;
-      if (prototype !== null && typeof prototype === "object") Object.freeze(prototype);
+      if (prototype !== null && typeof prototype === "object" && isConstructor(value)) Object.freeze(prototype);
     }
     for (const key of Reflect.ownKeys(value)) {
       const property = Object.getOwnPropertyDescriptor(value, key);
