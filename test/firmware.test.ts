@@ -228,6 +228,8 @@ describe("Home Assistant discovery: what a board no longer has is cleared", () =
     const config = baseConfig(broker.port);
     const second = start({ ...config, sensors: config.sensors!.filter((spec) => spec.id !== "light"), actuators: config.actuators!.filter((spec) => spec.id !== "lamp") });
     await waitFor(() => second.log.some((line) => line.startsWith("cleared 2 discovery configs")), "the stale configs cleared", WAIT_MS);
+    // the broker acknowledged every QoS 1 PUBLISH (the empty configs among them): it keeps no more than that
+    await waitFor(() => second.firmware.client.outboxCount === 0, "every PUBACK", WAIT_MS);
     const kept = await retained(broker.port, DISCOVERY, 3);
     expect([...kept.keys()].sort()).toEqual([
       "homeassistant/sensor/node1/climate_humidity/config",
