@@ -54,6 +54,9 @@
 //   - only what is reachable from those names and exports through own properties is
 //     frozen; xsl walks the whole heap, so a function, Map or RegExp held only in a closure
 //     is frozen on a board and not here; a Proxy is never detected here;
+//   - an object the module froze itself is petrified on a board (its private fields and a
+//     frozen Date's time become read-only too); here only Object.freeze's effect applies;
+//     a JSON module's default export (deep-frozen by xsl) is not modelled;
 //   - module top levels run when imported, not at build time (Date.now() and
 //     Math.random() there are not captured at build time), and in import order;
 //   - nothing is stripped (xsnap has no `strip`), `harden`, `Compartment`, `TextEncoder`,
