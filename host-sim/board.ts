@@ -54,7 +54,7 @@ export interface BoardEngine {
 /** A board's wiring: I²C pins and chips, pins. */
 export class BoardHardware {
   readonly pins = new VirtualPins();
-  readonly bus = new I2CBus({ data: I2C_DATA, clock: I2C_CLOCK });
+  readonly bus = new I2CBus({ data: I2C_DATA, clock: I2C_CLOCK, pins: this.pins });
   readonly sht3x: SHT3xChip;
   readonly bh1750: BH1750Chip;
 

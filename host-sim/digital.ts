@@ -1,12 +1,18 @@
 /*
  * Virtual GPIO pins for the simulated board, and `pins.Digital`, a class with the ECMA-419
- * `embedded:io/digital` shape behaving as Moddable's ESP32 implementation does: modes
- * Input 0, InputPullUp 1, InputPullDown 2, InputPullUpDown 3, Output 8, OutputOpenDrain 9;
- * edges Rising 1, Falling 2 (or both, 3); an output starts at 0; `write(v)` writes 1 for any
- * truthy v; `read()` of an output and `write()` of an input throw Error("unimplemented");
- * a pin held by an open instance throws Error("in use"); onReadable needs an input mode
- * (RangeError "invalid mode") and an edge (RangeError "invalid edges"); pins 34 to 39 are
- * input only. onReadable is called with `this` = the instance, never from inside a call:
+ * `embedded:io/digital` shape behaving as Moddable's ESP32 implementation does
+ * (modules/io/digital/digital.js over modules/io/digital/esp32/digitalbank.c; the rows of
+ * docs/moddable-io.md "## Digital"): modes Input 0, InputPullUp 1, InputPullDown 2,
+ * InputPullUpDown 3, Output 8, OutputOpenDrain 9; edges Rising 1, Falling 2 (or both, 3);
+ * no pin → Error("invalid"); a GPIO the chip lacks → Error("invalid pin"); a pin held by a
+ * Digital or an I²C connection → Error("in use"); no mode → Error("invalid"), a wrong one →
+ * RangeError("invalid mode"); an output on 34 to 39 → RangeError("input only"); an output
+ * starts at `initialValue` (0 when absent); `activeLow` inverts reads, writes, the initial
+ * value and the edges; `write(v)` writes 1 when Number(v) is neither 0 nor NaN; `read()` of an
+ * output → Error("can't read output"), `write()` of an input → Error("can't write input");
+ * after close() both throw SyntaxError (XS's "invalid host data"). onReadable (inputs only;
+ * an output ignores it) needs an edge (RangeError "invalid edges") and is called with
+ * `this` = the instance and the pin's bit (1 << (pin & 31)), never from inside a call:
  * queued as a microtask, and several edges before it runs make one call.
  *
  * The simulator side sees and drives the wires: `pins.level(n)`, `pins.onChange(listener)`
@@ -14,10 +20,12 @@
  * triggers onReadable on an input whose edge matches. A pin's level: an output drives it
  * (open drain: 0, or released to the outside drive, else 1 through the board's pull-up);
  * otherwise the outside drive if any, else the input's pull (up 1; down, up-and-down,
- * or none 0). Node side only.
+ * or none 0). The pins are also the board's register of pins in use, shared with the I²C
+ * bus wired to them (host-sim/i2c.ts), as Moddable's builtinUsePin register is
+ * (modules/io/common/builtinCommon.c). Node side only.
  */
 
-import { withItem } from "./lists.js";
+import { withItem, withoutAt } from "./lists.js";
 
 export type Level = 0 | 1;
 
@@ -26,7 +34,11 @@ export interface SimDigitalOptions {
   /** One of the mode constants; `unknown` as in Moddable's typings, checked at run time. */
   mode: unknown;
   edge?: number;
-  onReadable?: ((this: SimDigital) => void) | null;
+  onReadable?: ((this: SimDigital, triggered: number) => void) | null;
+  /** Outputs: the value written at open (before activeLow); default 0. */
+  initialValue?: unknown;
+  /** The pin is active low: reads, writes, initialValue and edges are inverted. */
+  activeLow?: unknown;
   format?: "number";
   target?: unknown;
 }
@@ -39,6 +51,18 @@ const OUTPUT = 8;
 const OUTPUT_OPEN_DRAIN = 9;
 const RISING = 1;
 const FALLING = 2;
+const ACTIVE_LOW = 16;
+
+/** What XS throws when a method runs on a host object whose data is gone (closed), xs/sources/xsAPI.c fxGetHostDataValidate. */
+export function closedError(): SyntaxError {
+  return new SyntaxError("C: xsGetHostData: invalid host data");
+}
+
+/** XS's ToInteger as host code sees it (xsmcToInteger): NaN and infinities 0, truncated to an int32. */
+export function toInteger(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+}
 
 interface PinState {
   /** The GPIO number. */
@@ -47,7 +71,7 @@ interface PinState {
   external: Level | undefined;
   owner: SimDigital | undefined;
   mode: number;
-  /** The value an output writes. */
+  /** The value an output writes (on the wire, after activeLow). */
   out: Level;
   level: Level;
 }
@@ -60,43 +84,63 @@ export class SimDigital {
   static readonly InputPullUpDown = INPUT_PULL_UP_DOWN;
   static readonly Output = OUTPUT;
   static readonly OutputOpenDrain = OUTPUT_OPEN_DRAIN;
+  static readonly ActiveLow = ACTIVE_LOW;
   static readonly Rising = RISING;
   static readonly Falling = FALLING;
 
   #board: VirtualPins | null;
   #pin: number;
   #input: boolean;
+  /** 1 when active low: XORed into reads and writes. */
+  #invert: Level;
+  /** The wire edges that call onReadable (already swapped for activeLow). */
   #edge: number;
-  #onReadable: ((this: SimDigital) => void) | null;
+  #onReadable: ((this: SimDigital, triggered: number) => void) | null;
   #queued = false;
   target?: unknown;
 
-  /** Not for direct use: `new pins.Digital(options)` (this class bound to the board). */
+  /** Not for direct use: `new pins.Digital(options)` (this class bound to the board). Checks in Moddable's order. */
   constructor(board: VirtualPins, options: SimDigitalOptions) {
     if (options === undefined || options === null || typeof options !== "object") throw new TypeError("options required");
-    if (options.pin === undefined) throw new Error("invalid");
-    const pin = Number(options.pin);
-    if (!Number.isInteger(pin) || pin < 0 || pin >= board.count) throw new RangeError("invalid pin");
-    if (board._state(pin).owner !== undefined) throw new Error("in use");
-    const mode = options.mode;
-    const input = mode === INPUT || mode === INPUT_PULL_UP || mode === INPUT_PULL_DOWN || mode === INPUT_PULL_UP_DOWN;
+    const raw: unknown = options.pin;
+    if (raw === undefined) throw new Error("invalid");
+    const bank = ((raw as number) >> 5) & 0xff;
+    if (bank >= 2) throw new Error("invalid bank");
+    const pin = bank * 32 + ((raw as number) & 0x1f);
+    if (!board.exists(pin)) throw new Error("invalid pin");
+    if (!board.isFree(pin)) throw new Error("in use");
+    if (options.mode === undefined) throw new Error("invalid");
+    const mode = toInteger(options.mode);
+    const input = mode >= INPUT && mode <= INPUT_PULL_UP_DOWN;
     if (!input && mode !== OUTPUT && mode !== OUTPUT_OPEN_DRAIN) throw new RangeError("invalid mode");
-    const onReadable = options.onReadable ?? null;
-    if (onReadable !== null && typeof onReadable !== "function") throw new TypeError("onReadable must be a function");
-    const edge = Number(options.edge ?? 0) & (RISING | FALLING);
-    if (onReadable !== null) {
-      if (!input) throw new RangeError("invalid mode");
-      if (edge === 0) throw new RangeError("invalid edges");
+    const invert: Level = "activeLow" in options && options.activeLow ? 1 : 0;
+    let onReadable: ((this: SimDigital, triggered: number) => void) | null = null;
+    let edge = 0;
+    let initial: Level = 0;
+    if (input) {
+      const callback: unknown = options.onReadable;
+      if (callback !== undefined && callback !== null) {
+        if (typeof callback !== "function") throw new Error("not a function");
+        onReadable = callback as (this: SimDigital, triggered: number) => void;
+        const edges = toInteger(options.edge ?? 0);
+        const rises = edges & RISING ? RISING : 0;
+        const falls = edges & FALLING ? FALLING : 0;
+        if (!rises && !falls) throw new RangeError("invalid edges");
+        edge = invert ? (rises ? FALLING : 0) | (falls ? RISING : 0) : rises | falls;
+      }
+    } else {
+      if (board.inputOnly.has(pin)) throw new RangeError("input only");
+      if ("initialValue" in options) initial = Number(options.initialValue) ? 1 : 0;
     }
-    if (options.format !== undefined && options.format !== "number") throw new RangeError("invalid format");
-    if (!input && board.inputOnly.has(pin)) throw new RangeError("invalid mode");
+    if ("target" in options) this.target = options.target;
+    if ("format" in options && options.format && String(options.format) !== "number") throw new RangeError("invalid format");
     this.#board = board;
     this.#pin = pin;
     this.#input = input;
+    this.#invert = invert;
     this.#edge = edge;
     this.#onReadable = onReadable;
-    if ("target" in options) this.target = options.target;
-    board._claim(pin, this, mode as number);
+    board._claim(pin, this, mode, (initial ^ invert) as Level);
   }
 
   get format(): "number" {
@@ -109,14 +153,15 @@ export class SimDigital {
 
   read(): Level {
     const board = this.#open();
-    if (!this.#input) throw new Error("unimplemented");
-    return board.level(this.#pin);
+    if (!this.#input) throw new Error("can't read output");
+    return (board.level(this.#pin) ^ this.#invert) as Level;
   }
 
   write(value: unknown): void {
+    const on: Level = Number(value) ? 1 : 0;
     const board = this.#open();
-    if (this.#input) throw new Error("unimplemented");
-    board._drive(this.#pin, value ? 1 : 0);
+    if (this.#input) throw new Error("can't write input");
+    board._drive(this.#pin, (on ^ this.#invert) as Level);
   }
 
   close(): void {
@@ -134,25 +179,27 @@ export class SimDigital {
     this.#queued = true;
     queueMicrotask(() => {
       this.#queued = false;
-      if (this.#board !== null) this.#onReadable!.call(this);
+      if (this.#board !== null) this.#onReadable!.call(this, 1 << (this.#pin & 0x1f));
     });
   }
 
   #open(): VirtualPins {
-    if (this.#board === null) throw new Error("closed");
+    if (this.#board === null) throw closedError();
     return this.#board;
   }
 }
 
 /** The ECMA-419 Digital class of one board. */
 export type DigitalClass = (new (options: SimDigitalOptions) => SimDigital) &
-  Pick<typeof SimDigital, "Input" | "InputPullUp" | "InputPullDown" | "InputPullUpDown" | "Output" | "OutputOpenDrain" | "Rising" | "Falling">;
+  Pick<typeof SimDigital, "Input" | "InputPullUp" | "InputPullDown" | "InputPullUpDown" | "Output" | "OutputOpenDrain" | "ActiveLow" | "Rising" | "Falling">;
 
 export interface VirtualPinsOptions {
   /** GPIO numbers 0 to count - 1; default 40 (ESP32). */
   count?: number;
   /** Pins that cannot be outputs; default 34 to 39 (ESP32). */
   inputOnly?: readonly number[];
+  /** GPIO numbers below count that the chip lacks; default 20, 24 and 28 to 31 (ESP32). */
+  missing?: readonly number[];
 }
 
 export type PinListener = (pin: number, level: Level) => void;
@@ -160,16 +207,19 @@ export type PinListener = (pin: number, level: Level) => void;
 /** The constants of the Digital class (static properties of SimDigital; copied onto each board's bound class). */
 const DIGITAL_CONSTANTS = Object.freeze({
   Input: INPUT, InputPullUp: INPUT_PULL_UP, InputPullDown: INPUT_PULL_DOWN, InputPullUpDown: INPUT_PULL_UP_DOWN,
-  Output: OUTPUT, OutputOpenDrain: OUTPUT_OPEN_DRAIN, Rising: RISING, Falling: FALLING,
+  Output: OUTPUT, OutputOpenDrain: OUTPUT_OPEN_DRAIN, ActiveLow: ACTIVE_LOW, Rising: RISING, Falling: FALLING,
 });
 
 /** ESP32 GPIOs 34 to 39: inputs only. */
 const ESP32_INPUT_ONLY: ReadonlySet<number> = new Set([34, 35, 36, 37, 38, 39]);
+/** GPIO numbers an ESP32 lacks (ESP-IDF's SOC_GPIO_VALID_GPIO_MASK, which Moddable's registry starts from). */
+const ESP32_MISSING: ReadonlySet<number> = new Set([20, 24, 28, 29, 30, 31]);
 
 /** The GPIO pins of one simulated board. */
 export class VirtualPins {
   readonly count: number;
   readonly inputOnly: ReadonlySet<number>;
+  readonly missing: ReadonlySet<number>;
   /** The ECMA-419 Digital class for this board: hand it to the firmware. */
   readonly Digital: DigitalClass;
   /**
@@ -177,12 +227,15 @@ export class VirtualPins {
    * each of forty), replaced on every change (lists.ts).
    */
   #pins: readonly PinState[] = [];
+  /** Pins held by I²C connections (a few), replaced on every change (lists.ts). */
+  #i2c: readonly number[] = [];
   /** Made on first use. */
   #listeners: Set<PinListener> | undefined = undefined;
 
   constructor(options: VirtualPinsOptions = {}) {
     this.count = options.count ?? 40;
     this.inputOnly = options.inputOnly === undefined ? ESP32_INPUT_ONLY : new Set(options.inputOnly);
+    this.missing = options.missing === undefined ? ESP32_MISSING : new Set(options.missing);
     // SimDigital bound to this board, with its constants: instances are SimDigitals (one
     // class for every board, so a fleet shares its shapes), and `instanceof` still holds
     this.Digital = Object.assign(SimDigital.bind(null, this), DIGITAL_CONSTANTS) as DigitalClass;
@@ -214,6 +267,27 @@ export class VirtualPins {
     };
   }
 
+  /** True when the chip has this GPIO. */
+  exists(pin: number): boolean {
+    return Number.isInteger(pin) && pin >= 0 && pin < this.count && !this.missing.has(pin);
+  }
+
+  /** True when the GPIO exists and neither a Digital nor an I²C connection holds it (builtinIsPinFree). */
+  isFree(pin: number): boolean {
+    return this.exists(pin) && this._state(pin).owner === undefined && !this.#i2c.includes(pin);
+  }
+
+  /** @internal An I²C connection holds the pin (builtinUsePin); no-op when already held by I²C. */
+  _useForI2C(pin: number): void {
+    if (!this.#i2c.includes(pin)) this.#i2c = withItem(this.#i2c, pin);
+  }
+
+  /** @internal The I²C connections no longer hold the pin (builtinFreePin). */
+  _freeFromI2C(pin: number): void {
+    const at = this.#i2c.indexOf(pin);
+    if (at >= 0) this.#i2c = withoutAt(this.#i2c, at);
+  }
+
   /** @internal */
   _state(pin: number): PinState {
     if (!(Number.isInteger(pin) && pin >= 0 && pin < this.count)) throw new RangeError(`VirtualPins: no pin ${pin}`);
@@ -225,11 +299,11 @@ export class VirtualPins {
   }
 
   /** @internal */
-  _claim(pin: number, owner: SimDigital, mode: number): void {
+  _claim(pin: number, owner: SimDigital, mode: number, out: Level): void {
     const state = this._state(pin);
     state.owner = owner;
     state.mode = mode;
-    state.out = 0;
+    state.out = out;
     this.#resolve(pin, state, false);
   }
 

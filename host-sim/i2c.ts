@@ -1,21 +1,30 @@
 /*
  * A virtual I²C bus for the simulated board: `bus.I2C` is a class with the ECMA-419
- * `embedded:io/i2c` shape (synchronous), behaving as Moddable's ESP32 implementation does:
- * the same constructor checks and error messages ("data required", "invalid address",
- * "duplicate address", "invalid hz"), `read(count)` returns a new ArrayBuffer,
- * `read(buffer)` fills the buffer and returns its length, `write(buffer)` returns nothing, a chip
- * that does not acknowledge makes read/write throw Error("read failed") / ("write failed"),
- * and a zero-length write is a probe that returns 1 when nobody answers.
+ * `embedded:io/i2c` shape (synchronous), behaving as Moddable's ESP32 implementation does
+ * (modules/io/i2c/_i2c.js over modules/io/i2c/esp32/_i2c.c; the rows of docs/moddable-io.md
+ * "## I²C"): the same constructor checks, in the same order, with the same errors ("data
+ * required", "clock required", "address required", "invalid" for an undefined pin or address,
+ * "negative", RangeError "inUse" when a Digital holds a pin, "invalid address", "duplicate
+ * address", "unusable pins" on input-only pins, "invalid hz" (hz missing too), "invalid
+ * timeout", "invalid port", "invalid format"); `read(count)` returns a new ArrayBuffer,
+ * `read(buffer)` fills the buffer and returns its length; `write(buffer)` returns nothing;
+ * the `stop` argument is dropped (Moddable's JS class passes only the first argument), so every
+ * transaction ends with a stop; a chip that does not acknowledge makes read/write throw
+ * Error("read failed") / ("write failed"); a zero-length write is a probe that returns 1 when
+ * nobody answers; after close() read and write throw SyntaxError (XS's "invalid host data").
  *
  * Simulated chips (host-sim/chips/) attach at an address and see each transaction's bytes
  * (command/register level). The bus is wired to one SDA/SCL pin pair (ESP32 defaults 21
- * and 22): a connection opened on other pins reaches no chip. A chip may declare the fastest
+ * and 22): a connection opened on other pins reaches no chip. The pins in use are the
+ * board's VirtualPins register (host-sim/digital.ts), shared with Digital: a connection holds
+ * its two pins until the last connection on them closes. A chip may declare the fastest
  * clock it follows (`maxHz`); a faster connection gets no acknowledge from it. Each
  * simulated board gets its own bus. Node side only.
  */
 
 import { bytesOf } from "./bytes.js";
 import type { ByteBuffer } from "./bytes.js";
+import { closedError, toInteger, VirtualPins } from "./digital.js";
 import { withItem, withoutAt, withoutItem } from "./lists.js";
 
 export interface I2CChip {
@@ -46,6 +55,8 @@ export interface SimI2COptions {
   hz: number;
   address: number;
   port?: number;
+  timeout?: number;
+  pullup?: boolean;
   format?: "buffer";
   target?: unknown;
 }
@@ -61,29 +72,39 @@ export class SimI2C {
   readonly address: number;
   target?: unknown;
 
-  /** Not for direct use: `new bus.I2C(options)` (this class bound to the bus). */
+  /** Not for direct use: `new bus.I2C(options)` (this class bound to the bus). Checks in Moddable's order. */
   constructor(bus: I2CBus, options: SimI2COptions) {
     if (options === undefined || options === null || typeof options !== "object") throw new TypeError("options required");
     if (!("data" in options)) throw new RangeError("data required");
     if (!("clock" in options)) throw new RangeError("clock required");
     if (!("address" in options)) throw new RangeError("address required");
-    const data = pinOf(options.data);
-    const clock = pinOf(options.clock);
-    const address = Math.trunc(Number(options.address));
-    if (!(address >= 0 && address <= 127)) throw new RangeError("invalid address");
-    const hz = Math.trunc(Number(options.hz));
-    if (!(hz > 0 && hz <= 20_000_000)) throw new RangeError("invalid hz");
-    if (options.format !== undefined && options.format !== "buffer") throw new RangeError("invalid format");
+    const data = unsignedOf(options.data);
+    const clock = unsignedOf(options.clock);
+    const pins = bus.pins;
+    if (!bus._usingPins(data, clock) && (!pins.isFree(data) || !pins.isFree(clock))) throw new RangeError("inUse");
+    const address = unsignedOf(options.address);
+    if (address > 127) throw new RangeError("invalid address");
     const key = (data * 65_536 + clock) * 128 + address;
     if (bus._open.includes(key)) throw new RangeError("duplicate address");
+    if (pins.inputOnly.has(data) || pins.inputOnly.has(clock)) throw new RangeError("unusable pins");
+    const hz = toInteger(options.hz);
+    if (!(hz > 0 && hz <= 20_000_000)) throw new RangeError("invalid hz");
+    if ("timeout" in options && toInteger(options.timeout) < -1) throw new RangeError("invalid timeout");
+    if ("port" in options) {
+      const port = toInteger(options.port);
+      if (port < 0 || port >= 2) throw new RangeError("invalid port");
+    }
+    if ("target" in options) this.target = options.target;
+    if ("format" in options && options.format && String(options.format) !== "buffer") throw new RangeError("invalid format");
     bus._open = withItem(bus._open, key);
+    pins._useForI2C(data);
+    pins._useForI2C(clock);
     this.#bus = bus;
     this.#key = key;
     this.data = data;
     this.clock = clock;
     this.hz = hz;
     this.address = address;
-    if ("target" in options) this.target = options.target;
   }
 
   get format(): "buffer" {
@@ -91,16 +112,17 @@ export class SimI2C {
   }
 
   set format(value: "buffer") {
-    if (value !== "buffer") throw new RangeError("invalid format");
+    if ("buffer" != value) throw new RangeError(); // loose, as Moddable's setter compares
   }
 
   /**
    * Reads `count` bytes into a new ArrayBuffer, or fills `buffer` and returns its length, as
-   * Moddable's does (modules/io/i2c/esp32/_i2c.c). Throws Error("read failed") on no acknowledge.
+   * Moddable's does (modules/io/i2c/esp32/_i2c.c). Throws Error("read failed") on no
+   * acknowledge. A second argument (`stop`) is ignored, as Moddable's JS class drops it.
    */
-  read(count: number, stop?: boolean): ArrayBuffer;
-  read(buffer: ByteBuffer, stop?: boolean): number;
-  read(option: number | ByteBuffer, stop = true): ArrayBuffer | number {
+  read(count: number): ArrayBuffer;
+  read(buffer: ByteBuffer): number;
+  read(option: number | ByteBuffer): ArrayBuffer | number {
     const bus = this.#open();
     let result: ArrayBuffer | number;
     let bytes: Uint8Array;
@@ -108,23 +130,24 @@ export class SimI2C {
       bytes = bytesOf(option);
       result = bytes.length;
     } else {
-      const count = Math.trunc(Number(option));
-      if (!(count >= 0)) throw new RangeError("invalid count");
+      const count = toInteger(option);
+      if (count < 0) throw new RangeError("invalid count");
       result = new ArrayBuffer(count);
       bytes = new Uint8Array(result);
     }
-    if (!bus._transfer(this, "read", bytes, Boolean(stop))) throw new Error("read failed");
+    if (!bus._transfer(this, "read", bytes, true)) throw new Error("read failed");
     return result;
   }
 
   /**
    * Writes all bytes of the buffer; throws Error("write failed") on no acknowledge. A
    * zero-length write is a probe: it returns 1 when nobody acknowledges, else undefined.
+   * A second argument (`stop`) is ignored, as Moddable's JS class drops it.
    */
-  write(buffer: ByteBuffer, stop = true): number | undefined {
+  write(buffer: ByteBuffer): number | undefined {
     const bus = this.#open();
     const bytes = bytesOf(buffer);
-    const acknowledged = bus._transfer(this, "write", bytes, Boolean(stop));
+    const acknowledged = bus._transfer(this, "write", bytes, true);
     if (bytes.length === 0) return acknowledged ? undefined : 1;
     if (!acknowledged) throw new Error("write failed");
     return undefined;
@@ -135,24 +158,31 @@ export class SimI2C {
     if (bus === null) return;
     this.#bus = null;
     bus._open = withoutItem(bus._open, this.#key);
+    if (!bus._usingPins(this.data, this.clock)) {
+      bus.pins._freeFromI2C(this.data);
+      bus.pins._freeFromI2C(this.clock);
+    }
   }
 
   #open(): I2CBus {
-    if (this.#bus === null) throw new Error("closed");
+    if (this.#bus === null) throw closedError();
     return this.#bus;
   }
 }
-
 export interface I2CBusOptions {
   /** SDA pin the chips are wired to; default 21 (ESP32). */
   data?: number;
   /** SCL pin the chips are wired to; default 22 (ESP32). */
   clock?: number;
+  /** The board's pins, whose register of pins in use I²C shares with Digital; default: pins of the bus's own. */
+  pins?: VirtualPins;
 }
 
 export class I2CBus {
   readonly data: number;
   readonly clock: number;
+  /** The board's pins (their register of pins in use). */
+  readonly pins: VirtualPins;
   /** The ECMA-419 I²C class for this bus: hand it to drivers as `sensor.io`. */
   readonly I2C: new (options: SimI2COptions) => SimI2C;
   /** Called after every transaction (for logs and tests). */
@@ -169,6 +199,7 @@ export class I2CBus {
   constructor(options: I2CBusOptions = {}) {
     this.data = options.data ?? 21;
     this.clock = options.clock ?? 22;
+    this.pins = options.pins ?? new VirtualPins();
     // SimI2C bound to this bus: one class for every board, so a fleet shares its shapes
     this.I2C = SimI2C.bind(null, this);
   }
@@ -194,6 +225,13 @@ export class I2CBus {
     return at < 0 ? undefined : this.#chips[at];
   }
 
+  /** @internal True when an open connection uses these two pins (Moddable's usingPins). */
+  _usingPins(data: number, clock: number): boolean {
+    const open = this._open;
+    for (let i = 0; i < open.length; i++) if (Math.floor(open[i] / 128) === data * 65_536 + clock) return true;
+    return false;
+  }
+
   /** @internal One transaction from an open connection; true when acknowledged. */
   _transfer(from: SimI2C, direction: "read" | "write", bytes: Uint8Array, stop: boolean): boolean {
     let acknowledged = false;
@@ -208,8 +246,10 @@ export class I2CBus {
   }
 }
 
-function pinOf(value: unknown): number {
-  const pin = Number(value);
-  if (!Number.isInteger(pin) || pin < 0) throw new RangeError("invalid pin");
-  return pin;
+/** Moddable's builtinGetPin (modules/io/common/builtinCommon.c): undefined → Error("invalid"), below 0 → RangeError("negative"). */
+function unsignedOf(value: unknown): number {
+  if (value === undefined) throw new Error("invalid");
+  const n = toInteger(value);
+  if (n < 0) throw new RangeError("negative");
+  return n;
 }

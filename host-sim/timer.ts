@@ -5,7 +5,12 @@
  * sorted), and one Node Timeout per list armed for its head. So a fleet of thousands of
  * boards, each with a few timers of the same few durations, holds a small entry per timer
  * rather than a Node Timeout (and its arguments) per timer. Times are host-sim/monotonic.ts's.
- * Node side only.
+ * As Moddable's (modules/base/timer/modTimer.c, mc/timer.c; docs/moddable-io.md "## Timer"):
+ * delays are truncated to whole ms (negative: due now); a callback is called with `this` =
+ * globalThis and the id; a repeat is due at its last due time plus its interval; a timer
+ * that ends a callback as a one-shot (fired, or rescheduled without a repeat inside its
+ * callback) is gone, as is a cleared one: schedule() on it throws SyntaxError, clear() on it
+ * does nothing. Node side only.
  */
 
 import { now as clock } from "./monotonic.js";
@@ -21,7 +26,14 @@ export type HostTimerId = {
   /** The next timer in that list. */
   next: HostTimerId | undefined;
   prev: HostTimerId | undefined;
+  /** Fired as a one-shot, or cleared: Moddable has let go of its host data. */
+  gone: boolean;
 };
+
+/** What XS throws when schedule() gets a timer whose host data is gone (xs/sources/xsAPI.c fxGetHostDataValidate). */
+function goneError(): SyntaxError {
+  return new SyntaxError("C: xsGetHostData: invalid host data");
+}
 
 /** The scheduled timers of one duration, soonest first, and the Node timer armed for the first. */
 class TimerList {
@@ -99,7 +111,15 @@ class TimerList {
           id.due = due + id.repeat; // joins its list after this pass (below): one firing per pass
           fired.push(id);
         }
-        id.callback(id);
+        try {
+          id.callback.call(globalThis, id);
+        } finally {
+          // a one-shot now (fired as one, or rescheduled without a repeat by its callback) is gone
+          if (id.repeat === 0) {
+            id.list?.remove(id);
+            id.gone = true;
+          }
+        }
       }
     } finally {
       for (const id of fired) if (id.repeat > 0 && id.list === undefined && id.due >= 0) listFor(id.repeat).insert(id, id.due, now);
@@ -125,26 +145,35 @@ function listFor(duration: number): TimerList {
   return list;
 }
 
+/** XS's ToInteger as the timer module reads its ms (xsmcToInteger). */
+function msOf(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+}
+
 export const Timer = {
-  set(callback: (id: HostTimerId) => void, delay = 0, repeat?: number): HostTimerId {
-    const id: HostTimerId = { callback, repeat: 0, due: -1, list: undefined, next: undefined, prev: undefined };
+  set(callback: (id: HostTimerId) => void, delay?: number, repeat?: number): HostTimerId {
+    const id: HostTimerId = { callback, repeat: 0, due: -1, list: undefined, next: undefined, prev: undefined, gone: false };
     Timer.schedule(id, delay, repeat);
     return id;
   },
   repeat(callback: (id: HostTimerId) => void, interval: number): HostTimerId {
     return Timer.set(callback, interval, interval);
   },
-  schedule(id: HostTimerId, delay: number, repeat?: number): void {
+  /** Reschedules a timer: due after `delay` ms (0 when absent), then every `repeat` ms when above 0. */
+  schedule(id: HostTimerId, delay?: number, repeat?: number): void {
+    if (id.gone) throw goneError();
     id.list?.remove(id);
-    id.repeat = repeat !== undefined && repeat > 0 ? repeat : 0;
-    const ms = Number(delay);
-    const duration = ms > 0 ? Math.ceil(ms) : 0;
+    const every = msOf(repeat);
+    id.repeat = every > 0 ? every : 0;
+    const duration = Math.max(0, msOf(delay));
     const now = clock();
-    listFor(duration).insert(id, now + duration, now);
+    listFor(duration).insert(id, now + msOf(delay), now);
   },
   clear(id: HostTimerId | undefined): void {
-    if (id === undefined) return;
+    if (id === undefined || id === null || id.gone) return;
     id.list?.remove(id);
     id.repeat = 0;
+    id.gone = true;
   },
 };

@@ -127,7 +127,7 @@ export class XsHost {
       const reply = handler.command(request);
       return encodeFrame({ ...reply?.header, service }, reply?.body);
     } catch (error) {
-      return encodeFrame({ service: service ?? "", error: (error as Error).message ?? String(error) });
+      return encodeFrame({ service: service ?? "", error: (error as Error).message ?? String(error), errorName: (error as Error).name });
     }
   }
 

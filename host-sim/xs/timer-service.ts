@@ -33,9 +33,9 @@ export class TimerService implements XsService {
     if (typeof id !== "number") throw new Error("timer: a command without an id");
     switch (header.op) {
       case "schedule": {
-        const delay = Number(header.delay ?? 0);
-        const repeat = Number(header.repeat ?? 0);
-        if (!(delay >= 0) || !(repeat >= 0)) throw new RangeError("timer: delay and repeat must be >= 0");
+        // whole ms from XS (a negative delay: due now, as Moddable's)
+        const delay = Math.trunc(Number(header.delay ?? 0)) || 0;
+        const repeat = Math.max(0, Math.trunc(Number(header.repeat ?? 0)) || 0);
         this.#clear(id);
         const entry = this.#timers.get(id) ?? { handle: undefined, arming: 0 };
         this.#timers.set(id, entry);

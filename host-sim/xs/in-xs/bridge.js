@@ -39,11 +39,16 @@ function parse(buffer) {
 
 /**
  * Sends a command to the host's `service` and returns its reply `{ header, body }`.
- * Throws an Error with the host's message when the host refused it (e.g. "would block").
+ * Throws an Error with the host's message when the host refused it (e.g. "would block"), a
+ * RangeError, TypeError or SyntaxError when the host's error was one.
  */
 export function call(service, header, body) {
   const reply = parse(issueCommand(frame({ ...header, service }, body === undefined ? undefined : bytesOf(body))));
-  if (typeof reply.header.error === "string") throw new Error(reply.header.error);
+  if (typeof reply.header.error === "string") {
+    const name = reply.header.errorName;
+    const Type = name === "RangeError" ? RangeError : name === "TypeError" ? TypeError : name === "SyntaxError" ? SyntaxError : Error;
+    throw new Type(reply.header.error);
+  }
   return reply;
 }
 

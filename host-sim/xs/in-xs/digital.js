@@ -1,9 +1,10 @@
 // XS side of the bridged digital pins: a class of the ECMA-419 `embedded:io/digital` shape
-// (options pin, mode, edge, onReadable; read, write, close; the mode and edge constants)
-// whose pins are a simulated board's VirtualPins on the Node side (host-sim/digital.ts,
-// through host-sim/xs/digital-service.ts), so the checks and errors are those pins' own.
-// onReadable runs only from a delivery, never inside a method call. Simulator only: it
-// allocates freely and must not be bundled into device code.
+// (options pin, mode, edge, onReadable, initialValue, activeLow; read, write, close; the mode
+// and edge constants) whose pins are a simulated board's VirtualPins on the Node side
+// (host-sim/digital.ts, through host-sim/xs/digital-service.ts), so the checks and errors are
+// those pins' own, as Moddable's ESP32 ones (docs/moddable-io.md "## Digital"). onReadable
+// runs only from a delivery, never inside a method call, with the pin's bit as its argument.
+// Simulator only: it allocates freely and must not be bundled into device code.
 
 import { call, listen } from "./bridge.js";
 
@@ -18,6 +19,7 @@ export class Digital {
   static InputPullUpDown = 3;
   static Output = 8;
   static OutputOpenDrain = 9;
+  static ActiveLow = 16;
   static Rising = 1;
   static Falling = 2;
 
@@ -27,12 +29,17 @@ export class Digital {
 
   constructor(options) {
     if (options === null || typeof options !== "object") throw new TypeError("options required");
+    if (options.pin === undefined) throw new Error("invalid"); // as Moddable's JS class, before anything else
     const onReadable = options.onReadable ?? null;
-    if (onReadable !== null && typeof onReadable !== "function") throw new TypeError("onReadable must be a function");
     const id = nextId++;
-    call(SERVICE, { op: "open", id, pin: options.pin, mode: options.mode, edge: options.edge, readable: onReadable !== null });
+    const header = { op: "open", id, pin: options.pin, mode: options.mode, edge: options.edge ?? 0 };
+    if (onReadable !== null) header.onReadable = typeof onReadable === "function" ? "function" : "other";
+    if ("activeLow" in options) header.activeLow = Boolean(options.activeLow);
+    if ("initialValue" in options) header.initialValue = Number(options.initialValue) ? 1 : 0;
+    if ("format" in options && options.format) header.format = String(options.format);
+    call(SERVICE, header);
     this.#id = id;
-    this.#onReadable = onReadable;
+    this.#onReadable = typeof onReadable === "function" ? onReadable : null;
     if ("target" in options) this.target = options.target;
     pins.set(id, this);
   }
@@ -51,8 +58,9 @@ export class Digital {
   }
 
   write(value) {
+    const on = Number(value) ? 1 : 0; // as Moddable's JS class, before the native call
     this.#check();
-    call(SERVICE, { op: "write", id: this.#id, value: value ? 1 : 0 });
+    call(SERVICE, { op: "write", id: this.#id, value: on });
   }
 
   close() {
@@ -63,17 +71,17 @@ export class Digital {
   }
 
   #check() {
-    if (this.#closed) throw new Error("closed");
+    if (this.#closed) throw new SyntaxError("C: xsGetHostData: invalid host data");
   }
 
-  #readable() {
-    this.#onReadable?.call(this);
+  #readable(triggered) {
+    this.#onReadable?.call(this, triggered);
   }
 
   static {
     listen(SERVICE, (header) => {
       const pin = pins.get(header.id);
-      if (pin !== undefined && !pin.#closed) pin.#readable();
+      if (pin !== undefined && !pin.#closed) pin.#readable(header.triggered);
     });
   }
 }
