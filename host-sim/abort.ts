@@ -65,8 +65,8 @@ export class BoardAbort {
       repeat(callback: (id: HostTimerId) => void, interval: number): HostTimerId {
         return guarded.set(callback, interval, interval);
       },
-      schedule(id: HostTimerId, delay: number, repeat?: number): void {
-        Timer.schedule(id, delay, repeat);
+      schedule(id: HostTimerId, ...args: [delay?: number, repeat?: number]): void {
+        Timer.schedule(id, ...args); // as many arguments as given: schedule(id) alone unschedules
         timers.add(id);
       },
       clear(id: HostTimerId | undefined): void {

@@ -8,7 +8,7 @@
  * address", "unusable pins" on input-only pins, "invalid hz" (hz missing too), "invalid
  * timeout", "invalid port", "invalid format"); `read(count)` returns a new ArrayBuffer,
  * `read(buffer)` fills the buffer and returns its length; `write(buffer)` returns nothing;
- * the `stop` argument is dropped (Moddable's JS class passes only the first argument), so every
+ * a `stop` argument changes nothing (Moddable's native reads it and never uses it), so every
  * transaction ends with a stop; a chip that does not acknowledge makes read/write throw
  * Error("read failed") / ("write failed"); a zero-length write is a probe that returns 1 when
  * nobody answers; after close() read and write throw SyntaxError (XS's "invalid host data").
@@ -118,7 +118,7 @@ export class SimI2C {
   /**
    * Reads `count` bytes into a new ArrayBuffer, or fills `buffer` and returns its length, as
    * Moddable's does (modules/io/i2c/esp32/_i2c.c). Throws Error("read failed") on no
-   * acknowledge. A second argument (`stop`) is ignored, as Moddable's JS class drops it.
+   * acknowledge. A second argument (`stop`) changes nothing, as on Moddable's.
    */
   read(count: number): ArrayBuffer;
   read(buffer: ByteBuffer): number;
@@ -142,7 +142,7 @@ export class SimI2C {
   /**
    * Writes all bytes of the buffer; throws Error("write failed") on no acknowledge. A
    * zero-length write is a probe: it returns 1 when nobody acknowledges, else undefined.
-   * A second argument (`stop`) is ignored, as Moddable's JS class drops it.
+   * A second argument (`stop`) changes nothing, as on Moddable's.
    */
   write(buffer: ByteBuffer): number | undefined {
     const bus = this.#open();

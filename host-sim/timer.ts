@@ -10,14 +10,14 @@
  * globalThis and the id; a repeat is due at its last due time plus its interval; a timer
  * that ends a callback as a one-shot (fired, or rescheduled without a repeat inside its
  * callback) is gone, as is a cleared one: schedule() on it throws SyntaxError, clear() on it
- * does nothing. Node side only.
+ * does nothing; schedule(id) with no delay unschedules it, alive. Node side only.
  */
 
 import { now as clock } from "./monotonic.js";
 
 export type HostTimerId = {
   callback: (id: HostTimerId) => void;
-  /** ms between firings; 0 for a one-shot timer. */
+  /** ms between firings; 0 for a one-shot timer; -1 while unscheduled by schedule(id). */
   repeat: number;
   /** When it fires next (monotonic.ts time), or -1 when not scheduled. */
   due: number;
@@ -160,10 +160,19 @@ export const Timer = {
   repeat(callback: (id: HostTimerId) => void, interval: number): HostTimerId {
     return Timer.set(callback, interval, interval);
   },
-  /** Reschedules a timer: due after `delay` ms (0 when absent), then every `repeat` ms when above 0. */
-  schedule(id: HostTimerId, delay?: number, repeat?: number): void {
+  /**
+   * Reschedules a timer: due after `delay` ms, then every `repeat` ms when above 0. With the
+   * id alone it is unscheduled: it stays alive (schedule it again later) but does not fire,
+   * as Moddable's native takes one argument as "unschedule" (modules/base/timer/modTimer.c).
+   */
+  schedule(id: HostTimerId, ...args: [delay?: number, repeat?: number]): void {
     if (id.gone) throw goneError();
     id.list?.remove(id);
+    if (args.length === 0) {
+      id.repeat = -1; // unscheduled: not a one-shot, so not gone when its callback returns
+      return;
+    }
+    const [delay, repeat] = args;
     const every = msOf(repeat);
     id.repeat = every > 0 ? every : 0;
     const duration = Math.max(0, msOf(delay));

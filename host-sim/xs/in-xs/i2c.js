@@ -5,7 +5,7 @@
 // ESP32 ones (docs/moddable-io.md "## I²C"): "read failed" / "write failed" when a chip does
 // not acknowledge, "duplicate address", "inUse", ... read(count) returns a new ArrayBuffer,
 // read(buffer) fills it and returns its length, write() returns 1 for an unacknowledged probe
-// (a zero-length write); a `stop` argument is ignored (Moddable's JS class drops it); after
+// (a zero-length write); a `stop` argument changes nothing (as on Moddable's); after
 // close() read and write throw SyntaxError. Simulator only: it allocates freely and must not
 // be bundled into device code.
 

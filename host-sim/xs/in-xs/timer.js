@@ -3,7 +3,8 @@
 // timers as deliveries. As Moddable's (modules/base/timer/modTimer.c; docs/moddable-io.md
 // "## Timer"): a timer that ends a callback as a one-shot (fired, or rescheduled without a
 // repeat inside its callback) is gone, as is a cleared one: schedule() on it throws
-// SyntaxError, clear() on it does nothing. Simulator only: it allocates freely and must not
+// SyntaxError, clear() on it does nothing; schedule(id) alone unschedules it, alive.
+// Simulator only: it allocates freely and must not
 // be bundled into device code. A callback never runs inside a Timer method call, and never
 // after its timer was cleared.
 
@@ -32,9 +33,17 @@ export const Timer = {
   repeat(callback, interval) {
     return Timer.set(callback, interval, interval);
   },
-  /** (Re)arms a timer: first after `delay` ms (0 when absent), then every `repeat` ms when above 0. */
+  /**
+   * (Re)arms a timer: first after `delay` ms, then every `repeat` ms when above 0. With the id
+   * alone it is unscheduled, alive (Moddable's native takes one argument as "unschedule").
+   */
   schedule(id, delay, repeat) {
     if (id === null || typeof id !== "object" || !timers.has(id.number)) throw new SyntaxError("C: xsGetHostData: invalid host data");
+    if (arguments.length < 2) {
+      timers.get(id.number).repeat = -1; // not a one-shot: not gone when its callback returns
+      call(SERVICE, { op: "clear", id: id.number });
+      return;
+    }
     const every = msOf(repeat) > 0 ? msOf(repeat) : 0;
     timers.get(id.number).repeat = every;
     call(SERVICE, { op: "schedule", id: id.number, delay: msOf(delay), repeat: every });
