@@ -17,6 +17,7 @@ import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "./board-conf
 import { HostResolver } from "./dns.js";
 import { now } from "./monotonic.js";
 import { BoardNetwork } from "./network.js";
+import { TextDecoder, TextEncoder } from "./text.js";
 import { startBoard } from "./xs/in-xs/board-wiring.js";
 
 export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
