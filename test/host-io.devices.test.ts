@@ -77,6 +77,13 @@ describe("Timer, as Moddable's (modules/base/timer/mc/timer.c)", () => {
     expect(thrown(() => Timer.clear(id))).toBeUndefined();
   });
 
+  it("repeat(cb, 0) is a one-shot: it fires once and is gone", async () => {
+    const id = await new Promise<HostTimerId>((resolve) => {
+      timers.push(Timer.repeat((self) => resolve(self), 0));
+    });
+    expect(thrown(() => Timer.schedule(id, 1))).toEqual(GONE);
+  });
+
   it("a cleared timer is gone: schedule() throws SyntaxError, a second clear() does nothing", () => {
     const id = Timer.set(() => {}, 1_000);
     Timer.clear(id);
@@ -251,6 +258,7 @@ describe("Digital, as Moddable's (modules/io/digital/digital.js, esp32/digitalba
     const output = new Digital({ pin: 5, mode: Digital.Output, onReadable: 1 as never }); // an output ignores onReadable
     expect(make({ pin: 5, mode: Digital.Input })).toEqual({ name: "Error", message: "in use" });
     expect(new Digital({ pin: 34, mode: Digital.Input }).read()).toBe(0); // inputs on 34 to 39 are fine
+    expect(Digital.ActiveLow).toBe(16);
     output.close();
   });
 
@@ -377,10 +385,10 @@ describe("the bridged I²C, Digital and Timer inside XS", () => {
     expect((await host.evaluate<string>("JSON.stringify(bits)")).value).toBe(JSON.stringify([1 << 14, true]));
   });
 
-  it("a fired one-shot is gone inside XS too: schedule() throws SyntaxError", async () => {
+  it("inside XS too: a negative delay is due now, the callback gets the id with this = globalThis, a fired one-shot is gone", async () => {
     const host = await XsHost.start({ name: "devices timer test" });
     hosts.push(host);
-    await host.evaluate(`globalThis.args = []; globalThis.once = hostIo.Timer.set(function (id) { args.push(id === once, this === globalThis); }, 1);`);
+    await host.evaluate(`globalThis.args = []; globalThis.once = hostIo.Timer.set(function (id) { args.push(id === once, this === globalThis); }, -5);`);
     for (let i = 0; i < 200 && (await host.evaluate<number>("args.length")).value === 0; i++) await sleep(5);
     const result = await host.evaluate<string>(`
       let error = "none";
