@@ -61,7 +61,7 @@ function packet(qos, packetId) {
 // A socket of the ECMA-419 shape, entirely inside XS. write() keeps a copy of the last
 // packet written (through a view cached per buffer: the client writes the same resizable
 // ArrayBuffer every time) and reports a large writable count; inject() hands bytes to the
-// client through its onReadable, and read() copies them out. No allocation per call once
+// client through its onReadable, and read() copies them out exactly as Moddable's does. No allocation per call once
 // the view over the client's buffer exists.
 const LOOPBACK_SOCKET = `
 class LoopbackSocket {
@@ -76,12 +76,23 @@ class LoopbackSocket {
     this.writes = 0;
     this.viewed = undefined;
     this.view = undefined;
+    this.readViewed = undefined;
+    this.readView = undefined;
     this.closed = false;
     LoopbackSocket.last = this;
   }
+  // as Moddable's read(buffer): exactly buffer.byteLength bytes, "invalid" past what is
+  // waiting, undefined when nothing is (the client reads into its resizable ArrayBuffer)
   read(buffer) {
-    const into = buffer;
-    const n = Math.min(into.length, this.inEnd - this.inStart);
+    const waiting = this.inEnd - this.inStart;
+    if (waiting === 0) return undefined;
+    const n = buffer.byteLength;
+    if (n === 0 || n > waiting) throw new Error("invalid");
+    if (buffer !== this.readViewed) {
+      this.readViewed = buffer;
+      this.readView = ArrayBuffer.isView(buffer) ? buffer : new Uint8Array(buffer);
+    }
+    const into = this.readView;
     for (let i = 0; i < n; i++) into[i] = this.inbound[this.inStart + i];
     this.inStart += n;
     return n;

@@ -182,13 +182,14 @@ export class MqttClient {
   readonly #tx: Uint8Array;
   readonly #spareBuffer: ArrayBuffer;
   readonly #spare: Uint8Array;
-  readonly #chunk: Uint8Array;
   /**
-   * Views of the chunk's first 2^k bytes, longest first: Moddable's `read(buffer)` fills the
-   * whole buffer and throws when fewer bytes are waiting, so a read asks for exactly the
-   * longest view that what is waiting fills.
+   * What a socket read goes into. Moddable's `read(buffer)` fills the whole buffer and throws
+   * when fewer bytes are waiting, so the buffer is resized to what is waiting for the read,
+   * then back to its full size (within its first allocation: no new memory), as the
+   * transmit buffer is for a write. #chunk views all of it.
    */
-  readonly #reads: Uint8Array[];
+  readonly #chunkBuffer: ArrayBuffer;
+  readonly #chunk: Uint8Array;
   readonly #decoder: PacketDecoder;
   readonly #outbox: Outbox;
   readonly #message: Message;
@@ -301,10 +302,12 @@ export class MqttClient {
 
     // the fixed-size parts are views of one ArrayBuffer (each buffer costs a header, on XS
     // and on Node alike): the outbox (4-aligned, first), the subscriptions' packet ids, flags
-    // and states, the receive buffer, the read chunk, the CONNECT packet
+    // and states, the receive buffer, the CONNECT packet
     const outboxSize = Outbox.size(outboxBytes, outboxMessages);
     const chunkSize = Math.min(rxSize + 5, 256);
-    const memory = new ArrayBuffer(outboxSize + 6 * maxSubscriptions + rxSize + chunkSize + connectLength);
+    this.#chunkBuffer = new ArrayBuffer(chunkSize, { maxByteLength: chunkSize });
+    this.#chunk = new Uint8Array(this.#chunkBuffer);
+    const memory = new ArrayBuffer(outboxSize + 6 * maxSubscriptions + rxSize + connectLength);
     let at = 0;
     this.#outbox = new Outbox(outboxBytes, outboxMessages, memory, at);
     at += outboxSize;
@@ -316,9 +319,6 @@ export class MqttClient {
     at += maxSubscriptions;
     this.#decoder = new PacketDecoder(new Uint8Array(memory, at, rxSize));
     at += rxSize;
-    this.#chunk = new Uint8Array(memory, at, chunkSize);
-    this.#reads = readViews(memory, at, chunkSize);
-    at += chunkSize;
     this.#connectPacket = new Uint8Array(memory, at, connectLength);
     this.#connectPacket.set(this.#tx.subarray(0, connectLength));
     const spareSize = Math.min(txSize, PARTIAL_WRITE_MAX);
@@ -880,24 +880,25 @@ export class MqttClient {
     for (;;) {
       if (decoder.pending === 0) {
         if (this.#readable <= 0 || this.#socket === undefined) return;
-        const reads = this.#reads;
-        let index = 0;
-        while (reads[index].length > this.#readable) index++;
-        const view = reads[index];
+        const buffer = this.#chunkBuffer;
+        const wanted = Math.min(this.#readable, buffer.maxByteLength);
         let n: number | undefined;
+        buffer.resize(wanted);
         try {
-          n = this.#socket.read(view);
+          n = this.#socket.read(buffer);
         } catch (e) {
           this.#fail("connection-lost", String(e));
           return;
+        } finally {
+          buffer.resize(buffer.maxByteLength);
         }
-        if (n !== view.length) { // undefined: nothing was waiting after all
+        if (n !== wanted) { // undefined: nothing was waiting after all
           this.#readable = 0;
           return;
         }
         this.#readable -= n;
         this.#lastReceived = this.#now();
-        decoder.feed(view, 0, n);
+        decoder.feed(this.#chunk, 0, n);
       }
       if (this.#txRoom() < TX_RESERVE) {
         this.#flushNow();
@@ -1139,15 +1140,6 @@ function whole(value: number | undefined, fallback: number, min: number, max: nu
     throw new MqttError("argument-invalid", name + " must be a whole number from " + min + " to " + max);
   }
   return value;
-}
-
-/** Views of memory[at, at + 2^k) for every 2^k <= size, longest first (the last has 1 byte). */
-function readViews(memory: ArrayBuffer, at: number, size: number): Uint8Array[] {
-  let longest = 1;
-  while (longest * 2 <= size) longest *= 2;
-  const views: Uint8Array[] = [];
-  for (let length = longest; length >= 1; length /= 2) views.push(new Uint8Array(memory, at, length));
-  return views;
 }
 
 /** Whether a host is already an IP address (v4 dotted quad, or v6 with colons). */
