@@ -10,15 +10,18 @@
  * unaware of boards). Node side only; must not catch anything outside a delivered callback.
  */
 
-import type { DigitalClass, SimDigitalOptions } from "./digital.js";
+import type { VirtualPins } from "./digital.js";
+import { withItem, withoutItem } from "./lists.js";
 import { Timer } from "./timer.js";
-import type { HostTimerId } from "./timer.js";
+import type { HostTimerId, TimerOwner } from "./timer.js";
 
-export class BoardAbort {
+export class BoardAbort implements TimerOwner {
   #error: Error | undefined;
   readonly #onAbort: (error: Error) => void;
-  /** The board's scheduled timers (cleared on abort). */
-  readonly #timers = new Set<HostTimerId>();
+  /** The board's scheduled timers, cleared on abort (a few), replaced on every change (lists.ts). */
+  #timers: readonly HostTimerId[] = [];
+  /** The board's `timer` module (Timer's, its callbacks run through this guard): made on first use. */
+  #timer: BoardTimer | undefined = undefined;
 
   constructor(onAbort: (error: Error) => void) {
     this.#onAbort = onAbort;
@@ -44,47 +47,66 @@ export class BoardAbort {
     if (this.#error !== undefined) return;
     this.#error = thrown instanceof Error ? thrown : new Error(String(thrown));
     for (const id of this.#timers) Timer.clear(id);
-    this.#timers.clear();
+    this.#timers = [];
     this.#onAbort(this.#error);
+  }
+
+  /** @internal A timer of this board fired (timer.ts calls this instead of its callback). */
+  fire(id: HostTimerId): void {
+    if (id.repeat === 0) this.#timers = withoutItem(this.#timers, id);
+    this.run(id.callback, globalThis, id);
+  }
+
+  /** @internal */
+  _track(id: HostTimerId, scheduled: boolean): void {
+    if (!scheduled) this.#timers = withoutItem(this.#timers, id);
+    else if (!this.#timers.includes(id)) this.#timers = withItem(this.#timers, id);
+  }
+
+  /** @internal */
+  get _aborted(): boolean {
+    return this.#error !== undefined;
   }
 
   /** The board's `timer` module: Timer's, with callbacks run through this guard. */
   timer(): typeof Timer {
-    const guard = this;
-    const timers = this.#timers;
-    const guarded = {
-      set(callback: (id: HostTimerId) => void, delay = 0, repeat?: number): HostTimerId {
-        if (guard.#error !== undefined) throw new Error("aborted");
-        const id = Timer.set(function (this: unknown, fired: HostTimerId) {
-          if (fired.repeat === 0) timers.delete(fired);
-          guard.run(callback, this, fired);
-        }, delay, repeat);
-        timers.add(id);
-        return id;
-      },
-      repeat(callback: (id: HostTimerId) => void, interval: number): HostTimerId {
-        return guarded.set(callback, interval, interval);
-      },
-      schedule(id: HostTimerId, ...args: [delay?: number, repeat?: number]): void {
-        Timer.schedule(id, ...args); // as many arguments as given: schedule(id) alone unschedules
-        timers.add(id);
-      },
-      clear(id: HostTimerId | undefined): void {
-        Timer.clear(id);
-        if (id !== undefined) timers.delete(id);
-      },
-    };
-    return guarded;
+    this.#timer ??= new BoardTimer(this);
+    return this.#timer;
   }
 
-  /** The board's Digital class: `Digital`'s, with onReadable run through this guard. */
-  digital(Digital: DigitalClass): DigitalClass {
-    const guard = this;
-    function GuardedDigital(options: SimDigitalOptions): unknown {
-      const onReadable = options?.onReadable;
-      if (typeof onReadable !== "function") return new Digital(options);
-      return new Digital({ ...options, onReadable(this: unknown, triggered: number) { guard.run(onReadable as (...args: unknown[]) => void, this, triggered); } });
-    }
-    return Object.assign(GuardedDigital, Digital) as unknown as DigitalClass;
+  /** The board's Digital class, its onReadable callbacks run through this guard. */
+  digital(pins: VirtualPins): VirtualPins["Digital"] {
+    pins.guard = this;
+    return pins.Digital;
+  }
+}
+
+/** Moddable's `timer` module for one board: methods on the prototype, one field (no closures per board or timer). */
+class BoardTimer {
+  readonly #abort: BoardAbort;
+
+  constructor(abort: BoardAbort) {
+    this.#abort = abort;
+  }
+
+  set(callback: (id: HostTimerId) => void, delay?: number, repeat?: number): HostTimerId {
+    if (this.#abort._aborted) throw new Error("aborted");
+    const id = Timer.set(callback, delay, repeat, this.#abort);
+    this.#abort._track(id, true);
+    return id;
+  }
+
+  repeat(callback: (id: HostTimerId) => void, interval: number): HostTimerId {
+    return this.set(callback, interval, interval);
+  }
+
+  schedule(id: HostTimerId, ...args: [delay?: number, repeat?: number]): void {
+    Timer.schedule(id, ...args); // as many arguments as given: schedule(id) alone unschedules
+    this.#abort._track(id, true);
+  }
+
+  clear(id: HostTimerId | undefined): void {
+    Timer.clear(id);
+    if (id !== undefined && id !== null) this.#abort._track(id, false);
   }
 }

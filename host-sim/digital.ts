@@ -179,7 +179,11 @@ export class SimDigital {
     this.#queued = true;
     queueMicrotask(() => {
       this.#queued = false;
-      if (this.#board !== null) this.#onReadable!.call(this, 1 << (this.#pin & 0x1f));
+      const board = this.#board;
+      if (board === null) return;
+      const bit = 1 << (this.#pin & 0x1f);
+      if (board.guard === undefined) this.#onReadable!.call(this, bit);
+      else board.guard.run(this.#onReadable!, this, bit);
     });
   }
 
@@ -231,6 +235,8 @@ export class VirtualPins {
   #i2c: readonly number[] = [];
   /** Made on first use. */
   #listeners: Set<PinListener> | undefined = undefined;
+  /** Runs the pins' onReadable callbacks for a board (its abort guard, abort.ts), if set. */
+  guard: { run(callback: (this: SimDigital, triggered: number) => void, self: SimDigital, triggered: number): void } | undefined = undefined;
 
   constructor(options: VirtualPinsOptions = {}) {
     this.count = options.count ?? 40;

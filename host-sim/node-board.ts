@@ -38,7 +38,7 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     I2C: start.hardware.bus.I2C,
     data: I2C_DATA,
     clock: I2C_CLOCK,
-    Digital: abort.digital(start.hardware.pins.Digital),
+    Digital: abort.digital(start.hardware.pins),
     seed: start.seed,
     buffers: CLIENT_BUFFERS,
     log: start.onLog,

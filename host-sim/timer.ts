@@ -15,6 +15,11 @@
 
 import { now as clock } from "./monotonic.js";
 
+/** What runs a timer's callback for a board (abort.ts): one object per board, no closure per timer. */
+export interface TimerOwner {
+  fire(id: HostTimerId): void;
+}
+
 export type HostTimerId = {
   callback: (id: HostTimerId) => void;
   /** ms between firings; 0 for a one-shot timer; -1 while unscheduled by schedule(id). */
@@ -28,6 +33,8 @@ export type HostTimerId = {
   prev: HostTimerId | undefined;
   /** Fired as a one-shot, or cleared: Moddable has let go of its host data. */
   gone: boolean;
+  /** Runs the callback instead of this module (a board's abort guard), if any. */
+  owner: TimerOwner | undefined;
 };
 
 /** What XS throws when schedule() gets a timer whose host data is gone (xs/sources/xsAPI.c fxGetHostDataValidate). */
@@ -112,7 +119,8 @@ class TimerList {
           fired.push(id);
         }
         try {
-          id.callback.call(globalThis, id);
+          if (id.owner === undefined) id.callback.call(globalThis, id);
+          else id.owner.fire(id);
         } finally {
           // a one-shot now (fired as one, or rescheduled without a repeat by its callback) is gone
           if (id.repeat === 0) {
@@ -152,8 +160,8 @@ function msOf(value: unknown): number {
 }
 
 export const Timer = {
-  set(callback: (id: HostTimerId) => void, delay?: number, repeat?: number): HostTimerId {
-    const id: HostTimerId = { callback, repeat: 0, due: -1, list: undefined, next: undefined, prev: undefined, gone: false };
+  set(callback: (id: HostTimerId) => void, delay?: number, repeat?: number, owner?: TimerOwner): HostTimerId {
+    const id: HostTimerId = { callback, repeat: 0, due: -1, list: undefined, next: undefined, prev: undefined, gone: false, owner };
     Timer.schedule(id, delay, repeat);
     return id;
   },

@@ -202,7 +202,7 @@ describe("a board's IO callbacks run through its BoardAbort (host-sim/abort.ts):
     const aborts: Error[] = [];
     const abort = new BoardAbort((error) => aborts.push(error));
     const pins = new VirtualPins();
-    const Digital = abort.digital(pins.Digital);
+    const Digital = abort.digital(pins);
     const button = new Digital({ pin: 0, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable() { throw new Error("thrown in onReadable"); } });
     pins.set(0, 0);
     await waitFor(() => aborts.length === 1, "the abort");
