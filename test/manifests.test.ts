@@ -20,7 +20,7 @@ interface Manifest {
   preload: string[];
   creation: { main: string };
   config: Record<string, unknown>;
-  platforms: Record<string, { error?: string }>;
+  platforms: Record<string, { error?: string; config?: Record<string, unknown> }>;
 }
 
 function manifest(name: string): Manifest {
@@ -69,6 +69,61 @@ describe.each(["esp32", "lin"])("manifests/%s/manifest.json", (name) => {
 
   it("refuses to build for the other platforms, saying which manifest to use", () => {
     expect(m.platforms["..."].error).toMatch(name === "esp32" ? /manifests\/lin/ : /manifests\/esp32/);
+  });
+});
+
+/** The GPIOs each ESP32 family has, and those that are inputs only (Espressif's datasheets). */
+const FAMILIES = {
+  esp32: { pins: range(0, 39).filter((pin) => ![20, 24, 28, 29, 30, 31].includes(pin)), inputOnly: range(34, 39) },
+  esp32c3: { pins: range(0, 21), inputOnly: [] as number[] },
+  esp32s3: { pins: [...range(0, 21), ...range(26, 48)], inputOnly: [] as number[] },
+};
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** The pin defaults a platform entry gives (or the top level's), as numbers. */
+function pinsOf(config: Record<string, unknown>): { sda: number; scl: number; relay: number; led: number } {
+  return { sda: Number(config.sda), scl: Number(config.scl), relay: Number(config.relay), led: Number(config.led) };
+}
+
+describe("manifests/esp32: pin defaults that exist on each ESP32 family it builds for", () => {
+  const m = manifest("esp32");
+  const platforms = m.platforms as Record<string, { error?: string; config?: Record<string, unknown> }>;
+  const check = (family: keyof typeof FAMILIES, config: Record<string, unknown>) => {
+    const pins = pinsOf(config);
+    for (const [role, pin] of Object.entries(pins)) expect(FAMILIES[family].pins, `${family} ${role} GPIO ${pin}`).toContain(pin);
+    for (const output of [pins.relay, pins.led]) expect(FAMILIES[family].inputOnly, `${family} output on GPIO ${output}`).not.toContain(output);
+    expect(new Set(Object.values(pins)).size, `${family}: four different pins`).toBe(4);
+  };
+
+  it("a classic ESP32 (esp32, and the boards esp32/* takes) gets the top-level defaults, which exist on it", () => {
+    expect(platforms.esp32).toEqual({});
+    expect(platforms["esp32/*"]).toEqual({});
+    check("esp32", m.config);
+  });
+
+  it("ESP32-C3 and ESP32-S3 boards get defaults of their own, which exist on them", () => {
+    const c3 = platforms["esp32/esp32c3"].config!;
+    const s3 = platforms["esp32/esp32s3"].config!;
+    check("esp32c3", { ...m.config, ...c3 });
+    check("esp32s3", { ...m.config, ...s3 });
+    expect(pinsOf({ ...m.config, ...c3 }).relay, "the classic relay pin does not exist on a C3").not.toBe(pinsOf(m.config).relay);
+    // every named board of those families gets its family's defaults, nothing else
+    for (const [name, entry] of Object.entries(platforms)) {
+      if (entry.config === undefined) continue;
+      expect([c3, s3], name).toContainEqual(entry.config);
+    }
+  });
+
+  it("refuses the families it has no defaults for, by name, and every specific board comes before esp32/*", () => {
+    for (const name of ["esp32/esp32s2", "esp32/esp32c6", "esp32/esp32h2"].filter((n) => n in platforms)) {
+      expect(platforms[name].error, name).toMatch(/ESP32-(S2|C6|H2).*ESP32, ESP32-C3 or ESP32-S3/);
+    }
+    expect(platforms["esp32/esp32c6"].error).toBeDefined();
+    const names = Object.keys(platforms);
+    expect(names.indexOf("esp32/*")).toBe(names.length - 2); // Moddable takes the first key that matches
   });
 });
 
