@@ -37,6 +37,8 @@ export const GOALS = /** @type {const} */ ({
   // the issue's acceptance: a reading allocates nothing beyond its JSON text, which the
   // firmware writes into a buffer made at start-up (bytes, not slots)
   "firmware-reading": 0,
+  // a connected board sampling unchanged readings: slots per simulated second
+  "firmware-idle": 0,
 });
 
 /** @typedef {keyof typeof GOALS} CaseName */
@@ -250,11 +252,81 @@ if (counts.readingsPublished !== 2) throw new Error("the second sample was not p
 if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.61,"humidity":40.9}') throw new Error("second reading: " + writtenText());
 `;
 
+
+// A connected, idle board: dist/firmware.js on LoopbackSocket with a fake clock that fires
+// every Timer callback when it is due (firmware tick, sample timer, client keepalive
+// timer). The sensor returns the same values every sample, so no reading moves past its
+// deadband; what the board does is: tick every 250 ms, sample every 5 s, send PINGREQ
+// when the 30 s keepalive asks (PINGRESP injected back [MQTT-3.1.2-23]), and republish
+// its unchanged readings every 60 s (maxSilence: a publish, which allocates nothing
+// either). One op is one simulated second; the measured run covers n seconds.
+const FIRMWARE_IDLE = LOOPBACK_SOCKET + `
+var clock = 1000000;
+var timers = [];
+var Timer = {
+  repeat(callback, interval) { timers.push({ callback, interval, due: clock + interval, cleared: false }); return timers.length; },
+  clear(id) { timers[id - 1].cleared = true; },
+};
+var values = { temperature: 21.5, humidity: 40.5 };
+var sensor = { sample() { return values; } };
+var fw = M.startFirmware({
+  config: {
+    nodeId: "bench",
+    broker: { host: "127.0.0.1", keepAlive: 30 },
+    discovery: false,
+    sampleInterval: 5000,
+    maxSilence: 60000,
+    sensors: [{
+      id: "climate", driver: "sht3x",
+      readings: [
+        { key: "temperature", unit: "°C", decimals: 2, deadband: 0.05 },
+        { key: "humidity", unit: "%", decimals: 1, deadband: 0.5 },
+      ],
+    }],
+  },
+  io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
+  sensors: { climate: sensor },
+});
+var sock = LoopbackSocket.last;
+sock.writable(65536);
+if ((sock.written[0] >> 4) !== 1) throw new Error("the firmware's client did not write CONNECT");
+sock.inject(new Uint8Array([0x20, 2, 0, 0]), 4);
+if (fw.status !== "online") throw new Error("the firmware is not online after CONNACK: " + fw.status);
+var birthId = sock.lastPacketId();
+sock.inject(new Uint8Array([0x40, 2, birthId >> 8, birthId & 0xff]), 4);
+var pingresp = new Uint8Array([0xd0, 0]);
+var pings = 0;
+var seenWrites = sock.writes;
+// advances the clock by ms, firing each due callback (no allocation)
+function advance(ms) {
+  clock += ms;
+  for (let i = 0; i < timers.length; i++) {
+    const t = timers[i];
+    while (!t.cleared && t.due <= clock) {
+      t.due += t.interval;
+      t.callback();
+    }
+  }
+  if (sock.writes !== seenWrites) {
+    seenWrites = sock.writes;
+    if (sock.written[0] === 0xc0) {
+      pings++;
+      sock.inject(pingresp, 2);
+    }
+  }
+}
+var counts = fw.counts;
+for (let i = 0; i < 8; i++) advance(250); // the first tick takes (and publishes) the first sample
+if (counts.readingsPublished !== 1) throw new Error("the first sample was not published");
+`;
+
 /**
  * Each case: its setup and op; `bundle`, the bundle loaded as `M` (default BUNDLE); and
  * `exclude`, an op whose slots per call (measured after the case, in the same worker) are
  * not the measured code's: subtracted from the figure.
- * @type {Record<CaseName, { setup: string, op: string, bundle?: string, exclude?: string }>}
+ * `verify` runs after the measurement, in the same worker, and throws when the runs did not
+ * do what the case claims.
+ * @type {Record<CaseName, { setup: string, op: string, bundle?: string, exclude?: string, verify?: string }>}
  */
 export const CASES = {
   "encode-publish-qos0": {
@@ -320,6 +392,18 @@ sampleTick();
 if (counts.readingsPublished !== before + 1 || written[0] !== 0x30 || sock.writtenLength !== readingLength) throw new Error("the reading was not published");`,
     exclude: `sensor.sample();`,
   },
+  // one simulated second of an idle connected board (see FIRMWARE_IDLE)
+  "firmware-idle": {
+    bundle: FIRMWARE_BUNDLE,
+    setup: FIRMWARE_IDLE,
+    op: `advance(250); advance(250); advance(250); advance(250);
+if (fw.status !== "online" || !fw.client.connected) throw new Error("the board went offline: " + fw.status);`,
+    // n seconds ran three times (warm-up, baseline 0, measured): the keepalive pinged and
+    // maxSilence republished the unchanged readings, and nothing else was published
+    verify: `if (pings < 2) throw new Error("no keepalive PINGREQ/PINGRESP in the idle run: " + pings);
+if (counts.readingsPublished < 3) throw new Error("maxSilence did not republish: " + counts.readingsPublished);
+if (counts.samples < 10) throw new Error("the board did not sample: " + counts.samples);`,
+  },
 };
 
 /**
@@ -337,6 +421,7 @@ export async function measureCase(name, n = DEFAULT_N) {
   try {
     await worker.importModule(bundle, "M");
     const slots = await worker.slotsPerOp(spec.setup, spec.op, n);
+    if (spec.verify !== undefined) await worker.evaluate(spec.verify);
     if (spec.exclude === undefined) return slots;
     return slots - await worker.slotsPerOp("", spec.exclude, n);
   } finally {

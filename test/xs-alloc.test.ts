@@ -3,7 +3,8 @@
 // builds it first). Publishing (QoS 0, and QoS 1 with its PUBACK) and encoding must
 // allocate nothing, and so must a reading through the firmware (dist/firmware.js: sample
 // timer, deadband, pacer, JSON, publish); the other cases must meet their goals (0 per
-// decode, at most 4 per received message).
+// decode, at most 4 per received message), and so must an idle connected board over
+// simulated time (firmware-idle: slots per simulated second).
 // Each measurement starts and closes its own XS worker; nothing is skipped without xsnap.
 import { describe, expect, it } from "vitest";
 import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
@@ -19,6 +20,11 @@ describe("slots allocated per operation on XS", () => {
   it("firmware-reading: exactly 0 (the firmware's steady-state publish path allocates nothing per reading beyond its JSON text)", async () => {
     expect(GOALS["firmware-reading"]).toBe(0);
     expect(await measureCase("firmware-reading")).toBe(0);
+  });
+
+  it("firmware-idle: exactly 0 slots per simulated second (ticks, unchanged samples, keepalive PINGREQ/PINGRESP, maxSilence republish)", async () => {
+    expect(GOALS["firmware-idle"]).toBe(0);
+    expect(await measureCase("firmware-idle", 600)).toBe(0);
   });
 
   for (const name of ["decode-publish-qos0", "decode-publish-qos1", "receive-qos0", "receive-qos1"] as const) {
