@@ -171,6 +171,42 @@ sock.inject(new Uint8Array([0x90, 3, subId >> 8, subId & 0xff, ${qos}]), 5);
 var incoming = packet(${qos}, 7);
 `;
 
+// Shared by the firmware cases: starts dist/firmware.js (as the global M) with one SHT3x-like
+// sensor on LoopbackSocket, the given Timer and the global `clock`, answers CONNECT with
+// CONNACK and the birth with its PUBACK, and returns the firmware, online.
+const CONNECTED_FIRMWARE = LOOPBACK_SOCKET + `
+function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor) {
+  const fw = M.startFirmware({
+    config: {
+      nodeId: "bench",
+      broker: { host: "127.0.0.1", keepAlive },
+      discovery: false,
+      sampleInterval,
+      maxSilence,
+      sensors: [{
+        id: "climate", driver: "sht3x",
+        readings: [
+          { key: "temperature", unit: "°C", decimals: 2, deadband: 0.05 },
+          { key: "humidity", unit: "%", decimals: 1, deadband: 0.5 },
+        ],
+      }],
+    },
+    io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
+    sensors: { climate: sensor },
+  });
+  const sock = LoopbackSocket.last;
+  sock.writable(65536);
+  if ((sock.written[0] >> 4) !== 1) throw new Error("the firmware's client did not write CONNECT");
+  sock.inject(new Uint8Array([0x20, 2, 0, 0]), 4);
+  if (fw.status !== "online") throw new Error("the firmware is not online after CONNACK: " + fw.status);
+  if (sock.written[0] !== 0x33 || fw.client.outboxCount !== 1) throw new Error("the firmware did not publish its birth");
+  const birthId = sock.lastPacketId();
+  sock.inject(new Uint8Array([0x40, 2, birthId >> 8, birthId & 0xff]), 4);
+  if (fw.client.outboxCount !== 0) throw new Error("the PUBACK did not free the outbox");
+  return fw;
+}
+`;
+
 // The sensor-node firmware (dist/firmware.js, loaded as `M`) on LoopbackSocket, connected
 // by an injected CONNACK, with one sensor (two readings) and a fake Timer that keeps the
 // callbacks so the case can fire them. The sensor's sample() returns the same object every
@@ -180,7 +216,7 @@ var incoming = packet(${qos}, 7);
 // tick takes the first sample; from then on the op fires the sample timer's callback, the
 // firmware's real path: sampleNow(), the deadband check, the pacer, the JSON written into
 // the sensor's buffer, client.publish() (QoS 0) and the socket write.
-const FIRMWARE = LOOPBACK_SOCKET + `
+const FIRMWARE = CONNECTED_FIRMWARE + `
 var timers = [];
 var Timer = {
   repeat(callback, interval) { timers.push({ callback, interval, cleared: false }); return timers.length; },
@@ -204,33 +240,8 @@ var sensor = {
     return values;
   },
 };
-var fw = M.startFirmware({
-  config: {
-    nodeId: "bench",
-    broker: { host: "127.0.0.1", keepAlive: 0 },
-    discovery: false,
-    sampleInterval: SAMPLE_INTERVAL,
-    maxSilence: 0,
-    sensors: [{
-      id: "climate", driver: "sht3x",
-      readings: [
-        { key: "temperature", unit: "°C", decimals: 2, deadband: 0.05 },
-        { key: "humidity", unit: "%", decimals: 1, deadband: 0.5 },
-      ],
-    }],
-  },
-  io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
-  sensors: { climate: sensor },
-});
+var fw = startConnected({ keepAlive: 0, sampleInterval: SAMPLE_INTERVAL, maxSilence: 0 }, Timer, sensor);
 var sock = LoopbackSocket.last;
-sock.writable(65536);
-if ((sock.written[0] >> 4) !== 1) throw new Error("the firmware's client did not write CONNECT");
-sock.inject(new Uint8Array([0x20, 2, 0, 0]), 4);
-if (fw.status !== "online") throw new Error("the firmware is not online after CONNACK: " + fw.status);
-if (sock.written[0] !== 0x33 || fw.client.outboxCount !== 1) throw new Error("the firmware did not publish its birth");
-var birthId = sock.lastPacketId();
-sock.inject(new Uint8Array([0x40, 2, birthId >> 8, birthId & 0xff]), 4);
-if (fw.client.outboxCount !== 0) throw new Error("the PUBACK did not free the outbox");
 var sampleTick = timerEvery(SAMPLE_INTERVAL);
 var counts = fw.counts;
 var written = sock.written;
@@ -260,7 +271,7 @@ if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.61,"humidit
 // when the 30 s keepalive asks (PINGRESP injected back [MQTT-3.1.2-23]), and republish
 // its unchanged readings every 60 s (maxSilence: a publish, which allocates nothing
 // either). One op is one simulated second; the measured run covers n seconds.
-const FIRMWARE_IDLE = LOOPBACK_SOCKET + `
+const FIRMWARE_IDLE = CONNECTED_FIRMWARE + `
 var clock = 1000000;
 var timers = [];
 var Timer = {
@@ -269,31 +280,8 @@ var Timer = {
 };
 var values = { temperature: 21.5, humidity: 40.5 };
 var sensor = { sample() { return values; } };
-var fw = M.startFirmware({
-  config: {
-    nodeId: "bench",
-    broker: { host: "127.0.0.1", keepAlive: 30 },
-    discovery: false,
-    sampleInterval: 5000,
-    maxSilence: 60000,
-    sensors: [{
-      id: "climate", driver: "sht3x",
-      readings: [
-        { key: "temperature", unit: "°C", decimals: 2, deadband: 0.05 },
-        { key: "humidity", unit: "%", decimals: 1, deadband: 0.5 },
-      ],
-    }],
-  },
-  io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
-  sensors: { climate: sensor },
-});
+var fw = startConnected({ keepAlive: 30, sampleInterval: 5000, maxSilence: 60000 }, Timer, sensor);
 var sock = LoopbackSocket.last;
-sock.writable(65536);
-if ((sock.written[0] >> 4) !== 1) throw new Error("the firmware's client did not write CONNECT");
-sock.inject(new Uint8Array([0x20, 2, 0, 0]), 4);
-if (fw.status !== "online") throw new Error("the firmware is not online after CONNACK: " + fw.status);
-var birthId = sock.lastPacketId();
-sock.inject(new Uint8Array([0x40, 2, birthId >> 8, birthId & 0xff]), 4);
 var pingresp = new Uint8Array([0xd0, 0]);
 var pings = 0;
 var seenWrites = sock.writes;
