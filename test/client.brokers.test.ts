@@ -11,7 +11,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IPublishPacket } from "mqtt-packet";
 import { MqttClient } from "../device/mqtt/client.js";
-import type { ClientOptions } from "../device/mqtt/client.js";
+import type { ClientOptions } from "../device/mqtt/options.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import type { Message } from "../device/mqtt/message.js";

@@ -16,7 +16,7 @@ import * as vm from "node:vm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as mqttPacket from "mqtt-packet";
 import { MqttClient } from "../device/mqtt/client.js";
-import type { ClientOptions } from "../device/mqtt/client.js";
+import type { ClientOptions } from "../device/mqtt/options.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import { hostIo } from "../host-sim/io.js";

@@ -19,7 +19,7 @@ import * as util from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ISubackPacket, IConnackPacket } from "mqtt-packet";
 import { MqttClient } from "../device/mqtt/client.js";
-import type { ClientOptions } from "../device/mqtt/client.js";
+import type { ClientOptions } from "../device/mqtt/options.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import type { ClientIo, SocketOptions } from "../device/mqtt/io.js";

@@ -14,8 +14,8 @@
  * what a sensor's sample() returns.
  */
 
-import { MqttClient } from "../mqtt/client.js";
-import type { PublishStatus } from "../mqtt/client.js";
+import { MqttClient } from "../mqtt/index.js";
+import type { PublishStatus } from "../mqtt/index.js";
 import type { MqttError } from "../mqtt/errors.js";
 import type { TextDecoderLike, TextEncoderLike, TimerId } from "../mqtt/io.js";
 import type { Message } from "../mqtt/message.js";

@@ -12,7 +12,6 @@
  *   <prefix>/<node>/discovery          the discovery configs announced last, retained
  */
 
-import { MqttError } from "../mqtt/errors.js";
 import { prepareTopic } from "../mqtt/topic.js";
 import type { PreparedTopic, Utf8Encoder } from "../mqtt/topic.js";
 import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
@@ -76,11 +75,7 @@ export class Topics {
     });
     let next = 0;
     const carve: Utf8Encoder = { encode: () => slices[next++] };
-    const prepared = names.map((name) => {
-      const topic = prepareTopic(name, carve);
-      if (topic instanceof MqttError) throw topic;
-      return topic;
-    });
+    const prepared = names.map((name) => prepareTopic(name, carve));
     this.status = prepared[0];
     this.sensorState = prepared.slice(1, 1 + config.sensors.length);
     this.actuatorState = prepared.slice(1 + config.sensors.length);

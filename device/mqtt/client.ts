@@ -1,224 +1,73 @@
 /*
- * The MQTT 3.1.1 client (QoS 0 and 1): connection, keepalive, reconnect with backoff,
- * the bounded outbox with in-order resend, subscriptions and message delivery.
- * Its network and time come from the ECMA-419 shapes it is handed (io.ts). Every buffer
- * and table is allocated by the constructor; connected, publishing and receiving allocate
- * nothing (publish with a prepared topic and a Uint8Array payload). Never blocks, never
- * throws out of an IO callback, never grows with traffic.
+ * The MQTT 3.1.1 client (QoS 0 and 1): the connection's life cycle (DNS, socket, CONNECT,
+ * keepalive, reconnect with backoff, close) and the dispatch of what the broker sends.
+ * Options are checked in options.ts, packets are staged in transmit.ts, subscriptions kept
+ * in subscriptions.ts, messages held in outbox.ts. Its network and time come from the
+ * ECMA-419 shapes it is handed (io.ts). Every buffer and table is allocated by the
+ * constructor; connected, publishing and receiving allocate nothing (publish with a
+ * prepared topic and a Uint8Array payload). Never blocks, never throws out of an IO
+ * callback, never grows with traffic.
  */
 
 import { CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
-import { DECODE_ERROR, NEED_MORE, OVERSIZE, PacketDecoder } from "./decode.js";
-import {
-  encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe,
-  encodeUnsubscribe, lengthFieldSize, publishSize,
-} from "./encode.js";
+import { Callbacks } from "./callbacks.js";
+import { NEED_MORE, OVERSIZE, PacketDecoder } from "./decode.js";
+import { encodeDisconnect, encodePingreq, encodePuback, encodePublish, publishSize } from "./encode.js";
 import type { ErrorCode } from "./errors.js";
 import { MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
 import { Message } from "./message.js";
+import type {
+  ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings,
+  SubscribeOptions,
+} from "./options.js";
+import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf } from "./options.js";
 import { Outbox, QUEUED } from "./outbox.js";
-import { PreparedTopic, prepareFilter, prepareTopic, topicMatches } from "./topic.js";
+import { Receive } from "./receive.js";
+import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, SubscriptionTable } from "./subscriptions.js";
+import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
+import { Transmit, TX_RESERVE } from "./transmit.js";
+import { openSocket, resolveHost } from "./transport.js";
 
-export interface WillOptions {
-  topic: string;
-  payload: string | Uint8Array;
-  qos?: number;
-  retain?: boolean;
-}
-
-export interface ReconnectOptions {
-  /** First delay after a failure, ms (default 1,000). */
-  minDelay?: number;
-  /** Largest delay, ms (default 60,000). */
-  maxDelay?: number;
-  /** A connection that stayed up this long resets the backoff, ms (default 10,000). */
-  stableAfter?: number;
-}
-
-export interface TlsOptions {
-  /** CA certificates to trust (PEM text or DER bytes). */
-  ca?: string | ArrayBuffer | ArrayBufferView;
-  /** The name the broker's certificate must carry; defaults to `host`. */
-  serverName?: string;
-}
-
-export interface ClientOptions {
-  host: string;
-  /** Default 1883, or 8883 with TLS. */
-  port?: number;
-  clientId: string;
-  username?: string;
-  password?: string | Uint8Array;
-  /** Seconds, 0 to 65,535 (default 60); 0 turns keepalive off. */
-  keepAlive?: number;
-  /** Default true. With false the broker keeps the session across connections. */
-  clean?: boolean;
-  will?: WillOptions;
-  /** Largest incoming packet body; larger messages are skipped and counted (default 512). */
-  receiveBufferSize?: number;
-  /** Staging for outgoing bytes; bounds the largest outgoing packet (default 1,024). */
-  transmitBufferSize?: number;
-  /** Bytes for QoS 1 messages not yet acknowledged, and those queued offline (default 1,024). */
-  outboxBytes?: number;
-  /** Largest number of messages in the outbox (default 16). */
-  outboxMessages?: number;
-  /** QoS 1 messages on the wire without their PUBACK (default 16). */
-  maxInflight?: number;
-  /** Size of the subscription table (default 16). */
-  maxSubscriptions?: number;
-  /** ms to get a CONNACK after starting to connect (default 10,000). */
-  connectTimeout?: number;
-  /** Backoff between reconnect attempts; `false` never reconnects. */
-  reconnect?: ReconnectOptions | false;
-  /** Connect over TLS (needs io.TLS). */
-  tls?: TlsOptions | boolean;
-  io: ClientIo;
-  onConnected?: (sessionPresent: boolean) => void;
-  onDisconnected?: (reason: MqttError) => void;
-  onMessage?: (message: Message) => void;
-  /** A QoS 1 message was acknowledged by the broker. */
-  onPublished?: (packetId: number) => void;
-  onSubscribed?: (filter: string, grantedQos: number) => void;
-  /**
-   * After publish() returned "dropped" or "outbox-full": the client is connected again with
-   * room (nothing queued, the transmit buffer and the outbox at least half free). Called
-   * once per refusal, so a publisher can retry then instead of polling.
-   */
-  onReady?: () => void;
-  onError?: (error: MqttError) => void;
-}
-
-export interface PublishOptions {
-  qos?: number;
-  retain?: boolean;
-  /** QoS 0 only: keep the message in the outbox while offline instead of dropping it. */
-  queue?: boolean;
-}
-
-export interface SubscribeOptions {
-  qos?: number;
-}
-
-/**
- * What publish() did: "sent" (handed to the connection), "queued" (held in the outbox until
- * the connection can take it), "outbox-full" (not accepted: nothing changed), "dropped"
- * (QoS 0 while offline or while the link is congested; counted in stats.dropped).
- */
-export type PublishStatus = "sent" | "queued" | "outbox-full" | "dropped";
-
-export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "closing" | "closed";
-
-export interface ClientStats {
-  /** PUBLISH packets written (QoS 0 and 1, first sends). */
-  sent: number;
-  /** QoS 1 messages acknowledged by the broker. */
-  acknowledged: number;
-  /** QoS 1 messages written again after a reconnect. */
-  resent: number;
-  /** QoS 0 messages dropped (offline or congested). */
-  dropped: number;
-  /** Messages received and delivered. */
-  received: number;
-  /** Incoming messages skipped for being larger than the receive buffer. */
-  oversize: number;
-  /** Successful connections after the first. */
-  reconnects: number;
-  /** Connection attempts started. */
-  attempts: number;
-}
-
-type Handler = (message: Message) => void;
-
-interface Subscription {
-  filter: string;
-  /** The filter's UTF-8 bytes, matched against every incoming topic. */
-  bytes: Uint8Array;
-  handler: Handler | undefined;
-}
-
-/** A subscription slot's state. */
-const SUB_FREE = 0;
-const SUB_UNSENT = 1;
-const SUB_PENDING = 2;
-const SUB_ACTIVE = 3;
-/** Subscribed again while its SUBSCRIBE waits for the SUBACK: sent again once that SUBACK comes. */
-const SUB_STALE = 4;
-/** Unsubscribed: its UNSUBSCRIBE goes as soon as the connection can take it (then the slot is free). */
-const SUB_UNSUBSCRIBE = 5;
-
-/** Bytes of the transmit buffer kept back from publishes, so PUBACK and PINGREQ always fit. */
-const TX_RESERVE = 16;
-/** The most bytes written at once when the socket takes only part of what is staged. */
-const PARTIAL_WRITE_MAX = 256;
 /** How long close() waits for the staged bytes to drain, ms. */
 const CLOSE_LINGER = 2_000;
+
+/** The error for each CONNACK return code that refuses the connection (1 to 5) [MQTT-3.2.2-3]. */
+const CONNACK_REFUSALS: readonly ErrorCode[] = [
+  "protocol-violation", "unacceptable-protocol", "identifier-rejected", "server-unavailable", "bad-credentials",
+  "not-authorized",
+];
 
 export class MqttClient {
   readonly stats: ClientStats = {
     sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0,
   };
 
-  // configuration
+  readonly #callbacks: Callbacks;
+  readonly #settings: Settings;
   readonly #io: ClientIo;
   readonly #encoder: TextEncoderLike;
-  readonly #host: string;
-  readonly #port: number;
-  readonly #tls: TlsOptions | undefined;
-  readonly #keepAliveMs: number;
-  readonly #connectTimeout: number;
-  readonly #reconnect: boolean;
-  readonly #minDelay: number;
-  readonly #maxDelay: number;
-  readonly #stableAfter: number;
-  readonly #maxInflight: number;
+  /** The largest packet publish() sends at once, and the largest it may queue in the outbox. */
   readonly #maxPacket: number;
   readonly #maxQueuedPacket: number;
+  /** Encoded once: CONNECT never changes. */
   readonly #connectPacket: Uint8Array;
-  readonly #options: ClientOptions;
-
-  // buffers and tables, all made here
-  readonly #txBuffer: ArrayBuffer;
-  readonly #tx: Uint8Array;
-  readonly #spareBuffer: ArrayBuffer;
-  readonly #spare: Uint8Array;
-  /**
-   * What a socket read goes into. Moddable's `read(buffer)` fills the whole buffer and throws
-   * when fewer bytes are waiting, so the buffer is resized to what is waiting for the read,
-   * then back to its full size (within its first allocation: no new memory), as the
-   * transmit buffer is for a write. #chunk views all of it.
-   */
-  readonly #chunkBuffer: ArrayBuffer;
-  readonly #chunk: Uint8Array;
+  readonly #tx: Transmit;
+  readonly #rx: Receive;
   readonly #decoder: PacketDecoder;
   readonly #outbox: Outbox;
+  readonly #subscriptions: SubscriptionTable;
   readonly #message: Message;
-  /** The subscription in each slot: made when subscribing, dropped when the slot is freed. */
-  readonly #subs: (Subscription | undefined)[];
-  /** Per slot: bit 0 the QoS, bit 1 set for a filter without wildcards. */
-  readonly #subFlags: Uint8Array;
-  readonly #subState: Uint8Array;
-  /**
-   * Packet ids in flight for subscriptions: [0, max) the SUBSCRIBE of each slot, [max, 2 max)
-   * the UNSUBSCRIBEs awaiting their UNSUBACK. One table, so a new id is checked in one pass.
-   */
-  readonly #subPacketId: Uint16Array;
-  readonly #subscribeList: { filter: Uint8Array; qos: number }[];
-  readonly #unsubscribeList: Uint8Array[];
 
-  // run-time state
   #state: ClientState = "idle";
   #socket: Socket | undefined = undefined;
+  /** Bumped whenever a socket is dropped: callbacks of an older socket see a different one and do nothing. */
   #generation = 0;
   #timer: TimerId | undefined = undefined;
+  /** CONNECT is written, its CONNACK not yet read. */
   #handshaking = false;
-  #writable = 0;
-  #readable = 0;
-  #txFill = 0;
-  #inflight = 0;
-  #queued = 0;
-  #nextId = 0;
   #failures = 0;
+  /** When the current wait ends (connect timeout, reconnect, close linger), ms. */
   #deadline = 0;
   #connectedAt = 0;
   #lastSent = 0;
@@ -228,108 +77,32 @@ export class MqttClient {
   #batching = false;
   /** A publish was refused ("dropped", "outbox-full"): onReady is due when room returns. */
   #refused = false;
-  /** The largest writable count seen on this connection: below it, writes are outstanding. */
-  #window = 0;
-  /** The timer's period, ms: a PINGREQ goes a period early so that it is never late. */
-  #tickInterval = 1000;
   #everConnected = false;
 
   constructor(options: ClientOptions) {
-    if (options === null || typeof options !== "object") throw new MqttError("argument-invalid", "options");
-    const io = options.io;
-    if (io === undefined || typeof io.TCP !== "function" || io.Timer === undefined) {
-      throw new MqttError("argument-invalid", "io must give TCP, Timer, TextEncoder and TextDecoder");
-    }
-    if (typeof options.host !== "string" || options.host.length === 0) throw new MqttError("argument-invalid", "host");
-    if (typeof options.clientId !== "string") throw new MqttError("client-id-invalid", "clientId must be a string");
-    this.#options = options;
-    this.#io = io;
+    const settings = this.#settings = checkOptions(options);
+    this.#callbacks = new Callbacks(options);
+    const io = this.#io = options.io;
     const encoder = this.#encoder = new io.TextEncoder();
-    this.#host = options.host;
-    if (options.tls) {
-      if (io.TLS === undefined) throw new MqttError("argument-invalid", "tls needs io.TLS");
-      this.#tls = options.tls === true ? {} : options.tls;
-    }
-    this.#port = whole(options.port, this.#tls ? 8883 : 1883, 1, 65_535, "port");
-    const keepAlive = whole(options.keepAlive, 60, 0, 65_535, "keepAlive");
-    this.#keepAliveMs = keepAlive * 1000;
-    this.#connectTimeout = whole(options.connectTimeout, 10_000, 1, 3_600_000, "connectTimeout");
-    const reconnect = options.reconnect;
-    this.#reconnect = reconnect !== false;
-    const r = reconnect === false || reconnect === undefined ? {} : reconnect;
-    this.#minDelay = whole(r.minDelay, 1_000, 1, 86_400_000, "reconnect.minDelay");
-    this.#maxDelay = whole(r.maxDelay, 60_000, this.#minDelay, 86_400_000, "reconnect.maxDelay");
-    this.#stableAfter = whole(r.stableAfter, 10_000, 0, 86_400_000, "reconnect.stableAfter");
-    this.#maxInflight = whole(options.maxInflight, 16, 1, 65_535, "maxInflight");
-    const rxSize = whole(options.receiveBufferSize, 512, 16, 268_435_455, "receiveBufferSize");
-    const txSize = whole(options.transmitBufferSize, 1024, 64, 268_435_455, "transmitBufferSize");
-    const outboxBytes = whole(options.outboxBytes, 1024, 0, 268_435_455, "outboxBytes");
-    const outboxMessages = whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages");
-    const maxSubscriptions = whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions");
-
-    // the CONNECT packet never changes: encode it once
-    let will: { topic: PreparedTopic; payload: Uint8Array; qos: number; retain: boolean } | undefined;
-    if (options.will !== undefined) {
-      const topic = prepareTopic(options.will.topic, encoder);
-      if (topic instanceof MqttError) throw topic;
-      const payload = options.will.payload;
-      will = {
-        topic,
-        payload: typeof payload === "string" ? encoder.encode(payload) : payload,
-        qos: options.will.qos ?? 0,
-        retain: options.will.retain ?? false,
-      };
-      if (will.qos !== 0 && will.qos !== 1) throw new MqttError("qos-invalid", "will");
-    }
-    const password = options.password;
-    const fields = {
-      clientId: encoder.encode(options.clientId),
-      clean: options.clean ?? true,
-      keepAlive,
-      username: options.username === undefined ? undefined : encoder.encode(options.username),
-      password: password === undefined ? undefined : typeof password === "string" ? encoder.encode(password) : password,
-      will,
-    };
-    // the transmit buffer is resizable so that a prefix of it can be written without a view;
-    // the CONNECT packet is encoded there first, then kept
-    this.#txBuffer = new ArrayBuffer(txSize, { maxByteLength: txSize });
-    this.#tx = new Uint8Array(this.#txBuffer);
-    const connectLength = encodeConnect(this.#tx, 0, fields);
-    if (connectLength instanceof MqttError) {
-      if (connectLength.code === "buffer-too-small") throw new MqttError("buffer-too-small", "transmitBufferSize is smaller than the CONNECT packet");
-      throw connectLength;
-    }
-
+    const { transmitBufferSize: txSize, receiveBufferSize: rxSize, outboxBytes, maxSubscriptions } = settings;
+    // the CONNECT packet is encoded in the transmit buffer first, then kept
+    const tx = this.#tx = new Transmit(txSize);
+    const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes);
+    this.#rx = new Receive(rxSize);
     // the fixed-size parts are views of one ArrayBuffer (each buffer costs a header, on XS
-    // and on Node alike): the outbox (4-aligned, first), the subscriptions' packet ids, flags
-    // and states, the receive buffer, the CONNECT packet
-    const outboxSize = Outbox.size(outboxBytes, outboxMessages);
-    const chunkSize = Math.min(rxSize + 5, 256);
-    this.#chunkBuffer = new ArrayBuffer(chunkSize, { maxByteLength: chunkSize });
-    this.#chunk = new Uint8Array(this.#chunkBuffer);
-    const memory = new ArrayBuffer(outboxSize + 6 * maxSubscriptions + rxSize + connectLength);
-    let at = 0;
-    this.#outbox = new Outbox(outboxBytes, outboxMessages, memory, at);
-    at += outboxSize;
-    this.#subPacketId = new Uint16Array(memory, at, 2 * maxSubscriptions);
-    at += 4 * maxSubscriptions;
-    this.#subFlags = new Uint8Array(memory, at, maxSubscriptions);
-    at += maxSubscriptions;
-    this.#subState = new Uint8Array(memory, at, maxSubscriptions);
-    at += maxSubscriptions;
-    this.#decoder = new PacketDecoder(new Uint8Array(memory, at, rxSize));
-    at += rxSize;
-    this.#connectPacket = new Uint8Array(memory, at, connectLength);
-    this.#connectPacket.set(this.#tx.subarray(0, connectLength));
-    const spareSize = Math.min(txSize, PARTIAL_WRITE_MAX);
-    this.#spareBuffer = new ArrayBuffer(spareSize, { maxByteLength: spareSize });
-    this.#spare = new Uint8Array(this.#spareBuffer);
+    // and on Node alike): the outbox (4-aligned, first), the subscription table, the receive
+    // buffer, the CONNECT packet
+    const outboxSize = Outbox.size(outboxBytes, settings.outboxMessages);
+    const tableSize = SubscriptionTable.size(maxSubscriptions);
+    const memory = new ArrayBuffer(outboxSize + tableSize + rxSize + connectLength);
+    this.#outbox = new Outbox(outboxBytes, settings.outboxMessages, memory, 0);
+    this.#subscriptions = new SubscriptionTable(maxSubscriptions, memory, outboxSize, this.#outbox);
+    this.#decoder = new PacketDecoder(new Uint8Array(memory, outboxSize + tableSize, rxSize));
+    this.#connectPacket = new Uint8Array(memory, outboxSize + tableSize + rxSize, connectLength);
+    this.#connectPacket.set(tx.bytes.subarray(0, connectLength));
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, outboxBytes);
     this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
-    this.#subs = new Array<Subscription | undefined>(maxSubscriptions).fill(undefined);
-    this.#subscribeList = [{ filter: this.#chunk, qos: 0 }];
-    this.#unsubscribeList = [this.#chunk];
   }
 
   /** "idle", "connecting", "connected", "waiting" (to reconnect), "closing" or "closed". */
@@ -353,19 +126,15 @@ export class MqttClient {
 
   /** Starts connecting; from then on the client keeps itself connected until close(). */
   connect(): void {
-    if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
+    this.#checkOpen();
     if (this.#state !== "idle") return;
-    const tick = Math.max(20, Math.min(1000, this.#keepAliveMs > 0 ? this.#keepAliveMs / 4 : 1000, this.#minDelay / 2));
-    this.#tickInterval = tick;
-    this.#timer = this.#io.Timer.repeat(() => this.#tick(), tick);
+    this.#timer = this.#io.Timer.repeat(() => this.#tick(), this.#settings.tickInterval);
     this.#open();
   }
 
-  /** Validates and encodes a topic once, for publishing without allocation. */
+  /** Validates and encodes a topic once, for publishing without allocation. Throws an MqttError for a bad name. */
   prepareTopic(name: string): PreparedTopic {
-    const topic = prepareTopic(name, this.#encoder);
-    if (topic instanceof MqttError) throw topic;
-    return topic;
+    return prepareTopic(name, this.#encoder);
   }
 
   /**
@@ -376,16 +145,11 @@ export class MqttClient {
   publish(
     topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions, payloadLength?: number,
   ): PublishStatus {
-    if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
+    this.#checkOpen();
     const prepared = topic instanceof PreparedTopic ? topic : this.prepareTopic(topic);
-    const bytes = typeof payload === "string" ? this.#encoder.encode(payload) : payload;
-    if (!(bytes instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a string or a Uint8Array");
-    const length = payloadLength === undefined ? bytes.length : payloadLength;
-    if (!Number.isInteger(length) || length < 0 || length > bytes.length) {
-      throw new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
-    }
-    const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
-    if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid");
+    const bytes = payloadBytes(payload, this.#encoder);
+    const length = payloadLengthOf(bytes, payloadLength);
+    const qos = qosOf(options, undefined);
     const retain = options !== undefined && options.retain === true;
     const size = publishSize(prepared.bytes.length, length, qos);
     const queue = options !== undefined && options.queue === true;
@@ -395,14 +159,15 @@ export class MqttClient {
     }
     if (qos === 0) {
       const online = this.#state === "connected" && !this.#handshaking;
-      if (online && this.#queued === 0 && this.#txRoom() >= size + TX_RESERVE) {
-        this.#txFill += encodePublish(this.#tx, this.#txFill, prepared, bytes, 0, retain, false, 0, length) as number;
+      const tx = this.#tx;
+      if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE) {
+        tx.fill += encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length);
         this.stats.sent++;
         this.#flush();
         return "sent";
       }
       // online behind older queued messages, a QoS 0 message waits its turn in the outbox
-      const behind = online && this.#queued > 0 && size <= this.#maxQueuedPacket;
+      const behind = online && this.#outbox.queued > 0 && size <= this.#maxQueuedPacket;
       if (!queue && !behind) {
         this.stats.dropped++;
         this.#refused = true;
@@ -417,10 +182,9 @@ export class MqttClient {
       this.stats.dropped++;
       return "dropped";
     }
-    const packetId = qos === 1 ? this.#allocatePacketId() : 0;
+    const packetId = qos === 1 ? this.#subscriptions.nextPacketId() : 0;
     encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
-    this.#queued++;
     if (this.#state === "connected") this.#flush();
     return outbox.stateOf(index) === QUEUED ? "queued" : "sent";
   }
@@ -430,37 +194,19 @@ export class MqttClient {
    * to the same filter replaces its QoS and handler. Renewed after a reconnect without a
    * session. Throws an MqttError for a bad filter or QoS, or when the table is full.
    */
-  subscribe(filter: string, options?: SubscribeOptions, handler?: Handler): void {
-    if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
+  subscribe(filter: string, options?: SubscribeOptions, handler?: MessageHandler): void {
+    this.#checkOpen();
     const bytes = prepareFilter(filter, this.#encoder);
-    if (bytes instanceof MqttError) throw bytes;
-    const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
-    if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid", "subscriptions take QoS 0 or 1");
+    const qos = qosOf(options, "subscriptions take QoS 0 or 1");
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
-    let slot = this.#findSubscription(filter);
-    if (slot < 0) slot = this.#freeSubscriptionSlot();
-    if (slot < 0) throw new MqttError("too-many-subscriptions");
-    this.#subs[slot] = { filter, bytes, handler };
-    this.#subFlags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? 2 : 0);
-    if (this.#subState[slot] === SUB_PENDING || this.#subState[slot] === SUB_STALE
-      || (this.#subState[slot] === SUB_UNSUBSCRIBE && this.#subPacketId[slot] !== 0)) {
-      this.#subState[slot] = SUB_STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
-    } else {
-      this.#subState[slot] = SUB_UNSENT;
-      this.#subPacketId[slot] = 0;
-    }
+    if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
     if (this.#state === "connected") this.#flush();
   }
 
   /** Removes a subscription: its handler is not called again. */
   unsubscribe(filter: string): void {
-    if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
-    const slot = this.#findSubscription(filter);
-    if (slot < 0) return;
-    (this.#subs[slot] as Subscription).handler = undefined;
-    // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
-    // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
-    this.#subState[slot] = SUB_UNSUBSCRIBE;
+    this.#checkOpen();
+    this.#subscriptions.remove(filter);
     if (this.#state === "connected") this.#flush();
   }
 
@@ -472,14 +218,17 @@ export class MqttClient {
     if (this.#state === "closed" || this.#state === "closing") return;
     if (this.#state === "connected" && this.#socket !== undefined) {
       this.#state = "closing";
-      const n = encodeDisconnect(this.#tx, this.#txFill);
-      if (typeof n === "number") this.#txFill += n;
+      if (!this.#stageReserved(encodeDisconnect, 0)) return;
       this.#deadline = this.#now() + CLOSE_LINGER;
       this.#flushNow();
-      if (this.#txFill === 0) this.#finishClose();
+      if (this.#tx.fill === 0) this.#finishClose();
       return;
     }
     this.#finishClose();
+  }
+
+  #checkOpen(): void {
+    if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
   }
 
   // ---- connection life cycle
@@ -488,90 +237,59 @@ export class MqttClient {
     this.#state = "connecting";
     this.stats.attempts++;
     const generation = ++this.#generation;
-    this.#deadline = this.#now() + this.#connectTimeout;
-    const host = this.#host;
-    const resolver = this.#io.resolver;
-    if (resolver === undefined || isIpAddress(host)) {
-      this.#openSocket(host, generation);
-      return;
-    }
-    try {
-      resolver.resolve({
-        host,
-        onResolved: (_host, address) => {
-          if (generation === this.#generation && this.#state === "connecting") this.#openSocket(address, generation);
-        },
-        onError: () => {
-          if (generation === this.#generation && this.#state === "connecting") this.#fail("dns-failed", host);
-        },
-      });
-    } catch {
-      this.#fail("dns-failed", host);
-    }
+    this.#deadline = this.#now() + this.#settings.connectTimeout;
+    const host = this.#settings.host;
+    const current = (): boolean => generation === this.#generation && this.#state === "connecting";
+    resolveHost(this.#io, host, (address) => {
+      if (current()) this.#openSocket(address, generation);
+    }, () => {
+      if (current()) this.#fail("dns-failed", host);
+    });
   }
 
   #openSocket(address: string, generation: number): void {
-    const client = this;
-    const tls = this.#tls;
-    const Socket = tls === undefined ? this.#io.TCP : this.#io.TLS!;
-    this.#writable = 0;
-    this.#window = 0;
-    this.#readable = 0;
-    this.#txFill = 0;
+    this.#tx.reset();
+    this.#rx.waiting = 0;
     this.#decoder.reset();
     try {
-      this.#socket = new Socket({
-        address,
-        port: this.#port,
-        nodelay: true,
-        host: tls === undefined ? undefined : tls.serverName ?? this.#host,
-        ca: tls === undefined ? undefined : tls.ca,
-        onWritable(count: number) {
-          if (generation === client.#generation) client.#onWritable(count);
-        },
-        onReadable(count: number) {
-          if (generation === client.#generation) client.#onReadable(count);
-        },
-        onError(message?: string) {
-          if (generation === client.#generation) client.#onSocketError(message);
-        },
+      // callbacks of a socket dropped since see another generation, and do nothing
+      this.#socket = openSocket(this.#io, this.#settings, address, {
+        onWritable: (count) => generation === this.#generation && this.#onWritable(count),
+        onReadable: (count) => generation === this.#generation && this.#onReadable(count),
+        onError: (message) => generation === this.#generation && this.#onSocketError(message),
       });
     } catch (e) {
       this.#socket = undefined;
-      this.#fail(tls === undefined ? "connection-lost" : "tls-failed", String(e));
+      this.#fail(this.#settings.tls === undefined ? "connection-lost" : "tls-failed", String(e));
     }
   }
 
   #onWritable(count: number): void {
-    this.#writable = count;
-    if (count > this.#window) this.#window = count;
+    const tx = this.#tx;
+    tx.onWritable(count);
     if (this.#state === "connecting" && !this.#handshaking) {
       // the connection is up: CONNECT goes first
       this.#handshaking = true;
       const packet = this.#connectPacket;
-      this.#tx.set(packet, 0);
-      this.#txFill = packet.length;
+      tx.bytes.set(packet, 0);
+      tx.fill = packet.length;
       this.#lastReceived = this.#now();
     }
     this.#flush();
-    if (this.#state === "closing" && this.#txFill === 0) {
+    if (this.#state === "closing" && tx.fill === 0) {
       this.#finishClose();
       return;
     }
-    if (this.#decoder.pending > 0 || this.#readable > 0) this.#onReadable(this.#readable);
+    if (this.#decoder.pending > 0 || this.#rx.waiting > 0) this.#onReadable(this.#rx.waiting);
   }
 
+  /** The socket failed or closed (while closing, that ends the close: see #fail). */
   #onSocketError(message?: string): void {
-    if (this.#state === "closing") {
-      this.#finishClose();
-      return;
-    }
-    const code: ErrorCode = this.#tls !== undefined && this.#state === "connecting" && !this.#handshaking
-      ? "tls-failed" : "connection-lost";
-    this.#fail(code, message);
+    const inTlsHandshake = this.#settings.tls !== undefined && this.#state === "connecting" && !this.#handshaking;
+    this.#fail(inTlsHandshake ? "tls-failed" : "connection-lost", message);
   }
 
-  /** Ends the current connection attempt or connection and schedules the next one. */
+  /** Ends the current connection attempt or connection and schedules the next one; while closing, ends the close. */
   #fail(code: ErrorCode, detail?: string): void {
     if (this.#state === "closing" || this.#state === "closed") {
       this.#finishClose();
@@ -579,40 +297,23 @@ export class MqttClient {
     }
     const error = new MqttError(code, detail);
     const wasConnected = this.#state === "connected";
-    if (wasConnected && code === "protocol-violation") this.#writeStagedBeforeClosing();
+    // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
+    if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
     this.#dropSocket();
-    if (wasConnected && this.#now() - this.#connectedAt >= this.#stableAfter) this.#failures = 0;
-    this.#report(error);
-    if (wasConnected) {
-      const cb = this.#options.onDisconnected;
-      if (cb !== undefined) this.#guard(cb, error);
-    }
+    const settings = this.#settings;
+    if (wasConnected && this.#now() - this.#connectedAt >= settings.stableAfter) this.#failures = 0;
+    this.#callbacks.error(error);
+    if (wasConnected) this.#callbacks.disconnected(error);
     if ((this.#state as ClientState) === "closed") return; // a callback closed the client
-    if (!this.#reconnect) {
+    if (!settings.reconnect) {
       this.#finishClose();
       return;
     }
-    const cap = Math.min(this.#maxDelay, this.#minDelay * 2 ** Math.min(this.#failures, 30));
+    const cap = Math.min(settings.maxDelay, settings.minDelay * 2 ** Math.min(this.#failures, 30));
     const random = this.#io.random === undefined ? Math.random() : this.#io.random();
     this.#failures++;
     this.#state = "waiting";
-    this.#deadline = this.#now() + this.#minDelay + Math.floor(random * (cap - this.#minDelay));
-  }
-
-  /** Acknowledgements staged for packets handled before a violation still go out, if the socket takes them. */
-  #writeStagedBeforeClosing(): void {
-    const socket = this.#socket;
-    const fill = this.#txFill;
-    if (socket === undefined || fill === 0 || this.#writable < fill) return;
-    const buffer = this.#txBuffer;
-    try {
-      buffer.resize(fill);
-      socket.write(buffer);
-    } catch {
-      // the connection is being closed anyway
-    } finally {
-      buffer.resize(buffer.maxByteLength);
-    }
+    this.#deadline = this.#now() + settings.minDelay + Math.floor(random * (cap - settings.minDelay));
   }
 
   #dropSocket(): void {
@@ -621,17 +322,11 @@ export class MqttClient {
     this.#socket = undefined;
     this.#handshaking = false;
     this.#pingOutstanding = false;
-    this.#txFill = 0;
-    this.#writable = 0;
-    this.#window = 0;
-    this.#readable = 0;
-    this.#inflight = 0;
+    this.#tx.reset();
+    this.#rx.waiting = 0;
     this.#decoder.reset();
-    this.#queued = this.#outbox.requeue();
-    for (let i = 0; i < this.#subState.length; i++) {
-      if (this.#subState[i] === SUB_PENDING || this.#subState[i] === SUB_STALE) this.#subState[i] = SUB_UNSENT;
-    }
-    this.#subPacketId.fill(0);
+    this.#outbox.requeue();
+    this.#subscriptions.connectionLost();
     if (socket !== undefined) {
       try {
         socket.close();
@@ -649,10 +344,7 @@ export class MqttClient {
       this.#io.Timer.clear(this.#timer);
       this.#timer = undefined;
     }
-    if (wasOpen) {
-      const cb = this.#options.onDisconnected;
-      if (cb !== undefined) this.#guard(cb, new MqttError("closed"));
-    }
+    if (wasOpen) this.#callbacks.disconnected(new MqttError("closed"));
   }
 
   #tick(): void {
@@ -668,21 +360,18 @@ export class MqttClient {
         if (now >= this.#deadline) this.#finishClose();
         return;
       case "connected": {
-        const keepAlive = this.#keepAliveMs;
+        const keepAlive = this.#settings.keepAlive * 1000;
         if (keepAlive === 0) return;
         if (now - this.#lastReceived >= keepAlive * 1.5) {
           this.#fail("keepalive-timeout");
           return;
         }
         // no gap between packets sent may exceed the keepalive [MQTT-3.1.2-23]: the next tick would be too late
-        const idle = now - this.#lastSent >= keepAlive - this.#tickInterval;
+        const idle = now - this.#lastSent >= keepAlive - this.#settings.tickInterval;
         if (!this.#pingOutstanding && (idle || now - this.#lastReceived >= keepAlive)) {
-          const n = encodePingreq(this.#tx, this.#txFill);
-          if (typeof n === "number") {
-            this.#txFill += n;
-            this.#pingOutstanding = true;
-            this.#flush();
-          }
+          if (!this.#stageReserved(encodePingreq, 0)) return;
+          this.#pingOutstanding = true;
+          this.#flush();
         }
         return;
       }
@@ -693,13 +382,20 @@ export class MqttClient {
 
   // ---- output
 
-  #txRoom(): number {
-    return this.#tx.length - this.#txFill;
-  }
-
-  /** Whether a packet with this remaining length fits the transmit buffer now, leaving TX_RESERVE. */
-  #hasRoomFor(remaining: number): boolean {
-    return this.#txRoom() >= 1 + lengthFieldSize(remaining) + remaining + TX_RESERVE;
+  /**
+   * Stages a PUBACK, PINGREQ or DISCONNECT. TX_RESERVE keeps room for them (publishes and
+   * subscriptions leave it free, and input stops while less is free), so a full buffer here
+   * is a broken invariant: it fails the connection with "buffer-too-small". False then.
+   */
+  #stageReserved(encode: (buf: Uint8Array, offset: number, packetId: number) => number, packetId: number): boolean {
+    const tx = this.#tx;
+    try {
+      tx.fill += encode(tx.bytes, tx.fill, packetId);
+      return true;
+    } catch {
+      this.#fail("buffer-too-small", "no room kept for a control packet");
+      return false;
+    }
   }
 
   /** Stages what the connection may take and writes it, or only stages while a read is handled (it writes at its end). */
@@ -711,158 +407,39 @@ export class MqttClient {
   /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows. */
   #stage(): void {
     if (this.#state === "connected" && !this.#handshaking) {
-      this.#stageSubscriptions();
-      this.#stageOutbox();
+      this.#subscriptions.stage(this.#tx);
+      this.#outbox.stage(this.#tx, this.#settings.maxInflight, this.stats);
     }
   }
 
   /** Stages what the connection may take and writes; then tells a refused publisher when there is room. */
   #flushNow(): void {
-    this.#writeStaged();
+    const tx = this.#tx;
+    for (;;) {
+      this.#stage();
+      if (tx.fill === 0 || tx.writable <= 0 || this.#socket === undefined) break;
+      if (tx.gathering && this.#state !== "closing") break;
+      try {
+        tx.write(this.#socket);
+      } catch (e) {
+        this.#fail("connection-lost", String(e));
+        return;
+      }
+      this.#lastSent = this.#now();
+    }
     if (this.#refused) this.#readyCheck();
   }
 
   #readyCheck(): void {
-    const outbox = this.#outbox;
-    if (this.#state !== "connected" || this.#handshaking || this.#queued > 0) return;
-    if (this.#txRoom() < this.#tx.length >> 1) return;
-    if (outbox.count * 2 > outbox.capacity || outbox.usedBytes * 2 > outbox.bytes.length) return;
+    if (this.#state !== "connected" || this.#handshaking || !this.#outbox.roomy || this.#tx.room < this.#tx.bytes.length >> 1) return;
     this.#refused = false;
-    const cb = this.#options.onReady;
-    if (cb !== undefined) this.#guard(cb, undefined);
-  }
-
-  /** Stages what the connection may take and writes. */
-  #writeStaged(): void {
-    for (;;) {
-      this.#stage();
-      if (this.#txFill === 0 || this.#writable <= 0 || this.#socket === undefined) return;
-      // while earlier writes are still outstanding, small packets gather and go out together
-      // when the socket reports room again (one write per round trip, not one per packet)
-      if (this.#writable < this.#window && this.#txFill < this.#tx.length >> 1 && this.#state !== "closing") return;
-      if (!this.#write()) return;
-    }
-  }
-
-  /** Writes as much of the staged bytes as the socket takes. Returns false when the socket failed. */
-  #write(): boolean {
-    const socket = this.#socket as Socket;
-    const fill = this.#txFill;
-    let count = Math.min(fill, this.#writable);
-    if (count < fill) count = Math.min(count, this.#spare.length);
-    try {
-      if (count === fill) {
-        const buffer = this.#txBuffer;
-        buffer.resize(count);
-        try {
-          this.#writable = socket.write(buffer) ?? 0; // undefined: the connection failed (onError follows)
-        } finally {
-          buffer.resize(buffer.maxByteLength);
-        }
-      } else {
-        // a prefix only: copy it out, write it, move the rest to the front
-        const spare = this.#spare;
-        const tx = this.#tx;
-        this.#spareBuffer.resize(count);
-        for (let i = 0; i < count; i++) spare[i] = tx[i];
-        try {
-          this.#writable = socket.write(this.#spareBuffer) ?? 0;
-        } finally {
-          this.#spareBuffer.resize(this.#spareBuffer.maxByteLength);
-        }
-        tx.copyWithin(0, count, fill);
-      }
-    } catch (e) {
-      this.#fail("connection-lost", String(e));
-      return false;
-    }
-    this.#txFill = fill - count;
-    this.#lastSent = this.#now();
-    return true;
-  }
-
-  #stageSubscriptions(): void {
-    const states = this.#subState;
-    for (let slot = 0; slot < states.length; slot++) {
-      if (states[slot] === SUB_UNSUBSCRIBE) {
-        if (!this.#stageUnsubscribe(slot)) return;
-        continue;
-      }
-      if (states[slot] !== SUB_UNSENT) continue;
-      const filter = (this.#subs[slot] as Subscription).bytes;
-      // room first: waiting for it takes no packet id and makes no error object
-      if (!this.#hasRoomFor(2 + 2 + filter.length + 1)) return;
-      const entry = this.#subscribeList[0];
-      entry.filter = filter;
-      entry.qos = this.#subFlags[slot] & 1;
-      const packetId = this.#allocatePacketId();
-      this.#txFill += encodeSubscribe(this.#tx, this.#txFill, packetId, this.#subscribeList) as number;
-      states[slot] = SUB_PENDING;
-      this.#subPacketId[slot] = packetId;
-    }
-  }
-
-  /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room. */
-  #stageUnsubscribe(slot: number): boolean {
-    const free = this.#subPacketId.indexOf(0, this.#subState.length);
-    if (free < 0) return false;
-    const filter = (this.#subs[slot] as Subscription).bytes;
-    if (!this.#hasRoomFor(2 + 2 + filter.length)) return false;
-    const packetId = this.#allocatePacketId();
-    this.#unsubscribeList[0] = filter;
-    this.#txFill += encodeUnsubscribe(this.#tx, this.#txFill, packetId, this.#unsubscribeList) as number;
-    this.#subPacketId[free] = packetId;
-    this.#subState[slot] = SUB_FREE;
-    this.#subs[slot] = undefined;
-    return true;
-  }
-
-  #stageOutbox(): void {
-    const outbox = this.#outbox;
-    const bytes = outbox.bytes;
-    const tx = this.#tx;
-    while (this.#queued > 0) {
-      const index = outbox.firstQueued(); // not always at count - queued: done entries may lie between
-      if (index < 0) return;
-      const offset = outbox.offsetOf(index);
-      const length = outbox.lengthOf(index);
-      const qos = (bytes[offset] >> 1) & 3;
-      if (qos > 0 && this.#inflight >= this.#maxInflight) return;
-      if (this.#txRoom() < length + TX_RESERVE) return;
-      const at = this.#txFill;
-      for (let i = 0; i < length; i++) tx[at + i] = bytes[offset + i];
-      this.#txFill = at + length;
-      this.#queued--;
-      if (qos === 0) {
-        this.stats.sent++;
-        outbox.markDone(index);
-        continue;
-      }
-      if (outbox.wasSent(index)) {
-        tx[at] |= 0x08; // DUP: this message may have reached the broker before [MQTT-3.3.1-1]
-        this.stats.resent++;
-      } else {
-        this.stats.sent++;
-      }
-      outbox.markInflight(index);
-      this.#inflight++;
-    }
-  }
-
-  #allocatePacketId(): number {
-    for (;;) {
-      this.#nextId = this.#nextId === 65_535 ? 1 : this.#nextId + 1;
-      const id = this.#nextId;
-      if (this.#outbox.holds(id)) continue;
-      if (this.#subPacketId.indexOf(id) >= 0) continue;
-      return id;
-    }
+    this.#callbacks.ready();
   }
 
   // ---- input
 
   #onReadable(count: number): void {
-    this.#readable = count;
+    this.#rx.waiting = count;
     const generation = this.#generation;
     // what the packets of this read call for (acknowledgements, the next queued messages)
     // goes out in one write at the end, not one write per packet
@@ -879,32 +456,27 @@ export class MqttClient {
     const decoder = this.#decoder;
     for (;;) {
       if (decoder.pending === 0) {
-        if (this.#readable <= 0 || this.#socket === undefined) return;
-        const buffer = this.#chunkBuffer;
-        const wanted = Math.min(this.#readable, buffer.maxByteLength);
-        let n: number | undefined;
-        buffer.resize(wanted);
+        if (this.#rx.waiting <= 0 || this.#socket === undefined) return;
         try {
-          n = this.#socket.read(buffer);
+          if (!this.#rx.read(this.#socket, decoder)) return;
         } catch (e) {
           this.#fail("connection-lost", String(e));
           return;
-        } finally {
-          buffer.resize(buffer.maxByteLength);
         }
-        if (n !== wanted) { // undefined: nothing was waiting after all
-          this.#readable = 0;
-          return;
-        }
-        this.#readable -= n;
         this.#lastReceived = this.#now();
-        decoder.feed(this.#chunk, 0, n);
       }
-      if (this.#txRoom() < TX_RESERVE) {
+      if (this.#tx.room < TX_RESERVE) {
         this.#flushNow();
-        if (generation !== this.#generation || this.#txRoom() < TX_RESERVE) return; // resumed by onWritable
+        if (generation !== this.#generation || this.#tx.room < TX_RESERVE) return; // resumed by onWritable
       }
-      const kind = decoder.next();
+      let kind: number;
+      try {
+        kind = decoder.next();
+      } catch (e) {
+        const cause = e as MqttError;
+        this.#fail("protocol-violation", cause.code + ": " + cause.message);
+        return;
+      }
       if (kind === NEED_MORE) continue;
       this.#handle(kind);
       if (generation !== this.#generation) return;
@@ -912,27 +484,23 @@ export class MqttClient {
   }
 
   #handle(kind: number): void {
-    const d = this.#decoder;
+    const decoder = this.#decoder;
     switch (kind) {
       case PUBLISH:
-        if (this.#state !== "connected" || this.#handshaking || d.qos === 2) {
-          this.#violation(d.qos === 2 ? "a QoS 2 PUBLISH for a QoS 1 subscription" : "PUBLISH before CONNACK");
+        if (this.#state !== "connected" || this.#handshaking || decoder.qos === 2) {
+          this.#fail("protocol-violation", decoder.qos === 2 ? "a QoS 2 PUBLISH for a QoS 1 subscription" : "PUBLISH before CONNACK");
           return;
         }
         this.#deliver();
-        if (d.qos === 1) this.#acknowledge(d.packetId);
+        if (decoder.qos === 1) this.#acknowledge(decoder.packetId);
         return;
       case PUBACK: {
-        const index = this.#outbox.findInflight(d.packetId);
-        if (index < 0 || this.#handshaking) {
-          this.#violation("PUBACK for packet id " + d.packetId + ", which is not in flight");
+        if (this.#handshaking || !this.#outbox.acknowledge(decoder.packetId)) {
+          this.#fail("protocol-violation", "PUBACK for packet id " + decoder.packetId + ", which is not in flight");
           return;
         }
-        this.#outbox.markDone(index);
-        this.#inflight--;
         this.stats.acknowledged++;
-        const cb = this.#options.onPublished;
-        if (cb !== undefined) this.#guard(cb, d.packetId);
+        this.#callbacks.published(decoder.packetId);
         this.#flush();
         return;
       }
@@ -942,51 +510,33 @@ export class MqttClient {
       case SUBACK:
         this.#onSuback();
         return;
-      case UNSUBACK: {
-        const at = this.#subPacketId.indexOf(d.packetId, this.#subState.length);
-        if (at < 0) {
-          this.#violation("UNSUBACK for packet id " + d.packetId + ", which was not sent");
-          return;
+      case UNSUBACK:
+        if (!this.#subscriptions.unsuback(decoder.packetId)) {
+          this.#fail("protocol-violation", "UNSUBACK for packet id " + decoder.packetId + ", which was not sent");
         }
-        this.#subPacketId[at] = 0;
         return;
-      }
       case PINGRESP:
         this.#pingOutstanding = false;
         return;
       case OVERSIZE:
         this.stats.oversize++;
-        this.#report(new MqttError("oversize-skipped", d.remainingLength + " bytes"));
-        if (d.type === PUBLISH && d.qos === 1 && this.#state === "connected") this.#acknowledge(d.packetId);
+        this.#callbacks.error(new MqttError("oversize-skipped", decoder.remainingLength + " bytes"));
+        if (decoder.type === PUBLISH && decoder.qos === 1 && this.#state === "connected") this.#acknowledge(decoder.packetId);
         return;
-      case DECODE_ERROR: {
-        const cause = d.error as MqttError;
-        this.#fail("protocol-violation", cause.code + ": " + cause.message);
-        return;
-      }
       default:
         // PUBREC, PUBREL, PUBCOMP: this client never uses QoS 2
-        this.#violation("packet type " + kind + " for QoS 2, which this client never uses");
+        this.#fail("protocol-violation", "packet type " + kind + " for QoS 2, which this client never uses");
     }
-  }
-
-  #violation(detail: string): void {
-    this.#fail("protocol-violation", detail);
   }
 
   #onConnack(): void {
-    const d = this.#decoder;
+    const decoder = this.#decoder;
     if (!this.#handshaking) {
-      this.#violation("a second CONNACK");
+      this.#fail("protocol-violation", "a second CONNACK");
       return;
     }
-    const code = d.returnCode;
-    if (code !== 0) {
-      const codes: ErrorCode[] = [
-        "protocol-violation", "unacceptable-protocol", "identifier-rejected", "server-unavailable",
-        "bad-credentials", "not-authorized",
-      ];
-      this.#fail(codes[code]);
+    if (decoder.returnCode !== 0) {
+      this.#fail(CONNACK_REFUSALS[decoder.returnCode]);
       return;
     }
     this.#handshaking = false;
@@ -995,161 +545,55 @@ export class MqttClient {
     this.#lastReceived = this.#connectedAt;
     if (this.#everConnected) this.stats.reconnects++;
     this.#everConnected = true;
-    if (!d.sessionPresent) {
+    if (!decoder.sessionPresent) {
       // a new session: the broker knows nothing of our messages or subscriptions
       this.#outbox.forgetSent();
-      for (let i = 0; i < this.#subState.length; i++) {
-        if (this.#subState[i] !== SUB_FREE && this.#subState[i] !== SUB_UNSUBSCRIBE) this.#subState[i] = SUB_UNSENT;
-      }
+      this.#subscriptions.sessionLost();
     }
-    const cb = this.#options.onConnected;
-    if (cb !== undefined) this.#guard(cb, d.sessionPresent);
+    this.#callbacks.connected(decoder.sessionPresent);
     if (this.#state === "connected") this.#flush();
   }
 
   #onSuback(): void {
-    const d = this.#decoder;
-    const slot = this.#subPacketId.indexOf(d.packetId);
-    if (slot < 0 || slot >= this.#subState.length) {
-      this.#violation("SUBACK for packet id " + d.packetId + ", which was not sent");
-      return;
-    }
-    if (this.#subState[slot] !== SUB_PENDING) {
-      this.#subPacketId[slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
-      if (this.#subState[slot] === SUB_STALE) {
-        this.#subState[slot] = SUB_UNSENT;
-        this.#flush();
-      }
-      return;
-    }
-    if (d.codesLength !== 1) {
-      this.#violation("SUBACK with " + d.codesLength + " codes for one filter [MQTT-3.8.4-5]");
-      return;
-    }
-    const code = d.buf[d.codesOffset];
-    this.#subPacketId[slot] = 0;
-    const filter = (this.#subs[slot] as Subscription).filter;
-    if (code === SUBACK_FAILURE) {
-      this.#subState[slot] = SUB_FREE;
-      this.#subs[slot] = undefined;
-      this.#report(new MqttError("subscription-refused", JSON.stringify(filter)));
-      return;
-    }
-    this.#subState[slot] = SUB_ACTIVE;
-    const cb = this.#options.onSubscribed;
-    if (cb !== undefined) this.#guard2(cb, filter, code);
+    const decoder = this.#decoder;
+    const subscriptions = this.#subscriptions;
+    const slot = subscriptions.suback(decoder.packetId, decoder.codesLength);
+    if (slot === SUBACK_SUPERSEDED) this.#flush(); // a subscription made again meanwhile goes out now
+    if (slot === SUBACK_UNKNOWN) this.#fail("protocol-violation", "SUBACK for packet id " + decoder.packetId + ", which was not sent");
+    if (slot === SUBACK_CODES) this.#fail("protocol-violation", "SUBACK with " + decoder.codesLength + " codes for one filter [MQTT-3.8.4-5]");
+    if (slot < 0) return;
+    const code = decoder.buf[decoder.codesOffset];
+    const filter = subscriptions.filter(slot);
+    subscriptions.settle(slot, code !== SUBACK_FAILURE);
+    if (code === SUBACK_FAILURE) this.#callbacks.error(new MqttError("subscription-refused", JSON.stringify(filter)));
+    else this.#callbacks.subscribed(filter, code);
   }
 
   #deliver(): void {
-    const d = this.#decoder;
+    const decoder = this.#decoder;
     const message = this.#message;
-    message.buffer = d.buf;
-    message.topicOffset = d.topicOffset;
-    message.topicLength = d.topicLength;
-    message.payloadOffset = d.payloadOffset;
-    message.payloadLength = d.payloadLength;
-    message.qos = d.qos;
-    message.retain = d.retain;
-    message.dup = d.dup;
-    message.packetId = d.packetId;
-    message.knownTopic = undefined;
+    message.load(decoder);
     this.stats.received++;
     const generation = this.#generation;
-    const states = this.#subState;
-    for (let slot = 0; slot < states.length; slot++) {
-      const state = states[slot];
-      if (state === SUB_FREE || state === SUB_UNSUBSCRIBE) continue;
-      const sub = this.#subs[slot] as Subscription;
-      const filter = sub.bytes;
-      if (!topicMatches(filter, 0, filter.length, d.buf, d.topicOffset, d.topicLength)) continue;
-      if (this.#subFlags[slot] & 2) message.knownTopic = sub.filter;
-      const handler = sub.handler;
-      if (handler !== undefined) this.#guard(handler, message);
+    const subscriptions = this.#subscriptions;
+    const { buf, topicOffset, topicLength } = decoder;
+    for (let slot = subscriptions.match(0, buf, topicOffset, topicLength); slot >= 0;
+      slot = subscriptions.match(slot + 1, buf, topicOffset, topicLength)) {
+      const exact = subscriptions.exactTopic(slot);
+      if (exact !== undefined) message.knownTopic = exact;
+      const handler = subscriptions.handler(slot);
+      if (handler !== undefined) this.#callbacks.message(handler, message);
       if (generation !== this.#generation) return;
     }
-    const cb = this.#options.onMessage;
-    if (cb !== undefined) this.#guard(cb, message);
+    this.#callbacks.message(undefined, message);
   }
 
   #acknowledge(packetId: number): void {
-    const n = encodePuback(this.#tx, this.#txFill, packetId);
-    if (typeof n === "number") this.#txFill += n;
-    this.#flush();
-  }
-
-  /** A free slot whose last SUBSCRIBE is not still waiting for its SUBACK, or -1. */
-  #freeSubscriptionSlot(): number {
-    for (let slot = 0; slot < this.#subState.length; slot++) {
-      if (this.#subState[slot] === SUB_FREE && this.#subPacketId[slot] === 0) return slot;
-    }
-    return -1;
-  }
-
-  #findSubscription(filter: string): number {
-    const subs = this.#subs;
-    for (let slot = 0; slot < subs.length; slot++) {
-      const sub = subs[slot];
-      if (this.#subState[slot] !== SUB_FREE && sub !== undefined && sub.filter === filter) return slot;
-    }
-    return -1;
-  }
-
-  // ---- callbacks into user code: never let them throw into the IO layer
-
-  #report(error: MqttError): void {
-    const cb = this.#options.onError;
-    if (cb !== undefined) this.#guard(cb, error);
-  }
-
-  #guard<T>(callback: (value: T) => void, value: T): void {
-    try {
-      callback(value);
-    } catch (e) {
-      this.#handlerThrew(e);
-    }
-  }
-
-  #guard2<A, B>(callback: (a: A, b: B) => void, a: A, b: B): void {
-    try {
-      callback(a, b);
-    } catch (e) {
-      this.#handlerThrew(e);
-    }
-  }
-
-  #handlerThrew(e: unknown): void {
-    const cb = this.#options.onError;
-    if (cb === undefined) return;
-    try {
-      cb(new MqttError("handler-threw", String(e)));
-    } catch {
-      // the error handler itself threw: nothing more to tell
-    }
+    if (this.#stageReserved(encodePuback, packetId)) this.#flush();
   }
 
   #now(): number {
     const now = this.#io.now;
     return now === undefined ? Date.now() : now();
   }
-}
-
-/** Reads an optional whole-number option, checking its range. */
-function whole(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new MqttError("argument-invalid", name + " must be a whole number from " + min + " to " + max);
-  }
-  return value;
-}
-
-/** Whether a host is already an IP address (v4 dotted quad, or v6 with colons). */
-function isIpAddress(host: string): boolean {
-  if (host.indexOf(":") >= 0) return true;
-  let dots = 0;
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i);
-    if (c === 0x2e) dots++;
-    else if (c < 0x30 || c > 0x39) return false;
-  }
-  return dots === 3;
 }

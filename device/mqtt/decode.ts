@@ -4,21 +4,20 @@
  * offsets into `buf`. A packet that arrived whole in one chunk is read in place in that
  * chunk; only a packet split across chunks is gathered into the fixed receive buffer.
  * A packet larger than the receive buffer is skipped and reported, keeping the stream in
- * sync. After a protocol error the decoder drops its input and is ready for a new stream.
+ * sync. A protocol error throws an MqttError; the decoder has then dropped its input and is
+ * ready for a new stream.
  * Must not allocate except to report an error: no views, no strings, no copies of payloads.
  */
 
 import {
-  CONNACK, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK,
-  SUBACK_FAILURE, UNSUBACK,
+  CONNACK, CONNACK_SESSION_PRESENT, DUP, FLAGS_0010, FLAGS_MASK, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
+  QOS_MASK, QOS_SHIFT, RETAIN, SUBACK, SUBACK_FAILURE, TYPE_SHIFT, UNSUBACK,
 } from "./constants.js";
 import { ErrorCode, MqttError } from "./errors.js";
 import { checkUtf8, UTF8_INVALID, UTF8_OK } from "./utf8.js";
 
 /** next(): no whole packet yet; feed more bytes. */
 export const NEED_MORE = 0;
-/** next(): the stream broke the protocol; see `error`. The decoder has reset itself. */
-export const DECODE_ERROR = -1;
 /** next(): a packet larger than the receive buffer was skipped; see `type`, `remainingLength`, `qos`, `packetId`. */
 export const OVERSIZE = -2;
 
@@ -60,8 +59,6 @@ export class PacketDecoder {
   /** SUBACK: the return codes are buf[codesOffset .. codesOffset + codesLength). */
   codesOffset = 0;
   codesLength = 0;
-  /** The error behind the last DECODE_ERROR. */
-  error: MqttError | undefined = undefined;
 
   // ---- stream state
   #input: Uint8Array;
@@ -113,7 +110,10 @@ export class PacketDecoder {
     this.#lengthBytes = 0;
   }
 
-  /** Decodes the next packet: returns its type, NEED_MORE, DECODE_ERROR or OVERSIZE. */
+  /**
+   * Decodes the next packet: returns its type, NEED_MORE or OVERSIZE. Throws an MqttError
+   * when the stream breaks MQTT, after dropping the rest of the input.
+   */
   next(): number {
     const input = this.#input;
     for (;;) {
@@ -138,7 +138,7 @@ export class PacketDecoder {
           if (this.#lengthBytes === 4) return this.#fail("length-too-long");
           continue;
         }
-        const type = this.#first >> 4;
+        const type = this.#first >> TYPE_SHIFT;
         if (!lengthFits(type, this.#length)) return this.#fail("length-mismatch", "remaining length " + this.#length);
         if (this.#length > this.receiveBuffer.length) {
           this.#state = STATE_SKIP;
@@ -183,7 +183,7 @@ export class PacketDecoder {
     const take = Math.min(this.#end - this.#pos, length - this.#skipped);
     const from = this.#skipped;
     const to = from + take;
-    if ((this.#first >> 4) === PUBLISH) {
+    if ((this.#first >> TYPE_SHIFT) === PUBLISH) {
       // keep what acknowledging the packet needs: its packet id, after the topic
       for (let at = from; at < to && at < this.#skipTopicLength + 4; at++) {
         const b = input[this.#pos + at - from];
@@ -197,10 +197,10 @@ export class PacketDecoder {
     this.#skipped = to;
     if (to < length) return NEED_MORE;
     this.#state = STATE_HEADER;
-    this.type = this.#first >> 4;
-    this.flags = this.#first & 0x0f;
+    this.type = this.#first >> TYPE_SHIFT;
+    this.flags = this.#first & FLAGS_MASK;
     this.remainingLength = length;
-    this.qos = this.type === PUBLISH ? (this.flags >> 1) & 3 : 0;
+    this.qos = this.type === PUBLISH ? (this.flags >> QOS_SHIFT) & QOS_MASK : 0;
     if (this.type === PUBLISH) {
       // refuse what the in-buffer parse refuses, as far as a skipped packet shows it: a
       // topic (or packet id) running past the packet would report a bogus packet id
@@ -213,18 +213,17 @@ export class PacketDecoder {
     return OVERSIZE;
   }
 
-  #fail(code: ErrorCode, detail?: string): number {
-    this.error = new MqttError(code, detail);
+  #fail(code: ErrorCode, detail?: string): never {
     this.reset();
-    return DECODE_ERROR;
+    throw new MqttError(code, detail);
   }
 
   #parse(buf: Uint8Array, offset: number): number {
     const first = this.#first;
-    const type = first >> 4;
+    const type = first >> TYPE_SHIFT;
     const length = this.#length;
     this.type = type;
-    this.flags = first & 0x0f;
+    this.flags = first & FLAGS_MASK;
     this.remainingLength = length;
     this.buf = buf;
     this.bodyOffset = offset;
@@ -233,11 +232,11 @@ export class PacketDecoder {
       case CONNACK: {
         const ackFlags = buf[offset];
         const code = buf[offset + 1];
-        if (ackFlags & 0xfe) return this.#fail("connack-flags-invalid");
+        if (ackFlags & ~CONNACK_SESSION_PRESENT) return this.#fail("connack-flags-invalid");
         if (code > 5) return this.#fail("connack-code-unknown", "code " + code);
         // a refused connection never has a session [MQTT-3.2.2-4]
         if (code !== 0 && ackFlags !== 0) return this.#fail("connack-flags-invalid", "session present with a refusal");
-        this.sessionPresent = ackFlags === 1;
+        this.sessionPresent = ackFlags === CONNACK_SESSION_PRESENT;
         this.returnCode = code;
         return CONNACK;
       }
@@ -264,9 +263,9 @@ export class PacketDecoder {
   }
 
   #parsePublish(buf: Uint8Array, offset: number, length: number): number {
-    const qos = this.qos = (this.flags >> 1) & 3;
-    this.retain = (this.flags & 1) === 1;
-    this.dup = (this.flags & 8) === 8;
+    const qos = this.qos = (this.flags >> QOS_SHIFT) & QOS_MASK;
+    this.retain = (this.flags & RETAIN) !== 0;
+    this.dup = (this.flags & DUP) !== 0;
     const topicLength = (buf[offset] << 8) | buf[offset + 1];
     const head = 2 + topicLength + (qos > 0 ? 2 : 0);
     if (head > length) return this.#fail("length-mismatch", "topic length " + topicLength);
@@ -294,17 +293,17 @@ export class PacketDecoder {
 
 /** The error code for a first byte a server must never send, or undefined when it is fine. */
 function checkFirstByte(first: number): ErrorCode | undefined {
-  const type = first >> 4;
-  const flags = first & 0x0f;
+  const type = first >> TYPE_SHIFT;
+  const flags = first & FLAGS_MASK;
   switch (type) {
     case PUBLISH: {
-      const qos = (flags >> 1) & 3;
+      const qos = (flags >> QOS_SHIFT) & QOS_MASK;
       if (qos === 3) return "qos-invalid"; // [MQTT-3.3.1-4]
-      if (qos === 0 && (flags & 8)) return "dup-invalid"; // [MQTT-3.3.1-2]
+      if (qos === 0 && (flags & DUP)) return "dup-invalid"; // [MQTT-3.3.1-2]
       return undefined;
     }
     case PUBREL:
-      return flags === 0x02 ? undefined : "reserved-flags"; // [MQTT-3.6.1-1]
+      return flags === FLAGS_0010 ? undefined : "reserved-flags"; // [MQTT-3.6.1-1]
     case CONNACK: case PUBACK: case PUBREC: case PUBCOMP: case SUBACK: case UNSUBACK: case PINGRESP:
       return flags === 0 ? undefined : "reserved-flags"; // [MQTT-2.2.2-1][MQTT-2.2.2-2]
     default:

@@ -1,13 +1,15 @@
 /*
  * Encoders for every packet a client sends (MQTT 3.1.1), writing into a caller-owned
- * Uint8Array at an offset. Each returns the number of bytes written, or an MqttError when
- * the input is invalid or the packet would not fit, and then writes nothing.
+ * Uint8Array at an offset. Each returns the number of bytes written; it throws an MqttError
+ * when the input is invalid or the packet would not fit, and then writes nothing.
  * Must not allocate on success: no views, no strings, no temporary arrays.
  */
 
 import {
-  CONNECT, DISCONNECT, MAX_REMAINING_LENGTH, MAX_STRING_BYTES, PINGREQ, PROTOCOL_LEVEL,
-  PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBSCRIBE, UNSUBSCRIBE,
+  CONNECT, CONNECT_CLEAN, CONNECT_PASSWORD, CONNECT_USERNAME, CONNECT_WILL, CONNECT_WILL_QOS_SHIFT,
+  CONNECT_WILL_RETAIN, DISCONNECT, DUP, FLAGS_0010, MAX_REMAINING_LENGTH, MAX_STRING_BYTES, PINGREQ,
+  PROTOCOL_LEVEL, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, QOS_SHIFT, RETAIN, SUBSCRIBE, TYPE_SHIFT,
+  UNSUBSCRIBE,
 } from "./constants.js";
 import { MqttError } from "./errors.js";
 import { isValidTopicFilter, PreparedTopic } from "./topic.js";
@@ -76,14 +78,14 @@ function isQos(qos: number, max: number): boolean {
   return Number.isInteger(qos) && qos >= 0 && qos <= max;
 }
 
-/** Checks that a whole packet of `remaining` bytes fits at `offset`; returns its size or an error. */
-function fit(buf: Uint8Array, offset: number, remaining: number): number | MqttError {
-  if (!(buf instanceof Uint8Array)) return new MqttError("argument-invalid", "the buffer must be a Uint8Array");
+/** Checks that a whole packet of `remaining` bytes fits at `offset`; returns its size. */
+function fit(buf: Uint8Array, offset: number, remaining: number): number {
+  if (!(buf instanceof Uint8Array)) throw new MqttError("argument-invalid", "the buffer must be a Uint8Array");
   const lengthSize = lengthFieldSize(remaining);
-  if (lengthSize === 0) return new MqttError("payload-too-large");
+  if (lengthSize === 0) throw new MqttError("payload-too-large");
   const total = 1 + lengthSize + remaining;
   if (!Number.isInteger(offset) || offset < 0 || offset + total > buf.length) {
-    return new MqttError("buffer-too-small");
+    throw new MqttError("buffer-too-small");
   }
   return total;
 }
@@ -103,20 +105,19 @@ export function publishSize(topicBytes: number, payloadBytes: number, qos: numbe
 export function encodePublish(
   buf: Uint8Array, offset: number, topic: PreparedTopic, payload: Uint8Array,
   qos: number, retain: boolean, dup: boolean, packetId: number, payloadLength: number = payload.length,
-): number | MqttError {
-  if (!(topic instanceof PreparedTopic)) return new MqttError("topic-invalid", "publish takes a prepared topic");
-  if (!(payload instanceof Uint8Array)) return new MqttError("argument-invalid", "the payload must be a Uint8Array");
-  if (!isQos(qos, 2)) return new MqttError("qos-invalid");
-  if (qos > 0 && !isPacketId(packetId)) return new MqttError("packet-id-invalid");
-  if (dup && qos === 0) return new MqttError("argument-invalid", "DUP is only for QoS 1 and 2 [MQTT-3.3.1-2]");
+): number {
+  if (!(topic instanceof PreparedTopic)) throw new MqttError("topic-invalid", "publish takes a prepared topic");
+  if (!(payload instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a Uint8Array");
+  if (!isQos(qos, 2)) throw new MqttError("qos-invalid");
+  if (qos > 0 && !isPacketId(packetId)) throw new MqttError("packet-id-invalid");
+  if (dup && qos === 0) throw new MqttError("argument-invalid", "DUP is only for QoS 1 and 2 [MQTT-3.3.1-2]");
   if (!Number.isInteger(payloadLength) || payloadLength < 0 || payloadLength > payload.length) {
-    return new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
+    throw new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
   }
   const topicBytes = topic.bytes;
   const remaining = 2 + topicBytes.length + (qos > 0 ? 2 : 0) + payloadLength;
   const total = fit(buf, offset, remaining);
-  if (typeof total !== "number") return total;
-  buf[offset] = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  buf[offset] = (PUBLISH << TYPE_SHIFT) | (dup ? DUP : 0) | (qos << QOS_SHIFT) | (retain ? RETAIN : 0);
   let pos = writeLength(buf, offset + 1, remaining);
   pos = writeField(buf, pos, topicBytes);
   if (qos > 0) pos = writeU16(buf, pos, packetId);
@@ -126,42 +127,41 @@ export function encodePublish(
 }
 
 /** CONNECT [MQTT-3.1]: protocol "MQTT" level 4, flags, keepalive, then the payload fields. */
-export function encodeConnect(buf: Uint8Array, offset: number, fields: ConnectFields): number | MqttError {
+export function encodeConnect(buf: Uint8Array, offset: number, fields: ConnectFields): number {
   const { clientId, username, password, will } = fields;
-  if (!(clientId instanceof Uint8Array)) return new MqttError("client-id-invalid", "the client id must be bytes");
-  if (clientId.length > MAX_STRING_BYTES) return new MqttError("string-too-long", "client id");
-  if (checkUtf8(clientId, 0, clientId.length) !== UTF8_OK) return new MqttError("client-id-invalid", "not UTF-8 [MQTT-3.1.3-4]");
-  if (clientId.length === 0 && !fields.clean) return new MqttError("client-id-invalid");
+  if (!(clientId instanceof Uint8Array)) throw new MqttError("client-id-invalid", "the client id must be bytes");
+  if (clientId.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "client id");
+  if (checkUtf8(clientId, 0, clientId.length) !== UTF8_OK) throw new MqttError("client-id-invalid", "not UTF-8 [MQTT-3.1.3-4]");
+  if (clientId.length === 0 && !fields.clean) throw new MqttError("client-id-invalid");
   if (!Number.isInteger(fields.keepAlive) || fields.keepAlive < 0 || fields.keepAlive > 65_535) {
-    return new MqttError("keepalive-invalid");
+    throw new MqttError("keepalive-invalid");
   }
   let remaining = 10 + 2 + clientId.length;
-  let flags = fields.clean ? 0x02 : 0;
+  let flags = fields.clean ? CONNECT_CLEAN : 0;
   if (will !== undefined) {
-    if (!(will.topic instanceof PreparedTopic)) return new MqttError("topic-invalid", "the will takes a prepared topic");
-    if (!(will.payload instanceof Uint8Array)) return new MqttError("argument-invalid", "the will payload must be bytes");
-    if (will.payload.length > MAX_STRING_BYTES) return new MqttError("string-too-long", "will payload");
-    if (!isQos(will.qos, 2)) return new MqttError("qos-invalid", "will");
+    if (!(will.topic instanceof PreparedTopic)) throw new MqttError("topic-invalid", "the will takes a prepared topic");
+    if (!(will.payload instanceof Uint8Array)) throw new MqttError("argument-invalid", "the will payload must be bytes");
+    if (will.payload.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "will payload");
+    if (!isQos(will.qos, 2)) throw new MqttError("qos-invalid", "will");
     remaining += 2 + will.topic.bytes.length + 2 + will.payload.length;
-    flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+    flags |= CONNECT_WILL | (will.qos << CONNECT_WILL_QOS_SHIFT) | (will.retain ? CONNECT_WILL_RETAIN : 0);
   }
   if (username !== undefined) {
-    if (!(username instanceof Uint8Array)) return new MqttError("argument-invalid", "the user name must be bytes");
-    if (username.length > MAX_STRING_BYTES) return new MqttError("string-too-long", "user name");
-    if (checkUtf8(username, 0, username.length) !== UTF8_OK) return new MqttError("argument-invalid", "the user name is not UTF-8 [MQTT-3.1.3-11]");
+    if (!(username instanceof Uint8Array)) throw new MqttError("argument-invalid", "the user name must be bytes");
+    if (username.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "user name");
+    if (checkUtf8(username, 0, username.length) !== UTF8_OK) throw new MqttError("argument-invalid", "the user name is not UTF-8 [MQTT-3.1.3-11]");
     remaining += 2 + username.length;
-    flags |= 0x80;
+    flags |= CONNECT_USERNAME;
   }
   if (password !== undefined) {
-    if (username === undefined) return new MqttError("password-without-username");
-    if (!(password instanceof Uint8Array)) return new MqttError("argument-invalid", "the password must be bytes");
-    if (password.length > MAX_STRING_BYTES) return new MqttError("string-too-long", "password");
+    if (username === undefined) throw new MqttError("password-without-username");
+    if (!(password instanceof Uint8Array)) throw new MqttError("argument-invalid", "the password must be bytes");
+    if (password.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "password");
     remaining += 2 + password.length;
-    flags |= 0x40;
+    flags |= CONNECT_PASSWORD;
   }
   const total = fit(buf, offset, remaining);
-  if (typeof total !== "number") return total;
-  buf[offset] = CONNECT << 4;
+  buf[offset] = CONNECT << TYPE_SHIFT;
   let pos = writeLength(buf, offset + 1, remaining);
   pos = writeU16(buf, pos, 4);
   buf[pos++] = 0x4d; // M
@@ -184,19 +184,18 @@ export function encodeConnect(buf: Uint8Array, offset: number, fields: ConnectFi
 /** SUBSCRIBE [MQTT-3.8] with one or more filters, each with its maximum QoS (0, 1 or 2). */
 export function encodeSubscribe(
   buf: Uint8Array, offset: number, packetId: number, filters: readonly SubscribeFilter[],
-): number | MqttError {
-  if (!isPacketId(packetId)) return new MqttError("packet-id-invalid");
-  if (filters.length === 0) return new MqttError("argument-invalid", "SUBSCRIBE needs at least one filter [MQTT-3.8.3-3]");
+): number {
+  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
+  if (filters.length === 0) throw new MqttError("argument-invalid", "SUBSCRIBE needs at least one filter [MQTT-3.8.3-3]");
   let remaining = 2;
   for (let i = 0; i < filters.length; i++) {
     const { filter, qos } = filters[i];
-    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) return new MqttError("filter-invalid");
-    if (!isQos(qos, 2)) return new MqttError("qos-invalid");
+    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
+    if (!isQos(qos, 2)) throw new MqttError("qos-invalid");
     remaining += 2 + filter.length + 1;
   }
   const total = fit(buf, offset, remaining);
-  if (typeof total !== "number") return total;
-  buf[offset] = (SUBSCRIBE << 4) | 0x02; // [MQTT-3.8.1-1]
+  buf[offset] = (SUBSCRIBE << TYPE_SHIFT) | FLAGS_0010;
   let pos = writeLength(buf, offset + 1, remaining);
   pos = writeU16(buf, pos, packetId);
   for (let i = 0; i < filters.length; i++) {
@@ -209,28 +208,26 @@ export function encodeSubscribe(
 /** UNSUBSCRIBE [MQTT-3.10] with one or more filters. */
 export function encodeUnsubscribe(
   buf: Uint8Array, offset: number, packetId: number, filters: readonly Uint8Array[],
-): number | MqttError {
-  if (!isPacketId(packetId)) return new MqttError("packet-id-invalid");
-  if (filters.length === 0) return new MqttError("argument-invalid", "UNSUBSCRIBE needs at least one filter [MQTT-3.10.3-2]");
+): number {
+  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
+  if (filters.length === 0) throw new MqttError("argument-invalid", "UNSUBSCRIBE needs at least one filter [MQTT-3.10.3-2]");
   let remaining = 2;
   for (let i = 0; i < filters.length; i++) {
     const filter = filters[i];
-    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) return new MqttError("filter-invalid");
+    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
     remaining += 2 + filter.length;
   }
   const total = fit(buf, offset, remaining);
-  if (typeof total !== "number") return total;
-  buf[offset] = (UNSUBSCRIBE << 4) | 0x02; // [MQTT-3.10.1-1]
+  buf[offset] = (UNSUBSCRIBE << TYPE_SHIFT) | FLAGS_0010;
   let pos = writeLength(buf, offset + 1, remaining);
   pos = writeU16(buf, pos, packetId);
   for (let i = 0; i < filters.length; i++) pos = writeField(buf, pos, filters[i]);
   return total;
 }
 
-function encodeIdOnly(buf: Uint8Array, offset: number, first: number, packetId: number): number | MqttError {
-  if (!isPacketId(packetId)) return new MqttError("packet-id-invalid");
-  const total = fit(buf, offset, 2);
-  if (typeof total !== "number") return total;
+function encodeIdOnly(buf: Uint8Array, offset: number, first: number, packetId: number): number {
+  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
+  fit(buf, offset, 2);
   buf[offset] = first;
   buf[offset + 1] = 2;
   writeU16(buf, offset + 2, packetId);
@@ -238,39 +235,38 @@ function encodeIdOnly(buf: Uint8Array, offset: number, first: number, packetId: 
 }
 
 /** PUBACK [MQTT-3.4]. */
-export function encodePuback(buf: Uint8Array, offset: number, packetId: number): number | MqttError {
-  return encodeIdOnly(buf, offset, PUBACK << 4, packetId);
+export function encodePuback(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, PUBACK << TYPE_SHIFT, packetId);
 }
 
 /** PUBREC [MQTT-3.5]. */
-export function encodePubrec(buf: Uint8Array, offset: number, packetId: number): number | MqttError {
-  return encodeIdOnly(buf, offset, PUBREC << 4, packetId);
+export function encodePubrec(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, PUBREC << TYPE_SHIFT, packetId);
 }
 
 /** PUBREL [MQTT-3.6]; its flags are 0010 [MQTT-3.6.1-1]. */
-export function encodePubrel(buf: Uint8Array, offset: number, packetId: number): number | MqttError {
-  return encodeIdOnly(buf, offset, (PUBREL << 4) | 0x02, packetId);
+export function encodePubrel(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, (PUBREL << TYPE_SHIFT) | FLAGS_0010, packetId);
 }
 
 /** PUBCOMP [MQTT-3.7]. */
-export function encodePubcomp(buf: Uint8Array, offset: number, packetId: number): number | MqttError {
-  return encodeIdOnly(buf, offset, PUBCOMP << 4, packetId);
+export function encodePubcomp(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, PUBCOMP << TYPE_SHIFT, packetId);
 }
 
-function encodeEmpty(buf: Uint8Array, offset: number, first: number): number | MqttError {
-  const total = fit(buf, offset, 0);
-  if (typeof total !== "number") return total;
+function encodeEmpty(buf: Uint8Array, offset: number, first: number): number {
+  fit(buf, offset, 0);
   buf[offset] = first;
   buf[offset + 1] = 0;
   return 2;
 }
 
 /** PINGREQ [MQTT-3.12]. */
-export function encodePingreq(buf: Uint8Array, offset: number): number | MqttError {
-  return encodeEmpty(buf, offset, PINGREQ << 4);
+export function encodePingreq(buf: Uint8Array, offset: number): number {
+  return encodeEmpty(buf, offset, PINGREQ << TYPE_SHIFT);
 }
 
 /** DISCONNECT [MQTT-3.14]. */
-export function encodeDisconnect(buf: Uint8Array, offset: number): number | MqttError {
-  return encodeEmpty(buf, offset, DISCONNECT << 4);
+export function encodeDisconnect(buf: Uint8Array, offset: number): number {
+  return encodeEmpty(buf, offset, DISCONNECT << TYPE_SHIFT);
 }

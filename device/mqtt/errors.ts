@@ -3,6 +3,19 @@
  * Every failure the codec or the client reports is an MqttError whose `code` never changes
  * between releases and whose message says what to do. Must not hold run-time state: this
  * module is preloaded and frozen on the device.
+ *
+ * How errors travel, everywhere in device/mqtt:
+ * - Codec and validation functions (encode*, PacketDecoder.next, prepareTopic, prepareFilter,
+ *   the option checks) return a plain value (a length, a packet type, prepared bytes) and
+ *   THROW an MqttError for bad input or a broken stream. They never return an error object,
+ *   and they change nothing before throwing.
+ * - The client's public methods throw too, for the caller's mistakes, before changing anything.
+ * - Inside IO callbacks nothing may throw (on a board that aborts): the client catches what
+ *   the codec and the socket throw and ends the connection with #fail(code), which reports
+ *   the MqttError to onError (and onDisconnected) and schedules a reconnect. A broken
+ *   internal invariant (a control packet without its reserved room) fails the same way.
+ * - Status strings are outcomes, not errors: publish() says "sent", "queued", "outbox-full"
+ *   or "dropped"; `state` says where the connection stands.
  */
 
 export type ErrorCode =

@@ -16,12 +16,12 @@ export {
   encodeSubscribe, encodeUnsubscribe, encodePingreq, encodeDisconnect, lengthFieldSize, publishSize,
 } from "./encode.js";
 export type { ConnectFields, SubscribeFilter, Will } from "./encode.js";
-export { PacketDecoder, NEED_MORE, DECODE_ERROR, OVERSIZE } from "./decode.js";
+export { PacketDecoder, NEED_MORE, OVERSIZE } from "./decode.js";
 export { MqttClient } from "./client.js";
 export type {
-  ClientOptions, ClientState, ClientStats, PublishOptions, PublishStatus, ReconnectOptions, SubscribeOptions,
-  TlsOptions, WillOptions,
-} from "./client.js";
+  ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, ReconnectOptions,
+  SubscribeOptions, TlsOptions, WillOptions,
+} from "./options.js";
 export { Message } from "./message.js";
 export type {
   ClientIo, Resolver, Socket, SocketClass, SocketOptions, TextDecoderLike, TextEncoderLike, TimerId, TimerModule,

@@ -4,6 +4,7 @@
  * Reading `topic` or `payload` allocates (a string, a view); the other members do not.
  */
 
+import type { PacketDecoder } from "./decode.js";
 import type { TextDecoderLike } from "./io.js";
 import type { PreparedTopic } from "./topic.js";
 
@@ -28,6 +29,20 @@ export class Message {
   constructor(buffer: Uint8Array, Decoder: new () => TextDecoderLike) {
     this.buffer = buffer;
     this.#Decoder = Decoder;
+  }
+
+  /** Points at the PUBLISH the decoder just returned. */
+  load(decoder: PacketDecoder): void {
+    this.buffer = decoder.buf;
+    this.topicOffset = decoder.topicOffset;
+    this.topicLength = decoder.topicLength;
+    this.payloadOffset = decoder.payloadOffset;
+    this.payloadLength = decoder.payloadLength;
+    this.qos = decoder.qos;
+    this.retain = decoder.retain;
+    this.dup = decoder.dup;
+    this.packetId = decoder.packetId;
+    this.knownTopic = undefined;
   }
 
   #text(bytes: Uint8Array): string {

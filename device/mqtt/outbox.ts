@@ -12,8 +12,12 @@
  *   word 0: offset in `bytes` (any size the ring may have: a whole word)
  *   word 1: length in bytes (likewise a whole word)
  *   word 2: packetId (bits 0-15) | state (bits 16-17) | sent (bit 18)
- * The same 12 bytes per entry as five separate arrays took.
+ * Also stages its queued entries into the transmit buffer, in order (stage()).
  */
+
+import { DUP, QOS_MASK, QOS_SHIFT } from "./constants.js";
+import type { ClientStats } from "./options.js";
+import { TX_RESERVE, type Transmit } from "./transmit.js";
 
 /** An entry not yet written on this connection. */
 export const QUEUED = 0;
@@ -38,6 +42,10 @@ export class Outbox {
   /** The ring: exactly `bytes` long (a view of the start of the outbox's one ArrayBuffer). */
   readonly bytes: Uint8Array;
   readonly capacity: number;
+  /** Entries not yet written on this connection. */
+  queued = 0;
+  /** QoS 1 entries written on this connection and waiting for their PUBACK. */
+  inflight = 0;
   /** WORDS words per entry: offset, length, packetId | state << 16 | sent << 18. */
   readonly #table: Uint32Array;
   #head = 0;
@@ -66,6 +74,11 @@ export class Outbox {
   /** Entries held (queued, in flight or done but not yet freed). */
   get count(): number {
     return this.#count;
+  }
+
+  /** Nothing queued, and at most half of the entries and bytes held: room for a refused publisher to try again. */
+  get roomy(): boolean {
+    return this.queued === 0 && this.#count * 2 <= this.capacity && this.#usedBytes * 2 <= this.bytes.length;
   }
 
   /** Bytes held by entries. */
@@ -99,6 +112,7 @@ export class Outbox {
     table[at + LENGTH] = size;
     table[at + META] = (packetId & PACKET_ID) | (QUEUED << STATE_SHIFT); // not sent
     this.#count++;
+    this.queued++;
     this.#usedBytes += size;
     this.#tailByte = offset + size;
     return index;
@@ -110,16 +124,21 @@ export class Outbox {
   stateOf(index: number): number { return (this.#table[index * WORDS + META] & STATE) >> STATE_SHIFT; }
   wasSent(index: number): boolean { return (this.#table[index * WORDS + META] & SENT) !== 0; }
 
-  /** Marks an entry written on this connection. */
+  /** Marks a queued entry written on this connection. */
   markInflight(index: number): void {
     const at = index * WORDS + META;
     this.#table[at] = (this.#table[at] & PACKET_ID) | (INFLIGHT << STATE_SHIFT) | SENT;
+    this.queued--;
+    this.inflight++;
   }
 
-  /** Marks an entry done and frees every done entry at the head. */
+  /** Marks an entry done (written QoS 0, or acknowledged) and frees every done entry at the head. */
   markDone(index: number): void {
     const table = this.#table;
     const at = index * WORDS + META;
+    const state = table[at] & STATE;
+    if (state === QUEUED << STATE_SHIFT) this.queued--;
+    else if (state === INFLIGHT << STATE_SHIFT) this.inflight--;
     table[at] = (table[at] & ~STATE) | (DONE << STATE_SHIFT);
     while (this.#count > 0 && (table[this.#head * WORDS + META] & STATE) === DONE << STATE_SHIFT) {
       this.#usedBytes -= table[this.#head * WORDS + LENGTH];
@@ -132,6 +151,14 @@ export class Outbox {
       this.#headByte = 0;
       this.#tailByte = 0;
     }
+  }
+
+  /** A PUBACK: marks the in-flight entry with this packet id done; false when none is in flight. */
+  acknowledge(packetId: number): boolean {
+    const index = this.findInflight(packetId);
+    if (index < 0) return false;
+    this.markDone(index);
+    return true;
   }
 
   /** The in-flight entry with this packet id, or -1. */
@@ -170,6 +197,40 @@ export class Outbox {
   }
 
   /**
+   * Copies queued entries, oldest first, after what `tx` holds, while it keeps TX_RESERVE
+   * free and fewer than `maxInflight` QoS 1 entries are in flight. A QoS 0 entry is done once
+   * copied; a QoS 1 entry goes in flight, with DUP set when an earlier connection wrote it.
+   */
+  stage(tx: Transmit, maxInflight: number, stats: ClientStats): void {
+    const bytes = this.bytes;
+    const staged = tx.bytes;
+    while (this.queued > 0) {
+      const index = this.firstQueued();
+      if (index < 0) return;
+      const offset = this.offsetOf(index);
+      const length = this.lengthOf(index);
+      const qos = (bytes[offset] >> QOS_SHIFT) & QOS_MASK;
+      if (qos > 0 && this.inflight >= maxInflight) return;
+      if (tx.room < length + TX_RESERVE) return;
+      const at = tx.fill;
+      for (let i = 0; i < length; i++) staged[at + i] = bytes[offset + i];
+      tx.fill = at + length;
+      if (qos === 0) {
+        stats.sent++;
+        this.markDone(index);
+        continue;
+      }
+      if (this.wasSent(index)) {
+        staged[at] |= DUP; // this message may have reached the broker before [MQTT-3.3.1-1]
+        stats.resent++;
+      } else {
+        stats.sent++;
+      }
+      this.markInflight(index);
+    }
+  }
+
+  /**
    * After a connection ends: every in-flight entry is queued again, in its original order.
    * Returns the entries now queued (those requeued and those never written).
    */
@@ -184,6 +245,8 @@ export class Outbox {
       if (state === INFLIGHT << STATE_SHIFT) table[at] = (meta & ~STATE) | (QUEUED << STATE_SHIFT);
       if (state !== DONE << STATE_SHIFT) queued++;
     }
+    this.queued = queued;
+    this.inflight = 0;
     return queued;
   }
 

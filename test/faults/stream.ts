@@ -11,7 +11,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { MqttClient } from "../../device/mqtt/client.js";
-import type { ClientOptions, PublishStatus } from "../../device/mqtt/client.js";
+import type { ClientOptions, PublishStatus } from "../../device/mqtt/options.js";
 import type { ErrorCode } from "../../device/mqtt/errors.js";
 import type { ClientIo } from "../../device/mqtt/io.js";
 import type { PreparedTopic } from "../../device/mqtt/topic.js";

@@ -271,13 +271,22 @@ function newDecoder(lib: MqttLibrary, size: number): DecoderRun {
   return { dec, copied: 0 };
 }
 
-function resultName(lib: MqttLibrary, run: DecoderRun, r: number): string {
+/** next(): what it returned, or what it threw. */
+function decodeNext(dec: Library.PacketDecoder): number | { thrown: unknown } {
+  try {
+    return dec.next();
+  } catch (thrown) {
+    return { thrown };
+  }
+}
+
+function resultName(lib: MqttLibrary, run: DecoderRun, r: number | { thrown: unknown }): string {
+  if (typeof r !== "number") {
+    const error = r.thrown;
+    return "a throw of " + (lib.isMqttError(error) ? "MqttError " + error.code + ": " + error.message : String(error));
+  }
   if (r === lib.NEED_MORE) return "NEED_MORE";
   if (r === lib.OVERSIZE) return "OVERSIZE(type " + run.dec.type + ", length " + run.dec.remainingLength + ")";
-  if (r === lib.DECODE_ERROR) {
-    const error = run.dec.error;
-    return "DECODE_ERROR(" + (error === undefined ? "no error" : error.code + ": " + error.message) + ")";
-  }
   return "packet type " + r;
 }
 
@@ -322,8 +331,8 @@ function comparePacket(lib: MqttLibrary, dec: Library.PacketDecoder, r: number, 
 
 /**
  * Feeds `stream` to the decoder in the chunks `cuts` gives and checks every event.
- * Returns a failure message, or undefined. Stops after a DECODE_ERROR (the decoder drops
- * the rest of its input then; a new stream follows).
+ * Returns a failure message, or undefined. Stops after next() throws an MqttError (the
+ * decoder drops the rest of its input then; a new stream follows).
  */
 function runStream(lib: MqttLibrary, run: DecoderRun, stream: Stream, cuts: number[]): string | undefined {
   const { dec } = run;
@@ -339,18 +348,18 @@ function runStream(lib: MqttLibrary, run: DecoderRun, stream: Stream, cuts: numb
     dec.feed(chunk, PAD, PAD + n);
     for (let guard = 0; ; guard++) {
       if (guard > n + 2) return "next() kept returning packets from a " + n + "-byte chunk";
-      const r = dec.next();
+      const r = decodeNext(dec);
       if (r === lib.NEED_MORE) break;
       const event = stream.events[eventIndex++];
       const where = "at stream bytes [" + chunkStart + ", " + chunkEnd + ")";
       if (event === undefined) return "unexpected " + resultName(lib, run, r) + " " + where + " after every expected packet";
       if (event.errorCode !== undefined) {
-        if (r !== lib.DECODE_ERROR) return event.label + ": " + resultName(lib, run, r) + " " + where + ", expected DECODE_ERROR " + event.errorCode;
-        const error = dec.error;
-        if (error === undefined || !lib.isMqttError(error)) return event.label + ": DECODE_ERROR without an MqttError in `error`";
+        if (typeof r === "number") return event.label + ": " + resultName(lib, run, r) + " " + where + ", expected a throw of " + event.errorCode;
+        const error = r.thrown;
+        if (!lib.isMqttError(error)) return event.label + ": next() threw something other than an MqttError: " + String(error);
         if (error.code !== event.errorCode) return event.label + ": error " + error.code + " (" + error.message + "), expected " + event.errorCode;
-        if (dec.pending !== 0) return event.label + ": " + dec.pending + " bytes still pending after DECODE_ERROR (input must be dropped)";
-        if (dec.next() !== lib.NEED_MORE) return event.label + ": next() after DECODE_ERROR did not return NEED_MORE";
+        if (dec.pending !== 0) return event.label + ": " + dec.pending + " bytes still pending after the throw (input must be dropped)";
+        if (decodeNext(dec) !== lib.NEED_MORE) return event.label + ": next() after the throw did not return NEED_MORE";
         noteCopiedBody(run, event, chunkStart);
         return checkReceiveBuffer(run);
       }
@@ -366,6 +375,7 @@ function runStream(lib: MqttLibrary, run: DecoderRun, stream: Stream, cuts: numb
         continue;
       }
       const expected = event.packet as Expected;
+      if (typeof r !== "number") return event.label + " " + where + ": " + resultName(lib, run, r);
       const difference = comparePacket(lib, dec, r, expected);
       if (difference !== undefined) return event.label + " " + where + ": " + difference;
       const placement = checkPlacement(run, event, chunk, chunkStart);
@@ -423,16 +433,24 @@ function textOrHex(encoder: Utf8Encoder, value: TopicText): Uint8Array {
   return "text" in value ? encoder.encode(value.text) : fromHex(value.hex);
 }
 
-/** Makes one encoder call; prepareTopic's refusal comes back as the call's result. */
+/** Makes one encoder call: the length it returned, or the MqttError it (or prepareTopic) threw. */
 export function callEncoder(
   lib: MqttLibrary, encoder: Utf8Encoder, call: EncodeCall, buf: Uint8Array, offset: number,
 ): number | Library.MqttError {
+  try {
+    return encodeOnce(lib, encoder, call, buf, offset);
+  } catch (error) {
+    if (lib.isMqttError(error)) return error;
+    throw error;
+  }
+}
+
+function encodeOnce(lib: MqttLibrary, encoder: Utf8Encoder, call: EncodeCall, buf: Uint8Array, offset: number): number {
   switch (call.packet) {
     case "connect": {
       let will: Library.Will | undefined;
       if (call.will !== undefined) {
         const topic = lib.prepareTopic(call.will.topic, encoder);
-        if (lib.isMqttError(topic)) return topic;
         will = { topic, payload: fromHex(call.will.payload), qos: call.will.qos, retain: call.will.retain };
       }
       const fields: Library.ConnectFields = {
@@ -447,7 +465,6 @@ export function callEncoder(
     }
     case "publish": {
       const topic = lib.prepareTopic(call.topic, encoder);
-      if (lib.isMqttError(topic)) return topic;
       return lib.encodePublish(buf, offset, topic, fromHex(call.payload), call.qos, call.retain, call.dup, call.packetId);
     }
     case "puback": return lib.encodePuback(buf, offset, call.packetId);
@@ -656,6 +673,16 @@ function runDecodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
 
 // ------------------------------------------------------------------ topics
 
+/** What `call` returns, or the MqttError it throws (anything else it throws goes on). */
+function orThrown<T>(lib: MqttLibrary, call: () => T): T | Library.MqttError {
+  try {
+    return call();
+  } catch (error) {
+    if (lib.isMqttError(error)) return error;
+    throw error;
+  }
+}
+
 /** bytes placed at offset 3 of a larger array whose other bytes are NUL (invalid in a topic) */
 function embedded(bytes: Uint8Array, offset: number): Uint8Array {
   const out = new Uint8Array(bytes.length + offset + 4);
@@ -681,7 +708,7 @@ function runTopicVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report)
       const valid = lib.isValidTopicName(embedded(bytes, 3), 3, bytes.length);
       if (valid !== v.valid) return "isValidTopicName gives " + valid + ", expected " + v.valid;
       if (!("text" in v.name)) return undefined;
-      const prepared = lib.prepareTopic(v.name.text, encoder);
+      const prepared = orThrown(lib, () => lib.prepareTopic((v.name as { text: string }).text, encoder));
       if (!v.valid) return lib.isMqttError(prepared) && prepared.code === "topic-invalid" ? undefined : "prepareTopic did not refuse it with topic-invalid";
       if (lib.isMqttError(prepared)) return "prepareTopic refused it: " + prepared.code;
       if (prepared.name !== v.name.text) return "prepareTopic kept another name";
@@ -695,7 +722,7 @@ function runTopicVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report)
       const valid = lib.isValidTopicFilter(embedded(bytes, 3), 3, bytes.length);
       if (valid !== v.valid) return "isValidTopicFilter gives " + valid + ", expected " + v.valid;
       if (!("text" in v.filter)) return undefined;
-      const prepared = lib.prepareFilter(v.filter.text, encoder);
+      const prepared = orThrown(lib, () => lib.prepareFilter((v.filter as { text: string }).text, encoder));
       if (!v.valid) return lib.isMqttError(prepared) && prepared.code === "filter-invalid" ? undefined : "prepareFilter did not refuse it with filter-invalid";
       if (lib.isMqttError(prepared)) return "prepareFilter refused it: " + prepared.code;
       return prepared.length === bytes.length && sameBytes(prepared, 0, bytes, 0, bytes.length) ? undefined : "prepareFilter's bytes differ";

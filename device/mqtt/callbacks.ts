@@ -1,0 +1,77 @@
+/*
+ * The client's calls into user code: the callbacks of ClientOptions and the subscription
+ * handlers. Each call is guarded: what user code throws never reaches the IO layer (on a
+ * board an exception out of an IO callback aborts), it is reported to onError as
+ * "handler-threw". Holds nothing but the options; allocates only to report a throw.
+ */
+
+import { MqttError } from "./errors.js";
+import type { Message } from "./message.js";
+import type { ClientOptions, MessageHandler } from "./options.js";
+
+export class Callbacks {
+  readonly #options: ClientOptions;
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+  }
+
+  connected(sessionPresent: boolean): void {
+    const onConnected = this.#options.onConnected;
+    if (onConnected !== undefined) this.#call(onConnected, sessionPresent);
+  }
+
+  disconnected(reason: MqttError): void {
+    const onDisconnected = this.#options.onDisconnected;
+    if (onDisconnected !== undefined) this.#call(onDisconnected, reason);
+  }
+
+  /** A message for `handler` (a subscription's), or for onMessage when it is undefined. */
+  message(handler: MessageHandler | undefined, message: Message): void {
+    const callback = handler ?? this.#options.onMessage;
+    if (callback !== undefined) this.#call(callback, message);
+  }
+
+  published(packetId: number): void {
+    const onPublished = this.#options.onPublished;
+    if (onPublished !== undefined) this.#call(onPublished, packetId);
+  }
+
+  subscribed(filter: string, grantedQos: number): void {
+    const onSubscribed = this.#options.onSubscribed;
+    if (onSubscribed === undefined) return;
+    try {
+      onSubscribed(filter, grantedQos);
+    } catch (e) {
+      this.#threw(e);
+    }
+  }
+
+  ready(): void {
+    const onReady = this.#options.onReady;
+    if (onReady !== undefined) this.#call(onReady, undefined);
+  }
+
+  error(error: MqttError): void {
+    const onError = this.#options.onError;
+    if (onError !== undefined) this.#call(onError, error);
+  }
+
+  #call<T>(callback: (value: T) => void, value: T): void {
+    try {
+      callback(value);
+    } catch (e) {
+      this.#threw(e);
+    }
+  }
+
+  #threw(e: unknown): void {
+    const onError = this.#options.onError;
+    if (onError === undefined) return;
+    try {
+      onError(new MqttError("handler-threw", String(e)));
+    } catch {
+      // the error handler itself threw: nothing more to tell
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/*
+ * The client's options: their types, their checks and their defaults, and the CONNECT
+ * packet made from them. Everything here runs once, in the client's constructor; nothing
+ * here holds state or touches the network.
+ */
+
+import type { ConnectFields } from "./encode.js";
+import { encodeConnect } from "./encode.js";
+import { MqttError } from "./errors.js";
+import type { ClientIo, TextEncoderLike } from "./io.js";
+import type { Message } from "./message.js";
+import { prepareTopic } from "./topic.js";
+
+export interface WillOptions {
+  topic: string;
+  payload: string | Uint8Array;
+  qos?: number;
+  retain?: boolean;
+}
+
+export interface ReconnectOptions {
+  /** First delay after a failure, ms (default 1,000). */
+  minDelay?: number;
+  /** Largest delay, ms (default 60,000). */
+  maxDelay?: number;
+  /** A connection that stayed up this long resets the backoff, ms (default 10,000). */
+  stableAfter?: number;
+}
+
+export interface TlsOptions {
+  /** CA certificates to trust (PEM text or DER bytes). */
+  ca?: string | ArrayBuffer | ArrayBufferView;
+  /** The name the broker's certificate must carry; defaults to `host`. */
+  serverName?: string;
+}
+
+/** Gets the messages of one subscription. */
+export type MessageHandler = (message: Message) => void;
+
+export interface ClientOptions {
+  host: string;
+  /** Default 1883, or 8883 with TLS. */
+  port?: number;
+  clientId: string;
+  username?: string;
+  password?: string | Uint8Array;
+  /** Seconds, 0 to 65,535 (default 60); 0 turns keepalive off. */
+  keepAlive?: number;
+  /** Default true. With false the broker keeps the session across connections. */
+  clean?: boolean;
+  will?: WillOptions;
+  /** Largest incoming packet body; larger messages are skipped and counted (default 512). */
+  receiveBufferSize?: number;
+  /** Staging for outgoing bytes; bounds the largest outgoing packet (default 1,024). */
+  transmitBufferSize?: number;
+  /** Bytes for QoS 1 messages not yet acknowledged, and those queued offline (default 1,024). */
+  outboxBytes?: number;
+  /** Largest number of messages in the outbox (default 16). */
+  outboxMessages?: number;
+  /** QoS 1 messages on the wire without their PUBACK (default 16). */
+  maxInflight?: number;
+  /** Size of the subscription table (default 16). */
+  maxSubscriptions?: number;
+  /** ms to get a CONNACK after starting to connect (default 10,000). */
+  connectTimeout?: number;
+  /** Backoff between reconnect attempts; `false` never reconnects. */
+  reconnect?: ReconnectOptions | false;
+  /** Connect over TLS (needs io.TLS). */
+  tls?: TlsOptions | boolean;
+  io: ClientIo;
+  onConnected?: (sessionPresent: boolean) => void;
+  onDisconnected?: (reason: MqttError) => void;
+  onMessage?: MessageHandler;
+  /** A QoS 1 message was acknowledged by the broker. */
+  onPublished?: (packetId: number) => void;
+  onSubscribed?: (filter: string, grantedQos: number) => void;
+  /**
+   * After publish() returned "dropped" or "outbox-full": the client is connected again with
+   * room (nothing queued, the transmit buffer and the outbox at least half free). Called
+   * once per refusal, so a publisher can retry then instead of polling.
+   */
+  onReady?: () => void;
+  onError?: (error: MqttError) => void;
+}
+
+export interface PublishOptions {
+  qos?: number;
+  retain?: boolean;
+  /** QoS 0 only: keep the message in the outbox while offline instead of dropping it. */
+  queue?: boolean;
+}
+
+export interface SubscribeOptions {
+  qos?: number;
+}
+
+/**
+ * What publish() did: "sent" (handed to the connection), "queued" (held in the outbox until
+ * the connection can take it), "outbox-full" (not accepted: nothing changed), "dropped"
+ * (QoS 0 while offline or while the link is congested; counted in stats.dropped).
+ */
+export type PublishStatus = "sent" | "queued" | "outbox-full" | "dropped";
+
+export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "closing" | "closed";
+
+export interface ClientStats {
+  /** PUBLISH packets written (QoS 0 and 1, first sends). */
+  sent: number;
+  /** QoS 1 messages acknowledged by the broker. */
+  acknowledged: number;
+  /** QoS 1 messages written again after a reconnect. */
+  resent: number;
+  /** QoS 0 messages dropped (offline or congested). */
+  dropped: number;
+  /** Messages received and delivered. */
+  received: number;
+  /** Incoming messages skipped for being larger than the receive buffer. */
+  oversize: number;
+  /** Successful connections after the first. */
+  reconnects: number;
+  /** Connection attempts started. */
+  attempts: number;
+}
+
+/** The options checked, with every default filled in. */
+export interface Settings {
+  host: string;
+  port: number;
+  tls: TlsOptions | undefined;
+  /** Seconds, as CONNECT carries it. */
+  keepAlive: number;
+  /** The client's timer period, ms: a PINGREQ goes a period early so that it is never late. */
+  tickInterval: number;
+  connectTimeout: number;
+  reconnect: boolean;
+  minDelay: number;
+  maxDelay: number;
+  stableAfter: number;
+  maxInflight: number;
+  receiveBufferSize: number;
+  transmitBufferSize: number;
+  outboxBytes: number;
+  outboxMessages: number;
+  maxSubscriptions: number;
+}
+
+/** Checks the options in a fixed order (the first bad one throws its MqttError) and fills in the defaults. */
+export function checkOptions(options: ClientOptions): Settings {
+  if (options === null || typeof options !== "object") throw new MqttError("argument-invalid", "options");
+  const io = options.io;
+  if (io === undefined || typeof io.TCP !== "function" || io.Timer === undefined) {
+    throw new MqttError("argument-invalid", "io must give TCP, Timer, TextEncoder and TextDecoder");
+  }
+  if (typeof options.host !== "string" || options.host.length === 0) throw new MqttError("argument-invalid", "host");
+  if (typeof options.clientId !== "string") throw new MqttError("client-id-invalid", "clientId must be a string");
+  let tls: TlsOptions | undefined;
+  if (options.tls) {
+    if (io.TLS === undefined) throw new MqttError("argument-invalid", "tls needs io.TLS");
+    tls = options.tls === true ? {} : options.tls;
+  }
+  const port = whole(options.port, tls ? 8883 : 1883, 1, 65_535, "port");
+  const keepAlive = whole(options.keepAlive, 60, 0, 65_535, "keepAlive");
+  const connectTimeout = whole(options.connectTimeout, 10_000, 1, 3_600_000, "connectTimeout");
+  const reconnect = options.reconnect;
+  const backoff = reconnect === false || reconnect === undefined ? {} : reconnect;
+  const minDelay = whole(backoff.minDelay, 1_000, 1, 86_400_000, "reconnect.minDelay");
+  const keepAliveMs = keepAlive * 1000;
+  return {
+    host: options.host,
+    port,
+    tls,
+    keepAlive,
+    tickInterval: Math.max(20, Math.min(1000, keepAliveMs > 0 ? keepAliveMs / 4 : 1000, minDelay / 2)),
+    connectTimeout,
+    reconnect: reconnect !== false,
+    minDelay,
+    maxDelay: whole(backoff.maxDelay, 60_000, minDelay, 86_400_000, "reconnect.maxDelay"),
+    stableAfter: whole(backoff.stableAfter, 10_000, 0, 86_400_000, "reconnect.stableAfter"),
+    maxInflight: whole(options.maxInflight, 16, 1, 65_535, "maxInflight"),
+    receiveBufferSize: whole(options.receiveBufferSize, 512, 16, 268_435_455, "receiveBufferSize"),
+    transmitBufferSize: whole(options.transmitBufferSize, 1024, 64, 268_435_455, "transmitBufferSize"),
+    outboxBytes: whole(options.outboxBytes, 1024, 0, 268_435_455, "outboxBytes"),
+    outboxMessages: whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages"),
+    maxSubscriptions: whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions"),
+  };
+}
+
+/**
+ * Encodes the CONNECT packet the options describe at the start of `buf`; returns its length.
+ * Throws an MqttError for a bad will, client id or credentials, or a buffer too small for it.
+ */
+export function encodeConnectPacket(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike, buf: Uint8Array): number {
+  const fields = connectFields(options, keepAlive, encoder);
+  try {
+    return encodeConnect(buf, 0, fields);
+  } catch (error) {
+    if (error instanceof MqttError && error.code === "buffer-too-small") {
+      throw new MqttError("buffer-too-small", "transmitBufferSize is smaller than the CONNECT packet");
+    }
+    throw error;
+  }
+}
+
+/** The CONNECT packet's fields: the strings encoded, the will's topic checked (throws an MqttError). */
+function connectFields(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike): ConnectFields {
+  const will = options.will;
+  const password = options.password;
+  const fields: ConnectFields = {
+    clientId: encoder.encode(options.clientId),
+    clean: options.clean ?? true,
+    keepAlive,
+    username: options.username === undefined ? undefined : encoder.encode(options.username),
+    password: password === undefined ? undefined : typeof password === "string" ? encoder.encode(password) : password,
+  };
+  if (will !== undefined) {
+    const topic = prepareTopic(will.topic, encoder);
+    const qos = will.qos ?? 0;
+    if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid", "will");
+    fields.will = {
+      topic,
+      payload: typeof will.payload === "string" ? encoder.encode(will.payload) : will.payload,
+      qos,
+      retain: will.retain ?? false,
+    };
+  }
+  return fields;
+}
+
+/** publish()'s payload as bytes (a string is encoded); throws an MqttError for anything else. */
+export function payloadBytes(payload: Uint8Array | string, encoder: TextEncoderLike): Uint8Array {
+  const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
+  if (!(bytes instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a string or a Uint8Array");
+  return bytes;
+}
+
+/** How many bytes of the payload go out: all of them, or `payloadLength` once checked against them. */
+export function payloadLengthOf(bytes: Uint8Array, payloadLength: number | undefined): number {
+  const length = payloadLength === undefined ? bytes.length : payloadLength;
+  if (!Number.isInteger(length) || length < 0 || length > bytes.length) {
+    throw new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
+  }
+  return length;
+}
+
+/** The QoS publish or subscribe options ask for (default 0); throws "qos-invalid" unless 0 or 1. */
+export function qosOf(options: { qos?: number } | undefined, detail: string | undefined): number {
+  const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
+  if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid", detail);
+  return qos;
+}
+
+/** Reads an optional whole-number option, checking its range. */
+function whole(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new MqttError("argument-invalid", name + " must be a whole number from " + min + " to " + max);
+  }
+  return value;
+}
