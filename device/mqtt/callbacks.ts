@@ -42,8 +42,8 @@ export class Callbacks {
     if (onSubscribed === undefined) return;
     try {
       onSubscribed(filter, grantedQos);
-    } catch (e) {
-      this.#threw(e);
+    } catch (error) {
+      this.#threw(error);
     }
   }
 
@@ -60,16 +60,16 @@ export class Callbacks {
   #call<T>(callback: (value: T) => void, value: T): void {
     try {
       callback(value);
-    } catch (e) {
-      this.#threw(e);
+    } catch (error) {
+      this.#threw(error);
     }
   }
 
-  #threw(e: unknown): void {
+  #threw(thrown: unknown): void {
     const onError = this.#options.onError;
     if (onError === undefined) return;
     try {
-      onError(new MqttError("handler-threw", String(e)));
+      onError(new MqttError("handler-threw", String(thrown)));
     } catch {
       // the error handler itself threw: nothing more to tell
     }

@@ -258,9 +258,9 @@ export class MqttClient {
         onReadable: (count) => generation === this.#generation && this.#onReadable(count),
         onError: (message) => generation === this.#generation && this.#onSocketError(message),
       });
-    } catch (e) {
+    } catch (error) {
       this.#socket = undefined;
-      this.#fail(this.#settings.tls === undefined ? "connection-lost" : "tls-failed", String(e));
+      this.#fail(this.#settings.tls === undefined ? "connection-lost" : "tls-failed", String(error));
     }
   }
 
@@ -421,8 +421,8 @@ export class MqttClient {
       if (tx.gathering && this.#state !== "closing") break;
       try {
         tx.write(this.#socket);
-      } catch (e) {
-        this.#fail("connection-lost", String(e));
+      } catch (error) {
+        this.#fail("connection-lost", String(error));
         return;
       }
       this.#lastSent = this.#now();
@@ -459,8 +459,8 @@ export class MqttClient {
         if (this.#rx.waiting <= 0 || this.#socket === undefined) return;
         try {
           if (!this.#rx.read(this.#socket, decoder)) return;
-        } catch (e) {
-          this.#fail("connection-lost", String(e));
+        } catch (error) {
+          this.#fail("connection-lost", String(error));
           return;
         }
         this.#lastReceived = this.#now();
@@ -472,8 +472,8 @@ export class MqttClient {
       let kind: number;
       try {
         kind = decoder.next();
-      } catch (e) {
-        const cause = e as MqttError;
+      } catch (error) {
+        const cause = error as MqttError;
         this.#fail("protocol-violation", cause.code + ": " + cause.message);
         return;
       }

@@ -130,11 +130,11 @@ export class PacketDecoder {
         this.#state = STATE_LENGTH;
       } else if (state === STATE_LENGTH) {
         if (this.#pos >= this.#end) return NEED_MORE;
-        const b = input[this.#pos++];
-        this.#length += (b & 0x7f) * this.#multiplier;
+        const digit = input[this.#pos++];
+        this.#length += (digit & 0x7f) * this.#multiplier;
         this.#multiplier *= 128;
         this.#lengthBytes++;
-        if (b & 0x80) {
+        if (digit & 0x80) {
           if (this.#lengthBytes === 4) return this.#fail("length-too-long");
           continue;
         }
@@ -186,11 +186,11 @@ export class PacketDecoder {
     if ((this.#first >> TYPE_SHIFT) === PUBLISH) {
       // keep what acknowledging the packet needs: its packet id, after the topic
       for (let at = from; at < to && at < this.#skipTopicLength + 4; at++) {
-        const b = input[this.#pos + at - from];
-        if (at === 0) this.#skipTopicLength = b << 8;
-        else if (at === 1) this.#skipTopicLength |= b;
-        else if (at === this.#skipTopicLength + 2) this.packetId = b << 8;
-        else if (at === this.#skipTopicLength + 3) this.packetId |= b;
+        const byte = input[this.#pos + at - from];
+        if (at === 0) this.#skipTopicLength = byte << 8;
+        else if (at === 1) this.#skipTopicLength |= byte;
+        else if (at === this.#skipTopicLength + 2) this.packetId = byte << 8;
+        else if (at === this.#skipTopicLength + 3) this.packetId |= byte;
       }
     }
     this.#pos += take;
@@ -246,8 +246,8 @@ export class PacketDecoder {
         this.codesOffset = offset + 2;
         this.codesLength = length - 2;
         for (let i = offset + 2, end = offset + length; i < end; i++) {
-          const c = buf[i];
-          if (c > 2 && c !== SUBACK_FAILURE) return this.#fail("suback-code-invalid", "code " + c);
+          const code = buf[i];
+          if (code > 2 && code !== SUBACK_FAILURE) return this.#fail("suback-code-invalid", "code " + code);
         }
         return SUBACK;
       }
@@ -272,8 +272,8 @@ export class PacketDecoder {
     const topicOffset = offset + 2;
     if (topicLength === 0) return this.#fail("topic-empty");
     for (let i = topicOffset, end = topicOffset + topicLength; i < end; i++) {
-      const b = buf[i];
-      if (b === PLUS || b === HASH) return this.#fail("topic-wildcard");
+      const byte = buf[i];
+      if (byte === PLUS || byte === HASH) return this.#fail("topic-wildcard");
     }
     const utf8 = checkUtf8(buf, topicOffset, topicLength);
     if (utf8 !== UTF8_OK) return this.#fail(utf8 === UTF8_INVALID ? "utf8-invalid" : "utf8-null");

@@ -90,9 +90,9 @@ export class Message {
 
   /** Copies the payload into `into` at `offset` (no allocation); returns the bytes copied. */
   copyPayload(into: Uint8Array, offset = 0): number {
-    const n = Math.min(this.payloadLength, into.length - offset);
+    const count = Math.min(this.payloadLength, into.length - offset);
     const buf = this.buffer;
-    for (let i = 0, at = this.payloadOffset; i < n; i++, at++) into[offset + i] = buf[at];
-    return n;
+    for (let i = 0, at = this.payloadOffset; i < count; i++, at++) into[offset + i] = buf[at];
+    return count;
   }
 }

@@ -22,8 +22,8 @@ export interface Utf8Encoder {
 export function isValidTopicName(bytes: Uint8Array, start: number, length: number): boolean {
   if (length < 1 || length > MAX_STRING_BYTES) return false;
   for (let i = start, end = start + length; i < end; i++) {
-    const b = bytes[i];
-    if (b === PLUS || b === HASH) return false;
+    const byte = bytes[i];
+    if (byte === PLUS || byte === HASH) return false;
   }
   return checkUtf8(bytes, start, length) === UTF8_OK;
 }
@@ -36,12 +36,12 @@ export function isValidTopicFilter(bytes: Uint8Array, start: number, length: num
   if (length < 1 || length > MAX_STRING_BYTES) return false;
   const end = start + length;
   for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b !== PLUS && b !== HASH) continue;
+    const byte = bytes[i];
+    if (byte !== PLUS && byte !== HASH) continue;
     const levelStart = i === start || bytes[i - 1] === SLASH;
     const levelEnd = i + 1 === end || bytes[i + 1] === SLASH;
     if (!levelStart || !levelEnd) return false;
-    if (b === HASH && i + 1 !== end) return false;
+    if (byte === HASH && i + 1 !== end) return false;
   }
   return checkUtf8(bytes, start, length) === UTF8_OK;
 }
@@ -60,25 +60,25 @@ export function topicMatches(
     const first = filter[filterStart];
     if (first === PLUS || first === HASH) return false;
   }
-  let f = filterStart;
-  let t = topicStart;
-  while (f < filterEnd) {
-    const c = filter[f];
-    if (c === HASH) return true;
-    if (c === PLUS) {
-      while (t < topicEnd && topic[t] !== SLASH) t++;
-      f++;
+  let inFilter = filterStart;
+  let inTopic = topicStart;
+  while (inFilter < filterEnd) {
+    const byte = filter[inFilter];
+    if (byte === HASH) return true;
+    if (byte === PLUS) {
+      while (inTopic < topicEnd && topic[inTopic] !== SLASH) inTopic++;
+      inFilter++;
       continue;
     }
-    if (t >= topicEnd) {
+    if (inTopic >= topicEnd) {
       // the topic ended: only a trailing "/#" still matches (the parent level)
-      return c === SLASH && f + 2 === filterEnd && filter[f + 1] === HASH;
+      return byte === SLASH && inFilter + 2 === filterEnd && filter[inFilter + 1] === HASH;
     }
-    if (topic[t] !== c) return false;
-    f++;
-    t++;
+    if (topic[inTopic] !== byte) return false;
+    inFilter++;
+    inTopic++;
   }
-  return t === topicEnd;
+  return inTopic === topicEnd;
 }
 
 /** A topic name validated and encoded once; publishing with it copies its bytes only. */

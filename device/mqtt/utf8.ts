@@ -17,28 +17,28 @@ export function checkUtf8(bytes: Uint8Array, start: number, length: number): num
   const end = start + length;
   let i = start;
   while (i < end) {
-    const b = bytes[i];
-    if (b < 0x80) {
-      if (b === 0) return UTF8_NULL;
+    const lead = bytes[i];
+    if (lead < 0x80) {
+      if (lead === 0) return UTF8_NULL;
       i++;
       continue;
     }
     let need: number;
     let min: number;
     let max = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) {
+    if (lead >= 0xc2 && lead <= 0xdf) {
       need = 1;
       min = 0x80;
-    } else if (b >= 0xe0 && b <= 0xef) {
+    } else if (lead >= 0xe0 && lead <= 0xef) {
       need = 2;
       // E0 needs A0..BF (no overlong); ED needs 80..9F (no surrogates)
-      min = b === 0xe0 ? 0xa0 : 0x80;
-      if (b === 0xed) max = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
+      min = lead === 0xe0 ? 0xa0 : 0x80;
+      if (lead === 0xed) max = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
       need = 3;
       // F0 needs 90..BF (no overlong); F4 needs 80..8F (nothing above U+10FFFF)
-      min = b === 0xf0 ? 0x90 : 0x80;
-      if (b === 0xf4) max = 0x8f;
+      min = lead === 0xf0 ? 0x90 : 0x80;
+      if (lead === 0xf4) max = 0x8f;
     } else {
       return UTF8_INVALID;
     }
@@ -46,8 +46,8 @@ export function checkUtf8(bytes: Uint8Array, start: number, length: number): num
     const second = bytes[i + 1];
     if (second < min || second > max) return UTF8_INVALID;
     for (let k = 2; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c < 0x80 || c > 0xbf) return UTF8_INVALID;
+      const next = bytes[i + k];
+      if (next < 0x80 || next > 0xbf) return UTF8_INVALID;
     }
     i += need + 1;
   }
