@@ -19,7 +19,7 @@ import { AedesBroker, closeAllAedes } from "./brokers/aedes.js";
 import { connectPeer, parsePackets, recordingIo, runCleanups, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { BrokerOptions, Peer, RecordedSocket, TestBroker } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
-import { TcpProxy } from "./brokers/proxy.js";
+import { TcpProxy } from "./support/proxy.js";
 
 /** A message as a handler saw it (the client's Message is reused: copy while the handler runs). */
 interface Received {
@@ -154,7 +154,7 @@ describe.each(kinds)("client against $name", (kind) => {
   }
 
   async function proxy(): Promise<TcpProxy> {
-    const p = await TcpProxy.start(broker.port);
+    const p = await TcpProxy.start(broker.port, { record: true });
     cleanups.push(() => p.close());
     return p;
   }
@@ -474,10 +474,10 @@ describe.each(kinds)("client against $name", (kind) => {
     const kept: Received[] = [];
     await subscribe(o, topic + "/gone", 1, gone);
     await subscribe(o, topic + "/kept", 1, kept);
-    await link.pause();
+    await link.refuse();
     await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
     o.client.unsubscribe(topic + "/gone");
-    await link.resume();
+    await link.accept();
     await waitFor(() => o.seen.connected.length === 2, "the reconnect");
     expect(o.seen.connected).toEqual([false, true]); // the session, with both subscriptions, was kept
 
@@ -499,13 +499,13 @@ describe.each(kinds)("client against $name", (kind) => {
     await connect(o);
     const got: Received[] = [];
     await subscribe(o, topic + "/cmd", 1, got);
-    await link.pause(); // the link dies and the broker cannot be reached
+    await link.refuse(); // the link dies and the broker cannot be reached
     await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
     expect(o.client.connected).toBe(false);
 
     const p = await peer();
     for (let i = 0; i < 3; i++) await p.client.publishAsync(topic + "/cmd", "m" + i, QOS1);
-    await link.resume();
+    await link.accept();
     await waitFor(() => got.length >= 3, "the messages stored while away");
     expect(o.seen.connected).toEqual([false, true]);
     expect(got.map((m) => [m.text, m.qos])).toEqual([["m0", 1], ["m1", 1], ["m2", 1]]);
@@ -554,7 +554,7 @@ describe.each(kinds)("client against $name", (kind) => {
     const link = await proxy();
     const o = ours({ port: link.port });
     await connect(o);
-    await link.pause();
+    await link.refuse();
     await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
     for (let i = 0; i < 5; i++) expect(o.client.publish(topic + "/queued", "q" + i, { qos: 1 })).toBe("queued");
     expect(o.client.publish(topic + "/queued", "lost", { qos: 0 })).toBe("dropped");
@@ -563,7 +563,7 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(o.client.connected).toBe(false);
     expect(p.messages).toEqual([]);
 
-    await link.resume();
+    await link.accept();
     await waitFor(() => p.messages.length === 5 && o.seen.published.length === 5, "the queued messages at the peer");
     expect(p.messages.map((m) => [m.payload.toString(), m.qos])).toEqual([0, 1, 2, 3, 4].map((i) => ["q" + i, 1]));
     expect(o.client.outboxCount).toBe(0);
@@ -744,7 +744,7 @@ describe.each(kinds)("client against $name", (kind) => {
     const p = await peer();
     await p.client.subscribeAsync(topic + "/box", QOS1);
     const link = await proxy();
-    await link.pause(); // the broker cannot be reached
+    await link.refuse(); // the broker cannot be reached
     const o = ours({ port: link.port, outboxBytes: 256, outboxMessages: 8 });
     o.client.connect();
     const accepted: string[] = [];
@@ -765,7 +765,7 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(performance.now() - started).toBeLessThan(50);
     expect([o.client.outboxCount, o.client.outboxUsed]).toEqual([count, used]);
 
-    await link.resume();
+    await link.accept();
     await waitFor(() => o.seen.connected.length === 1, "onConnected");
     await waitFor(() => p.messages.length === accepted.length && o.seen.published.length === accepted.length, "every accepted message at the peer");
     expect(p.messages.map((m) => m.payload.toString())).toEqual(accepted);

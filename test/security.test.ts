@@ -29,7 +29,7 @@ import type { TestCa } from "./brokers/certs.js";
 import { accepts, connectPeer, freePort, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
-import { TcpProxy } from "./brokers/proxy.js";
+import { TcpProxy } from "./support/proxy.js";
 
 // ---- the suite's secrets (random per run, so that a match can only come from a leak)
 
@@ -166,7 +166,7 @@ function startClient(options: Partial<ClientOptions> & { port: number }, ioOverr
 }
 
 async function proxyTo(port: number): Promise<TcpProxy> {
-  const proxy = await TcpProxy.start(port);
+  const proxy = await TcpProxy.start(port, { record: true });
   proxies.push(proxy);
   return proxy;
 }
@@ -293,7 +293,7 @@ describe("TLS (MQTT 3.1.1 section 5.4.9) against mosquitto's TLS listener", () =
     // one TLS socket, no plain one; the proxy saw a TLS handshake and never the password or a plain CONNECT
     expect(sockets.map((s) => s.kind)).toEqual(["tls"]);
     expect(sockets[0].host).toBe("127.0.0.1");
-    expect(proxy.accepted).toBe(1);
+    expect(proxy.connections).toBe(1);
     const wire = Buffer.concat(proxy.upstream[0]);
     expect(wire[0]).toBe(TLS_HANDSHAKE_RECORD);
     expect(wire.includes(PASSWORD)).toBe(false);
@@ -353,7 +353,7 @@ describe("TLS (MQTT 3.1.1 section 5.4.9) against mosquitto's TLS listener", () =
     // and nothing the client handed a socket got past the handshake: no CONNECT, no password
     expect(sockets.every((s) => s.written.length === 0)).toBe(true);
     // what reached the listener was TLS handshakes only, never a plain CONNECT
-    expect(proxy.accepted).toBe(sockets.length);
+    expect(proxy.connections).toBe(sockets.length);
     for (const chunks of proxy.upstream) {
       const wire = Buffer.concat(chunks);
       expect(wire[0]).toBe(TLS_HANDSHAKE_RECORD);
@@ -427,7 +427,7 @@ describe("a wrong password (MQTT 3.1.1 section 3.2.2.3)", () => {
     // a handful of attempts, each of which reached the broker: 0, ~0.1, ~0.3, ~0.7, ~1.5, ~2.5 s
     expect(attempts.length, "attempts at " + attempts.join(", ") + " ms").toBeGreaterThanOrEqual(5);
     expect(attempts.length, "attempts at " + attempts.join(", ") + " ms").toBeLessThanOrEqual(6);
-    expect(proxy.accepted).toBe(attempts.length);
+    expect(proxy.connections).toBe(attempts.length);
     expect(client.stats.attempts).toBe(attempts.length);
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
     const delays = [100, 200, 400, 800, 1_000, 1_000].map((cap) => 100 + 0.999 * (cap - 100));

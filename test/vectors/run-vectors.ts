@@ -14,7 +14,8 @@
  *   again). Errors give their code, drop the input, and a new packet then decodes;
  * - topics: the validation and matching table.
  * Never throws and uses only plain JS and Uint8Array (no Node APIs, no library import at
- * run time), so it runs the same on Node and inside XS; failures come back as strings.
+ * run time; the packet framer of test/support/mqtt-frames.ts is bundled with it), so it runs
+ * the same on Node and inside XS; failures come back as strings.
  */
 
 import type * as Library from "../../device/mqtt/index.js";
@@ -23,6 +24,7 @@ import {
   topicFilterVectors, topicMatchVectors, topicNameVectors,
   type EncodeCall, type ExpectedPacket, type TopicText,
 } from "./codec-vectors.js";
+import { readFixedHeader } from "../support/mqtt-frames.js";
 
 /** The library's exports (`import * as lib`), from the TS source or the built bundle. */
 export type MqttLibrary = typeof Library;
@@ -102,20 +104,6 @@ function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number,
 function firstNot(buf: Uint8Array, start: number, end: number, value: number): number {
   for (let i = start; i < end; i++) if (buf[i] !== value) return i;
   return -1;
-}
-
-/** The fixed header of a packet at bytes[at]: its remaining length and where its body starts. */
-function readFixedHeader(bytes: Uint8Array, at: number): { remainingLength: number; bodyStart: number } | undefined {
-  let length = 0;
-  let multiplier = 1;
-  for (let i = 1; i <= 4; i++) {
-    if (at + i >= bytes.length) return undefined;
-    const b = bytes[at + i];
-    length += (b & 0x7f) * multiplier;
-    multiplier *= 128;
-    if ((b & 0x80) === 0) return { remainingLength: length, bodyStart: at + i + 1 };
-  }
-  return undefined;
 }
 
 /** A tiny seeded PRNG (xorshift32): the same seed gives the same chunking on every engine. */
