@@ -16,6 +16,7 @@ import {
   PUBREC, PUBREL, PacketDecoder, SUBACK, UNSUBACK, isValidTopicName,
 } from "../device/mqtt/index.js";
 import type { ErrorCode } from "../device/mqtt/index.js";
+import { Rng } from "./support/xorshift32.js";
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -37,33 +38,6 @@ const DECODER_CODES = [
 const decoderCodes: ReadonlySet<string> = new Set(DECODER_CODES);
 
 /* ------------------------------------------------------------------ seeded randomness */
-
-/** xorshift32: tiny, fast, and the whole run replays from one seed. */
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = (seed >>> 0) || 0x9e3779b9;
-  }
-  u32(): number {
-    let x = this.#s;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    return (this.#s = x >>> 0);
-  }
-  /** 0 .. n-1 */
-  below(n: number): number {
-    return this.u32() % n;
-  }
-  /** lo .. hi inclusive */
-  int(lo: number, hi: number): number {
-    return lo + this.below(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.u32() < p * 4_294_967_296;
-  }
-  pick<T>(list: readonly T[]): T {
-    return list[this.below(list.length)];
-  }
-}
 
 /** Mixes the run's seed with a case and a stream number into one stream's seed. */
 function streamSeed(caseNo: number, index: number): number {

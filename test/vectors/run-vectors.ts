@@ -14,7 +14,7 @@
  *   again). Errors give their code, drop the input, and a new packet then decodes;
  * - topics: the validation and matching table.
  * Never throws and uses only plain JS and Uint8Array (no Node APIs, no library import at
- * run time; the packet framer of test/support/mqtt-frames.ts is bundled with it), so it runs
+ * run time; the framer and generator of test/support/ are bundled with it), so it runs
  * the same on Node and inside XS; failures come back as strings.
  */
 
@@ -25,6 +25,7 @@ import {
   type EncodeCall, type ExpectedPacket, type TopicText,
 } from "./codec-vectors.js";
 import { readFixedHeader } from "../support/mqtt-frames.js";
+import { Rng } from "../support/xorshift32.js";
 
 /** The library's exports (`import * as lib`), from the TS source or the built bundle. */
 export type MqttLibrary = typeof Library;
@@ -106,19 +107,6 @@ function firstNot(buf: Uint8Array, start: number, end: number, value: number): n
   return -1;
 }
 
-/** A tiny seeded PRNG (xorshift32): the same seed gives the same chunking on every engine. */
-function makeRandom(seed: number): (below: number) => number {
-  let state = (seed >>> 0) || 0x9e3779b9;
-  return (below) => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % below;
-  };
-}
-
 // ------------------------------------------------------------------ chunkings
 
 export interface Chunking {
@@ -148,10 +136,10 @@ export function chunkingsFor(length: number, seed: number): Chunking[] {
 function randomChunkings(length: number, seed: number): Chunking[] {
   const list: Chunking[] = [];
   for (let s = 0; s < RANDOM_CHUNKINGS; s++) {
-    const random = makeRandom(seed * 7919 + s * 104_729 + 1);
+    const random = new Rng(seed * 7919 + s * 104_729 + 1);
     const max = RANDOM_MAX_CHUNK[s % RANDOM_MAX_CHUNK.length];
     const cuts: number[] = [];
-    for (let at = 1 + random(max); at < length; at += 1 + random(max)) cuts.push(at);
+    for (let at = 1 + random.below(max); at < length; at += 1 + random.below(max)) cuts.push(at);
     list.push({ label: "random chunks up to " + max + " bytes (seed " + seed + "/" + s + ")", cuts });
   }
   return list;
