@@ -167,8 +167,8 @@ describe("faults between our client and mosquitto", () => {
         proxy.stall();
         stalledAt = performance.now();
         lag.enable();
-        proxy.at(500, (p) => {
-          heldDuringStall = p.held();
+        proxy.at(500, (later) => {
+          heldDuringStall = later.held();
         });
       }
     });

@@ -18,9 +18,9 @@ export class Loop {
 
   /** Runs queued tasks (and those they queue) until none is left. */
   settle(limit = 5_000_000): void {
-    let n = 0;
+    let ran = 0;
     while (this.#head < this.#queue.length) {
-      if (++n > limit) throw new Error("the event loop did not settle");
+      if (++ran > limit) throw new Error("the event loop did not settle");
       const task = this.#queue[this.#head] as () => void;
       this.#queue[this.#head++] = undefined;
       task();

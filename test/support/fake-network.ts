@@ -78,20 +78,20 @@ export class Link implements Socket {
       throw new Error("read on a " + this.status + " socket");
     }
     const into = bytesOf(buffer);
-    let n = 0;
-    while (n < into.length && this.#inbound.length > 0) {
+    let count = 0;
+    while (count < into.length && this.#inbound.length > 0) {
       const head = this.#inbound[0];
-      const take = Math.min(into.length - n, head.length - this.#inboundOffset);
-      into.set(head.subarray(this.#inboundOffset, this.#inboundOffset + take), n);
-      n += take;
+      const take = Math.min(into.length - count, head.length - this.#inboundOffset);
+      into.set(head.subarray(this.#inboundOffset, this.#inboundOffset + take), count);
+      count += take;
       this.#inboundOffset += take;
       if (this.#inboundOffset === head.length) {
         this.#inbound.shift();
         this.#inboundOffset = 0;
       }
     }
-    this.#available -= n;
-    return n;
+    this.#available -= count;
+    return count;
   }
 
   write(buffer: ArrayBuffer | ArrayBufferView): number {

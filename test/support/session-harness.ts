@@ -72,12 +72,12 @@ export function harness(options: Partial<ClientOptions> = {}, config: HarnessCon
     onDisconnected: (e) => disconnects.push(e),
     onConnected: (sessionPresent) => connects.push(sessionPresent),
     onPublished: (id) => published.push(id),
-    onMessage: (m) => messages.push({
-      topic: m.topic, payload: Buffer.from(m.payload), qos: m.qos, dup: m.dup, retain: m.retain, packetId: m.packetId,
+    onMessage: (message) => messages.push({
+      topic: message.topic, payload: Buffer.from(message.payload), qos: message.qos, dup: message.dup, retain: message.retain, packetId: message.packetId,
     }),
     ...options,
   });
-  const h: Harness = {
+  const session: Harness = {
     client, loop, clock, net, errors, disconnects, connects, published, messages,
     settle: () => loop.settle(),
     start: () => {
@@ -87,7 +87,7 @@ export function harness(options: Partial<ClientOptions> = {}, config: HarnessCon
     },
     codes: () => errors.map((e) => e.code),
   };
-  return h;
+  return session;
 }
 
 /** A compact, comparable view of a packet the client wrote. */
@@ -120,7 +120,7 @@ export function cmds(packets: mqtt.Packet[]): string[] {
 /** A number just below 1: "the top of the jitter range". */
 export const ALMOST_ONE = 1 - 2 ** -40;
 
-export function expectNoMisuse(h: Harness): void {
-  expect(h.net.misuse).toEqual([]);
-  for (const link of h.net.links) expect(link.parseErrors).toEqual([]);
+export function expectNoMisuse(session: Harness): void {
+  expect(session.net.misuse).toEqual([]);
+  for (const link of session.net.links) expect(link.parseErrors).toEqual([]);
 }

@@ -20,8 +20,8 @@ export const UNSUBACK = 11;
 export const PINGRESP = 13;
 
 /** n copies of one hex byte, e.g. rep("AB", 3) is "ABABAB". */
-function rep(hexByte: string, n: number): string {
-  return hexByte.repeat(n);
+function rep(hexByte: string, count: number): string {
+  return hexByte.repeat(count);
 }
 
 // ---------------------------------------------------------------- client -> server (encode)
