@@ -222,7 +222,7 @@ function runSubscriber(port) {
   process.on("message", (message) => {
     if (message.cmd === "expect") {
       count = 0;
-      expected = message.n;
+      expected = message.count;
       firstAt = 0;
       lastAt = 0;
       doneSent = false;
@@ -514,7 +514,7 @@ async function main() {
     async function measure(publisher, count, timeoutMs, beforeClose) {
       shown.step(`${stage}: ${publisher.name}, ${count.toLocaleString("en")} messages`);
       inbox.length = 0;
-      toSubscriber({ cmd: "expect", n: count });
+      toSubscriber({ cmd: "expect", count });
       if (!(await fromSubscriber("armed", Date.now() + 5_000))) throw new Error("subscriber not armed");
       await publisher.open();
       const deadline = Date.now() + timeoutMs;

@@ -28,10 +28,10 @@ function encode(call: EncodeCall, size = 70_000): string {
 }
 
 /** Feeds bytes whole; returns next()'s result with the decoder. */
-function decodeWhole(bytes: Uint8Array, receiveBufferSize = 70_000): { r: number; dec: lib.PacketDecoder } {
+function decodeWhole(bytes: Uint8Array, receiveBufferSize = 70_000): { result: number; dec: lib.PacketDecoder } {
   const dec = new lib.PacketDecoder(receiveBufferSize);
   dec.feed(bytes, 0, bytes.length);
-  return { r: dec.next(), dec };
+  return { result: dec.next(), dec };
 }
 
 /** The fields a decoded packet reports, in the vectors' format. */
@@ -172,7 +172,7 @@ describe("encode refusals: nothing is written", () => {
 
 describe("decode vectors (server to client)", () => {
   it.each(decodeVectors.map((vector) => [vector.name, vector] as const))("%s", (_name, vector) => {
-    const { r: result, dec } = decodeWhole(fromHex(vector.bytes));
+    const { result, dec } = decodeWhole(fromHex(vector.bytes));
     expect(fieldsOf(dec, result)).toEqual({ ...vector.packet, ...(vector.packet.payload !== undefined ? { payload: vector.packet.payload.toUpperCase() } : {}) });
     expect(dec.next()).toBe(lib.NEED_MORE);
   });
@@ -184,7 +184,7 @@ describe("decode vectors (server to client)", () => {
 
 describe("decode errors: the connection must be closed", () => {
   it.each(decodeErrorVectors.map((vector) => [vector.name, vector] as const))("%s", (_name, vector) => {
-    const { r: result, dec } = decodeWhole(fromHex(vector.bytes), vector.receiveBufferSize ?? 64);
+    const { result, dec } = decodeWhole(fromHex(vector.bytes), vector.receiveBufferSize ?? 64);
     expect(result).toBe(lib.DECODE_ERROR);
     expect(dec.error).toBeInstanceOf(lib.MqttError);
     expect(dec.error?.code).toBe(vector.code);
