@@ -147,20 +147,20 @@ function runSubscriber(port) {
     let ackBytes = 0;
     if (acks.length < data.length) acks = Buffer.allocUnsafe(data.length);
     const length = data.length;
-    let i = 0;
-    while (i < length) {
+    let index = 0;
+    while (index < length) {
       if (state === 0) {
-        header = data[i++];
+        header = data[index++];
         remaining = 0;
         multiplier = 1;
         state = 1;
         continue;
       }
       if (state === 1) {
-        const b = data[i++];
-        remaining += (b & 0x7f) * multiplier;
+        const byte = data[index++];
+        remaining += (byte & 0x7f) * multiplier;
         multiplier *= 128;
-        if (b & 0x80) continue;
+        if (byte & 0x80) continue;
         pos = 0;
         wantId = header >> 4 === 3 && ((header >> 1) & 3) > 0;
         topicLength = 0;
@@ -176,14 +176,14 @@ function runSubscriber(port) {
       // body: for a QoS 1 PUBLISH read the topic length and packet id, skip everything else
       if (wantId) {
         if (pos < 2) {
-          topicLength = (topicLength << 8) | data[i++];
+          topicLength = (topicLength << 8) | data[index++];
           pos++;
         } else if (pos < 2 + topicLength) {
-          const take = Math.min(2 + topicLength - pos, length - i);
-          i += take;
+          const take = Math.min(2 + topicLength - pos, length - index);
+          index += take;
           pos += take;
         } else {
-          packetId = (packetId << 8) | data[i++];
+          packetId = (packetId << 8) | data[index++];
           pos++;
           if (pos === 4 + topicLength) {
             wantId = false;
@@ -195,8 +195,8 @@ function runSubscriber(port) {
           }
         }
       } else {
-        const take = Math.min(remaining - pos, length - i);
-        i += take;
+        const take = Math.min(remaining - pos, length - index);
+        index += take;
         pos += take;
       }
       if (pos === remaining) {
@@ -214,22 +214,22 @@ function runSubscriber(port) {
       }
     }
   });
-  socket.on("error", (e) => {
-    process.send({ type: "error", message: e.message });
+  socket.on("error", (error) => {
+    process.send({ type: "error", message: error.message });
     process.exit(1);
   });
   socket.on("close", () => process.exit(0));
-  process.on("message", (m) => {
-    if (m.cmd === "expect") {
+  process.on("message", (message) => {
+    if (message.cmd === "expect") {
       count = 0;
-      expected = m.n;
+      expected = message.count;
       firstAt = 0;
       lastAt = 0;
       doneSent = false;
       process.send({ type: "armed" });
-    } else if (m.cmd === "report") {
+    } else if (message.cmd === "report") {
       process.send({ type: "report", count, firstAt, lastAt });
-    } else if (m.cmd === "exit") {
+    } else if (message.cmd === "exit") {
       socket.destroy();
       process.exit(0);
     }
@@ -278,8 +278,8 @@ async function main() {
     subscriber = fork(self, ["--subscriber", String(port)], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const inbox = [];
     let waiting;
-    subscriber.on("message", (m) => {
-      inbox.push(m);
+    subscriber.on("message", (message) => {
+      inbox.push(message);
       if (waiting) waiting();
     });
     subscriber.on("error", () => {}); // a send after it died: reported by the exit below
@@ -287,20 +287,20 @@ async function main() {
       inbox.push({ type: "error", message: `exited (${signal ?? code}); mosquitto: ${broker.status}` });
       if (waiting) waiting();
     });
-    const toSubscriber = (m) => {
+    const toSubscriber = (message) => {
       if (!subscriber.connected) throw new Error(`the subscriber is gone; mosquitto: ${broker.status}`);
-      subscriber.send(m);
+      subscriber.send(message);
     };
     /** The next message of `type` from the subscriber, or undefined at `deadline`. */
     async function fromSubscriber(type, deadline) {
       for (;;) {
         const at = inbox.findIndex((m) => m.type === type || m.type === "error");
         if (at >= 0) {
-          const m = inbox.splice(at, 1)[0];
-          if (m.type === "error") {
-            throw new Error(`subscriber: ${m.message}; mosquitto: ${broker.status} ${broker.stderr.trim()}`);
+          const message = inbox.splice(at, 1)[0];
+          if (message.type === "error") {
+            throw new Error(`subscriber: ${message.message}; mosquitto: ${broker.status} ${broker.stderr.trim()}`);
           }
-          return m;
+          return message;
         }
         const left = deadline - Date.now();
         if (left <= 0) return undefined;
@@ -316,15 +316,15 @@ async function main() {
     }
     if (!(await fromSubscriber("ready", Date.now() + 10_000))) throw new Error("the subscriber did not subscribe");
 
-    // ---- publishers: open() connects; run(n, deadline) publishes n; close() ends it
+    // ---- publishers: open() connects; run(count, deadline) publishes count messages; close() ends it
     function ours(qos, options = {}) {
       let client;
       let wake;
       let failure;
       const wakeUp = () => {
-        const w = wake;
+        const resolve = wake;
         wake = undefined;
-        if (w) w();
+        if (resolve) resolve();
       };
       return {
         name: "ours",
@@ -347,18 +347,18 @@ async function main() {
           await ready;
           this.topic = client.prepareTopic(TOPIC_PREFIX + "qos" + qos);
         },
-        async run(n, deadline) {
+        async run(count, deadline) {
           const topic = this.topic;
           const opts = { qos };
           let retries = 0;
           let waits = 0;
-          let i = 0;
+          let published = 0;
           const watchdog = setTimeout(wakeUp, Math.max(0, deadline - Date.now()));
           try {
-            while (i < n) {
+            while (published < count) {
               const status = client.publish(topic, payload, opts);
               if (status === "sent" || status === "queued") {
-                i++;
+                published++;
                 continue;
               }
               if (failure !== undefined) throw failure;
@@ -370,7 +370,7 @@ async function main() {
           } finally {
             clearTimeout(watchdog);
           }
-          return { published: i, retries, waits };
+          return { published, retries, waits };
         },
         async close() {
           open.delete(this);
@@ -397,20 +397,20 @@ async function main() {
             new Promise((_, reject) => setTimeout(() => reject(new Error("mqttjs: no CONNACK")), 10_000).unref()),
           ]);
         },
-        async run(n, deadline) {
+        async run(count, deadline) {
           const topic = TOPIC_PREFIX + "qos" + qos;
           const opts = { qos };
-          let i = 0;
+          let published = 0;
           if (qos === 0) {
-            while (i < n) {
+            while (published < count) {
               client.publish(topic, payloadBuffer, opts);
-              i++;
+              published++;
               if (client.stream.writableNeedDrain) {
                 if (Date.now() > deadline) break;
                 await once(client.stream, "drain");
               }
             }
-            return { published: i };
+            return { published };
           }
           let outstanding = 0;
           let wake;
@@ -418,13 +418,13 @@ async function main() {
           const acked = (err) => {
             outstanding--;
             if (err) failed++;
-            const w = wake;
+            const resolve = wake;
             wake = undefined;
-            if (w) w();
+            if (resolve) resolve();
           };
           const watchdog = setTimeout(() => { if (wake) wake(); }, Math.max(0, deadline - Date.now()));
           try {
-            while (i < n) {
+            while (published < count) {
               if (outstanding >= MQTTJS_WINDOW) {
                 if (Date.now() > deadline) break;
                 await new Promise((resolve) => { wake = resolve; });
@@ -432,13 +432,13 @@ async function main() {
               }
               outstanding++;
               client.publish(topic, payloadBuffer, opts, acked);
-              i++;
+              published++;
               if (client.stream.writableNeedDrain) await once(client.stream, "drain");
             }
           } finally {
             clearTimeout(watchdog);
           }
-          return { published: i, failed };
+          return { published, failed };
         },
         async close() {
           open.delete(this);
@@ -453,8 +453,8 @@ async function main() {
       const body = 2 + topic.length + (qos > 0 ? 2 : 0) + PAYLOAD_BYTES;
       const size = 2 + body; // body < 128: one length byte
       const block = Buffer.alloc(size * RAW_BLOCK);
-      for (let k = 0; k < RAW_BLOCK; k++) {
-        let at = k * size;
+      for (let index = 0; index < RAW_BLOCK; index++) {
+        let at = index * size;
         block[at++] = 0x30 | (qos << 1);
         block[at++] = body;
         block.writeUInt16BE(topic.length, at);
@@ -462,7 +462,7 @@ async function main() {
         topic.copy(block, at);
         at += topic.length;
         if (qos > 0) {
-          block.writeUInt16BE(k + 1, at);
+          block.writeUInt16BE(index + 1, at);
           at += 2;
         }
         block.set(payload, at);
@@ -472,8 +472,8 @@ async function main() {
         async open() {
           socket = net.connect({ host: "127.0.0.1", port });
           socket.setNoDelay(true);
-          socket.on("error", (e) => {
-            if (!this.closing) console.error(`raw publisher: ${e.message}`);
+          socket.on("error", (error) => {
+            if (!this.closing) console.error(`raw publisher: ${error.message}`);
           });
           open.add(this);
           await once(socket, "connect");
@@ -485,12 +485,12 @@ async function main() {
           if (connack[0] !== 0x20 || connack[3] !== 0) throw new Error("raw: CONNECT refused");
           socket.on("data", () => {}); // PUBACKs: read and ignored
         },
-        async run(n, deadline) {
+        async run(count, deadline) {
           let sent = 0;
-          while (sent < n) {
-            const m = Math.min(RAW_BLOCK, n - sent);
-            const ok = socket.write(m === RAW_BLOCK ? block : block.subarray(0, m * size));
-            sent += m;
+          while (sent < count) {
+            const batch = Math.min(RAW_BLOCK, count - sent);
+            const ok = socket.write(batch === RAW_BLOCK ? block : block.subarray(0, batch * size));
+            sent += batch;
             if (!ok) {
               if (Date.now() > deadline) break;
               await once(socket, "drain");
@@ -510,11 +510,11 @@ async function main() {
 
     let stage = "";
 
-    /** One publisher, n messages: connect, publish, wait for the subscriber to count them all. */
-    async function measure(publisher, n, timeoutMs, beforeClose) {
-      shown.step(`${stage}: ${publisher.name}, ${n.toLocaleString("en")} messages`);
+    /** One publisher, `count` messages: connect, publish, wait for the subscriber to count them all. */
+    async function measure(publisher, count, timeoutMs, beforeClose) {
+      shown.step(`${stage}: ${publisher.name}, ${count.toLocaleString("en")} messages`);
       inbox.length = 0;
-      toSubscriber({ cmd: "expect", n });
+      toSubscriber({ cmd: "expect", count });
       if (!(await fromSubscriber("armed", Date.now() + 5_000))) throw new Error("subscriber not armed");
       await publisher.open();
       const deadline = Date.now() + timeoutMs;
@@ -522,9 +522,9 @@ async function main() {
       const t0 = nowMs();
       let info;
       try {
-        info = await publisher.run(n, deadline);
-      } catch (e) {
-        info = { error: String(e) };
+        info = await publisher.run(count, deadline);
+      } catch (error) {
+        info = { error: String(error) };
       }
       let result = await fromSubscriber("done", deadline);
       const cpu = process.cpuUsage(cpu0);
@@ -539,27 +539,27 @@ async function main() {
         for (let k = 0; k < 20; k++) {
           await new Promise((r) => setTimeout(r, 250));
           toSubscriber({ cmd: "report" });
-          const r = await fromSubscriber("report", Date.now() + 5_000);
-          if (!r || r.count === last) break;
-          last = r.count;
+          const report = await fromSubscriber("report", Date.now() + 5_000);
+          if (!report || report.count === last) break;
+          last = report.count;
         }
       }
       const seconds = result.lastAt > t0 ? (result.lastAt - t0) / 1000 : Infinity;
       const cpuPerMessage = (cpu.user + cpu.system) / Math.max(1, result.count);
-      return { received: result.count, complete: result.count >= n, seconds, rate: result.count / seconds, cpuPerMessage, ...info };
+      return { received: result.count, complete: result.count >= count, seconds, rate: result.count / seconds, cpuPerMessage, ...info };
     }
 
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const round0 = (x) => Math.round(x);
     const ratio = (a, b) => Math.round((a / b) * 100) / 100;
     const us = (x) => Math.round(x * 100) / 100;
-    const emit = (o) => {
+    const emit = (line) => {
       shown.clear();
-      console.log(JSON.stringify(o));
+      console.log(JSON.stringify(line));
     };
 
     // ---- qos0 and qos1: the three publishers, rotated over the rounds
-    for (const [qos, n] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) {
+    for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) {
       stage = "qos" + qos;
       const makers = [() => ours(qos), () => mqttjs(qos), () => raw(qos)];
       for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
@@ -567,21 +567,21 @@ async function main() {
       const cpus = { ours: [], mqttjs: [], raw: [] };
       let retries = 0;
       let allReceived = true;
-      for (let r = 0; r < ROUNDS; r++) {
+      for (let round = 0; round < ROUNDS; round++) {
         for (let k = 0; k < makers.length; k++) {
-          const publisher = makers[(k + r) % makers.length]();
-          const m = await measure(publisher, n, MEASURE_TIMEOUT_MS);
-          rates[publisher.name].push(m.rate);
-          cpus[publisher.name].push(m.cpuPerMessage);
-          if (!m.complete) allReceived = false;
-          if (publisher.name === "ours" && m.retries) retries += m.retries;
+          const publisher = makers[(k + round) % makers.length]();
+          const measured = await measure(publisher, count, MEASURE_TIMEOUT_MS);
+          rates[publisher.name].push(measured.rate);
+          cpus[publisher.name].push(measured.cpuPerMessage);
+          if (!measured.complete) allReceived = false;
+          if (publisher.name === "ours" && measured.retries) retries += measured.retries;
         }
       }
-      const [a, b, c] = [median(rates.ours), median(rates.mqttjs), median(rates.raw)];
+      const [oursRate, mqttjsRate, rawRate] = [median(rates.ours), median(rates.mqttjs), median(rates.raw)];
       const line = {
-        bench: "broker", case: "qos" + qos, messages: n,
-        ours_msgs_s: round0(a), mqttjs_msgs_s: round0(b), raw_msgs_s: round0(c),
-        ours_vs_raw: ratio(a, c), ours_vs_mqttjs: ratio(a, b),
+        bench: "broker", case: "qos" + qos, messages: count,
+        ours_msgs_s: round0(oursRate), mqttjs_msgs_s: round0(mqttjsRate), raw_msgs_s: round0(rawRate),
+        ours_vs_raw: ratio(oursRate, rawRate), ours_vs_mqttjs: ratio(oursRate, mqttjsRate),
         ours_cpu_us_per_msg: us(median(cpus.ours)), mqttjs_cpu_us_per_msg: us(median(cpus.mqttjs)),
         raw_cpu_us_per_msg: us(median(cpus.raw)),
       };
@@ -611,9 +611,9 @@ async function main() {
       const retainedStart = process.memoryUsage().heapUsed;
       let retainedEnd = 0;
       const sampler = setInterval(sample, 10);
-      let m;
+      let measured;
       try {
-        m = await measure(ours(1), BURST_MESSAGES, BURST_TIMEOUT_MS, () => {
+        measured = await measure(ours(1), BURST_MESSAGES, BURST_TIMEOUT_MS, () => {
           clearInterval(sampler);
           gc();
           retainedEnd = process.memoryUsage().heapUsed;
@@ -627,15 +627,15 @@ async function main() {
       const quarters = [0, 0, 0, 0];
       let peak = 0;
       for (let k = 0; k <= lastSecond; k++) {
-        const q = Math.min(3, Math.floor((k / (lastSecond + 1)) * 4));
-        quarters[q] = Math.max(quarters[q], perSecond[k]);
+        const quarter = Math.min(3, Math.floor((k / (lastSecond + 1)) * 4));
+        quarters[quarter] = Math.max(quarters[quarter], perSecond[k]);
         peak = Math.max(peak, perSecond[k]);
       }
       emit({
-        bench: "broker", case: "qos1-burst", messages: BURST_MESSAGES, completed: m.complete,
-        seconds: Math.round(m.seconds * 100) / 100, peak_heap_mb: mb(peak), start_heap_mb: mb(start),
+        bench: "broker", case: "qos1-burst", messages: BURST_MESSAGES, completed: measured.complete,
+        seconds: Math.round(measured.seconds * 100) / 100, peak_heap_mb: mb(peak), start_heap_mb: mb(start),
         peak_heap_mb_by_quarter: quarters.map(mb), retained_heap_start_mb: mb(retainedStart),
-        retained_heap_end_mb: mb(retainedEnd), received: m.received,
+        retained_heap_end_mb: mb(retainedEnd), received: measured.received,
       });
     }
 
@@ -650,25 +650,25 @@ async function main() {
         emit({ bench: "broker", case: `qos${qos}-options`, options, skipped: "time budget" });
         continue;
       }
-      const n = qos === 0 ? QOS0_MESSAGES : QOS1_MESSAGES;
+      const count = qos === 0 ? QOS0_MESSAGES : QOS1_MESSAGES;
       const reference = () => (qos === 0 ? raw(0) : mqttjs(1));
-      const mine = [await measure(ours(qos, options), n, MEASURE_TIMEOUT_MS)];
-      const theirs = [await measure(reference(), n, MEASURE_TIMEOUT_MS)];
-      theirs.push(await measure(reference(), n, MEASURE_TIMEOUT_MS));
-      mine.push(await measure(ours(qos, options), n, MEASURE_TIMEOUT_MS));
+      const mine = [await measure(ours(qos, options), count, MEASURE_TIMEOUT_MS)];
+      const theirs = [await measure(reference(), count, MEASURE_TIMEOUT_MS)];
+      theirs.push(await measure(reference(), count, MEASURE_TIMEOUT_MS));
+      mine.push(await measure(ours(qos, options), count, MEASURE_TIMEOUT_MS));
       const mean = (ms, key) => (ms[0][key] + ms[1][key]) / 2;
-      const [a, r] = [mean(mine, "rate"), mean(theirs, "rate")];
+      const [oursRate, referenceRate] = [mean(mine, "rate"), mean(theirs, "rate")];
       const line = {
-        bench: "broker", case: `qos${qos}-options`, options, messages: n, ours_msgs_s: round0(a),
+        bench: "broker", case: `qos${qos}-options`, options, messages: count, ours_msgs_s: round0(oursRate),
         ours_cpu_us_per_msg: us(mean(mine, "cpuPerMessage")),
       };
       if (qos === 0) {
-        line.raw_msgs_s = round0(r);
-        line.ours_vs_raw = ratio(a, r);
+        line.raw_msgs_s = round0(referenceRate);
+        line.ours_vs_raw = ratio(oursRate, referenceRate);
         line.ours_qos0_retries = Math.round((mine[0].retries + mine[1].retries) / 2);
       } else {
-        line.mqttjs_msgs_s = round0(r);
-        line.ours_vs_mqttjs = ratio(a, r);
+        line.mqttjs_msgs_s = round0(referenceRate);
+        line.ours_vs_mqttjs = ratio(oursRate, referenceRate);
       }
       line.all_received = [...mine, ...theirs].every((m) => m.complete);
       emit(line);

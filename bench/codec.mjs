@@ -44,9 +44,9 @@ let sink = 0;
 
 // ---- the four timed loops: each side has its own, so no call site is shared
 
-function oursEncode(n, buf, topic, payload) {
+function oursEncode(count, buf, topic, payload) {
   let acc = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < count; i++) {
     const written = encodePublish(buf, 0, topic, payload, 1, false, false, (i & 0x7fff) + 1);
     if (typeof written !== "number") throw written;
     acc += written + buf[written - 1];
@@ -54,9 +54,9 @@ function oursEncode(n, buf, topic, payload) {
   return acc;
 }
 
-function theirsEncode(n, topic, payload) {
+function theirsEncode(count, topic, payload) {
   let acc = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < count; i++) {
     const out = mqttPacket.generate({
       cmd: "publish", topic, payload, qos: 1, messageId: (i & 0x7fff) + 1, retain: false, dup: false,
     });
@@ -65,10 +65,10 @@ function theirsEncode(n, topic, payload) {
   return acc;
 }
 
-function oursDecode(n, decoder, chunk) {
+function oursDecode(count, decoder, chunk) {
   let acc = 0;
   let packets = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < count; i++) {
     decoder.feed(chunk, 0, chunk.length);
     for (;;) {
       const type = decoder.next();
@@ -93,10 +93,10 @@ function makeTheirsDecoder() {
   return { parser, tally };
 }
 
-function theirsDecode(n, parser, tally, chunk) {
+function theirsDecode(count, parser, tally, chunk) {
   tally.acc = 0;
   tally.packets = 0;
-  for (let i = 0; i < n; i++) parser.parse(chunk);
+  for (let i = 0; i < count; i++) parser.parse(chunk);
   return { acc: tally.acc, packets: tally.packets };
 }
 
@@ -111,24 +111,24 @@ function elapsedMs(start) {
  * Finds n so that one round takes about SAMPLE_MS, warming up on the way.
  */
 function calibrate(run) {
-  let n = 1;
+  let count = 1;
   const start = process.hrtime.bigint();
   let perCallMs = Infinity;
   for (;;) {
-    const t = process.hrtime.bigint();
-    run(n);
-    const ms = elapsedMs(t);
-    if (ms > 20) perCallMs = Math.min(perCallMs, ms / n);
+    const roundStart = process.hrtime.bigint();
+    run(count);
+    const ms = elapsedMs(roundStart);
+    if (ms > 20) perCallMs = Math.min(perCallMs, ms / count);
     if (elapsedMs(start) >= WARMUP_MS && perCallMs !== Infinity) break;
-    if (ms < 20) n *= 2;
+    if (ms < 20) count *= 2;
   }
   return Math.max(1, Math.round(SAMPLE_MS / perCallMs));
 }
 
-function sample(run, n) {
-  const t = process.hrtime.bigint();
-  const ops = run(n);
-  const ms = elapsedMs(t);
+function sample(run, count) {
+  const start = process.hrtime.bigint();
+  const ops = run(count);
+  const ms = elapsedMs(start);
   return (ops / ms) * 1000;
 }
 
@@ -154,14 +154,14 @@ function compare(name, ours, theirs) {
       oursRates.push(sample(ours, nOurs));
     }
   }
-  const x = median(oursRates);
-  const y = median(theirsRates);
+  const oursRate = median(oursRates);
+  const theirsRate = median(theirsRates);
   console.log(JSON.stringify({
     bench: "codec",
     case: name,
-    ours_per_s: Math.round(x),
-    mqtt_packet_per_s: Math.round(y),
-    ratio: Math.round((x / y) * 100) / 100,
+    ours_per_s: Math.round(oursRate),
+    mqtt_packet_per_s: Math.round(theirsRate),
+    ratio: Math.round((oursRate / theirsRate) * 100) / 100,
   }));
 }
 
@@ -176,9 +176,9 @@ function makePayload(size) {
   return payload;
 }
 
-function equalBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function equalBytes(left, right) {
+  if (left.length !== right.length) return false;
+  for (let i = 0; i < left.length; i++) if (left[i] !== right[i]) return false;
   return true;
 }
 

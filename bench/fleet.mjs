@@ -115,8 +115,8 @@ async function main() {
 /** heapUsed + arrayBuffers (and the parts, and RSS) after forced collections. */
 function measure() {
   for (let i = 0; i < 3; i++) globalThis.gc();
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed + m.arrayBuffers, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss };
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed + usage.arrayBuffers, heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers, rss: usage.rss };
 }
 
 /** PUBLISH packets written by every board so far. */

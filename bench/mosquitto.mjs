@@ -92,9 +92,9 @@ export async function startMosquitto({ config = [] } = {}) {
       if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port}: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-  } catch (e) {
+  } catch (error) {
     await stop();
-    throw e;
+    throw error;
   }
   return {
     port, dir, stop, pid: child.pid,

@@ -398,20 +398,20 @@ if (counts.samples < 10) throw new Error("the board did not sample: " + counts.s
  * Measures one case in a worker of its own (cases must not share a heap: each defines
  * globals and a client). Closes the worker.
  * @param {CaseName} name
- * @param {number} [n]
+ * @param {number} [count]
  * @returns {Promise<number>} slots per op
  */
-export async function measureCase(name, n = DEFAULT_N) {
+export async function measureCase(name, count = DEFAULT_N) {
   const spec = CASES[name];
   if (spec === undefined) throw new Error(`no xs-alloc case named ${name}`);
   const bundle = spec.bundle ?? BUNDLE;
   const worker = await XsWorker.start({ name: `xs-alloc ${name}` });
   try {
     await worker.importModule(bundle, "M");
-    const slots = await worker.slotsPerOp(spec.setup, spec.op, n);
+    const slots = await worker.slotsPerOp(spec.setup, spec.op, count);
     if (spec.verify !== undefined) await worker.evaluate(spec.verify);
     if (spec.exclude === undefined) return slots;
-    return slots - await worker.slotsPerOp("", spec.exclude, n);
+    return slots - await worker.slotsPerOp("", spec.exclude, count);
   } finally {
     await worker.close();
   }

@@ -59,9 +59,9 @@ async function bundleBoard(): Promise<string> {
     logLevel: "error",
     plugins: [{
       name: "moddable-modules",
-      setup(b) {
-        b.onResolve({ filter: /.*/ }, (args) => (args.path in MODDABLE_MODULES ? { path: args.path, namespace: "moddable" } : undefined));
-        b.onLoad({ filter: /.*/, namespace: "moddable" }, (args) => ({ contents: MODDABLE_MODULES[args.path], loader: "js" }));
+      setup(board) {
+        board.onResolve({ filter: /.*/ }, (args) => (args.path in MODDABLE_MODULES ? { path: args.path, namespace: "moddable" } : undefined));
+        board.onLoad({ filter: /.*/, namespace: "moddable" }, (args) => ({ contents: MODDABLE_MODULES[args.path], loader: "js" }));
       },
     }],
   });

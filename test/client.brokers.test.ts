@@ -19,7 +19,7 @@ import { AedesBroker, closeAllAedes } from "./brokers/aedes.js";
 import { connectPeer, parsePackets, recordingIo, runCleanups, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { BrokerOptions, Peer, RecordedSocket, TestBroker } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
-import { TcpProxy } from "./brokers/proxy.js";
+import { TcpProxy } from "./support/proxy.js";
 
 /** A message as a handler saw it (the client's Message is reused: copy while the handler runs). */
 interface Received {
@@ -134,110 +134,110 @@ describe.each(kinds)("client against $name", (kind) => {
   }
 
   /** connect() and wait for the next onConnected. */
-  async function connect(o: Ours): Promise<void> {
-    const count = o.seen.connected.length;
-    o.client.connect();
-    await waitFor(() => o.seen.connected.length > count, "onConnected");
+  async function connect(mine: Ours): Promise<void> {
+    const count = mine.seen.connected.length;
+    mine.client.connect();
+    await waitFor(() => mine.seen.connected.length > count, "onConnected");
   }
 
   /** subscribe() and wait for its onSubscribed. */
-  async function subscribe(o: Ours, filter: string, qos: number, into?: Received[]): Promise<void> {
-    const count = o.seen.subscribed.length;
-    o.client.subscribe(filter, { qos }, into === undefined ? undefined : (m) => into.push(snapshot(m)));
-    await waitFor(() => o.seen.subscribed.length > count, "onSubscribed for " + filter);
+  async function subscribe(mine: Ours, filter: string, qos: number, into?: Received[]): Promise<void> {
+    const count = mine.seen.subscribed.length;
+    mine.client.subscribe(filter, { qos }, into === undefined ? undefined : (m) => into.push(snapshot(m)));
+    await waitFor(() => mine.seen.subscribed.length > count, "onSubscribed for " + filter);
   }
 
   async function peer(port = broker.port): Promise<Peer> {
-    const p = await connectPeer(port);
-    cleanups.push(() => p.client.endAsync(true));
-    return p;
+    const theirs = await connectPeer(port);
+    cleanups.push(() => theirs.client.endAsync(true));
+    return theirs;
   }
 
   async function proxy(): Promise<TcpProxy> {
-    const p = await TcpProxy.start(broker.port);
-    cleanups.push(() => p.close());
-    return p;
+    const started = await TcpProxy.start(broker.port, { record: true });
+    cleanups.push(() => started.close());
+    return started;
   }
 
   it("connects with a clean session (onConnected(false), state 'connected') and closes with DISCONNECT [MQTT-3.2.2-1]", async () => {
-    const o = ours();
-    expect(o.client.state).toBe("idle");
-    o.client.connect();
-    expect(o.client.state).toBe("connecting");
-    await waitFor(() => o.seen.connected.length === 1, "onConnected");
-    expect(o.seen.connected).toEqual([false]);
-    expect(o.client.state).toBe("connected");
-    expect(o.client.connected).toBe(true);
+    const mine = ours();
+    expect(mine.client.state).toBe("idle");
+    mine.client.connect();
+    expect(mine.client.state).toBe("connecting");
+    await waitFor(() => mine.seen.connected.length === 1, "onConnected");
+    expect(mine.seen.connected).toEqual([false]);
+    expect(mine.client.state).toBe("connected");
+    expect(mine.client.connected).toBe(true);
 
-    o.client.close();
-    await waitFor(() => o.client.state === "closed", "state closed");
-    expect(o.seen.disconnected).toEqual(["closed"]);
-    expect(o.seen.errors).toEqual([]);
-    expect(o.client.stats.attempts).toBe(1);
-    const sent = parsePackets(o.sockets[0].written).map((p) => p.cmd);
+    mine.client.close();
+    await waitFor(() => mine.client.state === "closed", "state closed");
+    expect(mine.seen.disconnected).toEqual(["closed"]);
+    expect(mine.seen.errors).toEqual([]);
+    expect(mine.client.stats.attempts).toBe(1);
+    const sent = parsePackets(mine.sockets[0].written).map((p) => p.cmd);
     expect(sent[0]).toBe("connect");
     expect(sent.at(-1)).toBe("disconnect");
-    expect(() => o.client.publish(topic + "/x", "late")).toThrow(MqttError);
+    expect(() => mine.client.publish(topic + "/x", "late")).toThrow(MqttError);
   });
 
   it("connects by host name, resolved through the IO's resolver (localhost)", async () => {
-    const o = ours({ host: "localhost" });
-    await connect(o);
-    expect(o.client.state).toBe("connected");
-    expect(o.seen.errors).toEqual([]);
+    const mine = ours({ host: "localhost" });
+    await connect(mine);
+    expect(mine.client.state).toBe("connected");
+    expect(mine.seen.errors).toEqual([]);
   });
 
   it("a broker that accepts TCP but never answers CONNECT: connect-timeout, then the next attempt connects", async () => {
     const link = await proxy();
     link.dropToClient = true; // the CONNACK never arrives
-    const o = ours({ port: link.port, connectTimeout: 500 });
+    const mine = ours({ port: link.port, connectTimeout: 500 });
     const started = Date.now();
-    o.client.connect();
-    await waitFor(() => o.seen.errors.length === 1, "onError");
-    expect(o.seen.errors).toEqual(["connect-timeout"]);
+    mine.client.connect();
+    await waitFor(() => mine.seen.errors.length === 1, "onError");
+    expect(mine.seen.errors).toEqual(["connect-timeout"]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(480);
-    expect(o.seen.connected).toEqual([]);
-    expect(o.seen.disconnected).toEqual([]); // it never was connected
+    expect(mine.seen.connected).toEqual([]);
+    expect(mine.seen.disconnected).toEqual([]); // it never was connected
     link.dropToClient = false;
-    await waitFor(() => o.seen.connected.length === 1, "the next attempt");
-    expect(o.client.stats.attempts).toBeGreaterThanOrEqual(2);
-    expect(o.client.state).toBe("connected");
+    await waitFor(() => mine.seen.connected.length === 1, "the next attempt");
+    expect(mine.client.stats.attempts).toBeGreaterThanOrEqual(2);
+    expect(mine.client.state).toBe("connected");
   });
 
   it("publishes QoS 0 and QoS 1: the peer gets topic, payload, QoS and retain=false; QoS 1 ends in onPublished [MQTT-3.3.1-9]", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/#", QOS1);
-    const o = ours();
-    await connect(o);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/#", QOS1);
+    const mine = ours();
+    await connect(mine);
     const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
-    const prepared = o.client.prepareTopic(topic + "/q0");
-    expect(o.client.publish(prepared, binary, { qos: 0 })).toBe("sent");
-    expect(o.client.publish(topic + "/q1", "héllo ✓", { qos: 1 })).toBe("sent");
-    await waitFor(() => p.messages.length === 2 && o.seen.published.length === 1, "both messages at the peer and the PUBACK");
+    const prepared = mine.client.prepareTopic(topic + "/q0");
+    expect(mine.client.publish(prepared, binary, { qos: 0 })).toBe("sent");
+    expect(mine.client.publish(topic + "/q1", "héllo ✓", { qos: 1 })).toBe("sent");
+    await waitFor(() => theirs.messages.length === 2 && mine.seen.published.length === 1, "both messages at the peer and the PUBACK");
 
-    const q0 = p.messages.find((m) => m.topic === topic + "/q0");
-    const q1 = p.messages.find((m) => m.topic === topic + "/q1");
+    const q0 = theirs.messages.find((m) => m.topic === topic + "/q0");
+    const q1 = theirs.messages.find((m) => m.topic === topic + "/q1");
     expect(q0).toMatchObject({ qos: 0, retain: false });
     expect(new Uint8Array(q0!.payload)).toEqual(binary);
     expect(q1).toMatchObject({ qos: 1, retain: false });
     expect(q1!.payload.toString("utf8")).toBe("héllo ✓");
-    expect(o.seen.published[0]).toBeGreaterThanOrEqual(1);
-    expect(o.seen.published[0]).toBeLessThanOrEqual(65_535);
-    expect(o.client.stats).toMatchObject({ sent: 2, acknowledged: 1, dropped: 0 });
-    expect(o.client.outboxCount).toBe(0);
-    expect(o.seen.errors).toEqual([]);
+    expect(mine.seen.published[0]).toBeGreaterThanOrEqual(1);
+    expect(mine.seen.published[0]).toBeLessThanOrEqual(65_535);
+    expect(mine.client.stats).toMatchObject({ sent: 2, acknowledged: 1, dropped: 0 });
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.seen.errors).toEqual([]);
   });
 
   it("receives QoS 0 and QoS 1 from the peer: topic, payload bytes and text(), QoS, retain=false; onSubscribed gives the granted QoS", async () => {
-    const o = ours();
-    await connect(o);
+    const mine = ours();
+    await connect(mine);
     const got: Received[] = [];
-    await subscribe(o, topic + "/in/+", 1, got);
-    expect(o.seen.subscribed).toEqual([[topic + "/in/+", 1]]);
-    const p = await peer();
-    await p.client.publishAsync(topic + "/in/zero", "zéro ✓", { qos: 0 });
+    await subscribe(mine, topic + "/in/+", 1, got);
+    expect(mine.seen.subscribed).toEqual([[topic + "/in/+", 1]]);
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic + "/in/zero", "zéro ✓", { qos: 0 });
     // resolves on the broker's PUBACK: the broker took the message
-    await p.client.publishAsync(topic + "/in/one", Buffer.from([0, 1, 2, 0xfe, 0xff]), QOS1);
+    await theirs.client.publishAsync(topic + "/in/one", Buffer.from([0, 1, 2, 0xfe, 0xff]), QOS1);
     await waitFor(() => got.length === 2, "both messages in the handler");
 
     const zero = got.find((m) => m.topic === topic + "/in/zero");
@@ -246,8 +246,8 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(zero!.payload).toEqual(new TextEncoder().encode("zéro ✓"));
     expect(one).toMatchObject({ qos: 1, retain: false, dup: false });
     expect(one!.payload).toEqual(Uint8Array.from([0, 1, 2, 0xfe, 0xff]));
-    expect(o.seen.messages.map((m) => m.topic).sort()).toEqual([topic + "/in/one", topic + "/in/zero"]);
-    expect(o.client.stats.received).toBe(2);
+    expect(mine.seen.messages.map((m) => m.topic).sort()).toEqual([topic + "/in/one", topic + "/in/zero"]);
+    expect(mine.client.stats.received).toBe(2);
   });
 
   it("acknowledges a received QoS 1 message (a resumed session does not redeliver it) and gets what came while it was away [MQTT-4.3.2-2] [MQTT-3.1.2-5] [MQTT-3.2.2-2]", async () => {
@@ -257,18 +257,18 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(first.seen.connected).toEqual([false]);
     const got: Received[] = [];
     await subscribe(first, topic + "/s", 1, got);
-    const p = await peer();
-    await p.client.publishAsync(topic + "/s", "one", QOS1);
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic + "/s", "one", QOS1);
     await waitFor(() => got.length === 1, "the first message");
     first.client.close();
     await waitFor(() => first.client.state === "closed", "the first client closed");
 
-    await p.client.publishAsync(topic + "/s", "two", QOS1); // while no connection holds the session
+    await theirs.client.publishAsync(topic + "/s", "two", QOS1); // while no connection holds the session
     const second = ours({ clientId, clean: false });
     await connect(second);
     expect(second.seen.connected).toEqual([true]);
     await waitFor(() => second.seen.messages.length >= 1, "the message stored while away");
-    await p.client.publishAsync(topic + "/s", "three", QOS1);
+    await theirs.client.publishAsync(topic + "/s", "three", QOS1);
     await waitFor(() => second.seen.messages.some((m) => m.text === "three"), "a later message");
     // "one" was acknowledged by the first client: had its PUBACK been lost, the session would resend it
     expect(second.seen.messages.map((m) => [m.text, m.qos])).toEqual([["two", 1], ["three", 1]]);
@@ -276,145 +276,145 @@ describe.each(kinds)("client against $name", (kind) => {
   });
 
   it("a retained message reaches a later subscription with retain=true; on an established one it arrives with retain=false [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8] [MQTT-3.3.1-9]", async () => {
-    const o = ours();
-    await connect(o);
-    expect(o.client.publish(topic + "/state", "on", { qos: 1, retain: true })).toBe("sent");
-    await waitFor(() => o.seen.published.length === 1, "the PUBACK");
+    const mine = ours();
+    await connect(mine);
+    expect(mine.client.publish(topic + "/state", "on", { qos: 1, retain: true })).toBe("sent");
+    await waitFor(() => mine.seen.published.length === 1, "the PUBACK");
 
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/state", QOS1);
-    await waitFor(() => p.messages.length === 1, "the retained message at the peer");
-    expect(p.messages[0]).toMatchObject({ topic: topic + "/state", qos: 1, retain: true });
-    expect(p.messages[0].payload.toString()).toBe("on");
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/state", QOS1);
+    await waitFor(() => theirs.messages.length === 1, "the retained message at the peer");
+    expect(theirs.messages[0]).toMatchObject({ topic: topic + "/state", qos: 1, retain: true });
+    expect(theirs.messages[0].payload.toString()).toBe("on");
 
-    expect(o.client.publish(topic + "/state", "off", { qos: 1, retain: true })).toBe("sent");
-    await waitFor(() => p.messages.length === 2, "the live message at the peer");
-    expect(p.messages[1]).toMatchObject({ topic: topic + "/state", retain: false });
-    expect(p.messages[1].payload.toString()).toBe("off");
+    expect(mine.client.publish(topic + "/state", "off", { qos: 1, retain: true })).toBe("sent");
+    await waitFor(() => theirs.messages.length === 2, "the live message at the peer");
+    expect(theirs.messages[1]).toMatchObject({ topic: topic + "/state", retain: false });
+    expect(theirs.messages[1].payload.toString()).toBe("off");
 
     // our client as the later subscriber: the newest retained message, flagged
     const got: Received[] = [];
-    await subscribe(o, topic + "/state", 1, got);
+    await subscribe(mine, topic + "/state", 1, got);
     await waitFor(() => got.length === 1, "the retained message in our handler");
     expect(got[0]).toMatchObject({ topic: topic + "/state", text: "off", qos: 1, retain: true });
   });
 
   it("an empty retained payload clears the retained message: current subscribers get it, later ones get nothing [MQTT-3.3.1-10] [MQTT-3.3.1-11]", async () => {
-    const o = ours();
-    await connect(o);
-    o.client.publish(topic + "/state", "on", { qos: 1, retain: true });
-    await waitFor(() => o.seen.published.length === 1, "the PUBACK");
+    const mine = ours();
+    await connect(mine);
+    mine.client.publish(topic + "/state", "on", { qos: 1, retain: true });
+    await waitFor(() => mine.seen.published.length === 1, "the PUBACK");
     const before = await peer();
     await before.client.subscribeAsync(topic + "/state", QOS1);
     await waitFor(() => before.messages.length === 1, "the retained message");
 
-    expect(o.client.publish(topic + "/state", new Uint8Array(0), { qos: 1, retain: true })).toBe("sent");
-    await waitFor(() => o.seen.published.length === 2, "the PUBACK of the empty message");
+    expect(mine.client.publish(topic + "/state", new Uint8Array(0), { qos: 1, retain: true })).toBe("sent");
+    await waitFor(() => mine.seen.published.length === 2, "the PUBACK of the empty message");
     await waitFor(() => before.messages.length === 2, "the empty message at the current subscriber");
     expect(before.messages[1]).toMatchObject({ retain: false });
     expect(before.messages[1].payload.length).toBe(0);
 
     const after = await peer();
     await after.client.subscribeAsync(topic + "/state", QOS1);
-    o.client.publish(topic + "/state", "marker", { qos: 1 });
+    mine.client.publish(topic + "/state", "marker", { qos: 1 });
     await waitFor(() => after.messages.length >= 1, "the marker");
     await sleep(50);
     expect(after.messages.map((m) => [m.payload.toString(), m.retain])).toEqual([["marker", false]]);
   });
 
   it("the will is published when the connection is cut without DISCONNECT [MQTT-3.1.2-8]", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/status", QOS1);
-    const o = ours({ will: { topic: topic + "/status", payload: "offline", qos: 1, retain: false }, reconnect: false });
-    await connect(o);
-    expect(p.messages).toEqual([]);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/status", QOS1);
+    const mine = ours({ will: { topic: topic + "/status", payload: "offline", qos: 1, retain: false }, reconnect: false });
+    await connect(mine);
+    expect(theirs.messages).toEqual([]);
 
-    o.sockets[0].socket.destroy(); // the link dies: no DISCONNECT
-    await waitFor(() => p.messages.length === 1, "the will at the peer");
-    expect(p.messages[0]).toMatchObject({ topic: topic + "/status", qos: 1, retain: false });
-    expect(p.messages[0].payload.toString()).toBe("offline");
-    await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
-    expect(o.seen.disconnected).toEqual(["connection-lost"]);
-    expect(o.client.state).toBe("closed"); // reconnect: false
+    mine.sockets[0].socket.destroy(); // the link dies: no DISCONNECT
+    await waitFor(() => theirs.messages.length === 1, "the will at the peer");
+    expect(theirs.messages[0]).toMatchObject({ topic: topic + "/status", qos: 1, retain: false });
+    expect(theirs.messages[0].payload.toString()).toBe("offline");
+    await waitFor(() => mine.seen.disconnected.length === 1, "onDisconnected");
+    expect(mine.seen.disconnected).toEqual(["connection-lost"]);
+    expect(mine.client.state).toBe("closed"); // reconnect: false
   });
 
   it("close() right after publishing: what was staged still goes out (past the send window), then DISCONNECT, and no will", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/#", QOS1);
-    const o = ours({ transmitBufferSize: 4_096, will: { topic: topic + "/status", payload: "offline" } });
-    await connect(o);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/#", QOS1);
+    const mine = ours({ transmitBufferSize: 4_096, will: { topic: topic + "/status", payload: "offline" } });
+    await connect(mine);
     const payload = new Uint8Array(1_000).fill(0x42);
-    for (let i = 0; i < 3; i++) expect(o.client.publish(topic + "/last/" + i, payload, { qos: 0 })).toBe("sent");
-    o.client.close(); // 3 kB staged, the window takes 1.5 kB: close must wait for the rest
-    expect(o.client.state).toBe("closing");
-    await waitFor(() => o.client.state === "closed", "state closed");
-    await waitFor(() => p.messages.length >= 3, "the three messages at the peer");
+    for (let i = 0; i < 3; i++) expect(mine.client.publish(topic + "/last/" + i, payload, { qos: 0 })).toBe("sent");
+    mine.client.close(); // 3 kB staged, the window takes 1.5 kB: close must wait for the rest
+    expect(mine.client.state).toBe("closing");
+    await waitFor(() => mine.client.state === "closed", "state closed");
+    await waitFor(() => theirs.messages.length >= 3, "the three messages at the peer");
     await sleep(300);
-    expect(p.messages.map((m) => [m.topic, m.payload.length])).toEqual([0, 1, 2].map((i) => [topic + "/last/" + i, 1_000]));
-    expect(parsePackets(o.sockets[0].written).map((x) => x.cmd).at(-1)).toBe("disconnect");
-    expect(o.seen.disconnected).toEqual(["closed"]);
+    expect(theirs.messages.map((m) => [m.topic, m.payload.length])).toEqual([0, 1, 2].map((i) => [topic + "/last/" + i, 1_000]));
+    expect(parsePackets(mine.sockets[0].written).map((x) => x.cmd).at(-1)).toBe("disconnect");
+    expect(mine.seen.disconnected).toEqual(["closed"]);
   });
 
   it("the will is not published after close() [MQTT-3.1.2-10] [MQTT-3.14.4-3]", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/status", QOS1);
-    const o = ours({ will: { topic: topic + "/status", payload: "offline", qos: 1, retain: false } });
-    await connect(o);
-    o.client.close();
-    await waitFor(() => o.client.state === "closed", "state closed");
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/status", QOS1);
+    const mine = ours({ will: { topic: topic + "/status", payload: "offline", qos: 1, retain: false } });
+    await connect(mine);
+    mine.client.close();
+    await waitFor(() => mine.client.state === "closed", "state closed");
     await sleep(300);
-    await p.client.publishAsync(topic + "/status", "marker", QOS1);
-    await waitFor(() => p.messages.length >= 1, "the marker");
+    await theirs.client.publishAsync(topic + "/status", "marker", QOS1);
+    await waitFor(() => theirs.messages.length >= 1, "the marker");
     await sleep(100);
-    expect(p.messages.map((m) => m.payload.toString())).toEqual(["marker"]);
+    expect(theirs.messages.map((m) => m.payload.toString())).toEqual(["marker"]);
   });
 
   it("keepAlive 1 without traffic: sends PINGREQ and stays connected for seconds [MQTT-3.1.2-23] [MQTT-3.1.2-24]", async () => {
-    const o = ours({ keepAlive: 1 });
-    await connect(o);
+    const mine = ours({ keepAlive: 1 });
+    await connect(mine);
     // the broker closes a connection silent for 1.5 s; 3.5 s later this one must still be up
     await sleep(3_500);
-    expect(o.client.state).toBe("connected");
-    expect(o.seen.disconnected).toEqual([]);
-    expect(o.seen.errors).toEqual([]);
-    expect(o.client.stats.attempts).toBe(1);
-    expect(o.sockets).toHaveLength(1);
-    const pings = parsePackets(o.sockets[0].written).filter((p) => p.cmd === "pingreq").length;
+    expect(mine.client.state).toBe("connected");
+    expect(mine.seen.disconnected).toEqual([]);
+    expect(mine.seen.errors).toEqual([]);
+    expect(mine.client.stats.attempts).toBe(1);
+    expect(mine.sockets).toHaveLength(1);
+    const pings = parsePackets(mine.sockets[0].written).filter((p) => p.cmd === "pingreq").length;
     expect(pings).toBeGreaterThanOrEqual(2);
     expect(pings).toBeLessThanOrEqual(5); // about one per keepalive period, not a flood
   });
 
   it("declares a broker that went silent dead after 1.5 × keepAlive and reconnects (keepalive-timeout)", async () => {
     const link = await proxy();
-    const o = ours({ port: link.port, keepAlive: 1 });
-    await connect(o);
+    const mine = ours({ port: link.port, keepAlive: 1 });
+    await connect(mine);
     link.dropToClient = true; // nothing from the broker after CONNACK reaches the client
-    await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected", 5_000);
-    expect(o.seen.disconnected).toEqual(["keepalive-timeout"]);
+    await waitFor(() => mine.seen.disconnected.length === 1, "onDisconnected", 5_000);
+    expect(mine.seen.disconnected).toEqual(["keepalive-timeout"]);
     // the last bytes heard were the CONNACK: dead 1.5 s after it (plus at most a tick or two)
-    const silence = o.seen.disconnectedAt[0] - o.seen.connectedAt[0];
+    const silence = mine.seen.disconnectedAt[0] - mine.seen.connectedAt[0];
     expect(silence).toBeGreaterThanOrEqual(1_490);
     expect(silence).toBeLessThan(3_000);
     link.dropToClient = false;
-    await waitFor(() => o.seen.connected.length === 2, "the reconnect");
-    expect(o.client.state).toBe("connected");
-    expect(o.client.stats.reconnects).toBe(1);
+    await waitFor(() => mine.seen.connected.length === 2, "the reconnect");
+    expect(mine.client.state).toBe("connected");
+    expect(mine.client.stats.reconnects).toBe(1);
   });
 
   it("overlapping subscriptions a/# and a/+: every delivery of a/b reaches both handlers, a/b/c only a/#", async () => {
-    const o = ours();
-    await connect(o);
+    const mine = ours();
+    await connect(mine);
     const hash: Received[] = [];
     const plus: Received[] = [];
-    await subscribe(o, topic + "/a/#", 1, hash);
-    await subscribe(o, topic + "/a/+", 0, plus);
-    const p = await peer();
-    await p.client.publishAsync(topic + "/a/b", "ab", QOS1);
-    await p.client.publishAsync(topic + "/a/b/c", "abc", QOS1);
+    await subscribe(mine, topic + "/a/#", 1, hash);
+    await subscribe(mine, topic + "/a/+", 0, plus);
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic + "/a/b", "ab", QOS1);
+    await theirs.client.publishAsync(topic + "/a/b/c", "abc", QOS1);
     await waitFor(() => hash.some((m) => m.text === "abc"), "a/b/c in the a/# handler");
     await sleep(50);
 
-    const ab = o.seen.messages.filter((m) => m.topic === topic + "/a/b");
+    const ab = mine.seen.messages.filter((m) => m.topic === topic + "/a/b");
     // a broker may send one copy, or one per matching filter [MQTT-3.3.5-1]; each copy goes to both
     expect(ab.length).toBeGreaterThanOrEqual(1);
     expect(hash.filter((m) => m.topic === topic + "/a/b")).toHaveLength(ab.length);
@@ -424,19 +424,19 @@ describe.each(kinds)("client against $name", (kind) => {
   });
 
   it("a '#' subscription gets no $-topics, while an explicit $ filter does [MQTT-4.7.2-1]", async () => {
-    const o = ours();
-    await connect(o);
+    const mine = ours();
+    await connect(mine);
     const all: Received[] = [];
     const dollar: Received[] = [];
     const sys: Received[] = [];
-    await subscribe(o, "#", 0, all);
-    await subscribe(o, "$test/" + topic + "/#", 1, dollar);
-    if (broker.retainedSysTopic !== undefined) await subscribe(o, broker.retainedSysTopic, 0, sys);
-    const p = await peer();
-    await p.client.publishAsync("$test/" + topic + "/x", "dollar", QOS1);
+    await subscribe(mine, "#", 0, all);
+    await subscribe(mine, "$test/" + topic + "/#", 1, dollar);
+    if (broker.retainedSysTopic !== undefined) await subscribe(mine, broker.retainedSysTopic, 0, sys);
+    const theirs = await peer();
+    await theirs.client.publishAsync("$test/" + topic + "/x", "dollar", QOS1);
     await waitFor(() => dollar.length === 1, "the $test message in its own handler");
     if (broker.retainedSysTopic !== undefined) await waitFor(() => sys.length >= 1, "the retained $SYS message");
-    await p.client.publishAsync(topic + "/marker", "marker", QOS1);
+    await theirs.client.publishAsync(topic + "/marker", "marker", QOS1);
     await waitFor(() => all.some((m) => m.topic === topic + "/marker"), "the marker in the # handler");
     await sleep(50);
     expect(dollar[0]).toMatchObject({ topic: "$test/" + topic + "/x", text: "dollar" });
@@ -444,158 +444,158 @@ describe.each(kinds)("client against $name", (kind) => {
   });
 
   it("after unsubscribe the handler is not called and the broker stops sending [MQTT-3.10.4-2]", async () => {
-    const o = ours();
-    await connect(o);
+    const mine = ours();
+    await connect(mine);
     const gone: Received[] = [];
     const kept: Received[] = [];
-    await subscribe(o, topic + "/gone", 1, gone);
-    await subscribe(o, topic + "/kept", 1, kept);
-    const p = await peer();
-    await p.client.publishAsync(topic + "/gone", "before", QOS1);
+    await subscribe(mine, topic + "/gone", 1, gone);
+    await subscribe(mine, topic + "/kept", 1, kept);
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic + "/gone", "before", QOS1);
     await waitFor(() => gone.length === 1, "the message before unsubscribe");
 
-    o.client.unsubscribe(topic + "/gone");
+    mine.client.unsubscribe(topic + "/gone");
     // the broker handles our packets in order: once our own publish comes back, it has the UNSUBSCRIBE
-    o.client.publish(topic + "/kept", "sync", { qos: 1 });
+    mine.client.publish(topic + "/kept", "sync", { qos: 1 });
     await waitFor(() => kept.some((m) => m.text === "sync"), "our own message back");
-    await p.client.publishAsync(topic + "/gone", "after", QOS1);
-    await p.client.publishAsync(topic + "/kept", "marker", QOS1);
+    await theirs.client.publishAsync(topic + "/gone", "after", QOS1);
+    await theirs.client.publishAsync(topic + "/kept", "marker", QOS1);
     await waitFor(() => kept.some((m) => m.text === "marker"), "the marker");
     await sleep(100);
     expect(gone.map((m) => m.text)).toEqual(["before"]);
-    expect(o.seen.messages.filter((m) => m.topic === topic + "/gone").map((m) => m.text)).toEqual(["before"]);
+    expect(mine.seen.messages.filter((m) => m.topic === topic + "/gone").map((m) => m.text)).toEqual(["before"]);
   });
 
   it("unsubscribe while the link is down (clean:false): after the reconnect the broker stops sending [MQTT-3.10.4-2]", async () => {
     const link = await proxy();
-    const o = ours({ port: link.port, clean: false, clientId: uniqueName("unsub") });
-    await connect(o);
+    const mine = ours({ port: link.port, clean: false, clientId: uniqueName("unsub") });
+    await connect(mine);
     const gone: Received[] = [];
     const kept: Received[] = [];
-    await subscribe(o, topic + "/gone", 1, gone);
-    await subscribe(o, topic + "/kept", 1, kept);
-    await link.pause();
-    await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
-    o.client.unsubscribe(topic + "/gone");
-    await link.resume();
-    await waitFor(() => o.seen.connected.length === 2, "the reconnect");
-    expect(o.seen.connected).toEqual([false, true]); // the session, with both subscriptions, was kept
+    await subscribe(mine, topic + "/gone", 1, gone);
+    await subscribe(mine, topic + "/kept", 1, kept);
+    await link.refuse();
+    await waitFor(() => mine.seen.disconnected.length === 1, "onDisconnected");
+    mine.client.unsubscribe(topic + "/gone");
+    await link.accept();
+    await waitFor(() => mine.seen.connected.length === 2, "the reconnect");
+    expect(mine.seen.connected).toEqual([false, true]); // the session, with both subscriptions, was kept
 
     // once our own publish comes back, the broker has handled whatever we sent before it
-    o.client.publish(topic + "/kept", "sync", { qos: 1 });
+    mine.client.publish(topic + "/kept", "sync", { qos: 1 });
     await waitFor(() => kept.some((m) => m.text === "sync"), "our own message back");
-    const p = await peer();
-    await p.client.publishAsync(topic + "/gone", "after", QOS1);
-    await p.client.publishAsync(topic + "/kept", "marker", QOS1);
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic + "/gone", "after", QOS1);
+    await theirs.client.publishAsync(topic + "/kept", "marker", QOS1);
     await waitFor(() => kept.some((m) => m.text === "marker"), "the marker");
     await sleep(100);
     expect(gone).toEqual([]);
-    expect(o.seen.messages.filter((m) => m.topic === topic + "/gone").map((m) => m.text)).toEqual([]);
+    expect(mine.seen.messages.filter((m) => m.topic === topic + "/gone").map((m) => m.text)).toEqual([]);
   });
 
   it("clean:false, link lost: messages published while away arrive in order after the reconnect, sessionPresent=true [MQTT-3.1.2-5] [MQTT-3.2.2-2]", async () => {
     const link = await proxy();
-    const o = ours({ port: link.port, clean: false, clientId: uniqueName("away") });
-    await connect(o);
+    const mine = ours({ port: link.port, clean: false, clientId: uniqueName("away") });
+    await connect(mine);
     const got: Received[] = [];
-    await subscribe(o, topic + "/cmd", 1, got);
-    await link.pause(); // the link dies and the broker cannot be reached
-    await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
-    expect(o.client.connected).toBe(false);
+    await subscribe(mine, topic + "/cmd", 1, got);
+    await link.refuse(); // the link dies and the broker cannot be reached
+    await waitFor(() => mine.seen.disconnected.length === 1, "onDisconnected");
+    expect(mine.client.connected).toBe(false);
 
-    const p = await peer();
-    for (let i = 0; i < 3; i++) await p.client.publishAsync(topic + "/cmd", "m" + i, QOS1);
-    await link.resume();
+    const theirs = await peer();
+    for (let i = 0; i < 3; i++) await theirs.client.publishAsync(topic + "/cmd", "m" + i, QOS1);
+    await link.accept();
     await waitFor(() => got.length >= 3, "the messages stored while away");
-    expect(o.seen.connected).toEqual([false, true]);
+    expect(mine.seen.connected).toEqual([false, true]);
     expect(got.map((m) => [m.text, m.qos])).toEqual([["m0", 1], ["m1", 1], ["m2", 1]]);
   });
 
   it("QoS 1 publishes whose PUBACKs were lost are resent after the reconnect with DUP, the same packet ids, in order; the peer gets every one [MQTT-4.4.0-1] [MQTT-3.3.1-1] [MQTT-4.6.0-1]", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/out", QOS1);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/out", QOS1);
     const link = await proxy();
-    const o = ours({ port: link.port, clean: false, clientId: uniqueName("resend") });
-    await connect(o);
+    const mine = ours({ port: link.port, clean: false, clientId: uniqueName("resend") });
+    await connect(mine);
     // a device's session holds its command subscription (aedes reports a session only when it has one)
-    await subscribe(o, topic + "/cmd", 1);
+    await subscribe(mine, topic + "/cmd", 1);
     link.dropToClient = true; // the broker's PUBACKs never reach the client
-    for (let i = 0; i < 5; i++) expect(o.client.publish(topic + "/out", "m" + i, { qos: 1 })).toBe("sent");
-    await waitFor(() => p.messages.length === 5, "the first sends at the peer");
+    for (let i = 0; i < 5; i++) expect(mine.client.publish(topic + "/out", "m" + i, { qos: 1 })).toBe("sent");
+    await waitFor(() => theirs.messages.length === 5, "the first sends at the peer");
     await sleep(50);
-    expect(o.seen.published).toEqual([]);
-    expect(o.client.outboxCount).toBe(5);
+    expect(mine.seen.published).toEqual([]);
+    expect(mine.client.outboxCount).toBe(5);
 
     link.dropToClient = false;
     link.cut();
-    await waitFor(() => o.seen.connected.length === 2, "the reconnect");
-    expect(o.seen.connected).toEqual([false, true]);
-    await waitFor(() => o.seen.published.length === 5, "every PUBACK");
-    expect(o.client.outboxCount).toBe(0);
-    expect(o.client.stats).toMatchObject({ sent: 5, resent: 5, acknowledged: 5 });
+    await waitFor(() => mine.seen.connected.length === 2, "the reconnect");
+    expect(mine.seen.connected).toEqual([false, true]);
+    await waitFor(() => mine.seen.published.length === 5, "every PUBACK");
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.client.stats).toMatchObject({ sent: 5, resent: 5, acknowledged: 5 });
 
     const firstSends = parsePackets(link.upstream[0]).filter((x) => x.cmd === "publish") as IPublishPacket[];
     const resends = parsePackets(link.upstream[1]).filter((x) => x.cmd === "publish") as IPublishPacket[];
     expect(firstSends.map((x) => [x.payload.toString(), x.dup])).toEqual([0, 1, 2, 3, 4].map((i) => ["m" + i, false]));
     expect(resends.map((x) => [x.payload.toString(), x.dup, x.messageId]))
       .toEqual(firstSends.map((x) => [x.payload.toString(), true, x.messageId]));
-    expect([...o.seen.published].sort()).toEqual(firstSends.map((x) => x.messageId).sort());
+    expect([...mine.seen.published].sort()).toEqual(firstSends.map((x) => x.messageId).sort());
 
     // at least once, and in order: the peer saw m0..m4, then (brokers forward resends) maybe again
     await sleep(100);
-    const texts = p.messages.map((m) => m.payload.toString());
+    const texts = theirs.messages.map((m) => m.payload.toString());
     expect(texts.slice(0, 5)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
     expect(texts.length === 5 || texts.slice(5).join() === "m0,m1,m2,m3,m4").toBe(true);
   });
 
   it("QoS 1 publishes while the broker cannot be reached are queued, then delivered in order after the reconnect", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/queued", QOS1);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/queued", QOS1);
     const link = await proxy();
-    const o = ours({ port: link.port });
-    await connect(o);
-    await link.pause();
-    await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
-    for (let i = 0; i < 5; i++) expect(o.client.publish(topic + "/queued", "q" + i, { qos: 1 })).toBe("queued");
-    expect(o.client.publish(topic + "/queued", "lost", { qos: 0 })).toBe("dropped");
-    expect(o.client.stats.dropped).toBe(1);
+    const mine = ours({ port: link.port });
+    await connect(mine);
+    await link.refuse();
+    await waitFor(() => mine.seen.disconnected.length === 1, "onDisconnected");
+    for (let i = 0; i < 5; i++) expect(mine.client.publish(topic + "/queued", "q" + i, { qos: 1 })).toBe("queued");
+    expect(mine.client.publish(topic + "/queued", "lost", { qos: 0 })).toBe("dropped");
+    expect(mine.client.stats.dropped).toBe(1);
     await sleep(300); // a few refused attempts
-    expect(o.client.connected).toBe(false);
-    expect(p.messages).toEqual([]);
+    expect(mine.client.connected).toBe(false);
+    expect(theirs.messages).toEqual([]);
 
-    await link.resume();
-    await waitFor(() => p.messages.length === 5 && o.seen.published.length === 5, "the queued messages at the peer");
-    expect(p.messages.map((m) => [m.payload.toString(), m.qos])).toEqual([0, 1, 2, 3, 4].map((i) => ["q" + i, 1]));
-    expect(o.client.outboxCount).toBe(0);
-    expect(o.client.stats.resent).toBe(0);
+    await link.accept();
+    await waitFor(() => theirs.messages.length === 5 && mine.seen.published.length === 5, "the queued messages at the peer");
+    expect(theirs.messages.map((m) => [m.payload.toString(), m.qos])).toEqual([0, 1, 2, 3, 4].map((i) => ["q" + i, 1]));
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.client.stats.resent).toBe(0);
   });
 
   it("reconnects after the broker is stopped and started again, and renews its subscriptions (clean session)", async () => {
     const own = await kind.start();
-    const o = ours({ port: own.port });
-    await connect(o);
+    const mine = ours({ port: own.port });
+    await connect(mine);
     const got: Received[] = [];
-    await subscribe(o, topic + "/r", 1, got);
+    await subscribe(mine, topic + "/r", 1, got);
     const before = await peer(own.port);
     await before.client.publishAsync(topic + "/r", "before", QOS1);
     await waitFor(() => got.length === 1, "the message before the restart");
 
     await own.stop();
-    await waitFor(() => o.seen.disconnected.length === 1, "onDisconnected");
-    expect(o.seen.disconnected).toEqual(["connection-lost"]);
+    await waitFor(() => mine.seen.disconnected.length === 1, "onDisconnected");
+    expect(mine.seen.disconnected).toEqual(["connection-lost"]);
     await sleep(300); // refused attempts while it is down
-    expect(o.client.connected).toBe(false);
+    expect(mine.client.connected).toBe(false);
     await own.start();
-    await waitFor(() => o.seen.connected.length === 2, "the reconnect");
-    expect(o.seen.connected).toEqual([false, false]);
-    await waitFor(() => o.seen.subscribed.length === 2, "the subscription renewed");
-    expect(o.seen.subscribed).toEqual([[topic + "/r", 1], [topic + "/r", 1]]);
+    await waitFor(() => mine.seen.connected.length === 2, "the reconnect");
+    expect(mine.seen.connected).toEqual([false, false]);
+    await waitFor(() => mine.seen.subscribed.length === 2, "the subscription renewed");
+    expect(mine.seen.subscribed).toEqual([[topic + "/r", 1], [topic + "/r", 1]]);
 
     const after = await peer(own.port);
     await after.client.publishAsync(topic + "/r", "after", QOS1);
     await waitFor(() => got.length === 2, "the message after the restart");
     expect(got.map((m) => m.text)).toEqual(["before", "after"]);
-    expect(o.client.stats.reconnects).toBe(1);
+    expect(mine.client.stats.reconnects).toBe(1);
   });
 
   it("a wrong password is refused with a typed error and never connects; the right one connects", async () => {
@@ -614,54 +614,54 @@ describe.each(kinds)("client against $name", (kind) => {
   });
 
   it("a 3,000-byte message crosses the 1,536-byte send window in pieces and arrives whole, both ways", async () => {
-    const o = ours({ transmitBufferSize: 4_096, receiveBufferSize: 4_096, outboxBytes: 8_192 });
-    await connect(o);
+    const mine = ours({ transmitBufferSize: 4_096, receiveBufferSize: 4_096, outboxBytes: 8_192 });
+    await connect(mine);
     const got: Received[] = [];
-    await subscribe(o, topic + "/big/in", 1, got);
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/big/out", QOS1);
+    await subscribe(mine, topic + "/big/in", 1, got);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/big/out", QOS1);
     const big = Uint8Array.from({ length: 3_000 }, (_, i) => (i * 7) & 0xff);
-    expect(o.client.publish(topic + "/big/out", big, { qos: 1 })).toBe("sent");
-    expect(o.client.publish(topic + "/big/out", big.subarray(0, 2_000), { qos: 0 })).toBe("sent");
-    await waitFor(() => p.messages.length === 2 && o.seen.published.length === 1, "both messages at the peer");
+    expect(mine.client.publish(topic + "/big/out", big, { qos: 1 })).toBe("sent");
+    expect(mine.client.publish(topic + "/big/out", big.subarray(0, 2_000), { qos: 0 })).toBe("sent");
+    await waitFor(() => theirs.messages.length === 2 && mine.seen.published.length === 1, "both messages at the peer");
     // (a broker need not keep the order between QoS 0 and QoS 1 messages: match by QoS)
-    expect(new Uint8Array(p.messages.find((m) => m.qos === 1)!.payload)).toEqual(big);
-    expect(new Uint8Array(p.messages.find((m) => m.qos === 0)!.payload)).toEqual(big.subarray(0, 2_000));
+    expect(new Uint8Array(theirs.messages.find((m) => m.qos === 1)!.payload)).toEqual(big);
+    expect(new Uint8Array(theirs.messages.find((m) => m.qos === 0)!.payload)).toEqual(big.subarray(0, 2_000));
     // on the wire: in order, and no write larger than the send window
-    const written = o.sockets[0].written;
+    const written = mine.sockets[0].written;
     expect(Math.max(...written.map((w) => w.length))).toBeLessThanOrEqual(1_536);
     const publishes = parsePackets(written).filter((x) => x.cmd === "publish") as IPublishPacket[];
     expect(publishes.map((x) => [x.qos, x.payload.length])).toEqual([[1, 3_000], [0, 2_000]]);
 
-    await p.client.publishAsync(topic + "/big/in", Buffer.from(big), QOS1);
+    await theirs.client.publishAsync(topic + "/big/in", Buffer.from(big), QOS1);
     await waitFor(() => got.length === 1, "the big message in the handler");
     expect(got[0].payload).toEqual(big);
-    expect(o.seen.errors).toEqual([]);
+    expect(mine.seen.errors).toEqual([]);
   });
 
   it("a message larger than receiveBufferSize is skipped and counted; the link stays up, later messages arrive, and the QoS 1 one is acknowledged", async () => {
     const clientId = uniqueName("small");
-    const o = ours({ clientId, clean: false, receiveBufferSize: 256 });
-    await connect(o);
+    const mine = ours({ clientId, clean: false, receiveBufferSize: 256 });
+    await connect(mine);
     const got: Received[] = [];
-    await subscribe(o, topic + "/rx", 1, got);
-    const p = await peer();
-    await p.client.publishAsync(topic + "/rx", Buffer.alloc(1_000, 0x61), QOS1);
-    await p.client.publishAsync(topic + "/rx", "small", QOS1);
+    await subscribe(mine, topic + "/rx", 1, got);
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic + "/rx", Buffer.alloc(1_000, 0x61), QOS1);
+    await theirs.client.publishAsync(topic + "/rx", "small", QOS1);
     await waitFor(() => got.length === 1, "the small message");
     expect(got.map((m) => m.text)).toEqual(["small"]);
-    expect(o.client.stats.oversize).toBe(1);
-    expect(o.seen.errors).toEqual(["oversize-skipped"]);
-    expect(o.seen.disconnected).toEqual([]);
-    expect(o.client.state).toBe("connected");
+    expect(mine.client.stats.oversize).toBe(1);
+    expect(mine.seen.errors).toEqual(["oversize-skipped"]);
+    expect(mine.seen.disconnected).toEqual([]);
+    expect(mine.client.state).toBe("connected");
 
     // had the skipped QoS 1 message gone unacknowledged, the resumed session would send it again
-    o.client.close();
-    await waitFor(() => o.client.state === "closed", "closed");
+    mine.client.close();
+    await waitFor(() => mine.client.state === "closed", "closed");
     const again = ours({ clientId, clean: false, receiveBufferSize: 256 });
     await connect(again);
     expect(again.seen.connected).toEqual([true]);
-    await p.client.publishAsync(topic + "/rx", "marker", QOS1);
+    await theirs.client.publishAsync(topic + "/rx", "marker", QOS1);
     await waitFor(() => again.seen.messages.length >= 1, "the marker");
     await sleep(50);
     expect(again.seen.messages.map((m) => m.text)).toEqual(["marker"]);
@@ -669,111 +669,111 @@ describe.each(kinds)("client against $name", (kind) => {
   });
 
   it("a burst of 300 QoS 1 publishes: every one arrives at the peer, in order, and is acknowledged", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/burst", QOS1);
-    const o = ours({ outboxBytes: 65_536, outboxMessages: 512, maxInflight: 16 });
-    await connect(o);
-    const prepared = o.client.prepareTopic(topic + "/burst");
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/burst", QOS1);
+    const mine = ours({ outboxBytes: 65_536, outboxMessages: 512, maxInflight: 16 });
+    await connect(mine);
+    const prepared = mine.client.prepareTopic(topic + "/burst");
     const statuses = new Set<string>();
-    for (let i = 0; i < 300; i++) statuses.add(o.client.publish(prepared, "n" + i, { qos: 1 }));
+    for (let i = 0; i < 300; i++) statuses.add(mine.client.publish(prepared, "n" + i, { qos: 1 }));
     expect([...statuses].every((x) => x === "sent" || x === "queued")).toBe(true);
-    await waitFor(() => p.messages.length === 300 && o.seen.published.length === 300, "300 messages at the peer", 15_000);
-    expect(p.messages.map((m) => m.payload.toString())).toEqual(Array.from({ length: 300 }, (_, i) => "n" + i));
-    expect(new Set(o.seen.published).size).toBe(300);
-    expect(o.client.outboxCount).toBe(0);
-    expect(o.client.stats).toMatchObject({ sent: 300, acknowledged: 300, resent: 0 });
+    await waitFor(() => theirs.messages.length === 300 && mine.seen.published.length === 300, "300 messages at the peer", 15_000);
+    expect(theirs.messages.map((m) => m.payload.toString())).toEqual(Array.from({ length: 300 }, (_, i) => "n" + i));
+    expect(new Set(mine.seen.published).size).toBe(300);
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.client.stats).toMatchObject({ sent: 300, acknowledged: 300, resent: 0 });
   });
 
   it("a burst of 500 QoS 1 messages from the peer: every one reaches the handler in order, and every publish is acknowledged", async () => {
-    const o = ours();
-    await connect(o);
+    const mine = ours();
+    await connect(mine);
     const got: Received[] = [];
-    await subscribe(o, topic + "/flood", 1, got);
-    const p = await peer();
+    await subscribe(mine, topic + "/flood", 1, got);
+    const theirs = await peer();
     // all at once: the client reads and answers while the broker keeps sending
-    await Promise.all(Array.from({ length: 500 }, (_, i) => p.client.publishAsync(topic + "/flood", "f" + i, QOS1)));
+    await Promise.all(Array.from({ length: 500 }, (_, i) => theirs.client.publishAsync(topic + "/flood", "f" + i, QOS1)));
     await waitFor(() => got.length === 500, "500 messages in the handler", 15_000);
     expect(got.map((m) => m.text)).toEqual(Array.from({ length: 500 }, (_, i) => "f" + i));
     expect(got.every((m) => m.qos === 1 && !m.dup)).toBe(true);
     // every PUBLISH got its PUBACK: the client wrote exactly 500
-    const pubacks = parsePackets(o.sockets[0].written).filter((x) => x.cmd === "puback").length;
+    const pubacks = parsePackets(mine.sockets[0].written).filter((x) => x.cmd === "puback").length;
     expect(pubacks).toBe(500);
-    expect(o.seen.errors).toEqual([]);
-    expect(o.seen.disconnected).toEqual([]);
+    expect(mine.seen.errors).toEqual([]);
+    expect(mine.seen.disconnected).toEqual([]);
   });
 
   it("bad input is rejected synchronously with a typed error and changes nothing", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/#", QOS1);
-    const o = ours({ transmitBufferSize: 256 });
-    await connect(o);
-    const stats = { ...o.client.stats };
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/#", QOS1);
+    const mine = ours({ transmitBufferSize: 256 });
+    await connect(mine);
+    const stats = { ...mine.client.stats };
     const code = (call: () => unknown): string => {
       try {
         call();
-      } catch (e) {
-        return e instanceof MqttError ? e.code : "not an MqttError: " + String(e);
+      } catch (error) {
+        return error instanceof MqttError ? error.code : "not an MqttError: " + String(error);
       }
       return "no error";
     };
-    expect(code(() => o.client.publish(topic + "/+/b", "x"))).toBe("topic-invalid");
-    expect(code(() => o.client.publish(topic + "/#", "x", { qos: 1 }))).toBe("topic-invalid");
-    expect(code(() => o.client.publish("", "x"))).toBe("topic-invalid");
-    expect(code(() => o.client.publish(topic + "/nul\u0000", "x"))).toBe("topic-invalid");
-    expect(code(() => o.client.prepareTopic(topic + "/+"))).toBe("topic-invalid");
-    expect(code(() => o.client.publish(topic + "/qos", "x", { qos: 2 }))).toBe("qos-invalid");
-    expect(code(() => o.client.publish(topic + "/big", new Uint8Array(300), { qos: 0 }))).toBe("payload-too-large");
-    expect(code(() => o.client.publish(topic + "/big", new Uint8Array(300), { qos: 1 }))).toBe("payload-too-large");
-    expect(code(() => o.client.subscribe(topic + "/#/x", { qos: 0 }))).toBe("filter-invalid");
-    expect(code(() => o.client.subscribe(topic + "/x", { qos: 2 }))).toBe("qos-invalid");
+    expect(code(() => mine.client.publish(topic + "/+/b", "x"))).toBe("topic-invalid");
+    expect(code(() => mine.client.publish(topic + "/#", "x", { qos: 1 }))).toBe("topic-invalid");
+    expect(code(() => mine.client.publish("", "x"))).toBe("topic-invalid");
+    expect(code(() => mine.client.publish(topic + "/nul\u0000", "x"))).toBe("topic-invalid");
+    expect(code(() => mine.client.prepareTopic(topic + "/+"))).toBe("topic-invalid");
+    expect(code(() => mine.client.publish(topic + "/qos", "x", { qos: 2 }))).toBe("qos-invalid");
+    expect(code(() => mine.client.publish(topic + "/big", new Uint8Array(300), { qos: 0 }))).toBe("payload-too-large");
+    expect(code(() => mine.client.publish(topic + "/big", new Uint8Array(300), { qos: 1 }))).toBe("payload-too-large");
+    expect(code(() => mine.client.subscribe(topic + "/#/x", { qos: 0 }))).toBe("filter-invalid");
+    expect(code(() => mine.client.subscribe(topic + "/x", { qos: 2 }))).toBe("qos-invalid");
 
-    expect(o.client.stats).toEqual(stats);
-    expect(o.client.outboxCount).toBe(0);
-    expect(o.client.outboxUsed).toBe(0);
-    expect(o.client.state).toBe("connected");
+    expect(mine.client.stats).toEqual(stats);
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.client.outboxUsed).toBe(0);
+    expect(mine.client.state).toBe("connected");
     // nothing reached the broker: the next valid message is the only one the peer sees
-    expect(o.client.publish(topic + "/ok", "ok", { qos: 1 })).toBe("sent");
-    await waitFor(() => p.messages.length >= 1 && o.seen.published.length === 1, "the valid message");
+    expect(mine.client.publish(topic + "/ok", "ok", { qos: 1 })).toBe("sent");
+    await waitFor(() => theirs.messages.length >= 1 && mine.seen.published.length === 1, "the valid message");
     await sleep(50);
-    expect(p.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([[topic + "/ok", "ok"]]);
-    expect(o.seen.subscribed).toEqual([]);
-    expect(o.seen.errors).toEqual([]);
+    expect(theirs.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([[topic + "/ok", "ok"]]);
+    expect(mine.seen.subscribed).toEqual([]);
+    expect(mine.seen.errors).toEqual([]);
   });
 
   it("offline with a full outbox, publish says 'outbox-full' at once; everything accepted is delivered in order after connecting", async () => {
-    const p = await peer();
-    await p.client.subscribeAsync(topic + "/box", QOS1);
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/box", QOS1);
     const link = await proxy();
-    await link.pause(); // the broker cannot be reached
-    const o = ours({ port: link.port, outboxBytes: 256, outboxMessages: 8 });
-    o.client.connect();
+    await link.refuse(); // the broker cannot be reached
+    const mine = ours({ port: link.port, outboxBytes: 256, outboxMessages: 8 });
+    mine.client.connect();
     const accepted: string[] = [];
     let status = "";
     for (let i = 0; i < 100; i++) {
-      status = o.client.publish(topic + "/box", "message " + i, { qos: 1 });
+      status = mine.client.publish(topic + "/box", "message " + i, { qos: 1 });
       if (status !== "queued") break;
       accepted.push("message " + i);
     }
     expect(status).toBe("outbox-full");
     expect(accepted.length).toBeGreaterThanOrEqual(2);
-    const count = o.client.outboxCount;
-    const used = o.client.outboxUsed;
+    const count = mine.client.outboxCount;
+    const used = mine.client.outboxUsed;
     expect(count).toBe(accepted.length);
     const started = performance.now();
-    expect(o.client.publish(topic + "/box", "one more", { qos: 1 })).toBe("outbox-full");
-    expect(o.client.publish(topic + "/box", "queued qos 0", { qos: 0, queue: true })).toBe("outbox-full");
+    expect(mine.client.publish(topic + "/box", "one more", { qos: 1 })).toBe("outbox-full");
+    expect(mine.client.publish(topic + "/box", "queued qos 0", { qos: 0, queue: true })).toBe("outbox-full");
     expect(performance.now() - started).toBeLessThan(50);
-    expect([o.client.outboxCount, o.client.outboxUsed]).toEqual([count, used]);
+    expect([mine.client.outboxCount, mine.client.outboxUsed]).toEqual([count, used]);
 
-    await link.resume();
-    await waitFor(() => o.seen.connected.length === 1, "onConnected");
-    await waitFor(() => p.messages.length === accepted.length && o.seen.published.length === accepted.length, "every accepted message at the peer");
-    expect(p.messages.map((m) => m.payload.toString())).toEqual(accepted);
-    expect(o.client.outboxCount).toBe(0);
-    expect(o.client.publish(topic + "/box", "room again", { qos: 1 })).toBe("sent");
-    await waitFor(() => p.messages.length === accepted.length + 1, "the next message");
+    await link.accept();
+    await waitFor(() => mine.seen.connected.length === 1, "onConnected");
+    await waitFor(() => theirs.messages.length === accepted.length && mine.seen.published.length === accepted.length, "every accepted message at the peer");
+    expect(theirs.messages.map((m) => m.payload.toString())).toEqual(accepted);
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.client.publish(topic + "/box", "room again", { qos: 1 })).toBe("sent");
+    await waitFor(() => theirs.messages.length === accepted.length + 1, "the next message");
     await sleep(50);
-    expect(p.messages.map((m) => m.payload.toString())).toEqual([...accepted, "room again"]);
+    expect(theirs.messages.map((m) => m.payload.toString())).toEqual([...accepted, "room again"]);
   });
 });
 

@@ -1,509 +1,22 @@
 /*
  * Session-logic tests of MqttClient at the byte level, in the style of mosquitto's
- * fake-broker scripts: a fake clock and Timer module, and a scripted ECMA-419 socket whose
- * peer decodes every byte the client writes with mqtt-packet and answers with packets that
- * mqtt-packet generates (or hand-made malformed bytes). Socket callbacks are queued and run
- * by the test's own event loop, never from inside a method call. No real network, no real
- * time. Must stay fast (the whole file well under 20 s) and must not depend on other suites.
+ * fake-broker scripts, on the fake clock, Timer module and scripted ECMA-419 sockets of
+ * test/support/ (fake-clock.ts, fake-network.ts, session-harness.ts): the peer decodes every
+ * byte the client writes with mqtt-packet and answers with packets that mqtt-packet generates
+ * (or hand-made malformed bytes). No real network, no real time. Must stay fast (the whole
+ * file well under 20 s) and must not depend on other suites.
  */
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as mqtt from "mqtt-packet";
-import { MqttClient, MqttError } from "../device/mqtt/index.js";
-import type {
-  ClientOptions, PublishStatus, Socket, SocketClass, SocketOptions, TimerId, TimerModule,
-} from "../device/mqtt/index.js";
-
-// ---------------------------------------------------------------------------------------
-// The test's event loop, clock and timers
-// ---------------------------------------------------------------------------------------
-
-/** A FIFO of IO callbacks: what a real event loop would run after the current call returns. */
-class Loop {
-  #queue: ((() => void) | undefined)[] = [];
-  #head = 0;
-
-  post(task: () => void): void {
-    this.#queue.push(task);
-  }
-
-  /** Runs queued tasks (and those they queue) until none is left. */
-  settle(limit = 5_000_000): void {
-    let n = 0;
-    while (this.#head < this.#queue.length) {
-      if (++n > limit) throw new Error("the event loop did not settle");
-      const task = this.#queue[this.#head] as () => void;
-      this.#queue[this.#head++] = undefined;
-      task();
-      if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
-      }
-    }
-  }
-}
-
-interface RepeatTimer {
-  callback: (id: TimerId) => void;
-  interval: number;
-  next: number;
-}
-
-/** Milliseconds that move only when the test says so, and Moddable's Timer module on top. */
-class FakeClock {
-  now = 0;
-  readonly #timers = new Map<number, RepeatTimer>();
-  #ids = 0;
-  readonly #loop: Loop;
-
-  constructor(loop: Loop) {
-    this.#loop = loop;
-  }
-
-  readonly Timer: TimerModule = {
-    repeat: (callback, interval) => {
-      const id = ++this.#ids;
-      this.#timers.set(id, { callback, interval, next: this.now + interval });
-      return id;
-    },
-    clear: (id) => {
-      this.#timers.delete(id as number);
-    },
-  };
-
-  /** Timers not cleared. */
-  get activeTimers(): number {
-    return this.#timers.size;
-  }
-
-  get intervals(): number[] {
-    return [...this.#timers.values()].map((t) => t.interval);
-  }
-
-  /** Fires the earliest timer due by `limit` (then runs the loop); false when none is. */
-  step(limit: number): boolean {
-    let dueId = 0;
-    let due: RepeatTimer | undefined;
-    for (const [id, timer] of this.#timers) {
-      if (timer.next <= limit && (due === undefined || timer.next < due.next)) {
-        due = timer;
-        dueId = id;
-      }
-    }
-    if (due === undefined) return false;
-    if (due.next > this.now) this.now = due.next;
-    due.next += due.interval;
-    due.callback(dueId);
-    this.#loop.settle();
-    return true;
-  }
-
-  advance(ms: number): void {
-    const target = this.now + ms;
-    this.#loop.settle();
-    while (this.step(target)) { /* fire every timer due */ }
-    this.now = target;
-    this.#loop.settle();
-  }
-
-  /** Advances timer by timer until done() holds or `ms` have passed; returns done(). */
-  until(done: () => boolean, ms: number): boolean {
-    const target = this.now + ms;
-    this.#loop.settle();
-    while (!done()) {
-      if (!this.step(target)) {
-        this.now = target;
-        return done();
-      }
-    }
-    return true;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// The scripted socket and its peer
-// ---------------------------------------------------------------------------------------
-
-interface Seen {
-  packet: mqtt.Packet;
-  /** clock.now when the write that completed this packet happened */
-  at: number;
-}
-
-type LinkStatus = "opening" | "open" | "closed" | "cut";
-
-function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-/**
- * One TCP connection. The client sees an ECMA-419 socket (read, write, close and the
- * callbacks of its options); the test drives the peer's side (accept, send, drain, cut).
- * write() takes at most the writable count and throws past it, like Moddable's sockets.
- */
-class Link implements Socket {
-  readonly options: SocketOptions;
-  readonly index: number;
-  readonly openedAt: number;
-  closedAt = -1;
-  status: LinkStatus = "opening";
-  /** The send window: what the socket can take before the peer drains it. */
-  window: number;
-  autoDrain: boolean;
-  writable = 0;
-  /** The byte count of each write() call. */
-  readonly writes: number[] = [];
-  readonly chunks: Buffer[] = [];
-  readonly packets: Seen[] = [];
-  readonly parseErrors: string[] = [];
-  #taken = 0;
-  readonly #inbound: Uint8Array[] = [];
-  #inboundOffset = 0;
-  #available = 0;
-  #drainPosted = false;
-  readonly #net: Net;
-  readonly #parser: mqtt.Parser;
-
-  constructor(net: Net, options: SocketOptions) {
-    this.#net = net;
-    this.options = options;
-    this.index = net.links.length;
-    this.openedAt = net.clock.now;
-    this.window = net.window;
-    this.autoDrain = net.autoDrain;
-    this.#parser = mqtt.parser({ protocolVersion: 4 });
-    this.#parser.on("packet", (packet: mqtt.Packet) => {
-      this.packets.push({ packet, at: net.clock.now });
-      net.respond(this, packet);
-    });
-    this.#parser.on("error", (e: unknown) => this.parseErrors.push(String(e)));
-    net.links.push(this);
-    net.onOpen(this);
-  }
-
-  // ---- the client's side (ECMA-419)
-
-  read(buffer: ArrayBuffer | ArrayBufferView): number {
-    if (this.status !== "open") {
-      this.#net.misuse.push("read on a " + this.status + " socket");
-      throw new Error("read on a " + this.status + " socket");
-    }
-    const into = bytesOf(buffer);
-    let n = 0;
-    while (n < into.length && this.#inbound.length > 0) {
-      const head = this.#inbound[0];
-      const take = Math.min(into.length - n, head.length - this.#inboundOffset);
-      into.set(head.subarray(this.#inboundOffset, this.#inboundOffset + take), n);
-      n += take;
-      this.#inboundOffset += take;
-      if (this.#inboundOffset === head.length) {
-        this.#inbound.shift();
-        this.#inboundOffset = 0;
-      }
-    }
-    this.#available -= n;
-    return n;
-  }
-
-  write(buffer: ArrayBuffer | ArrayBufferView): number {
-    if (this.status !== "open") {
-      this.#net.misuse.push("write on a " + this.status + " socket");
-      throw new Error("write on a " + this.status + " socket");
-    }
-    const bytes = Buffer.from(bytesOf(buffer)); // a copy: the client reuses its buffers
-    if (bytes.length > this.writable) {
-      this.#net.misuse.push("write of " + bytes.length + " bytes with " + this.writable + " writable");
-      throw new Error("would block");
-    }
-    this.writable -= bytes.length;
-    this.writes.push(bytes.length);
-    this.chunks.push(bytes);
-    this.#parser.parse(bytes);
-    if (this.autoDrain && !this.#drainPosted) {
-      this.#drainPosted = true;
-      this.#net.loop.post(() => {
-        this.#drainPosted = false;
-        this.#refill(this.window);
-      });
-    }
-    return this.writable;
-  }
-
-  close(): void {
-    if (this.status === "opening" || this.status === "open") {
-      this.status = "closed";
-      this.closedAt = this.#net.clock.now;
-    }
-  }
-
-  // ---- the peer's side
-
-  /** The connection is up: onWritable(window) comes next. */
-  accept(): void {
-    this.#net.loop.post(() => {
-      if (this.status !== "opening") return;
-      this.status = "open";
-      this.writable = this.window;
-      this.options.onWritable?.call(this, this.writable);
-    });
-  }
-
-  /** Bytes from the server; onReadable comes next. */
-  deliver(bytes: Uint8Array): void {
-    this.#net.loop.post(() => {
-      if (this.status !== "open") return;
-      this.#inbound.push(Uint8Array.from(bytes));
-      this.#available += bytes.length;
-      this.options.onReadable?.call(this, this.#available);
-    });
-  }
-
-  /** A packet from the server, generated by mqtt-packet. */
-  send(packet: mqtt.Packet): void {
-    this.deliver(mqtt.generate(packet, { protocolVersion: 4 }));
-  }
-
-  /** The network took what was written: the writable count becomes `count` (the window by default). */
-  drain(count = this.window): void {
-    this.#net.loop.post(() => this.#refill(count));
-  }
-
-  #refill(count: number): void {
-    if (this.status !== "open") return;
-    this.writable = count;
-    this.options.onWritable?.call(this, count);
-  }
-
-  /** The connection breaks (or is refused): onError comes next. */
-  cut(message = "connection reset"): void {
-    this.#net.loop.post(() => {
-      if (this.status !== "opening" && this.status !== "open") return;
-      this.status = "cut";
-      this.closedAt = this.#net.clock.now;
-      this.options.onError?.call(this, message);
-    });
-  }
-
-  /** Packets written since the last take(). */
-  take(): mqtt.Packet[] {
-    const out = this.packets.slice(this.#taken).map((s) => s.packet);
-    this.#taken = this.packets.length;
-    return out;
-  }
-
-  get open(): boolean {
-    return this.status === "open";
-  }
-
-  /** Every byte written, in order. */
-  raw(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-
-  /** The raw bytes of each whole packet written. */
-  rawPackets(): Buffer[] {
-    return splitPackets(this.raw());
-  }
-}
-
-/** Splits a byte stream into whole MQTT packets by their remaining-length fields. */
-function splitPackets(stream: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  while (at < stream.length) {
-    let length = 0;
-    let multiplier = 1;
-    let pos = at + 1;
-    for (;;) {
-      const b = stream[pos++];
-      length += (b & 0x7f) * multiplier;
-      multiplier *= 128;
-      if ((b & 0x80) === 0) break;
-    }
-    out.push(stream.subarray(at, pos + length));
-    at = pos + length;
-  }
-  return out;
-}
-
-/**
- * The fake network and the default broker script: CONNACK (as configured) to CONNECT,
- * PUBACK to QoS 1 PUBLISH, SUBACK granting the asked QoS, UNSUBACK, PINGRESP. A test turns
- * any of these off, or takes packets first with onPacket (return true to skip the default).
- */
-class Net {
-  readonly links: Link[] = [];
-  readonly misuse: string[] = [];
-  window = 1 << 20;
-  autoDrain = true;
-  connack: { sessionPresent: boolean; returnCode: number } | null = { sessionPresent: false, returnCode: 0 };
-  autoPuback = true;
-  autoSuback = true;
-  autoUnsuback = true;
-  autoPingresp = true;
-  onOpen: (link: Link) => void = (link) => link.accept();
-  onPacket: ((link: Link, packet: mqtt.Packet) => boolean | void) | undefined = undefined;
-  readonly TCP: SocketClass;
-
-  constructor(readonly loop: Loop, readonly clock: FakeClock) {
-    const net = this;
-    this.TCP = class ScriptedSocket extends Link {
-      constructor(options: SocketOptions) {
-        super(net, options);
-      }
-    };
-  }
-
-  get last(): Link {
-    const link = this.links[this.links.length - 1];
-    if (link === undefined) throw new Error("no socket was opened");
-    return link;
-  }
-
-  respond(link: Link, packet: mqtt.Packet): void {
-    if (this.onPacket !== undefined && this.onPacket(link, packet) === true) return;
-    switch (packet.cmd) {
-      case "connect":
-        if (this.connack !== null) link.send({ cmd: "connack", ...this.connack });
-        return;
-      case "publish":
-        if (packet.qos === 1 && this.autoPuback) link.send({ cmd: "puback", messageId: packet.messageId });
-        return;
-      case "subscribe":
-        if (this.autoSuback) {
-          link.send({ cmd: "suback", messageId: packet.messageId!, granted: packet.subscriptions.map((s) => s.qos) });
-        }
-        return;
-      case "unsubscribe":
-        if (this.autoUnsuback) link.send({ cmd: "unsuback", messageId: packet.messageId, granted: [] });
-        return;
-      case "pingreq":
-        if (this.autoPingresp) link.send({ cmd: "pingresp" });
-        return;
-      default:
-        return;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// The harness: a client on the fake IO, with everything it reports recorded
-// ---------------------------------------------------------------------------------------
-
-interface Received {
-  topic: string;
-  payload: Buffer;
-  qos: number;
-  dup: boolean;
-  retain: boolean;
-  packetId: number;
-}
-
-interface Harness {
-  client: MqttClient;
-  loop: Loop;
-  clock: FakeClock;
-  net: Net;
-  errors: MqttError[];
-  disconnects: MqttError[];
-  connects: boolean[];
-  published: number[];
-  messages: Received[];
-  settle(): void;
-  /** connect() and run the loop: with the default script, the client is connected after. */
-  start(): Link;
-  codes(): string[];
-}
-
-interface HarnessConfig {
-  random?: () => number;
-  window?: number;
-  autoDrain?: boolean;
-}
-
-const ADDRESS = "127.0.0.1";
-
-function harness(options: Partial<ClientOptions> = {}, config: HarnessConfig = {}): Harness {
-  const loop = new Loop();
-  const clock = new FakeClock(loop);
-  const net = new Net(loop, clock);
-  if (config.window !== undefined) net.window = config.window;
-  if (config.autoDrain !== undefined) net.autoDrain = config.autoDrain;
-  const errors: MqttError[] = [];
-  const disconnects: MqttError[] = [];
-  const connects: boolean[] = [];
-  const published: number[] = [];
-  const messages: Received[] = [];
-  const random = config.random ?? (() => 0);
-  const client = new MqttClient({
-    host: ADDRESS,
-    clientId: "sensor-1",
-    io: {
-      TCP: net.TCP,
-      Timer: clock.Timer,
-      TextEncoder,
-      TextDecoder,
-      now: () => clock.now,
-      random,
-    },
-    onError: (e) => errors.push(e),
-    onDisconnected: (e) => disconnects.push(e),
-    onConnected: (sessionPresent) => connects.push(sessionPresent),
-    onPublished: (id) => published.push(id),
-    onMessage: (m) => messages.push({
-      topic: m.topic, payload: Buffer.from(m.payload), qos: m.qos, dup: m.dup, retain: m.retain, packetId: m.packetId,
-    }),
-    ...options,
-  });
-  const h: Harness = {
-    client, loop, clock, net, errors, disconnects, connects, published, messages,
-    settle: () => loop.settle(),
-    start: () => {
-      client.connect();
-      loop.settle();
-      return net.last;
-    },
-    codes: () => errors.map((e) => e.code),
-  };
-  return h;
-}
-
-/** A compact, comparable view of a packet the client wrote. */
-function brief(packet: mqtt.Packet): Record<string, unknown> {
-  switch (packet.cmd) {
-    case "publish":
-      return {
-        cmd: "publish", topic: packet.topic, payload: Buffer.from(packet.payload as Buffer).toString(),
-        qos: packet.qos, dup: packet.dup, retain: packet.retain, ...(packet.qos > 0 ? { id: packet.messageId } : {}),
-      };
-    case "subscribe":
-      return { cmd: "subscribe", id: packet.messageId, subs: packet.subscriptions.map((s) => [s.topic, s.qos]) };
-    case "unsubscribe":
-      return { cmd: "unsubscribe", id: packet.messageId, filters: packet.unsubscriptions };
-    case "puback":
-      return { cmd: "puback", id: packet.messageId };
-    default:
-      return { cmd: packet.cmd };
-  }
-}
-
-function publishes(packets: mqtt.Packet[]): mqtt.IPublishPacket[] {
-  return packets.filter((p): p is mqtt.IPublishPacket => p.cmd === "publish");
-}
-
-function cmds(packets: mqtt.Packet[]): string[] {
-  return packets.map((p) => p.cmd);
-}
-
-/** A number just below 1: "the top of the jitter range". */
-const ALMOST_ONE = 1 - 2 ** -40;
-
-function expectNoMisuse(h: Harness): void {
-  expect(h.net.misuse).toEqual([]);
-  for (const link of h.net.links) expect(link.parseErrors).toEqual([]);
-}
+import { MqttError } from "../device/mqtt/index.js";
+import type { PublishStatus } from "../device/mqtt/index.js";
+import type { Link } from "./support/fake-network.js";
+import {
+  ADDRESS, ALMOST_ONE, brief, cmds, expectNoMisuse, harness, publishes,
+} from "./support/session-harness.js";
+import type { Harness } from "./support/session-harness.js";
 
 // ---------------------------------------------------------------------------------------
 // CONNECT and CONNACK
@@ -511,8 +24,8 @@ function expectNoMisuse(h: Harness): void {
 
 describe("CONNECT and CONNACK", () => {
   it("writes CONNECT first, byte for byte: protocol MQTT level 4, clean, keepalive, client id first in the payload [MQTT-3.1.0-1][MQTT-3.1.3-3]", () => {
-    const h = harness({ clientId: "sensor-1", keepAlive: 30 });
-    const link = h.start();
+    const session = harness({ clientId: "sensor-1", keepAlive: 30 });
+    const link = session.start();
     expect(link.options.address).toBe(ADDRESS);
     expect(link.options.port).toBe(1883);
     const expected = mqtt.generate({
@@ -525,17 +38,17 @@ describe("CONNECT and CONNACK", () => {
     });
     // connect flags: only Clean Session; the reserved bit is zero
     expect(link.rawPackets()[0][9]).toBe(0x02);
-    expect(h.client.connected).toBe(true);
-    expect(h.connects).toEqual([false]);
-    expectNoMisuse(h);
+    expect(session.client.connected).toBe(true);
+    expect(session.connects).toEqual([false]);
+    expectNoMisuse(session);
   });
 
   it("carries the will, user name and password when given, in the payload order [MQTT-3.1.2-9][MQTT-3.1.2-14][MQTT-3.1.2-19][MQTT-3.1.2-21][MQTT-3.1.3-1]", () => {
-    const h = harness({
+    const session = harness({
       clientId: "node-7", clean: false, keepAlive: 120, username: "alice", password: "s3cret",
       will: { topic: "nodes/node-7/status", payload: "offline", qos: 1, retain: true },
     });
-    const link = h.start();
+    const link = session.start();
     const expected = mqtt.generate({
       cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: false, keepalive: 120, clientId: "node-7",
       username: "alice", password: Buffer.from("s3cret"),
@@ -551,65 +64,65 @@ describe("CONNECT and CONNACK", () => {
     expect(Buffer.from(connect.will!.payload as Buffer).toString()).toBe("offline");
     // user name, password, will retain, will QoS 1, will flag
     expect(link.rawPackets()[0][9]).toBe(0x80 | 0x40 | 0x20 | 0x08 | 0x04);
-    expectNoMisuse(h);
+    expectNoMisuse(session);
   });
 
   it("leaves the will, user name and password flags clear without them [MQTT-3.1.2-13][MQTT-3.1.2-15][MQTT-3.1.2-18][MQTT-3.1.2-20]", () => {
-    const h = harness({ clean: false, will: undefined });
-    const link = h.start();
+    const session = harness({ clean: false, will: undefined });
+    const link = session.start();
     const flags = link.rawPackets()[0][9];
     expect(flags).toBe(0x00);
     expect(link.take()[0]).not.toHaveProperty("will");
   });
 
   it("sends nothing after CONNECT until the CONNACK, then what was published meanwhile", () => {
-    const h = harness();
-    h.net.connack = null;
-    const link = h.start();
-    expect(h.client.publish("a/b", "early", { qos: 1 })).toBe("queued");
-    h.client.subscribe("cmd/#", { qos: 1 });
-    h.settle();
+    const session = harness();
+    session.net.connack = null;
+    const link = session.start();
+    expect(session.client.publish("a/b", "early", { qos: 1 })).toBe("queued");
+    session.client.subscribe("cmd/#", { qos: 1 });
+    session.settle();
     expect(cmds(link.take())).toEqual(["connect"]);
     link.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
-    h.settle();
+    session.settle();
     expect(link.take().map(brief)).toEqual([
       { cmd: "subscribe", id: 2, subs: [["cmd/#", 1]] },
       { cmd: "publish", topic: "a/b", payload: "early", qos: 1, dup: false, retain: false, id: 1 },
     ]);
-    expect(h.published).toEqual([1]);
+    expect(session.published).toEqual([1]);
   });
 
   it("gives up on a socket that never connects: connect-timeout, then a reconnect later", () => {
-    const h = harness({ connectTimeout: 5_000, reconnect: { minDelay: 1_000, maxDelay: 8_000 } });
-    h.net.onOpen = () => { /* the SYN goes nowhere */ };
-    const first = h.start();
-    h.clock.advance(4_900);
-    expect(h.codes()).toEqual([]);
-    h.clock.advance(100);
-    expect(h.codes()).toEqual(["connect-timeout"]);
+    const session = harness({ connectTimeout: 5_000, reconnect: { minDelay: 1_000, maxDelay: 8_000 } });
+    session.net.onOpen = () => { /* the SYN goes nowhere */ };
+    const first = session.start();
+    session.clock.advance(4_900);
+    expect(session.codes()).toEqual([]);
+    session.clock.advance(100);
+    expect(session.codes()).toEqual(["connect-timeout"]);
     expect(first.status).toBe("closed");
-    expect(h.client.state).toBe("waiting");
-    expect(h.disconnects).toEqual([]); // never connected, so never disconnected
-    h.net.onOpen = (link) => link.accept();
-    h.clock.advance(1_000);
-    expect(h.net.links.length).toBe(2);
-    expect(h.client.connected).toBe(true);
-    expect(cmds(h.net.last.take())).toEqual(["connect"]);
+    expect(session.client.state).toBe("waiting");
+    expect(session.disconnects).toEqual([]); // never connected, so never disconnected
+    session.net.onOpen = (link) => link.accept();
+    session.clock.advance(1_000);
+    expect(session.net.links.length).toBe(2);
+    expect(session.client.connected).toBe(true);
+    expect(cmds(session.net.last.take())).toEqual(["connect"]);
   });
 
   it("gives up on a server that never answers CONNECT: connect-timeout, socket closed, then a reconnect", () => {
-    const h = harness({ connectTimeout: 5_000, reconnect: { minDelay: 1_000, maxDelay: 8_000 } });
-    h.net.connack = null;
-    const first = h.start();
+    const session = harness({ connectTimeout: 5_000, reconnect: { minDelay: 1_000, maxDelay: 8_000 } });
+    session.net.connack = null;
+    const first = session.start();
     expect(cmds(first.take())).toEqual(["connect"]);
-    h.clock.advance(5_000);
-    expect(h.codes()).toEqual(["connect-timeout"]);
+    session.clock.advance(5_000);
+    expect(session.codes()).toEqual(["connect-timeout"]);
     expect(first.status).toBe("closed");
-    h.net.connack = { sessionPresent: false, returnCode: 0 };
-    h.clock.advance(1_000);
-    expect(h.net.links.length).toBe(2);
-    expect(h.client.connected).toBe(true);
-    expect(h.client.stats.attempts).toBe(2);
+    session.net.connack = { sessionPresent: false, returnCode: 0 };
+    session.clock.advance(1_000);
+    expect(session.net.links.length).toBe(2);
+    expect(session.client.connected).toBe(true);
+    expect(session.client.stats.attempts).toBe(2);
   });
 
   const refusals: [number, string][] = [
@@ -617,29 +130,29 @@ describe("CONNECT and CONNACK", () => {
     [4, "bad-credentials"], [5, "not-authorized"],
   ];
   it.each(refusals)("CONNACK return code %i gives %s via onError, closes the socket and backs off without a storm", (code, name) => {
-    const h = harness(
+    const session = harness(
       { reconnect: { minDelay: 1_000, maxDelay: 16_000 } },
       { random: () => ALMOST_ONE },
     );
-    h.net.connack = { sessionPresent: false, returnCode: code };
-    const first = h.start();
-    expect(h.codes()).toEqual([name]);
-    expect(h.errors[0]).toBeInstanceOf(MqttError);
+    session.net.connack = { sessionPresent: false, returnCode: code };
+    const first = session.start();
+    expect(session.codes()).toEqual([name]);
+    expect(session.errors[0]).toBeInstanceOf(MqttError);
     expect(first.status).toBe("closed");
-    expect(h.connects).toEqual([]);
-    expect(h.disconnects).toEqual([]);
-    expect(h.client.state).toBe("waiting");
+    expect(session.connects).toEqual([]);
+    expect(session.disconnects).toEqual([]);
+    expect(session.client.state).toBe("waiting");
     // two simulated minutes of refusals
-    h.clock.advance(120_000);
-    const starts = h.net.links.map((l) => l.openedAt);
+    session.clock.advance(120_000);
+    const starts = session.net.links.map((l) => l.openedAt);
     const gaps = starts.slice(1).map((t, i) => t - starts[i]);
     expect(gaps.slice(0, 7)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000]);
-    expect(h.net.links.length).toBeLessThanOrEqual(11);
-    expect(h.client.stats.attempts).toBe(h.net.links.length);
-    expect(new Set(h.codes())).toEqual(new Set([name]));
-    expect(h.codes().length).toBe(h.net.links.length);
-    for (const link of h.net.links) expect(cmds(link.take())).toEqual(["connect"]);
-    expectNoMisuse(h);
+    expect(session.net.links.length).toBeLessThanOrEqual(11);
+    expect(session.client.stats.attempts).toBe(session.net.links.length);
+    expect(new Set(session.codes())).toEqual(new Set([name]));
+    expect(session.codes().length).toBe(session.net.links.length);
+    for (const link of session.net.links) expect(cmds(link.take())).toEqual(["connect"]);
+    expectNoMisuse(session);
   });
 });
 
@@ -649,12 +162,12 @@ describe("CONNECT and CONNACK", () => {
 
 describe("keepalive", () => {
   it("sends PINGREQ when idle so that no gap between packets exceeds the keepalive [MQTT-3.1.2-23]", () => {
-    const h = harness({ keepAlive: 10 });
-    const link = h.start();
+    const session = harness({ keepAlive: 10 });
+    const link = session.start();
     // a packet sent between two timer ticks: the next PINGREQ must still be in time
-    h.clock.advance(130);
-    h.client.publish("t", "x", { qos: 1 });
-    h.clock.advance(100_000);
+    session.clock.advance(130);
+    session.client.publish("t", "x", { qos: 1 });
+    session.clock.advance(100_000);
     const times = link.packets.map((s) => s.at);
     const kinds = link.packets.map((s) => s.packet.cmd);
     expect(kinds.slice(0, 2)).toEqual(["connect", "publish"]);
@@ -665,74 +178,74 @@ describe("keepalive", () => {
       expect(gap).toBeLessThanOrEqual(10_000);
       expect(gap).toBeGreaterThanOrEqual(9_000); // not chatty either
     }
-    expect(h.client.connected).toBe(true);
-    expect(h.errors).toEqual([]);
+    expect(session.client.connected).toBe(true);
+    expect(session.errors).toEqual([]);
   });
 
   it("does not ping a link that carries other packets", () => {
-    const h = harness({ keepAlive: 10 });
-    const link = h.start();
+    const session = harness({ keepAlive: 10 });
+    const link = session.start();
     for (let t = 0; t < 60_000; t += 2_000) {
-      h.client.publish("t", "x", { qos: 1 }); // answered by PUBACK: both directions busy
-      h.clock.advance(2_000);
+      session.client.publish("t", "x", { qos: 1 }); // answered by PUBACK: both directions busy
+      session.clock.advance(2_000);
     }
     expect(cmds(link.take()).filter((c) => c === "pingreq")).toEqual([]);
   });
 
   it("declares a link silent for 1.5 x keepalive dead: keepalive-timeout, closed, then a reconnect", () => {
-    const h = harness({ keepAlive: 10, reconnect: { minDelay: 1_000, maxDelay: 4_000 } });
-    h.net.autoPingresp = false;
-    const link = h.start();
-    h.clock.until(() => h.disconnects.length > 0, 60_000);
-    expect(h.disconnects.map((e) => e.code)).toEqual(["keepalive-timeout"]);
-    expect(h.codes()).toEqual(["keepalive-timeout"]);
+    const session = harness({ keepAlive: 10, reconnect: { minDelay: 1_000, maxDelay: 4_000 } });
+    session.net.autoPingresp = false;
+    const link = session.start();
+    session.clock.until(() => session.disconnects.length > 0, 60_000);
+    expect(session.disconnects.map((e) => e.code)).toEqual(["keepalive-timeout"]);
+    expect(session.codes()).toEqual(["keepalive-timeout"]);
     expect(link.closedAt).toBeGreaterThanOrEqual(15_000);
     expect(link.closedAt).toBeLessThanOrEqual(15_500);
     expect(link.status).toBe("closed");
     expect(cmds(link.take())).toEqual(["connect", "pingreq"]); // one PINGREQ, not a burst
-    h.clock.advance(1_000);
-    expect(h.net.links.length).toBe(2);
-    expect(h.client.connected).toBe(true);
+    session.clock.advance(1_000);
+    expect(session.net.links.length).toBe(2);
+    expect(session.client.connected).toBe(true);
   });
 
   it("keeps a link alive on PINGRESP", () => {
-    const h = harness({ keepAlive: 10 });
-    const link = h.start();
-    h.clock.advance(300_000);
-    expect(h.client.connected).toBe(true);
-    expect(h.net.links.length).toBe(1);
+    const session = harness({ keepAlive: 10 });
+    const link = session.start();
+    session.clock.advance(300_000);
+    expect(session.client.connected).toBe(true);
+    expect(session.net.links.length).toBe(1);
     expect(cmds(link.take()).filter((c) => c === "pingreq").length).toBeGreaterThanOrEqual(29);
-    expect(h.errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 
   it("still pings while publishing QoS 0 constantly with no server bytes, so the link is not falsely declared dead [MQTT-3.1.2-23]", () => {
-    const h = harness({ keepAlive: 10 });
-    const link = h.start();
+    const session = harness({ keepAlive: 10 });
+    const link = session.start();
     for (let i = 0; i < 400; i++) {
-      expect(h.client.publish("sensor/t", "21.5")).toBe("sent");
-      h.clock.advance(250);
+      expect(session.client.publish("sensor/t", "21.5")).toBe("sent");
+      session.clock.advance(250);
     }
     const seen = link.packets.filter((s) => s.packet.cmd === "pingreq").map((s) => s.at);
     expect(seen.length).toBeGreaterThanOrEqual(9);
     const gaps = seen.slice(1).map((t, i) => t - seen[i]);
     for (const gap of gaps) expect(gap).toBeLessThanOrEqual(10_500);
-    expect(h.client.connected).toBe(true);
-    expect(h.net.links.length).toBe(1);
-    expect(h.errors).toEqual([]);
-    expect(h.client.stats.sent).toBe(400);
+    expect(session.client.connected).toBe(true);
+    expect(session.net.links.length).toBe(1);
+    expect(session.errors).toEqual([]);
+    expect(session.client.stats.sent).toBe(400);
   });
 
   it("declares the link dead when PINGREQ stays unanswered, even while publishing", () => {
-    const h = harness({ keepAlive: 10 });
-    h.net.autoPingresp = false;
-    h.start();
-    for (let i = 0; i < 80 && h.disconnects.length === 0; i++) {
-      h.client.publish("sensor/t", "21.5");
-      h.clock.advance(250);
+    const session = harness({ keepAlive: 10 });
+    session.net.autoPingresp = false;
+    session.start();
+    for (let i = 0; i < 80 && session.disconnects.length === 0; i++) {
+      session.client.publish("sensor/t", "21.5");
+      session.clock.advance(250);
     }
-    expect(h.disconnects.map((e) => e.code)).toEqual(["keepalive-timeout"]);
-    expect(h.clock.now).toBeGreaterThanOrEqual(15_000);
-    expect(h.clock.now).toBeLessThanOrEqual(15_500);
+    expect(session.disconnects.map((e) => e.code)).toEqual(["keepalive-timeout"]);
+    expect(session.clock.now).toBeGreaterThanOrEqual(15_000);
+    expect(session.clock.now).toBeLessThanOrEqual(15_500);
   });
 });
 
@@ -742,12 +255,12 @@ describe("keepalive", () => {
 
 /** Delays between socket openings while every attempt is refused at once. */
 function refusedGaps(random: () => number, attempts: number): number[] {
-  const h = harness({ reconnect: { minDelay: 1_000, maxDelay: 30_000 } }, { random });
-  h.net.onOpen = (link) => link.cut("connection refused");
-  h.start();
-  h.clock.until(() => h.net.links.length >= attempts, 10 * 60_000);
-  expect(h.codes().every((c) => c === "connection-lost")).toBe(true);
-  const starts = h.net.links.map((l) => l.openedAt);
+  const session = harness({ reconnect: { minDelay: 1_000, maxDelay: 30_000 } }, { random });
+  session.net.onOpen = (link) => link.cut("connection refused");
+  session.start();
+  session.clock.until(() => session.net.links.length >= attempts, 10 * 60_000);
+  expect(session.codes().every((c) => c === "connection-lost")).toBe(true);
+  const starts = session.net.links.map((l) => l.openedAt);
   return starts.slice(1).map((t, i) => t - starts[i]);
 }
 
@@ -766,12 +279,12 @@ describe("reconnect backoff", () => {
   });
 
   it("resets after a connection that stayed up for stableAfter, not after a shorter one", () => {
-    const h = harness(
+    const session = harness(
       { keepAlive: 0, reconnect: { minDelay: 1_000, maxDelay: 16_000, stableAfter: 10_000 } },
       { random: () => ALMOST_ONE },
     );
     let refuse = 4;
-    h.net.onOpen = (link) => {
+    session.net.onOpen = (link) => {
       if (refuse > 0) {
         refuse--;
         link.cut("connection refused");
@@ -779,38 +292,38 @@ describe("reconnect backoff", () => {
         link.accept();
       }
     };
-    h.start();
-    h.clock.until(() => h.client.connected, 60_000);
-    expect(h.net.links.length).toBe(5); // gaps 1, 2, 4, 8 s
+    session.start();
+    session.clock.until(() => session.client.connected, 60_000);
+    expect(session.net.links.length).toBe(5); // gaps 1, 2, 4, 8 s
     // up for less than stableAfter: the backoff keeps growing
-    h.clock.advance(5_000);
-    h.net.last.cut();
-    h.settle();
-    let cutAt = h.clock.now;
-    h.clock.until(() => h.client.connected, 60_000);
-    expect(h.net.last.openedAt - cutAt).toBe(16_000);
+    session.clock.advance(5_000);
+    session.net.last.cut();
+    session.settle();
+    let cutAt = session.clock.now;
+    session.clock.until(() => session.client.connected, 60_000);
+    expect(session.net.last.openedAt - cutAt).toBe(16_000);
     // up for stableAfter: the next delay is back to minDelay, then doubles again
-    h.clock.advance(10_000);
-    h.net.last.cut();
-    h.settle();
-    cutAt = h.clock.now;
+    session.clock.advance(10_000);
+    session.net.last.cut();
+    session.settle();
+    cutAt = session.clock.now;
     refuse = 1;
-    h.clock.until(() => h.client.connected, 60_000);
-    const starts = h.net.links.slice(-2).map((l) => l.openedAt);
+    session.clock.until(() => session.client.connected, 60_000);
+    const starts = session.net.links.slice(-2).map((l) => l.openedAt);
     expect(starts[0] - cutAt).toBe(1_000);
     expect(starts[1] - starts[0]).toBe(2_000);
   });
 
   it("never reconnects with reconnect: false", () => {
-    const h = harness({ reconnect: false });
-    const link = h.start();
+    const session = harness({ reconnect: false });
+    const link = session.start();
     link.cut();
-    h.settle();
-    expect(h.disconnects.map((e) => e.code)).toEqual(["connection-lost"]);
-    h.clock.advance(600_000);
-    expect(h.net.links.length).toBe(1);
-    expect(h.client.state).toBe("closed");
-    expect(h.clock.activeTimers).toBe(0);
+    session.settle();
+    expect(session.disconnects.map((e) => e.code)).toEqual(["connection-lost"]);
+    session.clock.advance(600_000);
+    expect(session.net.links.length).toBe(1);
+    expect(session.client.state).toBe("closed");
+    expect(session.clock.activeTimers).toBe(0);
   });
 });
 
@@ -819,31 +332,31 @@ describe("reconnect backoff", () => {
 // ---------------------------------------------------------------------------------------
 
 /** Cuts the current link, waits for the next one and answers its CONNECT with this CONNACK. */
-function reconnect(h: Harness, sessionPresent: boolean): Link {
-  const before = h.net.links.length;
-  const saved = h.net.connack;
-  h.net.connack = { sessionPresent, returnCode: 0 };
-  if (h.client.connected) {
-    h.net.last.cut();
-    h.settle();
+function reconnect(session: Harness, sessionPresent: boolean): Link {
+  const before = session.net.links.length;
+  const saved = session.net.connack;
+  session.net.connack = { sessionPresent, returnCode: 0 };
+  if (session.client.connected) {
+    session.net.last.cut();
+    session.settle();
   }
-  h.clock.until(() => h.net.links.length > before && h.client.connected, 120_000);
-  h.net.connack = saved;
-  expect(h.client.connected).toBe(true);
-  return h.net.last;
+  session.clock.until(() => session.net.links.length > before && session.client.connected, 120_000);
+  session.net.connack = saved;
+  expect(session.client.connected).toBe(true);
+  return session.net.last;
 }
 
 describe("QoS 1 publish", () => {
   it("resends unacknowledged PUBLISH in order with DUP set and the same ids when the session is present [MQTT-4.4.0-1][MQTT-3.3.1-1][MQTT-2.3.1-3][MQTT-4.6.0-1]", () => {
-    const h = harness({ clean: false });
-    h.net.autoPuback = false;
-    const first = h.start();
-    for (const text of ["one", "two", "three"]) expect(h.client.publish("log", text, { qos: 1 })).toBe("sent");
-    h.settle();
+    const session = harness({ clean: false });
+    session.net.autoPuback = false;
+    const first = session.start();
+    for (const text of ["one", "two", "three"]) expect(session.client.publish("log", text, { qos: 1 })).toBe("sent");
+    session.settle();
     const originals = first.rawPackets().slice(1);
     expect(publishes(first.take()).map((p) => [p.messageId, p.dup])).toEqual([[1, false], [2, false], [3, false]]);
-    const second = reconnect(h, true);
-    expect(h.connects).toEqual([false, true]);
+    const second = reconnect(session, true);
+    expect(session.connects).toEqual([false, true]);
     const resent = second.take();
     expect(resent.map(brief)).toEqual([
       { cmd: "connect" },
@@ -857,26 +370,26 @@ describe("QoS 1 publish", () => {
       expect(again[i][0]).toBe(originals[i][0] | 0x08);
       expect(again[i].subarray(1)).toEqual(originals[i].subarray(1));
     }
-    expect(h.client.stats.resent).toBe(3);
+    expect(session.client.stats.resent).toBe(3);
     for (const id of [1, 2, 3]) second.send({ cmd: "puback", messageId: id });
-    h.settle();
-    expect(h.published).toEqual([1, 2, 3]);
-    expect(h.client.outboxCount).toBe(0);
-    expect(h.client.outboxUsed).toBe(0);
-    expectNoMisuse(h);
+    session.settle();
+    expect(session.published).toEqual([1, 2, 3]);
+    expect(session.client.outboxCount).toBe(0);
+    expect(session.client.outboxUsed).toBe(0);
+    expectNoMisuse(session);
   });
 
   it("sends them as new messages (DUP 0) and renews every subscription when the session is not present", () => {
-    const h = harness({ clean: false });
-    h.net.autoPuback = false;
-    const first = h.start();
-    h.client.subscribe("cmd/#", { qos: 1 });
-    h.client.subscribe("cfg", { qos: 0 });
-    h.client.publish("log", "one", { qos: 1 });
-    h.client.publish("log", "two", { qos: 1 });
-    h.settle();
+    const session = harness({ clean: false });
+    session.net.autoPuback = false;
+    const first = session.start();
+    session.client.subscribe("cmd/#", { qos: 1 });
+    session.client.subscribe("cfg", { qos: 0 });
+    session.client.publish("log", "one", { qos: 1 });
+    session.client.publish("log", "two", { qos: 1 });
+    session.settle();
     expect(cmds(first.take())).toEqual(["connect", "subscribe", "subscribe", "publish", "publish"]);
-    const second = reconnect(h, false);
+    const second = reconnect(session, false);
     expect(second.take().map(brief)).toEqual([
       { cmd: "connect" },
       { cmd: "subscribe", id: 5, subs: [["cmd/#", 1]] },
@@ -886,7 +399,7 @@ describe("QoS 1 publish", () => {
     ]);
     expect(second.rawPackets()[3][0]).toBe(0x32);
     // with the session present, the broker still has the subscriptions: only the outbox goes again
-    const third = reconnect(h, true);
+    const third = reconnect(session, true);
     expect(third.take().map(brief)).toEqual([
       { cmd: "connect" },
       { cmd: "publish", topic: "log", payload: "one", qos: 1, dup: true, retain: false, id: 3 },
@@ -896,33 +409,33 @@ describe("QoS 1 publish", () => {
 
   it("resends before anything published offline or right after the reconnect [MQTT-4.6.0-1]", () => {
     let afterConnack: PublishStatus | undefined;
-    const h = harness({ clean: false });
-    const client = h.client;
-    h.net.autoPuback = false;
-    h.start();
+    const session = harness({ clean: false });
+    const client = session.client;
+    session.net.autoPuback = false;
+    session.start();
     client.publish("log", "a", { qos: 1 });
     client.publish("log", "b", { qos: 1 });
-    h.settle();
-    h.net.last.cut();
-    h.settle();
+    session.settle();
+    session.net.last.cut();
+    session.settle();
     expect(client.state).toBe("waiting");
     expect(client.publish("log", "c", { qos: 1 })).toBe("queued");
     expect(client.publish("log", "d", { queue: true })).toBe("queued");
     expect(client.publish("log", "lost")).toBe("dropped");
-    const before = h.net.links.length;
-    h.net.onPacket = (link, packet) => {
+    const before = session.net.links.length;
+    session.net.onPacket = (link, packet) => {
       if (packet.cmd !== "connect") return false;
       link.send({ cmd: "connack", returnCode: 0, sessionPresent: true });
       // the very next IO callback after the CONNACK is handled publishes again
-      h.loop.post(() => {
+      session.loop.post(() => {
         afterConnack = client.publish("log", "e", { qos: 1 });
       });
       return true;
     };
-    h.clock.until(() => h.net.links.length > before && afterConnack !== undefined, 60_000);
-    h.settle();
+    session.clock.until(() => session.net.links.length > before && afterConnack !== undefined, 60_000);
+    session.settle();
     expect(afterConnack).toBe("sent");
-    expect(h.net.last.take().map(brief)).toEqual([
+    expect(session.net.last.take().map(brief)).toEqual([
       { cmd: "connect" },
       { cmd: "publish", topic: "log", payload: "a", qos: 1, dup: true, retain: false, id: 1 },
       { cmd: "publish", topic: "log", payload: "b", qos: 1, dup: true, retain: false, id: 2 },
@@ -934,18 +447,18 @@ describe("QoS 1 publish", () => {
 
   it("publishes from inside onConnected go after the resends", () => {
     const statuses: PublishStatus[] = [];
-    let h: Harness | undefined = undefined;
-    h = harness({
+    let session: Harness | undefined = undefined;
+    session = harness({
       clean: false,
       onConnected: (present) => {
-        if (present) statuses.push(h!.client.publish("log", "from-callback", { qos: 1 }));
+        if (present) statuses.push(session!.client.publish("log", "from-callback", { qos: 1 }));
       },
     });
-    h.net.autoPuback = false;
-    h.start();
-    h.client.publish("log", "old", { qos: 1 });
-    h.settle();
-    const link = reconnect(h, true);
+    session.net.autoPuback = false;
+    session.start();
+    session.client.publish("log", "old", { qos: 1 });
+    session.settle();
+    const link = reconnect(session, true);
     expect(statuses).toEqual(["sent"]);
     expect(publishes(link.take()).map((p) => [Buffer.from(p.payload as Buffer).toString(), p.dup])).toEqual([
       ["old", true], ["from-callback", false],
@@ -953,166 +466,166 @@ describe("QoS 1 publish", () => {
   });
 
   it("keeps at most maxInflight PUBLISH unacknowledged on the wire, sending the rest in order as PUBACKs arrive", () => {
-    const h = harness({ maxInflight: 3 });
-    h.net.autoPuback = false;
-    const link = h.start();
+    const session = harness({ maxInflight: 3 });
+    session.net.autoPuback = false;
+    const link = session.start();
     link.take();
-    for (let i = 1; i <= 10; i++) expect(h.client.publish("q", "m" + i, { qos: 1 })).toBe(i <= 3 ? "sent" : "queued");
-    h.settle();
+    for (let i = 1; i <= 10; i++) expect(session.client.publish("q", "m" + i, { qos: 1 })).toBe(i <= 3 ? "sent" : "queued");
+    session.settle();
     const onWire: number[] = [];
     let out = publishes(link.take()).map((p) => p.messageId!);
     expect(out).toEqual([1, 2, 3]);
     onWire.push(...out);
     while (onWire.length < 10) {
-      link.send({ cmd: "puback", messageId: onWire[h.published.length] });
-      h.settle();
+      link.send({ cmd: "puback", messageId: onWire[session.published.length] });
+      session.settle();
       out = publishes(link.take()).map((p) => p.messageId!);
       expect(out.length).toBeLessThanOrEqual(1);
       onWire.push(...out);
-      expect(onWire.length - h.published.length).toBeLessThanOrEqual(3);
+      expect(onWire.length - session.published.length).toBeLessThanOrEqual(3);
     }
     expect(onWire).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it("returns outbox-full at once when the outbox bytes are used up, changing nothing", () => {
-    const h = harness({ outboxBytes: 100, maxInflight: 16 });
-    h.net.autoPuback = false;
-    const link = h.start();
+    const session = harness({ outboxBytes: 100, maxInflight: 16 });
+    session.net.autoPuback = false;
+    const link = session.start();
     link.take();
     const payload = new Uint8Array(20); // 2 + 1 + 2 + 20 + 2 header = 27 bytes a packet
-    expect(h.client.publish("t", payload, { qos: 1 })).toBe("sent");
-    expect(h.client.publish("t", payload, { qos: 1 })).toBe("sent");
-    expect(h.client.publish("t", payload, { qos: 1 })).toBe("sent");
-    h.settle();
+    expect(session.client.publish("t", payload, { qos: 1 })).toBe("sent");
+    expect(session.client.publish("t", payload, { qos: 1 })).toBe("sent");
+    expect(session.client.publish("t", payload, { qos: 1 })).toBe("sent");
+    session.settle();
     expect(publishes(link.take()).length).toBe(3);
-    const stats = { ...h.client.stats };
-    const used = h.client.outboxUsed;
+    const stats = { ...session.client.stats };
+    const used = session.client.outboxUsed;
     expect(used).toBe(81);
-    expect(h.client.publish("t", payload, { qos: 1 })).toBe("outbox-full");
-    h.settle();
-    expect(h.client.outboxUsed).toBe(used);
-    expect(h.client.outboxCount).toBe(3);
-    expect(h.client.stats).toEqual(stats);
+    expect(session.client.publish("t", payload, { qos: 1 })).toBe("outbox-full");
+    session.settle();
+    expect(session.client.outboxUsed).toBe(used);
+    expect(session.client.outboxCount).toBe(3);
+    expect(session.client.stats).toEqual(stats);
     expect(link.take()).toEqual([]);
     // a smaller message still fits; the refused ones took no packet id
-    expect(h.client.publish("t", new Uint8Array(10), { qos: 1 })).toBe("sent");
+    expect(session.client.publish("t", new Uint8Array(10), { qos: 1 })).toBe("sent");
     link.send({ cmd: "puback", messageId: 1 });
-    h.settle();
-    expect(h.client.publish("t", payload, { qos: 1 })).toBe("sent");
-    h.settle();
+    session.settle();
+    expect(session.client.publish("t", payload, { qos: 1 })).toBe("sent");
+    session.settle();
     expect(publishes(link.take()).map((p) => p.messageId)).toEqual([4, 5]);
   });
 
   it("returns outbox-full at once when the outbox message count is used up, changing nothing", () => {
-    const h = harness({ outboxMessages: 3, outboxBytes: 10_000 });
-    h.net.autoPuback = false;
-    const link = h.start();
+    const session = harness({ outboxMessages: 3, outboxBytes: 10_000 });
+    session.net.autoPuback = false;
+    const link = session.start();
     link.take();
-    for (let i = 0; i < 3; i++) expect(h.client.publish("t", "x", { qos: 1 })).toBe("sent");
-    const stats = { ...h.client.stats };
-    const used = h.client.outboxUsed;
-    expect(h.client.publish("t", "x", { qos: 1 })).toBe("outbox-full");
-    expect(h.client.outboxCount).toBe(3);
-    expect(h.client.outboxUsed).toBe(used);
-    expect(h.client.stats).toEqual(stats);
+    for (let i = 0; i < 3; i++) expect(session.client.publish("t", "x", { qos: 1 })).toBe("sent");
+    const stats = { ...session.client.stats };
+    const used = session.client.outboxUsed;
+    expect(session.client.publish("t", "x", { qos: 1 })).toBe("outbox-full");
+    expect(session.client.outboxCount).toBe(3);
+    expect(session.client.outboxUsed).toBe(used);
+    expect(session.client.stats).toEqual(stats);
     link.send({ cmd: "puback", messageId: 1 });
-    h.settle();
-    expect(h.client.publish("t", "x", { qos: 1 })).toBe("sent");
-    h.settle();
+    session.settle();
+    expect(session.client.publish("t", "x", { qos: 1 })).toBe("sent");
+    session.settle();
     expect(publishes(link.take()).map((p) => p.messageId)).toEqual([1, 2, 3, 4]);
   });
 
   it("calls onReady once after a refused publish, when the connection has room again, and not before", () => {
     let ready = 0;
-    const h = harness({ outboxMessages: 4, outboxBytes: 10_000, onReady: () => ready++ });
-    h.net.autoPuback = false;
-    expect(h.client.publish("t", "offline")).toBe("dropped");
-    const link = h.start();
+    const session = harness({ outboxMessages: 4, outboxBytes: 10_000, onReady: () => ready++ });
+    session.net.autoPuback = false;
+    expect(session.client.publish("t", "offline")).toBe("dropped");
+    const link = session.start();
     link.take();
     expect(ready).toBe(1); // connected with room: the refused publisher may go on
-    for (const payload of ["a", "b", "c", "d"]) expect(h.client.publish("t", payload, { qos: 1 })).toBe("sent");
-    expect(h.client.publish("t", "e", { qos: 1 })).toBe("outbox-full");
-    h.settle();
+    for (const payload of ["a", "b", "c", "d"]) expect(session.client.publish("t", payload, { qos: 1 })).toBe("sent");
+    expect(session.client.publish("t", "e", { qos: 1 })).toBe("outbox-full");
+    session.settle();
     expect(ready).toBe(1); // still full: nothing to say yet
     link.send({ cmd: "puback", messageId: 1 });
-    h.settle();
+    session.settle();
     expect(ready).toBe(1); // one entry free, but the outbox is not yet half free
     link.send({ cmd: "puback", messageId: 2 });
-    h.settle();
+    session.settle();
     expect(ready).toBe(2);
-    expect(h.client.publish("t", "e", { qos: 1 })).toBe("sent");
+    expect(session.client.publish("t", "e", { qos: 1 })).toBe("sent");
     link.send({ cmd: "puback", messageId: 3 });
-    h.settle();
+    session.settle();
     expect(ready).toBe(2); // no refusal since: no call
   });
 
   it("drops QoS 0 while offline and counts it; queues it with {queue: true} and sends it on connect", () => {
-    const h = harness();
-    expect(h.client.publish("t", "before-connect")).toBe("dropped");
-    expect(h.client.stats.dropped).toBe(1);
-    expect(h.client.publish("t", "kept-1", { queue: true })).toBe("queued");
-    expect(h.client.publish("t", "kept-2", { qos: 0, queue: true, retain: true })).toBe("queued");
-    expect(h.client.outboxCount).toBe(2);
-    h.net.connack = null;
-    const link = h.start();
-    expect(h.client.publish("t", "while-connecting")).toBe("dropped");
-    expect(h.client.stats.dropped).toBe(2);
+    const session = harness();
+    expect(session.client.publish("t", "before-connect")).toBe("dropped");
+    expect(session.client.stats.dropped).toBe(1);
+    expect(session.client.publish("t", "kept-1", { queue: true })).toBe("queued");
+    expect(session.client.publish("t", "kept-2", { qos: 0, queue: true, retain: true })).toBe("queued");
+    expect(session.client.outboxCount).toBe(2);
+    session.net.connack = null;
+    const link = session.start();
+    expect(session.client.publish("t", "while-connecting")).toBe("dropped");
+    expect(session.client.stats.dropped).toBe(2);
     link.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
-    h.settle();
+    session.settle();
     expect(link.take().map(brief)).toEqual([
       { cmd: "connect" },
       { cmd: "publish", topic: "t", payload: "kept-1", qos: 0, dup: false, retain: false },
       { cmd: "publish", topic: "t", payload: "kept-2", qos: 0, dup: false, retain: true },
     ]);
-    expect(h.client.outboxCount).toBe(0);
-    expect(h.client.stats.sent).toBe(2);
+    expect(session.client.outboxCount).toBe(0);
+    expect(session.client.stats.sent).toBe(2);
     // once written, a QoS 0 message is never sent again
-    const next = reconnect(h, true);
+    const next = reconnect(session, true);
     expect(cmds(next.take())).toEqual(["connect"]);
   });
 
   it("resends the unacknowledged messages after a PUBACK out of order, and not the acknowledged one [MQTT-4.4.0-1]", () => {
-    const h = harness({ clean: false });
-    h.net.autoPuback = false;
-    const first = h.start();
-    for (const text of ["a", "b", "c"]) h.client.publish("log", text, { qos: 1 });
-    h.settle();
+    const session = harness({ clean: false });
+    session.net.autoPuback = false;
+    const first = session.start();
+    for (const text of ["a", "b", "c"]) session.client.publish("log", text, { qos: 1 });
+    session.settle();
     first.send({ cmd: "puback", messageId: 2 });
-    h.settle();
-    expect(h.published).toEqual([2]);
-    const second = reconnect(h, true);
+    session.settle();
+    expect(session.published).toEqual([2]);
+    const second = reconnect(session, true);
     expect(publishes(second.take()).map((p) => [p.messageId, Buffer.from(p.payload as Buffer).toString(), p.dup])).toEqual([
       [1, "a", true], [3, "c", true],
     ]);
     second.send({ cmd: "puback", messageId: 1 });
     second.send({ cmd: "puback", messageId: 3 });
-    h.settle();
-    expect(h.published).toEqual([2, 1, 3]);
-    expect(h.client.outboxCount).toBe(0);
-    expect(h.codes()).toEqual(["connection-lost"]); // the cut
+    session.settle();
+    expect(session.published).toEqual([2, 1, 3]);
+    expect(session.client.outboxCount).toBe(0);
+    expect(session.codes()).toEqual(["connection-lost"]); // the cut
   });
 
   it("resends QoS 1 messages queued around a written QoS 0 one, and never the QoS 0 one", () => {
-    const h = harness({ clean: false });
-    h.net.autoPuback = false;
-    h.net.connack = null;
-    const first = h.start();
-    h.client.publish("log", "q1-a", { qos: 1 });
-    h.client.publish("log", "q0-b", { queue: true });
-    h.client.publish("log", "q1-c", { qos: 1 });
+    const session = harness({ clean: false });
+    session.net.autoPuback = false;
+    session.net.connack = null;
+    const first = session.start();
+    session.client.publish("log", "q1-a", { qos: 1 });
+    session.client.publish("log", "q0-b", { queue: true });
+    session.client.publish("log", "q1-c", { qos: 1 });
     first.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
-    h.settle();
+    session.settle();
     expect(publishes(first.take()).map((p) => Buffer.from(p.payload as Buffer).toString())).toEqual(["q1-a", "q0-b", "q1-c"]);
-    h.net.connack = { sessionPresent: false, returnCode: 0 };
-    const second = reconnect(h, true);
+    session.net.connack = { sessionPresent: false, returnCode: 0 };
+    const second = reconnect(session, true);
     expect(publishes(second.take()).map((p) => [Buffer.from(p.payload as Buffer).toString(), p.qos, p.dup])).toEqual([
       ["q1-a", 1, true], ["q1-c", 1, true],
     ]);
     second.send({ cmd: "puback", messageId: 1 });
     second.send({ cmd: "puback", messageId: 2 });
-    h.settle();
-    expect(h.client.outboxCount).toBe(0);
-    expect(h.codes()).toEqual(["connection-lost"]); // the cut
+    session.settle();
+    expect(session.client.outboxCount).toBe(0);
+    expect(session.codes()).toEqual(["connection-lost"]); // the cut
   });
 });
 
@@ -1122,32 +635,32 @@ describe("QoS 1 publish", () => {
 
 describe("packet identifiers", () => {
   it("wraps from 65,535 to 1 over 65,536 acknowledged publishes, never 0, skipping an id still in use [MQTT-2.3.1-1][MQTT-2.3.1-2]", () => {
-    const h = harness({ keepAlive: 0 });
-    h.net.autoSuback = false;
-    const link = h.start();
+    const session = harness({ keepAlive: 0 });
+    session.net.autoSuback = false;
+    const link = session.start();
     // a SUBSCRIBE whose SUBACK never comes holds packet id 1
-    h.client.subscribe("held/#");
-    h.settle();
+    session.client.subscribe("held/#");
+    session.settle();
     expect(link.take().map(brief)).toEqual([{ cmd: "connect" }, { cmd: "subscribe", id: 1, subs: [["held/#", 0]] }]);
     const ids: number[] = [];
     const inFlight = new Set<number>([1]);
     let collisions = 0;
-    h.net.onPacket = (l, packet) => {
+    session.net.onPacket = (link, packet) => {
       if (packet.cmd !== "publish") return false;
       const id = packet.messageId!;
       if (inFlight.has(id)) collisions++;
       inFlight.add(id);
       ids.push(id);
-      l.send({ cmd: "puback", messageId: id });
-      h.loop.post(() => inFlight.delete(id)); // acknowledged once the PUBACK was handled
+      link.send({ cmd: "puback", messageId: id });
+      session.loop.post(() => inFlight.delete(id)); // acknowledged once the PUBACK was handled
       return true;
     };
     const payload = new Uint8Array(1);
-    const topic = h.client.prepareTopic("n");
+    const topic = session.client.prepareTopic("n");
     // eight in flight at a time, then their PUBACKs
     for (let i = 0; i < 65_536; i += 8) {
-      for (let j = 0; j < 8; j++) h.client.publish(topic, payload, { qos: 1 });
-      h.settle();
+      for (let j = 0; j < 8; j++) session.client.publish(topic, payload, { qos: 1 });
+      session.settle();
     }
     expect(collisions).toBe(0);
     expect(ids.length).toBe(65_536);
@@ -1157,30 +670,30 @@ describe("packet identifiers", () => {
     let gaps = 0;
     for (let i = 1; i < 65_534; i++) if (ids[i] !== ids[i - 1] + 1) gaps++;
     expect(gaps).toBe(0); // 2, 3, ... 65,535 in a row
-    expect(h.published.length).toBe(65_536);
-    expect(h.client.stats.acknowledged).toBe(65_536);
-    expect(h.client.outboxCount).toBe(0);
-    expect(h.client.connected).toBe(true);
+    expect(session.published.length).toBe(65_536);
+    expect(session.client.stats.acknowledged).toBe(65_536);
+    expect(session.client.outboxCount).toBe(0);
+    expect(session.client.connected).toBe(true);
   });
 
   it("skips the id of a PUBLISH still in flight after wrapping around [MQTT-2.3.1-2]", () => {
-    const h = harness({ keepAlive: 0 });
-    h.net.autoPuback = false;
-    const link = h.start();
-    h.client.publish("held", "x", { qos: 1 }); // id 1, never acknowledged here
-    h.settle();
+    const session = harness({ keepAlive: 0 });
+    session.net.autoPuback = false;
+    const link = session.start();
+    session.client.publish("held", "x", { qos: 1 }); // id 1, never acknowledged here
+    session.settle();
     const ids: number[] = [];
-    h.net.onPacket = (_l, packet) => {
+    session.net.onPacket = (_l, packet) => {
       if (packet.cmd === "subscribe" || packet.cmd === "unsubscribe") ids.push(packet.messageId!);
       return false;
     };
     // each cycle spends two ids, SUBSCRIBE then UNSUBSCRIBE; eight cycles before their acks
     for (let i = 0; i < 32_768; i += 8) {
       for (let j = 0; j < 8; j++) {
-        h.client.subscribe("s");
-        h.client.unsubscribe("s");
+        session.client.subscribe("s");
+        session.client.unsubscribe("s");
       }
-      h.settle();
+      session.settle();
     }
     expect(ids.length).toBe(65_536);
     expect(ids.slice(0, 2)).toEqual([2, 3]);
@@ -1188,9 +701,9 @@ describe("packet identifiers", () => {
     expect(ids.indexOf(1)).toBe(-1);
     expect(ids.indexOf(0)).toBe(-1);
     link.send({ cmd: "puback", messageId: 1 });
-    h.settle();
-    expect(h.published).toEqual([1]);
-    expect(h.errors).toEqual([]);
+    session.settle();
+    expect(session.published).toEqual([1]);
+    expect(session.errors).toEqual([]);
   });
 });
 
@@ -1200,51 +713,51 @@ describe("packet identifiers", () => {
 
 describe("incoming messages", () => {
   it("skips a PUBLISH bigger than receiveBufferSize: stats.oversize, oversize-skipped, still PUBACKed, connection kept, next one delivered", () => {
-    const h = harness({ receiveBufferSize: 64 });
-    const link = h.start();
-    h.client.subscribe("in/#", { qos: 1 });
-    h.settle();
+    const session = harness({ receiveBufferSize: 64 });
+    const link = session.start();
+    session.client.subscribe("in/#", { qos: 1 });
+    session.settle();
     link.take();
     link.send({ cmd: "publish", topic: "in/big", payload: Buffer.alloc(300, 0x61), qos: 1, messageId: 7, dup: false, retain: false });
     // the next one arrives in small pieces right behind it
     const next = mqtt.generate({ cmd: "publish", topic: "in/small", payload: Buffer.from("ok"), qos: 1, messageId: 8, dup: false, retain: false }, { protocolVersion: 4 });
     for (let i = 0; i < next.length; i += 3) link.deliver(next.subarray(i, i + 3));
-    h.settle();
-    expect(h.client.stats.oversize).toBe(1);
-    expect(h.codes()).toEqual(["oversize-skipped"]);
+    session.settle();
+    expect(session.client.stats.oversize).toBe(1);
+    expect(session.codes()).toEqual(["oversize-skipped"]);
     expect(link.take().map(brief)).toEqual([{ cmd: "puback", id: 7 }, { cmd: "puback", id: 8 }]);
-    expect(h.messages.map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([["in/small", "ok", 1]]);
-    expect(h.client.connected).toBe(true);
-    expect(h.disconnects).toEqual([]);
-    expect(h.net.links.length).toBe(1);
+    expect(session.messages.map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([["in/small", "ok", 1]]);
+    expect(session.client.connected).toBe(true);
+    expect(session.disconnects).toEqual([]);
+    expect(session.net.links.length).toBe(1);
   });
 
   it("skips an oversize QoS 0 PUBLISH split across many reads and stays in sync", () => {
-    const h = harness({ receiveBufferSize: 32 });
-    const link = h.start();
-    h.client.subscribe("#");
-    h.settle();
+    const session = harness({ receiveBufferSize: 32 });
+    const link = session.start();
+    session.client.subscribe("#");
+    session.settle();
     link.take();
     const big = mqtt.generate({ cmd: "publish", topic: "a", payload: Buffer.alloc(5_000, 1), qos: 0, dup: false, retain: false }, { protocolVersion: 4 });
     const small = mqtt.generate({ cmd: "publish", topic: "b", payload: Buffer.from("fine"), qos: 0, dup: false, retain: false }, { protocolVersion: 4 });
     const stream = Buffer.concat([big, small, big, small]);
     for (let i = 0; i < stream.length; i += 97) link.deliver(stream.subarray(i, i + 97));
-    h.settle();
-    expect(h.client.stats.oversize).toBe(2);
-    expect(h.messages.map((m) => m.payload.toString())).toEqual(["fine", "fine"]);
+    session.settle();
+    expect(session.client.stats.oversize).toBe(2);
+    expect(session.messages.map((m) => m.payload.toString())).toEqual(["fine", "fine"]);
     expect(link.take()).toEqual([]);
-    expect(h.client.connected).toBe(true);
+    expect(session.client.connected).toBe(true);
   });
 
   it("acknowledges QoS 1 messages in the order received, holding back reads while the send window is shut [MQTT-4.6.0-2]", () => {
-    const h = harness({ transmitBufferSize: 64 }, { window: 8, autoDrain: false });
-    const link = h.start();
+    const session = harness({ transmitBufferSize: 64 }, { window: 8, autoDrain: false });
+    const link = session.start();
     link.drain();
-    h.client.subscribe("in/+", { qos: 1 });
-    h.settle();
+    session.client.subscribe("in/+", { qos: 1 });
+    session.settle();
     for (let step = 0; step < 20; step++) {
       link.drain();
-      h.settle();
+      session.settle();
     }
     link.take();
     for (let id = 1; id <= 40; id++) {
@@ -1252,27 +765,27 @@ describe("incoming messages", () => {
     }
     for (let step = 0; step < 100; step++) {
       link.drain();
-      h.settle();
+      session.settle();
     }
     expect(link.take().map(brief)).toEqual(Array.from({ length: 40 }, (_, i) => ({ cmd: "puback", id: i + 1 })));
-    expect(h.messages.map((m) => m.payload.toString())).toEqual(Array.from({ length: 40 }, (_, i) => "v" + (i + 1)));
+    expect(session.messages.map((m) => m.payload.toString())).toEqual(Array.from({ length: 40 }, (_, i) => "v" + (i + 1)));
     expect(link.writes.every((n) => n <= 8)).toBe(true);
-    expect(h.errors).toEqual([]);
-    expectNoMisuse(h);
+    expect(session.errors).toEqual([]);
+    expectNoMisuse(session);
   });
 
   it("delivers to the matching subscription handlers and to onMessage", () => {
     const got: string[] = [];
-    const h = harness();
-    const link = h.start();
-    h.client.subscribe("home/+/temp", { qos: 1 }, (m) => got.push("wild:" + m.topic + "=" + m.text()));
-    h.client.subscribe("home/kitchen/temp", { qos: 0 }, (m) => got.push("exact:" + m.topic));
-    h.settle();
+    const session = harness();
+    const link = session.start();
+    session.client.subscribe("home/+/temp", { qos: 1 }, (m) => got.push("wild:" + m.topic + "=" + m.text()));
+    session.client.subscribe("home/kitchen/temp", { qos: 0 }, (m) => got.push("exact:" + m.topic));
+    session.settle();
     link.send({ cmd: "publish", topic: "home/kitchen/temp", payload: Buffer.from("21"), qos: 0, dup: false, retain: true });
     link.send({ cmd: "publish", topic: "home/hall/temp", payload: Buffer.from("19"), qos: 1, messageId: 9, dup: true, retain: false });
-    h.settle();
+    session.settle();
     expect(got).toEqual(["wild:home/kitchen/temp=21", "exact:home/kitchen/temp", "wild:home/hall/temp=19"]);
-    expect(h.messages.map((m) => [m.topic, m.qos, m.retain, m.dup, m.packetId])).toEqual([
+    expect(session.messages.map((m) => [m.topic, m.qos, m.retain, m.dup, m.packetId])).toEqual([
       ["home/kitchen/temp", 0, true, false, 0], ["home/hall/temp", 1, false, true, 9],
     ]);
     expect(brief(link.take().pop()!)).toEqual({ cmd: "puback", id: 9 });
@@ -1285,37 +798,37 @@ describe("incoming messages", () => {
 
 describe("subscriptions", () => {
   it("reports a refused subscription (SUBACK 0x80) and frees its slot", () => {
-    const h = harness({ maxSubscriptions: 1 });
-    h.net.autoSuback = false;
-    const link = h.start();
-    h.client.subscribe("secret/#", { qos: 1 });
-    h.settle();
+    const session = harness({ maxSubscriptions: 1 });
+    session.net.autoSuback = false;
+    const link = session.start();
+    session.client.subscribe("secret/#", { qos: 1 });
+    session.settle();
     const [sub] = link.take().filter((p) => p.cmd === "subscribe");
     link.send({ cmd: "suback", messageId: sub.messageId!, granted: [0x80] });
-    h.settle();
-    expect(h.codes()).toEqual(["subscription-refused"]);
-    expect(h.client.connected).toBe(true);
-    h.client.subscribe("open/#"); // the only slot is free again
-    h.settle();
+    session.settle();
+    expect(session.codes()).toEqual(["subscription-refused"]);
+    expect(session.client.connected).toBe(true);
+    session.client.subscribe("open/#"); // the only slot is free again
+    session.settle();
     expect(link.take().map(brief)).toEqual([{ cmd: "subscribe", id: 2, subs: [["open/#", 0]] }]);
   });
 
   it("subscribing again to a filter whose SUBACK is still due keeps its packet id known, then sends the new QoS [MQTT-2.3.1-2]", () => {
     const granted: [string, number][] = [];
-    const h = harness({ onSubscribed: (f, q) => granted.push([f, q]) });
-    h.net.autoSuback = false;
-    const link = h.start();
+    const session = harness({ onSubscribed: (f, q) => granted.push([f, q]) });
+    session.net.autoSuback = false;
+    const link = session.start();
     link.take();
-    h.client.subscribe("cmd/#", { qos: 0 });
-    h.client.subscribe("cmd/#", { qos: 1 }); // changed its mind before the SUBACK
-    h.client.publish("x", "y", { qos: 1 });
-    h.settle();
+    session.client.subscribe("cmd/#", { qos: 0 });
+    session.client.subscribe("cmd/#", { qos: 1 }); // changed its mind before the SUBACK
+    session.client.publish("x", "y", { qos: 1 });
+    session.settle();
     const answer = () => {
       const sent = link.take().map(brief);
-      for (const p of sent.filter((x) => x.cmd === "subscribe")) {
-        link.send({ cmd: "suback", messageId: p.id as number, granted: [(p.subs as [string, number][])[0][1]] });
+      for (const packet of sent.filter((x) => x.cmd === "subscribe")) {
+        link.send({ cmd: "suback", messageId: packet.id as number, granted: [(packet.subs as [string, number][])[0][1]] });
       }
-      h.settle();
+      session.settle();
       return sent;
     };
     const first = answer();
@@ -1325,34 +838,34 @@ describe("subscriptions", () => {
     const ids = written.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length); // no id used twice
     expect(written.filter((p) => p.cmd === "subscribe").map((p) => p.subs)).toEqual([[["cmd/#", 0]], [["cmd/#", 1]]]);
-    expect(h.codes()).toEqual([]);
-    expect(h.client.connected).toBe(true);
+    expect(session.codes()).toEqual([]);
+    expect(session.client.connected).toBe(true);
     expect(granted).toEqual([["cmd/#", 1]]);
     // the subscription stands, with the QoS asked last
     link.send({ cmd: "publish", topic: "cmd/led", payload: Buffer.from("on"), qos: 1, messageId: 11, dup: false, retain: false });
-    h.settle();
-    expect(h.messages.map((m) => m.topic)).toEqual(["cmd/led"]);
-    const renewed = reconnect(h, false);
+    session.settle();
+    expect(session.messages.map((m) => m.topic)).toEqual(["cmd/led"]);
+    const renewed = reconnect(session, false);
     expect(renewed.take().map(brief).filter((p) => p.cmd === "subscribe").map((p) => p.subs)).toEqual([[["cmd/#", 1]]]);
   });
 
   it("never leaves an UNSUBSCRIBE untracked: more unsubscribes than the table holds, all UNSUBACKed", () => {
-    const h = harness({ maxSubscriptions: 2 });
-    h.net.autoUnsuback = false;
-    const link = h.start();
+    const session = harness({ maxSubscriptions: 2 });
+    session.net.autoUnsuback = false;
+    const link = session.start();
     for (let i = 0; i < 4; i++) {
-      h.client.subscribe("toggle");
-      h.settle();
-      h.client.unsubscribe("toggle");
-      h.settle();
+      session.client.subscribe("toggle");
+      session.settle();
+      session.client.unsubscribe("toggle");
+      session.settle();
     }
     const unsubs = link.take().filter((p) => p.cmd === "unsubscribe");
     const all = link.packets.map((s) => s.packet).filter((p) => p.cmd === "subscribe" || p.cmd === "unsubscribe").map((p) => p.messageId);
     expect(new Set(all).size).toBe(all.length);
     for (const p of unsubs) link.send({ cmd: "unsuback", messageId: p.messageId!, granted: [] });
-    h.settle();
-    expect(h.codes()).toEqual([]);
-    expect(h.client.connected).toBe(true);
+    session.settle();
+    expect(session.codes()).toEqual([]);
+    expect(session.client.connected).toBe(true);
   });
 });
 
@@ -1378,59 +891,59 @@ const violations: [string, Buffer][] = [
 
 describe("protocol violations by the peer", () => {
   it.each(violations)("%s: protocol-violation via onError and onDisconnected, socket closed, then a reconnect [MQTT-4.8.0-1]", (_name, bytes) => {
-    const h = harness({ reconnect: { minDelay: 1_000, maxDelay: 2_000 } });
-    const link = h.start();
-    h.client.subscribe("in/#", { qos: 1 });
-    h.settle();
+    const session = harness({ reconnect: { minDelay: 1_000, maxDelay: 2_000 } });
+    const link = session.start();
+    session.client.subscribe("in/#", { qos: 1 });
+    session.settle();
     link.take();
     link.deliver(bytes);
-    h.settle();
-    expect(h.codes()).toEqual(["protocol-violation"]);
-    expect(h.disconnects.map((e) => e.code)).toEqual(["protocol-violation"]);
+    session.settle();
+    expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(session.disconnects.map((e) => e.code)).toEqual(["protocol-violation"]);
     expect(link.status).toBe("closed");
-    expect(h.messages).toEqual([]);
+    expect(session.messages).toEqual([]);
     expect(link.take()).toEqual([]); // not even a PUBACK for the QoS 2 PUBLISH
-    h.clock.advance(1_000);
-    expect(h.net.links.length).toBe(2);
-    expect(h.client.connected).toBe(true);
-    expect(cmds(h.net.last.take())).toEqual(["connect", "subscribe"]);
-    expectNoMisuse(h);
+    session.clock.advance(1_000);
+    expect(session.net.links.length).toBe(2);
+    expect(session.client.connected).toBe(true);
+    expect(cmds(session.net.last.take())).toEqual(["connect", "subscribe"]);
+    expectNoMisuse(session);
   });
 
   it("names the decoder's finding in the protocol-violation message", () => {
-    const h = harness();
-    const link = h.start();
+    const session = harness();
+    const link = session.start();
     link.deliver(Buffer.from([0x41, 0x02, 0x00, 0x01]));
-    h.settle();
-    expect(h.errors[0].code).toBe("protocol-violation");
-    expect(h.errors[0].message).toContain("reserved-flags");
+    session.settle();
+    expect(session.errors[0].code).toBe("protocol-violation");
+    expect(session.errors[0].message).toContain("reserved-flags");
   });
 
   it("treats a PUBLISH before CONNACK as a violation of the handshake", () => {
-    const h = harness({ reconnect: { minDelay: 1_000, maxDelay: 2_000 } });
-    h.net.connack = null;
-    h.client.subscribe("#");
-    const link = h.start();
+    const session = harness({ reconnect: { minDelay: 1_000, maxDelay: 2_000 } });
+    session.net.connack = null;
+    session.client.subscribe("#");
+    const link = session.start();
     link.send({ cmd: "publish", topic: "early", payload: Buffer.from("x"), qos: 0, dup: false, retain: false });
-    h.settle();
-    expect(h.codes()).toEqual(["protocol-violation"]);
-    expect(h.disconnects).toEqual([]);
-    expect(h.messages).toEqual([]);
+    session.settle();
+    expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(session.disconnects).toEqual([]);
+    expect(session.messages).toEqual([]);
     expect(link.status).toBe("closed");
   });
 
   it("keeps the outbox across a violation and resends it", () => {
-    const h = harness({ clean: false });
-    h.net.autoPuback = false;
-    const link = h.start();
-    h.client.publish("log", "keep", { qos: 1 });
-    h.settle();
+    const session = harness({ clean: false });
+    session.net.autoPuback = false;
+    const link = session.start();
+    session.client.publish("log", "keep", { qos: 1 });
+    session.settle();
     link.send({ cmd: "puback", messageId: 77 });
-    h.settle();
-    expect(h.codes()).toEqual(["protocol-violation"]);
-    h.net.connack = { sessionPresent: true, returnCode: 0 };
-    h.clock.until(() => h.client.connected, 60_000);
-    expect(publishes(h.net.last.take()).map((p) => [p.messageId, p.dup])).toEqual([[1, true]]);
+    session.settle();
+    expect(session.codes()).toEqual(["protocol-violation"]);
+    session.net.connack = { sessionPresent: true, returnCode: 0 };
+    session.clock.until(() => session.client.connected, 60_000);
+    expect(publishes(session.net.last.take()).map((p) => [p.messageId, p.dup])).toEqual([[1, true]]);
   });
 });
 
@@ -1440,20 +953,20 @@ describe("protocol violations by the peer", () => {
 
 describe("the send window", () => {
   it("writes a 1,500-byte PUBLISH in pieces of at most the writable count as onWritable arrives, losing and reordering nothing", () => {
-    const h = harness({ transmitBufferSize: 2_048, outboxBytes: 4_096 }, { window: 100, autoDrain: false });
-    const link = h.start();
+    const session = harness({ transmitBufferSize: 2_048, outboxBytes: 4_096 }, { window: 100, autoDrain: false });
+    const link = session.start();
     link.drain(); // the CONNECT went out
-    h.settle();
-    expect(h.client.connected).toBe(true);
+    session.settle();
+    expect(session.client.connected).toBe(true);
     link.take();
     const big = Uint8Array.from({ length: 1_500 }, (_, i) => (i * 7) & 0xff);
-    expect(h.client.publish("bulk", big, { qos: 1 })).toBe("sent");
-    expect(h.client.publish("small", "after-big")).toBe("sent");
-    expect(h.client.publish("bulk", big.subarray(0, 300), { qos: 1 })).toBe("sent");
-    h.settle();
+    expect(session.client.publish("bulk", big, { qos: 1 })).toBe("sent");
+    expect(session.client.publish("small", "after-big")).toBe("sent");
+    expect(session.client.publish("bulk", big.subarray(0, 300), { qos: 1 })).toBe("sent");
+    session.settle();
     for (let i = 0; i < 30; i++) {
       link.drain();
-      h.settle();
+      session.settle();
     }
     expect(link.writes.every((n) => n <= 100)).toBe(true);
     expect(link.writes.length).toBeGreaterThanOrEqual(19); // 1,850 bytes could not go in fewer
@@ -1463,8 +976,8 @@ describe("the send window", () => {
     ]);
     expect(Buffer.from(all[0].payload as Buffer)).toEqual(Buffer.from(big));
     expect(Buffer.from(all[2].payload as Buffer)).toEqual(Buffer.from(big.subarray(0, 300)));
-    expect(h.errors).toEqual([]);
-    expectNoMisuse(h);
+    expect(session.errors).toEqual([]);
+    expectNoMisuse(session);
   });
 
   it("writes exactly the accepted packets, in order, whatever the writable counts (property)", () => {
@@ -1478,32 +991,32 @@ describe("the send window", () => {
           { maxLength: 40 },
         ),
         (steps) => {
-          const h = harness({ transmitBufferSize: 1_024, outboxBytes: 4_096 }, { window: 64, autoDrain: false });
-          const link = h.start();
+          const session = harness({ transmitBufferSize: 1_024, outboxBytes: 4_096 }, { window: 64, autoDrain: false });
+          const link = session.start();
           link.drain();
-          h.settle();
+          session.settle();
           const accepted: string[] = [];
-          let n = 0;
+          let count = 0;
           for (const step of steps) {
             if (step.kind === "drain") {
               link.drain(step.count);
-              h.settle();
+              session.settle();
               continue;
             }
-            const text = String(n++).padEnd(step.size, ".");
-            const status = h.client.publish("w", text, { qos: step.qos });
+            const text = String(count++).padEnd(step.size, ".");
+            const status = session.client.publish("w", text, { qos: step.qos });
             if (status === "sent" || status === "queued") accepted.push(text);
           }
           // drain until a drain writes nothing more
           for (let writes = -1; writes !== link.writes.length;) {
             writes = link.writes.length;
             link.drain(512);
-            h.settle();
+            session.settle();
           }
           const written = publishes(link.packets.map((s) => s.packet)).map((p) => Buffer.from(p.payload as Buffer).toString());
           expect(written).toEqual(accepted);
-          expect(h.errors).toEqual([]);
-          expectNoMisuse(h);
+          expect(session.errors).toEqual([]);
+          expectNoMisuse(session);
         },
       ),
       { numRuns: 60 },
@@ -1517,42 +1030,42 @@ describe("the send window", () => {
 
 describe("handlers that throw", () => {
   it("reports handler-threw, keeps working and still acknowledges QoS 1", () => {
-    const h = harness();
-    const link = h.start();
+    const session = harness();
+    const link = session.start();
     const seen: string[] = [];
-    h.client.subscribe("in/#", { qos: 1 }, (m) => {
-      seen.push(m.text());
-      if (m.text() === "boom") throw new Error("handler bug");
+    session.client.subscribe("in/#", { qos: 1 }, (message) => {
+      seen.push(message.text());
+      if (message.text() === "boom") throw new Error("handler bug");
     });
-    h.settle();
+    session.settle();
     link.take();
     link.send({ cmd: "publish", topic: "in/a", payload: Buffer.from("boom"), qos: 1, messageId: 3, dup: false, retain: false });
     link.send({ cmd: "publish", topic: "in/a", payload: Buffer.from("fine"), qos: 1, messageId: 4, dup: false, retain: false });
-    h.settle();
-    expect(h.codes()).toEqual(["handler-threw"]);
-    expect(h.errors[0].message).toContain("handler bug");
+    session.settle();
+    expect(session.codes()).toEqual(["handler-threw"]);
+    expect(session.errors[0].message).toContain("handler bug");
     expect(seen).toEqual(["boom", "fine"]);
-    expect(h.messages.map((m) => m.payload.toString())).toEqual(["boom", "fine"]);
+    expect(session.messages.map((m) => m.payload.toString())).toEqual(["boom", "fine"]);
     expect(link.take().map(brief)).toEqual([{ cmd: "puback", id: 3 }, { cmd: "puback", id: 4 }]);
-    expect(h.client.connected).toBe(true);
-    expect(h.client.publish("out", "still", { qos: 1 })).toBe("sent");
+    expect(session.client.connected).toBe(true);
+    expect(session.client.publish("out", "still", { qos: 1 })).toBe("sent");
   });
 
   it("survives throwing onMessage, onConnected, onPublished and onSubscribed callbacks", () => {
     const errors: string[] = [];
     const boom = () => { throw new Error("callback bug"); };
-    const h = harness({
+    const session = harness({
       onMessage: boom, onConnected: boom, onPublished: boom, onSubscribed: boom,
       onError: (e) => errors.push(e.code),
     });
-    const link = h.start();
-    h.client.subscribe("in");
-    h.client.publish("out", "x", { qos: 1 });
-    h.settle();
+    const link = session.start();
+    session.client.subscribe("in");
+    session.client.publish("out", "x", { qos: 1 });
+    session.settle();
     link.send({ cmd: "publish", topic: "in", payload: Buffer.from("m"), qos: 1, messageId: 1, dup: false, retain: false });
-    h.settle();
+    session.settle();
     expect(errors).toEqual(["handler-threw", "handler-threw", "handler-threw", "handler-threw"]);
-    expect(h.client.connected).toBe(true);
+    expect(session.client.connected).toBe(true);
     expect(cmds(link.take())).toEqual(["connect", "subscribe", "publish", "puback"]);
   });
 });
@@ -1561,69 +1074,69 @@ describe("handlers that throw", () => {
 // Bad input
 // ---------------------------------------------------------------------------------------
 
-function snapshot(h: Harness): unknown {
+function snapshot(session: Harness): unknown {
   return {
-    stats: { ...h.client.stats }, count: h.client.outboxCount, used: h.client.outboxUsed, state: h.client.state,
-    written: h.net.links.reduce((n, l) => n + l.raw().length, 0),
+    stats: { ...session.client.stats }, count: session.client.outboxCount, used: session.client.outboxUsed, state: session.client.state,
+    written: session.net.links.reduce((n, l) => n + l.raw().length, 0),
   };
 }
 
-function expectRejected(h: Harness, code: string, call: () => unknown): void {
-  const before = snapshot(h);
+function expectRejected(session: Harness, code: string, call: () => unknown): void {
+  const before = snapshot(session);
   let thrown: unknown;
   try {
     call();
-  } catch (e) {
-    thrown = e;
+  } catch (error) {
+    thrown = error;
   }
   expect(thrown).toBeInstanceOf(MqttError);
   expect((thrown as MqttError).code).toBe(code);
-  h.settle();
-  expect(snapshot(h)).toEqual(before);
+  session.settle();
+  expect(snapshot(session)).toEqual(before);
 }
 
 describe("bad input is rejected synchronously with a typed error and nothing changed", () => {
   it("invalid topics and filters, QoS 2 publish, payload too large [MQTT-4.7.1-1][MQTT-4.7.1-2][MQTT-4.7.1-3][MQTT-4.7.3-1][MQTT-4.7.3-2]", () => {
-    const h = harness({ transmitBufferSize: 256, outboxBytes: 200 });
-    h.net.autoPuback = false;
-    const link = h.start();
-    h.client.publish("ok", "1", { qos: 1 }); // id 1
-    h.settle();
-    expectRejected(h, "topic-invalid", () => h.client.publish("a/+", "x"));
-    expectRejected(h, "topic-invalid", () => h.client.publish("a/#", "x", { qos: 1 }));
-    expectRejected(h, "topic-invalid", () => h.client.publish("", "x", { qos: 1 }));
-    expectRejected(h, "topic-invalid", () => h.client.publish("a\u0000b", "x"));
-    expectRejected(h, "topic-invalid", () => h.client.prepareTopic("+"));
-    expectRejected(h, "filter-invalid", () => h.client.subscribe("a/#/b"));
-    expectRejected(h, "filter-invalid", () => h.client.subscribe("a+"));
-    expectRejected(h, "filter-invalid", () => h.client.subscribe("sport/tennis#"));
-    expectRejected(h, "filter-invalid", () => h.client.subscribe(""));
-    expectRejected(h, "filter-invalid", () => h.client.subscribe("a\u0000"));
-    expectRejected(h, "qos-invalid", () => h.client.publish("t", "x", { qos: 2 }));
-    expectRejected(h, "qos-invalid", () => h.client.publish("t", "x", { qos: -1 }));
-    expectRejected(h, "qos-invalid", () => h.client.subscribe("t", { qos: 3 }));
-    expectRejected(h, "payload-too-large", () => h.client.publish("t", new Uint8Array(300)));
-    expectRejected(h, "payload-too-large", () => h.client.publish("t", new Uint8Array(220), { qos: 1 })); // > outboxBytes
-    expectRejected(h, "payload-too-large", () => h.client.publish("t", new Uint8Array(220), { queue: true }));
-    expectRejected(h, "argument-invalid", () => h.client.publish("t", 42 as unknown as string));
+    const session = harness({ transmitBufferSize: 256, outboxBytes: 200 });
+    session.net.autoPuback = false;
+    const link = session.start();
+    session.client.publish("ok", "1", { qos: 1 }); // id 1
+    session.settle();
+    expectRejected(session, "topic-invalid", () => session.client.publish("a/+", "x"));
+    expectRejected(session, "topic-invalid", () => session.client.publish("a/#", "x", { qos: 1 }));
+    expectRejected(session, "topic-invalid", () => session.client.publish("", "x", { qos: 1 }));
+    expectRejected(session, "topic-invalid", () => session.client.publish("a\u0000b", "x"));
+    expectRejected(session, "topic-invalid", () => session.client.prepareTopic("+"));
+    expectRejected(session, "filter-invalid", () => session.client.subscribe("a/#/b"));
+    expectRejected(session, "filter-invalid", () => session.client.subscribe("a+"));
+    expectRejected(session, "filter-invalid", () => session.client.subscribe("sport/tennis#"));
+    expectRejected(session, "filter-invalid", () => session.client.subscribe(""));
+    expectRejected(session, "filter-invalid", () => session.client.subscribe("a\u0000"));
+    expectRejected(session, "qos-invalid", () => session.client.publish("t", "x", { qos: 2 }));
+    expectRejected(session, "qos-invalid", () => session.client.publish("t", "x", { qos: -1 }));
+    expectRejected(session, "qos-invalid", () => session.client.subscribe("t", { qos: 3 }));
+    expectRejected(session, "payload-too-large", () => session.client.publish("t", new Uint8Array(300)));
+    expectRejected(session, "payload-too-large", () => session.client.publish("t", new Uint8Array(220), { qos: 1 })); // > outboxBytes
+    expectRejected(session, "payload-too-large", () => session.client.publish("t", new Uint8Array(220), { queue: true }));
+    expectRejected(session, "argument-invalid", () => session.client.publish("t", 42 as unknown as string));
     // none of them took a packet id
-    h.client.publish("ok", "2", { qos: 1 });
-    h.settle();
+    session.client.publish("ok", "2", { qos: 1 });
+    session.settle();
     expect(publishes(link.take()).map((p) => p.messageId)).toEqual([1, 2]);
   });
 
   it("too many subscriptions", () => {
-    const h = harness({ maxSubscriptions: 2 });
-    const link = h.start();
-    h.client.subscribe("a");
-    h.client.subscribe("b");
-    h.settle();
-    expectRejected(h, "too-many-subscriptions", () => h.client.subscribe("c"));
-    h.client.subscribe("a", { qos: 1 }); // the same filter again replaces, and fits
-    h.client.unsubscribe("b");
-    h.settle();
-    h.client.subscribe("c");
-    h.settle();
+    const session = harness({ maxSubscriptions: 2 });
+    const link = session.start();
+    session.client.subscribe("a");
+    session.client.subscribe("b");
+    session.settle();
+    expectRejected(session, "too-many-subscriptions", () => session.client.subscribe("c"));
+    session.client.subscribe("a", { qos: 1 }); // the same filter again replaces, and fits
+    session.client.unsubscribe("b");
+    session.settle();
+    session.client.subscribe("c");
+    session.settle();
     expect(link.take().map(brief).slice(1)).toEqual([
       { cmd: "subscribe", id: 1, subs: [["a", 0]] },
       { cmd: "subscribe", id: 2, subs: [["b", 0]] },
@@ -1634,15 +1147,15 @@ describe("bad input is rejected synchronously with a typed error and nothing cha
   });
 
   it("use after close: closed", () => {
-    const h = harness();
-    h.start();
-    h.client.close();
-    h.settle();
-    expectRejected(h, "closed", () => h.client.publish("t", "x"));
-    expectRejected(h, "closed", () => h.client.publish("t", "x", { qos: 1 }));
-    expectRejected(h, "closed", () => h.client.subscribe("t"));
-    expectRejected(h, "closed", () => h.client.unsubscribe("t"));
-    expectRejected(h, "closed", () => h.client.connect());
+    const session = harness();
+    session.start();
+    session.client.close();
+    session.settle();
+    expectRejected(session, "closed", () => session.client.publish("t", "x"));
+    expectRejected(session, "closed", () => session.client.publish("t", "x", { qos: 1 }));
+    expectRejected(session, "closed", () => session.client.subscribe("t"));
+    expectRejected(session, "closed", () => session.client.unsubscribe("t"));
+    expectRejected(session, "closed", () => session.client.connect());
   });
 });
 
@@ -1652,75 +1165,75 @@ describe("bad input is rejected synchronously with a typed error and nothing cha
 
 describe("close()", () => {
   it("writes DISCONNECT after the staged bytes, reports onDisconnected, clears the timer and never reconnects [MQTT-3.14.4-1]", () => {
-    const h = harness({}, { window: 100, autoDrain: false });
-    const link = h.start();
+    const session = harness({}, { window: 100, autoDrain: false });
+    const link = session.start();
     link.drain();
-    h.settle();
+    session.settle();
     link.take();
-    expect(h.clock.activeTimers).toBe(1);
-    expect(h.client.publish("t", new Uint8Array(250))).toBe("sent");
-    h.client.publish("t", "q1", { qos: 1 });
-    h.client.close();
-    expect(h.client.state).toBe("closing");
+    expect(session.clock.activeTimers).toBe(1);
+    expect(session.client.publish("t", new Uint8Array(250))).toBe("sent");
+    session.client.publish("t", "q1", { qos: 1 });
+    session.client.close();
+    expect(session.client.state).toBe("closing");
     expect(link.status).toBe("open");
     for (let i = 0; i < 10; i++) {
       link.drain();
-      h.settle();
+      session.settle();
     }
     expect(cmds(link.take())).toEqual(["publish", "publish", "disconnect"]);
     expect(link.raw().subarray(-2)).toEqual(Buffer.from([0xe0, 0x00]));
     expect(link.status).toBe("closed");
-    expect(h.client.state).toBe("closed");
-    expect(h.disconnects.map((e) => e.code)).toEqual(["closed"]);
-    expect(h.clock.activeTimers).toBe(0);
-    h.clock.advance(600_000);
-    expect(h.net.links.length).toBe(1);
-    expectNoMisuse(h);
+    expect(session.client.state).toBe("closed");
+    expect(session.disconnects.map((e) => e.code)).toEqual(["closed"]);
+    expect(session.clock.activeTimers).toBe(0);
+    session.clock.advance(600_000);
+    expect(session.net.links.length).toBe(1);
+    expectNoMisuse(session);
   });
 
   it("gives up on a stalled link after a linger and closes anyway", () => {
-    const h = harness({}, { window: 100, autoDrain: false });
-    const link = h.start();
+    const session = harness({}, { window: 100, autoDrain: false });
+    const link = session.start();
     link.drain();
-    h.settle();
-    h.client.publish("t", new Uint8Array(500));
-    h.client.close();
-    h.clock.advance(1_000);
-    expect(h.client.state).toBe("closing");
-    h.clock.advance(1_500);
-    expect(h.client.state).toBe("closed");
+    session.settle();
+    session.client.publish("t", new Uint8Array(500));
+    session.client.close();
+    session.clock.advance(1_000);
+    expect(session.client.state).toBe("closing");
+    session.clock.advance(1_500);
+    expect(session.client.state).toBe("closed");
     expect(link.status).toBe("closed");
-    expect(h.clock.activeTimers).toBe(0);
-    expect(h.disconnects.map((e) => e.code)).toEqual(["closed"]);
+    expect(session.clock.activeTimers).toBe(0);
+    expect(session.disconnects.map((e) => e.code)).toEqual(["closed"]);
   });
 
   it("while waiting to reconnect: no DISCONNECT, timer cleared, no reconnect", () => {
-    const h = harness();
-    const link = h.start();
+    const session = harness();
+    const link = session.start();
     link.cut();
-    h.settle();
-    expect(h.client.state).toBe("waiting");
-    h.client.close();
-    expect(h.client.state).toBe("closed");
-    expect(h.clock.activeTimers).toBe(0);
-    h.clock.advance(600_000);
-    expect(h.net.links.length).toBe(1);
+    session.settle();
+    expect(session.client.state).toBe("waiting");
+    session.client.close();
+    expect(session.client.state).toBe("closed");
+    expect(session.clock.activeTimers).toBe(0);
+    session.clock.advance(600_000);
+    expect(session.net.links.length).toBe(1);
     expect(cmds(link.take())).toEqual(["connect"]);
   });
 
   it("from inside a message handler", () => {
-    const h = harness();
-    const link = h.start();
-    h.client.subscribe("stop", {}, () => h.client.close());
-    h.settle();
+    const session = harness();
+    const link = session.start();
+    session.client.subscribe("stop", {}, () => session.client.close());
+    session.settle();
     link.take();
     link.send({ cmd: "publish", topic: "stop", payload: Buffer.from("now"), qos: 1, messageId: 1, dup: false, retain: false });
-    h.settle();
-    expect(h.client.state).toBe("closed");
+    session.settle();
+    expect(session.client.state).toBe("closed");
     expect(cmds(link.take()).pop()).toBe("disconnect");
-    h.clock.advance(600_000);
-    expect(h.net.links.length).toBe(1);
-    expectNoMisuse(h);
+    session.clock.advance(600_000);
+    expect(session.net.links.length).toBe(1);
+    expectNoMisuse(session);
   });
 });
 
@@ -1771,7 +1284,7 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
     }
     acked.set(seq, (acked.get(seq) ?? 0) + 1);
   };
-  const h = harness(
+  const session = harness(
     {
       clean: false, keepAlive: 5, maxInflight: MAX_INFLIGHT, outboxBytes: OUTBOX_BYTES, outboxMessages: OUTBOX_MESSAGES,
       reconnect: { minDelay: 100, maxDelay: 800, stableAfter: 1_000 },
@@ -1779,7 +1292,7 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
     },
     { window, random: () => 0.5 },
   );
-  const { client, net } = h;
+  const { client, net } = session;
   net.connack = null; // CONNACKs come from the "reconnect" steps
 
   net.onPacket = (link, packet) => {
@@ -1812,16 +1325,16 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
     if (unacked.length > MAX_INFLIGHT) problems.push(unacked.length + " PUBLISH in flight, more than maxInflight");
     return true;
   };
-  const doReconnect = (session: boolean) => {
+  const doReconnect = (keepSession: boolean) => {
     if (current !== undefined && current.open) {
       current.cut();
-      h.settle();
+      session.settle();
     }
     const ready = () => {
       const link = net.links[net.links.length - 1];
       return link !== undefined && link !== current && link.open && link.packets.some((s) => s.packet.cmd === "connect");
     };
-    if (!h.clock.until(ready, 120_000)) {
+    if (!session.clock.until(ready, 120_000)) {
       problems.push("no reconnect attempt");
       return;
     }
@@ -1829,11 +1342,11 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
     current = link;
     unacked = [];
     conn++;
-    sessionPresentNow = session && sessionExists;
+    sessionPresentNow = keepSession && sessionExists;
     if (!sessionPresentNow) epoch++;
     sessionExists = true;
     link.send({ cmd: "connack", returnCode: 0, sessionPresent: sessionPresentNow });
-    h.settle();
+    session.settle();
   };
 
   const check = () => {
@@ -1842,7 +1355,7 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
   };
 
   client.connect();
-  h.settle();
+  session.settle();
   doReconnect(false);
   for (const step of steps) {
     switch (step.kind) {
@@ -1857,7 +1370,7 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
           if (status === "dropped") problems.push("a QoS 1 message was dropped");
           accepted.add(seq);
         }
-        h.settle();
+        session.settle();
         break;
       }
       case "ack": {
@@ -1867,20 +1380,20 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
           const [{ id }] = unacked.splice(at, 1);
           current.send({ cmd: "puback", messageId: id });
         }
-        h.settle();
+        session.settle();
         break;
       }
       case "cut":
         if (current !== undefined && current.open) {
           current.cut();
-          h.settle();
+          session.settle();
         }
         break;
       case "reconnect":
         doReconnect(step.session);
         break;
       case "wait":
-        h.clock.advance(step.ms);
+        session.clock.advance(step.ms);
         break;
     }
     check();
@@ -1891,7 +1404,7 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
     doReconnect(finalSession);
     for (let round = 0; round < 100 && client.outboxCount > 0 && problems.length === 0; round++) {
       while (unacked.length > 0) current!.send({ cmd: "puback", messageId: unacked.shift()!.id });
-      h.settle();
+      session.settle();
         check();
     }
   }
@@ -1902,8 +1415,8 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
   for (const seq of acked.keys()) expect(accepted.has(seq)).toBe(true);
   for (let i = 1; i < firstOrder.length; i++) expect(firstOrder[i]).toBeGreaterThan(firstOrder[i - 1]);
   for (const seq of accepted) expect(firstOrder).toContain(seq);
-  for (const code of h.codes()) expect(["connection-lost", "connect-timeout"]).toContain(code);
-  expectNoMisuse(h);
+  for (const code of session.codes()) expect(["connection-lost", "connect-timeout"]).toContain(code);
+  expectNoMisuse(session);
 }
 
 describe("the session under random interleavings", () => {

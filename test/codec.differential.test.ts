@@ -46,15 +46,15 @@ const topicLevel = fc.string({ unit: levelChar, minLength: 0, maxLength: 8 });
 
 /** Repeats `seed` ('/'-joined) to exactly `target` bytes or one code point short of it. */
 function growTopic(seed: string, target: number): string {
-  let s = seed;
-  while (byteLength(s) < target) s += "/" + seed;
+  let grown = seed;
+  while (byteLength(grown) < target) grown += "/" + seed;
   let out = "";
   let bytes = 0;
-  for (const ch of s) {
-    const n = byteLength(ch);
-    if (bytes + n > target) break;
+  for (const ch of grown) {
+    const size = byteLength(ch);
+    if (bytes + size > target) break;
     out += ch;
-    bytes += n;
+    bytes += size;
   }
   return out;
 }
@@ -75,8 +75,8 @@ const topicFilter = fc.tuple(
   fc.boolean(),
 ).map(([levels, hash]) => {
   if (hash) levels = [...levels, "#"];
-  const f = levels.join("/");
-  return f === "" ? "/" : f;
+  const filter = levels.join("/");
+  return filter === "" ? "/" : filter;
 });
 
 const packetId = fc.integer({ min: 1, max: 65_535 });
@@ -85,10 +85,10 @@ const qos = fc.constantFrom(0, 1, 2);
 /** Pseudo-random bytes of a given size (fast to make even at 70 KB). */
 function bytesOf(size: number, seed: number): Uint8Array {
   const out = new Uint8Array(size);
-  let x = seed | 0 || 1;
+  let state = seed | 0 || 1;
   for (let i = 0; i < size; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    out[i] = x & 0xff;
+    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
+    out[i] = state & 0xff;
   }
   return out;
 }
@@ -103,9 +103,9 @@ const payloadSpec = fc.oneof(
   { weight: 1, arbitrary: fc.record({ size: fc.integer({ min: 16_000, max: 70_000 }), boundary: fc.constant(0) }) },
   { weight: 2, arbitrary: fc.record({ size: fc.constant(0), boundary: fc.constantFrom(127, 128, 16_383, 16_384) }) },
 );
-function payloadSize(spec: { size: number; boundary: number }, topicBytes: number, q: number): number {
+function payloadSize(spec: { size: number; boundary: number }, topicBytes: number, qos: number): number {
   if (spec.boundary === 0) return spec.size;
-  return Math.max(0, spec.boundary - 2 - topicBytes - (q > 0 ? 2 : 0));
+  return Math.max(0, spec.boundary - 2 - topicBytes - (qos > 0 ? 2 : 0));
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -147,11 +147,11 @@ function filterBytes(filter: string): Uint8Array {
  */
 function encodeAt(size: number, offset: number, encode: (buf: Uint8Array, offset: number) => number): Uint8Array {
   const buf = new Uint8Array(offset + size + 8).fill(SENTINEL);
-  const n = encode(buf, offset);
-  expect(n).toBe(size);
+  const written = encode(buf, offset);
+  expect(written).toBe(size);
   for (let i = 0; i < offset; i++) if (buf[i] !== SENTINEL) expect.fail("wrote before the offset at " + i);
-  for (let i = offset + n; i < buf.length; i++) if (buf[i] !== SENTINEL) expect.fail("wrote past the packet at " + i);
-  return buf.subarray(offset, offset + n);
+  for (let i = offset + written; i < buf.length; i++) if (buf[i] !== SENTINEL) expect.fail("wrote past the packet at " + i);
+  return buf.subarray(offset, offset + written);
 }
 
 function sameBytes(actual: Uint8Array | unknown, expected: Uint8Array, what: string): void {
@@ -186,44 +186,44 @@ describe("encode → mqtt-packet parses the same fields", () => {
   });
 
   it("CONNECT: protocol MQTT level 4, flags, keepalive, client id, will, user name, password [MQTT-3.1.2-1][MQTT-3.1.2-2][MQTT-3.1.3-1]", () => {
-    fc.assert(fc.property(connect, (c) => {
+    fc.assert(fc.property(connect, (connect) => {
       // an empty client id needs a clean session [MQTT-3.1.3-7]; a password needs a user name [MQTT-3.1.2-22]
-      const clean = c.clean || c.clientId === "";
-      const password = c.username === undefined ? undefined : c.password;
-      const willFields: Will | undefined = c.will === undefined ? undefined : {
-        topic: prepared(c.will.topic), payload: bytesOf(c.will.payloadSize, c.will.seed), qos: c.will.qos, retain: c.will.retain,
+      const clean = connect.clean || connect.clientId === "";
+      const password = connect.username === undefined ? undefined : connect.password;
+      const willFields: Will | undefined = connect.will === undefined ? undefined : {
+        topic: prepared(connect.will.topic), payload: bytesOf(connect.will.payloadSize, connect.will.seed), qos: connect.will.qos, retain: connect.will.retain,
       };
       const fields: ConnectFields = {
-        clientId: utf8.encode(c.clientId), clean, keepAlive: c.keepAlive, username: c.username === undefined ? undefined : utf8.encode(c.username), password, will: willFields,
+        clientId: utf8.encode(connect.clientId), clean, keepAlive: connect.keepAlive, username: connect.username === undefined ? undefined : utf8.encode(connect.username), password, will: willFields,
       };
-      let remaining = 10 + 2 + byteLength(c.clientId);
+      let remaining = 10 + 2 + byteLength(connect.clientId);
       if (willFields) remaining += 4 + willFields.topic.bytes.length + willFields.payload.length;
-      if (c.username !== undefined) remaining += 2 + byteLength(c.username);
+      if (connect.username !== undefined) remaining += 2 + byteLength(connect.username);
       if (password !== undefined) remaining += 2 + password.length;
-      const bytes = encodeAt(1 + lengthFieldSize(remaining) + remaining, c.offset, (b, o) => encodeConnect(b, o, fields));
+      const bytes = encodeAt(1 + lengthFieldSize(remaining) + remaining, connect.offset, (b, o) => encodeConnect(b, o, fields));
 
-      const [p, ...rest] = mqttParse(bytes);
+      const [parsed, ...rest] = mqttParse(bytes);
       expect(rest).toEqual([]);
-      expect(p).toMatchObject({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, keepalive: c.keepAlive, clientId: c.clientId, length: remaining });
+      expect(parsed).toMatchObject({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, keepalive: connect.keepAlive, clientId: connect.clientId, length: remaining });
       // connect flags bit 0 is reserved and 0 [MQTT-3.1.2-3]; mqtt-packet's parser rejects it otherwise
       expect(bytes[1 + lengthFieldSize(remaining) + 7] & 1).toBe(0);
       if (willFields) {
-        const w = p.will as Parsed;
-        expect(w).toMatchObject({ topic: c.will!.topic, qos: c.will!.qos, retain: c.will!.retain });
-        sameBytes(w.payload, willFields.payload, "will payload");
+        const will = parsed.will as Parsed;
+        expect(will).toMatchObject({ topic: connect.will!.topic, qos: connect.will!.qos, retain: connect.will!.retain });
+        sameBytes(will.payload, willFields.payload, "will payload");
       } else {
         // without a will, will QoS and will retain are 0 [MQTT-3.1.2-11][MQTT-3.1.2-13][MQTT-3.1.2-15]
-        expect(p.will).toBeUndefined();
+        expect(parsed.will).toBeUndefined();
       }
-      expect(p.username).toBe(c.username);
-      if (password === undefined) expect(p.password).toBeUndefined();
-      else sameBytes(p.password, password, "password");
+      expect(parsed.username).toBe(connect.username);
+      if (password === undefined) expect(parsed.password).toBeUndefined();
+      else sameBytes(parsed.password, password, "password");
 
       // and mqtt-packet, given the same fields, writes the very same bytes
       const generated = mqtt.generate({
-        cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, keepalive: c.keepAlive, clientId: c.clientId,
-        username: c.username, password: password === undefined ? undefined : Buffer.from(password),
-        will: c.will === undefined ? undefined : { topic: c.will.topic, payload: Buffer.from(willFields!.payload), qos: c.will.qos as 0 | 1 | 2, retain: c.will.retain },
+        cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, keepalive: connect.keepAlive, clientId: connect.clientId,
+        username: connect.username, password: password === undefined ? undefined : Buffer.from(password),
+        will: connect.will === undefined ? undefined : { topic: connect.will.topic, payload: Buffer.from(willFields!.payload), qos: connect.will.qos as 0 | 1 | 2, retain: connect.will.retain },
       }, { protocolVersion: 4 });
       sameBytes(generated, bytes, "mqtt-packet's CONNECT");
     }), { numRuns: 1200 });
@@ -233,25 +233,25 @@ describe("encode → mqtt-packet parses the same fields", () => {
     const lengthFieldsSeen = [0, 0, 0, 0, 0];
     fc.assert(fc.property(
       topicName, payloadSpec, fc.integer(), qos, fc.boolean(), fc.boolean(), packetId, fc.integer({ min: 0, max: 7 }),
-      (topic, spec, seed, q, retain, dupWish, id, offset) => {
-        const t = prepared(topic);
-        expect(isValidTopicName(t.bytes, 0, t.bytes.length)).toBe(true);
-        const payload = bytesOf(payloadSize(spec, t.bytes.length, q), seed);
-        const dup = q > 0 && dupWish;
-        const size = publishSize(t.bytes.length, payload.length, q);
-        const remaining = 2 + t.bytes.length + (q > 0 ? 2 : 0) + payload.length;
+      (topic, spec, seed, qos, retain, dupWish, id, offset) => {
+        const preparedTopic = prepared(topic);
+        expect(isValidTopicName(preparedTopic.bytes, 0, preparedTopic.bytes.length)).toBe(true);
+        const payload = bytesOf(payloadSize(spec, preparedTopic.bytes.length, qos), seed);
+        const dup = qos > 0 && dupWish;
+        const size = publishSize(preparedTopic.bytes.length, payload.length, qos);
+        const remaining = 2 + preparedTopic.bytes.length + (qos > 0 ? 2 : 0) + payload.length;
         expect(size).toBe(1 + lengthFieldSize(remaining) + remaining);
         lengthFieldsSeen[lengthFieldSize(remaining)]++;
-        const bytes = encodeAt(size, offset, (b, o) => encodePublish(b, o, t, payload, q, retain, dup, id));
+        const bytes = encodeAt(size, offset, (b, o) => encodePublish(b, o, preparedTopic, payload, qos, retain, dup, id));
 
-        const [p, ...rest] = mqttParse(bytes);
+        const [parsed, ...rest] = mqttParse(bytes);
         expect(rest).toEqual([]);
-        expect(p).toMatchObject({ cmd: "publish", topic, qos: q, retain, dup, length: remaining });
-        expect(p.messageId).toBe(q > 0 ? id : undefined);
-        sameBytes(p.payload, payload, "payload");
+        expect(parsed).toMatchObject({ cmd: "publish", topic, qos, retain, dup, length: remaining });
+        expect(parsed.messageId).toBe(qos > 0 ? id : undefined);
+        sameBytes(parsed.payload, payload, "payload");
 
         const generated = mqtt.generate({
-          cmd: "publish", topic, payload: Buffer.from(payload), qos: q as 0 | 1 | 2, retain, dup, messageId: q > 0 ? id : undefined,
+          cmd: "publish", topic, payload: Buffer.from(payload), qos: qos as 0 | 1 | 2, retain, dup, messageId: qos > 0 ? id : undefined,
         }, { protocolVersion: 4 });
         sameBytes(generated, bytes, "mqtt-packet's PUBLISH");
       },
@@ -261,24 +261,24 @@ describe("encode → mqtt-packet parses the same fields", () => {
   });
 
   it("PUBLISH with 4-byte remaining lengths (2,097,152 bytes and just below)", () => {
-    const t = prepared("big/one");
+    const preparedTopic = prepared("big/one");
     for (const remaining of [2_097_151, 2_097_152]) {
-      const payload = bytesOf(remaining - 2 - t.bytes.length - 2, remaining);
-      const size = publishSize(t.bytes.length, payload.length, 1);
-      const bytes = encodeAt(size, 3, (b, o) => encodePublish(b, o, t, payload, 1, false, false, 65_535));
+      const payload = bytesOf(remaining - 2 - preparedTopic.bytes.length - 2, remaining);
+      const size = publishSize(preparedTopic.bytes.length, payload.length, 1);
+      const bytes = encodeAt(size, 3, (b, o) => encodePublish(b, o, preparedTopic, payload, 1, false, false, 65_535));
       expect(size - 1 - remaining).toBe(remaining < 2_097_152 ? 3 : 4);
-      const [p] = mqttParse(bytes);
-      expect(p).toMatchObject({ cmd: "publish", topic: "big/one", qos: 1, messageId: 65_535, length: remaining });
-      sameBytes(p.payload, payload, "payload");
+      const [parsed] = mqttParse(bytes);
+      expect(parsed).toMatchObject({ cmd: "publish", topic: "big/one", qos: 1, messageId: 65_535, length: remaining });
+      sameBytes(parsed.payload, payload, "payload");
     }
   });
 
   it("PUBLISH: DUP with QoS 0 is refused and nothing is written [MQTT-3.3.1-2]", () => {
-    fc.assert(fc.property(topicName, fc.integer({ min: 0, max: 50 }), fc.boolean(), (topic, n, retain) => {
+    fc.assert(fc.property(topicName, fc.integer({ min: 0, max: 50 }), fc.boolean(), (topic, size, retain) => {
       const buf = new Uint8Array(70_000).fill(SENTINEL);
       let thrown: unknown;
       try {
-        encodePublish(buf, 0, prepared(topic), bytesOf(n, n + 1), 0, retain, true, 0);
+        encodePublish(buf, 0, prepared(topic), bytesOf(size, size + 1), 0, retain, true, 0);
       } catch (error) {
         thrown = error;
       }
@@ -297,10 +297,10 @@ describe("encode → mqtt-packet parses the same fields", () => {
       const remaining = 2 + filters.reduce((n, f) => n + 3 + f.filter.length, 0);
       const bytes = encodeAt(1 + lengthFieldSize(remaining) + remaining, offset, (b, o) => encodeSubscribe(b, o, id, filters));
       expect(bytes[0]).toBe(0x82);
-      const [p, ...rest] = mqttParse(bytes);
+      const [parsed, ...rest] = mqttParse(bytes);
       expect(rest).toEqual([]);
-      expect(p).toMatchObject({ cmd: "subscribe", messageId: id, length: remaining });
-      expect(p.subscriptions).toEqual(subs.map((s) => ({ topic: s.filter, qos: s.qos })));
+      expect(parsed).toMatchObject({ cmd: "subscribe", messageId: id, length: remaining });
+      expect(parsed.subscriptions).toEqual(subs.map((s) => ({ topic: s.filter, qos: s.qos })));
       const generated = mqtt.generate({ cmd: "subscribe", messageId: id, subscriptions: subs.map((s) => ({ topic: s.filter, qos: s.qos as 0 | 1 | 2 })) }, { protocolVersion: 4 });
       sameBytes(generated, bytes, "mqtt-packet's SUBSCRIBE");
     }), { numRuns: 800 });
@@ -312,10 +312,10 @@ describe("encode → mqtt-packet parses the same fields", () => {
       const remaining = 2 + filters.reduce((n, f) => n + 2 + f.length, 0);
       const bytes = encodeAt(1 + lengthFieldSize(remaining) + remaining, offset, (b, o) => encodeUnsubscribe(b, o, id, filters));
       expect(bytes[0]).toBe(0xa2);
-      const [p, ...rest] = mqttParse(bytes);
+      const [parsed, ...rest] = mqttParse(bytes);
       expect(rest).toEqual([]);
-      expect(p).toMatchObject({ cmd: "unsubscribe", messageId: id, length: remaining });
-      expect(p.unsubscriptions).toEqual(list);
+      expect(parsed).toMatchObject({ cmd: "unsubscribe", messageId: id, length: remaining });
+      expect(parsed.unsubscriptions).toEqual(list);
       const generated = mqtt.generate({ cmd: "unsubscribe", messageId: id, unsubscriptions: list }, { protocolVersion: 4 });
       sameBytes(generated, bytes, "mqtt-packet's UNSUBSCRIBE");
     }), { numRuns: 600 });
@@ -329,9 +329,9 @@ describe("encode → mqtt-packet parses the same fields", () => {
       const [cmd, encode, first] = encoders[which];
       const bytes = encodeAt(4, offset, (b, o) => encode(b, o, id));
       expect(bytes[0]).toBe(first);
-      const [p, ...rest] = mqttParse(bytes);
+      const [parsed, ...rest] = mqttParse(bytes);
       expect(rest).toEqual([]);
-      expect(p).toMatchObject({ cmd, messageId: id, length: 2 });
+      expect(parsed).toMatchObject({ cmd, messageId: id, length: 2 });
       sameBytes(mqtt.generate({ cmd, messageId: id }, { protocolVersion: 4 }), bytes, "mqtt-packet's " + cmd);
     }), { numRuns: 600 });
   });
@@ -369,8 +369,8 @@ function serverPacket(maxPayload: number): fc.Arbitrary<ServerPacket> {
     fc.record({ returnCode: fc.integer({ min: 0, max: 5 }), sessionPresent: fc.boolean() })
       .map(({ returnCode, sessionPresent }) => ({ cmd: "connack" as const, returnCode, sessionPresent: sessionPresent && returnCode === 0 })),
     { weight: 4, arbitrary: fc.record({ topic: topicName, size: payload, seed: fc.integer(), qos, retain: fc.boolean(), dup: fc.boolean(), id: packetId })
-      .map(({ topic, size, seed, qos: q, retain, dup, id }) => ({
-        cmd: "publish" as const, topic, payload: bytesOf(size, seed), qos: q as 0 | 1 | 2, retain, dup: dup && q > 0, messageId: q > 0 ? id : undefined,
+      .map(({ topic, size, seed, qos, retain, dup, id }) => ({
+        cmd: "publish" as const, topic, payload: bytesOf(size, seed), qos: qos as 0 | 1 | 2, retain, dup: dup && qos > 0, messageId: qos > 0 ? id : undefined,
       })) },
     fc.record({ cmd: fc.constantFrom("puback" as const, "pubrec" as const, "pubrel" as const, "pubcomp" as const, "unsuback" as const), messageId: packetId }),
     fc.record({ cmd: fc.constant("suback" as const), messageId: packetId, granted: fc.array(fc.constantFrom(0, 1, 2, 0x80), { minLength: 1, maxLength: 12 }) }),
@@ -378,64 +378,64 @@ function serverPacket(maxPayload: number): fc.Arbitrary<ServerPacket> {
   );
 }
 
-function remainingOf(p: ServerPacket): number {
-  switch (p.cmd) {
-    case "publish": return 2 + byteLength(p.topic) + (p.qos > 0 ? 2 : 0) + p.payload.length;
-    case "suback": return 2 + p.granted.length;
+function remainingOf(packet: ServerPacket): number {
+  switch (packet.cmd) {
+    case "publish": return 2 + byteLength(packet.topic) + (packet.qos > 0 ? 2 : 0) + packet.payload.length;
+    case "suback": return 2 + packet.granted.length;
     case "pingresp": return 0;
     default: return 2;
   }
 }
 
-function generate(p: ServerPacket): Uint8Array {
-  const packet = p.cmd === "publish" ? { ...p, payload: Buffer.from(p.payload) } : p;
+function generate(serverPacket: ServerPacket): Uint8Array {
+  const packet = serverPacket.cmd === "publish" ? { ...serverPacket, payload: Buffer.from(serverPacket.payload) } : serverPacket;
   const bytes = mqtt.generate(packet as mqtt.Packet, { protocolVersion: 4 });
-  const remaining = remainingOf(p);
-  expect(bytes.length, "mqtt-packet's size for " + p.cmd).toBe(1 + lengthFieldSize(remaining) + remaining);
+  const remaining = remainingOf(serverPacket);
+  expect(bytes.length, "mqtt-packet's size for " + serverPacket.cmd).toBe(1 + lengthFieldSize(remaining) + remaining);
   return bytes;
 }
 
 /** What the decoder is expected to report for a packet, given its receive buffer size. */
 type Seen = Record<string, unknown>;
 
-function expected(p: ServerPacket, receiveBufferSize: number): Seen {
-  const type = TYPE_OF[p.cmd];
-  const remainingLength = remainingOf(p);
+function expected(packet: ServerPacket, receiveBufferSize: number): Seen {
+  const type = TYPE_OF[packet.cmd];
+  const remainingLength = remainingOf(packet);
   if (remainingLength > receiveBufferSize) {
     // skipped, but what acknowledging a PUBLISH needs is still reported
-    const q = p.cmd === "publish" ? p.qos : 0;
-    return { result: OVERSIZE, type, remainingLength, qos: q, ...(p.cmd === "publish" ? { packetId: p.messageId ?? 0 } : {}) };
+    const qos = packet.cmd === "publish" ? packet.qos : 0;
+    return { result: OVERSIZE, type, remainingLength, qos, ...(packet.cmd === "publish" ? { packetId: packet.messageId ?? 0 } : {}) };
   }
-  switch (p.cmd) {
-    case "connack": return { result: type, type, remainingLength, sessionPresent: p.sessionPresent, returnCode: p.returnCode };
+  switch (packet.cmd) {
+    case "connack": return { result: type, type, remainingLength, sessionPresent: packet.sessionPresent, returnCode: packet.returnCode };
     case "publish": return {
-      result: type, type, remainingLength, qos: p.qos, retain: p.retain, dup: p.dup, packetId: p.messageId ?? 0, topic: p.topic, payload: Buffer.from(p.payload),
+      result: type, type, remainingLength, qos: packet.qos, retain: packet.retain, dup: packet.dup, packetId: packet.messageId ?? 0, topic: packet.topic, payload: Buffer.from(packet.payload),
     };
-    case "suback": return { result: type, type, remainingLength, packetId: p.messageId, codes: p.granted };
+    case "suback": return { result: type, type, remainingLength, packetId: packet.messageId, codes: packet.granted };
     case "pingresp": return { result: type, type, remainingLength };
-    default: return { result: type, type, remainingLength, packetId: p.messageId };
+    default: return { result: type, type, remainingLength, packetId: packet.messageId };
   }
 }
 
 /** What the decoder reported, read at once (its fields are valid until the next call). */
-function observe(d: PacketDecoder, result: number): Seen {
+function observe(decoder: PacketDecoder, result: number): Seen {
   if (result === OVERSIZE) {
-    return { result, type: d.type, remainingLength: d.remainingLength, qos: d.qos, ...(d.type === PUBLISH ? { packetId: d.packetId } : {}) };
+    return { result, type: decoder.type, remainingLength: decoder.remainingLength, qos: decoder.qos, ...(decoder.type === PUBLISH ? { packetId: decoder.packetId } : {}) };
   }
-  const base = { result, type: d.type, remainingLength: d.remainingLength };
+  const base = { result, type: decoder.type, remainingLength: decoder.remainingLength };
   switch (result) {
-    case CONNACK: return { ...base, sessionPresent: d.sessionPresent, returnCode: d.returnCode };
+    case CONNACK: return { ...base, sessionPresent: decoder.sessionPresent, returnCode: decoder.returnCode };
     case PUBLISH: {
-      if (d.payloadOffset + d.payloadLength !== d.bodyOffset + d.remainingLength) expect.fail("the payload does not end the body");
+      if (decoder.payloadOffset + decoder.payloadLength !== decoder.bodyOffset + decoder.remainingLength) expect.fail("the payload does not end the body");
       return {
-        ...base, qos: d.qos, retain: d.retain, dup: d.dup, packetId: d.packetId,
-        topic: strictUtf8.decode(d.buf.subarray(d.topicOffset, d.topicOffset + d.topicLength)),
-        payload: Buffer.from(d.buf.subarray(d.payloadOffset, d.payloadOffset + d.payloadLength)),
+        ...base, qos: decoder.qos, retain: decoder.retain, dup: decoder.dup, packetId: decoder.packetId,
+        topic: strictUtf8.decode(decoder.buf.subarray(decoder.topicOffset, decoder.topicOffset + decoder.topicLength)),
+        payload: Buffer.from(decoder.buf.subarray(decoder.payloadOffset, decoder.payloadOffset + decoder.payloadLength)),
       };
     }
-    case SUBACK: return { ...base, packetId: d.packetId, codes: Array.from(d.buf.subarray(d.codesOffset, d.codesOffset + d.codesLength)) };
+    case SUBACK: return { ...base, packetId: decoder.packetId, codes: Array.from(decoder.buf.subarray(decoder.codesOffset, decoder.codesOffset + decoder.codesLength)) };
     case PINGRESP: return base;
-    default: return { ...base, packetId: d.packetId };
+    default: return { ...base, packetId: decoder.packetId };
   }
 }
 
@@ -466,21 +466,21 @@ function chunksOf(stream: Uint8Array, how: { every: boolean; cuts: number[] }): 
 }
 
 /** Feeds the chunks into a decoder, calling next() until NEED_MORE after each. */
-function decodeStream(d: PacketDecoder, stream: Uint8Array, how: { every: boolean; cuts: number[] }): Seen[] {
+function decodeStream(decoder: PacketDecoder, stream: Uint8Array, how: { every: boolean; cuts: number[] }): Seen[] {
   const seen: Seen[] = [];
   const chunks = chunksOf(stream, how);
   let calls = 0;
-  for (const c of chunks) {
-    d.feed(c.buf, c.start, c.end);
+  for (const chunk of chunks) {
+    decoder.feed(chunk.buf, chunk.start, chunk.end);
     for (;;) {
-      const r = d.next();
+      const result = decoder.next();
       calls++;
       if (calls > stream.length + chunks.length) expect.fail("next() was called more often than bytes plus chunks");
-      if (r === NEED_MORE) {
-        if (d.pending !== 0) expect.fail("NEED_MORE with " + d.pending + " bytes unread");
+      if (result === NEED_MORE) {
+        if (decoder.pending !== 0) expect.fail("NEED_MORE with " + decoder.pending + " bytes unread");
         break;
       }
-      seen.push(observe(d, r));
+      seen.push(observe(decoder, result));
     }
   }
   return seen;
@@ -489,20 +489,20 @@ function decodeStream(d: PacketDecoder, stream: Uint8Array, how: { every: boolea
 function compareSeen(actual: Seen[], wanted: Seen[]): void {
   expect(actual.length, "packets decoded").toBe(wanted.length);
   for (let i = 0; i < wanted.length; i++) {
-    const { payload: a, ...restA } = actual[i];
-    const { payload: b, ...restB } = wanted[i];
+    const { payload: actualPayload, ...restA } = actual[i];
+    const { payload: wantedPayload, ...restB } = wanted[i];
     expect(restA, "packet " + i).toEqual(restB);
-    if (b !== undefined) sameBytes(a, b as Buffer, "payload of packet " + i);
+    if (wantedPayload !== undefined) sameBytes(actualPayload, wantedPayload as Buffer, "payload of packet " + i);
   }
 }
 
 describe("mqtt-packet generates → PacketDecoder decodes the same fields", () => {
   it("each server packet, in any chunking [MQTT-2.3.1-1][MQTT-3.3.1-1][MQTT-3.2.2-4][MQTT-3.9.3-2]", () => {
-    fc.assert(fc.property(serverPacket(70_000), chunking, (p, how) => {
-      const bytes = generate(p);
-      const size = Math.max(2, remainingOf(p));
-      const d = new PacketDecoder(size);
-      compareSeen(decodeStream(d, bytes, how), [expected(p, size)]);
+    fc.assert(fc.property(serverPacket(70_000), chunking, (packet, how) => {
+      const bytes = generate(packet);
+      const size = Math.max(2, remainingOf(packet));
+      const decoder = new PacketDecoder(size);
+      compareSeen(decodeStream(decoder, bytes, how), [expected(packet, size)]);
     }), { numRuns: 1200 });
   });
 
@@ -511,8 +511,8 @@ describe("mqtt-packet generates → PacketDecoder decodes the same fields", () =
       const parts = packets.map(generate);
       const stream = Buffer.concat(parts);
       const size = Math.max(2, ...packets.map(remainingOf));
-      const d = new PacketDecoder(size);
-      compareSeen(decodeStream(d, stream, how), packets.map((p) => expected(p, size)));
+      const decoder = new PacketDecoder(size);
+      compareSeen(decodeStream(decoder, stream, how), packets.map((p) => expected(p, size)));
       // and mqtt-packet parses the same stream back to as many packets
       expect(mqttParse(stream).map((p) => p.cmd)).toEqual(packets.map((p) => p.cmd));
     }), { numRuns: 400 });
@@ -522,10 +522,10 @@ describe("mqtt-packet generates → PacketDecoder decodes the same fields", () =
     let oversize = 0;
     fc.assert(fc.property(fc.array(serverPacket(600), { minLength: 1, maxLength: 30 }), fc.integer({ min: 2, max: 300 }), chunking, (packets, size, how) => {
       const stream = Buffer.concat(packets.map(generate));
-      const d = new PacketDecoder(size);
+      const decoder = new PacketDecoder(size);
       const wanted = packets.map((p) => expected(p, size));
       oversize += wanted.filter((w) => w.result === OVERSIZE).length;
-      compareSeen(decodeStream(d, stream, how), wanted);
+      compareSeen(decodeStream(decoder, stream, how), wanted);
     }), { numRuns: 400 });
     expect(oversize).toBeGreaterThan(0);
   });

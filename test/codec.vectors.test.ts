@@ -23,15 +23,15 @@ const vectorHex = (text: string): string => text.replace(/ /g, "").toUpperCase()
 /** Encodes one call into a fresh buffer; returns the bytes or the error code. */
 function encode(call: EncodeCall, size = 70_000): string {
   const buf = new Uint8Array(size);
-  const r = callEncoder(lib, utf8, call, buf, 0);
-  return typeof r === "number" ? hex(buf.subarray(0, r)) : "error " + r.code;
+  const written = callEncoder(lib, utf8, call, buf, 0);
+  return typeof written === "number" ? hex(buf.subarray(0, written)) : "error " + written.code;
 }
 
 /** Feeds bytes whole; returns next()'s result with the decoder. */
-function decodeWhole(bytes: Uint8Array, receiveBufferSize = 70_000): { r: number; dec: lib.PacketDecoder } {
+function decodeWhole(bytes: Uint8Array, receiveBufferSize = 70_000): { result: number; dec: lib.PacketDecoder } {
   const dec = new lib.PacketDecoder(receiveBufferSize);
   dec.feed(bytes, 0, bytes.length);
-  return { r: dec.next(), dec };
+  return { result: dec.next(), dec };
 }
 
 /** The code of the MqttError `call` throws, or what it returned instead. */
@@ -44,19 +44,19 @@ function thrownCode(call: () => unknown): unknown {
 }
 
 /** The fields a decoded packet reports, in the vectors' format. */
-function fieldsOf(dec: lib.PacketDecoder, r: number): ExpectedPacket {
-  const out: ExpectedPacket = { type: r, flags: dec.flags, remainingLength: dec.remainingLength };
-  if (r === lib.PUBLISH) {
+function fieldsOf(dec: lib.PacketDecoder, result: number): ExpectedPacket {
+  const out: ExpectedPacket = { type: result, flags: dec.flags, remainingLength: dec.remainingLength };
+  if (result === lib.PUBLISH) {
     Object.assign(out, {
       qos: dec.qos, retain: dec.retain, dup: dec.dup, packetId: dec.packetId,
       topic: new TextDecoder().decode(dec.buf.subarray(dec.topicOffset, dec.topicOffset + dec.topicLength)),
       payload: hex(dec.buf.subarray(dec.payloadOffset, dec.payloadOffset + dec.payloadLength)),
     });
-  } else if (r === lib.CONNACK) {
+  } else if (result === lib.CONNACK) {
     Object.assign(out, { sessionPresent: dec.sessionPresent, returnCode: dec.returnCode });
-  } else if (r === lib.SUBACK) {
+  } else if (result === lib.SUBACK) {
     Object.assign(out, { packetId: dec.packetId, codes: hex(dec.buf.subarray(dec.codesOffset, dec.codesOffset + dec.codesLength)) });
-  } else if (r !== lib.PINGRESP) {
+  } else if (result !== lib.PINGRESP) {
     out.packetId = dec.packetId;
   }
   return out;
@@ -103,22 +103,22 @@ const commandOf: Record<number, string> = {
 };
 
 /** The mqtt-packet object for a decode vector's expected fields. */
-function mqttPacketOfExpected(p: ExpectedPacket): mqtt.Packet {
-  const cmd = commandOf[p.type];
-  switch (p.type) {
+function mqttPacketOfExpected(packet: ExpectedPacket): mqtt.Packet {
+  const cmd = commandOf[packet.type];
+  switch (packet.type) {
     case lib.CONNACK:
-      return { cmd: "connack", sessionPresent: p.sessionPresent as boolean, returnCode: p.returnCode };
+      return { cmd: "connack", sessionPresent: packet.sessionPresent as boolean, returnCode: packet.returnCode };
     case lib.PUBLISH:
       return {
-        cmd: "publish", topic: p.topic as string, payload: Buffer.from(p.payload as string, "hex"), qos: p.qos as mqtt.QoS,
-        retain: p.retain as boolean, dup: p.dup as boolean, ...(p.qos ? { messageId: p.packetId } : {}),
+        cmd: "publish", topic: packet.topic as string, payload: Buffer.from(packet.payload as string, "hex"), qos: packet.qos as mqtt.QoS,
+        retain: packet.retain as boolean, dup: packet.dup as boolean, ...(packet.qos ? { messageId: packet.packetId } : {}),
       };
     case lib.SUBACK:
-      return { cmd: "suback", messageId: p.packetId, granted: [...Buffer.from(p.codes as string, "hex")] };
+      return { cmd: "suback", messageId: packet.packetId, granted: [...Buffer.from(packet.codes as string, "hex")] };
     case lib.PINGRESP:
       return { cmd: "pingresp" };
     default:
-      return { cmd, messageId: p.packetId } as mqtt.Packet;
+      return { cmd, messageId: packet.packetId } as mqtt.Packet;
   }
 }
 
@@ -136,12 +136,12 @@ describe("every vector under every chunking (runVectors)", () => {
 // ---------------------------------------------------------------- encode
 
 describe("encode vectors (client to server)", () => {
-  it.each(encodeVectors.map((v) => [v.name, v] as const))("%s", (_name, v) => {
-    expect(encode(v.call)).toBe(vectorHex(v.bytes));
+  it.each(encodeVectors.map((vector) => [vector.name, vector] as const))("%s", (_name, vector) => {
+    expect(encode(vector.call)).toBe(vectorHex(vector.bytes));
   });
 
-  it.each(encodeVectors.map((v) => [v.name, v] as const))("mqtt-packet generates the same bytes: %s", (_name, v) => {
-    expect(hex(mqtt.generate(mqttPacketOf(v.call)))).toBe(vectorHex(v.bytes));
+  it.each(encodeVectors.map((vector) => [vector.name, vector] as const))("mqtt-packet generates the same bytes: %s", (_name, vector) => {
+    expect(hex(mqtt.generate(mqttPacketOf(vector.call)))).toBe(vectorHex(vector.bytes));
   });
 
   it("PUBLISH remaining length 2,097,152 takes a four-byte length field 80 80 80 01 (section 2.2.3)", () => {
@@ -160,10 +160,10 @@ describe("encode vectors (client to server)", () => {
 });
 
 describe("encode refusals: nothing is written", () => {
-  it.each(encodeErrorVectors.map((v) => [v.name, v] as const))("%s", (_name, v) => {
-    const buf = new Uint8Array(v.bufferSize ?? 256).fill(0xa5);
-    const r = callEncoder(lib, utf8, v.call, buf, v.offset ?? 0);
-    expect(lib.isMqttError(r) ? r.code : r).toBe(v.code);
+  it.each(encodeErrorVectors.map((vector) => [vector.name, vector] as const))("%s", (_name, vector) => {
+    const buf = new Uint8Array(vector.bufferSize ?? 256).fill(0xa5);
+    const result = callEncoder(lib, utf8, vector.call, buf, vector.offset ?? 0);
+    expect(lib.isMqttError(result) ? result.code : result).toBe(vector.code);
     expect(buf.every((b) => b === 0xa5)).toBe(true);
   });
 
@@ -179,23 +179,23 @@ describe("encode refusals: nothing is written", () => {
 // ---------------------------------------------------------------- decode
 
 describe("decode vectors (server to client)", () => {
-  it.each(decodeVectors.map((v) => [v.name, v] as const))("%s", (_name, v) => {
-    const { r, dec } = decodeWhole(fromHex(v.bytes));
-    expect(fieldsOf(dec, r)).toEqual({ ...v.packet, ...(v.packet.payload !== undefined ? { payload: v.packet.payload.toUpperCase() } : {}) });
+  it.each(decodeVectors.map((vector) => [vector.name, vector] as const))("%s", (_name, vector) => {
+    const { result, dec } = decodeWhole(fromHex(vector.bytes));
+    expect(fieldsOf(dec, result)).toEqual({ ...vector.packet, ...(vector.packet.payload !== undefined ? { payload: vector.packet.payload.toUpperCase() } : {}) });
     expect(dec.next()).toBe(lib.NEED_MORE);
   });
 
-  it.each(decodeVectors.map((v) => [v.name, v] as const))("mqtt-packet generates the same bytes: %s", (_name, v) => {
-    expect(hex(mqtt.generate(mqttPacketOfExpected(v.packet)))).toBe(vectorHex(v.bytes));
+  it.each(decodeVectors.map((vector) => [vector.name, vector] as const))("mqtt-packet generates the same bytes: %s", (_name, vector) => {
+    expect(hex(mqtt.generate(mqttPacketOfExpected(vector.packet)))).toBe(vectorHex(vector.bytes));
   });
 });
 
 describe("decode errors: the connection must be closed", () => {
-  it.each(decodeErrorVectors.map((v) => [v.name, v] as const))("%s", (_name, v) => {
-    const dec = new lib.PacketDecoder(v.receiveBufferSize ?? 64);
-    const bytes = fromHex(v.bytes);
+  it.each(decodeErrorVectors.map((vector) => [vector.name, vector] as const))("%s", (_name, vector) => {
+    const dec = new lib.PacketDecoder(vector.receiveBufferSize ?? 64);
+    const bytes = fromHex(vector.bytes);
     dec.feed(bytes, 0, bytes.length);
-    expect(thrownCode(() => dec.next())).toBe(v.code);
+    expect(thrownCode(() => dec.next())).toBe(vector.code);
     // the decoder is ready for the next connection's stream
     const next = fromHex("40 02 00 2A");
     dec.feed(next, 0, next.length);
@@ -223,16 +223,16 @@ describe("decode errors: the connection must be closed", () => {
 function decodeChunked(dec: lib.PacketDecoder, stream: Uint8Array, cuts: number[]): string[] {
   const events: string[] = [];
   const bounds = [0, ...cuts, stream.length];
-  for (let c = 0; c + 1 < bounds.length && !events.some((e) => e.startsWith("error")); c++) {
-    const chunk = stream.slice(bounds[c], bounds[c + 1]);
+  for (let piece = 0; piece + 1 < bounds.length && !events.some((e) => e.startsWith("error")); piece++) {
+    const chunk = stream.slice(bounds[piece], bounds[piece + 1]);
     dec.feed(chunk, 0, chunk.length);
     try {
-      for (let r = dec.next(); r !== lib.NEED_MORE; r = dec.next()) {
-        if (r === lib.OVERSIZE) {
+      for (let result = dec.next(); result !== lib.NEED_MORE; result = dec.next()) {
+        if (result === lib.OVERSIZE) {
           const publishFields = dec.type === lib.PUBLISH ? ` qos ${dec.qos} id ${dec.packetId}` : "";
           events.push(`OVERSIZE type ${dec.type} length ${dec.remainingLength}${publishFields}`);
         }
-        else events.push(`type ${r} id ${dec.packetId}`);
+        else events.push(`type ${result} id ${dec.packetId}`);
       }
     } catch (error) {
       events.push("error " + (lib.isMqttError(error) ? error.code : String(error)));
@@ -242,18 +242,18 @@ function decodeChunked(dec: lib.PacketDecoder, stream: Uint8Array, cuts: number[
 }
 
 describe("a packet bigger than the receive buffer is skipped and reported (OVERSIZE)", () => {
-  it.each(oversizeVectors.map((v) => [v.name, v] as const))("%s, under every chunking", (_name, v) => {
-    const stream = fromHex(v.bytes + v.next.bytes);
-    const o = v.oversize;
-    const publishFields = o.type === lib.PUBLISH ? ` qos ${o.qos} id ${o.packetId}` : "";
+  it.each(oversizeVectors.map((vector) => [vector.name, vector] as const))("%s, under every chunking", (_name, vector) => {
+    const stream = fromHex(vector.bytes + vector.next.bytes);
+    const oversize = vector.oversize;
+    const publishFields = oversize.type === lib.PUBLISH ? ` qos ${oversize.qos} id ${oversize.packetId}` : "";
     const expected = [
-      `OVERSIZE type ${o.type} length ${o.remainingLength}${publishFields}`,
-      `type ${v.next.packet.type} id ${v.next.packet.packetId ?? 0}`,
+      `OVERSIZE type ${oversize.type} length ${oversize.remainingLength}${publishFields}`,
+      `type ${vector.next.packet.type} id ${vector.next.packet.packetId ?? 0}`,
     ];
     const chunkings = chunkingsFor(stream.length, 77);
     expect(chunkings.length).toBeGreaterThan(stream.length); // whole, bytewise, every split, random
     for (const { label, cuts } of chunkings) {
-      const dec = new lib.PacketDecoder(v.receiveBufferSize);
+      const dec = new lib.PacketDecoder(vector.receiveBufferSize);
       expect(decodeChunked(dec, stream, cuts), label).toEqual(expected);
     }
   });
@@ -309,10 +309,10 @@ describe("the decoder reads in place and copies only split packets", () => {
   });
 
   it("with one packet whole and the next split, only the split packet's body is copied", () => {
-    const a = fromHex("30 07 00 03 61 2F 62 68 69"); // whole in the first chunk
-    const b = fromHex("32 09 00 03 61 2F 62 00 07 6F 6B"); // split after 5 bytes
-    const first = new Uint8Array([...a, ...b.subarray(0, 5)]);
-    const second = b.slice(5);
+    const wholePacket = fromHex("30 07 00 03 61 2F 62 68 69"); // whole in the first chunk
+    const splitPacket = fromHex("32 09 00 03 61 2F 62 00 07 6F 6B"); // split after 5 bytes
+    const first = new Uint8Array([...wholePacket, ...splitPacket.subarray(0, 5)]);
+    const second = splitPacket.slice(5);
     const dec = new lib.PacketDecoder(64);
     dec.receiveBuffer.fill(0x5c);
     dec.feed(first, 0, first.length);
@@ -349,28 +349,28 @@ describe("the decoder reads in place and copies only split packets", () => {
 
 describe("topic names (section 4.7)", () => {
   it.each(topicNameVectors.map((v) => ["text" in v.name ? JSON.stringify(v.name.text.slice(0, 30)) : "hex " + v.name.hex, v] as const))(
-    "%s", (_label, v) => {
-      const bytes = "text" in v.name ? utf8.encode(v.name.text) : fromHex(v.name.hex);
-      expect(lib.isValidTopicName(bytes, 0, bytes.length), v.why).toBe(v.valid);
+    "%s", (_label, vector) => {
+      const bytes = "text" in vector.name ? utf8.encode(vector.name.text) : fromHex(vector.name.hex);
+      expect(lib.isValidTopicName(bytes, 0, bytes.length), vector.why).toBe(vector.valid);
     },
   );
 });
 
 describe("topic filters (section 4.7)", () => {
   it.each(topicFilterVectors.map((v) => ["text" in v.filter ? JSON.stringify(v.filter.text) : "hex " + v.filter.hex, v] as const))(
-    "%s", (_label, v) => {
-      const bytes = "text" in v.filter ? utf8.encode(v.filter.text) : fromHex(v.filter.hex);
-      expect(lib.isValidTopicFilter(bytes, 0, bytes.length), v.why).toBe(v.valid);
+    "%s", (_label, vector) => {
+      const bytes = "text" in vector.filter ? utf8.encode(vector.filter.text) : fromHex(vector.filter.hex);
+      expect(lib.isValidTopicFilter(bytes, 0, bytes.length), vector.why).toBe(vector.valid);
     },
   );
 });
 
 describe("topic matching (section 4.7, [MQTT-4.7.2-1])", () => {
   it.each(topicMatchVectors.map((v) => [`${v.filter} ${v.matches ? "matches" : "does not match"} ${v.topic}: ${v.why}`, v] as const))(
-    "%s", (_label, v) => {
-      const filter = utf8.encode(v.filter);
-      const topic = utf8.encode(v.topic);
-      expect(lib.topicMatches(filter, 0, filter.length, topic, 0, topic.length)).toBe(v.matches);
+    "%s", (_label, vector) => {
+      const filter = utf8.encode(vector.filter);
+      const topic = utf8.encode(vector.topic);
+      expect(lib.topicMatches(filter, 0, filter.length, topic, 0, topic.length)).toBe(vector.matches);
     },
   );
 });
@@ -391,9 +391,9 @@ describe("the runner reports a broken codec", () => {
     const failures = failuresWith({
       encodePingreq: (buf, offset) => {
         if (offset < buf.length) buf[offset] = 0xc0;
-        const r = lib.encodePingreq(buf, offset);
-        if (typeof r === "number" && offset + 2 < buf.length) buf[offset + 2] = 0;
-        return r;
+        const written = lib.encodePingreq(buf, offset);
+        if (typeof written === "number" && offset + 2 < buf.length) buf[offset + 2] = 0;
+        return written;
       },
     });
     expect(failures.some((f) => f.includes("PINGREQ / at offset 5 in a larger buffer: wrote outside the packet"))).toBe(true);
@@ -418,9 +418,9 @@ describe("the runner reports a broken codec", () => {
         super.feed(input, start, end);
       }
       override next(): number {
-        const r = super.next();
-        if (r === lib.PUBLISH && this.buf === this.receiveBuffer && this.#first !== undefined) this.buf = this.#first;
-        return r;
+        const result = super.next();
+        if (result === lib.PUBLISH && this.buf === this.receiveBuffer && this.#first !== undefined) this.buf = this.#first;
+        return result;
       }
     }
     const failures = failuresWith({ PacketDecoder: StaleDecoder });

@@ -113,8 +113,8 @@ describe("SHT3x driver on the simulated chip", () => {
     const { bus, clock, chip, open } = sht3xBoard();
     chip.set({ temperature: 19, humidity: 60 });
     const writes: string[] = [];
-    bus.onTransfer = (t: I2CTransfer) => {
-      if (t.direction === "write" && t.acknowledged) writes.push(Buffer.from(t.bytes).toString("hex"));
+    bus.onTransfer = (transfer: I2CTransfer) => {
+      if (transfer.direction === "write" && transfer.acknowledged) writes.push(Buffer.from(transfer.bytes).toString("hex"));
     };
     const sensor = open({ repeatability: "low" });
     expect(writes).toEqual(["f32d", "3041", "2416"]); // status read, clear status, low repeatability
@@ -209,11 +209,11 @@ describe("SHT3x driver on the simulated chip", () => {
     const { clock, open } = sht3xBoard();
     const sensor = open();
     clock.advance(15);
-    const a = sensor.sample();
+    const first = sensor.sample();
     clock.advance(15);
-    const b = sensor.sample();
-    expect(a).not.toBe(b);
-    expect(Object.getPrototypeOf(a)).toBe(Object.prototype);
+    const second = sensor.sample();
+    expect(first).not.toBe(second);
+    expect(Object.getPrototypeOf(first)).toBe(Object.prototype);
   });
 });
 
@@ -243,11 +243,11 @@ describe("simulated SHT3x chip", () => {
       }
       return readings;
     };
-    const a = run(7);
-    expect(run(7)).toEqual(a);
-    expect(run(8)).not.toEqual(a);
-    const temperatures = a.filter((_, i) => i % 2 === 0);
-    const humidities = a.filter((_, i) => i % 2 === 1);
+    const first = run(7);
+    expect(run(7)).toEqual(first);
+    expect(run(8)).not.toEqual(first);
+    const temperatures = first.filter((_, i) => i % 2 === 0);
+    const humidities = first.filter((_, i) => i % 2 === 1);
     expect(Math.min(...temperatures)).toBeGreaterThan(14);
     expect(Math.max(...temperatures)).toBeLessThan(28);
     expect(Math.min(...humidities)).toBeGreaterThan(20);
@@ -336,8 +336,8 @@ describe("BH1750 driver on the simulated chip", () => {
   it("powers the chip on in continuous high-resolution mode and converts lux = count / 1.2", () => {
     const { bus, clock, chip, open } = bh1750Board();
     const writes: number[] = [];
-    bus.onTransfer = (t) => {
-      if (t.direction === "write") writes.push(...t.bytes);
+    bus.onTransfer = (transfer) => {
+      if (transfer.direction === "write") writes.push(...transfer.bytes);
     };
     chip.set({ illuminance: 321.5 });
     const sensor = open();
@@ -418,12 +418,12 @@ describe("BH1750 driver on the simulated chip", () => {
       }
       return readings;
     };
-    const a = run(3);
-    expect(run(3)).toEqual(a);
-    expect(run(4)).not.toEqual(a);
+    const first = run(3);
+    expect(run(3)).toEqual(first);
+    expect(run(4)).not.toEqual(first);
     // start 12:00 UTC: reading 0 is 13:00, reading 12 is 01:00
-    expect(a[0]).toBeGreaterThan(200);
-    expect(a[12]).toBeLessThan(5);
+    expect(first[0]).toBeGreaterThan(200);
+    expect(first[12]).toBeLessThan(5);
   });
 });
 
@@ -433,8 +433,8 @@ describe("simulated BH1750 chip", () => {
     const i2c = new bus.I2C({ data: 21, clock: 22, hz: 400_000, address: BH1750Chip.ADDRESS });
     const op = (code: number) => i2c.write(Uint8Array.of(code));
     const count = () => {
-      const b = new Uint8Array(i2c.read(2));
-      return (b[0]! << 8) | b[1]!;
+      const bytes = new Uint8Array(i2c.read(2));
+      return (bytes[0]! << 8) | bytes[1]!;
     };
     chip.set({ illuminance: 100 });
     expect(chip.powered).toBe(false);

@@ -1,6 +1,6 @@
 /*
  * The fault matrix: our client (clean: false, a fixed client id) publishes a numbered stream
- * of QoS 1 messages through a fault-injecting TCP proxy (test/faults/proxy.ts) to a real
+ * of QoS 1 messages through a fault-injecting TCP proxy (test/support/proxy.ts) to a real
  * mosquitto, while an MQTT.js subscriber (QoS 1, clean: false, connected to mosquitto
  * directly, never through the proxy) records what arrives. Faults: cuts every ~1,000
  * messages (both directions at once, and inside a packet), a stall (keepalive must declare
@@ -16,7 +16,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCleanups, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
-import { FaultProxy } from "./faults/proxy.js";
+import { TcpProxy } from "./support/proxy.js";
 import {
   arrivals, firstMissing, killMosquitto, lastSave, Publisher, savedAfter, subscribe,
 } from "./faults/stream.js";
@@ -83,8 +83,8 @@ describe("faults between our client and mosquitto", () => {
     await stopAllMosquittos();
   });
 
-  async function proxyTo(port: number): Promise<FaultProxy> {
-    const proxy = await FaultProxy.start(port);
+  async function proxyTo(port: number): Promise<TcpProxy> {
+    const proxy = await TcpProxy.start(port);
     cleanups.push(() => proxy.close());
     return proxy;
   }
@@ -167,8 +167,8 @@ describe("faults between our client and mosquitto", () => {
         proxy.stall();
         stalledAt = performance.now();
         lag.enable();
-        proxy.at(500, (p) => {
-          heldDuringStall = p.held();
+        proxy.at(500, (later) => {
+          heldDuringStall = later.held();
         });
       }
     });
@@ -377,7 +377,7 @@ describe("faults: mosquitto SIGKILLed while publishing, restarted with persisten
     const topic = uniqueName("faults/kill");
     const sub = await subscribe(broker.port, topic, uniqueName("sub"), 100);
     cleanups.push(() => sub.peer.client.endAsync(true));
-    const proxy = await FaultProxy.start(broker.port);
+    const proxy = await TcpProxy.start(broker.port);
     cleanups.push(() => proxy.close());
     const pub = new Publisher(proxy.port, topic, {
       clientId: uniqueName("pub"), keepAlive: 10, reconnect: { minDelay: 50, maxDelay: 200 },

@@ -307,8 +307,8 @@ describe("Home Assistant discovery", () => {
   it("paces a burst too large for the outbox: every config arrives once, in order, with no publish failure", async () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, ["homeassistant/#", "xs-mqtt/#"]);
-    const sensors = Array.from({ length: 10 }, (_, s) => ({
-      id: `s${s}`, driver: "test",
+    const sensors = Array.from({ length: 10 }, (_, index) => ({
+      id: `s${index}`, driver: "test",
       readings: ["temperature", "humidity", "pressure", "dew_point"].map((key) => ({ key, unit: "x", device_class: key })),
     }));
     const actuators = Array.from({ length: 4 }, (_, a) => ({ id: `out${a}`, pin: 20 + a }));

@@ -39,11 +39,11 @@ describe("fixed-point numbers as JSON text", () => {
 
   it("matches toFixed() for values that are exact in binary, and JSON.parse reads every output back", () => {
     for (let i = -2000; i <= 2000; i += 7) {
-      const v = i / 8;
-      for (const d of [0, 1, 2, 3, 6]) {
-        const s = text(v, d);
-        if (d >= 3) expect(s).toBe(v.toFixed(d));
-        expect(Math.abs(JSON.parse(s) - v)).toBeLessThanOrEqual(0.5 / 10 ** d + 1e-9);
+      const value = i / 8;
+      for (const decimals of [0, 1, 2, 3, 6]) {
+        const printed = text(value, decimals);
+        if (decimals >= 3) expect(printed).toBe(value.toFixed(decimals));
+        expect(Math.abs(JSON.parse(printed) - value)).toBeLessThanOrEqual(0.5 / 10 ** decimals + 1e-9);
       }
     }
   });
@@ -74,62 +74,62 @@ function climate(overrides: Partial<{ deadband: number; maxSilence: number }> = 
 }
 
 function json(readings: SensorReadings): string {
-  const n = readings.encode();
-  return Buffer.from(readings.payload.subarray(0, n)).toString("utf8");
+  const length = readings.encode();
+  return Buffer.from(readings.payload.subarray(0, length)).toString("utf8");
 }
 
 describe("report on change", () => {
   it("is due at first, then only past a deadband (in the reading's unit) or after max silence", () => {
-    const r = new SensorReadings(climate(), undefined, 1000);
-    expect(r.hasValues).toBe(false);
-    expect(r.update({ temperature: 20, humidity: 50 }, 0)).toBe(SAMPLE_DUE);
-    expect(json(r)).toBe('{"temperature":20.00,"humidity":50.0}');
-    r.markPublished(0);
-    expect(r.update({ temperature: 20.19, humidity: 50 }, 100)).toBe(SAMPLE_UNCHANGED); // 0.19 < 0.2
-    expect(r.update({ temperature: 19.81, humidity: 50 }, 200)).toBe(SAMPLE_UNCHANGED);
-    expect(r.update({ temperature: 20.2, humidity: 50 }, 300)).toBe(SAMPLE_DUE); // exactly the deadband
-    expect(r.update({ temperature: 20, humidity: 50.04 }, 400)).toBe(SAMPLE_UNCHANGED); // not visible at 1 decimal
-    expect(r.update({ temperature: 20, humidity: 50.05 }, 500)).toBe(SAMPLE_DUE); // deadband 0: any visible change
-    expect(r.update({ temperature: 20, humidity: 50 }, 999)).toBe(SAMPLE_UNCHANGED);
-    expect(r.update({ temperature: 20, humidity: 50 }, 1000)).toBe(SAMPLE_DUE); // max silence
-    r.markPublished(1000);
-    expect(r.update({ temperature: 20, humidity: 50 }, 1999)).toBe(SAMPLE_UNCHANGED);
+    const readings = new SensorReadings(climate(), undefined, 1000);
+    expect(readings.hasValues).toBe(false);
+    expect(readings.update({ temperature: 20, humidity: 50 }, 0)).toBe(SAMPLE_DUE);
+    expect(json(readings)).toBe('{"temperature":20.00,"humidity":50.0}');
+    readings.markPublished(0);
+    expect(readings.update({ temperature: 20.19, humidity: 50 }, 100)).toBe(SAMPLE_UNCHANGED); // 0.19 < 0.2
+    expect(readings.update({ temperature: 19.81, humidity: 50 }, 200)).toBe(SAMPLE_UNCHANGED);
+    expect(readings.update({ temperature: 20.2, humidity: 50 }, 300)).toBe(SAMPLE_DUE); // exactly the deadband
+    expect(readings.update({ temperature: 20, humidity: 50.04 }, 400)).toBe(SAMPLE_UNCHANGED); // not visible at 1 decimal
+    expect(readings.update({ temperature: 20, humidity: 50.05 }, 500)).toBe(SAMPLE_DUE); // deadband 0: any visible change
+    expect(readings.update({ temperature: 20, humidity: 50 }, 999)).toBe(SAMPLE_UNCHANGED);
+    expect(readings.update({ temperature: 20, humidity: 50 }, 1000)).toBe(SAMPLE_DUE); // max silence
+    readings.markPublished(1000);
+    expect(readings.update({ temperature: 20, humidity: 50 }, 1999)).toBe(SAMPLE_UNCHANGED);
   });
 
   it("measures the deadband from the last published value, not the last sample (no creeping)", () => {
-    const r = new SensorReadings(climate(), undefined, 0);
-    r.update({ temperature: 20, humidity: 50 }, 0);
-    r.markPublished(0);
+    const readings = new SensorReadings(climate(), undefined, 0);
+    readings.update({ temperature: 20, humidity: 50 }, 0);
+    readings.markPublished(0);
     let due = 0;
-    for (let i = 1; i <= 30 && due === 0; i++) if (r.update({ temperature: 20 + i * 0.01, humidity: 50 }, i) === SAMPLE_DUE) due = i;
+    for (let i = 1; i <= 30 && due === 0; i++) if (readings.update({ temperature: 20 + i * 0.01, humidity: 50 }, i) === SAMPLE_DUE) due = i;
     expect(due).toBe(20); // 0.20 above the published 20.00, though each step is 0.01
   });
 
   it("never publishes for silence when maxSilence is 0", () => {
-    const r = new SensorReadings(climate(), undefined, 0);
-    r.update({ temperature: 20, humidity: 50 }, 0);
-    r.markPublished(0);
-    expect(r.update({ temperature: 20, humidity: 50 }, 1e9)).toBe(SAMPLE_UNCHANGED);
+    const readings = new SensorReadings(climate(), undefined, 0);
+    readings.update({ temperature: 20, humidity: 50 }, 0);
+    readings.markPublished(0);
+    expect(readings.update({ temperature: 20, humidity: 50 }, 1e9)).toBe(SAMPLE_UNCHANGED);
   });
 
   it("writes null for a missing or non-numeric reading, and a reading appearing or vanishing is a change", () => {
-    const r = new SensorReadings(climate(), undefined, 0);
-    r.update({ temperature: 20 }, 0);
-    expect(json(r)).toBe('{"temperature":20.00,"humidity":null}');
-    r.markPublished(0);
-    expect(r.update({ temperature: 20, humidity: "wet" }, 1)).toBe(SAMPLE_UNCHANGED);
-    expect(r.update({ temperature: 20, humidity: 10 }, 2)).toBe(SAMPLE_DUE);
-    r.markPublished(2);
-    expect(r.update({ temperature: NaN, humidity: 10 }, 3)).toBe(SAMPLE_DUE);
-    expect(r.value(0)).toBeNull();
-    expect(r.value(1)).toBe(10);
+    const readings = new SensorReadings(climate(), undefined, 0);
+    readings.update({ temperature: 20 }, 0);
+    expect(json(readings)).toBe('{"temperature":20.00,"humidity":null}');
+    readings.markPublished(0);
+    expect(readings.update({ temperature: 20, humidity: "wet" }, 1)).toBe(SAMPLE_UNCHANGED);
+    expect(readings.update({ temperature: 20, humidity: 10 }, 2)).toBe(SAMPLE_DUE);
+    readings.markPublished(2);
+    expect(readings.update({ temperature: NaN, humidity: 10 }, 3)).toBe(SAMPLE_DUE);
+    expect(readings.value(0)).toBeNull();
+    expect(readings.value(1)).toBe(10);
   });
 
   it("fits the largest values in its buffer", () => {
-    const r = new SensorReadings(climate(), undefined, 0);
-    r.update({ temperature: -9e13, humidity: -9e14 }, 0);
-    expect(JSON.parse(json(r))).toEqual({ temperature: -9e13, humidity: -9e14 });
-    expect(r.length).toBeLessThanOrEqual(r.payload.length);
+    const readings = new SensorReadings(climate(), undefined, 0);
+    readings.update({ temperature: -9e13, humidity: -9e14 }, 0);
+    expect(JSON.parse(json(readings))).toEqual({ temperature: -9e13, humidity: -9e14 });
+    expect(readings.length).toBeLessThanOrEqual(readings.payload.length);
   });
 
   it("tells a sensor that is not ready from one that throws, and counts failures in a row", () => {
@@ -140,69 +140,69 @@ describe("report on change", () => {
         return mode === "ok" ? { temperature: 1, humidity: 2 } : undefined;
       },
     };
-    const r = new SensorReadings(climate(), sensor, 0);
-    expect(r.sample(0)).toBe(SAMPLE_DUE);
+    const readings = new SensorReadings(climate(), sensor, 0);
+    expect(readings.sample(0)).toBe(SAMPLE_DUE);
     mode = "undefined";
-    expect(r.sample(1)).toBe(SAMPLE_NOT_READY);
+    expect(readings.sample(1)).toBe(SAMPLE_NOT_READY);
     mode = "throw";
-    expect(r.sample(2)).toBe(SAMPLE_FAILED);
-    expect(r.sample(3)).toBe(SAMPLE_FAILED);
-    expect(r.failures).toBe(2);
-    expect(String(r.lastError)).toContain("no answer");
+    expect(readings.sample(2)).toBe(SAMPLE_FAILED);
+    expect(readings.sample(3)).toBe(SAMPLE_FAILED);
+    expect(readings.failures).toBe(2);
+    expect(String(readings.lastError)).toContain("no answer");
     mode = "ok";
-    expect(r.sample(4)).toBe(SAMPLE_DUE); // never published yet
-    expect(r.failures).toBe(0);
+    expect(readings.sample(4)).toBe(SAMPLE_DUE); // never published yet
+    expect(readings.failures).toBe(0);
     expect(new SensorReadings(climate(), undefined, 0).sample(0)).toBe(SAMPLE_NOT_READY);
   });
 });
 
 describe("pacer", () => {
-  function pacer(results: (string | Error)[][]) {
+  function makePacer(results: (string | Error)[][]) {
     const calls: number[] = [];
     const errors: [number, unknown][] = [];
-    const items: PacerItem[] = results.map((queue, i) => () => {
-      calls.push(i);
+    const items: PacerItem[] = results.map((queue, index) => () => {
+      calls.push(index);
       const next = queue.length > 1 ? queue.shift()! : queue[0];
       if (next instanceof Error) throw next;
       return next as ReturnType<PacerItem>;
     });
-    return { p: new Pacer(items, (i, e) => errors.push([i, e])), calls, errors };
+    return { pacer: new Pacer(items, (i, e) => errors.push([i, e])), calls, errors };
   }
 
   it("publishes pending items in order and keeps the one the outbox refused (and those after it) for the next pump", () => {
-    const { p, calls } = pacer([["sent"], ["outbox-full", "outbox-full", "queued"], ["sent"]]);
-    p.request(0, 3);
-    expect(p.pending).toBe(3);
-    expect(p.pump()).toBe(false);
+    const { pacer, calls } = makePacer([["sent"], ["outbox-full", "outbox-full", "queued"], ["sent"]]);
+    pacer.request(0, 3);
+    expect(pacer.pending).toBe(3);
+    expect(pacer.pump()).toBe(false);
     expect(calls).toEqual([0, 1]);
-    expect(p.pending).toBe(2);
-    expect(p.pump()).toBe(false);
-    expect(p.pump()).toBe(true);
+    expect(pacer.pending).toBe(2);
+    expect(pacer.pump()).toBe(false);
+    expect(pacer.pump()).toBe(true);
     expect(calls).toEqual([0, 1, 1, 1, 2]);
-    expect(p.pump()).toBe(true); // nothing left: nothing called
+    expect(pacer.pump()).toBe(true); // nothing left: nothing called
     expect(calls).toHaveLength(5);
   });
 
   it("treats dropped and WAIT like a full outbox, SKIP like done, and reports an item that throws", () => {
-    const { p, calls, errors } = pacer([[SKIP], [new Error("too large"), "sent"], [WAIT, "dropped", "sent"], ["sent"]]);
-    p.request(0, 4);
-    expect(p.pump()).toBe(false); // WAIT
+    const { pacer, calls, errors } = makePacer([[SKIP], [new Error("too large"), "sent"], [WAIT, "dropped", "sent"], ["sent"]]);
+    pacer.request(0, 4);
+    expect(pacer.pump()).toBe(false); // WAIT
     expect(errors).toHaveLength(1);
     expect(errors[0][0]).toBe(1);
-    expect(p.isPending(1)).toBe(false);
-    expect(p.pump()).toBe(false); // dropped
-    expect(p.pump()).toBe(true);
+    expect(pacer.isPending(1)).toBe(false);
+    expect(pacer.pump()).toBe(false); // dropped
+    expect(pacer.pump()).toBe(true);
     expect(calls).toEqual([0, 1, 2, 2, 2, 3]);
   });
 
   it("requests an item once however often it is asked for, and cancels", () => {
-    const { p, calls } = pacer([["sent"], ["sent"]]);
-    p.request(1);
-    p.request(1);
-    expect(p.pending).toBe(1);
-    p.request(0);
-    p.cancel(0);
-    expect(p.pump()).toBe(true);
+    const { pacer, calls } = makePacer([["sent"], ["sent"]]);
+    pacer.request(1);
+    pacer.request(1);
+    expect(pacer.pending).toBe(1);
+    pacer.request(0);
+    pacer.cancel(0);
+    expect(pacer.pump()).toBe(true);
     expect(calls).toEqual([1]);
   });
 });
@@ -270,8 +270,8 @@ describe("configuration", () => {
       let error: unknown;
       try {
         resolveConfig(config);
-      } catch (e) {
-        error = e;
+      } catch (caught) {
+        error = caught;
       }
       expect(error, field).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).field).toBe(field);

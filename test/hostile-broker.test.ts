@@ -68,24 +68,24 @@ async function liveDataBytes(): Promise<number> {
 const CONNACK_OK = [0x20, 0x02, 0x00, 0x00];
 
 /** A remaining-length field (MQTT 3.1.1 section 2.2.3). */
-function remainingLength(n: number): number[] {
+function remainingLength(length: number): number[] {
   const out: number[] = [];
   do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
+    let byte = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) byte |= 0x80;
+    out.push(byte);
+  } while (length > 0);
   return out;
 }
 
 /** A PUBLISH with any first-byte flags, packet id when qos bits say so. */
 function publishBytes(topic: string, payload: Uint8Array | string, flags: number, packetId = 0): Buffer {
-  const t = Buffer.from(topic, "utf8");
-  const p = typeof payload === "string" ? Buffer.from(payload, "utf8") : Buffer.from(payload);
+  const topicBytes = Buffer.from(topic, "utf8");
+  const payloadBytes = typeof payload === "string" ? Buffer.from(payload, "utf8") : Buffer.from(payload);
   const qos = (flags >> 1) & 3;
   const idBytes = qos > 0 ? [packetId >> 8, packetId & 0xff] : [];
-  const body = Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), t, Buffer.from(idBytes), p]);
+  const body = Buffer.concat([Buffer.from([topicBytes.length >> 8, topicBytes.length & 0xff]), topicBytes, Buffer.from(idBytes), payloadBytes]);
   return Buffer.concat([Buffer.from([0x30 | flags, ...remainingLength(body.length)]), body]);
 }
 
@@ -163,8 +163,8 @@ class FakeBroker {
     };
     this.connections.push(connection);
     const parser = mqttPacket.parser({ protocolVersion: 4 });
-    parser.on("error", (e) => {
-      connection.parseError = e;
+    parser.on("error", (error) => {
+      connection.parseError = error;
     });
     parser.on("packet", (packet) => {
       if (this.keepHistory) connection.packets.push(packet);
@@ -226,18 +226,18 @@ function startClient(port: number, overrides: Partial<ClientOptions> = {}, keepM
     onConnected: () => {
       seen.connected++;
     },
-    onDisconnected: (e) => {
-      seen.disconnects.push(e);
+    onDisconnected: (error) => {
+      seen.disconnects.push(error);
     },
-    onError: (e) => {
-      seen.errors.push(e);
+    onError: (error) => {
+      seen.errors.push(error);
     },
     onSubscribed: (filter, qos) => {
       seen.subscribed.push([filter, qos]);
     },
     onMessage: keepMessages
-      ? (m) => {
-        seen.messages.push({ topic: m.topic, qos: m.qos, length: m.payloadLength });
+      ? (message) => {
+        seen.messages.push({ topic: message.topic, qos: message.qos, length: message.payloadLength });
       }
       : undefined,
     ...overrides,
@@ -250,8 +250,8 @@ function startClient(port: number, overrides: Partial<ClientOptions> = {}, keepM
 // ---- nothing may escape the client's callbacks
 
 const uncaught: unknown[] = [];
-const onUncaught = (e: unknown) => {
-  uncaught.push(e);
+const onUncaught = (error: unknown) => {
+  uncaught.push(error);
 };
 
 beforeEach(() => {
@@ -282,10 +282,10 @@ async function expectViolationAndReconnect(hostile: (c: FakeConnection) => void,
   expect(seen.connected).toBeGreaterThanOrEqual(2);
   const violations = seen.errors.filter((e) => e.code === "protocol-violation");
   expect(violations.length).toBeGreaterThanOrEqual(2);
-  for (const e of seen.errors) {
-    expect(e).toBeInstanceOf(MqttError);
-    expect(e.code).toBe("protocol-violation");
-    expect(e.message).toMatch(detail);
+  for (const error of seen.errors) {
+    expect(error).toBeInstanceOf(MqttError);
+    expect(error.code).toBe("protocol-violation");
+    expect(error.message).toMatch(detail);
   }
   for (const e of seen.disconnects) expect(e.code).toBe("protocol-violation");
   // the client closed each hostile connection (the server did not)
@@ -339,9 +339,9 @@ describe("unexpected packets from the server: the client closes the connection a
 describe("hostile server and throwing callbacks together", () => {
   it("every user callback throws while the server sends garbage: still nothing escapes, the client still reconnects [MQTT-4.8.0-1]", async () => {
     const broker = await FakeBroker.start({
-      onConnect(c) {
-        c.send(publishBytes("ok/t", "fine", 0x02, 1)); // delivered to a throwing handler, then PUBACKed
-        c.send(publishBytes("bad/+", "x", 0x00));
+      onConnect(connection) {
+        connection.send(publishBytes("ok/t", "fine", 0x02, 1)); // delivered to a throwing handler, then PUBACKed
+        connection.send(publishBytes("bad/+", "x", 0x00));
       },
     });
     let calls = 0;
@@ -373,15 +373,15 @@ describe("hostile server and throwing callbacks together", () => {
 describe("server answers the client must survive without reconnecting", () => {
   it("SUBACK 0x80 (failure, section 3.9.3) reaches the caller as subscription-refused naming the filter; the connection stays [MQTT-3.8.4-5]", async () => {
     const broker = await FakeBroker.start({
-      onPacket(c, packet) {
+      onPacket(connection, packet) {
         if (packet.cmd !== "subscribe") return;
         const filter = packet.subscriptions[0].topic;
         const code = filter.startsWith("denied/") ? 0x80 : packet.subscriptions[0].qos;
-        c.send(subackBytes(packet.messageId as number, code));
+        connection.send(subackBytes(packet.messageId as number, code));
         if (filter === "ok/#") {
           // a message on the refused filter, then on the granted one
-          c.send(publishBytes("denied/x", "no", 0x00));
-          c.send(publishBytes("ok/x", "yes", 0x00));
+          connection.send(publishBytes("denied/x", "no", 0x00));
+          connection.send(publishBytes("ok/x", "yes", 0x00));
         }
       },
     });
@@ -410,13 +410,13 @@ describe("server answers the client must survive without reconnecting", () => {
   it("a PUBLISH bigger than receiveBufferSize is skipped and counted, a QoS 1 one is still PUBACKed, the stream stays in sync [MQTT-3.3.4-1]", async () => {
     const big = new Uint8Array(3_000).fill(0x41);
     const broker = await FakeBroker.start({
-      onConnect(c) {
-        c.send(publishBytes("big/q0", big, 0x00));
-        c.send(publishBytes("big/q1", big, 0x02, 77));
+      onConnect(connection) {
+        connection.send(publishBytes("big/q0", big, 0x00));
+        connection.send(publishBytes("big/q1", big, 0x02, 77));
         // split across writes too, the header in one and the body over many
         const split = publishBytes("big/split", big, 0x02, 78);
-        for (let i = 0; i < split.length; i += 700) c.send(split.subarray(i, i + 700));
-        c.send(publishBytes("small/after", "ok", 0x02, 79));
+        for (let i = 0; i < split.length; i += 700) connection.send(split.subarray(i, i + 700));
+        connection.send(publishBytes("small/after", "ok", 0x02, 79));
       },
     });
     const { client, seen } = startClient(broker.port, { receiveBufferSize: 256 });
@@ -445,16 +445,16 @@ describe("server answers the client must survive without reconnecting", () => {
       release = resolve;
     });
     const broker = await FakeBroker.start({
-      onConnect(c) {
-        void go.then(() => c.send(flood));
+      onConnect(connection) {
+        void go.then(() => connection.send(flood));
       },
     });
     let delivered = 0;
     let bytes = 0;
     const { client, seen } = startClient(broker.port, {}, false);
-    client.subscribe("flood/#", { qos: 0 }, (m) => {
+    client.subscribe("flood/#", { qos: 0 }, (message) => {
       delivered++;
-      bytes += m.payloadLength;
+      bytes += message.payloadLength;
     });
     await waitFor(() => client.connected, "connected");
     const before = memoryAfterGc();
@@ -482,8 +482,8 @@ describe("server answers the client must survive without reconnecting", () => {
     let pubacks = 0;
     let inOrder = true;
     const broker = await FakeBroker.start({
-      onConnect(c) {
-        c.send(flood);
+      onConnect(connection) {
+        connection.send(flood);
       },
       onPacket(_c, packet) {
         if (packet.cmd !== "puback") return;
@@ -513,16 +513,16 @@ describe("memory across repeated hostile connections [MQTT-4.8.0-1]", () => {
       (c) => c.send([0x40, 0x02, 0x12, 0x34]),
       (c) => c.send(subackBytes(7, 0x00)),
       (c) => c.send(CONNACK_OK),
-      (c) => {
+      (connection) => {
         // an oversize message (kept), then garbage (dropped)
-        c.send(publishBytes("big", new Uint8Array(2_000), 0x02, 11));
-        c.send([0x00, 0x00]);
+        connection.send(publishBytes("big", new Uint8Array(2_000), 0x02, 11));
+        connection.send([0x00, 0x00]);
       },
     ];
     let served = 0;
     const broker = await FakeBroker.start({
-      onConnect(c) {
-        scenarios[served++ % scenarios.length](c);
+      onConnect(connection) {
+        scenarios[served++ % scenarios.length](connection);
       },
     });
     broker.keepHistory = false;
@@ -536,10 +536,10 @@ describe("memory across repeated hostile connections [MQTT-4.8.0-1]", () => {
       io: hostIo(),
       receiveBufferSize: 256,
       reconnect: { minDelay: 1, maxDelay: 1, stableAfter: 0 },
-      onError: (e) => {
+      onError: (error) => {
         errors++;
-        if (!(e instanceof MqttError)) throw new Error("untyped error");
-        codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+        if (!(error instanceof MqttError)) throw new Error("untyped error");
+        codes.set(error.code, (codes.get(error.code) ?? 0) + 1);
       },
       onDisconnected: () => {
         disconnects++;

@@ -50,25 +50,25 @@ function readmeKeys(): Map<string, string> {
 }
 
 describe.each(["esp32", "lin"])("manifests/%s/manifest.json", (name) => {
-  const m = manifest(name);
+  const manifestJson = manifest(name);
   const dir = join(root, "manifests", name);
 
   it("names modules that exist, the built board entry first, and preloads them", () => {
-    expect(resolve(dir, m.modules.main)).toBe(join(root, "dist/board"));
-    for (const [specifier, path] of Object.entries(m.modules)) {
+    expect(resolve(dir, manifestJson.modules.main)).toBe(join(root, "dist/board"));
+    for (const [specifier, path] of Object.entries(manifestJson.modules)) {
       expect(existsSync(resolve(dir, path) + ".js"), `${specifier}: ${path}.js`).toBe(true);
-      expect(m.preload, `${specifier} preloaded`).toContain(specifier);
+      expect(manifestJson.preload, `${specifier} preloaded`).toContain(specifier);
     }
-    expect(m.creation.main).toBe("main");
-    expect(m.include).toContain("$(MODDABLE)/modules/io/manifest.json");
+    expect(manifestJson.creation.main).toBe("main");
+    expect(manifestJson.include).toContain("$(MODDABLE)/modules/io/manifest.json");
   });
 
   it("gives every mc/config key device/main.ts reads, and no other", () => {
-    expect(Object.keys(m.config).sort()).toEqual(keysRead());
+    expect(Object.keys(manifestJson.config).sort()).toEqual(keysRead());
   });
 
   it("refuses to build for the other platforms, saying which manifest to use", () => {
-    expect(m.platforms["..."].error).toMatch(name === "esp32" ? /manifests\/lin/ : /manifests\/esp32/);
+    expect(manifestJson.platforms["..."].error).toMatch(name === "esp32" ? /manifests\/lin/ : /manifests\/esp32/);
   });
 });
 
@@ -89,8 +89,8 @@ function pinsOf(config: Record<string, unknown>): { sda: number; scl: number; re
 }
 
 describe("manifests/esp32: pin defaults that exist on each ESP32 family it builds for", () => {
-  const m = manifest("esp32");
-  const platforms = m.platforms as Record<string, { error?: string; config?: Record<string, unknown> }>;
+  const manifestJson = manifest("esp32");
+  const platforms = manifestJson.platforms as Record<string, { error?: string; config?: Record<string, unknown> }>;
   const check = (family: keyof typeof FAMILIES, config: Record<string, unknown>) => {
     const pins = pinsOf(config);
     for (const [role, pin] of Object.entries(pins)) expect(FAMILIES[family].pins, `${family} ${role} GPIO ${pin}`).toContain(pin);
@@ -101,15 +101,15 @@ describe("manifests/esp32: pin defaults that exist on each ESP32 family it build
   it("a classic ESP32 (esp32, and the boards esp32/* takes) gets the top-level defaults, which exist on it", () => {
     expect(platforms.esp32).toEqual({});
     expect(platforms["esp32/*"]).toEqual({});
-    check("esp32", m.config);
+    check("esp32", manifestJson.config);
   });
 
   it("ESP32-C3 and ESP32-S3 boards get defaults of their own, which exist on them", () => {
     const c3 = platforms["esp32/esp32c3"].config!;
     const s3 = platforms["esp32/esp32s3"].config!;
-    check("esp32c3", { ...m.config, ...c3 });
-    check("esp32s3", { ...m.config, ...s3 });
-    expect(pinsOf({ ...m.config, ...c3 }).relay, "the classic relay pin does not exist on a C3").not.toBe(pinsOf(m.config).relay);
+    check("esp32c3", { ...manifestJson.config, ...c3 });
+    check("esp32s3", { ...manifestJson.config, ...s3 });
+    expect(pinsOf({ ...manifestJson.config, ...c3 }).relay, "the classic relay pin does not exist on a C3").not.toBe(pinsOf(manifestJson.config).relay);
     // every named board of those families gets its family's defaults, nothing else
     for (const [name, entry] of Object.entries(platforms)) {
       if (entry.config === undefined) continue;

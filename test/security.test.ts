@@ -29,7 +29,7 @@ import type { TestCa } from "./brokers/certs.js";
 import { accepts, connectPeer, freePort, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
-import { TcpProxy } from "./brokers/proxy.js";
+import { TcpProxy } from "./support/proxy.js";
 
 // ---- the suite's secrets (random per run, so that a match can only come from a leak)
 
@@ -141,13 +141,13 @@ function startClient(options: Partial<ClientOptions> & { port: number }, ioOverr
     onConnected: () => {
       seen.connected++;
     },
-    onDisconnected: (e) => {
-      seen.disconnects.push(e);
-      everyReport.push(e);
+    onDisconnected: (error) => {
+      seen.disconnects.push(error);
+      everyReport.push(error);
     },
-    onError: (e) => {
-      seen.errors.push(e);
-      everyReport.push(e);
+    onError: (error) => {
+      seen.errors.push(error);
+      everyReport.push(error);
     },
     onSubscribed: (filter, qos) => {
       seen.subscribed.push([filter, qos]);
@@ -155,8 +155,8 @@ function startClient(options: Partial<ClientOptions> & { port: number }, ioOverr
     onPublished: (id) => {
       seen.published.push(id);
     },
-    onMessage: (m) => {
-      seen.messages.push({ topic: m.topic, text: m.text() });
+    onMessage: (message) => {
+      seen.messages.push({ topic: message.topic, text: message.text() });
     },
     ...options,
   });
@@ -166,7 +166,7 @@ function startClient(options: Partial<ClientOptions> & { port: number }, ioOverr
 }
 
 async function proxyTo(port: number): Promise<TcpProxy> {
-  const proxy = await TcpProxy.start(port);
+  const proxy = await TcpProxy.start(port, { record: true });
   proxies.push(proxy);
   return proxy;
 }
@@ -293,7 +293,7 @@ describe("TLS (MQTT 3.1.1 section 5.4.9) against mosquitto's TLS listener", () =
     // one TLS socket, no plain one; the proxy saw a TLS handshake and never the password or a plain CONNECT
     expect(sockets.map((s) => s.kind)).toEqual(["tls"]);
     expect(sockets[0].host).toBe("127.0.0.1");
-    expect(proxy.accepted).toBe(1);
+    expect(proxy.connections).toBe(1);
     const wire = Buffer.concat(proxy.upstream[0]);
     expect(wire[0]).toBe(TLS_HANDSHAKE_RECORD);
     expect(wire.includes(PASSWORD)).toBe(false);
@@ -309,8 +309,8 @@ describe("TLS (MQTT 3.1.1 section 5.4.9) against mosquitto's TLS listener", () =
       port: tlsPort, tls: { ca: new Uint8Array(der).buffer }, username: "alice", password: PASSWORD,
     });
     await waitFor(() => view.seen.connected === 1 && buffer.seen.connected === 1, "both connected", 5_000)
-      .catch((e: Error) => {
-        throw new Error(e.message + ": " + [...view.seen.errors, ...buffer.seen.errors].slice(0, 2).map((x) => x.message).join("; "));
+      .catch((error: Error) => {
+        throw new Error(error.message + ": " + [...view.seen.errors, ...buffer.seen.errors].slice(0, 2).map((x) => x.message).join("; "));
       });
     expect(view.seen.errors).toEqual([]);
     expect(buffer.seen.errors).toEqual([]);
@@ -353,7 +353,7 @@ describe("TLS (MQTT 3.1.1 section 5.4.9) against mosquitto's TLS listener", () =
     // and nothing the client handed a socket got past the handshake: no CONNECT, no password
     expect(sockets.every((s) => s.written.length === 0)).toBe(true);
     // what reached the listener was TLS handshakes only, never a plain CONNECT
-    expect(proxy.accepted).toBe(sockets.length);
+    expect(proxy.connections).toBe(sockets.length);
     for (const chunks of proxy.upstream) {
       const wire = Buffer.concat(chunks);
       expect(wire[0]).toBe(TLS_HANDSHAKE_RECORD);
@@ -427,14 +427,14 @@ describe("a wrong password (MQTT 3.1.1 section 3.2.2.3)", () => {
     // a handful of attempts, each of which reached the broker: 0, ~0.1, ~0.3, ~0.7, ~1.5, ~2.5 s
     expect(attempts.length, "attempts at " + attempts.join(", ") + " ms").toBeGreaterThanOrEqual(5);
     expect(attempts.length, "attempts at " + attempts.join(", ") + " ms").toBeLessThanOrEqual(6);
-    expect(proxy.accepted).toBe(attempts.length);
+    expect(proxy.connections).toBe(attempts.length);
     expect(client.stats.attempts).toBe(attempts.length);
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
     const delays = [100, 200, 400, 800, 1_000, 1_000].map((cap) => 100 + 0.999 * (cap - 100));
-    gaps.forEach((gap, i) => {
-      expect(gap, "gap " + i + " of " + gaps.join(", ")).toBeGreaterThanOrEqual(delays[i] - 2);
+    gaps.forEach((gap, index) => {
+      expect(gap, "gap " + index + " of " + gaps.join(", ")).toBeGreaterThanOrEqual(delays[index] - 2);
       // at most one timer tick (50 ms) late, plus the refused handshake and some scheduling slack
-      expect(gap, "gap " + i + " of " + gaps.join(", ")).toBeLessThanOrEqual(delays[i] + 50 + 250);
+      expect(gap, "gap " + index + " of " + gaps.join(", ")).toBeLessThanOrEqual(delays[index] + 50 + 250);
     });
     for (let i = 1; i < Math.min(gaps.length, 4); i++) expect(gaps[i]).toBeGreaterThan(gaps[i - 1]);
   });
@@ -452,10 +452,10 @@ describe("a wrong password (MQTT 3.1.1 section 3.2.2.3)", () => {
     expect(attempts.length).toBeGreaterThanOrEqual(4);
     expect(attempts.length).toBeLessThanOrEqual(WINDOW / 100 + 1);
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
-    gaps.forEach((gap, i) => {
-      const cap = Math.min(1_000, 100 * 2 ** i);
-      expect(gap, "gap " + i + " of " + gaps.join(", ")).toBeGreaterThanOrEqual(100 - 2);
-      expect(gap, "gap " + i + " of " + gaps.join(", ")).toBeLessThanOrEqual(cap + 50 + 250);
+    gaps.forEach((gap, index) => {
+      const cap = Math.min(1_000, 100 * 2 ** index);
+      expect(gap, "gap " + index + " of " + gaps.join(", ")).toBeGreaterThanOrEqual(100 - 2);
+      expect(gap, "gap " + index + " of " + gaps.join(", ")).toBeLessThanOrEqual(cap + 50 + 250);
     });
     expect(new Set(codes(seen.errors))).toEqual(new Set(["not-authorized"]));
     expect(seen.connected).toBe(0);
@@ -536,8 +536,8 @@ describe("credentials never appear in what the client reports or prints", () => 
       expect(reported, "the suite saw " + code).toContain(code);
     }
     const texts: string[] = [];
-    for (const e of everyReport) {
-      texts.push(e.message, String(e), e.stack ?? "", JSON.stringify(e), util.inspect(e, { depth: 5, showHidden: true }));
+    for (const error of everyReport) {
+      texts.push(error.message, String(error), error.stack ?? "", JSON.stringify(error), util.inspect(error, { depth: 5, showHidden: true }));
     }
     for (const ours of [refused, timeout, badCa, bad, good, lost]) {
       texts.push(JSON.stringify(ours.client.stats), util.inspect(ours.client, { depth: 5, showHidden: true }));

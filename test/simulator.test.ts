@@ -196,12 +196,12 @@ describe("simulator on the Node engine, against mosquitto", () => {
   });
 
   it("gives each board its own seeded chips: the same seed, the same values", async () => {
-    const a = await simulate({ devices: 2, seed: 42 });
-    const first = [a.boards[0].chip("sht3x").environment(0), a.boards[1].chip("sht3x").environment(0)];
+    const firstRun = await simulate({ devices: 2, seed: 42 });
+    const first = [firstRun.boards[0].chip("sht3x").environment(0), firstRun.boards[1].chip("sht3x").environment(0)];
     expect(first[0]).not.toEqual(first[1]);
-    await a.stop();
-    const b = await simulate({ devices: 2, seed: 42 });
-    expect([b.boards[0].chip("sht3x").environment(0), b.boards[1].chip("sht3x").environment(0)]).toEqual(first);
+    await firstRun.stop();
+    const secondRun = await simulate({ devices: 2, seed: 42 });
+    expect([secondRun.boards[0].chip("sht3x").environment(0), secondRun.boards[1].chip("sht3x").environment(0)]).toEqual(first);
   });
 
   it("comes back online after a broker restart and publishes its state again", async () => {

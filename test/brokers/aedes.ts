@@ -35,9 +35,9 @@ export class AedesBroker implements TestBroker {
     running.add(broker);
     try {
       await broker.start();
-    } catch (e) {
+    } catch (error) {
       await broker.close();
-      throw e;
+      throw error;
     }
     return broker;
   }

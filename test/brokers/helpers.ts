@@ -139,9 +139,9 @@ export async function connectPeer(port: number, options: IClientOptions = {}): P
       client.once("error", reject);
       client.once("close", () => reject(new Error("the peer's connection closed before CONNACK")));
     });
-  } catch (e) {
+  } catch (error) {
     client.end(true);
-    throw e;
+    throw error;
   }
   return { client, messages };
 }

@@ -90,9 +90,9 @@ export class Mosquitto implements TestBroker {
     running.add(broker);
     try {
       await broker.start();
-    } catch (e) {
+    } catch (error) {
       await broker.close();
-      throw e;
+      throw error;
     }
     return broker;
   }

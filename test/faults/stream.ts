@@ -25,9 +25,9 @@ const QOS1 = { qos: 1 } as const;
 
 /** The sequence number a payload carries. */
 function sequenceOf(payload: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < payload.length; i++) n = n * 10 + (payload[i] - 0x30);
-  return payload.length === DIGITS ? n : -1;
+  let sequence = 0;
+  for (let i = 0; i < payload.length; i++) sequence = sequence * 10 + (payload[i] - 0x30);
+  return payload.length === DIGITS ? sequence : -1;
 }
 
 /** What our client has read from its sockets, over every connection. */
@@ -112,10 +112,10 @@ export class Publisher {
 
   /** Publishes the next sequence number once; moves on only if the client accepted it. */
   publishNext(): PublishStatus {
-    let n = this.accepted;
+    let rest = this.accepted;
     for (let i = DIGITS - 1; i >= 0; i--) {
-      this.#payload[i] = 0x30 + (n % 10);
-      n = Math.floor(n / 10);
+      this.#payload[i] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
     }
     const status = this.client.publish(this.#topic, this.#payload, QOS1);
     if (status === "sent" || status === "queued") this.accepted++;

@@ -20,8 +20,8 @@ export const UNSUBACK = 11;
 export const PINGRESP = 13;
 
 /** n copies of one hex byte, e.g. rep("AB", 3) is "ABABAB". */
-function rep(hexByte: string, n: number): string {
-  return hexByte.repeat(n);
+function rep(hexByte: string, count: number): string {
+  return hexByte.repeat(count);
 }
 
 // ---------------------------------------------------------------- client -> server (encode)
@@ -437,7 +437,7 @@ export const decodeVectors: DecodeVector[] = [
   { name: "PINGRESP (section 3.13)", bytes: "D0 00", packet: { type: PINGRESP, flags: 0, remainingLength: 0 } },
 ];
 
-/** The stream must give DECODE_ERROR with `code`, and the decoder must then decode a new stream. */
+/** The stream must make next() throw an MqttError with `code`, and the decoder must then decode a new stream. */
 export interface DecodeErrorVector {
   name: string;
   bytes: string;

@@ -14,7 +14,8 @@
  *   again). Errors give their code, drop the input, and a new packet then decodes;
  * - topics: the validation and matching table.
  * Never throws and uses only plain JS and Uint8Array (no Node APIs, no library import at
- * run time), so it runs the same on Node and inside XS; failures come back as strings.
+ * run time; the framer and generator of test/support/ are bundled with it), so it runs
+ * the same on Node and inside XS; failures come back as strings.
  */
 
 import type * as Library from "../../device/mqtt/index.js";
@@ -23,6 +24,8 @@ import {
   topicFilterVectors, topicMatchVectors, topicNameVectors,
   type EncodeCall, type ExpectedPacket, type TopicText,
 } from "./codec-vectors.js";
+import { readFixedHeader } from "../support/mqtt-frames.js";
+import { Rng } from "../support/xorshift32.js";
 
 /** The library's exports (`import * as lib`), from the TS source or the built bundle. */
 export type MqttLibrary = typeof Library;
@@ -53,25 +56,25 @@ const UNTOUCHED = 0xa5; // what an encoder's buffer is filled with
 
 // ------------------------------------------------------------------ bytes and hex
 
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
   return -1;
 }
 
 /**
  * Parses hex digits (spaces ignored) into bytes; throws on anything else. Walks the string
- * with its iterator: on XS, charCodeAt(i) on a long string costs O(i), which made this
+ * with its iterator: on XS, charCodeAt(i) on a long string costs O(i), which would make this
  * quadratic for the 16 KB vectors.
  */
 export function fromHex(hex: string): Uint8Array {
   const values: number[] = [];
   for (const ch of hex) {
     if (ch === " ") continue;
-    const v = hexDigit(ch.charCodeAt(0));
-    if (v < 0) throw new Error("not a hex digit " + JSON.stringify(ch) + " in " + hex.slice(0, 40));
-    values.push(v);
+    const value = hexDigit(ch.charCodeAt(0));
+    if (value < 0) throw new Error("not a hex digit " + JSON.stringify(ch) + " in " + hex.slice(0, 40));
+    values.push(value);
   }
   if (values.length % 2 !== 0) throw new Error("odd number of hex digits in " + hex.slice(0, 40));
   const out = new Uint8Array(values.length / 2);
@@ -82,19 +85,19 @@ export function fromHex(hex: string): Uint8Array {
 /** Upper-case hex of bytes[start, end), shortened in the middle past 64 bytes. */
 export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const digits = "0123456789ABCDEF";
-  let s = "";
+  let text = "";
   for (let i = start; i < end; i++) {
     if (end - start > 64 && i === start + 24) {
-      s += "..(" + (end - start) + " bytes)..";
+      text += "..(" + (end - start) + " bytes)..";
       i = end - 24;
     }
-    s += digits[bytes[i] >> 4] + digits[bytes[i] & 15];
+    text += digits[bytes[i] >> 4] + digits[bytes[i] & 15];
   }
-  return s;
+  return text;
 }
 
-function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+function sameBytes(left: Uint8Array, aStart: number, right: Uint8Array, bStart: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (left[aStart + i] !== right[bStart + i]) return false;
   return true;
 }
 
@@ -102,33 +105,6 @@ function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number,
 function firstNot(buf: Uint8Array, start: number, end: number, value: number): number {
   for (let i = start; i < end; i++) if (buf[i] !== value) return i;
   return -1;
-}
-
-/** The fixed header of a packet at bytes[at]: its remaining length and where its body starts. */
-function readFixedHeader(bytes: Uint8Array, at: number): { remainingLength: number; bodyStart: number } | undefined {
-  let length = 0;
-  let multiplier = 1;
-  for (let i = 1; i <= 4; i++) {
-    if (at + i >= bytes.length) return undefined;
-    const b = bytes[at + i];
-    length += (b & 0x7f) * multiplier;
-    multiplier *= 128;
-    if ((b & 0x80) === 0) return { remainingLength: length, bodyStart: at + i + 1 };
-  }
-  return undefined;
-}
-
-/** A tiny seeded PRNG (xorshift32): the same seed gives the same chunking on every engine. */
-function makeRandom(seed: number): (below: number) => number {
-  let state = (seed >>> 0) || 0x9e3779b9;
-  return (below) => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % below;
-  };
 }
 
 // ------------------------------------------------------------------ chunkings
@@ -159,12 +135,12 @@ export function chunkingsFor(length: number, seed: number): Chunking[] {
 /** RANDOM_CHUNKINGS seeded random chunkings, with chunk sizes up to 2, 3, 7, ... bytes. */
 function randomChunkings(length: number, seed: number): Chunking[] {
   const list: Chunking[] = [];
-  for (let s = 0; s < RANDOM_CHUNKINGS; s++) {
-    const random = makeRandom(seed * 7919 + s * 104_729 + 1);
-    const max = RANDOM_MAX_CHUNK[s % RANDOM_MAX_CHUNK.length];
+  for (let variant = 0; variant < RANDOM_CHUNKINGS; variant++) {
+    const random = new Rng(seed * 7919 + variant * 104_729 + 1);
+    const max = RANDOM_MAX_CHUNK[variant % RANDOM_MAX_CHUNK.length];
     const cuts: number[] = [];
-    for (let at = 1 + random(max); at < length; at += 1 + random(max)) cuts.push(at);
-    list.push({ label: "random chunks up to " + max + " bytes (seed " + seed + "/" + s + ")", cuts });
+    for (let at = 1 + random.below(max); at < length; at += 1 + random.below(max)) cuts.push(at);
+    list.push({ label: "random chunks up to " + max + " bytes (seed " + seed + "/" + variant + ")", cuts });
   }
   return list;
 }
@@ -249,9 +225,9 @@ class Report {
   }
 }
 
-function describe(e: unknown): string {
+function describe(error: unknown): string {
   try {
-    return e instanceof Error ? e.name + ": " + e.message : String(e);
+    return error instanceof Error ? error.name + ": " + error.message : String(error);
   } catch {
     return "an unprintable exception";
   }
@@ -280,33 +256,33 @@ function decodeNext(dec: Library.PacketDecoder): number | { thrown: unknown } {
   }
 }
 
-function resultName(lib: MqttLibrary, run: DecoderRun, r: number | { thrown: unknown }): string {
-  if (typeof r !== "number") {
-    const error = r.thrown;
+function resultName(lib: MqttLibrary, run: DecoderRun, result: number | { thrown: unknown }): string {
+  if (typeof result !== "number") {
+    const error = result.thrown;
     return "a throw of " + (lib.isMqttError(error) ? "MqttError " + error.code + ": " + error.message : String(error));
   }
-  if (r === lib.NEED_MORE) return "NEED_MORE";
-  if (r === lib.OVERSIZE) return "OVERSIZE(type " + run.dec.type + ", length " + run.dec.remainingLength + ")";
-  return "packet type " + r;
+  if (result === lib.NEED_MORE) return "NEED_MORE";
+  if (result === lib.OVERSIZE) return "OVERSIZE(type " + run.dec.type + ", length " + run.dec.remainingLength + ")";
+  return "packet type " + result;
 }
 
 /** Compares what the decoder reports for a packet with what is expected; undefined when equal. */
-function comparePacket(lib: MqttLibrary, dec: Library.PacketDecoder, r: number, expected: Expected): string | undefined {
-  const f = expected.fields;
-  if (r !== f.type) return "returned " + r + ", expected packet type " + f.type;
+function comparePacket(lib: MqttLibrary, dec: Library.PacketDecoder, result: number, expected: Expected): string | undefined {
+  const fields = expected.fields;
+  if (result !== fields.type) return "returned " + result + ", expected packet type " + fields.type;
   const differences: string[] = [];
   const scalar = (name: string, actual: unknown, wanted: unknown): void => {
     if (wanted !== undefined && actual !== wanted) differences.push(name + " " + String(actual) + ", expected " + String(wanted));
   };
-  scalar("type", dec.type, f.type);
-  scalar("flags", dec.flags, f.flags);
-  scalar("remainingLength", dec.remainingLength, f.remainingLength);
-  scalar("packetId", dec.packetId, f.packetId);
-  scalar("qos", dec.qos, f.qos);
-  scalar("retain", dec.retain, f.retain);
-  scalar("dup", dec.dup, f.dup);
-  scalar("sessionPresent", dec.sessionPresent, f.sessionPresent);
-  scalar("returnCode", dec.returnCode, f.returnCode);
+  scalar("type", dec.type, fields.type);
+  scalar("flags", dec.flags, fields.flags);
+  scalar("remainingLength", dec.remainingLength, fields.remainingLength);
+  scalar("packetId", dec.packetId, fields.packetId);
+  scalar("qos", dec.qos, fields.qos);
+  scalar("retain", dec.retain, fields.retain);
+  scalar("dup", dec.dup, fields.dup);
+  scalar("sessionPresent", dec.sessionPresent, fields.sessionPresent);
+  scalar("returnCode", dec.returnCode, fields.returnCode);
   const buf = dec.buf;
   const bodyEnd = dec.bodyOffset + dec.remainingLength;
   if (dec.bodyOffset < 0 || bodyEnd > buf.length) differences.push("body [" + dec.bodyOffset + ", " + bodyEnd + ") outside buf of " + buf.length);
@@ -323,7 +299,7 @@ function comparePacket(lib: MqttLibrary, dec: Library.PacketDecoder, r: number, 
   const payloadStart = bodyEnd - (expected.payload === undefined ? 0 : expected.payload.length);
   range("payload", dec.payloadOffset, dec.payloadLength, expected.payload, payloadStart);
   range("codes", dec.codesOffset, dec.codesLength, expected.codes, dec.bodyOffset + 2);
-  if (f.type === lib.PUBLISH && expected.payload !== undefined && dec.payloadOffset + dec.payloadLength !== bodyEnd) {
+  if (fields.type === lib.PUBLISH && expected.payload !== undefined && dec.payloadOffset + dec.payloadLength !== bodyEnd) {
     differences.push("the payload does not end where the body ends");
   }
   return differences.length === 0 ? undefined : differences.join("; ");
@@ -339,23 +315,23 @@ function runStream(lib: MqttLibrary, run: DecoderRun, stream: Stream, cuts: numb
   const bytes = stream.bytes;
   let eventIndex = 0;
   let chunkStart = 0;
-  for (let c = 0; c <= cuts.length; c++) {
-    const chunkEnd = c < cuts.length ? cuts[c] : bytes.length;
-    const n = chunkEnd - chunkStart;
-    const chunk = new Uint8Array(n + 2 * PAD);
+  for (let piece = 0; piece <= cuts.length; piece++) {
+    const chunkEnd = piece < cuts.length ? cuts[piece] : bytes.length;
+    const size = chunkEnd - chunkStart;
+    const chunk = new Uint8Array(size + 2 * PAD);
     chunk.fill(PAD_BYTE);
     chunk.set(bytes.subarray(chunkStart, chunkEnd), PAD);
-    dec.feed(chunk, PAD, PAD + n);
+    dec.feed(chunk, PAD, PAD + size);
     for (let guard = 0; ; guard++) {
-      if (guard > n + 2) return "next() kept returning packets from a " + n + "-byte chunk";
-      const r = decodeNext(dec);
-      if (r === lib.NEED_MORE) break;
+      if (guard > size + 2) return "next() kept returning packets from a " + size + "-byte chunk";
+      const result = decodeNext(dec);
+      if (result === lib.NEED_MORE) break;
       const event = stream.events[eventIndex++];
       const where = "at stream bytes [" + chunkStart + ", " + chunkEnd + ")";
-      if (event === undefined) return "unexpected " + resultName(lib, run, r) + " " + where + " after every expected packet";
+      if (event === undefined) return "unexpected " + resultName(lib, run, result) + " " + where + " after every expected packet";
       if (event.errorCode !== undefined) {
-        if (typeof r === "number") return event.label + ": " + resultName(lib, run, r) + " " + where + ", expected a throw of " + event.errorCode;
-        const error = r.thrown;
+        if (typeof result === "number") return event.label + ": " + resultName(lib, run, result) + " " + where + ", expected a throw of " + event.errorCode;
+        const error = result.thrown;
         if (!lib.isMqttError(error)) return event.label + ": next() threw something other than an MqttError: " + String(error);
         if (error.code !== event.errorCode) return event.label + ": error " + error.code + " (" + error.message + "), expected " + event.errorCode;
         if (dec.pending !== 0) return event.label + ": " + dec.pending + " bytes still pending after the throw (input must be dropped)";
@@ -364,19 +340,19 @@ function runStream(lib: MqttLibrary, run: DecoderRun, stream: Stream, cuts: numb
         return checkReceiveBuffer(run);
       }
       if (event.oversize !== undefined) {
-        const o = event.oversize;
-        if (r !== lib.OVERSIZE) return event.label + ": " + resultName(lib, run, r) + " " + where + ", expected OVERSIZE";
+        const oversize = event.oversize;
+        if (result !== lib.OVERSIZE) return event.label + ": " + resultName(lib, run, result) + " " + where + ", expected OVERSIZE";
         const wrong: string[] = [];
-        if (dec.type !== o.type) wrong.push("type " + dec.type + ", expected " + o.type);
-        if (dec.remainingLength !== o.remainingLength) wrong.push("remainingLength " + dec.remainingLength + ", expected " + o.remainingLength);
-        if (o.qos !== undefined && dec.qos !== o.qos) wrong.push("qos " + dec.qos + ", expected " + o.qos);
-        if (o.packetId !== undefined && dec.packetId !== o.packetId) wrong.push("packetId " + dec.packetId + ", expected " + o.packetId);
+        if (dec.type !== oversize.type) wrong.push("type " + dec.type + ", expected " + oversize.type);
+        if (dec.remainingLength !== oversize.remainingLength) wrong.push("remainingLength " + dec.remainingLength + ", expected " + oversize.remainingLength);
+        if (oversize.qos !== undefined && dec.qos !== oversize.qos) wrong.push("qos " + dec.qos + ", expected " + oversize.qos);
+        if (oversize.packetId !== undefined && dec.packetId !== oversize.packetId) wrong.push("packetId " + dec.packetId + ", expected " + oversize.packetId);
         if (wrong.length > 0) return event.label + ": OVERSIZE with " + wrong.join("; ");
         continue;
       }
       const expected = event.packet as Expected;
-      if (typeof r !== "number") return event.label + " " + where + ": " + resultName(lib, run, r);
-      const difference = comparePacket(lib, dec, r, expected);
+      if (typeof result !== "number") return event.label + " " + where + ": " + resultName(lib, run, result);
+      const difference = comparePacket(lib, dec, result, expected);
       if (difference !== undefined) return event.label + " " + where + ": " + difference;
       const placement = checkPlacement(run, event, chunk, chunkStart);
       if (placement !== undefined) return event.label + " " + where + ": " + placement;
@@ -480,35 +456,35 @@ function encodeOnce(lib: MqttLibrary, encoder: Utf8Encoder, call: EncodeCall, bu
   }
 }
 
-function describeResult(lib: MqttLibrary, r: number | Library.MqttError): string {
-  return lib.isMqttError(r) ? "MqttError " + r.code + " (" + r.message + ")" : typeof r === "number" ? "length " + r : "a " + typeof r;
+function describeResult(lib: MqttLibrary, result: number | Library.MqttError): string {
+  return lib.isMqttError(result) ? "MqttError " + result.code + " (" + result.message + ")" : typeof result === "number" ? "length " + result : "a " + typeof result;
 }
 
 /** Expects a refusal with `code` that left buf untouched. */
-function expectRefusal(lib: MqttLibrary, r: number | Library.MqttError, code: string, buf: Uint8Array): string | undefined {
-  if (!lib.isMqttError(r)) return "returned " + describeResult(lib, r) + ", expected MqttError " + code;
-  if (r.code !== code) return "MqttError " + r.code + " (" + r.message + "), expected " + code;
+function expectRefusal(lib: MqttLibrary, result: number | Library.MqttError, code: string, buf: Uint8Array): string | undefined {
+  if (!lib.isMqttError(result)) return "returned " + describeResult(lib, result) + ", expected MqttError " + code;
+  if (result.code !== code) return "MqttError " + result.code + " (" + result.message + "), expected " + code;
   const at = firstNot(buf, 0, buf.length, UNTOUCHED);
   return at < 0 ? undefined : "the buffer was written at byte " + at + " although the call was refused";
 }
 
 function runEncodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report): void {
-  for (const v of encodeVectors) {
+  for (const vector of encodeVectors) {
     const check = (mode: string, body: () => string | undefined): void => {
       let message: string | undefined;
       try {
         message = body();
-      } catch (e) {
-        message = "threw " + describe(e);
+      } catch (error) {
+        message = "threw " + describe(error);
       }
       if (message === undefined) report.passed++;
-      else report.fail("encode " + v.name + " / " + mode, "encode " + v.name + " / " + mode + ": " + message);
+      else report.fail("encode " + vector.name + " / " + mode, "encode " + vector.name + " / " + mode + ": " + message);
     };
     let expected: Uint8Array;
     try {
-      expected = fromHex(v.bytes);
-    } catch (e) {
-      report.fail("encode " + v.name, "encode " + v.name + ": bad vector: " + describe(e));
+      expected = fromHex(vector.bytes);
+    } catch (error) {
+      report.fail("encode " + vector.name, "encode " + vector.name + ": bad vector: " + describe(error));
       continue;
     }
     const size = expected.length;
@@ -516,7 +492,7 @@ function runEncodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
       const header = readFixedHeader(expected, 0);
       if (header === undefined || header.bodyStart + header.remainingLength !== size) return "the hand-written remaining length disagrees with the bytes";
       if (lib.lengthFieldSize(header.remainingLength) !== header.bodyStart - 1) return "lengthFieldSize(" + header.remainingLength + ") is " + lib.lengthFieldSize(header.remainingLength);
-      const call = v.call;
+      const call = vector.call;
       if (call.packet === "publish") {
         const computed = lib.publishSize(encoder.encode(call.topic).length, fromHex(call.payload).length, call.qos);
         if (computed !== size) return "publishSize gives " + computed + ", expected " + size;
@@ -525,8 +501,8 @@ function runEncodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
     });
     check("at offset 5 in a larger buffer", () => {
       const buf = new Uint8Array(size + 11).fill(UNTOUCHED);
-      const r = callEncoder(lib, encoder, v.call, buf, 5);
-      if (r !== size) return "returned " + describeResult(lib, r) + ", expected length " + size;
+      const result = callEncoder(lib, encoder, vector.call, buf, 5);
+      if (result !== size) return "returned " + describeResult(lib, result) + ", expected length " + size;
       if (!sameBytes(buf, 5, expected, 0, size)) return "wrote " + toHex(buf, 5, 5 + size) + ", expected " + toHex(expected);
       const before = firstNot(buf, 0, 5, UNTOUCHED);
       const after = firstNot(buf, 5 + size, buf.length, UNTOUCHED);
@@ -535,29 +511,29 @@ function runEncodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
     });
     check("into an exact-size buffer", () => {
       const buf = new Uint8Array(size);
-      const r = callEncoder(lib, encoder, v.call, buf, 0);
-      if (r !== size) return "returned " + describeResult(lib, r) + ", expected length " + size;
+      const result = callEncoder(lib, encoder, vector.call, buf, 0);
+      if (result !== size) return "returned " + describeResult(lib, result) + ", expected length " + size;
       return sameBytes(buf, 0, expected, 0, size) ? undefined : "wrote " + toHex(buf) + ", expected " + toHex(expected);
     });
     check("one byte short: buffer-too-small", () => {
       const buf = new Uint8Array(size - 1).fill(UNTOUCHED);
-      return expectRefusal(lib, callEncoder(lib, encoder, v.call, buf, 0), "buffer-too-small", buf);
+      return expectRefusal(lib, callEncoder(lib, encoder, vector.call, buf, 0), "buffer-too-small", buf);
     });
     check("at an offset one byte short: buffer-too-small", () => {
       const buf = new Uint8Array(size + 3).fill(UNTOUCHED);
-      return expectRefusal(lib, callEncoder(lib, encoder, v.call, buf, 4), "buffer-too-small", buf);
+      return expectRefusal(lib, callEncoder(lib, encoder, vector.call, buf, 4), "buffer-too-small", buf);
     });
   }
-  for (const v of encodeErrorVectors) {
+  for (const vector of encodeErrorVectors) {
     let message: string | undefined;
     try {
-      const buf = new Uint8Array(v.bufferSize ?? 256).fill(UNTOUCHED);
-      message = expectRefusal(lib, callEncoder(lib, encoder, v.call, buf, v.offset ?? 0), v.code, buf);
-    } catch (e) {
-      message = "threw " + describe(e);
+      const buf = new Uint8Array(vector.bufferSize ?? 256).fill(UNTOUCHED);
+      message = expectRefusal(lib, callEncoder(lib, encoder, vector.call, buf, vector.offset ?? 0), vector.code, buf);
+    } catch (error) {
+      message = "threw " + describe(error);
     }
     if (message === undefined) report.passed++;
-    else report.fail("encode error " + v.name, "encode error " + v.name + ": " + message);
+    else report.fail("encode error " + vector.name, "encode error " + vector.name + ": " + message);
   }
 }
 
@@ -591,8 +567,8 @@ function runChunkings(
         const next = runStream(lib, run, afterwards, []);
         if (next !== undefined) message = "after the error, a new packet fed whole: " + next;
       }
-    } catch (e) {
-      message = "threw " + describe(e);
+    } catch (error) {
+      message = "threw " + describe(error);
     }
     const family = chunking.label.startsWith("split at") ? "split at k" : chunking.label.startsWith("random") ? "random" : chunking.label;
     if (message === undefined) report.passed++;
@@ -606,23 +582,23 @@ function runDecodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
   const all: Part[] = [];
   let largestBody = 2;
 
-  decodeVectors.forEach((v, index) => {
-    const name = "decode " + v.name;
+  decodeVectors.forEach((vector, index) => {
+    const name = "decode " + vector.name;
     try {
-      const bytes = fromHex(v.bytes);
+      const bytes = fromHex(vector.bytes);
       const header = readFixedHeader(bytes, 0);
       if (header === undefined || header.bodyStart + header.remainingLength !== bytes.length) {
         report.fail(name, name + ": bad vector: the hand-written remaining length disagrees with the bytes");
         return;
       }
-      const part: Part = { label: v.name, bytes, packet: prepareExpected(encoder, v.packet) };
+      const part: Part = { label: vector.name, bytes, packet: prepareExpected(encoder, vector.packet) };
       all.push(part);
       largestBody = Math.max(largestBody, header.remainingLength);
       runChunkings(lib, report, name, makeStream([part]), header.remainingLength + 16, chunkingsFor(bytes.length, index + 1));
       // a packet right after another in the same chunk (offsets not at a chunk start)
       runChunkings(lib, report, name + " after a PINGRESP", makeStream([pingresp, part]), header.remainingLength + 16, [{ label: "whole", cuts: [] }]);
-    } catch (e) {
-      report.fail(name, name + ": threw " + describe(e));
+    } catch (error) {
+      report.fail(name, name + ": threw " + describe(error));
     }
   });
 
@@ -633,40 +609,40 @@ function runDecodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
     ...randomChunkings(concatenated.bytes.length, 1000),
   ]);
 
-  decodeErrorVectors.forEach((v, index) => {
-    const name = "decode error " + v.name;
+  decodeErrorVectors.forEach((vector, index) => {
+    const name = "decode error " + vector.name;
     try {
-      const bytes = fromHex(v.bytes);
+      const bytes = fromHex(vector.bytes);
       const header = readFixedHeader(bytes, 0);
       if (header !== undefined && header.bodyStart + header.remainingLength !== bytes.length) {
         report.fail(name, name + ": bad vector: the hand-written remaining length disagrees with the bytes");
         return;
       }
-      const part: Part = { label: v.name, bytes, errorCode: v.code };
-      const size = v.receiveBufferSize ?? 64;
+      const part: Part = { label: vector.name, bytes, errorCode: vector.code };
+      const size = vector.receiveBufferSize ?? 64;
       runChunkings(lib, report, name, makeStream([part]), size, chunkingsFor(bytes.length, 5000 + index), recovery);
       runChunkings(lib, report, name + " after a PINGRESP", makeStream([pingresp, part]), size, [{ label: "whole", cuts: [] }], recovery);
-    } catch (e) {
-      report.fail(name, name + ": threw " + describe(e));
+    } catch (error) {
+      report.fail(name, name + ": threw " + describe(error));
     }
   });
 
-  oversizeVectors.forEach((v, index) => {
-    const name = "oversize " + v.name;
+  oversizeVectors.forEach((vector, index) => {
+    const name = "oversize " + vector.name;
     try {
-      const bytes = fromHex(v.bytes);
+      const bytes = fromHex(vector.bytes);
       const header = readFixedHeader(bytes, 0);
-      if (header === undefined || header.bodyStart + header.remainingLength !== bytes.length || header.remainingLength <= v.receiveBufferSize) {
+      if (header === undefined || header.bodyStart + header.remainingLength !== bytes.length || header.remainingLength <= vector.receiveBufferSize) {
         report.fail(name, name + ": bad vector: its remaining length disagrees with the bytes or fits the receive buffer");
         return;
       }
       const stream = makeStream([
-        { label: v.name, bytes, oversize: v.oversize },
-        { label: v.next.name + " after it", bytes: fromHex(v.next.bytes), packet: prepareExpected(encoder, v.next.packet) },
+        { label: vector.name, bytes, oversize: vector.oversize },
+        { label: vector.next.name + " after it", bytes: fromHex(vector.next.bytes), packet: prepareExpected(encoder, vector.next.packet) },
       ]);
-      runChunkings(lib, report, name, stream, v.receiveBufferSize, chunkingsFor(stream.bytes.length, 9000 + index));
-    } catch (e) {
-      report.fail(name, name + ": threw " + describe(e));
+      runChunkings(lib, report, name, stream, vector.receiveBufferSize, chunkingsFor(stream.bytes.length, 9000 + index));
+    } catch (error) {
+      report.fail(name, name + ": threw " + describe(error));
     }
   });
 }
@@ -695,47 +671,47 @@ function runTopicVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report)
     let message: string | undefined;
     try {
       message = body();
-    } catch (e) {
-      message = "threw " + describe(e);
+    } catch (error) {
+      message = "threw " + describe(error);
     }
     if (message === undefined) report.passed++;
     else report.fail(name, name + ": " + message);
   };
-  for (const v of topicNameVectors) {
-    const label = "text" in v.name ? JSON.stringify(v.name.text.length > 40 ? v.name.text.slice(0, 20) + "..." : v.name.text) : "hex " + v.name.hex;
-    check("topic name " + label + " (" + v.why + ")", () => {
-      const bytes = textOrHex(encoder, v.name);
+  for (const vector of topicNameVectors) {
+    const label = "text" in vector.name ? JSON.stringify(vector.name.text.length > 40 ? vector.name.text.slice(0, 20) + "..." : vector.name.text) : "hex " + vector.name.hex;
+    check("topic name " + label + " (" + vector.why + ")", () => {
+      const bytes = textOrHex(encoder, vector.name);
       const valid = lib.isValidTopicName(embedded(bytes, 3), 3, bytes.length);
-      if (valid !== v.valid) return "isValidTopicName gives " + valid + ", expected " + v.valid;
-      if (!("text" in v.name)) return undefined;
-      const prepared = orThrown(lib, () => lib.prepareTopic((v.name as { text: string }).text, encoder));
-      if (!v.valid) return lib.isMqttError(prepared) && prepared.code === "topic-invalid" ? undefined : "prepareTopic did not refuse it with topic-invalid";
+      if (valid !== vector.valid) return "isValidTopicName gives " + valid + ", expected " + vector.valid;
+      if (!("text" in vector.name)) return undefined;
+      const prepared = orThrown(lib, () => lib.prepareTopic((vector.name as { text: string }).text, encoder));
+      if (!vector.valid) return lib.isMqttError(prepared) && prepared.code === "topic-invalid" ? undefined : "prepareTopic did not refuse it with topic-invalid";
       if (lib.isMqttError(prepared)) return "prepareTopic refused it: " + prepared.code;
-      if (prepared.name !== v.name.text) return "prepareTopic kept another name";
+      if (prepared.name !== vector.name.text) return "prepareTopic kept another name";
       return prepared.bytes.length === bytes.length && sameBytes(prepared.bytes, 0, bytes, 0, bytes.length) ? undefined : "prepareTopic's bytes differ";
     });
   }
-  for (const v of topicFilterVectors) {
-    const label = "text" in v.filter ? JSON.stringify(v.filter.text) : "hex " + v.filter.hex;
-    check("topic filter " + label + " (" + v.why + ")", () => {
-      const bytes = textOrHex(encoder, v.filter);
+  for (const vector of topicFilterVectors) {
+    const label = "text" in vector.filter ? JSON.stringify(vector.filter.text) : "hex " + vector.filter.hex;
+    check("topic filter " + label + " (" + vector.why + ")", () => {
+      const bytes = textOrHex(encoder, vector.filter);
       const valid = lib.isValidTopicFilter(embedded(bytes, 3), 3, bytes.length);
-      if (valid !== v.valid) return "isValidTopicFilter gives " + valid + ", expected " + v.valid;
-      if (!("text" in v.filter)) return undefined;
-      const prepared = orThrown(lib, () => lib.prepareFilter((v.filter as { text: string }).text, encoder));
-      if (!v.valid) return lib.isMqttError(prepared) && prepared.code === "filter-invalid" ? undefined : "prepareFilter did not refuse it with filter-invalid";
+      if (valid !== vector.valid) return "isValidTopicFilter gives " + valid + ", expected " + vector.valid;
+      if (!("text" in vector.filter)) return undefined;
+      const prepared = orThrown(lib, () => lib.prepareFilter((vector.filter as { text: string }).text, encoder));
+      if (!vector.valid) return lib.isMqttError(prepared) && prepared.code === "filter-invalid" ? undefined : "prepareFilter did not refuse it with filter-invalid";
       if (lib.isMqttError(prepared)) return "prepareFilter refused it: " + prepared.code;
       return prepared.length === bytes.length && sameBytes(prepared, 0, bytes, 0, bytes.length) ? undefined : "prepareFilter's bytes differ";
     });
   }
-  for (const v of topicMatchVectors) {
-    check("filter " + JSON.stringify(v.filter) + (v.matches ? " matches " : " does not match ") + JSON.stringify(v.topic) + " (" + v.why + ")", () => {
-      const filter = encoder.encode(v.filter);
-      const topic = encoder.encode(v.topic);
+  for (const vector of topicMatchVectors) {
+    check("filter " + JSON.stringify(vector.filter) + (vector.matches ? " matches " : " does not match ") + JSON.stringify(vector.topic) + " (" + vector.why + ")", () => {
+      const filter = encoder.encode(vector.filter);
+      const topic = encoder.encode(vector.topic);
       if (!lib.isValidTopicFilter(filter, 0, filter.length)) return "bad vector: the filter is not valid";
       if (!lib.isValidTopicName(topic, 0, topic.length)) return "bad vector: the topic is not valid";
       const matches = lib.topicMatches(embedded(filter, 2), 2, filter.length, embedded(topic, 5), 5, topic.length);
-      return matches === v.matches ? undefined : "topicMatches gives " + matches;
+      return matches === vector.matches ? undefined : "topicMatches gives " + matches;
     });
   }
 }
@@ -753,8 +729,8 @@ export function runVectors(lib: MqttLibrary, encoder: Utf8Encoder): VectorResult
   for (const [name, section] of sections) {
     try {
       section(lib, encoder, report);
-    } catch (e) {
-      report.fail(name, name + " vectors stopped: " + describe(e));
+    } catch (error) {
+      report.fail(name, name + " vectors stopped: " + describe(error));
     }
   }
   return report.result();

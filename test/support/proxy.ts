@@ -1,74 +1,24 @@
 /*
- * A fault-injecting TCP proxy on 127.0.0.1 for the fault suite: it sits between our client
- * and a real broker and, on command or on a schedule, cuts both directions at once, cuts in
- * the middle of an MQTT packet, stalls (reads and holds bytes, forwards nothing, keeps the
- * sockets open), delays every chunk, throttles to a byte rate, forwards in 1-byte pieces,
- * or refuses connections (nothing listens). It counts connections, cuts and bytes.
- * close() stops every socket, timer and the listener. Test side only: it never parses more
- * of MQTT than the fixed header's length (to know where packets start and end).
+ * A TCP proxy on 127.0.0.1 between our client and a real broker, for faults that must be
+ * deterministic. On command or on a schedule it cuts both directions at once, cuts in the
+ * middle of an MQTT packet, stalls (reads and holds bytes, forwards nothing, keeps the
+ * sockets open), drops every byte going to the client, delays every chunk, throttles to a
+ * byte rate, forwards in 1-byte pieces, or refuses connections (nothing listens) and accepts
+ * again on the same port. It counts connections, cuts and bytes, and can record what the
+ * client sent on each connection. close() stops every socket, timer and the listener. Test
+ * side only: it never parses more of MQTT than the fixed header's length (to know where
+ * packets start and end).
  */
 
 import * as net from "node:net";
 import { listenLoopback } from "../brokers/helpers.js";
+import { PacketFramer } from "./mqtt-frames.js";
 
 /** "up": client to broker; "down": broker to client. */
 export type Direction = "up" | "down";
 
 /** What a scheduled cut does: cut at once, or cut inside a packet going up. */
 export type CutKind = "cut" | "mid-packet";
-
-/**
- * Where the MQTT packets of one direction start and end: reads each fixed header's
- * remaining length and counts the body through. Only valid from the stream's first byte.
- */
-class Framer {
-  /** 0: the next byte starts a packet; 1: reading the remaining length; 2: in the body. */
-  state = 0;
-  remaining = 0;
-  multiplier = 1;
-
-  step(byte: number): void {
-    switch (this.state) {
-      case 0:
-        this.state = 1;
-        this.remaining = 0;
-        this.multiplier = 1;
-        return;
-      case 1:
-        this.remaining += (byte & 0x7f) * this.multiplier;
-        this.multiplier *= 128;
-        if ((byte & 0x80) === 0) this.state = this.remaining === 0 ? 0 : 2;
-        return;
-      default:
-        if (--this.remaining === 0) this.state = 0;
-    }
-  }
-
-  feed(bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) this.step(bytes[i]);
-  }
-
-  /**
-   * How many of these bytes to forward so that the stream stops inside a packet: the count
-   * nearest the middle, in [0, bytes.length), or -1 when every such stop is a packet boundary.
-   */
-  cutPoint(bytes: Uint8Array): number {
-    const probe = new Framer();
-    probe.state = this.state;
-    probe.remaining = this.remaining;
-    probe.multiplier = this.multiplier;
-    const middle = bytes.length >> 1;
-    let best = -1;
-    for (let k = 0; k < bytes.length; k++) {
-      if (probe.state !== 0) {
-        if (k >= middle) return k;
-        best = k;
-      }
-      probe.step(bytes[k]);
-    }
-    return best;
-  }
-}
 
 interface Held {
   data: Buffer;
@@ -80,7 +30,7 @@ interface Held {
 /** One direction of one connection: a queue of held bytes, pumped out under the proxy's modes. */
 class Pipe {
   readonly queue: Held[] = [];
-  readonly framer = new Framer();
+  readonly framer = new PacketFramer();
   /** A wake-up pending (a delay, the throttle, or the next 1-byte piece). */
   timer: NodeJS.Timeout | undefined = undefined;
   immediate: NodeJS.Immediate | undefined = undefined;
@@ -115,7 +65,7 @@ interface Link {
   dead: boolean;
 }
 
-export class FaultProxy {
+export class TcpProxy {
   /** The broker's port on 127.0.0.1. */
   readonly target: number;
   /** Connections accepted so far. */
@@ -126,6 +76,13 @@ export class FaultProxy {
   cutsInsidePacket = 0;
   /** Bytes forwarded so far, over every connection. */
   readonly forwarded = { up: 0, down: 0 };
+  /** When true, bytes from the broker are read and thrown away: the client hears nothing. */
+  dropToClient = false;
+  /**
+   * Per connection, in order: every chunk the client sent, as it arrived (started with
+   * record: true; otherwise one empty list per connection).
+   */
+  readonly upstream: Buffer[][] = [];
 
   #port = 0;
   #server: net.Server | undefined = undefined;
@@ -141,14 +98,19 @@ export class FaultProxy {
   #cutEveryKind: CutKind | "alternate" = "cut";
   #nextCutAt = 0;
   #scheduledCuts = 0;
+  readonly #record: boolean;
 
-  private constructor(target: number) {
+  private constructor(target: number, record: boolean) {
     this.target = target;
+    this.#record = record;
   }
 
-  /** Listens on a free loopback port and forwards every connection to 127.0.0.1:target. */
-  static async start(target: number): Promise<FaultProxy> {
-    const proxy = new FaultProxy(target);
+  /**
+   * Listens on a free loopback port and forwards every connection to 127.0.0.1:target;
+   * `record` keeps every chunk the client sends in `upstream`.
+   */
+  static async start(target: number, options: { record?: boolean } = {}): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target, options.record === true);
     await proxy.accept();
     return proxy;
   }
@@ -250,7 +212,7 @@ export class FaultProxy {
   // ---- schedules
 
   /** Runs `action` once, `ms` from now (cancelled by close()). */
-  at(ms: number, action: (proxy: FaultProxy) => void): void {
+  at(ms: number, action: (proxy: TcpProxy) => void): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       if (!this.#closed) action(this);
@@ -281,6 +243,8 @@ export class FaultProxy {
 
   #accept(client: net.Socket): void {
     this.connections++;
+    const sent: Buffer[] = [];
+    this.upstream.push(sent);
     const broker = net.connect({ host: "127.0.0.1", port: this.target, allowHalfOpen: true });
     client.setNoDelay(true);
     broker.setNoDelay(true);
@@ -288,6 +252,8 @@ export class FaultProxy {
     this.#links.add(link);
     const take = (pipe: Pipe) => (data: Buffer) => {
       if (link.dead) return;
+      if (pipe.direction === "up" && this.#record) sent.push(data);
+      if (pipe.direction === "down" && this.dropToClient) return;
       pipe.queue.push({ data, offset: 0, readyAt: performance.now() + this.#delayMs });
       this.#pump(link, pipe);
     };
