@@ -18,7 +18,7 @@ import { SHT3X_STATUS, SHT3xChip, sensirionCrc } from "../host-sim/chips/sht3x.j
 import { ManualClock } from "../host-sim/clock.js";
 import { VirtualPins } from "../host-sim/digital.js";
 import { I2CBus, type I2CTransfer } from "../host-sim/i2c.js";
-import { XsWorker } from "./xs/harness.mjs";
+import { XsWorker } from "../host-sim/xs/harness.mjs";
 
 const T_STEP = 175 / 65535; // SHT3x temperature resolution, °C
 const RH_STEP = 100 / 65535; // SHT3x humidity resolution, %RH

@@ -1,6 +1,7 @@
-// Real-XS test harness: runs code inside a real Moddable XS engine (the `xsnap-worker`
+// The XS worker harness: runs code inside a real Moddable XS engine (the `xsnap-worker`
 // binary that `@agoric/xsnap` compiles at install time) in a child process, and reads its
-// meters (slots in use, computrons). Used by vitest suites and by bench/*.mjs scripts.
+// meters (slots in use, computrons). The simulator's XS engine (host.ts) runs on it, and so
+// do the vitest suites and bench/*.mjs scripts that measure device code inside XS.
 // It must not import `@agoric/xsnap`'s JavaScript (that needs SES lockdown, which freezes
 // the intrinsics of the whole Node process), must not skip anything when xsnap is missing
 // (it fails with the reason), and must never leave a worker process running after close().
@@ -68,7 +69,7 @@
 //   text through issueCommand, so output reaches the `print` sink in order, before the
 //   delivery that produced it resolves.
 // - The harness owns the worker's global `handleCommand` (Node -> XS calls) and the
-//   non-enumerable global `__xsHarness`; code under test must not replace them. Its `?`
+//   non-enumerable global `__xsHarness`; code run inside XS must not replace them. Its `?`
 //   payloads start with a kind byte: 0 = a measured run (n follows), 1 = a message for the
 //   receiver that code inside XS registered with `__xsHarness.setReceiver(fn)`: send()
 //   is how Node delivers events (socket data, timer ticks) into XS asynchronously.

@@ -1,4 +1,4 @@
-// Type declarations for harness.mjs (the real-XS test harness): types only, no code.
+// Type declarations for harness.mjs (the XS worker harness): types only, no code.
 // Named .d.mts because TypeScript looks for `harness.d.mts` when a file imports "./harness.mjs".
 
 /** A delivery's outcome with the worker's meters read right after it. */
