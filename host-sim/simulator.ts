@@ -1,5 +1,5 @@
 /*
- * The simulator as a library, for users' CI and for the CLI (host-sim/cli.ts):
+ * The simulator as a library, for users' CI and for the CLI (host-sim/cli/cli.ts):
  *
  *   const sim = await startSimulator({ devices: 3 });        // embedded aedes, Node engine
  *   sim.brokerUrl;                                            // mqtt://127.0.0.1:<port>
@@ -37,10 +37,10 @@ import { boardConfig } from "./board-config.js";
 import type { BrokerAddress, ConfigOverrides } from "./board-config.js";
 import { EmbeddedBroker } from "./broker.js";
 import { DEFAULT_FIRMWARE, loadFirmware } from "./firmware-module.js";
-import { startNodeBoard } from "./node-board.js";
+import { startNodeBoard } from "./engines/node/node-board.js";
 import { MessageWatcher } from "./watcher.js";
 import type { MessageWait, WaitOptions } from "./watcher.js";
-import { startXsBoard } from "./xs-board.js";
+import { startXsBoard } from "./engines/xs/xs-board.js";
 
 export type { BoardStatus, Engine } from "./board.js";
 export { SimBoard } from "./board.js";

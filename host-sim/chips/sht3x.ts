@@ -21,10 +21,10 @@
  * Node side only.
  */
 
-import { hourOfDay } from "../clock.js";
-import type { TimeSource } from "../clock.js";
-import type { I2CChip } from "../i2c.js";
-import { Prng } from "../prng.js";
+import { hourOfDay } from "./clock.js";
+import type { TimeSource } from "./clock.js";
+import type { I2CChip } from "../io/i2c.js";
+import { Prng } from "./prng.js";
 
 export interface SHT3xChipOptions {
   /** Milliseconds; default Date.now. */

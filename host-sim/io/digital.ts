@@ -21,7 +21,7 @@
  * (open drain: 0, or released to the outside drive, else 1 through the board's pull-up);
  * otherwise the outside drive if any, else the input's pull (up 1; down, up-and-down,
  * or none 0). The pins are also the board's register of pins in use, shared with the I²C
- * bus wired to them (host-sim/i2c.ts), as Moddable's builtinUsePin register is
+ * bus wired to them (host-sim/io/i2c.ts), as Moddable's builtinUsePin register is
  * (modules/io/common/builtinCommon.c). Node side only.
  */
 

@@ -7,9 +7,9 @@
  * Formatting and writing only: it never changes a board. Node side only.
  */
 
-import type { BoardStatus } from "./board.js";
-import type { SimBoard } from "./board.js";
-import type { Simulator } from "./simulator.js";
+import type { BoardStatus } from "../board.js";
+import type { SimBoard } from "../board.js";
+import type { Simulator } from "../simulator.js";
 
 /** Beyond this many boards, a non-terminal output gets summaries only, no line per status change. */
 const LINE_BOARDS = 50;

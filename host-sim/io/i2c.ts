@@ -16,7 +16,7 @@
  * Simulated chips (host-sim/chips/) attach at an address and see each transaction's bytes
  * (command/register level). The bus is wired to one SDA/SCL pin pair (ESP32 defaults 21
  * and 22): a connection opened on other pins reaches no chip. The pins in use are the
- * board's VirtualPins register (host-sim/digital.ts), shared with Digital: a connection holds
+ * board's VirtualPins register (host-sim/io/digital.ts), shared with Digital: a connection holds
  * its two pins until the last connection on them closes. A chip may declare the fastest
  * clock it follows (`maxHz`); a faster connection gets no acknowledge from it. Each
  * simulated board gets its own bus. Node side only.

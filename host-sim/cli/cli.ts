@@ -9,12 +9,12 @@
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import type { FirmwareConfig } from "../device/app/config.js";
+import type { FirmwareConfig } from "../../device/app/config.js";
 import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
-import { openFileLimit } from "./open-files.js";
-import { START_BATCH, startSimulator } from "./simulator.js";
-import type { Engine, SimBoard, Simulator } from "./simulator.js";
-import type { BoardStatus } from "./board.js";
+import { openFileLimit } from "../open-files.js";
+import { START_BATCH, startSimulator } from "../simulator.js";
+import type { Engine, SimBoard, Simulator } from "../simulator.js";
+import type { BoardStatus } from "../board.js";
 
 const HELP = `Simulated xs-mqtt sensor boards (the built firmware, dist/firmware.js) against an MQTT broker.
 
