@@ -10,7 +10,7 @@
 
 import type { Config, FirmwareConfig } from "../device/app/config.js";
 import type { ActuatorState, FirmwareCounts, FirmwareStatus, ReadingState } from "../device/app/firmware.js";
-import type { ClientStats } from "../device/mqtt/client.js";
+import type { ClientStats } from "../device/mqtt/index.js";
 import { BH1750_ADDRESS, I2C_CLOCK, I2C_DATA, SHT3X_ADDRESS } from "./board-config.js";
 import { BH1750Chip } from "./chips/bh1750.js";
 import { SHT3xChip } from "./chips/sht3x.js";

@@ -3,7 +3,7 @@
  * encoding (Moddable's, host-sim/io/text.ts). Node side only.
  */
 
-import type { ClientIo } from "../../device/mqtt/io.js";
+import type { ClientIo } from "../../device/mqtt/index.js";
 import { HostResolver } from "./dns.js";
 import { TextDecoder, TextEncoder } from "./text.js";
 import { TCP, TLS } from "./sockets.js";

@@ -7,7 +7,7 @@
  * (host-sim/engines/xs/tcp-service.ts). Node side only.
  */
 
-import type { SocketClass } from "../../device/mqtt/io.js";
+import type { SocketClass } from "../../device/mqtt/index.js";
 import type { BoardAbort } from "./abort.js";
 import { withItem, withoutItem } from "./lists.js";
 import { TCP, TLS } from "./sockets.js";

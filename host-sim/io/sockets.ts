@@ -11,7 +11,7 @@
 
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { Socket, SocketOptions } from "../../device/mqtt/io.js";
+import type { Socket, SocketOptions } from "../../device/mqtt/index.js";
 import { bytesOf } from "./bytes.js";
 import { withItem, withoutAt } from "./lists.js";
 

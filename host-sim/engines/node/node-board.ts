@@ -10,7 +10,7 @@
 
 import type { Config } from "../../../device/app/config.js";
 import type { ActuatorState, Firmware, FirmwareCounts, ReadingState } from "../../../device/app/firmware.js";
-import type { ClientStats } from "../../../device/mqtt/client.js";
+import type { ClientStats } from "../../../device/mqtt/index.js";
 import { BoardAbort } from "../../io/abort.js";
 import type { BoardEngine, BoardStart } from "../../board.js";
 import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "../../board-config.js";

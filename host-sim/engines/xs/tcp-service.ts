@@ -8,7 +8,7 @@
  * of a board on the Node engine does. Node side only: it never interprets the bytes.
  */
 
-import type { Socket } from "../../../device/mqtt/io.js";
+import type { Socket } from "../../../device/mqtt/index.js";
 import { BoardNetwork } from "../../io/network.js";
 import { DEFAULT_WINDOW } from "../../io/sockets.js";
 import type { HostSocketOptions } from "../../io/sockets.js";
