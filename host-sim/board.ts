@@ -257,13 +257,13 @@ export class SimBoard {
   }
 
   /** The level on a GPIO now (e.g. pin(26): the relay). */
-  pin(n: number): Level {
-    return this.hardware.pins.level(n);
+  pin(gpio: number): Level {
+    return this.hardware.pins.level(gpio);
   }
 
   /** Drives a GPIO from outside (a button, a wire), or stops driving it (undefined). */
-  setPin(n: number, level: Level | undefined): void {
-    this.hardware.pins.set(n, level);
+  setPin(gpio: number, level: Level | undefined): void {
+    this.hardware.pins.set(gpio, level);
   }
 
   /** Sets an actuator as a local button would (its state is published); false for an unknown id. */

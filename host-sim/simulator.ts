@@ -143,15 +143,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const batch = START_BATCH[engine];
     for (let first = 1; first <= devices; first += batch) {
       const started = [];
-      for (let n = first; n < first + batch && n <= devices; n++) {
+      for (let number = first; number < first + batch && number <= devices; number++) {
         started.push(SimBoard.start({
-          number: n,
+          number,
           engine,
           starter,
-          config: boardConfig(n, address, options.config),
+          config: boardConfig(number, address, options.config),
           firmware,
           firmwarePath,
-          seed: boardSeed(seed, n),
+          seed: boardSeed(seed, number),
           ca: options.ca,
           onStatus: options.onStatus,
           onLog: options.onLog,
@@ -215,6 +215,6 @@ export function parseBrokerUrl(url: string): BrokerAddress {
 }
 
 /** A board's own seed, from the simulator's seed and its number. */
-function boardSeed(seed: number, n: number): number {
-  return (Math.imul(seed, 0x9e3779b1) + Math.imul(n, 0x85ebca6b)) >>> 0;
+function boardSeed(seed: number, boardNumber: number): number {
+  return (Math.imul(seed, 0x9e3779b1) + Math.imul(boardNumber, 0x85ebca6b)) >>> 0;
 }

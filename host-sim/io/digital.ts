@@ -60,8 +60,8 @@ export function closedError(): SyntaxError {
 
 /** XS's ToInteger as host code sees it (xsmcToInteger): NaN and infinities 0, truncated to an int32. */
 export function toInteger(value: unknown): number {
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.trunc(number) | 0 : 0;
 }
 
 interface PinState {

@@ -249,7 +249,7 @@ export class I2CBus {
 /** Moddable's builtinGetPin (modules/io/common/builtinCommon.c): undefined → Error("invalid"), below 0 → RangeError("negative"). */
 function unsignedOf(value: unknown): number {
   if (value === undefined) throw new Error("invalid");
-  const n = toInteger(value);
-  if (n < 0) throw new RangeError("negative");
-  return n;
+  const integer = toInteger(value);
+  if (integer < 0) throw new RangeError("negative");
+  return integer;
 }

@@ -71,8 +71,8 @@ abstract class HostSocket implements Socket {
     self.deliver(self.#options.onReadable, self.#available);
   }
 
-  static #onError(this: net.Socket, e: Error): void {
-    (this as OwnedSocket)[OWNER].#fail(e.message);
+  static #onError(this: net.Socket, error: Error): void {
+    (this as OwnedSocket)[OWNER].#fail(error.message);
   }
 
   static #onClose(this: net.Socket): void {

@@ -155,8 +155,8 @@ function listFor(duration: number): TimerList {
 
 /** XS's ToInteger as the timer module reads its ms (xsmcToInteger). */
 function msOf(value: unknown): number {
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.trunc(number) | 0 : 0;
 }
 
 export const Timer = {

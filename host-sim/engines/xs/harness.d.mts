@@ -42,10 +42,10 @@ export declare class XsWorker {
   /**
    * Exact slots allocated per execution of opSource: setupSource runs once in its own
    * delivery (define globals with var, function declarations or globalThis.x =), then
-   * opSource, the body of a loop, runs n times after gc(), minus the same loop run 0 times.
-   * Throws if a collection ran inside the measured loop (lower n).
+   * opSource, the body of a loop, runs `iterations` times after gc(), minus the same loop run
+   * 0 times. Throws if a collection ran inside the measured loop (use fewer iterations).
    */
-  slotsPerOp(setupSource: string, opSource: string, n: number): Promise<number>;
+  slotsPerOp(setupSource: string, opSource: string, iterations: number): Promise<number>;
   /**
    * Delivers a message into XS, asynchronously from XS's point of view: the receiver that
    * code inside XS registered with `__xsHarness.setReceiver(fn)` gets its bytes as an
