@@ -143,15 +143,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const batch = START_BATCH[engine];
     for (let first = 1; first <= devices; first += batch) {
       const started = [];
-      for (let number = first; number < first + batch && number <= devices; number++) {
+      for (let n = first; n < first + batch && n <= devices; n++) {
         started.push(SimBoard.start({
-          number,
+          number: n,
           engine,
           starter,
-          config: boardConfig(number, address, options.config),
+          config: boardConfig(n, address, options.config),
           firmware,
           firmwarePath,
-          seed: boardSeed(seed, number),
+          seed: boardSeed(seed, n),
           ca: options.ca,
           onStatus: options.onStatus,
           onLog: options.onLog,
