@@ -1,6 +1,6 @@
 // Broker throughput: three publishers measured one after another in the same run, through
 // one private mosquitto, into one counting subscriber, with 64-byte payloads:
-//   ours    MqttClient from dist/xs-mqtt.js on the host simulator's IO (host-sim/io.ts,
+//   ours    MqttClient from dist/xs-mqtt.js on the host simulator's IO (host-sim/io/io.ts,
 //           bundled for Node with esbuild at start: TCP with the device's 1,536-byte send
 //           window), default options unless a line says otherwise;
 //   mqttjs  MQTT.js 5 (node_modules/mqtt), protocol 3.1.1;

@@ -1,5 +1,5 @@
 // Helper for the broker benchmarks (not a benchmark itself): the host simulator's IO
-// (host-sim/io.ts, TypeScript) bundled with esbuild for Node into a .mjs file in a temp
+// (host-sim/io/io.ts, TypeScript) bundled with esbuild for Node into a .mjs file in a temp
 // directory the caller owns (and removes), then imported. Opens nothing by itself.
 //
 //   const { hostIo, TCP } = await loadHostIo(dir);
@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export async function loadHostIo(dir) {
   const outfile = join(dir, "host-io.mjs");
   await build({
-    entryPoints: [join(root, "host-sim/io.ts")],
+    entryPoints: [join(root, "host-sim/io/io.ts")],
     bundle: true,
     format: "esm",
     platform: "node",

@@ -10,7 +10,7 @@
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { XsWorker } from "../test/xs/harness.mjs";
+import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 

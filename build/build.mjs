@@ -12,7 +12,7 @@
 //   keeps each preloaded `var` as an alias (a RAM copy on write): the device bundles get
 //   their `const` back (device code declares nothing else at module level; checked here).
 // - Simulator bundles for Node (packages stay external: `npm install` provides them):
-//     dist/sim.mjs        the simulator CLI (host-sim/cli.ts): `npm start`
+//     dist/sim.mjs        the simulator CLI (host-sim/cli/cli.ts): `npm start`
 //     dist/simulator.mjs  the simulator library (host-sim/simulator.ts): startSimulator()
 //     dist/in-xs/*.js     the XS side of the host bridge, copied as it is (XsHost loads it
 //                         from next to the bundle)
@@ -51,7 +51,7 @@ const bundles = [
 
 /** The Node bundles of the simulator. */
 const nodeBundles = [
-  { entry: "host-sim/cli.ts", out: "dist/sim.mjs" },
+  { entry: "host-sim/cli/cli.ts", out: "dist/sim.mjs" },
   { entry: "host-sim/simulator.ts", out: "dist/simulator.mjs" },
 ];
 
@@ -105,7 +105,7 @@ for (const { entry, out } of nodeBundles) {
   if (!quiet) console.log(`${out}: ${kb(readFileSync(join(root, out)).length)} KB (Node)`);
 }
 
-const inXs = join(root, "host-sim/xs/in-xs");
+const inXs = join(root, "host-sim/engines/xs/in-xs");
 mkdirSync(join(root, "dist/in-xs"), { recursive: true });
 for (const file of readdirSync(inXs).filter((name) => name.endsWith(".js"))) {
   copyFileSync(join(inXs, file), join(root, "dist/in-xs", file));

@@ -1,9 +1,10 @@
 /*
  * One simulated board: its hardware (its own VirtualPins, an I2CBus with an SHT3x at 0x44
  * and a BH1750 at 0x23, seeded per board; the relay and LED are pins the firmware drives)
- * and the built firmware running on it, on Node or inside XS (an engine: node-board.ts,
- * xs-board.ts). SimBoard is what users of the simulator hold: its state (status, readings,
- * actuators, message counts), the chips and pins to drive, the network link to cut, stop().
+ * and the built firmware running on it, on Node or inside XS (an engine:
+ * engines/node/node-board.ts, engines/xs/xs-board.ts). SimBoard is what users of the
+ * simulator hold: its state (status, readings, actuators, message counts), the chips and
+ * pins to drive, the network link to cut, stop().
  * Node side only; it never runs device code itself, the engine does.
  */
 
@@ -13,17 +14,17 @@ import type { ClientStats } from "../device/mqtt/index.js";
 import { BH1750_ADDRESS, I2C_CLOCK, I2C_DATA, SHT3X_ADDRESS } from "./board-config.js";
 import { BH1750Chip } from "./chips/bh1750.js";
 import { SHT3xChip } from "./chips/sht3x.js";
-import { VirtualPins } from "./digital.js";
-import type { Level } from "./digital.js";
+import { VirtualPins } from "./io/digital.js";
+import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
-import { I2CBus } from "./i2c.js";
-import { withItem } from "./lists.js";
+import { I2CBus } from "./io/i2c.js";
+import { withItem } from "./io/lists.js";
 
 export type Engine = "node" | "xs";
 
 /**
  * A board's status: the firmware's ("connecting", "online", "offline"), or "aborted" once an
- * exception escaped a callback its IO delivered (abort.ts): the board runs nothing more.
+ * exception escaped a callback its IO delivered (io/abort.ts): the board runs nothing more.
  */
 export type BoardStatus = FirmwareStatus | "aborted";
 
@@ -84,7 +85,7 @@ export interface BoardStart {
   ca?: string;
   onStatus(status: FirmwareStatus): void;
   onLog(line: string): void;
-  /** An exception escaped a callback the board's IO delivered: the engine has stopped the board (abort.ts). */
+  /** An exception escaped a callback the board's IO delivered: the engine has stopped the board (io/abort.ts). */
   onAbort(error: Error): void;
 }
 
@@ -128,7 +129,7 @@ export class SimBoard {
   readonly number: number;
   readonly engine: Engine;
   readonly hardware: BoardHardware;
-  /** The last log lines, replaced on every line (lists.ts). */
+  /** The last log lines, replaced on every line (io/lists.ts). */
   #log: readonly string[] = [];
   #engine: BoardEngine | undefined;
   /** The configuration until the engine has its own. */
@@ -256,13 +257,13 @@ export class SimBoard {
   }
 
   /** The level on a GPIO now (e.g. pin(26): the relay). */
-  pin(n: number): Level {
-    return this.hardware.pins.level(n);
+  pin(gpio: number): Level {
+    return this.hardware.pins.level(gpio);
   }
 
   /** Drives a GPIO from outside (a button, a wire), or stops driving it (undefined). */
-  setPin(n: number, level: Level | undefined): void {
-    this.hardware.pins.set(n, level);
+  setPin(gpio: number, level: Level | undefined): void {
+    this.hardware.pins.set(gpio, level);
   }
 
   /** Sets an actuator as a local button would (its state is published); false for an unknown id. */

@@ -1,5 +1,5 @@
 /*
- * The simulator as a library, for users' CI and for the CLI (host-sim/cli.ts):
+ * The simulator as a library, for users' CI and for the CLI (host-sim/cli/cli.ts):
  *
  *   const sim = await startSimulator({ devices: 3 });        // embedded aedes, Node engine
  *   sim.brokerUrl;                                            // mqtt://127.0.0.1:<port>
@@ -37,10 +37,10 @@ import { boardConfig } from "./board-config.js";
 import type { BrokerAddress, ConfigOverrides } from "./board-config.js";
 import { EmbeddedBroker } from "./broker.js";
 import { DEFAULT_FIRMWARE, loadFirmware } from "./firmware-module.js";
-import { startNodeBoard } from "./node-board.js";
+import { startNodeBoard } from "./engines/node/node-board.js";
 import { MessageWatcher } from "./watcher.js";
 import type { MessageWait, WaitOptions } from "./watcher.js";
-import { startXsBoard } from "./xs-board.js";
+import { startXsBoard } from "./engines/xs/xs-board.js";
 
 export type { BoardStatus, Engine } from "./board.js";
 export { SimBoard } from "./board.js";
@@ -215,6 +215,6 @@ export function parseBrokerUrl(url: string): BrokerAddress {
 }
 
 /** A board's own seed, from the simulator's seed and its number. */
-function boardSeed(seed: number, n: number): number {
-  return (Math.imul(seed, 0x9e3779b1) + Math.imul(n, 0x85ebca6b)) >>> 0;
+function boardSeed(seed: number, boardNumber: number): number {
+  return (Math.imul(seed, 0x9e3779b1) + Math.imul(boardNumber, 0x85ebca6b)) >>> 0;
 }

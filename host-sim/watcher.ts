@@ -133,13 +133,13 @@ export class MessageWatcher {
 
 /** Whether an MQTT topic filter (with + and #) matches a topic name. */
 export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split("/");
-  const t = topic.split("/");
-  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true;
-    if (i >= t.length) return false;
-    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  const filterLevels = filter.split("/");
+  const topicLevels = topic.split("/");
+  if (topic.startsWith("$") && (filterLevels[0] === "+" || filterLevels[0] === "#")) return false;
+  for (let level = 0; level < filterLevels.length; level++) {
+    if (filterLevels[level] === "#") return true;
+    if (level >= topicLevels.length) return false;
+    if (filterLevels[level] !== "+" && filterLevels[level] !== topicLevels[level]) return false;
   }
-  return f.length === t.length;
+  return filterLevels.length === topicLevels.length;
 }

@@ -1,12 +1,12 @@
 // The client as built (dist/xs-mqtt.js, which npm test builds first) running inside the
-// real XS engine (xsnap) with its TCP and Timer bridged to Node by host-sim/xs (XsHost),
+// real XS engine (xsnap) with its TCP and Timer bridged to Node by host-sim/engines/xs (XsHost),
 // against a real mosquitto started on a free loopback port with a config file of its own
 // (test/brokers/mosquitto.ts), with MQTT.js as the independent peer on the other side.
 // Nothing is skipped when xsnap or mosquitto is missing: starting them fails with the reason.
 // Every process started here (mosquitto, the XS worker) and every peer is stopped in afterAll.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XsHost } from "../host-sim/xs/host.js";
+import { XsHost } from "../host-sim/engines/xs/host.js";
 import { connectPeer, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";

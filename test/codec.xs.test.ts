@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XsWorker } from "./xs/harness.mjs";
+import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 import * as lib from "../device/mqtt/index.js";
 import { runVectors, type VectorResult } from "./vectors/run-vectors.js";
 

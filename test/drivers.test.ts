@@ -15,10 +15,10 @@ import { SensorError } from "../device/drivers/errors.js";
 import { SHT3x } from "../device/drivers/sht3x.js";
 import { BH1750Chip } from "../host-sim/chips/bh1750.js";
 import { SHT3X_STATUS, SHT3xChip, sensirionCrc } from "../host-sim/chips/sht3x.js";
-import { ManualClock } from "../host-sim/clock.js";
-import { VirtualPins } from "../host-sim/digital.js";
-import { I2CBus, type I2CTransfer } from "../host-sim/i2c.js";
-import { XsWorker } from "./xs/harness.mjs";
+import { ManualClock } from "../host-sim/chips/clock.js";
+import { VirtualPins } from "../host-sim/io/digital.js";
+import { I2CBus, type I2CTransfer } from "../host-sim/io/i2c.js";
+import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 const T_STEP = 175 / 65535; // SHT3x temperature resolution, °C
 const RH_STEP = 100 / 65535; // SHT3x humidity resolution, %RH

@@ -12,14 +12,14 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { Timer } from "../host-sim/timer.js";
-import type { HostTimerId } from "../host-sim/timer.js";
-import { I2CBus } from "../host-sim/i2c.js";
-import { VirtualPins } from "../host-sim/digital.js";
+import { Timer } from "../host-sim/io/timer.js";
+import type { HostTimerId } from "../host-sim/io/timer.js";
+import { I2CBus } from "../host-sim/io/i2c.js";
+import { VirtualPins } from "../host-sim/io/digital.js";
 import { SHT3xChip } from "../host-sim/chips/sht3x.js";
-import { XsHost } from "../host-sim/xs/host.js";
-import { I2cService } from "../host-sim/xs/i2c-service.js";
-import { DigitalService } from "../host-sim/xs/digital-service.js";
+import { XsHost } from "../host-sim/engines/xs/host.js";
+import { I2cService } from "../host-sim/engines/xs/i2c-service.js";
+import { DigitalService } from "../host-sim/engines/xs/digital-service.js";
 import { sleep } from "./brokers/helpers.js";
 
 const timers: HostTimerId[] = [];
@@ -328,7 +328,7 @@ describe("Digital, as Moddable's (modules/io/digital/digital.js, esp32/digitalba
 
 describe("the bridged I²C, Digital and Timer inside XS", () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const inXs = (file: string) => path.join(here, "../host-sim/xs/in-xs", file);
+  const inXs = (file: string) => path.join(here, "../host-sim/engines/xs/in-xs", file);
 
   async function startHost(): Promise<{ host: XsHost; pins: VirtualPins; bus: I2CBus }> {
     const host = await XsHost.start({ name: "devices test" });

@@ -1,5 +1,5 @@
 /*
- * The simulator's TCP socket (host-sim/sockets.ts) against Moddable's, row by row of
+ * The simulator's TCP socket (host-sim/io/sockets.ts) against Moddable's, row by row of
  * docs/moddable-io.md (modules/io/socket/lwip/tcp.c): exact-length reads and their throws,
  * "not ready" before the connection is up, onError() without arguments and held back until
  * the bytes that came first are read, write() after an error, any method after close().
@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import type { Server, Socket as NodeSocket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { BoardAbort } from "../host-sim/abort.js";
-import { VirtualPins } from "../host-sim/digital.js";
-import { HostResolver } from "../host-sim/dns.js";
-import { BoardNetwork } from "../host-sim/network.js";
-import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/sockets.js";
+import { BoardAbort } from "../host-sim/io/abort.js";
+import { VirtualPins } from "../host-sim/io/digital.js";
+import { HostResolver } from "../host-sim/io/dns.js";
+import { BoardNetwork } from "../host-sim/io/network.js";
+import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
 import { makeCa, makeServerCert } from "./brokers/certs.js";
 import { sleep, waitFor } from "./brokers/helpers.js";
 
@@ -158,7 +158,7 @@ describe("host-sim DNS, as Moddable's UDP resolver (examples/io/udp/dns/dns.js)"
   });
 });
 
-describe("a board's IO callbacks run through its BoardAbort (host-sim/abort.ts): an escaping exception aborts the board", () => {
+describe("a board's IO callbacks run through its BoardAbort (host-sim/io/abort.ts): an escaping exception aborts the board", () => {
   it("a socket's onReadable that throws: the board aborts, its connection is destroyed (no FIN wait), later callbacks are dropped", async () => {
     const port = await listen();
     const aborts: Error[] = [];

@@ -1,13 +1,13 @@
 /*
- * The Node engine's TextEncoder and TextDecoder (host-sim/text.ts) against Moddable's
+ * The Node engine's TextEncoder and TextDecoder (host-sim/io/text.ts) against Moddable's
  * (modules/data/text/encoder/textencoder.c, decoder/textdecoder.c), row by row of
  * docs/moddable-io.md "## Text encoding": each case runs on the Node classes and inside a
  * real xsnap worker, whose TextEncoder and TextDecoder are built from those same C files,
  * and the answers must be equal. Every host started is closed; no sockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TextDecoder, TextEncoder } from "../host-sim/text.js";
-import { XsHost } from "../host-sim/xs/host.js";
+import { TextDecoder, TextEncoder } from "../host-sim/io/text.js";
+import { XsHost } from "../host-sim/engines/xs/host.js";
 
 let host: XsHost;
 beforeAll(async () => {

@@ -19,7 +19,7 @@ import { MqttClient } from "../device/mqtt/client.js";
 import type { ClientOptions } from "../device/mqtt/options.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
-import { hostIo } from "../host-sim/io.js";
+import { hostIo } from "../host-sim/io/io.js";
 import { listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
 
 // ---- a full GC on demand, to compare heapUsed without garbage in it

@@ -23,7 +23,7 @@ import type { ClientOptions } from "../device/mqtt/options.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import type { ClientIo, SocketOptions } from "../device/mqtt/io.js";
-import { hostIo, TCP, TLS } from "../host-sim/io.js";
+import { hostIo, TCP, TLS } from "../host-sim/io/io.js";
 import { makeCa, makeServerCert, tlsListenerConfig } from "./brokers/certs.js";
 import type { TestCa } from "./brokers/certs.js";
 import { accepts, connectPeer, freePort, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";

@@ -8,7 +8,7 @@
 // Each measurement starts and closes its own XS worker; nothing is skipped without xsnap.
 import { describe, expect, it } from "vitest";
 import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
-import { XsWorker } from "./xs/harness.mjs";
+import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 describe("slots allocated per operation on XS", () => {
   for (const name of ["encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked", "receive-qos1-in-place"] as const) {

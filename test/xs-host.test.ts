@@ -1,10 +1,10 @@
-// Tests of the XS host bridge (host-sim/xs): XS code using the bridged Timer and TCP
+// Tests of the XS host bridge (host-sim/engines/xs): XS code using the bridged Timer and TCP
 // inside a real xsnap worker, against Node timers and a plain node:net server made here.
 // Each test closes every host, server and socket it starts; nothing is skipped without
 // xsnap: XsHost.start() then fails with the reason.
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { XsHost } from "../host-sim/xs/host.js";
+import { XsHost } from "../host-sim/engines/xs/host.js";
 import { freePort, listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];

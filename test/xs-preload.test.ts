@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XsWorker } from "./xs/harness.mjs";
+import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 const root = path.join(import.meta.dirname, "..");
 let worker: XsWorker;

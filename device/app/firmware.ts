@@ -16,9 +16,9 @@
 
 import { MqttClient } from "../mqtt/index.js";
 import type { PublishStatus } from "../mqtt/index.js";
-import type { MqttError } from "../mqtt/errors.js";
-import type { TextDecoderLike, TextEncoderLike, TimerId } from "../mqtt/io.js";
-import type { Message } from "../mqtt/message.js";
+import type { MqttError } from "../mqtt/index.js";
+import type { TextDecoderLike, TextEncoderLike, TimerId } from "../mqtt/index.js";
+import type { Message } from "../mqtt/index.js";
 import { Actuator, COMMAND_INVALID, COMMAND_ON, OFF_TEXT } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
 import { ConfigError, resolveConfig } from "./config.js";

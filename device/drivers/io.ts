@@ -3,7 +3,7 @@
  * the options a driver's constructor takes under `sensor` (the Peripheral Class Pattern:
  * an IO connection is given as the IO class in `io` plus that class's constructor options,
  * and the driver constructs the connection itself). The board passes
- * Moddable's `device.io.I2C`, the simulator passes `I2CBus.I2C` from host-sim/i2c.ts.
+ * Moddable's `device.io.I2C`, the simulator passes `I2CBus.I2C` from host-sim/io/i2c.ts.
  * Besides the types, openI2C() opens a connection from a driver's `sensor` option; nothing
  * here holds state.
  */

@@ -18,10 +18,10 @@
  * exactly (no noise). Node side only.
  */
 
-import { hourOfDay } from "../clock.js";
-import type { TimeSource } from "../clock.js";
-import type { I2CChip } from "../i2c.js";
-import { Prng } from "../prng.js";
+import { hourOfDay } from "./clock.js";
+import type { TimeSource } from "./clock.js";
+import type { I2CChip } from "../io/i2c.js";
+import { Prng } from "./prng.js";
 
 export interface BH1750ChipOptions {
   /** Milliseconds; default Date.now. */

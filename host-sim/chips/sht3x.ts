@@ -21,10 +21,10 @@
  * Node side only.
  */
 
-import { hourOfDay } from "../clock.js";
-import type { TimeSource } from "../clock.js";
-import type { I2CChip } from "../i2c.js";
-import { Prng } from "../prng.js";
+import { hourOfDay } from "./clock.js";
+import type { TimeSource } from "./clock.js";
+import type { I2CChip } from "../io/i2c.js";
+import { Prng } from "./prng.js";
 
 export interface SHT3xChipOptions {
   /** Milliseconds; default Date.now. */
@@ -85,10 +85,10 @@ const POWER_UP_MS = 1;
 
 const CRC_TABLE = (() => {
   const table = new Uint8Array(256);
-  for (let i = 0; i < 256; i++) {
-    let crc = i;
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte;
     for (let bit = 0; bit < 8; bit++) crc = crc & 0x80 ? ((crc << 1) ^ 0x31) & 0xff : (crc << 1) & 0xff;
-    table[i] = crc;
+    table[byte] = crc;
   }
   return table;
 })();
@@ -255,11 +255,11 @@ export class SHT3xChip implements I2CChip {
       return true;
     }
     if (reply === "fetch" && this.#periodic !== null) {
-      const p = this.#periodic;
-      const latest = Math.floor((now - p.start - p.duration) / p.period);
-      if (latest >= 0 && latest > p.fetched) {
-        p.fetched = latest;
-        this.#putMeasurement(into, p.start + latest * p.period + p.duration);
+      const periodic = this.#periodic;
+      const latest = Math.floor((now - periodic.start - periodic.duration) / periodic.period);
+      if (latest >= 0 && latest > periodic.fetched) {
+        periodic.fetched = latest;
+        this.#putMeasurement(into, periodic.start + latest * periodic.period + periodic.duration);
         return true;
       }
     }

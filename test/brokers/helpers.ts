@@ -11,7 +11,7 @@ import { connect } from "mqtt";
 import type { IClientOptions, MqttClient as PeerClient } from "mqtt";
 import * as mqttPacket from "mqtt-packet";
 import type { ClientIo, SocketOptions } from "../../device/mqtt/io.js";
-import { hostIo, TCP } from "../../host-sim/io.js";
+import { hostIo, TCP } from "../../host-sim/io/io.js";
 
 /** A broker the suites run against, started on a loopback port of its own. */
 export interface TestBroker {

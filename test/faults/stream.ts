@@ -15,7 +15,7 @@ import type { ClientOptions, PublishStatus } from "../../device/mqtt/options.js"
 import type { ErrorCode } from "../../device/mqtt/errors.js";
 import type { ClientIo } from "../../device/mqtt/io.js";
 import type { PreparedTopic } from "../../device/mqtt/topic.js";
-import { hostIo, TCP } from "../../host-sim/io.js";
+import { hostIo, TCP } from "../../host-sim/io/io.js";
 import { connectPeer, sleep, waitFor } from "../brokers/helpers.js";
 import type { Peer } from "../brokers/helpers.js";
 import type { Mosquitto } from "../brokers/mosquitto.js";

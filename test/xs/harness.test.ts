@@ -1,11 +1,11 @@
-// Tests of the real-XS harness itself (test/xs/harness.mjs) against a real xsnap worker.
+// Tests of the real-XS harness itself (host-sim/engines/xs/harness.mjs) against a real xsnap worker.
 // Each test closes every worker it starts; nothing here is skipped when xsnap is missing:
 // XsWorker.start() then fails with the reason.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { XsWorker, xsAvailable } from "./harness.mjs";
+import { XsWorker, xsAvailable } from "../../host-sim/engines/xs/harness.mjs";
 
 const started: XsWorker[] = [];
 async function startWorker(options?: Parameters<typeof XsWorker.start>[0]): Promise<XsWorker> {

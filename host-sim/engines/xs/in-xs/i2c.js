@@ -1,7 +1,7 @@
 // XS side of the bridged I²C bus: a class of the ECMA-419 `embedded:io/i2c` shape
 // (synchronous; options data, clock, hz, address; read, write, close) whose transactions
-// go to a simulated board's I2CBus on the Node side (host-sim/i2c.ts, through
-// host-sim/xs/i2c-service.ts), so the checks and errors are the bus's own, as Moddable's
+// go to a simulated board's I2CBus on the Node side (host-sim/io/i2c.ts, through
+// host-sim/engines/xs/i2c-service.ts), so the checks and errors are the bus's own, as Moddable's
 // ESP32 ones (docs/moddable-io.md "## I²C"): "read failed" / "write failed" when a chip does
 // not acknowledge, "duplicate address", "inUse", ... read(count) returns a new ArrayBuffer,
 // read(buffer) fills it and returns its length, write() returns 1 for an unacknowledged probe

@@ -16,7 +16,7 @@
  * Simulated chips (host-sim/chips/) attach at an address and see each transaction's bytes
  * (command/register level). The bus is wired to one SDA/SCL pin pair (ESP32 defaults 21
  * and 22): a connection opened on other pins reaches no chip. The pins in use are the
- * board's VirtualPins register (host-sim/digital.ts), shared with Digital: a connection holds
+ * board's VirtualPins register (host-sim/io/digital.ts), shared with Digital: a connection holds
  * its two pins until the last connection on them closes. A chip may declare the fastest
  * clock it follows (`maxHz`); a faster connection gets no acknowledge from it. Each
  * simulated board gets its own bus. Node side only.
@@ -249,7 +249,7 @@ export class I2CBus {
 /** Moddable's builtinGetPin (modules/io/common/builtinCommon.c): undefined → Error("invalid"), below 0 → RangeError("negative"). */
 function unsignedOf(value: unknown): number {
   if (value === undefined) throw new Error("invalid");
-  const n = toInteger(value);
-  if (n < 0) throw new RangeError("negative");
-  return n;
+  const integer = toInteger(value);
+  if (integer < 0) throw new RangeError("negative");
+  return integer;
 }

@@ -8,7 +8,7 @@
  */
 
 import { lookup } from "node:dns";
-import type { Resolver } from "../device/mqtt/io.js";
+import type { Resolver } from "../../device/mqtt/index.js";
 import type { BoardAbort } from "./abort.js";
 
 export interface HostResolverOptions {

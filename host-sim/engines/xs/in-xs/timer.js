@@ -16,8 +16,8 @@ const timers = new Map();
 let nextId = 1;
 
 function msOf(value) {
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.trunc(number) | 0 : 0;
 }
 
 export const Timer = {

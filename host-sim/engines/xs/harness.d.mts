@@ -1,4 +1,4 @@
-// Type declarations for harness.mjs (the real-XS test harness): types only, no code.
+// Type declarations for harness.mjs (the XS worker harness): types only, no code.
 // Named .d.mts because TypeScript looks for `harness.d.mts` when a file imports "./harness.mjs".
 
 /** A delivery's outcome with the worker's meters read right after it. */
@@ -42,10 +42,10 @@ export declare class XsWorker {
   /**
    * Exact slots allocated per execution of opSource: setupSource runs once in its own
    * delivery (define globals with var, function declarations or globalThis.x =), then
-   * opSource, the body of a loop, runs n times after gc(), minus the same loop run 0 times.
-   * Throws if a collection ran inside the measured loop (lower n).
+   * opSource, the body of a loop, runs `iterations` times after gc(), minus the same loop run
+   * 0 times. Throws if a collection ran inside the measured loop (use fewer iterations).
    */
-  slotsPerOp(setupSource: string, opSource: string, n: number): Promise<number>;
+  slotsPerOp(setupSource: string, opSource: string, iterations: number): Promise<number>;
   /**
    * Delivers a message into XS, asynchronously from XS's point of view: the receiver that
    * code inside XS registered with `__xsHarness.setReceiver(fn)` gets its bytes as an

@@ -1,12 +1,12 @@
 /*
  * The Node side of the bridged I²C class (in-xs/i2c.js): one connection on a simulated
- * board's I2CBus (host-sim/i2c.ts) per XS I²C instance. Commands open (the constructor's
+ * board's I2CBus (host-sim/io/i2c.ts) per XS I²C instance. Commands open (the constructor's
  * options, as present), read (answers the bytes), write (answers 1 for an unacknowledged
  * probe), close. Errors are the bus's own (e.g. "read failed"), thrown back into XS with
  * their name. Node side only; it never delivers events (I²C is synchronous).
  */
 
-import type { I2CBus, SimI2C, SimI2COptions } from "../i2c.js";
+import type { I2CBus, SimI2C, SimI2COptions } from "../../io/i2c.js";
 import type { Frame } from "./frame.js";
 import { InstanceService } from "./service.js";
 import type { ServiceReply } from "./service.js";

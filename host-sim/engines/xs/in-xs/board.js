@@ -1,4 +1,4 @@
-// XS side of a simulated board (loaded by host-sim/xs-board.ts into the board's own xsnap
+// XS side of a simulated board (loaded by host-sim/engines/xs/xs-board.ts into the board's own xsnap
 // worker, after the bridge `hostIo`): starts the built firmware (its module namespace is
 // passed in) with the bridged TCP, Timer, I²C and Digital classes, and reports to the
 // Node side through the "board" service: every status change at once, and a snapshot

@@ -4,7 +4,7 @@
  * duration, in due order (each timer joins its list at now + duration, so the list stays
  * sorted), and one Node Timeout per list armed for its head. So a fleet of thousands of
  * boards, each with a few timers of the same few durations, holds a small entry per timer
- * rather than a Node Timeout (and its arguments) per timer. Times are host-sim/monotonic.ts's.
+ * rather than a Node Timeout (and its arguments) per timer. Times are host-sim/io/monotonic.ts's.
  * As Moddable's (modules/base/timer/modTimer.c, mc/timer.c; docs/moddable-io.md "## Timer"):
  * delays are truncated to whole ms (negative: due now); a callback is called with `this` =
  * globalThis and the id; a repeat is due at its last due time plus its interval; a timer
@@ -155,8 +155,8 @@ function listFor(duration: number): TimerList {
 
 /** XS's ToInteger as the timer module reads its ms (xsmcToInteger). */
 function msOf(value: unknown): number {
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.trunc(number) | 0 : 0;
 }
 
 export const Timer = {

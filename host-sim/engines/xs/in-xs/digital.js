@@ -1,7 +1,7 @@
 // XS side of the bridged digital pins: a class of the ECMA-419 `embedded:io/digital` shape
 // (options pin, mode, edge, onReadable, initialValue, activeLow; read, write, close; the mode
 // and edge constants) whose pins are a simulated board's VirtualPins on the Node side
-// (host-sim/digital.ts, through host-sim/xs/digital-service.ts), so the checks and errors are
+// (host-sim/io/digital.ts, through host-sim/engines/xs/digital-service.ts), so the checks and errors are
 // those pins' own, as Moddable's ESP32 ones (docs/moddable-io.md "## Digital"). onReadable
 // runs only from a delivery, never inside a method call, with the pin's bit as its argument.
 // Simulator only: it allocates freely and must not be bundled into device code.

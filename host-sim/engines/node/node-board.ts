@@ -2,23 +2,23 @@
  * The Node engine of a simulated board: the built firmware (dist/firmware.js, loaded once
  * by the simulator) runs in this Node process with the board's own IO: TCP/TLS from its
  * BoardNetwork (the device's send window; cut and restore), DNS, Timer and its clock, its
- * VirtualPins' Digital class and its I2CBus's I2C class. Every callback that IO delivers runs
- * through the board's BoardAbort (abort.ts): an exception escaping one aborts the board, as
- * fxAbort resets a real one. Many boards share one process (a fleet of thousands), so a
- * board holds only what it needs. Node side only.
+ * VirtualPins' Digital class and its I2CBus's I2C class. Every callback that IO delivers
+ * runs through the board's BoardAbort (host-sim/io/abort.ts): an exception escaping one
+ * aborts the board, as fxAbort resets a real one. Many boards share one process (a fleet of
+ * thousands), so a board holds only what it needs. Node side only.
  */
 
-import type { Config } from "../device/app/config.js";
-import type { ActuatorState, Firmware, FirmwareCounts, ReadingState } from "../device/app/firmware.js";
-import type { ClientStats } from "../device/mqtt/index.js";
-import { BoardAbort } from "./abort.js";
-import type { BoardEngine, BoardStart } from "./board.js";
-import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "./board-config.js";
-import { HostResolver } from "./dns.js";
-import { now } from "./monotonic.js";
-import { BoardNetwork } from "./network.js";
-import { TextDecoder, TextEncoder } from "./text.js";
-import { startBoard } from "./xs/in-xs/board-wiring.js";
+import type { Config } from "../../../device/app/config.js";
+import type { ActuatorState, Firmware, FirmwareCounts, ReadingState } from "../../../device/app/firmware.js";
+import type { ClientStats } from "../../../device/mqtt/index.js";
+import { BoardAbort } from "../../io/abort.js";
+import type { BoardEngine, BoardStart } from "../../board.js";
+import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "../../board-config.js";
+import { HostResolver } from "../../io/dns.js";
+import { now } from "../../io/monotonic.js";
+import { BoardNetwork } from "../../io/network.js";
+import { TextDecoder, TextEncoder } from "../../io/text.js";
+import { startBoard } from "../xs/in-xs/board-wiring.js";
 
 export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   // every callback the board's IO delivers runs through its BoardAbort: an exception that

@@ -7,9 +7,9 @@
  * Formatting and writing only: it never changes a board. Node side only.
  */
 
-import type { BoardStatus } from "./board.js";
-import type { SimBoard } from "./board.js";
-import type { Simulator } from "./simulator.js";
+import type { BoardStatus } from "../board.js";
+import type { SimBoard } from "../board.js";
+import type { Simulator } from "../simulator.js";
 
 /** Beyond this many boards, a non-terminal output gets summaries only, no line per status change. */
 const LINE_BOARDS = 50;
@@ -29,20 +29,20 @@ export interface Totals {
 }
 
 export function totals(sim: Simulator): Totals {
-  const t: Totals = { boards: sim.boards.length, online: 0, everOnline: 0, sent: 0, received: 0, readings: 0, states: 0, discovery: 0, commands: 0 };
+  const sum: Totals = { boards: sim.boards.length, online: 0, everOnline: 0, sent: 0, received: 0, readings: 0, states: 0, discovery: 0, commands: 0 };
   for (const board of sim.boards) {
-    if (board.status === "online") t.online++;
-    if (board.everOnline) t.everOnline++;
+    if (board.status === "online") sum.online++;
+    if (board.everOnline) sum.everOnline++;
     const messages = board.messages;
-    t.sent += messages.sent;
-    t.received += messages.received;
+    sum.sent += messages.sent;
+    sum.received += messages.received;
     const counts = board.counts;
-    t.readings += counts.readingsPublished;
-    t.states += counts.statesPublished;
-    t.discovery += counts.discoveryPublished;
-    t.commands += counts.commands;
+    sum.readings += counts.readingsPublished;
+    sum.states += counts.statesPublished;
+    sum.discovery += counts.discoveryPublished;
+    sum.commands += counts.commands;
   }
-  return t;
+  return sum;
 }
 
 /** The lines printed once at start. */
@@ -66,9 +66,9 @@ export function headerLines(sim: Simulator, embedded: boolean, caFile: string | 
 }
 
 export function summaryLine(sim: Simulator, seconds: number): string {
-  const t = totals(sim);
-  return `${seconds.toFixed(1)} s: online ${t.online}/${t.boards}, published ${t.sent} ` +
-    `(readings ${t.readings}, states ${t.states}, discovery ${t.discovery}), received ${t.received} (commands ${t.commands})`;
+  const sum = totals(sim);
+  return `${seconds.toFixed(1)} s: online ${sum.online}/${sum.boards}, published ${sum.sent} ` +
+    `(readings ${sum.readings}, states ${sum.states}, discovery ${sum.discovery}), received ${sum.received} (commands ${sum.commands})`;
 }
 
 /** One board as a line: id, status, readings, actuators, counts. */
@@ -155,15 +155,15 @@ export class LiveView {
 function clip(line: string, width: number): string {
   let visible = 0;
   let out = "";
-  for (let i = 0; i < line.length; i++) {
-    if (line[i] === "\x1b") {
-      const end = line.indexOf("m", i);
-      out += line.slice(i, end + 1);
-      i = end;
+  for (let at = 0; at < line.length; at++) {
+    if (line[at] === "\x1b") {
+      const end = line.indexOf("m", at);
+      out += line.slice(at, end + 1);
+      at = end;
       continue;
     }
     if (visible >= width - 1) break;
-    out += line[i];
+    out += line[at];
     visible++;
   }
   return out + (line.includes("\x1b") ? "\x1b[0m" : "");

@@ -1,13 +1,13 @@
 /*
  * The Node side of the bridged Digital class (in-xs/digital.js): one pin of a simulated
- * board's VirtualPins (host-sim/digital.ts) per XS Digital instance. Commands open (pin,
+ * board's VirtualPins (host-sim/io/digital.ts) per XS Digital instance. Commands open (pin,
  * mode, edge, activeLow, initialValue, format; onReadable as "function" or "other"), read
  * (answers the level), write, close; an input's onReadable goes into XS as a delivery with
  * the pin's bit. Errors are the pins' own (e.g. "in use"), thrown back into XS with their
  * name. Node side only.
  */
 
-import type { SimDigital, SimDigitalOptions, VirtualPins } from "../digital.js";
+import type { SimDigital, SimDigitalOptions, VirtualPins } from "../../io/digital.js";
 import type { Frame } from "./frame.js";
 import { InstanceService } from "./service.js";
 import type { Deliver, ServiceReply } from "./service.js";

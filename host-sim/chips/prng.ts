@@ -13,16 +13,16 @@ export class Prng {
 
   /** A number in [0, 1). */
   next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    let mixed = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   }
 
   /** A normally distributed number with mean 0 and the given standard deviation (Box-Muller). */
   gaussian(sigma: number): number {
-    const u = 1 - this.next(); // (0, 1]: log(0) never happens
-    const v = this.next();
-    return sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    const radial = 1 - this.next(); // (0, 1]: log(0) never happens
+    const angular = this.next();
+    return sigma * Math.sqrt(-2 * Math.log(radial)) * Math.cos(2 * Math.PI * angular);
   }
 }

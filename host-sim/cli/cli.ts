@@ -9,12 +9,12 @@
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import type { FirmwareConfig } from "../device/app/config.js";
+import type { FirmwareConfig } from "../../device/app/config.js";
 import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
-import { openFileLimit } from "./open-files.js";
-import { START_BATCH, startSimulator } from "./simulator.js";
-import type { Engine, SimBoard, Simulator } from "./simulator.js";
-import type { BoardStatus } from "./board.js";
+import { openFileLimit } from "../open-files.js";
+import { START_BATCH, startSimulator } from "../simulator.js";
+import type { Engine, SimBoard, Simulator } from "../simulator.js";
+import type { BoardStatus } from "../board.js";
 
 const HELP = `Simulated xs-mqtt sensor boards (the built firmware, dist/firmware.js) against an MQTT broker.
 
@@ -82,9 +82,9 @@ async function parse(argv: string[]): Promise<CliOptions | "help"> {
   if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const whole = (text: string | undefined, name: string, fallback: number, min: number): number => {
     if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, not ${JSON.stringify(text)}`);
-    return n;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number of at least ${min}, not ${JSON.stringify(text)}`);
+    return value;
   };
   const engine = values.engine ?? "node";
   if (engine !== "node" && engine !== "xs") throw new Error(`--engine must be node or xs, not ${JSON.stringify(engine)}`);
@@ -95,18 +95,18 @@ async function parse(argv: string[]): Promise<CliOptions | "help"> {
   }
   let config: Partial<FirmwareConfig> | undefined;
   if (values.config !== undefined) {
-    const text = await readFile(values.config, "utf8").catch((e: Error) => {
-      throw new Error(`--config: cannot read ${values.config}: ${e.message}`);
+    const text = await readFile(values.config, "utf8").catch((error: Error) => {
+      throw new Error(`--config: cannot read ${values.config}: ${error.message}`);
     });
     try {
       config = JSON.parse(text) as Partial<FirmwareConfig>;
-    } catch (e) {
-      throw new Error(`--config: ${values.config} is not JSON: ${(e as Error).message}`);
+    } catch (error) {
+      throw new Error(`--config: ${values.config} is not JSON: ${(error as Error).message}`);
     }
     if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error(`--config: ${values.config} must hold a JSON object`);
   }
-  const ca = values.ca === undefined ? undefined : await readFile(values.ca, "utf8").catch((e: Error) => {
-    throw new Error(`--ca: cannot read ${values.ca}: ${e.message}`);
+  const ca = values.ca === undefined ? undefined : await readFile(values.ca, "utf8").catch((error: Error) => {
+    throw new Error(`--ca: cannot read ${values.ca}: ${error.message}`);
   });
   return {
     devices: whole(values.devices, "devices", 3, 1),
@@ -126,8 +126,8 @@ async function main(): Promise<number> {
   let options: CliOptions | "help";
   try {
     options = await parse(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`sim: ${(e as Error).message}\nTry --help.\n`);
+  } catch (error) {
+    process.stderr.write(`sim: ${(error as Error).message}\nTry --help.\n`);
     return 2;
   }
   if (options === "help") {
@@ -162,8 +162,8 @@ async function main(): Promise<number> {
       onAbort: (board, error) => process.stderr.write(`sim: ${board.id} aborted: ${error.stack ?? String(error)}\n`),
       onStarted: progress,
     });
-  } catch (e) {
-    process.stderr.write(`sim: cannot start: ${(e as Error).message}\n`);
+  } catch (error) {
+    process.stderr.write(`sim: cannot start: ${(error as Error).message}\n`);
     return 2;
   }
   view = new LiveView(sim, out);
@@ -185,9 +185,9 @@ async function main(): Promise<number> {
   process.once("SIGINT", () => process.exit(130));
 
   const seconds = view.seconds;
-  const t = totals(sim);
+  const counts = totals(sim);
   const lines = ["", `summary (${reason}): ${summaryLine(sim, seconds)}`];
-  lines.push(`  ${t.everOnline}/${t.boards} boards came online`);
+  lines.push(`  ${counts.everOnline}/${counts.boards} boards came online`);
   const listed = sim.boards.slice(0, 20);
   for (const board of listed) lines.push("  " + boardLine(board, false));
   if (listed.length < sim.boards.length) lines.push(`  ... and ${sim.boards.length - listed.length} more`);
@@ -201,8 +201,8 @@ async function main(): Promise<number> {
     process.stderr.write(`sim: ${sim.aborted.length} board(s) aborted (an exception escaped an IO callback): ${sim.aborted.map((a) => a.board.id).join(", ")}\n`);
     return 1;
   }
-  if (t.everOnline < t.boards) {
-    process.stderr.write(`sim: ${t.boards - t.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
+  if (counts.everOnline < counts.boards) {
+    process.stderr.write(`sim: ${counts.boards - counts.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
     const never = sim.boards.find((board) => !board.everOnline);
     const error = never?.log.findLast((line) => line.startsWith("mqtt "));
     const reason = never?.log.findLast((line) => line.startsWith("network: "));

@@ -1,6 +1,6 @@
 // XS side of the host bridge (runs inside xsnap, never on Node or on a board): frames
 // commands to the Node host through the synchronous `issueCommand`, and hands the host's
-// asynchronous deliveries (registered with the test harness's `__xsHarness.setReceiver`)
+// asynchronous deliveries (registered with the XS worker harness's `__xsHarness.setReceiver`)
 // to the listener of their service. A frame is a 2-byte big-endian header length, the
 // header as JSON (it names its `service`), then the body bytes.
 // Must not know any particular service (TCP, Timer, ... live in their own modules), and

@@ -1,9 +1,9 @@
 /*
  * The IO bundle a client or a simulated board gets on Node: sockets, DNS, Timer, text
- * encoding (Moddable's, host-sim/text.ts). Node side only.
+ * encoding (Moddable's, host-sim/io/text.ts). Node side only.
  */
 
-import type { ClientIo } from "../device/mqtt/io.js";
+import type { ClientIo } from "../../device/mqtt/index.js";
 import { HostResolver } from "./dns.js";
 import { TextDecoder, TextEncoder } from "./text.js";
 import { TCP, TLS } from "./sockets.js";

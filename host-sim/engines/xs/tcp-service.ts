@@ -1,6 +1,6 @@
 /*
  * The Node side of the bridged TCP socket (in-xs/tcp.js): one socket of a BoardNetwork
- * (host-sim/network.ts: host-sim sockets with the device's 1,536-byte send window, a link
+ * (host-sim/io/network.ts: host-sim sockets with the device's 1,536-byte send window, a link
  * that can be cut) per XS socket. Commands connect, write (answering the writable count,
  * or refusing with "would block"), close; the socket's onWritable, onReadable (with the
  * bytes) and onError go into XS as deliveries. cut() plays a lost link (every connection
@@ -8,10 +8,10 @@
  * of a board on the Node engine does. Node side only: it never interprets the bytes.
  */
 
-import type { Socket } from "../../device/mqtt/io.js";
-import { BoardNetwork } from "../network.js";
-import { DEFAULT_WINDOW } from "../sockets.js";
-import type { HostSocketOptions } from "../sockets.js";
+import type { Socket } from "../../../device/mqtt/index.js";
+import { BoardNetwork } from "../../io/network.js";
+import { DEFAULT_WINDOW } from "../../io/sockets.js";
+import type { HostSocketOptions } from "../../io/sockets.js";
 import type { Frame } from "./frame.js";
 import type { Deliver, ServiceReply, XsService } from "./service.js";
 

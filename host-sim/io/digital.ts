@@ -21,7 +21,7 @@
  * (open drain: 0, or released to the outside drive, else 1 through the board's pull-up);
  * otherwise the outside drive if any, else the input's pull (up 1; down, up-and-down,
  * or none 0). The pins are also the board's register of pins in use, shared with the I²C
- * bus wired to them (host-sim/i2c.ts), as Moddable's builtinUsePin register is
+ * bus wired to them (host-sim/io/i2c.ts), as Moddable's builtinUsePin register is
  * (modules/io/common/builtinCommon.c). Node side only.
  */
 
@@ -60,8 +60,8 @@ export function closedError(): SyntaxError {
 
 /** XS's ToInteger as host code sees it (xsmcToInteger): NaN and infinities 0, truncated to an int32. */
 export function toInteger(value: unknown): number {
-  const n = Number(value);
-  return Number.isFinite(n) ? Math.trunc(n) | 0 : 0;
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.trunc(number) | 0 : 0;
 }
 
 interface PinState {

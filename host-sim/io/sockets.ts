@@ -11,7 +11,7 @@
 
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { Socket, SocketOptions } from "../device/mqtt/io.js";
+import type { Socket, SocketOptions } from "../../device/mqtt/index.js";
 import { bytesOf } from "./bytes.js";
 import { withItem, withoutAt } from "./lists.js";
 
@@ -71,8 +71,8 @@ abstract class HostSocket implements Socket {
     self.deliver(self.#options.onReadable, self.#available);
   }
 
-  static #onError(this: net.Socket, e: Error): void {
-    (this as OwnedSocket)[OWNER].#fail(e.message);
+  static #onError(this: net.Socket, error: Error): void {
+    (this as OwnedSocket)[OWNER].#fail(error.message);
   }
 
   static #onClose(this: net.Socket): void {

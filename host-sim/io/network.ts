@@ -1,13 +1,13 @@
 /*
- * A simulated board's network link on Node: TCP and TLS classes (host-sim/sockets.ts, with
+ * A simulated board's network link on Node: TCP and TLS classes (host-sim/io/sockets.ts, with
  * the device's send window) that belong to one board, so that the link can be cut as a
  * lost Wi-Fi link would be: cut() destroys the board's connections at once (no DISCONNECT,
  * no FIN wait: the broker publishes the will) and makes new sockets throw "network
  * unreachable" until restore(). For the XS engine the same is TcpService.cut() / restore()
- * (host-sim/xs/tcp-service.ts). Node side only.
+ * (host-sim/engines/xs/tcp-service.ts). Node side only.
  */
 
-import type { SocketClass } from "../device/mqtt/io.js";
+import type { SocketClass } from "../../device/mqtt/index.js";
 import type { BoardAbort } from "./abort.js";
 import { withItem, withoutItem } from "./lists.js";
 import { TCP, TLS } from "./sockets.js";

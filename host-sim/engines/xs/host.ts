@@ -1,6 +1,6 @@
 /*
  * XsHost: runs device JavaScript inside the real XS engine (an xsnap worker, through the
- * test harness test/xs/harness.mjs) with its IO bridged to Node. XS calls Node through
+ * XS worker harness harness.mjs) with its IO bridged to Node. XS calls Node through
  * issueCommand (synchronous: connect, write, close, arm a timer); Node calls XS through
  * deliveries (asynchronous, one at a time, in order: socket writable/readable/error, timer
  * ticks). Inside XS, the module in-xs/io.js is the global `hostIo` (`hostIo.io` is the
@@ -20,8 +20,8 @@
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { XsWorker } from "../../test/xs/harness.mjs";
-import type { XsResult } from "../../test/xs/harness.mjs";
+import { XsWorker } from "./harness.mjs";
+import type { XsResult } from "./harness.mjs";
 import { decodeFrame, encodeFrame } from "./frame.js";
 import type { FrameHeader } from "./frame.js";
 import type { XsService } from "./service.js";

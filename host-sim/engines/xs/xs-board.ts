@@ -4,19 +4,19 @@
  * bridged from Node, and the board's I²C bus and pins bridged as XsHost services to the
  * Node-side simulated chips and VirtualPins. in-xs/board.js starts it there and reports
  * status changes and snapshots through the "board" service. An exception that escapes a
- * delivery inside XS (a socket's, timer's or pin's callback) aborts the board (abort.ts has
- * the Node engine's counterpart). Node side only.
+ * delivery inside XS (a socket's, timer's or pin's callback) aborts the board
+ * (host-sim/io/abort.ts has the Node engine's counterpart). Node side only.
  */
 
 import path from "node:path";
-import type { FirmwareStatus } from "../device/app/firmware.js";
-import type { BoardEngine, BoardSnapshot, BoardStart } from "./board.js";
-import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "./board-config.js";
-import { DigitalService } from "./xs/digital-service.js";
-import type { Frame } from "./xs/frame.js";
-import { XS_IO_MODULE, XsHost } from "./xs/host.js";
-import { I2cService } from "./xs/i2c-service.js";
-import type { ServiceReply, XsService } from "./xs/service.js";
+import type { FirmwareStatus } from "../../../device/app/firmware.js";
+import type { BoardEngine, BoardSnapshot, BoardStart } from "../../board.js";
+import { CLIENT_BUFFERS, CLOSE_TIMEOUT, I2C_CLOCK, I2C_DATA } from "../../board-config.js";
+import { DigitalService } from "./digital-service.js";
+import type { Frame } from "./frame.js";
+import { XS_IO_MODULE, XsHost } from "./host.js";
+import { I2cService } from "./i2c-service.js";
+import type { ServiceReply, XsService } from "./service.js";
 
 /** The XS side of a board, next to the bridge's own modules. */
 export const XS_BOARD_MODULE = path.join(path.dirname(XS_IO_MODULE), "board.js");
@@ -65,7 +65,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
       for (const line of text.split("\n")) if (line.length > 0) start.onLog(line);
     },
     // an exception that escaped a delivery (a socket's, timer's or pin's callback inside XS)
-    // or a dead worker: the board aborts (abort.ts), its sockets destroyed without DISCONNECT
+    // or a dead worker: the board aborts (io/abort.ts), its sockets destroyed without DISCONNECT
     onError: (error) => {
       if (aborted) return;
       aborted = true;

@@ -1,6 +1,7 @@
-// Real-XS test harness: runs code inside a real Moddable XS engine (the `xsnap-worker`
+// The XS worker harness: runs code inside a real Moddable XS engine (the `xsnap-worker`
 // binary that `@agoric/xsnap` compiles at install time) in a child process, and reads its
-// meters (slots in use, computrons). Used by vitest suites and by bench/*.mjs scripts.
+// meters (slots in use, computrons). The simulator's XS engine (host.ts) runs on it, and so
+// do the vitest suites and bench/*.mjs scripts that measure device code inside XS.
 // It must not import `@agoric/xsnap`'s JavaScript (that needs SES lockdown, which freezes
 // the intrinsics of the whole Node process), must not skip anything when xsnap is missing
 // (it fails with the reason), and must never leave a worker process running after close().
@@ -68,10 +69,11 @@
 //   text through issueCommand, so output reaches the `print` sink in order, before the
 //   delivery that produced it resolves.
 // - The harness owns the worker's global `handleCommand` (Node -> XS calls) and the
-//   non-enumerable global `__xsHarness`; code under test must not replace them. Its `?`
-//   payloads start with a kind byte: 0 = a measured run (n follows), 1 = a message for the
-//   receiver that code inside XS registered with `__xsHarness.setReceiver(fn)`: send()
-//   is how Node delivers events (socket data, timer ticks) into XS asynchronously.
+//   non-enumerable global `__xsHarness`; code run inside XS must not replace them. Its `?`
+//   payloads start with a kind byte: 0 = a measured run (the iteration count follows),
+//   1 = a message for the receiver that code inside XS registered with
+//   `__xsHarness.setReceiver(fn)`: send() is how Node delivers events (socket data, timer
+//   ticks) into XS asynchronously.
 // - No metering limit is set (xsnap's own default is 1e8 computrons per delivery, after
 //   which the worker exits): a runaway loop is stopped by the test's timeout and close().
 
@@ -148,17 +150,17 @@ const PRELUDE = `(() => {
   const encoder = new TextEncoder();
   const PRINT_MAGIC = ${JSON.stringify(PRINT_MAGIC)};
   const nativeIssueCommand = issueCommand;
-  const describe = (e) => {
+  const describe = (thrown) => {
     try {
-      return e instanceof Error ? e.name + ": " + e.message : String(e);
+      return thrown instanceof Error ? thrown.name + ": " + thrown.message : String(thrown);
     } catch {
       return "a thrown value that cannot be converted to a string";
     }
   };
-  const failure = (e) => {
+  const failure = (thrown) => {
     let stack;
-    try { stack = e instanceof Error && typeof e.stack === "string" ? e.stack : undefined; } catch {}
-    return { ok: false, error: describe(e), stack };
+    try { stack = thrown instanceof Error && typeof thrown.stack === "string" ? thrown.stack : undefined; } catch {}
+    return { ok: false, error: describe(thrown), stack };
   };
   const encodeOutcome = (outcome, what) => {
     if (outcome === undefined) {
@@ -168,8 +170,8 @@ const PRELUDE = `(() => {
     try {
       const json = JSON.stringify(outcome.value);
       return json === undefined ? '{"ok":true}' : '{"ok":true,"value":' + json + '}';
-    } catch (e) {
-      return JSON.stringify({ ok: false, error: "the completion value is not JSON-serialisable: " + describe(e) });
+    } catch (thrown) {
+      return JSON.stringify({ ok: false, error: "the completion value is not JSON-serialisable: " + describe(thrown) });
     }
   };
   const outcomeReply = (read, what) => ({ get result() { return encoder.encode(encodeOutcome(read(), what)).buffer; } });
@@ -196,8 +198,8 @@ const PRELUDE = `(() => {
         } else {
           outcome = { ok: true, value };
         }
-      } catch (e) {
-        outcome = failure(e);
+      } catch (thrown) {
+        outcome = failure(thrown);
       }
       return outcomeReply(() => outcome, "the promise returned by the script");
     },
@@ -310,8 +312,8 @@ const PRELUDE = `(() => {
       const bytes = value === undefined ? new Uint8Array(0) : new Uint8Array(value);
       reply = new Uint8Array(1 + bytes.length);
       reply.set(bytes, 1);
-    } catch (e) {
-      const text = encoder.encode(JSON.stringify(failure(e)));
+    } catch (thrown) {
+      const text = encoder.encode(JSON.stringify(failure(thrown)));
       reply = new Uint8Array(1 + text.length);
       reply[0] = 1;
       reply.set(text, 1);
@@ -319,17 +321,17 @@ const PRELUDE = `(() => {
     return reply.buffer;
   };
 
-  // One measured run: the payload is 0 then n as a little-endian uint32. Allocates the
-  // same number of slots whatever n is, apart from what op allocates.
+  // One measured run: the payload is 0 then the iteration count as a little-endian uint32.
+  // Allocates the same number of slots whatever the count is, apart from what op allocates.
   globalThis.handleCommand = (payload) => {
     const view = new DataView(payload);
     if (view.getUint8(0) === 1) return receive(payload);
-    const n = view.getUint32(1, true);
+    const iterations = view.getUint32(1, true);
     gc();
     token += 1;
     collectedDuringRun = false;
     registry.register({}, token);
-    op(n);
+    op(iterations);
     return measuredReply;
   };
 
@@ -687,11 +689,14 @@ export class XsWorker {
    * @param {string} setupSource runs once, in its own delivery; define globals with
    *   `var`, function declarations or `globalThis.x =` (top-level let/const do not survive)
    * @param {string} opSource the body of the measured loop
-   * @param {number} n iterations (keep n * slots per op well below ~200,000)
+   * @param {number} iterations how many times the loop runs (keep iterations * slots per op
+   *   well below ~200,000)
    * @returns {Promise<number>}
    */
-  async slotsPerOp(setupSource, opSource, n) {
-    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`slotsPerOp: n must be an integer from 1 to 2^32-1, not ${n}`);
+  async slotsPerOp(setupSource, opSource, iterations) {
+    if (!Number.isInteger(iterations) || iterations < 1 || iterations > 0xffffffff) {
+      throw new RangeError(`slotsPerOp: iterations must be an integer from 1 to 2^32-1, not ${iterations}`);
+    }
     await this.evaluate(setupSource);
     await this.evaluate(`__xsHarness.setOp(function (__xsHarnessN) {\n` +
       `for (let __xsHarnessI = 0; __xsHarnessI < __xsHarnessN; __xsHarnessI++) {\n${opSource}\n}\n})`);
@@ -704,14 +709,14 @@ export class XsWorker {
       const { meters, reply } = await this.#deliver(command);
       return { slots: meters.currentHeapCount, collected: reply.length === 2 };
     };
-    await measure(n); // warm-up: lazily created state is not per-op cost
+    await measure(iterations); // warm-up: lazily created state is not per-op cost
     const baseline = await measure(0);
-    const measured = await measure(n);
+    const measured = await measure(iterations);
     if (measured.collected) {
       throw new Error(`slotsPerOp: a garbage collection ran inside the measured loop, so the count would be wrong; ` +
-        `the op allocates too much for n = ${n}: use a smaller n`);
+        `the op allocates too much for ${iterations} iterations: use fewer`);
     }
-    return (measured.slots - baseline.slots) / n;
+    return (measured.slots - baseline.slots) / iterations;
   }
 
   /**
