@@ -30,7 +30,7 @@ import type { FirmwareIo, Sensor } from "./app/io.js";
 import { BH1750 } from "./drivers/bh1750.js";
 import type { I2CClass } from "./drivers/io.js";
 import { SHT3x } from "./drivers/sht3x.js";
-import type { SocketClass } from "./mqtt/io.js";
+import type { SocketClass } from "./mqtt/index.js";
 
 export default function main(): void {
   const settings = nodeConfig();

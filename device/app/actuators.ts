@@ -5,7 +5,7 @@
  * <prefix>/<node>/<id>/state. Parsing a command allocates nothing.
  */
 
-import type { Message } from "../mqtt/message.js";
+import type { Message } from "../mqtt/index.js";
 import { asciiBytes } from "./ascii.js";
 import type { ActuatorSpec } from "./config.js";
 import type { DigitalClass, DigitalPin } from "./io.js";

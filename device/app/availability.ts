@@ -6,7 +6,7 @@
  * itself before closing gracefully (a graceful close never fires the will).
  */
 
-import type { WillOptions } from "../mqtt/client.js";
+import type { WillOptions } from "../mqtt/index.js";
 import { asciiBytes } from "./ascii.js";
 
 export const ONLINE = "online";

@@ -5,7 +5,7 @@
  * simulator and the tests pass their own of the same shape.
  */
 
-import type { ClientIo } from "../mqtt/io.js";
+import type { ClientIo } from "../mqtt/index.js";
 
 /**
  * A sensor of the ECMA-419 Sensor Class Pattern: sample() returns a plain object whose

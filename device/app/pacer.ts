@@ -10,7 +10,7 @@
  * nothing; only what an item itself builds.
  */
 
-import type { PublishStatus } from "../mqtt/client.js";
+import type { PublishStatus } from "../mqtt/index.js";
 
 /** An item that has nothing to publish right now (e.g. a sensor without values yet): done. */
 export const SKIP = "skip";

@@ -12,9 +12,8 @@
  *   <prefix>/<node>/discovery          the discovery configs announced last, retained
  */
 
-import { MqttError } from "../mqtt/errors.js";
-import { prepareTopic } from "../mqtt/topic.js";
-import type { PreparedTopic, Utf8Encoder } from "../mqtt/topic.js";
+import { MqttError, prepareTopic } from "../mqtt/index.js";
+import type { PreparedTopic, Utf8Encoder } from "../mqtt/index.js";
 import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
 
 export function nodeTopic(config: Config): string {
