@@ -34,7 +34,7 @@ export interface SensorConfig {
   driver: string;
   /** I²C address for the driver (its default when left out). */
   address?: number;
-  readings: ReadingConfig[];
+  readings: readonly ReadingConfig[];
 }
 
 export type ActuatorComponent = "switch" | "light";
@@ -91,8 +91,8 @@ export interface FirmwareConfig {
   sampleInterval?: number;
   /** ms after which a reading is published even without a change (default 300,000; 0: never). */
   maxSilence?: number;
-  sensors?: SensorConfig[];
-  actuators?: ActuatorConfig[];
+  sensors?: readonly SensorConfig[];
+  actuators?: readonly ActuatorConfig[];
   /** Publish Home Assistant discovery configs (default true). */
   discovery?: boolean;
   /** Default "homeassistant". */
@@ -330,7 +330,7 @@ function optionalObject(value: unknown, at: string): object {
   return value === undefined ? {} : objectAt(value, at);
 }
 
-function list<T>(value: T[] | undefined, at: string): T[] {
+function list<T>(value: readonly T[] | undefined, at: string): readonly T[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigError(at, "must be a list");
   return value;
