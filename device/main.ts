@@ -49,8 +49,8 @@ export default function main(): void {
       Digital,
       log,
     });
-  } catch (e) {
-    log("xs-mqtt: cannot start: " + String(e));
+  } catch (error) {
+    log("xs-mqtt: cannot start: " + String(error));
   }
 }
 

@@ -158,8 +158,8 @@ class SensorNode implements Firmware {
     this.#actuators = config.actuators.map((spec) => {
       try {
         return new Actuator(spec, Digital);
-      } catch (e) {
-        this.#say("actuator " + spec.id + ": pin " + spec.pin + " could not be opened (" + String(e) + "); its state is kept without a pin");
+      } catch (error) {
+        this.#say("actuator " + spec.id + ": pin " + spec.pin + " could not be opened (" + String(error) + "); its state is kept without a pin");
         return new Actuator(spec, undefined);
       }
     });
@@ -167,8 +167,8 @@ class SensorNode implements Firmware {
     if (config.statusLed !== undefined) {
       try {
         led = new StatusLed(config.statusLed, Digital as DigitalClass);
-      } catch (e) {
-        this.#say("status LED: pin " + config.statusLed.pin + " could not be opened (" + String(e) + ")");
+      } catch (error) {
+        this.#say("status LED: pin " + config.statusLed.pin + " could not be opened (" + String(error) + ")");
       }
     }
     this.#led = led;
@@ -201,15 +201,15 @@ class SensorNode implements Firmware {
   readings(): ReadingState[] {
     const out: ReadingState[] = [];
     for (const channel of this.#channels) {
-      channel.spec.readings.forEach((r, i) => {
-        out.push({ sensor: channel.spec.id, key: r.key, name: r.name, unit: r.unit, value: channel.value(i) });
+      channel.spec.readings.forEach((reading, index) => {
+        out.push({ sensor: channel.spec.id, key: reading.key, name: reading.name, unit: reading.unit, value: channel.value(index) });
       });
     }
     return out;
   }
 
   actuators(): ActuatorState[] {
-    return this.#actuators.map((a) => ({ id: a.spec.id, name: a.spec.name, state: a.on ? "ON" : "OFF" }));
+    return this.#actuators.map((actuator) => ({ id: actuator.spec.id, name: actuator.spec.name, state: actuator.on ? "ON" : "OFF" }));
   }
 
   sampleNow(): void {
@@ -256,8 +256,8 @@ class SensorNode implements Firmware {
       try {
         const status = client.publish(this.#topics.status, OFFLINE_BYTES, RETAINED_QOS1);
         if (status === "outbox-full") client.publish(this.#topics.status, OFFLINE_BYTES, RETAINED_QOS0);
-      } catch (e) {
-        this.#say("could not publish offline: " + String(e));
+      } catch (error) {
+        this.#say("could not publish offline: " + String(error));
       }
     }
     client.close();
@@ -303,8 +303,8 @@ class SensorNode implements Firmware {
       try {
         const status = this.client.publish(topic, "", RETAINED_QOS1); // empty and retained: deletes it [MQTT-3.3.1-10]
         if (!taken(status)) this.#say("clearing " + topic + " failed (" + status + ")");
-      } catch (e) {
-        this.#say("clearing " + topic + " failed (" + String(e) + ")");
+      } catch (error) {
+        this.#say("clearing " + topic + " failed (" + String(error) + ")");
       }
     }
     if (stale.length > 0) this.#say("cleared " + stale.length + " discovery configs no longer configured");
@@ -346,8 +346,8 @@ class SensorNode implements Firmware {
     if (!this.#sampledOnce) return; // the first tick takes the first sample
     try {
       this.sampleNow();
-    } catch (e) {
-      this.#say("sampling failed: " + String(e));
+    } catch (error) {
+      this.#say("sampling failed: " + String(error));
     }
   }
 
@@ -362,8 +362,8 @@ class SensorNode implements Firmware {
       }
       this.#led?.show(this.#status, ticks);
       if (this.#pacer.pending > 0) this.#pump();
-    } catch (e) {
-      this.#say("tick failed: " + String(e));
+    } catch (error) {
+      this.#say("tick failed: " + String(error));
     }
   }
 
@@ -436,12 +436,12 @@ class SensorNode implements Firmware {
     this.#status = status;
     this.#say("status: " + status);
     this.#led?.show(status, this.#ticks);
-    const cb = this.#onStatus;
-    if (cb === undefined) return;
+    const listener = this.#onStatus;
+    if (listener === undefined) return;
     try {
-      cb(status);
-    } catch (e) {
-      this.#say("onStatus threw: " + String(e));
+      listener(status);
+    } catch (error) {
+      this.#say("onStatus threw: " + String(error));
     }
   }
 
