@@ -127,9 +127,10 @@ function sent(sim) {
 }
 
 /**
- * What one board's MQTT client preallocates, bytes, as device/app/firmware.ts sizes it from
+ * What one board's MQTT client preallocates, bytes, as device/app/sizing.ts sizes it from
  * the simulator's CLIENT_BUFFERS (each raised to what the board needs): a transmit buffer
- * of max(transmit, largest PUBLISH + 80) and its spare of min(transmit, 256); an outbox of
+ * of max(transmit, largest PUBLISH + 16 (the client's reserve) + 64 (staging room)) and its
+ * spare of min(transmit, 256); an outbox of
  * max(outbox, largest PUBLISH); a receive buffer of max(receive, 2 + longest command topic
  * + 2 + 32) and a read chunk of min(receive + 5, 256) (the client's sizes as of this
  * writing). The largest PUBLISH (a discovery config) is read back retained from the broker.
@@ -142,14 +143,16 @@ async function clientBuffers(url, board, buffers) {
   let largest = 0;
   try {
     peer.on("message", (topic, payload, packet) => {
-      if (packet.retain) largest = Math.max(largest, 5 + 2 + Buffer.byteLength(topic) + 2 + payload.length);
+      // a QoS 1 PUBLISH: fixed header (1 byte and the remaining length's), topic length, topic, packet id, payload
+      const remaining = 2 + Buffer.byteLength(topic) + 2 + payload.length;
+      if (packet.retain) largest = Math.max(largest, 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : 3) + remaining);
     });
     await peer.subscribeAsync([`${config.discoveryPrefix}/+/${board.id}/+/config`, `${node}/#`], { qos: 1 });
     await sleep(500);
   } finally {
     await peer.endAsync(true);
   }
-  const transmit = Math.max(buffers.transmit, largest + 80);
+  const transmit = Math.max(buffers.transmit, largest + 16 + 64);
   const spare = Math.min(transmit, 256);
   const outbox = Math.max(buffers.outbox, largest);
   let longest = 0;

@@ -3,9 +3,9 @@
 //   built-in or a missing global would fail the build, nothing is polyfilled). Prints each
 //   one's size, minified and gzipped (a minified build made only for that: not with --quiet).
 //     dist/xs-mqtt.js   the MQTT client
-//     dist/firmware.js  the sensor-node firmware and the I2C drivers: what a simulated board
-//                       runs, on Node and inside XS (startFirmware, resolveConfig, topics,
-//                       SHT3x, BH1750)
+//     dist/firmware.js  the sensor-node firmware, its I2C drivers and the board's sensor
+//                       wiring (device/board/index.ts): what a simulated board runs, on
+//                       Node and inside XS
 //     dist/board.js     the ESP32 / Moddable entry (device/main.ts), Moddable's modules left
 //                       external: what manifests/*/manifest.json build
 //   esbuild turns every module-level `const` of a bundle into `var`, and Moddable's linker
@@ -25,22 +25,10 @@ import { gzipSync } from "node:zlib";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
 
-/**
- * Each device bundle: its file under dist/, and either its entry under device/ or the
- * modules it re-exports (an entry made here, so device/ needs no file for the simulator).
- */
+/** Each device bundle: its entry under device/ and its file under dist/. */
 const bundles = [
   { entry: "device/mqtt/index.ts", out: "dist/xs-mqtt.js" },
-  {
-    reexports: [
-      ["device/app/firmware.ts", ["startFirmware"]],
-      ["device/app/config.ts", ["resolveConfig", "ConfigError"]],
-      ["device/app/topics.ts", ["statusTopic", "stateTopic", "commandTopic"]],
-      ["device/drivers/sht3x.ts", ["SHT3x"]],
-      ["device/drivers/bh1750.ts", ["BH1750"]],
-    ],
-    out: "dist/firmware.js",
-  },
+  { entry: "device/board/index.ts", out: "dist/firmware.js" },
   {
     // the board: device/main.ts with Moddable's own modules left for mcconfig to link
     entry: "device/main.ts",
@@ -65,12 +53,8 @@ const common = {
   legalComments: "none",
 };
 
-function entryOptions({ entry, reexports, external = [] }) {
-  if (entry !== undefined) return { entryPoints: [join(root, entry)], external };
-  const contents = reexports
-    .map(([file, names]) => `export { ${names.join(", ")} } from ${JSON.stringify("./" + file)};`)
-    .join("\n");
-  return { stdin: { contents, resolveDir: root, sourcefile: "entry.js", loader: "js" } };
+function entryOptions({ entry, external = [] }) {
+  return { entryPoints: [join(root, entry)], external };
 }
 
 mkdirSync(join(root, "dist"), { recursive: true });

@@ -1,8 +1,8 @@
 /*
  * The board's entry: Moddable's "main" module. It reads the node's settings from
  * "mc/config" (the manifest's "config", overridden by key=value on the mcconfig command
- * line), builds the I²C sensor drivers on the board's pins, and starts the firmware with
- * Moddable's own ECMA-419 classes. Nothing runs at module load: Moddable calls the default
+ * line), builds the I²C sensor drivers on the board's pins (the board wiring of
+ * board/sensors.ts), and starts the firmware with Moddable's own ECMA-419 classes. Nothing runs at module load: Moddable calls the default
  * export at start-up, so this module (and everything it imports) can be preloaded.
  *
  * mc/config keys (all optional but broker; a pin or address of -1, "" or "none" leaves that
@@ -24,13 +24,10 @@ import Net from "net";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import Timer from "timer";
-import type { ActuatorConfig, FirmwareConfig, SensorConfig } from "./app/config.js";
-import { startFirmware } from "./app/firmware.js";
-import type { FirmwareIo, Sensor } from "./app/io.js";
-import { BH1750 } from "./drivers/bh1750.js";
+import { buildSensors, climateSensor, lightSensor, startFirmware } from "./board/index.js";
+import type { ActuatorConfig, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
-import { SHT3x } from "./drivers/sht3x.js";
-import type { SocketClass } from "./mqtt/io.js";
+import type { SocketClass } from "./mqtt/index.js";
 
 export default function main(): void {
   const settings = nodeConfig();
@@ -48,35 +45,22 @@ export default function main(): void {
     startFirmware({
       config: settings,
       io,
-      sensors: buildSensors(settings.sensors ?? [], log),
+      sensors: boardSensors(settings.sensors, log),
       Digital,
       log,
     });
-  } catch (e) {
-    log("xs-mqtt: cannot start: " + String(e));
+  } catch (error) {
+    log("xs-mqtt: cannot start: " + String(error));
   }
 }
 
 /** The firmware's configuration from mc/config. */
 function nodeConfig(): FirmwareConfig {
-  const sensors: SensorConfig[] = [];
+  const sensors: SensorSpec[] = [];
   const sht3x = optionalNumber(config.sht3x);
-  if (sht3x !== undefined) {
-    sensors.push({
-      id: "climate", name: "Climate", driver: "sht3x", address: sht3x,
-      readings: [
-        { key: "temperature", name: "Temperature", unit: "°C", device_class: "temperature", decimals: 2, deadband: 0.1 },
-        { key: "humidity", name: "Humidity", unit: "%", device_class: "humidity", decimals: 1, deadband: 0.5 },
-      ],
-    });
-  }
+  if (sht3x !== undefined) sensors.push(climateSensor(sht3x));
   const bh1750 = optionalNumber(config.bh1750);
-  if (bh1750 !== undefined) {
-    sensors.push({
-      id: "light", name: "Light", driver: "bh1750", address: bh1750,
-      readings: [{ key: "illuminance", name: "Illuminance", unit: "lx", device_class: "illuminance", decimals: 0, deadband: 5 }],
-    });
-  }
+  if (bh1750 !== undefined) sensors.push(lightSensor(bh1750));
   const actuators: ActuatorConfig[] = [];
   const relay = optionalNumber(config.relay);
   if (relay !== undefined) actuators.push({ id: "relay", name: "Relay", pin: relay, activeLow: yes(config.relayActiveLow) });
@@ -101,25 +85,17 @@ function nodeConfig(): FirmwareConfig {
 }
 
 /** The drivers for the configured sensors on the I²C bus from mc/config; a chip that does not answer is reported and left out. */
-function buildSensors(sensors: SensorConfig[], log: (line: string) => void): Record<string, Sensor> {
-  const out: Record<string, Sensor> = {};
+function boardSensors(sensors: FirmwareConfig["sensors"], log: (line: string) => void): Record<string, Sensor> {
   const data = optionalNumber(config.sda);
   const clock = optionalNumber(config.scl);
-  if (sensors.length > 0 && (data === undefined || clock === undefined)) {
+  if (sensors === undefined || sensors.length === 0) return {};
+  if (data === undefined || clock === undefined) {
     log("xs-mqtt: sensors need the I2C pins: set sda and scl");
-    return out;
+    return {};
   }
   // @moddable/typings leaves close() out of I2C; the class has it
-  const bus = { io: I2C as unknown as I2CClass, data: data as number, clock: clock as number };
-  for (const spec of sensors) {
-    try {
-      if (spec.driver === "sht3x") out[spec.id] = new SHT3x({ sensor: { ...bus, address: spec.address } });
-      else if (spec.driver === "bh1750") out[spec.id] = new BH1750({ sensor: { ...bus, address: spec.address } });
-    } catch (e) {
-      log("xs-mqtt: " + spec.driver + " (" + spec.id + ") not found: " + String(e));
-    }
-  }
-  return out;
+  const bus = { io: I2C as unknown as I2CClass, data, clock };
+  return buildSensors(sensors, bus, (line) => log("xs-mqtt: " + line));
 }
 
 /** The DNS servers DHCP gave, else mc/config's dns, else 1.1.1.1. */
@@ -130,7 +106,7 @@ function dnsServers(): string[] {
   } catch {
     servers = undefined;
   }
-  const usable = (servers ?? []).filter((s) => typeof s === "string" && s.length > 0 && s !== "0.0.0.0");
+  const usable = (servers ?? []).filter((server) => typeof server === "string" && server.length > 0 && server !== "0.0.0.0");
   if (usable.length > 0) return usable;
   return [optionalText(config.dns) ?? "1.1.1.1"];
 }
@@ -138,8 +114,8 @@ function dnsServers(): string[] {
 /** A number from a config value (numbers in the manifest, strings from the command line); undefined for -1, "" or "none". */
 function optionalNumber(value: unknown): number | undefined {
   if (value === undefined || value === null || value === "" || value === "none") return undefined;
-  const n = typeof value === "number" ? value : Number(value);
-  return n === -1 ? undefined : n;
+  const number = typeof value === "number" ? value : Number(value);
+  return number === -1 ? undefined : number;
 }
 
 function optionalText(value: unknown): string | undefined {

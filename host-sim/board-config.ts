@@ -1,13 +1,14 @@
 /*
  * The configuration of a simulated board: what is wired where on it (I²C pins, chip
  * addresses, the relay's and the LED's pins) and the firmware configuration each board
- * gets, node id `board-<n>`, with a user's overrides merged in. Pure functions and
- * constants; Node side only.
+ * gets, node id `board-<n>`, with a user's overrides merged in; its sensors are the
+ * firmware bundle's standard ones. Pure functions and constants; Node side only.
  */
 
 import type { FirmwareConfig } from "../device/app/config.js";
 import { BH1750Chip } from "./chips/bh1750.js";
 import { SHT3xChip } from "./chips/sht3x.js";
+import type { FirmwareModule } from "./firmware-module.js";
 
 /** ESP32 default I²C pins: the simulated chips are wired to these. */
 export const I2C_DATA = 21;
@@ -25,7 +26,8 @@ export const LED_PIN = 2;
  * few dozen bytes; the firmware raises the receive buffer to hold one on its longest
  * command topic with 32 bytes of payload, for long prefixes and ids; an overlong command is
  * skipped by the client instead of reported) and publishes small readings. The firmware
- * raises the transmit buffer to its largest discovery config + 80 bytes. The outbox holds
+ * raises the transmit buffer to its largest discovery config, the client's reserve and
+ * some staging room (device/app/sizing.ts). The outbox holds
  * that config and a few small messages: the burst after a connect (birth, 5 discovery
  * configs, 2 actuator states: about 2.9 KB with the default configuration) goes out as the
  * broker acknowledges it, a few round trips on a local network. So a fleet of thousands
@@ -60,38 +62,32 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Every board's sensors and actuators, complete as resolveConfig() would make them (every
- * field present) and frozen, so every board of a fleet shares these objects instead of
- * holding copies (see resolveConfig()).
+ * Every board's sensors: the firmware bundle's standard climate (SHT3x) and light (BH1750)
+ * sensors at the simulated chips' addresses. Made once per simulator: complete as
+ * resolveConfig() would make them (every field present) and frozen, so every board of a
+ * fleet shares these objects instead of holding copies (see resolveConfig()).
  */
-const SENSORS = deepFreeze([
-  {
-    id: "climate", name: "Climate", driver: "sht3x", address: SHT3X_ADDRESS,
-    readings: [
-      { key: "temperature", name: "Temperature", unit: "°C", device_class: "temperature", state_class: "measurement", decimals: 2, deadband: 0.1 },
-      { key: "humidity", name: "Humidity", unit: "%", device_class: "humidity", state_class: "measurement", decimals: 1, deadband: 0.5 },
-    ],
-  },
-  {
-    id: "light", name: "Light", driver: "bh1750", address: BH1750_ADDRESS,
-    readings: [{ key: "illuminance", name: "Illuminance", unit: "lx", device_class: "illuminance", state_class: "measurement", decimals: 0, deadband: 5 }],
-  },
-]);
+export function boardSensors(firmware: FirmwareModule): FirmwareConfig["sensors"] {
+  return Object.freeze([firmware.climateSensor(SHT3X_ADDRESS), firmware.lightSensor(BH1750_ADDRESS)]);
+}
 
+/** Every board's actuators, complete and frozen as the sensors. */
 const ACTUATORS = deepFreeze([
   { id: "relay", name: "Relay", pin: RELAY_PIN, component: "switch", initial: "OFF", activeLow: false },
   { id: "led", name: "LED", pin: LED_PIN, component: "light", initial: "OFF", activeLow: false },
 ]);
 
-/** The firmware configuration of board number `n` (from 1). */
-export function boardConfig(n: number, broker: BrokerAddress, overrides: ConfigOverrides = {}): FirmwareConfig {
+/** The firmware configuration of board number `n` (from 1), with `sensors` from boardSensors(). */
+export function boardConfig(
+  n: number, broker: BrokerAddress, sensors: FirmwareConfig["sensors"], overrides: ConfigOverrides = {},
+): FirmwareConfig {
   const perBoard = typeof overrides === "function";
   const extra = perBoard ? overrides(n - 1) : overrides;
   const nodeId = extra.nodeId === undefined ? `board-${n}` : perBoard ? extra.nodeId : `${extra.nodeId}-${n}`;
   return {
     sampleInterval: 2_000,
     maxSilence: 60_000,
-    sensors: SENSORS as FirmwareConfig["sensors"],
+    sensors,
     actuators: ACTUATORS as FirmwareConfig["actuators"],
     ...extra,
     nodeId,

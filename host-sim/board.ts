@@ -72,10 +72,8 @@ export interface BoardStart {
   /** 1, 2, ... */
   number: number;
   hardware: BoardHardware;
-  /** The configuration handed to startFirmware(). */
-  config: FirmwareConfig;
-  /** The same, resolved on Node by the firmware bundle's resolveConfig(). */
-  resolved: Config;
+  /** The configuration, resolved once (SimBoard.start(), by the firmware bundle's resolveConfig()) and handed on as it is. */
+  config: Config;
   /** The built firmware, loaded on Node (the Node engine runs it; the XS engine loads `firmwarePath` into XS). */
   firmware: FirmwareModule;
   firmwarePath: string;
@@ -172,8 +170,7 @@ export class SimBoard {
     board.#engine = await options.starter({
       number: options.number,
       hardware,
-      config: options.config,
-      resolved,
+      config: resolved,
       firmware: options.firmware,
       firmwarePath: options.firmwarePath,
       seed: options.seed,

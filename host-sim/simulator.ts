@@ -33,7 +33,7 @@
 
 import { SimBoard } from "./board.js";
 import type { BoardStatus, Engine, EngineStarter } from "./board.js";
-import { boardConfig } from "./board-config.js";
+import { boardConfig, boardSensors } from "./board-config.js";
 import type { BrokerAddress, ConfigOverrides } from "./board-config.js";
 import { EmbeddedBroker } from "./broker.js";
 import { DEFAULT_FIRMWARE, loadFirmware } from "./firmware-module.js";
@@ -106,6 +106,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (!Number.isInteger(seed)) throw new RangeError("seed must be a whole number");
   const firmwarePath = options.firmware ?? DEFAULT_FIRMWARE;
   const firmware = await loadFirmware(firmwarePath);
+  const sensors = boardSensors(firmware);
   const starter: EngineStarter = engine === "xs" ? startXsBoard : startNodeBoard;
 
   let embedded: EmbeddedBroker | undefined;
@@ -148,7 +149,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           number: n,
           engine,
           starter,
-          config: boardConfig(n, address, options.config),
+          config: boardConfig(n, address, sensors, options.config),
           firmware,
           firmwarePath,
           seed: boardSeed(seed, n),

@@ -34,7 +34,7 @@ export interface SensorConfig {
   driver: string;
   /** I²C address for the driver (its default when left out). */
   address?: number;
-  readings: ReadingConfig[];
+  readings: readonly ReadingConfig[];
 }
 
 export type ActuatorComponent = "switch" | "light";
@@ -91,8 +91,8 @@ export interface FirmwareConfig {
   sampleInterval?: number;
   /** ms after which a reading is published even without a change (default 300,000; 0: never). */
   maxSilence?: number;
-  sensors?: SensorConfig[];
-  actuators?: ActuatorConfig[];
+  sensors?: readonly SensorConfig[];
+  actuators?: readonly ActuatorConfig[];
   /** Publish Home Assistant discovery configs (default true). */
   discovery?: boolean;
   /** Default "homeassistant". */
@@ -225,76 +225,76 @@ export function resolveConfig(input: FirmwareConfig): Config {
 }
 
 function broker(input: BrokerConfig, prefix: string, nodeId: string): Config["broker"] {
-  const b = objectAt(input, "broker") as BrokerConfig;
-  if (typeof b.host !== "string" || b.host.length === 0) throw new ConfigError("broker.host", "must be an IP address or a host name");
-  const tls = flag(b.tls, false, "broker.tls");
-  const username = optionalText(b.username, "broker.username");
-  const password = optionalText(b.password, "broker.password");
+  const given = objectAt(input, "broker") as BrokerConfig;
+  if (typeof given.host !== "string" || given.host.length === 0) throw new ConfigError("broker.host", "must be an IP address or a host name");
+  const tls = flag(given.tls, false, "broker.tls");
+  const username = optionalText(given.username, "broker.username");
+  const password = optionalText(given.password, "broker.password");
   if (password !== undefined && username === undefined) {
     throw new ConfigError("broker.password", "MQTT 3.1.1 sends a password only with a user name: give broker.username too");
   }
   return {
-    host: b.host,
-    port: whole(b.port, tls ? 8883 : 1883, 1, 65_535, "broker.port"),
+    host: given.host,
+    port: whole(given.port, tls ? 8883 : 1883, 1, 65_535, "broker.port"),
     username,
     password,
     tls,
-    keepAlive: whole(b.keepAlive, DEFAULTS.keepAlive, 0, 65_535, "broker.keepAlive"),
-    clientId: text(b.clientId, prefix + "-" + nodeId, "broker.clientId"),
+    keepAlive: whole(given.keepAlive, DEFAULTS.keepAlive, 0, 65_535, "broker.keepAlive"),
+    clientId: text(given.clientId, prefix + "-" + nodeId, "broker.clientId"),
   };
 }
 
 function sensor(input: SensorConfig, at: string): SensorSpec {
-  const s = objectAt(input, at) as SensorConfig;
-  const sensorId = id(s.id, at + ".id");
-  if (typeof s.driver !== "string" || s.driver.length === 0) throw new ConfigError(at + ".driver", "must name the driver, e.g. \"sht3x\"");
-  const readings = list(s.readings, at + ".readings");
+  const given = objectAt(input, at) as SensorConfig;
+  const sensorId = id(given.id, at + ".id");
+  if (typeof given.driver !== "string" || given.driver.length === 0) throw new ConfigError(at + ".driver", "must name the driver, e.g. \"sht3x\"");
+  const readings = list(given.readings, at + ".readings");
   if (readings.length === 0) throw new ConfigError(at + ".readings", "must list at least one reading");
   const keys: string[] = [];
   const resolved = readings.map((r, i) => reading(r, at + ".readings[" + i + "]"));
   resolved.forEach((r, i) => unique(keys, r.key, at + ".readings[" + i + "].key"));
   return {
     id: sensorId,
-    name: text(s.name, sensorId, at + ".name"),
-    driver: s.driver,
-    address: s.address === undefined ? undefined : whole(s.address, undefined, 0, 127, at + ".address"),
+    name: text(given.name, sensorId, at + ".name"),
+    driver: given.driver,
+    address: given.address === undefined ? undefined : whole(given.address, undefined, 0, 127, at + ".address"),
     readings: resolved,
   };
 }
 
 function reading(input: ReadingConfig, at: string): ReadingSpec {
-  const r = objectAt(input, at) as ReadingConfig;
-  const key = r.key;
+  const given = objectAt(input, at) as ReadingConfig;
+  const key = given.key;
   if (!isKey(key)) throw new ConfigError(at + ".key", "must be 1 to 32 characters: a letter or _, then letters, digits or _");
-  const deadband = r.deadband === undefined ? DEFAULTS.deadband : r.deadband;
+  const deadband = given.deadband === undefined ? DEFAULTS.deadband : given.deadband;
   if (typeof deadband !== "number" || !(deadband >= 0) || deadband === Infinity) {
     throw new ConfigError(at + ".deadband", "must be a number, 0 or more");
   }
   return {
     key,
-    name: text(r.name, humanise(key), at + ".name"),
-    unit: optionalText(r.unit, at + ".unit"),
-    device_class: optionalText(r.device_class, at + ".device_class"),
-    state_class: text(r.state_class, DEFAULTS.stateClass, at + ".state_class"),
-    decimals: whole(r.decimals, DEFAULTS.decimals, 0, 6, at + ".decimals"),
+    name: text(given.name, humanise(key), at + ".name"),
+    unit: optionalText(given.unit, at + ".unit"),
+    device_class: optionalText(given.device_class, at + ".device_class"),
+    state_class: text(given.state_class, DEFAULTS.stateClass, at + ".state_class"),
+    decimals: whole(given.decimals, DEFAULTS.decimals, 0, 6, at + ".decimals"),
     deadband,
   };
 }
 
 function actuator(input: ActuatorConfig, at: string): ActuatorSpec {
-  const a = objectAt(input, at) as ActuatorConfig;
-  const actuatorId = id(a.id, at + ".id");
-  const component = a.component === undefined ? "switch" : a.component;
+  const given = objectAt(input, at) as ActuatorConfig;
+  const actuatorId = id(given.id, at + ".id");
+  const component = given.component === undefined ? "switch" : given.component;
   if (component !== "switch" && component !== "light") throw new ConfigError(at + ".component", "must be \"switch\" or \"light\"");
-  const initial = a.initial === undefined ? "OFF" : a.initial;
+  const initial = given.initial === undefined ? "OFF" : given.initial;
   if (initial !== "ON" && initial !== "OFF") throw new ConfigError(at + ".initial", "must be \"ON\" or \"OFF\"");
   return {
     id: actuatorId,
-    name: text(a.name, actuatorId, at + ".name"),
-    pin: whole(a.pin, undefined, 0, 1023, at + ".pin"),
+    name: text(given.name, actuatorId, at + ".name"),
+    pin: whole(given.pin, undefined, 0, 1023, at + ".pin"),
     component,
     initial,
-    activeLow: flag(a.activeLow, false, at + ".activeLow"),
+    activeLow: flag(given.activeLow, false, at + ".activeLow"),
   };
 }
 
@@ -330,7 +330,7 @@ function optionalObject(value: unknown, at: string): object {
   return value === undefined ? {} : objectAt(value, at);
 }
 
-function list<T>(value: T[] | undefined, at: string): T[] {
+function list<T>(value: readonly T[] | undefined, at: string): readonly T[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigError(at, "must be a list");
   return value;
@@ -366,8 +366,8 @@ function id(value: unknown, at: string): string {
     throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
   }
   for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (!isWordChar(c) && c !== 0x2d) throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
+    const code = value.charCodeAt(i);
+    if (!isWordChar(code) && code !== 0x2d) throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
   }
   return value;
 }
@@ -381,8 +381,8 @@ function isKey(value: unknown): value is string {
   return true;
 }
 
-function isWordChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+function isWordChar(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f;
 }
 
 /** A topic prefix: not empty, no wildcards, no NUL, no "/" at either end. */

@@ -18,14 +18,14 @@ import {
 
 /** The device block shared by every entity of this node. */
 function deviceBlock(config: Config): Record<string, unknown> {
-  const d = config.device;
+  const device = config.device;
   const block: Record<string, unknown> = {
     identifiers: [config.prefix + "_" + config.nodeId],
-    name: d.name,
-    model: d.model,
-    manufacturer: d.manufacturer,
+    name: device.name,
+    model: device.model,
+    manufacturer: device.manufacturer,
   };
-  if (d.sw_version !== undefined) block.sw_version = d.sw_version;
+  if (device.sw_version !== undefined) block.sw_version = device.sw_version;
   return block;
 }
 
@@ -104,14 +104,14 @@ export class Discovery {
     return topics;
   }
 
-  /** The topic of entry i (built now: allocates). */
-  topic(i: number): string {
-    return this.#entry(i, sensorDiscoveryTopic, actuatorDiscoveryTopic);
+  /** The topic of entry `index` (built now: allocates). */
+  topic(index: number): string {
+    return this.#entry(index, sensorDiscoveryTopic, actuatorDiscoveryTopic);
   }
 
-  /** The JSON config of entry i (built now: allocates). */
-  payload(i: number): string {
-    return this.#entry(i, sensorDiscoveryPayload, actuatorDiscoveryPayload);
+  /** The JSON config of entry `index` (built now: allocates). */
+  payload(index: number): string {
+    return this.#entry(index, sensorDiscoveryPayload, actuatorDiscoveryPayload);
   }
 
   /**
@@ -133,18 +133,18 @@ export class Discovery {
     });
   }
 
-  /** What `ofReading` or `ofActuator` makes of entry i: a sensor's reading, or past them all an actuator. */
+  /** What `ofReading` or `ofActuator` makes of entry `index`: a sensor's reading, or past them all an actuator. */
   #entry(
-    i: number,
+    index: number,
     ofReading: (config: Config, sensor: SensorSpec, reading: ReadingSpec) => string,
     ofActuator: (config: Config, actuator: ActuatorSpec) => string,
   ): string {
     const config = this.#config;
     const sensors = this.#sensors;
-    let at = i;
-    for (let s = 0; s < sensors.length; s++) {
-      const readings = sensors[s].readings;
-      if (at < readings.length) return ofReading(config, sensors[s], readings[at]);
+    let at = index;
+    for (let sensorIndex = 0; sensorIndex < sensors.length; sensorIndex++) {
+      const readings = sensors[sensorIndex].readings;
+      if (at < readings.length) return ofReading(config, sensors[sensorIndex], readings[at]);
       at -= readings.length;
     }
     return ofActuator(config, config.actuators[at]);

@@ -9,150 +9,54 @@
  *    actuator state and every sensor state, paced so the outbox never overflows; the same
  *    again (but the birth) when Home Assistant announces itself online.
  *  - stop() publishes "offline" (a graceful close never fires the will) and closes.
- * All IO comes in through the options: this module imports nothing from Node or Moddable.
- * In the steady state (sampling and publishing readings) nothing is allocated here beyond
- * what a sensor's sample() returns.
+ * Its shapes are in firmware-types.ts, the client's buffer sizes in sizing.ts and the order
+ * of the messages after a connect in publish-plan.ts. All IO comes in through the options:
+ * this module imports nothing from Node or Moddable. In the steady state (sampling and
+ * publishing readings) nothing is allocated here beyond what a sensor's sample() returns.
  */
 
 import { MqttClient } from "../mqtt/index.js";
-import type { PublishStatus } from "../mqtt/index.js";
-import type { MqttError } from "../mqtt/index.js";
-import type { TextDecoderLike, TextEncoderLike, TimerId } from "../mqtt/index.js";
-import type { Message } from "../mqtt/index.js";
-import { Actuator, COMMAND_INVALID, COMMAND_ON, OFF_TEXT } from "./actuators.js";
+import type { Message, MqttError, PublishStatus, TextDecoderLike, TimerId } from "../mqtt/index.js";
+import { Actuator, COMMAND_INVALID, COMMAND_ON } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
 import { ConfigError, resolveConfig } from "./config.js";
-import type { Config, FirmwareConfig, SensorSpec, SwitchState } from "./config.js";
+import type { Config, SensorSpec } from "./config.js";
 import { Discovery } from "./discovery.js";
-import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
+import type {
+  ActuatorState, Firmware, FirmwareCounts, FirmwareOptions, FirmwareParts, ReadingState, ResolvedFirmwareOptions,
+} from "./firmware-types.js";
+import type { DigitalClass, FirmwareIo } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
-import { payloadSize, ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
+import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
+import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
+import { clientBufferSizes, nodeSizes } from "./sizing.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
 import type { FirmwareStatus } from "./status-led.js";
-import { commandTopic, discoveryManifestTopic, homeAssistantStatusTopic, stateTopic, statusTopic, Topics } from "./topics.js";
+import { commandTopic, discoveryManifestTopic, homeAssistantStatusTopic, statusTopic, Topics } from "./topics.js";
 
-export type { FirmwareStatus } from "./status-led.js";
+export type {
+  ActuatorState, ClientBuffers, Firmware, FirmwareCounts, FirmwareOptions, FirmwareParts, FirmwareStatus, ReadingState,
+  ResolvedFirmwareOptions,
+} from "./firmware-types.js";
 
-export interface FirmwareOptions {
-  /** Checked by resolveConfig(): a mistake throws ConfigError before anything starts. */
-  config: FirmwareConfig;
-  io: FirmwareIo;
-  /** The sensor objects by sensor id. A configured sensor without one is reported and never published. */
-  sensors?: { readonly [id: string]: Sensor | undefined };
-  /** Needed when the configuration has actuators or a status LED. */
-  Digital?: DigitalClass;
-  /** One line per event worth telling (connection changes, bad commands, sensor failures). */
-  log?: (line: string) => void;
-  /** Hears every status change. */
-  onStatus?: (status: FirmwareStatus) => void;
-  /**
-   * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
-   * (e.g. a fleet of small nodes). Each is raised to what the node needs (see
-   * ClientBuffers): the transmit buffer and the outbox hold the node's largest PUBLISH (its
-   * largest discovery config), the receive buffer a command.
-   */
-  buffers?: ClientBuffers;
-}
-
-export interface ClientBuffers {
-  /**
-   * Default 1,024 (bad commands, however long, are reported). A size given is raised to
-   * hold a command on the longest command topic, with 32 bytes of payload; a longer PUBLISH
-   * is skipped by the client, not reported.
-   */
-  receive?: number;
-  /** Default 1,024; raised to the largest PUBLISH + 80. */
-  transmit?: number;
-  /**
-   * Default max(4,096, 2 x transmit), which holds the QoS 1 burst after a connect (birth,
-   * discovery configs, actuator states) of most nodes at once. A size given is raised to
-   * the largest PUBLISH; a burst larger than the outbox goes out as acknowledgements free
-   * room (a few round trips more after each connect).
-   */
-  outbox?: number;
-  /** Most messages in the outbox (default: the client's); a number given is raised to the burst's messages + one per sensor. */
-  outboxMessages?: number;
-}
-
-export interface FirmwareCounts {
-  /** Samples that gave values. */
-  samples: number;
-  /** Samples that threw. */
-  sampleFailures: number;
-  /** Sensor state messages handed to the client. */
-  readingsPublished: number;
-  /** Actuator state messages handed to the client. */
-  statesPublished: number;
-  /** Discovery configs handed to the client. */
-  discoveryPublished: number;
-  /** Commands applied. */
-  commands: number;
-  /** Commands refused (not "ON" or "OFF"). */
-  badCommands: number;
-  connects: number;
-  disconnects: number;
-}
-
-export interface ReadingState {
-  sensor: string;
-  key: string;
-  name: string;
-  unit: string | undefined;
-  /** null until the sensor gave a value. */
-  value: number | null;
-}
-
-export interface ActuatorState {
-  id: string;
-  name: string;
-  state: SwitchState;
-}
-
-/** What startFirmware() returns. */
-export interface Firmware {
-  /** "connecting" until the first connection, then "online" or "offline". */
-  readonly status: FirmwareStatus;
-  readonly counts: Readonly<FirmwareCounts>;
-  /** The configuration with every default filled in. */
-  readonly config: Config;
-  /** The MQTT client (for its stats and state). */
-  readonly client: MqttClient;
-  /** The latest readings (a new array each call). */
-  readings(): ReadingState[];
-  /** The actuators' states (a new array each call). */
-  actuators(): ActuatorState[];
-  /** Samples every sensor now, as the timer does. */
-  sampleNow(): void;
-  /** Sets an actuator as a command would (e.g. from a local button). false for an unknown id. */
-  setActuator(id: string, on: boolean): boolean;
-  /** Publishes "offline", closes the connection gracefully, stops the timers and releases the pins. */
-  stop(): void;
-}
-
-/** Starts the node. Throws ConfigError for a bad configuration, MqttError for bad client options. */
-export function startFirmware(options: FirmwareOptions): Firmware {
-  return new SensorNode(options);
+/**
+ * Starts the node. Throws ConfigError for a bad configuration, MqttError for bad client
+ * options. `config` is checked by resolveConfig() here; `resolved` (what resolveConfig()
+ * returned, e.g. where a simulator checked it first) is used as it is.
+ */
+export function startFirmware(options: FirmwareOptions | ResolvedFirmwareOptions): Firmware {
+  if (options === null || typeof options !== "object") throw new ConfigError("(options)", "startFirmware needs an options object");
+  if (options.config === undefined && "resolved" in options) return new SensorNode(options.resolved, options);
+  return new SensorNode(resolveConfig(options.config), options);
 }
 
 /** QoS 0, kept in the outbox rather than dropped when the link is momentarily full. */
 const QOS0_QUEUED = Object.freeze({ qos: 0, queue: true });
 /** A QoS 0 retained fallback for "offline" at stop when the outbox is full. */
 const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
-/** The smallest client buffers the node asks for, bytes. */
-const MIN_TRANSMIT_BUFFER = 1024;
-const MIN_OUTBOX = 4096;
-/** The receive buffer unless the board asks for another (the firmware's own default, whatever the client's). */
-const DEFAULT_RECEIVE_BUFFER = 1024;
-/** The smallest receive buffer a board may ask for, and the payload bytes it holds past the longest topic subscribed to. */
-const MIN_RECEIVE_BUFFER = 64;
-const RECEIVE_PAYLOAD_ROOM = 32;
-/** The fewest outbox messages a board may ask for. */
-const MIN_OUTBOX_MESSAGES = 4;
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
-/** Room in the receive buffer for an earlier discovery manifest, beyond twice the current one. */
-const MANIFEST_ROOM = 256;
 
 /** Whether the client took a message (sent it, or queued it in the outbox). */
 function taken(status: PublishStatus): boolean {
@@ -180,11 +84,7 @@ class SensorNode implements Firmware {
   readonly #actuators: Actuator[];
   readonly #led: StatusLed | undefined;
   readonly #pacer: Pacer;
-  /** Pacer layout: [birth][discovery...][actuator states...][barrier][sensor states...]. */
-  readonly #discoveryStart = 1;
-  readonly #actuatorStart: number;
-  readonly #sensorStart: number;
-  readonly #itemCount: number;
+  readonly #plan: PublishPlan;
   readonly #sampleTimer: TimerId;
   readonly #tickTimer: TimerId;
   #status: FirmwareStatus = "connecting";
@@ -192,9 +92,8 @@ class SensorNode implements Firmware {
   #sampledOnce = false;
   #stopped = false;
 
-  constructor(options: FirmwareOptions) {
-    if (options === null || typeof options !== "object") throw new ConfigError("(options)", "startFirmware needs an options object");
-    const config = this.config = resolveConfig(options.config);
+  constructor(config: Config, options: FirmwareParts) {
+    this.config = config;
     const io = this.#io = options.io;
     this.#log = options.log;
     this.#onStatus = options.onStatus;
@@ -218,25 +117,7 @@ class SensorNode implements Firmware {
     const discovery = this.#discovery = config.discovery ? new Discovery(config, started) : undefined;
     const manifestTopic = this.#manifestTopic = discovery === undefined ? undefined : discoveryManifestTopic(config);
     const encoder = new io.TextEncoder();
-    const { largest, burstMessages } = this.#packetSizes(encoder);
-    // a receive buffer asked for holds at least a PUBLISH on the longest topic subscribed
-    // to, with room for "ON", "OFF", "online" and a short bad command
-    let longestSubscribed = discovery === undefined ? 0 : encoder.encode(homeAssistantStatusTopic(config)).length;
-    for (const spec of config.actuators) longestSubscribed = Math.max(longestSubscribed, encoder.encode(commandTopic(config, spec)).length);
-    let smallestReceive = Math.max(MIN_RECEIVE_BUFFER, 2 + longestSubscribed + 2 + RECEIVE_PAYLOAD_ROOM);
-    if (discovery !== undefined) {
-      // and the manifest announced last, which may list more than this configuration
-      const manifestRoom = Math.max(2 * encoder.encode(discovery.manifest).length, MANIFEST_ROOM);
-      smallestReceive = Math.max(smallestReceive, 2 + encoder.encode(manifestTopic as string).length + 2 + manifestRoom);
-    }
-    const buffers = options.buffers ?? {};
-    const transmitBufferSize = Math.max(buffers.transmit ?? MIN_TRANSMIT_BUFFER, largest + 80);
-    // an outbox asked for is raised to hold the largest message; a burst after a connect
-    // that does not fit goes out paced on the broker's acknowledgements
-    const outboxBytes = buffers.outbox === undefined ? Math.max(MIN_OUTBOX, 2 * transmitBufferSize)
-      : Math.max(buffers.outbox, largest);
-    const outboxMessages = buffers.outboxMessages === undefined ? undefined
-      : Math.max(MIN_OUTBOX_MESSAGES, buffers.outboxMessages, burstMessages + this.#channels.length);
+    const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), options.buffers ?? {}, this.#channels.length);
 
     const node = this;
     this.client = new MqttClient({
@@ -249,10 +130,10 @@ class SensorNode implements Firmware {
       clean: true,
       will: availabilityWill(statusTopic(config)),
       tls: config.broker.tls ? true : undefined,
-      receiveBufferSize: buffers.receive === undefined ? DEFAULT_RECEIVE_BUFFER : Math.max(smallestReceive, buffers.receive),
-      outboxMessages,
-      transmitBufferSize,
-      outboxBytes,
+      receiveBufferSize: buffers.receiveBufferSize,
+      outboxMessages: buffers.outboxMessages,
+      transmitBufferSize: buffers.transmitBufferSize,
+      outboxBytes: buffers.outboxBytes,
       maxSubscriptions: config.actuators.length + 3,
       io,
       onConnected() {
@@ -277,8 +158,8 @@ class SensorNode implements Firmware {
     this.#actuators = config.actuators.map((spec) => {
       try {
         return new Actuator(spec, Digital);
-      } catch (e) {
-        this.#say("actuator " + spec.id + ": pin " + spec.pin + " could not be opened (" + String(e) + "); its state is kept without a pin");
+      } catch (error) {
+        this.#say("actuator " + spec.id + ": pin " + spec.pin + " could not be opened (" + String(error) + "); its state is kept without a pin");
         return new Actuator(spec, undefined);
       }
     });
@@ -286,23 +167,20 @@ class SensorNode implements Firmware {
     if (config.statusLed !== undefined) {
       try {
         led = new StatusLed(config.statusLed, Digital as DigitalClass);
-      } catch (e) {
-        this.#say("status LED: pin " + config.statusLed.pin + " could not be opened (" + String(e) + ")");
+      } catch (error) {
+        this.#say("status LED: pin " + config.statusLed.pin + " could not be opened (" + String(error) + ")");
       }
     }
     this.#led = led;
 
     // the pacer's items, in the order they go out after a connect (#publishItem)
-    const discoveryCount = discovery === undefined ? 0 : discovery.count;
-    this.#actuatorStart = this.#discoveryStart + discoveryCount;
-    this.#sensorStart = this.#actuatorStart + this.#actuators.length + 1; // after the barrier
-    this.#itemCount = this.#sensorStart + this.#channels.length;
+    const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length);
     const item: PacerItem = (index) => this.#publishItem(index);
-    const items = new Array<PacerItem>(this.#itemCount).fill(item);
+    const items = new Array<PacerItem>(plan.count).fill(item);
     this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
 
-    this.#actuators.forEach((actuator, i) => {
-      client.subscribe(commandTopic(config, actuator.spec), { qos: 1 }, (message) => this.#onCommand(i, message));
+    this.#actuators.forEach((actuator, index) => {
+      client.subscribe(commandTopic(config, actuator.spec), { qos: 1 }, (message) => this.#onCommand(index, message));
     });
     if (discovery !== undefined) {
       client.subscribe(homeAssistantStatusTopic(config), { qos: 1 }, (message) => this.#onHomeAssistantStatus(message));
@@ -323,15 +201,15 @@ class SensorNode implements Firmware {
   readings(): ReadingState[] {
     const out: ReadingState[] = [];
     for (const channel of this.#channels) {
-      channel.spec.readings.forEach((r, i) => {
-        out.push({ sensor: channel.spec.id, key: r.key, name: r.name, unit: r.unit, value: channel.value(i) });
+      channel.spec.readings.forEach((reading, index) => {
+        out.push({ sensor: channel.spec.id, key: reading.key, name: reading.name, unit: reading.unit, value: channel.value(index) });
       });
     }
     return out;
   }
 
   actuators(): ActuatorState[] {
-    return this.#actuators.map((a) => ({ id: a.spec.id, name: a.spec.name, state: a.on ? "ON" : "OFF" }));
+    return this.#actuators.map((actuator) => ({ id: actuator.spec.id, name: actuator.spec.name, state: actuator.on ? "ON" : "OFF" }));
   }
 
   sampleNow(): void {
@@ -350,7 +228,7 @@ class SensorNode implements Firmware {
       if (failuresBefore > 0) this.#say("sensor " + channel.spec.id + ": sampling again after " + failuresBefore + " failures");
       if (result === SAMPLE_NOT_READY) continue;
       this.counts.samples++;
-      if (result === SAMPLE_DUE) this.#pacer.request(this.#sensorStart + i);
+      if (result === SAMPLE_DUE) this.#pacer.request(this.#plan.sensorItem(i));
     }
     this.#pump();
   }
@@ -378,8 +256,8 @@ class SensorNode implements Firmware {
       try {
         const status = client.publish(this.#topics.status, OFFLINE_BYTES, RETAINED_QOS1);
         if (status === "outbox-full") client.publish(this.#topics.status, OFFLINE_BYTES, RETAINED_QOS0);
-      } catch (e) {
-        this.#say("could not publish offline: " + String(e));
+      } catch (error) {
+        this.#say("could not publish offline: " + String(error));
       }
     }
     client.close();
@@ -396,7 +274,7 @@ class SensorNode implements Firmware {
     this.counts.connects++;
     this.#setStatus("online");
     // everything again: the broker may have lost retained messages, Home Assistant its states
-    this.#pacer.request(0, this.#itemCount);
+    this.#pacer.request(0, this.#plan.count);
     this.#pump();
   }
 
@@ -425,8 +303,8 @@ class SensorNode implements Firmware {
       try {
         const status = this.client.publish(topic, "", RETAINED_QOS1); // empty and retained: deletes it [MQTT-3.3.1-10]
         if (!taken(status)) this.#say("clearing " + topic + " failed (" + status + ")");
-      } catch (e) {
-        this.#say("clearing " + topic + " failed (" + String(e) + ")");
+      } catch (error) {
+        this.#say("clearing " + topic + " failed (" + String(error) + ")");
       }
     }
     if (stale.length > 0) this.#say("cleared " + stale.length + " discovery configs no longer configured");
@@ -436,7 +314,7 @@ class SensorNode implements Firmware {
     // the retained copy comes with every subscribe, and a connect already sends everything
     if (message.retain || !message.payloadEquals(ONLINE_BYTES)) return;
     this.#say("Home Assistant is online: sending discovery and states again");
-    this.#pacer.request(this.#discoveryStart, this.#itemCount);
+    this.#pacer.request(this.#plan.discoveryStart, this.#plan.count);
     this.#pump();
   }
 
@@ -458,7 +336,7 @@ class SensorNode implements Firmware {
 
   #apply(index: number, on: boolean): void {
     this.#actuators[index].set(on);
-    this.#pacer.request(this.#actuatorStart + index);
+    this.#pacer.request(this.#plan.actuatorItem(index));
     this.#pump();
   }
 
@@ -468,8 +346,8 @@ class SensorNode implements Firmware {
     if (!this.#sampledOnce) return; // the first tick takes the first sample
     try {
       this.sampleNow();
-    } catch (e) {
-      this.#say("sampling failed: " + String(e));
+    } catch (error) {
+      this.#say("sampling failed: " + String(error));
     }
   }
 
@@ -484,8 +362,8 @@ class SensorNode implements Firmware {
       }
       this.#led?.show(this.#status, ticks);
       if (this.#pacer.pending > 0) this.#pump();
-    } catch (e) {
-      this.#say("tick failed: " + String(e));
+    } catch (error) {
+      this.#say("tick failed: " + String(error));
     }
   }
 
@@ -496,17 +374,17 @@ class SensorNode implements Firmware {
     this.#pacer.pump();
   }
 
-  /** Pacer item `index`: [birth][discovery...][actuator states...][barrier][sensor states...]. */
+  /** Pacer item `index`, as the publish plan orders them. */
   #publishItem(index: number): PublishStatus | typeof SKIP | typeof WAIT {
-    if (index === 0) return this.#publishBirth();
-    if (index < this.#actuatorStart) return this.#publishDiscovery(index - this.#discoveryStart);
-    const barrier = this.#sensorStart - 1;
-    if (index < barrier) return this.#publishActuator(index - this.#actuatorStart);
-    // Brokers may forward QoS 0 ahead of QoS 1 still being acknowledged (aedes does): after a
-    // connect, sensor states wait until the configs and states before them are acknowledged,
-    // so Home Assistant knows an entity before its first reading arrives.
-    if (index === barrier) return this.client.outboxCount === 0 ? SKIP : WAIT;
-    return this.#publishSensor(index - this.#sensorStart);
+    const plan = this.#plan;
+    switch (plan.kind(index)) {
+      case ITEM_BIRTH: return this.#publishBirth();
+      case ITEM_DISCOVERY: return this.#publishDiscovery(plan.position(index));
+      case ITEM_ACTUATOR: return this.#publishActuator(plan.position(index));
+      // sensor states wait until the configs and states before them are acknowledged
+      case ITEM_BARRIER: return this.client.outboxCount === 0 ? SKIP : WAIT;
+      default: return this.#publishSensor(plan.position(index));
+    }
   }
 
   #publishBirth(): PublishStatus {
@@ -538,39 +416,19 @@ class SensorNode implements Firmware {
     return status;
   }
 
-  // ---- helpers
-
-  /**
-   * The largest PUBLISH packet the node will send, and the messages of the QoS 1 burst
-   * after a connect (birth, discovery configs, actuator states), computed once
-   * (allocates).
-   */
-  #packetSizes(encoder: TextEncoderLike): { largest: number; burstMessages: number } {
-    const config = this.config;
-    let largest = 0;
-    let burstMessages = 0;
-    const consider = (topic: string, payloadBytes: number, inBurst: boolean) => {
-      const size = 5 + 2 + encoder.encode(topic).length + 2 + payloadBytes;
-      largest = Math.max(largest, size);
-      if (inBurst) burstMessages++;
-    };
-    consider(statusTopic(config), ONLINE_BYTES.length, true);
-    const discovery = this.#discovery;
-    if (discovery !== undefined) {
-      for (let i = 0; i < discovery.count; i++) consider(discovery.topic(i), encoder.encode(discovery.payload(i)).length, true);
-    }
-    for (const actuator of config.actuators) consider(stateTopic(config, actuator.id), OFF_TEXT.length, true);
-    this.#channels.forEach((channel) => consider(stateTopic(config, channel.spec.id), payloadSize(channel.spec), false));
-    return { largest, burstMessages };
-  }
+  // ---- reporting
 
   /** What pacer item `index` publishes, for log lines. */
   #itemName(index: number): string {
-    if (index === 0) return "the birth message";
-    if (index < this.#actuatorStart) return "the discovery config " + (this.#discovery as Discovery).topic(index - this.#discoveryStart);
-    if (index < this.#sensorStart - 1) return "the state of actuator " + this.#actuators[index - this.#actuatorStart].spec.id;
-    if (index === this.#sensorStart - 1) return "(the barrier)";
-    return "the state of sensor " + this.#channels[index - this.#sensorStart].spec.id;
+    const plan = this.#plan;
+    const position = plan.position(index);
+    switch (plan.kind(index)) {
+      case ITEM_BIRTH: return "the birth message";
+      case ITEM_DISCOVERY: return "the discovery config " + (this.#discovery as Discovery).topic(position);
+      case ITEM_ACTUATOR: return "the state of actuator " + this.#actuators[position].spec.id;
+      case ITEM_BARRIER: return "(the barrier)";
+      default: return "the state of sensor " + this.#channels[position].spec.id;
+    }
   }
 
   #setStatus(status: FirmwareStatus): void {
@@ -578,12 +436,12 @@ class SensorNode implements Firmware {
     this.#status = status;
     this.#say("status: " + status);
     this.#led?.show(status, this.#ticks);
-    const cb = this.#onStatus;
-    if (cb === undefined) return;
+    const listener = this.#onStatus;
+    if (listener === undefined) return;
     try {
-      cb(status);
-    } catch (e) {
-      this.#say("onStatus threw: " + String(e));
+      listener(status);
+    } catch (error) {
+      this.#say("onStatus threw: " + String(error));
     }
   }
 

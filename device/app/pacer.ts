@@ -74,9 +74,9 @@ export class Pacer {
       let status: PublishStatus | typeof SKIP | typeof WAIT;
       try {
         status = items[i](i);
-      } catch (e) {
+      } catch (error) {
         this.cancel(i);
-        this.#onError(i, e);
+        this.#onError(i, error);
         continue;
       }
       if (status === "outbox-full" || status === "dropped" || status === WAIT) return false;

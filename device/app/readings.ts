@@ -93,9 +93,10 @@ export class SensorReadings {
   readonly #sensor: Sensor | undefined;
   readonly #maxSilence: number;
   /**
-   * Per reading i of n, from #at on: [i] its decimals, [n + i] its deadband in units of
-   * its last decimal (at least 1), [2n + i] the latest value, scaled (NaN: no value),
-   * [3n + i] the value last published, scaled, [4n + i] where its prefix ends in payload.
+   * Per reading i of `count`, from #at on: [i] its decimals, [count + i] its deadband in
+   * units of its last decimal (at least 1), [2 count + i] the latest value, scaled (NaN: no
+   * value), [3 count + i] the value last published, scaled, [4 count + i] where its prefix
+   * ends in payload.
    */
   readonly #numbers: Float64Array;
   readonly #at: number;
@@ -111,19 +112,19 @@ export class SensorReadings {
     this.#sensor = sensor;
     this.#maxSilence = maxSilence;
     const readings = spec.readings;
-    const n = readings.length;
+    const count = readings.length;
     const numbers = this.#numbers = memory.numbers;
-    const at = this.#at = memory._takeNumbers(NUMBERS_PER_READING * n);
+    const at = this.#at = memory._takeNumbers(NUMBERS_PER_READING * count);
     const bytes = this.payload = memory.bytes;
     let end = this.#prefixesAt = memory._takeBytes(prefixesSize(spec));
-    numbers.fill(NaN, at, at + NUMBERS_PER_READING * n);
-    for (let i = 0; i < n; i++) {
-      const r = readings[i];
-      numbers[at + i] = r.decimals;
-      numbers[at + n + i] = Math.max(1, Math.round(r.deadband * POWERS_OF_TEN[r.decimals]));
-      const prefix = (i === 0 ? "{\"" : ",\"") + r.key + "\":"; // ASCII: resolveConfig() checks keys
+    numbers.fill(NaN, at, at + NUMBERS_PER_READING * count);
+    for (let i = 0; i < count; i++) {
+      const reading = readings[i];
+      numbers[at + i] = reading.decimals;
+      numbers[at + count + i] = Math.max(1, Math.round(reading.deadband * POWERS_OF_TEN[reading.decimals]));
+      const prefix = (i === 0 ? "{\"" : ",\"") + reading.key + "\":"; // ASCII: resolveConfig() checks keys
       for (let k = 0; k < prefix.length; k++) bytes[end++] = prefix.charCodeAt(k);
-      numbers[at + 4 * n + i] = end;
+      numbers[at + 4 * count + i] = end;
     }
   }
 
@@ -139,9 +140,9 @@ export class SensorReadings {
     let values: object | undefined;
     try {
       values = sensor.sample();
-    } catch (e) {
+    } catch (error) {
       this.failures++;
-      this.lastError = e;
+      this.lastError = error;
       return SAMPLE_FAILED;
     }
     this.failures = 0;
@@ -154,15 +155,15 @@ export class SensorReadings {
     const readings = this.spec.readings;
     const numbers = this.#numbers;
     const at = this.#at;
-    const n = readings.length;
+    const count = readings.length;
     let due = !this.#everPublished;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < count; i++) {
       const value = scale(values[readings[i].key], numbers[at + i]);
-      numbers[at + 2 * n + i] = value;
-      const last = numbers[at + 3 * n + i];
+      numbers[at + 2 * count + i] = value;
+      const last = numbers[at + 3 * count + i];
       if (value !== value || last !== last) {
         if ((value !== value) !== (last !== last)) due = true; // a value appeared or went away
-      } else if (Math.abs(value - last) >= numbers[at + n + i]) {
+      } else if (Math.abs(value - last) >= numbers[at + count + i]) {
         due = true;
       }
     }
@@ -176,14 +177,14 @@ export class SensorReadings {
     const out = this.payload;
     const numbers = this.#numbers;
     const base = this.#at;
-    const n = this.spec.readings.length;
+    const count = this.spec.readings.length;
     let at = 0;
     let from = this.#prefixesAt;
-    for (let i = 0; i < n; i++) {
-      const to = numbers[base + 4 * n + i];
+    for (let i = 0; i < count; i++) {
+      const to = numbers[base + 4 * count + i];
       for (let k = from; k < to; k++) out[at++] = out[k]; // the prefix, from past the state
       from = to;
-      at = writeScaled(out, at, numbers[base + 2 * n + i], numbers[base + i]);
+      at = writeScaled(out, at, numbers[base + 2 * count + i], numbers[base + i]);
     }
     out[at++] = 0x7d; // }
     this.length = at;
@@ -194,18 +195,18 @@ export class SensorReadings {
   markPublished(now: number): void {
     const numbers = this.#numbers;
     const at = this.#at;
-    const n = this.spec.readings.length;
-    for (let i = 0; i < n; i++) numbers[at + 3 * n + i] = numbers[at + 2 * n + i];
+    const count = this.spec.readings.length;
+    for (let i = 0; i < count; i++) numbers[at + 3 * count + i] = numbers[at + 2 * count + i];
     this.#publishedAt = now;
     this.#everPublished = true;
   }
 
-  /** The latest value of reading i in its unit, or null (for displays: not on a hot path). */
-  value(i: number): number | null {
+  /** The latest value of reading `index` in its unit, or null (for displays: not on a hot path). */
+  value(index: number): number | null {
     const numbers = this.#numbers;
     const at = this.#at;
-    const n = this.spec.readings.length;
-    const v = numbers[at + 2 * n + i];
-    return v === v ? v / POWERS_OF_TEN[numbers[at + i]] : null;
+    const count = this.spec.readings.length;
+    const scaled = numbers[at + 2 * count + index];
+    return scaled === scaled ? scaled / POWERS_OF_TEN[numbers[at + index]] : null;
   }
 }

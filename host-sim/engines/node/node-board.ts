@@ -33,7 +33,7 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   const Timer = abort.timer();
   const io = { TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}) };
   const firmware: Firmware = startBoard(start.firmware, {
-    config: start.config,
+    resolved: start.config,
     io,
     I2C: start.hardware.bus.I2C,
     data: I2C_DATA,

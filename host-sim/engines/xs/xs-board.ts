@@ -89,7 +89,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   }
   let stopped = false;
   return {
-    config: start.resolved,
+    config: start.config,
     // the first report comes from Board.start()
     readings: () => service.snapshot!.readings,
     actuators: () => service.snapshot!.actuators,

@@ -1,13 +1,16 @@
 // How a simulated board starts the built firmware (dist/firmware.js): the I²C sensor
-// drivers for the configured sensors, built on the board's I²C class and pins as
-// device/main.ts does on a real board, then startFirmware() with the board's IO. Plain
-// JavaScript that runs in both places a simulated board runs: on Node (host-sim/board.ts)
-// and inside XS (in-xs/board.js). It takes everything as arguments (the firmware module
-// too), keeps no state, and imports nothing.
+// drivers for the configured sensors, built by the bundle's own board wiring
+// (buildSensors(), device/board/sensors.ts, as device/main.ts builds them on a real board)
+// on the board's I²C class and pins, then startFirmware() with the board's IO and its
+// configuration, resolved once already on Node. Plain JavaScript that runs in both places a
+// simulated board runs: on Node (host-sim/node-board.ts) and inside XS (in-xs/board.js). It
+// takes everything as arguments (the firmware module too), keeps no state, and imports
+// nothing.
 
 /**
  * Starts the firmware of one board.
- * options: { config, io, I2C, data, clock, Digital, seed, buffers, log, onStatus }
+ * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus }
+ *   resolved: the configuration as the bundle's resolveConfig() returned it (not checked again).
  *   seed: a number that makes the reconnect jitter reproducible (io.random).
  *   buffers: the MQTT client's buffer sizes (startFirmware's `buffers`), or undefined.
  * Returns what startFirmware() returns.
@@ -15,23 +18,10 @@
 export function startBoard(firmware, options) {
   const log = options.log ?? (() => {});
   const bus = { io: options.I2C, data: options.data, clock: options.clock };
-  const drivers = { sht3x: firmware.SHT3x, bh1750: firmware.BH1750 };
-  const sensors = {};
-  for (const spec of options.config.sensors ?? []) {
-    const Driver = drivers[spec.driver];
-    if (Driver === undefined) {
-      log("sensor " + spec.id + ": no driver named " + JSON.stringify(spec.driver) + " on this board");
-      continue;
-    }
-    try {
-      sensors[spec.id] = new Driver({ sensor: { ...bus, address: spec.address } });
-    } catch (e) {
-      log(spec.driver + " (" + spec.id + ") not found: " + String(e));
-    }
-  }
+  const sensors = firmware.buildSensors(options.resolved.sensors, bus, log);
   const io = options.seed === undefined ? options.io : { ...options.io, random: seeded(options.seed) };
   return firmware.startFirmware({
-    config: options.config, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
+    resolved: options.resolved, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
   });
 }
 

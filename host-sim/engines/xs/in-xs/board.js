@@ -14,11 +14,14 @@ const SERVICE = "board";
 let firmware;
 let reportTimer;
 
-/** Starts the firmware; `wiring` is { data, clock, seed, buffers, reportInterval }. */
-export function start(module, config, wiring) {
+/**
+ * Starts the firmware on `resolved`, the configuration resolved on Node; `wiring` is
+ * { data, clock, seed, buffers, reportInterval }.
+ */
+export function start(module, resolved, wiring) {
   if (firmware !== undefined) throw new Error("this board is started already");
   firmware = startBoard(module, {
-    config,
+    resolved,
     io,
     I2C,
     Digital,
