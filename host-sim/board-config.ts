@@ -77,13 +77,13 @@ const ACTUATORS = deepFreeze([
   { id: "led", name: "LED", pin: LED_PIN, component: "light", initial: "OFF", activeLow: false },
 ]);
 
-/** The firmware configuration of board number `n` (from 1), with `sensors` from boardSensors(). */
+/** The firmware configuration of board number `boardNumber` (from 1), with `sensors` from boardSensors(). */
 export function boardConfig(
-  n: number, broker: BrokerAddress, sensors: FirmwareConfig["sensors"], overrides: ConfigOverrides = {},
+  boardNumber: number, broker: BrokerAddress, sensors: FirmwareConfig["sensors"], overrides: ConfigOverrides = {},
 ): FirmwareConfig {
   const perBoard = typeof overrides === "function";
-  const extra = perBoard ? overrides(n - 1) : overrides;
-  const nodeId = extra.nodeId === undefined ? `board-${n}` : perBoard ? extra.nodeId : `${extra.nodeId}-${n}`;
+  const extra = perBoard ? overrides(boardNumber - 1) : overrides;
+  const nodeId = extra.nodeId === undefined ? `board-${boardNumber}` : perBoard ? extra.nodeId : `${extra.nodeId}-${boardNumber}`;
   return {
     sampleInterval: 2_000,
     maxSilence: 60_000,
@@ -92,6 +92,6 @@ export function boardConfig(
     ...extra,
     nodeId,
     broker: { host: broker.host, port: broker.port, tls: broker.tls, ...extra.broker },
-    device: { name: `Simulated board ${n}`, model: "xs-mqtt simulated ESP32", manufacturer: "xs-mqtt", sw_version: "simulator", ...extra.device },
+    device: { name: `Simulated board ${boardNumber}`, model: "xs-mqtt simulated ESP32", manufacturer: "xs-mqtt", sw_version: "simulator", ...extra.device },
   };
 }

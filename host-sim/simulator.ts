@@ -144,15 +144,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const batch = START_BATCH[engine];
     for (let first = 1; first <= devices; first += batch) {
       const started = [];
-      for (let n = first; n < first + batch && n <= devices; n++) {
+      for (let boardNumber = first; boardNumber < first + batch && boardNumber <= devices; boardNumber++) {
         started.push(SimBoard.start({
-          number: n,
+          number: boardNumber,
           engine,
           starter,
-          config: boardConfig(n, address, sensors, options.config),
+          config: boardConfig(boardNumber, address, sensors, options.config),
           firmware,
           firmwarePath,
-          seed: boardSeed(seed, n),
+          seed: boardSeed(seed, boardNumber),
           ca: options.ca,
           onStatus: options.onStatus,
           onLog: options.onLog,
