@@ -1,0 +1,227 @@
+/*
+ * Unit tests of device/mqtt/transport.ts: which hosts count as IP addresses, resolving a
+ * host (no resolver, an IP address, the simulator's HostResolver, a resolver that throws),
+ * and openSocket() choosing TCP or TLS with the options each takes, with the simulator's
+ * socket classes (host-sim/io/sockets.ts) against servers on 127.0.0.1 and a throw-away CA.
+ * Everything is closed after each test.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import type { Server, Socket as NodeSocket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ClientIo, Resolver, SocketOptions } from "../device/mqtt/io.js";
+import { checkOptions, type ClientOptions } from "../device/mqtt/options.js";
+import { isIpAddress, openSocket, resolveHost, type SocketEvents } from "../device/mqtt/transport.js";
+import { HostResolver } from "../host-sim/io/dns.js";
+import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
+import { makeCa, makeServerCert, type TestCa } from "./brokers/certs.js";
+import { waitFor } from "./brokers/helpers.js";
+
+const timer = { repeat: () => 0, clear: () => {} };
+
+describe("isIpAddress", () => {
+  it("a dotted quad of digits is an address", () => {
+    for (const host of ["127.0.0.1", "10.0.0.255", "0.0.0.0", "192.168.1.20"]) expect(isIpAddress(host)).toBe(true);
+  });
+
+  it("anything with a colon is an IPv6 address", () => {
+    for (const host of ["::1", "fe80::1", "2001:db8::8a2e:370:7334", "::ffff:127.0.0.1"]) expect(isIpAddress(host)).toBe(true);
+  });
+
+  it("names and partial or long quads are not", () => {
+    for (const host of ["localhost", "broker.example", "test.mosquitto.org", "1.2.3", "10.1", "10", "1.2.3.4.5", "1.2.3.x", "", "1e2.0.0.1"]) {
+      expect(isIpAddress(host), host).toBe(false);
+    }
+  });
+});
+
+describe("resolveHost", () => {
+  function io(resolver?: Resolver): ClientIo {
+    return { TCP, Timer: timer, TextEncoder, TextDecoder, resolver };
+  }
+
+  function resolve(clientIo: ClientIo, host: string): { calls: string[] } {
+    const calls: string[] = [];
+    resolveHost(clientIo, host, (address) => calls.push("address " + address), () => calls.push("error"));
+    return { calls };
+  }
+
+  it("without a resolver the host is used as it is, at once", () => {
+    expect(resolve(io(), "broker.example").calls).toEqual(["address broker.example"]);
+    expect(resolve(io(), "127.0.0.1").calls).toEqual(["address 127.0.0.1"]);
+  });
+
+  it("an IP address is used at once, without asking the resolver", () => {
+    const asked: string[] = [];
+    const resolver: Resolver = { resolve(options) { asked.push(options.host); } };
+    expect(resolve(io(resolver), "10.1.2.3").calls).toEqual(["address 10.1.2.3"]);
+    expect(resolve(io(resolver), "::1").calls).toEqual(["address ::1"]);
+    expect(asked).toEqual([]);
+  });
+
+  it("a name goes to the resolver; its address is what onAddress gets", () => {
+    const asked: string[] = [];
+    const resolver: Resolver = { resolve(options) { asked.push(options.host); options.onResolved(options.host, "192.0.2.7"); } };
+    expect(resolve(io(resolver), "broker.example").calls).toEqual(["address 192.0.2.7"]);
+    expect(asked).toEqual(["broker.example"]);
+  });
+
+  it("with the simulator's HostResolver: \"localhost\" resolves to 127.0.0.1, later, not inside resolveHost()", async () => {
+    const { calls } = resolve(io(new HostResolver()), "localhost");
+    expect(calls).toEqual([]);
+    await waitFor(() => calls.length === 1, "the answer");
+    expect(calls).toEqual(["address 127.0.0.1"]);
+  });
+
+  it("with the simulator's HostResolver: a name that does not resolve calls onError", async () => {
+    const { calls } = resolve(io(new HostResolver()), "no-such-host.invalid");
+    await waitFor(() => calls.length === 1, "the failure", 8_000);
+    expect(calls).toEqual(["error"]);
+  });
+
+  it("a resolver whose resolve() throws: onError, at once", () => {
+    const resolver: Resolver = { resolve() { throw new Error("no DNS server"); } };
+    expect(resolve(io(resolver), "broker.example").calls).toEqual(["error"]);
+    const closed = new HostResolver();
+    closed.close(); // Moddable's throws once closed
+    expect(resolve(io(closed), "localhost").calls).toEqual(["error"]);
+  });
+});
+
+describe("openSocket", () => {
+  let dir = "";
+  let ca: TestCa;
+  let certFile = "";
+  let keyFile = "";
+  let server: Server | undefined;
+  const peers: NodeSocket[] = [];
+  const opened: { close(): void }[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "xs-mqtt-transport-"));
+    ca = await makeCa(dir, "ca");
+    const cert = await makeServerCert(dir, ca, "server");
+    certFile = cert.certFile;
+    keyFile = cert.keyFile;
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    for (const socket of opened.splice(0)) {
+      try { socket.close(); } catch { /* closed already */ }
+    }
+    for (const peer of peers.splice(0)) peer.destroy();
+    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+    server = undefined;
+  });
+
+  async function listen(tls: boolean): Promise<number> {
+    server = tls
+      ? createTlsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (peer) => peers.push(peer))
+      : createServer((peer) => peers.push(peer));
+    server.on("tlsClientError", () => {}); // a refused handshake is what one test expects
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    return (server!.address() as { port: number }).port;
+  }
+
+  /** Socket classes that record the options they were made with. */
+  function recordingIo(): { io: ClientIo; made: [string, SocketOptions][] } {
+    const made: [string, SocketOptions][] = [];
+    class RecordingTCP extends TCP {
+      constructor(options: SocketOptions) {
+        made.push(["TCP", { ...options }]);
+        super(options);
+        opened.push(this);
+      }
+    }
+    class RecordingTLS extends TLS {
+      constructor(options: SocketOptions) {
+        made.push(["TLS", { ...options }]);
+        super(options);
+        opened.push(this);
+      }
+    }
+    return { io: { TCP: RecordingTCP, TLS: RecordingTLS, Timer: timer, TextEncoder, TextDecoder }, made };
+  }
+
+  interface Seen { writable: number[]; readable: number[]; errors: number }
+
+  function events(): SocketEvents & { seen: Seen } {
+    const seen: Seen = { writable: [], readable: [], errors: 0 };
+    return {
+      seen,
+      onWritable: (count) => { seen.writable.push(count); },
+      onReadable: (count) => { seen.readable.push(count); },
+      onError: () => { seen.errors++; },
+    };
+  }
+
+  function settings(io: ClientIo, extra: Partial<ClientOptions>) {
+    return checkOptions({ host: "localhost", clientId: "unit", io, ...extra });
+  }
+
+  it("without TLS: a TCP socket to the address and port, no delay, no host or CA; its events reach the callbacks given", async () => {
+    const port = await listen(false);
+    const { io, made } = recordingIo();
+    const handlers = events();
+    const socket = openSocket(io, settings(io, { port }), "127.0.0.1", handlers);
+    expect(made).toHaveLength(1);
+    const [kind, options] = made[0];
+    expect(kind).toBe("TCP");
+    expect(options).toMatchObject({ address: "127.0.0.1", port, nodelay: true });
+    expect([options.host, options.ca]).toEqual([undefined, undefined]);
+    await waitFor(() => handlers.seen.writable.length === 1 && peers.length === 1, "the connection");
+    expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW]);
+    peers[0].write("abc");
+    await waitFor(() => handlers.seen.readable.length === 1, "onReadable");
+    expect(handlers.seen.readable).toEqual([3]);
+    expect(socket.read(new Uint8Array(3))).toBe(3); // onError waits for the bytes that came first
+    peers[0].destroy();
+    await waitFor(() => handlers.seen.errors === 1, "onError");
+  });
+
+  it("with TLS: a TLS socket given the host as the name to check and the CA; the handshake succeeds", async () => {
+    const port = await listen(true);
+    const { io, made } = recordingIo();
+    const handlers = events();
+    openSocket(io, settings(io, { port, tls: { ca: ca.pem } }), "127.0.0.1", handlers);
+    expect(made.map(([kind]) => kind)).toEqual(["TLS"]);
+    expect(made[0][1]).toMatchObject({ address: "127.0.0.1", port, nodelay: true, host: "localhost", ca: ca.pem });
+    await waitFor(() => handlers.seen.writable.length === 1, "the handshake");
+    expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
+    expect(handlers.seen.errors).toBe(0);
+  });
+
+  it("with TLS and a serverName: that name is checked instead of the host (a name the certificate lacks fails)", async () => {
+    const port = await listen(true);
+    const { io, made } = recordingIo();
+    const handlers = events();
+    openSocket(io, settings(io, { port, tls: { ca: ca.pem, serverName: "other.example" } }), "127.0.0.1", handlers);
+    expect(made[0][1]).toMatchObject({ host: "other.example", ca: ca.pem });
+    await waitFor(() => handlers.seen.errors === 1, "the refused handshake");
+    expect(handlers.seen.writable).toEqual([]);
+  });
+
+  it("with tls: true the socket is TLS with no CA given; the default port is 8883", async () => {
+    const { io, made } = recordingIo();
+    expect(settings(io, { tls: true }).port).toBe(8883);
+    const port = await listen(true); // its certificate is signed by a CA the socket was not given
+    const handlers = events();
+    openSocket(io, settings(io, { tls: true, port }), "127.0.0.1", handlers);
+    expect(made[0][0]).toBe("TLS");
+    expect(made[0][1]).toMatchObject({ port, host: "localhost", ca: undefined });
+    await waitFor(() => handlers.seen.errors === 1, "the refused certificate");
+    expect(handlers.seen.writable).toEqual([]);
+  });
+
+  it("throws what the socket class throws: a host name is not an address", () => {
+    const { io } = recordingIo();
+    expect(() => openSocket(io, settings(io, {}), "broker.example", events())).toThrow("invalid address");
+  });
+});
