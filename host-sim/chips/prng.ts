@@ -1,22 +1,21 @@
 /*
- * A tiny seeded pseudo-random generator (mulberry32) for reproducible simulated noise:
- * the same seed gives the same sequence on every run and every machine. Not for anything
- * that needs real randomness. Node side only.
+ * Reproducible noise for the simulated chips: mulberry32 (the one copy, shared with the
+ * code that runs inside XS) and normally distributed values from it. The same seed gives
+ * the same sequence on every run and every machine. Not for real randomness. Node side only.
  */
 
+import { mulberry32 } from "../engines/xs/in-xs/prng.js";
+
 export class Prng {
-  #state: number;
+  readonly #next: () => number;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.#next = mulberry32(seed);
   }
 
   /** A number in [0, 1). */
   next(): number {
-    let mixed = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+    return this.#next();
   }
 
   /** A normally distributed number with mean 0 and the given standard deviation (Box-Muller). */
