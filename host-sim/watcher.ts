@@ -10,6 +10,9 @@
 
 import { connect } from "mqtt";
 import type { MqttClient } from "mqtt";
+import { topicMatches } from "../device/mqtt/index.js";
+
+const utf8 = new TextEncoder();
 
 export interface WatchedMessage {
   topic: string;
@@ -116,7 +119,7 @@ export class MessageWatcher {
     client.on("message", (topic, payload, packet) => {
       const message: WatchedMessage = { topic, payload: payload.toString("utf8"), retain: packet.retain };
       for (const waiter of [...this.#waiters]) {
-        if (!topicMatches(waiter.filter, topic)) continue;
+        if (!filterMatches(waiter.filter, topic)) continue;
         let passes = true;
         try {
           passes = waiter.options.predicate === undefined || waiter.options.predicate(message);
@@ -131,15 +134,9 @@ export class MessageWatcher {
   }
 }
 
-/** Whether an MQTT topic filter (with + and #) matches a topic name. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const filterLevels = filter.split("/");
-  const topicLevels = topic.split("/");
-  if (topic.startsWith("$") && (filterLevels[0] === "+" || filterLevels[0] === "#")) return false;
-  for (let level = 0; level < filterLevels.length; level++) {
-    if (filterLevels[level] === "#") return true;
-    if (level >= topicLevels.length) return false;
-    if (filterLevels[level] !== "+" && filterLevels[level] !== topicLevels[level]) return false;
-  }
-  return filterLevels.length === topicLevels.length;
+/** Whether an MQTT topic filter (with + and #) matches a topic name: the client's own matching, on their UTF-8 bytes. */
+function filterMatches(filter: string, topic: string): boolean {
+  const filterBytes = utf8.encode(filter);
+  const topicBytes = utf8.encode(topic);
+  return topicMatches(filterBytes, 0, filterBytes.length, topicBytes, 0, topicBytes.length);
 }

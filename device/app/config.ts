@@ -8,6 +8,8 @@
  * one such list.
  */
 
+import { isWhole } from "../mqtt/index.js";
+
 /** One value of a sensor's sample, published under `key` in the sensor's JSON state. */
 export interface ReadingConfig {
   /** The sample's property and the JSON key: a letter or "_", then letters, digits, "_". */
@@ -338,7 +340,7 @@ function list<T>(value: readonly T[] | undefined, at: string): readonly T[] {
 
 function whole(value: unknown, fallback: number | undefined, min: number, max: number, at: string): number {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+  if (!isWhole(value, min, max)) {
     throw new ConfigError(at, "must be a whole number from " + min + " to " + max);
   }
   return value;

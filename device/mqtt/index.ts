@@ -18,6 +18,7 @@ export {
 export type { ConnectFields, SubscribeFilter, Will } from "./encode.js";
 export { PacketDecoder, NEED_MORE, OVERSIZE } from "./decode.js";
 export { MqttClient } from "./client.js";
+export { isWhole } from "./options.js";
 export { TX_RESERVE } from "./transmit.js";
 export type {
   ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, ReconnectOptions,

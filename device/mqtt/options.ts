@@ -148,7 +148,8 @@ export interface Settings {
 export function checkOptions(options: ClientOptions): Settings {
   if (options === null || typeof options !== "object") throw new MqttError("argument-invalid", "options");
   const io = options.io;
-  if (io === undefined || typeof io.TCP !== "function" || io.Timer === undefined) {
+  if (io === undefined || typeof io.TCP !== "function" || io.Timer === undefined
+    || typeof io.TextEncoder !== "function" || typeof io.TextDecoder !== "function") {
     throw new MqttError("argument-invalid", "io must give TCP, Timer, TextEncoder and TextDecoder");
   }
   if (typeof options.host !== "string" || options.host.length === 0) throw new MqttError("argument-invalid", "host");
@@ -249,10 +250,15 @@ export function qosOf(options: { qos?: number } | undefined, detail: string | un
   return qos;
 }
 
+/** Whether a value is a whole number from `min` to `max`: the one range check of every option, here and in device/app. */
+export function isWhole(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
 /** Reads an optional whole-number option, checking its range. */
 function whole(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (!isWhole(value, min, max)) {
     throw new MqttError("argument-invalid", name + " must be a whole number from " + min + " to " + max);
   }
   return value;

@@ -10,6 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { FirmwareConfig } from "../../device/app/config.js";
+import { isWhole } from "../../device/mqtt/index.js";
 import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
 import { openFileLimit } from "../open-files.js";
 import { START_BATCH, startSimulator } from "../simulator.js";
@@ -83,7 +84,7 @@ async function parse(argv: string[]): Promise<CliOptions | "help"> {
   const whole = (text: string | undefined, name: string, fallback: number, min: number): number => {
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number of at least ${min}, not ${JSON.stringify(text)}`);
+    if (!isWhole(value, min, Number.MAX_SAFE_INTEGER)) throw new Error(`--${name} must be a whole number of at least ${min}, not ${JSON.stringify(text)}`);
     return value;
   };
   const engine = values.engine ?? "node";
