@@ -33,10 +33,10 @@ import { openSocket, resolveHost } from "./transport.js";
 const CLOSE_LINGER = 2_000;
 
 /** The error for each CONNACK return code that refuses the connection (1 to 5) [MQTT-3.2.2-3]. */
-const CONNACK_REFUSALS: readonly ErrorCode[] = [
+const CONNACK_REFUSALS: readonly ErrorCode[] = Object.freeze([
   "protocol-violation", "unacceptable-protocol", "identifier-rejected", "server-unavailable", "bad-credentials",
   "not-authorized",
-];
+]);
 
 export class MqttClient {
   readonly stats: ClientStats = {
