@@ -6,11 +6,8 @@
  * The peer is a plain node:net server on 127.0.0.1, closed after each test.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer as createTlsServer } from "node:tls";
-import type { Server, Socket as NodeSocket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { BoardAbort } from "../host-sim/io/abort.js";
 import { VirtualPins } from "../host-sim/io/digital.js";
@@ -19,24 +16,14 @@ import { BoardNetwork } from "../host-sim/io/network.js";
 import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
 import { makeCa, makeServerCert } from "./brokers/certs.js";
 import { sleep, waitFor } from "./brokers/helpers.js";
+import { LoopbackServer } from "./support/loopback.js";
 
-let server: Server | undefined;
-const peers: NodeSocket[] = [];
-const sockets: TCP[] = [];
+const loopback = new LoopbackServer();
 
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) {
-    try { socket.close(); } catch { /* closed already */ }
-  }
-  for (const peer of peers.splice(0)) peer.destroy();
-  await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-  server = undefined;
-});
+afterEach(() => loopback.close());
 
-async function listen(): Promise<number> {
-  server = createServer((peer) => peers.push(peer));
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  return (server!.address() as { port: number }).port;
+function listen(): Promise<number> {
+  return loopback.listen();
 }
 
 interface Events { readable: number[]; writable: number[]; errors: unknown[][]; insideRead: boolean }
@@ -59,7 +46,7 @@ function open(port: number): { socket: TCP; events: Events } {
     reading = true;
     try { return read(buffer as ArrayBuffer); } finally { reading = false; }
   }) as typeof socket.read;
-  sockets.push(socket);
+  loopback.sockets.push(socket);
   return { socket, events };
 }
 
@@ -72,9 +59,9 @@ describe("host-sim TCP, as Moddable's (modules/io/socket/lwip/tcp.c)", () => {
   it("read(buffer) takes exactly its length and throws \"invalid\" past what is waiting; read() gives the rest, then undefined", async () => {
     const port = await listen();
     const { socket, events } = open(port);
-    await waitFor(() => peers.length === 1 && events.writable.length === 1, "the connection");
+    await waitFor(() => loopback.peers.length === 1 && events.writable.length === 1, "the connection");
     expect(socket.read(new Uint8Array(4))).toBeUndefined(); // nothing waiting yet
-    peers[0].write(Buffer.from("0123456789"));
+    loopback.peers[0].write(Buffer.from("0123456789"));
     await waitFor(() => events.readable.at(-1) === 10, "10 bytes waiting");
     expect(() => socket.read(new Uint8Array(16))).toThrow("invalid");
     const four = new Uint8Array(4);
@@ -89,8 +76,8 @@ describe("host-sim TCP, as Moddable's (modules/io/socket/lwip/tcp.c)", () => {
   it("onError() has no arguments and waits until the bytes that came before it are read, outside read()", async () => {
     const port = await listen();
     const { socket, events } = open(port);
-    await waitFor(() => peers.length === 1 && events.writable.length === 1, "the connection");
-    peers[0].end(Buffer.from("bye!"));
+    await waitFor(() => loopback.peers.length === 1 && events.writable.length === 1, "the connection");
+    loopback.peers[0].end(Buffer.from("bye!"));
     await waitFor(() => events.readable.at(-1) === 4, "4 bytes waiting");
     await sleep(100); // the peer has closed by now: Moddable still holds the error back
     expect(events.errors).toEqual([]);
@@ -103,8 +90,7 @@ describe("host-sim TCP, as Moddable's (modules/io/socket/lwip/tcp.c)", () => {
 
   it("a refused connection reports onError() without arguments", async () => {
     const port = await listen();
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server = undefined;
+    await loopback.closeServer();
     const { events } = open(port);
     await waitFor(() => events.errors.length === 1, "onError");
     expect(events.errors).toEqual([[]]);
@@ -128,8 +114,8 @@ describe("host-sim TCP constructor, as Moddable's (xs_tcp_constructor, lwip/tcp.
   it("write() once the connection failed, even while unread bytes hold onError back, throws \"not ready\" (an ESP32's)", async () => {
     const port = await listen();
     const { socket, events } = open(port);
-    await waitFor(() => peers.length === 1 && events.writable.length === 1, "the connection");
-    peers[0].end(Buffer.from("x"));
+    await waitFor(() => loopback.peers.length === 1 && events.writable.length === 1, "the connection");
+    loopback.peers[0].end(Buffer.from("x"));
     await waitFor(() => events.readable.length === 1, "1 byte waiting");
     await sleep(100);
     expect(() => socket.write(new Uint8Array(1))).toThrow("not ready");
@@ -173,10 +159,10 @@ describe("a board's IO callbacks run through its BoardAbort (host-sim/io/abort.t
       onReadable() { readable++; throw new Error("thrown in onReadable"); },
       onError() { errors++; },
     });
-    await waitFor(() => peers.length === 1, "the connection");
-    const closed = new Promise<void>((resolve) => peers[0].once("close", () => resolve()));
-    peers[0].on("error", () => {});
-    peers[0].write("a");
+    await waitFor(() => loopback.peers.length === 1, "the connection");
+    const closed = new Promise<void>((resolve) => loopback.peers[0].once("close", () => resolve()));
+    loopback.peers[0].on("error", () => {});
+    loopback.peers[0].write("a");
     await closed; // the board's side was destroyed
     expect(aborts.map((e) => e.message)).toEqual(["thrown in onReadable"]);
     expect(abort.error?.message).toBe("thrown in onReadable");
@@ -217,16 +203,12 @@ describe("host-sim TLS, as Moddable's TLS socket (examples/io/tcp/tlssocket/tlss
     try {
       const ca = await makeCa(dir, "ca");
       const cert = await makeServerCert(dir, ca, "server");
-      const tlsServer = createTlsServer({ cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) }, (peer) => peers.push(peer));
-      await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
-      const port = (tlsServer.address() as { port: number }).port;
+      const port = await loopback.listen({ tls: { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) } });
       const writable: number[] = [];
       const socket = new TLS({ address: "127.0.0.1", port, host: "localhost", ca: ca.pem, onWritable(count) { writable.push(count); } });
       await waitFor(() => writable.length === 1, "the handshake");
       expect(writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
       socket.close();
-      for (const peer of peers.splice(0)) peer.destroy();
-      await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,27 +5,18 @@
  * mqtt-packet; they must arrive decoded. Everything is closed after each test.
  */
 import * as mqtt from "mqtt-packet";
-import { createServer } from "node:net";
-import type { Server, Socket as NodeSocket } from "node:net";
+import type { Socket as NodeSocket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { NEED_MORE, PacketDecoder } from "../device/mqtt/decode.js";
 import { PINGRESP, PUBLISH, SUBACK } from "../device/mqtt/constants.js";
 import { Receive } from "../device/mqtt/receive.js";
 import { TCP } from "../host-sim/io/sockets.js";
 import { waitFor } from "./brokers/helpers.js";
+import { LoopbackServer } from "./support/loopback.js";
 
-let server: Server | undefined;
-const peers: NodeSocket[] = [];
-const sockets: TCP[] = [];
+const loopback = new LoopbackServer();
 
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) {
-    try { socket.close(); } catch { /* closed already */ }
-  }
-  for (const peer of peers.splice(0)) peer.destroy();
-  await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-  server = undefined;
-});
+afterEach(() => loopback.close());
 
 interface Decoded {
   type: number;
@@ -41,9 +32,7 @@ interface Decoded {
  * as the client does: onReadable sets `waiting`, then read() and next() until nothing is left.
  */
 async function connect(receiveBufferSize: number, drive = true): Promise<{ peer: NodeSocket; socket: TCP; packets: Decoded[]; reads: number[]; readable: number[] }> {
-  server = createServer((peer) => peers.push(peer));
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const port = (server!.address() as { port: number }).port;
+  const port = await loopback.listen();
   const rx = new Receive(receiveBufferSize);
   const decoder = new PacketDecoder(receiveBufferSize);
   const packets: Decoded[] = [];
@@ -71,9 +60,9 @@ async function connect(receiveBufferSize: number, drive = true): Promise<{ peer:
       }
     },
   });
-  sockets.push(socket);
-  await waitFor(() => connected && peers.length === 1, "the connection");
-  return { peer: peers[0], socket, packets, reads, readable };
+  loopback.sockets.push(socket);
+  await waitFor(() => connected && loopback.peers.length === 1, "the connection");
+  return { peer: loopback.peers[0], socket, packets, reads, readable };
 }
 
 function decoded(decoder: PacketDecoder, type: number): Decoded {

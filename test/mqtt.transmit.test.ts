@@ -4,25 +4,15 @@
  * Moddable-exact TCP socket (host-sim/io/sockets.ts) connected to a node:net server on
  * 127.0.0.1, which records every byte it receives. Everything is closed after each test.
  */
-import { createServer } from "node:net";
-import type { Server, Socket as NodeSocket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { TX_RESERVE, Transmit } from "../device/mqtt/transmit.js";
 import { DEFAULT_WINDOW, TCP } from "../host-sim/io/sockets.js";
 import { waitFor } from "./brokers/helpers.js";
+import { LoopbackServer } from "./support/loopback.js";
 
-let server: Server | undefined;
-const peers: NodeSocket[] = [];
-const sockets: TCP[] = [];
+const loopback = new LoopbackServer();
 
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) {
-    try { socket.close(); } catch { /* closed already */ }
-  }
-  for (const peer of peers.splice(0)) peer.destroy();
-  await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-  server = undefined;
-});
+afterEach(() => loopback.close());
 
 interface Link {
   socket: TCP;
@@ -35,12 +25,7 @@ interface Link {
 /** A TCP socket connected to a server on 127.0.0.1; `onWritable` also gets each count. */
 async function connect(onWritable?: (count: number) => void): Promise<Link> {
   const chunks: Buffer[] = [];
-  server = createServer((peer) => {
-    peers.push(peer);
-    peer.on("data", (data) => chunks.push(data));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const port = (server!.address() as { port: number }).port;
+  const port = await loopback.listen({ onPeer: (peer) => peer.on("data", (data) => chunks.push(data)) });
   const writable: number[] = [];
   const socket = new TCP({
     address: "127.0.0.1",
@@ -50,8 +35,8 @@ async function connect(onWritable?: (count: number) => void): Promise<Link> {
       onWritable?.(count);
     },
   });
-  sockets.push(socket);
-  await waitFor(() => writable.length === 1 && peers.length === 1, "the connection");
+  loopback.sockets.push(socket);
+  await waitFor(() => writable.length === 1 && loopback.peers.length === 1, "the connection");
   return { socket, received: () => Buffer.concat(chunks), writable };
 }
 

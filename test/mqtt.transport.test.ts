@@ -6,11 +6,8 @@
  * Everything is closed after each test.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import type { Server, Socket as NodeSocket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer as createTlsServer } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ClientIo, Resolver, SocketOptions } from "../device/mqtt/io.js";
 import { checkOptions, type ClientOptions } from "../device/mqtt/options.js";
@@ -19,6 +16,7 @@ import { HostResolver } from "../host-sim/io/dns.js";
 import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
 import { makeCa, makeServerCert, type TestCa } from "./brokers/certs.js";
 import { waitFor } from "./brokers/helpers.js";
+import { LoopbackServer } from "./support/loopback.js";
 
 const timer = { repeat: () => 0, clear: () => {} };
 
@@ -96,9 +94,7 @@ describe("openSocket", () => {
   let ca: TestCa;
   let certFile = "";
   let keyFile = "";
-  let server: Server | undefined;
-  const peers: NodeSocket[] = [];
-  const opened: { close(): void }[] = [];
+  const loopback = new LoopbackServer();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "xs-mqtt-transport-"));
@@ -112,22 +108,10 @@ describe("openSocket", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  afterEach(async () => {
-    for (const socket of opened.splice(0)) {
-      try { socket.close(); } catch { /* closed already */ }
-    }
-    for (const peer of peers.splice(0)) peer.destroy();
-    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-    server = undefined;
-  });
+  afterEach(() => loopback.close());
 
   async function listen(tls: boolean): Promise<number> {
-    server = tls
-      ? createTlsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (peer) => peers.push(peer))
-      : createServer((peer) => peers.push(peer));
-    server.on("tlsClientError", () => {}); // a refused handshake is what one test expects
-    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-    return (server!.address() as { port: number }).port;
+    return loopback.listen(tls ? { tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) } } : {});
   }
 
   /** Socket classes that record the options they were made with. */
@@ -137,14 +121,14 @@ describe("openSocket", () => {
       constructor(options: SocketOptions) {
         made.push(["TCP", { ...options }]);
         super(options);
-        opened.push(this);
+        loopback.sockets.push(this);
       }
     }
     class RecordingTLS extends TLS {
       constructor(options: SocketOptions) {
         made.push(["TLS", { ...options }]);
         super(options);
-        opened.push(this);
+        loopback.sockets.push(this);
       }
     }
     return { io: { TCP: RecordingTCP, TLS: RecordingTLS, Timer: timer, TextEncoder, TextDecoder }, made };
@@ -176,13 +160,13 @@ describe("openSocket", () => {
     expect(kind).toBe("TCP");
     expect(options).toMatchObject({ address: "127.0.0.1", port, nodelay: true });
     expect([options.host, options.ca]).toEqual([undefined, undefined]);
-    await waitFor(() => handlers.seen.writable.length === 1 && peers.length === 1, "the connection");
+    await waitFor(() => handlers.seen.writable.length === 1 && loopback.peers.length === 1, "the connection");
     expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW]);
-    peers[0].write("abc");
+    loopback.peers[0].write("abc");
     await waitFor(() => handlers.seen.readable.length === 1, "onReadable");
     expect(handlers.seen.readable).toEqual([3]);
     expect(socket.read(new Uint8Array(3))).toBe(3); // onError waits for the bytes that came first
-    peers[0].destroy();
+    loopback.peers[0].destroy();
     await waitFor(() => handlers.seen.errors === 1, "onError");
   });
 
