@@ -153,6 +153,17 @@ describe("import rules", () => {
   });
 });
 
+describe("file size", () => {
+  it("no source file in device/ or host-sim/ is over 600 lines: a longer one does more than one job", () => {
+    const MAX_LINES = 600;
+    const long = [...sourceFiles("device"), ...sourceFiles("host-sim")]
+      .map((file) => ({ file, lines: readFileSync(path.join(root, file), "utf8").split("\n").length - 1 }))
+      .filter(({ lines }) => lines > MAX_LINES)
+      .map(({ file, lines }) => `${file}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
+});
+
 describe("the built bundles in dist/ hold no test code", () => {
   const dist = path.join(root, "dist");
   const bundles = existsSync(dist)
