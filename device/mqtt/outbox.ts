@@ -252,7 +252,7 @@ export class Outbox {
 
   /** After a reconnect without a session: nothing was sent before, as far as the broker knows. */
   forgetSent(): void {
-    // every entry, held or not, as clearing a whole array of sent flags did
+    // the whole table, not only the ring's entries: simpler, and add() rewrites a free entry's word anyway
     const table = this.#table;
     for (let at = META; at < table.length; at += WORDS) table[at] &= ~SENT;
   }
