@@ -343,6 +343,7 @@ if (dec.next() !== M.PUBLISH || dec.packetId !== 4321 || dec.next() !== M.NEED_M
     setup: COMMON + LOOPBACK,
     op: `if (client.publish(topic, payload, qos1) !== "sent") throw new Error("publish");
 const id = sock.lastPacketId();
+if (client.lastPacketId !== id) throw new Error("client.lastPacketId is not the id written");
 ack[2] = id >> 8;
 ack[3] = id & 0xff;
 sock.inject(ack, 4);

@@ -379,7 +379,7 @@ describe("QoS 1 publish", () => {
     expectNoMisuse(session);
   });
 
-  it("sends them as new messages (DUP 0) and renews every subscription when the session is not present", () => {
+  it("resends them with DUP set and renews every subscription when the session is not present: they may have reached the broker [MQTT-3.3.1-1]", () => {
     const session = harness({ clean: false });
     session.net.autoPuback = false;
     const first = session.start();
@@ -394,10 +394,10 @@ describe("QoS 1 publish", () => {
       { cmd: "connect" },
       { cmd: "subscribe", id: 5, subs: [["cmd/#", 1]] },
       { cmd: "subscribe", id: 6, subs: [["cfg", 0]] },
-      { cmd: "publish", topic: "log", payload: "one", qos: 1, dup: false, retain: false, id: 3 },
-      { cmd: "publish", topic: "log", payload: "two", qos: 1, dup: false, retain: false, id: 4 },
+      { cmd: "publish", topic: "log", payload: "one", qos: 1, dup: true, retain: false, id: 3 },
+      { cmd: "publish", topic: "log", payload: "two", qos: 1, dup: true, retain: false, id: 4 },
     ]);
-    expect(second.rawPackets()[3][0]).toBe(0x32);
+    expect(second.rawPackets()[3][0]).toBe(0x3a); // PUBLISH, DUP, QoS 1
     // with the session present, the broker still has the subscriptions: only the outbox goes again
     const third = reconnect(session, true);
     expect(third.take().map(brief)).toEqual([
@@ -580,7 +580,7 @@ describe("QoS 1 publish", () => {
     expect(session.client.outboxCount).toBe(0);
     expect(session.client.stats.sent).toBe(2);
     // once written, a QoS 0 message is never sent again
-    const next = reconnect(session, true);
+    const next = reconnect(session, false);
     expect(cmds(next.take())).toEqual(["connect"]);
   });
 
@@ -869,6 +869,110 @@ describe("subscriptions", () => {
   });
 });
 
+describe("unsubscribing, UNSUBACK and the packet id of a publish", () => {
+  it("unsubscribe() of a filter not subscribed in this run still sends UNSUBSCRIBE (a kept session may hold it from an earlier boot), and onUnsubscribed reports its UNSUBACK", () => {
+    const unsubscribed: string[] = [];
+    const session = harness({ clean: false, onUnsubscribed: (filter) => unsubscribed.push(filter) });
+    session.net.autoUnsuback = false;
+    session.client.unsubscribe("old/boot/#"); // offline: remembered, sent once connected
+    const link = session.start();
+    const [unsubscribe] = link.take().filter((p) => p.cmd === "unsubscribe").map(brief);
+    expect(unsubscribe).toEqual({ cmd: "unsubscribe", id: 1, filters: ["old/boot/#"] });
+    expect(unsubscribed).toEqual([]);
+    link.send({ cmd: "unsuback", messageId: 1, granted: [] });
+    session.settle();
+    expect(unsubscribed).toEqual(["old/boot/#"]);
+    expect(session.codes()).toEqual([]);
+    session.client.subscribe("a");
+    session.settle();
+    session.client.unsubscribe("a");
+    session.settle();
+    const [second] = link.take().filter((p) => p.cmd === "unsubscribe");
+    link.send({ cmd: "unsuback", messageId: second.messageId!, granted: [] });
+    session.settle();
+    expect(unsubscribed).toEqual(["old/boot/#", "a"]);
+  });
+
+  it("unsubscribe() validates its filter: filter-invalid thrown, nothing sent [MQTT-4.7.1-2][MQTT-4.7.1-3]", () => {
+    const session = harness();
+    const link = session.start();
+    link.take();
+    for (const bad of ["a/#/b", "a+", ""]) {
+      expect(() => session.client.unsubscribe(bad)).toThrow(expect.objectContaining({ code: "filter-invalid" }));
+    }
+    session.settle();
+    expect(link.take()).toEqual([]);
+  });
+
+  it("unsubscribe() with every slot taken throws too-many-subscriptions and sends nothing", () => {
+    const session = harness({ maxSubscriptions: 1 });
+    const link = session.start();
+    session.client.subscribe("kept");
+    session.settle();
+    link.take();
+    expect(() => session.client.unsubscribe("other")).toThrow(expect.objectContaining({ code: "too-many-subscriptions" }));
+    session.settle();
+    expect(link.take()).toEqual([]);
+  });
+
+  it("lastPacketId: the id of the last QoS 1 message publish() took, the one onPublished reports; 0 after QoS 0 or a refusal", () => {
+    const session = harness({ outboxMessages: 2 });
+    session.net.autoPuback = false;
+    const link = session.start();
+    expect(session.client.lastPacketId).toBe(0);
+    expect(session.client.publish("t", "one", { qos: 1 })).toBe("sent");
+    const first = session.client.lastPacketId;
+    expect(session.client.publish("t", "two", { qos: 1 })).toBe("sent");
+    const second = session.client.lastPacketId;
+    session.settle();
+    expect(publishes(link.take()).map((p) => p.messageId)).toEqual([first, second]);
+    expect(first).not.toBe(second);
+    expect(session.client.publish("t", "three", { qos: 1 })).toBe("outbox-full");
+    expect(session.client.lastPacketId).toBe(0);
+    link.send({ cmd: "puback", messageId: second });
+    session.settle();
+    expect(session.published).toEqual([second]);
+    expect(session.client.publish("t", "q0")).toBe("sent");
+    expect(session.client.lastPacketId).toBe(0);
+    expect(() => session.client.publish("t/+", "bad", { qos: 1 })).toThrow();
+    expect(session.client.lastPacketId).toBe(0); // bad input changes nothing
+  });
+
+  it("a PUBACK for a packet id not in flight is counted and reported as stray-puback; the connection stays", () => {
+    const session = harness();
+    session.net.autoPuback = false;
+    const link = session.start();
+    session.client.publish("t", "one", { qos: 1 });
+    session.settle();
+    link.take();
+    link.send({ cmd: "puback", messageId: 999 });
+    link.send({ cmd: "puback", messageId: 1 });
+    link.send({ cmd: "puback", messageId: 1 }); // a repeat
+    session.settle();
+    expect(session.codes()).toEqual(["stray-puback", "stray-puback"]);
+    expect(session.errors[0].message).toContain("999");
+    expect(session.client.stats.strayPubacks).toBe(2);
+    expect(session.published).toEqual([1]);
+    expect(session.client.connected).toBe(true);
+    expect(session.disconnects).toEqual([]);
+    expect(session.net.links.length).toBe(1);
+  });
+
+  it("CONNACK with session present in answer to a clean session is a protocol-violation [MQTT-3.2.2-1]", () => {
+    const session = harness({ clean: true, reconnect: { minDelay: 1_000, maxDelay: 2_000 } });
+    session.net.connack = { sessionPresent: true, returnCode: 0 };
+    const link = session.start();
+    expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(session.errors[0].message).toContain("MQTT-3.2.2-1");
+    expect(session.connects).toEqual([]);
+    expect(link.status).toBe("closed");
+    const kept = harness({ clean: false });
+    kept.net.connack = { sessionPresent: true, returnCode: 0 };
+    kept.start();
+    expect(kept.connects).toEqual([true]); // with clean: false the same CONNACK is fine
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Protocol violations by the peer
 // ---------------------------------------------------------------------------------------
@@ -877,7 +981,6 @@ const gen = (packet: mqtt.Packet): Buffer => mqtt.generate(packet, { protocolVer
 
 const violations: [string, Buffer][] = [
   ["a second CONNACK", gen({ cmd: "connack", returnCode: 0, sessionPresent: false })],
-  ["a PUBACK for an unknown packet id", gen({ cmd: "puback", messageId: 999 })],
   ["an unsolicited SUBACK", gen({ cmd: "suback", messageId: 42, granted: [0] })],
   ["an unsolicited UNSUBACK", gen({ cmd: "unsuback", messageId: 43, granted: [] })],
   ["a QoS 2 PUBLISH", gen({ cmd: "publish", topic: "in/x", payload: Buffer.from("q2"), qos: 2, messageId: 5, dup: false, retain: false })],
@@ -938,7 +1041,7 @@ describe("protocol violations by the peer", () => {
     const link = session.start();
     session.client.publish("log", "keep", { qos: 1 });
     session.settle();
-    link.send({ cmd: "puback", messageId: 77 });
+    link.send({ cmd: "unsuback", messageId: 77, granted: [] });
     session.settle();
     expect(session.codes()).toEqual(["protocol-violation"]);
     session.net.connack = { sessionPresent: true, returnCode: 0 };
@@ -1314,9 +1417,9 @@ function runSession(steps: Step[], window: number, finalSession: boolean): void 
     const id = packet.messageId!;
     if (unacked.some((u) => u.id === id)) problems.push("packet id " + id + " reused while in flight [MQTT-2.3.1-2]");
     if (before !== undefined && before.id !== id) problems.push("message " + seq + " resent with id " + id + ", was " + before.id + " [MQTT-2.3.1-3]");
-    if (packet.dup && !sessionPresentNow) problems.push("DUP on a new session");
     if (packet.dup && before === undefined) problems.push("DUP on a first transmission");
-    if (!packet.dup && before !== undefined && sessionPresentNow && before.epoch === epoch && before.conn < conn) {
+    // written on an earlier connection, it may have reached the broker, session or not
+    if (!packet.dup && before !== undefined && before.conn < conn) {
       problems.push("message " + seq + " resent without DUP [MQTT-3.3.1-1]");
     }
     seen.set(seq, { conn, epoch, id });

@@ -318,9 +318,24 @@ describe("malformed packets from the server: the client closes the connection an
   });
 });
 
+describe("a PUBACK for a packet id the client never used [MQTT-2.3.1-6]: counted and reported, not worth a reconnect loop", () => {
+  it("stray-puback reaches onError, stats.strayPubacks counts it, the connection stays", async () => {
+    const broker = await FakeBroker.start({ onConnect: (c) => c.send([0x40, 0x02, 0x12, 0x34]) });
+    const { client, seen } = startClient(broker.port);
+    await waitFor(() => seen.errors.length >= 1, "the stray PUBACK reported");
+    expect(seen.errors.map((e) => e.code)).toEqual(["stray-puback"]);
+    expect(seen.errors[0].message).toContain("4660");
+    expect(client.stats.strayPubacks).toBe(1);
+    expect(client.connected).toBe(true);
+    expect(seen.disconnects).toEqual([]);
+    expect(broker.connects).toBe(1);
+    expect(uncaught).toEqual([]);
+  });
+});
+
 describe("unexpected packets from the server: the client closes the connection and reconnects [MQTT-4.8.0-1]", () => {
-  it("a PUBACK for a packet id the client never used [MQTT-2.3.1-6]", async () => {
-    await expectViolationAndReconnect((c) => c.send([0x40, 0x02, 0x12, 0x34]), /PUBACK for packet id 4660/);
+  it("an UNSUBACK whose packet id answers no UNSUBSCRIBE [MQTT-2.3.1-7]", async () => {
+    await expectViolationAndReconnect((c) => c.send([0xb0, 0x02, 0x12, 0x34]), /UNSUBACK for packet id 4660/);
   });
 
   it("a SUBACK whose packet id answers no SUBSCRIBE [MQTT-3.8.4-2]", async () => {
@@ -510,7 +525,7 @@ describe("memory across repeated hostile connections [MQTT-4.8.0-1]", () => {
       (c) => c.send([0x42, 0x02, 0x00, 0x01]),
       (c) => c.send(publishBytes("a/b", "x", 0x06, 9)),
       (c) => c.send(publishBytes("a/+", "x", 0x00)),
-      (c) => c.send([0x40, 0x02, 0x12, 0x34]),
+      (c) => c.send([0xb0, 0x02, 0x12, 0x34]),
       (c) => c.send(subackBytes(7, 0x00)),
       (c) => c.send(CONNACK_OK),
       (connection) => {

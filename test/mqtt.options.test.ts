@@ -42,6 +42,7 @@ describe("checkOptions: defaults", () => {
       port: 1883,
       tls: undefined,
       keepAlive: 60,
+      clean: true,
       tickInterval: 500,
       connectTimeout: 10_000,
       reconnect: true,

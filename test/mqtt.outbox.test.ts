@@ -28,7 +28,7 @@ function put(outbox: Outbox, topic: string, payload: string, qos: number, packet
 }
 
 function stats(): ClientStats {
-  return { sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0 };
+  return { sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayPubacks: 0 };
 }
 
 /** The PUBLISH packets staged in `tx`, as mqtt-packet parses them. */

@@ -28,6 +28,10 @@ function add(subs: SubscriptionTable, filter: string, qos = 0, handler?: Message
   return subs.add(filter, prepareFilter(filter, encoder), qos, handler);
 }
 
+function remove(subs: SubscriptionTable, filter: string): boolean {
+  return subs.remove(filter, prepareFilter(filter, encoder));
+}
+
 type Staged = ["subscribe", number, string, number] | ["unsubscribe", number, string];
 
 /** What stage() writes into a fresh transmit buffer of `size` bytes, checked and summarised. */
@@ -122,13 +126,13 @@ describe("SubscriptionTable: add, replace, remove", () => {
     stage(subs);
     subs.settle(subs.suback(1, 1), true);
     expect(matches(subs, "a/b")).toEqual([0]);
-    subs.remove("a/#");
+    remove(subs, "a/#");
     expect(subs.handler(0)).toBeUndefined();
     expect(matches(subs, "a/b")).toEqual([]);
     expect(add(subs, "other")).toBe(false); // the slot is kept until its UNSUBSCRIBE is staged
     expect(stage(subs)).toEqual([["unsubscribe", 2, "a/#"]]);
     expect(add(subs, "other")).toBe(true);
-    subs.remove("never-added"); // nothing happens
+    expect(remove(subs, "never-added")).toBe(false); // no free slot to remember its UNSUBSCRIBE
     expect(stage(subs)).toEqual([["subscribe", 3, "other", 0]]);
   });
 
@@ -136,7 +140,7 @@ describe("SubscriptionTable: add, replace, remove", () => {
     const subs = table(1);
     add(subs, "a");
     expect(stage(subs)).toEqual([["subscribe", 1, "a", 0]]);
-    subs.remove("a");
+    remove(subs, "a");
     expect(stage(subs)).toEqual([["unsubscribe", 2, "a"]]);
     expect(add(subs, "b")).toBe(false); // id 1 is still in flight in this slot [MQTT-2.3.1-2]
     expect(subs.suback(1, 1)).toBe(SUBACK_SUPERSEDED);
@@ -151,8 +155,8 @@ describe("SubscriptionTable: stage() into a Transmit", () => {
     for (const filter of ["s/0", "s/1", "s/2", "s/3"]) add(subs, filter, 1);
     stage(subs);
     for (let id = 1; id <= 4; id++) subs.settle(subs.suback(id, 1), true);
-    subs.remove("s/1");
-    subs.remove("s/3");
+    remove(subs, "s/1");
+    remove(subs, "s/3");
     subs.add("s/2", prepareFilter("s/2", encoder), 0, undefined); // subscribed again with another QoS
     expect(add(subs, "s/9")).toBe(false); // s/1's slot is not free before its UNSUBSCRIBE is staged
     expect(stage(subs)).toEqual([["unsubscribe", 5, "s/1"], ["subscribe", 6, "s/2", 0], ["unsubscribe", 7, "s/3"]]);
@@ -183,17 +187,29 @@ describe("SubscriptionTable: stage() into a Transmit", () => {
     add(subs, "ab");
     stage(subs);
     subs.settle(subs.suback(1, 1), true);
-    subs.remove("ab");
+    remove(subs, "ab");
     const unsubscribeSize = 2 + 2 + 2 + 2; // 8 bytes
     expect(stage(subs, unsubscribeSize + TX_RESERVE - 1)).toEqual([]);
     expect(stage(subs, unsubscribeSize + TX_RESERVE)).toEqual([["unsubscribe", 2, "ab"]]);
     add(subs, "cd");
     stage(subs);
     subs.settle(subs.suback(3, 1), true);
-    subs.remove("cd");
+    remove(subs, "cd");
     expect(stage(subs)).toEqual([]); // the one UNSUBSCRIBE id slot holds 2
-    expect(subs.unsuback(2)).toBe(true);
+    expect(subs.unsuback(2)).toBe("ab");
     expect(stage(subs)).toEqual([["unsubscribe", 4, "cd"]]);
+  });
+});
+
+describe("SubscriptionTable: unsubscribing from a filter not subscribed in this run", () => {
+  it("takes a free slot and stages its UNSUBSCRIBE (a kept session may hold the filter from an earlier boot); the slot is free again after", () => {
+    const subs = table(1);
+    expect(remove(subs, "old/boot/#")).toBe(true);
+    expect(matches(subs, "old/boot/x")).toEqual([]);
+    expect(add(subs, "new")).toBe(false); // the slot remembers the UNSUBSCRIBE until it is staged
+    expect(stage(subs)).toEqual([["unsubscribe", 1, "old/boot/#"]]);
+    expect(subs.unsuback(1)).toBe("old/boot/#");
+    expect(add(subs, "new")).toBe(true);
   });
 });
 
@@ -249,25 +265,25 @@ describe("SubscriptionTable: SUBACK and UNSUBACK", () => {
     const subs = table(1);
     add(subs, "a");
     stage(subs); // SUBSCRIBE 1
-    subs.remove("a");
+    remove(subs, "a");
     add(subs, "a", 1); // before the UNSUBSCRIBE went: the slot waits for SUBACK 1
     expect(stage(subs)).toEqual([]);
     expect(subs.suback(1, 1)).toBe(SUBACK_SUPERSEDED);
     expect(stage(subs)).toEqual([["subscribe", 2, "a", 1]]);
   });
 
-  it("unsuback(): true once for the id of a staged UNSUBSCRIBE, false for any other id", () => {
+  it("unsuback(): the filter, once, for the id of a staged UNSUBSCRIBE; undefined for any other id", () => {
     const subs = table(2);
     add(subs, "a");
     add(subs, "b");
     stage(subs); // SUBSCRIBE 1 and 2
     subs.settle(subs.suback(1, 1), true);
-    subs.remove("a");
+    remove(subs, "a");
     expect(stage(subs)).toEqual([["unsubscribe", 3, "a"]]);
-    expect(subs.unsuback(2)).toBe(false); // a SUBSCRIBE's id
-    expect(subs.unsuback(7)).toBe(false);
-    expect(subs.unsuback(3)).toBe(true);
-    expect(subs.unsuback(3)).toBe(false);
+    expect(subs.unsuback(2)).toBeUndefined(); // a SUBSCRIBE's id
+    expect(subs.unsuback(7)).toBeUndefined();
+    expect(subs.unsuback(3)).toBe("a");
+    expect(subs.unsuback(3)).toBeUndefined();
   });
 });
 
@@ -295,7 +311,7 @@ describe("SubscriptionTable: matching", () => {
     stage(subs);
     expect(matches(subs, "t")).toEqual([0, 1, 2]); // SUBACKs not in yet
     subs.settle(subs.suback(1, 1), false);
-    subs.remove("+");
+    remove(subs, "+");
     expect(matches(subs, "t")).toEqual([1]);
   });
 
@@ -317,11 +333,11 @@ describe("SubscriptionTable: lost connections and sessions", () => {
     stage(subs); // 1, 2, 3
     subs.settle(subs.suback(1, 1), true);
     subs.settle(subs.suback(3, 1), true);
-    subs.remove("gone");
+    remove(subs, "gone");
     expect(stage(subs)).toEqual([["unsubscribe", 4, "gone"]]);
     subs.connectionLost();
     expect(subs.suback(2, 1)).toBe(SUBACK_UNKNOWN);
-    expect(subs.unsuback(4)).toBe(false);
+    expect(subs.unsuback(4)).toBeUndefined();
     expect(stage(subs)).toEqual([["subscribe", 5, "pending", 1]]);
     expect(matches(subs, "active")).toEqual([0]);
   });
@@ -342,7 +358,7 @@ describe("SubscriptionTable: lost connections and sessions", () => {
     add(subs, "three");
     stage(subs);
     for (let id = 1; id <= 3; id++) subs.settle(subs.suback(id, 1), true);
-    subs.remove("three");
+    remove(subs, "three");
     subs.connectionLost();
     subs.sessionLost();
     expect(stage(subs)).toEqual([["subscribe", 4, "one", 0], ["subscribe", 5, "two", 1], ["unsubscribe", 6, "three"]]);
@@ -384,7 +400,7 @@ describe("SubscriptionTable: packet ids", () => {
     add(subs, "u");
     stage(subs);
     subs.settle(subs.suback(1, 1), true);
-    subs.remove("u");
+    remove(subs, "u");
     expect(stage(subs)).toEqual([["unsubscribe", 2, "u"]]);
     expect(runTo65535(subs)).toBe(65_535);
     expect(subs.nextPacketId()).toBe(1);

@@ -47,6 +47,11 @@ export class Callbacks {
     }
   }
 
+  unsubscribed(filter: string): void {
+    const onUnsubscribed = this.#options.onUnsubscribed;
+    if (onUnsubscribed !== undefined) this.#call(onUnsubscribed, filter);
+  }
+
   ready(): void {
     const onReady = this.#options.onReady;
     if (onReady !== undefined) this.#call(onReady, undefined);

@@ -14,14 +14,15 @@ import { Callbacks } from "./callbacks.js";
 import { NEED_MORE, OVERSIZE, PacketDecoder } from "./decode.js";
 import { encodeDisconnect, encodePingreq, encodePuback, encodePublish, publishSize } from "./encode.js";
 import type { ErrorCode } from "./errors.js";
-import { MqttError } from "./errors.js";
+import { connackRefusal, MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
+import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
 import { Message } from "./message.js";
 import type {
   ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings,
   SubscribeOptions,
 } from "./options.js";
-import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf } from "./options.js";
+import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf, reconnectDelay } from "./options.js";
 import { Outbox, QUEUED } from "./outbox.js";
 import { Receive } from "./receive.js";
 import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, SubscriptionTable } from "./subscriptions.js";
@@ -32,15 +33,9 @@ import { openSocket, resolveHost } from "./transport.js";
 /** How long close() waits for the staged bytes to drain, ms. */
 const CLOSE_LINGER = 2_000;
 
-/** The error for each CONNACK return code that refuses the connection (1 to 5) [MQTT-3.2.2-3]. */
-const CONNACK_REFUSALS: readonly ErrorCode[] = Object.freeze([
-  "protocol-violation", "unacceptable-protocol", "identifier-rejected", "server-unavailable", "bad-credentials",
-  "not-authorized",
-]);
-
 export class MqttClient {
   readonly stats: ClientStats = {
-    sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0,
+    sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayPubacks: 0,
   };
 
   readonly #callbacks: Callbacks;
@@ -58,6 +53,7 @@ export class MqttClient {
   readonly #outbox: Outbox;
   readonly #subscriptions: SubscriptionTable;
   readonly #message: Message;
+  readonly #keepalive: Keepalive;
 
   #state: ClientState = "idle";
   #socket: Socket | undefined = undefined;
@@ -70,14 +66,12 @@ export class MqttClient {
   /** When the current wait ends (connect timeout, reconnect, close linger), ms. */
   #deadline = 0;
   #connectedAt = 0;
-  #lastSent = 0;
-  #lastReceived = 0;
-  #pingOutstanding = false;
   /** True while a read is handled: writes wait for its end. */
   #batching = false;
   /** A publish was refused ("dropped", "outbox-full"): onReady is due when room returns. */
   #refused = false;
   #everConnected = false;
+  #lastPacketId = 0;
 
   constructor(options: ClientOptions) {
     const settings = this.#settings = checkOptions(options);
@@ -103,6 +97,7 @@ export class MqttClient {
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, outboxBytes);
     this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
+    this.#keepalive = new Keepalive(settings.keepAlive, settings.tickInterval);
   }
 
   /** "idle", "connecting", "connected", "waiting" (to reconnect), "closing" or "closed". */
@@ -122,6 +117,11 @@ export class MqttClient {
   /** Bytes held in the outbox. */
   get outboxUsed(): number {
     return this.#outbox.usedBytes;
+  }
+
+  /** The packet id of the last QoS 1 message publish() took, for matching onPublished; 0 after one it did not take. */
+  get lastPacketId(): number {
+    return this.#lastPacketId;
   }
 
   /** Starts connecting; from then on the client keeps itself connected until close(). */
@@ -157,6 +157,7 @@ export class MqttClient {
     if (size === 0 || size > limit) {
       throw new MqttError("payload-too-large", "the packet would take " + size + " bytes; this client allows " + limit);
     }
+    this.#lastPacketId = 0;
     if (qos === 0) {
       const online = this.#state === "connected" && !this.#handshaking;
       const tx = this.#tx;
@@ -183,6 +184,7 @@ export class MqttClient {
       return "dropped";
     }
     const packetId = qos === 1 ? this.#subscriptions.nextPacketId() : 0;
+    this.#lastPacketId = packetId;
     encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
     if (this.#state === "connected") this.#flush();
@@ -206,7 +208,8 @@ export class MqttClient {
   /** Removes a subscription: its handler is not called again. */
   unsubscribe(filter: string): void {
     this.#checkOpen();
-    this.#subscriptions.remove(filter);
+    const bytes = prepareFilter(filter, this.#encoder);
+    if (!this.#subscriptions.remove(filter, bytes)) throw new MqttError("too-many-subscriptions");
     if (this.#state === "connected") this.#flush();
   }
 
@@ -273,7 +276,7 @@ export class MqttClient {
       const packet = this.#connectPacket;
       tx.bytes.set(packet, 0);
       tx.fill = packet.length;
-      this.#lastReceived = this.#now();
+      this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();
     if (this.#state === "closing" && tx.fill === 0) {
@@ -309,11 +312,9 @@ export class MqttClient {
       this.#finishClose();
       return;
     }
-    const cap = Math.min(settings.maxDelay, settings.minDelay * 2 ** Math.min(this.#failures, 30));
     const random = this.#io.random === undefined ? Math.random() : this.#io.random();
-    this.#failures++;
     this.#state = "waiting";
-    this.#deadline = this.#now() + settings.minDelay + Math.floor(random * (cap - settings.minDelay));
+    this.#deadline = this.#now() + reconnectDelay(settings, this.#failures++, random);
   }
 
   #dropSocket(): void {
@@ -321,7 +322,7 @@ export class MqttClient {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#handshaking = false;
-    this.#pingOutstanding = false;
+    this.#keepalive.pingOutstanding = false;
     this.#tx.reset();
     this.#rx.waiting = 0;
     this.#decoder.reset();
@@ -360,17 +361,10 @@ export class MqttClient {
         if (now >= this.#deadline) this.#finishClose();
         return;
       case "connected": {
-        const keepAlive = this.#settings.keepAlive * 1000;
-        if (keepAlive === 0) return;
-        if (now - this.#lastReceived >= keepAlive * 1.5) {
-          this.#fail("keepalive-timeout");
-          return;
-        }
-        // no gap between packets sent may exceed the keepalive [MQTT-3.1.2-23]: the next tick would be too late
-        const idle = now - this.#lastSent >= keepAlive - this.#settings.tickInterval;
-        if (!this.#pingOutstanding && (idle || now - this.#lastReceived >= keepAlive)) {
-          if (!this.#stageReserved(encodePingreq, 0)) return;
-          this.#pingOutstanding = true;
+        const due = this.#keepalive.check(now);
+        if (due === KEEPALIVE_DEAD) this.#fail("keepalive-timeout");
+        else if (due === KEEPALIVE_PING && this.#stageReserved(encodePingreq, 0)) {
+          this.#keepalive.pingOutstanding = true;
           this.#flush();
         }
         return;
@@ -425,7 +419,7 @@ export class MqttClient {
         this.#fail("connection-lost", String(error));
         return;
       }
-      this.#lastSent = this.#now();
+      this.#keepalive.lastSent = this.#now();
     }
     if (this.#refused) this.#readyCheck();
   }
@@ -463,7 +457,7 @@ export class MqttClient {
           this.#fail("connection-lost", String(error));
           return;
         }
-        this.#lastReceived = this.#now();
+        this.#keepalive.lastReceived = this.#now();
       }
       if (this.#tx.room < TX_RESERVE) {
         this.#flushNow();
@@ -492,11 +486,17 @@ export class MqttClient {
           return;
         }
         this.#deliver();
-        if (decoder.qos === 1) this.#acknowledge(decoder.packetId);
+        if (decoder.qos === 1 && this.#stageReserved(encodePuback, decoder.packetId)) this.#flush();
         return;
       case PUBACK: {
-        if (this.#handshaking || !this.#outbox.acknowledge(decoder.packetId)) {
-          this.#fail("protocol-violation", "PUBACK for packet id " + decoder.packetId + ", which is not in flight");
+        if (this.#handshaking) {
+          this.#fail("protocol-violation", "PUBACK before CONNACK");
+          return;
+        }
+        if (!this.#outbox.acknowledge(decoder.packetId)) {
+          // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
+          this.stats.strayPubacks++;
+          this.#callbacks.error(new MqttError("stray-puback", "packet id " + decoder.packetId));
           return;
         }
         this.stats.acknowledged++;
@@ -510,18 +510,21 @@ export class MqttClient {
       case SUBACK:
         this.#onSuback();
         return;
-      case UNSUBACK:
-        if (!this.#subscriptions.unsuback(decoder.packetId)) {
-          this.#fail("protocol-violation", "UNSUBACK for packet id " + decoder.packetId + ", which was not sent");
-        }
+      case UNSUBACK: {
+        const filter = this.#subscriptions.unsuback(decoder.packetId);
+        if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for packet id " + decoder.packetId + ", which was not sent");
+        else this.#callbacks.unsubscribed(filter);
         return;
+      }
       case PINGRESP:
-        this.#pingOutstanding = false;
+        this.#keepalive.pingOutstanding = false;
         return;
       case OVERSIZE:
         this.stats.oversize++;
         this.#callbacks.error(new MqttError("oversize-skipped", decoder.remainingLength + " bytes"));
-        if (decoder.type === PUBLISH && decoder.qos === 1 && this.#state === "connected") this.#acknowledge(decoder.packetId);
+        if (decoder.type === PUBLISH && decoder.qos === 1 && this.#state === "connected" && this.#stageReserved(encodePuback, decoder.packetId)) {
+          this.#flush();
+        }
         return;
       default:
         // PUBREC, PUBREL, PUBCOMP: this client never uses QoS 2
@@ -536,20 +539,22 @@ export class MqttClient {
       return;
     }
     if (decoder.returnCode !== 0) {
-      this.#fail(CONNACK_REFUSALS[decoder.returnCode]);
+      this.#fail(connackRefusal(decoder.returnCode));
+      return;
+    }
+    if (decoder.sessionPresent && this.#settings.clean) {
+      this.#fail("protocol-violation", "session present in answer to a clean session [MQTT-3.2.2-1]");
       return;
     }
     this.#handshaking = false;
     this.#state = "connected";
     this.#connectedAt = this.#now();
-    this.#lastReceived = this.#connectedAt;
+    this.#keepalive.lastReceived = this.#connectedAt;
     if (this.#everConnected) this.stats.reconnects++;
     this.#everConnected = true;
-    if (!decoder.sessionPresent) {
-      // a new session: the broker knows nothing of our messages or subscriptions
-      this.#outbox.forgetSent();
-      this.#subscriptions.sessionLost();
-    }
+    // a new session: the broker has none of our subscriptions (a message written before
+    // still goes with DUP: it may have reached the broker [MQTT-3.3.1-1])
+    if (!decoder.sessionPresent) this.#subscriptions.sessionLost();
     this.#callbacks.connected(decoder.sessionPresent);
     if (this.#state === "connected") this.#flush();
   }
@@ -586,10 +591,6 @@ export class MqttClient {
       if (generation !== this.#generation) return;
     }
     this.#callbacks.message(undefined, message);
-  }
-
-  #acknowledge(packetId: number): void {
-    if (this.#stageReserved(encodePuback, packetId)) this.#flush();
   }
 
   #now(): number {

@@ -60,6 +60,7 @@ export type ErrorCode =
   | "tls-failed"
   | "closed"
   | "oversize-skipped"
+  | "stray-puback"
   | "too-many-subscriptions"
   | "handler-threw";
 
@@ -104,9 +105,21 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "tls-failed": "TLS failed: check the CA and host name",
   "closed": "client closed: create a new one",
   "oversize-skipped": "message over receiveBufferSize skipped",
+  "stray-puback": "PUBACK for no message in flight: ignored",
   "too-many-subscriptions": "subscription table full: raise maxSubscriptions",
   "handler-threw": "a handler threw: caught, going on",
 });
+
+/** The error for each CONNACK return code that refuses the connection (1 to 5) [MQTT-3.2.2-3]. */
+const CONNACK_REFUSALS: readonly ErrorCode[] = Object.freeze([
+  "protocol-violation", "unacceptable-protocol", "identifier-rejected", "server-unavailable", "bad-credentials",
+  "not-authorized",
+]);
+
+/** The error code for a CONNACK return code from 1 to 5 (the decoder refuses the others). */
+export function connackRefusal(returnCode: number): ErrorCode {
+  return CONNACK_REFUSALS[returnCode];
+}
 
 export class MqttError extends Error {
   // a field, not `this.name = ...`: after preload Error.prototype is frozen, and assigning

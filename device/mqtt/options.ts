@@ -74,6 +74,8 @@ export interface ClientOptions {
   /** A QoS 1 message was acknowledged by the broker. */
   onPublished?: (packetId: number) => void;
   onSubscribed?: (filter: string, grantedQos: number) => void;
+  /** The broker acknowledged an UNSUBSCRIBE (UNSUBACK) for this filter. */
+  onUnsubscribed?: (filter: string) => void;
   /**
    * After publish() returned "dropped" or "outbox-full": the client is connected again with
    * room (nothing queued, the transmit buffer and the outbox at least half free). Called
@@ -120,6 +122,8 @@ export interface ClientStats {
   reconnects: number;
   /** Connection attempts started. */
   attempts: number;
+  /** PUBACKs for a packet id not in flight: ignored and reported ("stray-puback"). */
+  strayPubacks: number;
 }
 
 /** The options checked, with every default filled in. */
@@ -129,6 +133,8 @@ export interface Settings {
   tls: TlsOptions | undefined;
   /** Seconds, as CONNECT carries it. */
   keepAlive: number;
+  /** A clean session: the broker keeps nothing across connections. */
+  clean: boolean;
   /** The client's timer period, ms: a PINGREQ goes a period early so that it is never late. */
   tickInterval: number;
   connectTimeout: number;
@@ -171,6 +177,7 @@ export function checkOptions(options: ClientOptions): Settings {
     port,
     tls,
     keepAlive,
+    clean: options.clean ?? true,
     tickInterval: Math.max(20, Math.min(1000, keepAliveMs > 0 ? keepAliveMs / 4 : 1000, minDelay / 2)),
     connectTimeout,
     reconnect: reconnect !== false,
@@ -225,6 +232,15 @@ function connectFields(options: ClientOptions, keepAlive: number, encoder: TextE
     };
   }
   return fields;
+}
+
+/**
+ * The wait before reconnect attempt `failures + 1`, ms: full jitter between minDelay and a
+ * cap that doubles per failure up to maxDelay; `random` is in [0, 1).
+ */
+export function reconnectDelay(settings: Settings, failures: number, random: number): number {
+  const cap = Math.min(settings.maxDelay, settings.minDelay * 2 ** Math.min(failures, 30));
+  return settings.minDelay + Math.floor(random * (cap - settings.minDelay));
 }
 
 /** publish()'s payload as bytes (a string is encoded); throws an MqttError for anything else. */

@@ -49,6 +49,8 @@ export class SubscriptionTable {
    * UNSUBSCRIBEs awaiting their UNSUBACK. One table, so a new id is checked in one pass.
    */
   readonly #packetIds: Uint16Array;
+  /** The filter of each UNSUBSCRIBE awaiting its UNSUBACK, beside its id in [max, 2 max). */
+  readonly #unsubscribed: (string | undefined)[];
   readonly #outbox: Outbox;
   /** The one-filter lists the encoders take, reused for every packet. */
   readonly #subscribeList: { filter: Uint8Array; qos: number }[];
@@ -66,6 +68,7 @@ export class SubscriptionTable {
     this.#flags = new Uint8Array(memory, at + 4 * max, max);
     this.#states = new Uint8Array(memory, at + 5 * max, max);
     this.#subs = new Array<Subscription | undefined>(max).fill(undefined);
+    this.#unsubscribed = new Array<string | undefined>(max).fill(undefined);
     this.#outbox = outbox;
     this.#subscribeList = [{ filter: this.#flags, qos: 0 }];
     this.#unsubscribeList = [this.#flags];
@@ -88,14 +91,23 @@ export class SubscriptionTable {
     return true;
   }
 
-  /** Removes a subscription: its handler is not called again; its UNSUBSCRIBE is staged when it can be. */
-  remove(filter: string): void {
-    const slot = this.#find(filter);
-    if (slot < 0) return;
+  /**
+   * Unsubscribes from a filter, subscribed in this run or not (a kept session may hold one
+   * from an earlier boot): its handler is not called again and its UNSUBSCRIBE is staged when
+   * it can be. False when the filter is unknown and no slot is free to remember it.
+   */
+  remove(filter: string, bytes: Uint8Array): boolean {
+    let slot = this.#find(filter);
+    if (slot < 0) {
+      slot = this.#freeSlot();
+      if (slot < 0) return false;
+      this.#subs[slot] = { filter, bytes, handler: undefined };
+    }
     this.#at(slot).handler = undefined;
     // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
     // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
     this.#states[slot] = UNSUBSCRIBE;
+    return true;
   }
 
   /** The connection ended: what waited for an answer is sent again on the next one. */
@@ -105,6 +117,7 @@ export class SubscriptionTable {
       if (states[slot] === PENDING || states[slot] === STALE) states[slot] = UNSENT;
     }
     this.#packetIds.fill(0);
+    this.#unsubscribed.fill(undefined);
   }
 
   /** The broker has no session: every subscription is sent again. */
@@ -139,7 +152,8 @@ export class SubscriptionTable {
 
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room or an id slot. */
   #stageUnsubscribe(slot: number, tx: Transmit): boolean {
-    const free = this.#packetIds.indexOf(0, this.#states.length);
+    const max = this.#states.length;
+    const free = this.#packetIds.indexOf(0, max);
     if (free < 0) return false;
     const filter = this.#at(slot).bytes;
     if (!tx.hasRoomFor(2 + 2 + filter.length)) return false;
@@ -147,6 +161,7 @@ export class SubscriptionTable {
     this.#unsubscribeList[0] = filter;
     tx.fill += encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#unsubscribeList);
     this.#packetIds[free] = packetId;
+    this.#unsubscribed[free - max] = this.#at(slot).filter;
     this.#states[slot] = FREE;
     this.#subs[slot] = undefined;
     return true;
@@ -175,12 +190,15 @@ export class SubscriptionTable {
     if (!granted) this.#subs[slot] = undefined;
   }
 
-  /** An UNSUBACK for `packetId`: false when no UNSUBSCRIBE with it is waiting. */
-  unsuback(packetId: number): boolean {
-    const at = this.#packetIds.indexOf(packetId, this.#states.length);
-    if (at < 0) return false;
+  /** An UNSUBACK for `packetId`: the filter its UNSUBSCRIBE named, or undefined when none with that id is waiting. */
+  unsuback(packetId: number): string | undefined {
+    const max = this.#states.length;
+    const at = this.#packetIds.indexOf(packetId, max);
+    if (at < 0) return undefined;
     this.#packetIds[at] = 0;
-    return true;
+    const filter = this.#unsubscribed[at - max];
+    this.#unsubscribed[at - max] = undefined;
+    return filter;
   }
 
   /** The first slot from `from` whose filter matches the topic in buf[offset, offset + length), or -1. */
