@@ -31,9 +31,11 @@ export const GOALS = /** @type {const} */ ({
   "decode-publish-qos1": 0,
   "publish-qos0": 0,
   "publish-qos1-acked": 0,
+  "publish-qos2-complete": 0,
   "receive-qos0": 4,
   "receive-qos1": 4,
   "receive-qos1-in-place": 0,
+  "receive-qos2": 4,
   // the issue's acceptance: a reading allocates nothing beyond its JSON text, which the
   // firmware writes into a buffer made at start-up (bytes, not slots)
   "firmware-reading": 0,
@@ -54,9 +56,8 @@ var size0 = M.publishSize(topic.bytes.length, payload.length, 0);
 var size1 = M.publishSize(topic.bytes.length, payload.length, 1);
 function packet(qos, packetId) {
   const buf = new Uint8Array(256);
-  const n = M.encodePublish(buf, 0, topic, payload, qos, false, false, packetId);
-  if (typeof n !== "number") throw n;
-  return buf.slice(0, n);
+  const length = M.encodePublish(buf, 0, topic, payload, qos, false, false, packetId);
+  return buf.slice(0, length);
 }
 `;
 
@@ -145,7 +146,11 @@ if ((sock.written[0] >> 4) !== 1) throw new Error("the client did not write CONN
 sock.inject(new Uint8Array([0x20, 2, 0, 0]), 4);
 if (client.state !== "connected") throw new Error("not connected after CONNACK: " + client.state);
 var qos1 = { qos: 1 };
+var qos2 = { qos: 2 };
 var ack = new Uint8Array([0x40, 2, 0, 0]);
+var pubrec = new Uint8Array([0x50, 2, 0, 0]);
+var pubcomp = new Uint8Array([0x70, 2, 0, 0]);
+var pubrel = new Uint8Array([0x62, 2, 0, 7]);
 `;
 
 // Subscribes (exact filter, so the topic string is known), answers the SUBACK and leaves a
@@ -362,6 +367,29 @@ const writes = sock.writes;
 sock.inject(incoming, incoming.length);
 if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
 if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
+  },
+  "publish-qos2-complete": {
+    setup: COMMON + LOOPBACK,
+    op: `if (client.publish(topic, payload, qos2) !== "sent") throw new Error("publish");
+const id = client.lastPacketId;
+if (sock.lastPacketId() !== id) throw new Error("the PUBLISH written has another id");
+pubrec[2] = id >> 8;
+pubrec[3] = id & 0xff;
+sock.inject(pubrec, 4);
+if (sock.written[0] !== 0x62 || sock.lastPacketId() !== id) throw new Error("no PUBREL");
+pubcomp[2] = id >> 8;
+pubcomp[3] = id & 0xff;
+sock.inject(pubcomp, 4);
+if (client.outboxCount !== 0) throw new Error("the PUBCOMP did not free the outbox");`,
+  },
+  "receive-qos2": {
+    setup: COMMON + LOOPBACK + SUBSCRIBED(2),
+    op: `const before = seen;
+sock.inject(incoming, incoming.length);
+if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
+if (sock.written[0] !== 0x50 || sock.lastPacketId() !== 7) throw new Error("no PUBREC");
+sock.inject(pubrel, 4);
+if (sock.written[0] !== 0x70 || sock.lastPacketId() !== 7) throw new Error("no PUBCOMP");`,
   },
   "receive-qos1-in-place": {
     setup: COMMON + LOOPBACK + SUBSCRIBED(1, true),

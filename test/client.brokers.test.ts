@@ -548,6 +548,47 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(texts.length === 5 || texts.slice(5).join() === "m0,m1,m2,m3,m4").toBe(true);
   });
 
+  it("QoS 2 both ways with the peer: each message arrives exactly once; onPublished at the PUBCOMP, the handler sees QoS 2 [MQTT-4.3.3-1][MQTT-4.3.3-2]", async () => {
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/out2", { qos: 2 });
+    const mine = ours();
+    await connect(mine);
+    const got: Received[] = [];
+    await subscribe(mine, topic + "/in2", 2, got);
+    expect(mine.seen.subscribed).toEqual([[topic + "/in2", 2]]);
+    for (let i = 0; i < 3; i++) expect(mine.client.publish(topic + "/out2", "out" + i, { qos: 2 })).toBe("sent");
+    for (let i = 0; i < 3; i++) await theirs.client.publishAsync(topic + "/in2", "in" + i, { qos: 2 });
+    await waitFor(() => theirs.messages.length === 3 && mine.seen.published.length === 3 && got.length === 3, "three messages each way, three PUBCOMPs");
+    await sleep(100);
+    expect(theirs.messages.map((m) => [m.payload.toString(), m.qos])).toEqual([["out0", 2], ["out1", 2], ["out2", 2]]);
+    expect(got.map((m) => [m.text, m.qos])).toEqual([["in0", 2], ["in1", 2], ["in2", 2]]);
+    expect(mine.client.stats).toMatchObject({ sent: 3, acknowledged: 3, strayAcks: 0 });
+    expect(mine.client.outboxCount).toBe(0);
+    expect(mine.seen.errors).toEqual([]);
+  });
+
+  it("QoS 2 publishes whose PUBRECs were lost: resent with DUP after the reconnect (session kept), and the peer still gets each exactly once [MQTT-4.3.3-1][MQTT-4.4.0-1]", async () => {
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/once", { qos: 2 });
+    const link = await proxy();
+    const mine = ours({ port: link.port, clean: false, clientId: uniqueName("qos2") });
+    await connect(mine);
+    await subscribe(mine, topic + "/cmd", 1); // a session to keep
+    link.dropToClient = true; // the broker's PUBRECs never reach the client
+    for (let i = 0; i < 4; i++) expect(mine.client.publish(topic + "/once", "m" + i, { qos: 2 })).toBe("sent");
+    await sleep(200);
+    expect(mine.seen.published).toEqual([]);
+    link.dropToClient = false;
+    link.cut();
+    await waitFor(() => mine.seen.connected.length === 2 && mine.seen.published.length === 4, "the reconnect and every PUBCOMP");
+    expect(mine.seen.connected).toEqual([false, true]);
+    const resends = parsePackets(link.upstream[1]).filter((x) => x.cmd === "publish") as IPublishPacket[];
+    expect(resends.map((x) => [x.payload.toString(), x.dup, x.qos])).toEqual([0, 1, 2, 3].map((i) => ["m" + i, true, 2]));
+    await sleep(200);
+    expect(theirs.messages.map((m) => m.payload.toString())).toEqual(["m0", "m1", "m2", "m3"]);
+    expect(mine.client.outboxCount).toBe(0);
+  });
+
   it("QoS 1 publishes while the broker cannot be reached are queued, then delivered in order after the reconnect", async () => {
     const theirs = await peer();
     await theirs.client.subscribeAsync(topic + "/queued", QOS1);
@@ -721,11 +762,11 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(code(() => mine.client.publish("", "x"))).toBe("topic-invalid");
     expect(code(() => mine.client.publish(topic + "/nul\u0000", "x"))).toBe("topic-invalid");
     expect(code(() => mine.client.prepareTopic(topic + "/+"))).toBe("topic-invalid");
-    expect(code(() => mine.client.publish(topic + "/qos", "x", { qos: 2 }))).toBe("qos-invalid");
+    expect(code(() => mine.client.publish(topic + "/qos", "x", { qos: 3 }))).toBe("qos-invalid");
     expect(code(() => mine.client.publish(topic + "/big", new Uint8Array(300), { qos: 0 }))).toBe("payload-too-large");
     expect(code(() => mine.client.publish(topic + "/big", new Uint8Array(300), { qos: 1 }))).toBe("payload-too-large");
     expect(code(() => mine.client.subscribe(topic + "/#/x", { qos: 0 }))).toBe("filter-invalid");
-    expect(code(() => mine.client.subscribe(topic + "/x", { qos: 2 }))).toBe("qos-invalid");
+    expect(code(() => mine.client.subscribe(topic + "/x", { qos: 3 }))).toBe("qos-invalid");
 
     expect(mine.client.stats).toEqual(stats);
     expect(mine.client.outboxCount).toBe(0);

@@ -869,6 +869,117 @@ describe("subscriptions", () => {
   });
 });
 
+describe("QoS 2, both ways", () => {
+  it("publish: PUBLISH, PUBREC, PUBREL, PUBCOMP; onPublished and stats at the PUBCOMP, the id free after it [MQTT-4.3.3-1][MQTT-4.3.3-3]", () => {
+    const session = harness();
+    const link = session.start();
+    link.take();
+    expect(session.client.publish("q2/t", "exactly once", { qos: 2 })).toBe("sent");
+    const id = session.client.lastPacketId;
+    session.settle();
+    expect(link.take().map(brief)).toEqual([{ cmd: "publish", topic: "q2/t", payload: "exactly once", qos: 2, dup: false, retain: false, id }]);
+    link.send({ cmd: "pubrec", messageId: id });
+    session.settle();
+    expect(link.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", id]]);
+    expect(link.rawPackets().at(-1)).toEqual(Buffer.from([0x62, 0x02, 0x00, id])); // PUBREL flags 0010 [MQTT-3.6.1-1]
+    expect(session.published).toEqual([]);
+    expect(session.client.outboxCount).toBe(1);
+    link.send({ cmd: "pubcomp", messageId: id });
+    session.settle();
+    expect(session.published).toEqual([id]);
+    expect(session.client.outboxCount).toBe(0);
+    expect(session.client.stats.acknowledged).toBe(1);
+    expect(session.codes()).toEqual([]);
+  });
+
+  it("after a reconnect with the session kept: an unreleased message goes again with DUP, a released one gets its PUBREL again, not the PUBLISH [MQTT-4.4.0-1]", () => {
+    const session = harness({ clean: false });
+    const first = session.start();
+    session.client.publish("q2/a", "a", { qos: 2 });
+    session.client.publish("q2/b", "b", { qos: 2 });
+    session.settle();
+    const [a, b] = publishes(first.take()).map((p) => p.messageId!);
+    first.send({ cmd: "pubrec", messageId: a });
+    session.settle();
+    expect(cmds(first.take())).toEqual(["pubrel"]);
+    const second = reconnect(session, true);
+    expect(second.take().map((p) => p.cmd === "publish" ? brief(p) : [p.cmd, p.messageId])).toEqual([
+      ["connect", undefined],
+      ["pubrel", a],
+      { cmd: "publish", topic: "q2/b", payload: "b", qos: 2, dup: true, retain: false, id: b },
+    ]);
+    second.send({ cmd: "pubcomp", messageId: a });
+    second.send({ cmd: "pubrec", messageId: b });
+    session.settle();
+    second.send({ cmd: "pubcomp", messageId: b });
+    session.settle();
+    expect(session.published).toEqual([a, b]);
+    expect(session.client.outboxCount).toBe(0);
+  });
+
+  it("receive: delivered once, PUBREC for it and for every copy sent again before the PUBREL, even across a reconnect with the session kept; PUBCOMP for the PUBREL [MQTT-4.3.3-2]", () => {
+    const session = harness({ clean: false });
+    const first = session.start();
+    session.client.subscribe("in/#", { qos: 2 });
+    session.settle();
+    first.take();
+    const publish = (dup: boolean): mqtt.IPublishPacket => ({ cmd: "publish", topic: "in/x", payload: Buffer.from("once"), qos: 2, messageId: 9, dup, retain: false });
+    first.send(publish(false));
+    session.settle();
+    expect(session.messages.map((m) => [m.topic, m.qos, m.payload.toString()])).toEqual([["in/x", 2, "once"]]);
+    expect(first.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrec", 9]]);
+    first.send(publish(true));
+    session.settle();
+    const second = reconnect(session, true);
+    second.take();
+    second.send(publish(true));
+    session.settle();
+    expect(second.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrec", 9]]);
+    expect(session.messages.length).toBe(1);
+    second.send({ cmd: "pubrel", messageId: 9 });
+    session.settle();
+    expect(second.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubcomp", 9]]);
+    second.send(publish(false)); // id 9 again after its PUBREL: a new message
+    session.settle();
+    expect(session.messages.length).toBe(2);
+  });
+
+  it("a new session forgets the ids awaiting PUBREL: the same id is a new message", () => {
+    const session = harness({ clean: false });
+    const first = session.start();
+    first.send({ cmd: "publish", topic: "in/x", payload: Buffer.from("1"), qos: 2, messageId: 4, dup: false, retain: false });
+    session.settle();
+    const second = reconnect(session, false);
+    second.send({ cmd: "publish", topic: "in/x", payload: Buffer.from("2"), qos: 2, messageId: 4, dup: false, retain: false });
+    session.settle();
+    expect(session.messages.map((m) => m.payload.toString())).toEqual(["1", "2"]);
+  });
+
+  it("more messages awaiting PUBREL than maxInflight: qos2-table-full, the connection dropped and reopened", () => {
+    const session = harness({ clean: false, maxInflight: 2, reconnect: { minDelay: 1_000, maxDelay: 2_000 } });
+    const link = session.start();
+    for (const id of [1, 2, 3]) link.send({ cmd: "publish", topic: "in/x", payload: Buffer.from(String(id)), qos: 2, messageId: id, dup: false, retain: false });
+    session.settle();
+    expect(session.messages.map((m) => m.payload.toString())).toEqual(["1", "2"]);
+    expect(session.codes()).toEqual(["qos2-table-full"]);
+    expect(link.status).toBe("closed");
+  });
+
+  it("a PUBREC or PUBCOMP for no message awaiting it is a stray-ack: counted, reported, the connection stays", () => {
+    const session = harness();
+    const link = session.start();
+    session.client.publish("q1", "x", { qos: 1 });
+    session.settle();
+    const [q1] = publishes(link.take()).map((p) => p.messageId!);
+    link.send({ cmd: "pubrec", messageId: q1 }); // a QoS 1 message gets no PUBREC
+    link.send({ cmd: "pubcomp", messageId: 77 });
+    session.settle();
+    expect(session.codes()).toEqual(["stray-ack", "stray-ack"]);
+    expect(session.client.stats.strayAcks).toBe(2);
+    expect(session.client.connected).toBe(true);
+  });
+});
+
 describe("unsubscribing, UNSUBACK and the packet id of a publish", () => {
   it("unsubscribe() of a filter not subscribed in this run still sends UNSUBSCRIBE (a kept session may hold it from an earlier boot), and onUnsubscribed reports its UNSUBACK", () => {
     const unsubscribed: string[] = [];
@@ -938,7 +1049,7 @@ describe("unsubscribing, UNSUBACK and the packet id of a publish", () => {
     expect(session.client.lastPacketId).toBe(0); // bad input changes nothing
   });
 
-  it("a PUBACK for a packet id not in flight is counted and reported as stray-puback; the connection stays", () => {
+  it("a PUBACK for a packet id not in flight is counted and reported as stray-ack; the connection stays", () => {
     const session = harness();
     session.net.autoPuback = false;
     const link = session.start();
@@ -949,9 +1060,9 @@ describe("unsubscribing, UNSUBACK and the packet id of a publish", () => {
     link.send({ cmd: "puback", messageId: 1 });
     link.send({ cmd: "puback", messageId: 1 }); // a repeat
     session.settle();
-    expect(session.codes()).toEqual(["stray-puback", "stray-puback"]);
+    expect(session.codes()).toEqual(["stray-ack", "stray-ack"]);
     expect(session.errors[0].message).toContain("999");
-    expect(session.client.stats.strayPubacks).toBe(2);
+    expect(session.client.stats.strayAcks).toBe(2);
     expect(session.published).toEqual([1]);
     expect(session.client.connected).toBe(true);
     expect(session.disconnects).toEqual([]);
@@ -983,8 +1094,6 @@ const violations: [string, Buffer][] = [
   ["a second CONNACK", gen({ cmd: "connack", returnCode: 0, sessionPresent: false })],
   ["an unsolicited SUBACK", gen({ cmd: "suback", messageId: 42, granted: [0] })],
   ["an unsolicited UNSUBACK", gen({ cmd: "unsuback", messageId: 43, granted: [] })],
-  ["a QoS 2 PUBLISH", gen({ cmd: "publish", topic: "in/x", payload: Buffer.from("q2"), qos: 2, messageId: 5, dup: false, retain: false })],
-  ["a PUBREL (QoS 2 flow)", gen({ cmd: "pubrel", messageId: 5 })],
   ["a malformed PUBACK (reserved flags) [MQTT-2.2.2-2]", Buffer.from([0x41, 0x02, 0x00, 0x01])],
   ["a malformed remaining length (5 bytes)", Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])],
   ["a packet type only clients send (CONNECT)", gen({ cmd: "connect", clientId: "x", protocolId: "MQTT", protocolVersion: 4 })],
@@ -1005,7 +1114,7 @@ describe("protocol violations by the peer", () => {
     expect(session.disconnects.map((e) => e.code)).toEqual(["protocol-violation"]);
     expect(link.status).toBe("closed");
     expect(session.messages).toEqual([]);
-    expect(link.take()).toEqual([]); // not even a PUBACK for the QoS 2 PUBLISH
+    expect(link.take()).toEqual([]); // nothing answers a violation
     session.clock.advance(1_000);
     expect(session.net.links.length).toBe(2);
     expect(session.client.connected).toBe(true);
@@ -1199,7 +1308,7 @@ function expectRejected(session: Harness, code: string, call: () => unknown): vo
 }
 
 describe("bad input is rejected synchronously with a typed error and nothing changed", () => {
-  it("invalid topics and filters, QoS 2 publish, payload too large [MQTT-4.7.1-1][MQTT-4.7.1-2][MQTT-4.7.1-3][MQTT-4.7.3-1][MQTT-4.7.3-2]", () => {
+  it("invalid topics and filters, QoS 3 publish, payload too large [MQTT-4.7.1-1][MQTT-4.7.1-2][MQTT-4.7.1-3][MQTT-4.7.3-1][MQTT-4.7.3-2]", () => {
     const session = harness({ transmitBufferSize: 256, outboxBytes: 200 });
     session.net.autoPuback = false;
     const link = session.start();
@@ -1215,7 +1324,7 @@ describe("bad input is rejected synchronously with a typed error and nothing cha
     expectRejected(session, "filter-invalid", () => session.client.subscribe("sport/tennis#"));
     expectRejected(session, "filter-invalid", () => session.client.subscribe(""));
     expectRejected(session, "filter-invalid", () => session.client.subscribe("a\u0000"));
-    expectRejected(session, "qos-invalid", () => session.client.publish("t", "x", { qos: 2 }));
+    expectRejected(session, "qos-invalid", () => session.client.publish("t", "x", { qos: 3 }));
     expectRejected(session, "qos-invalid", () => session.client.publish("t", "x", { qos: -1 }));
     expectRejected(session, "qos-invalid", () => session.client.subscribe("t", { qos: 3 }));
     expectRejected(session, "payload-too-large", () => session.client.publish("t", new Uint8Array(300)));

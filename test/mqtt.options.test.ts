@@ -252,12 +252,12 @@ describe("encodeConnectPacket: the same bytes as mqtt-packet's generate() [MQTT-
     expect(() => encodeConnectPacket(options(), 60, encoder, new Uint8Array(size))).not.toThrow();
   });
 
-  it("a bad will topic, a will QoS of 2, a password without a username and an empty id without clean session throw their codes", () => {
+  it("a bad will topic, a will QoS of 3, a password without a username and an empty id without clean session throw their codes", () => {
     const buf = new Uint8Array(256);
     expect(thrown(() => encodeConnectPacket(options({ will: { topic: "a/+", payload: "" } }), 60, encoder, buf)).code).toBe("topic-invalid");
     expect(thrown(() => encodeConnectPacket(options({ will: { topic: "", payload: "" } }), 60, encoder, buf)).code).toBe("topic-invalid");
-    const qos = thrown(() => encodeConnectPacket(options({ will: { topic: "w", payload: "", qos: 2 } }), 60, encoder, buf));
-    expect([qos.code, qos.message]).toEqual(["qos-invalid", "QoS: 0 or 1 to publish, 0-2 to subscribe (will)"]);
+    const qos = thrown(() => encodeConnectPacket(options({ will: { topic: "w", payload: "", qos: 3 } }), 60, encoder, buf));
+    expect([qos.code, qos.message]).toEqual(["qos-invalid", "QoS: 0, 1 or 2 (will)"]);
     expect(thrown(() => encodeConnectPacket(options({ password: "p" }), 60, encoder, buf)).code).toBe("password-without-username");
     expect(thrown(() => encodeConnectPacket(options({ clientId: "", clean: false }), 60, encoder, buf)).code).toBe("client-id-invalid");
     expect(thrown(() => encodeConnectPacket(options(), 65_536, encoder, buf)).code).toBe("keepalive-invalid");
@@ -287,14 +287,15 @@ describe("payloadBytes, payloadLengthOf, qosOf", () => {
     }
   });
 
-  it("qosOf: 0 by default, 0 or 1 as given, anything else qos-invalid with the detail", () => {
-    expect(qosOf(undefined, "publish")).toBe(0);
-    expect(qosOf({}, "publish")).toBe(0);
-    expect(qosOf({ qos: 0 }, "publish")).toBe(0);
-    expect(qosOf({ qos: 1 }, "publish")).toBe(1);
-    const two = thrown(() => qosOf({ qos: 2 }, "a/b"));
-    expect([two.code, two.message]).toEqual(["qos-invalid", "QoS: 0 or 1 to publish, 0-2 to subscribe (a/b)"]);
-    expect(thrown(() => qosOf({ qos: -1 }, undefined)).message).toBe("QoS: 0 or 1 to publish, 0-2 to subscribe");
-    expect(thrown(() => qosOf({ qos: "1" as never }, undefined)).code).toBe("qos-invalid");
+  it("qosOf: 0 by default, 0, 1 or 2 as given, anything else qos-invalid", () => {
+    expect(qosOf(undefined)).toBe(0);
+    expect(qosOf({})).toBe(0);
+    expect(qosOf({ qos: 0 })).toBe(0);
+    expect(qosOf({ qos: 1 })).toBe(1);
+    expect(qosOf({ qos: 2 })).toBe(2);
+    const three = thrown(() => qosOf({ qos: 3 }));
+    expect([three.code, three.message]).toEqual(["qos-invalid", "QoS: 0, 1 or 2"]);
+    expect(thrown(() => qosOf({ qos: -1 })).code).toBe("qos-invalid");
+    expect(thrown(() => qosOf({ qos: "1" as never })).code).toBe("qos-invalid");
   });
 });

@@ -1,7 +1,7 @@
 /*
  * Unit tests of device/mqtt/outbox.ts: room in the ring (reserve/add, wrap-around), entry
  * states and the queued/inflight counters (markInflight, markDone, acknowledge), requeue()
- * after a lost connection and DUP on resend, forgetSent(), stage() into a real Transmit
+ * after a lost connection and DUP on resend, stage() into a real Transmit
  * (maxInflight, TX_RESERVE, stats), roomy and holds(). What stage() writes is read back with
  * mqtt-packet's parser. No sockets: the transmit buffer is only filled.
  */
@@ -27,8 +27,15 @@ function put(outbox: Outbox, topic: string, payload: string, qos: number, packet
   return outbox.add(at, size, packetId);
 }
 
+/** An entry of `size` bytes whose first byte is a PUBLISH header of `qos` (the rest left zero). */
+function raw(outbox: Outbox, size: number, packetId: number, qos = 1): number {
+  const at = outbox.reserve(size);
+  outbox.bytes[at] = 0x30 | (qos << 1);
+  return outbox.add(at, size, packetId);
+}
+
 function stats(): ClientStats {
-  return { sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayPubacks: 0 };
+  return { sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayAcks: 0 };
 }
 
 /** The PUBLISH packets staged in `tx`, as mqtt-packet parses them. */
@@ -70,9 +77,9 @@ describe("Outbox: reserve() and add()", () => {
 
   it("wraps around: freed room at the start is used once the end is full", () => {
     const outbox = new Outbox(30, 8);
-    outbox.add(outbox.reserve(10), 10, 1);
-    outbox.add(outbox.reserve(10), 10, 2);
-    outbox.add(outbox.reserve(10), 10, 3);
+    raw(outbox, 10, 1);
+    raw(outbox, 10, 2);
+    raw(outbox, 10, 3);
     expect(outbox.reserve(10)).toBe(-1); // full
     outbox.markDone(0);
     expect(outbox.reserve(10)).toBe(0); // the freed start
@@ -94,8 +101,8 @@ describe("Outbox: reserve() and add()", () => {
     for (let id = 1; id <= 3; id++) expect(outbox.add(outbox.reserve(10), 10, id)).toBe(id - 1);
     outbox.markDone(0);
     outbox.markDone(1);
-    expect(outbox.add(outbox.reserve(10), 10, 4)).toBe(0);
-    expect(outbox.add(outbox.reserve(10), 10, 5)).toBe(1);
+    expect(raw(outbox, 10, 4)).toBe(0);
+    expect(raw(outbox, 10, 5)).toBe(1);
     expect([outbox.packetIdOf(2), outbox.packetIdOf(0), outbox.packetIdOf(1)]).toEqual([3, 4, 5]);
     expect(outbox.firstQueued()).toBe(2); // the oldest, not the lowest index
   });
@@ -112,16 +119,16 @@ describe("Outbox: reserve() and add()", () => {
 describe("Outbox: states, counters, acknowledge() and holds()", () => {
   it("markInflight, acknowledge and markDone move the queued and inflight counters", () => {
     const outbox = new Outbox(100, 4);
-    const first = outbox.add(outbox.reserve(10), 10, 11);
-    const second = outbox.add(outbox.reserve(10), 10, 12);
-    const third = outbox.add(outbox.reserve(10), 10, 13);
+    const first = raw(outbox, 10, 11);
+    const second = raw(outbox, 10, 12);
+    const third = raw(outbox, 10, 13, 0);
     expect([outbox.queued, outbox.inflight]).toEqual([3, 0]);
     outbox.markInflight(first);
     outbox.markInflight(second);
     expect([outbox.queued, outbox.inflight]).toEqual([1, 2]);
     expect([outbox.stateOf(first), outbox.wasSent(first), outbox.stateOf(third), outbox.wasSent(third)]).toEqual([INFLIGHT, true, QUEUED, false]);
-    expect(outbox.findInflight(12)).toBe(second);
-    expect(outbox.findInflight(13)).toBe(-1); // queued, not in flight
+    expect(outbox.find(12, INFLIGHT, 1)).toBe(second);
+    expect(outbox.find(13, INFLIGHT, 0)).toBe(-1); // queued, not in flight
 
     // acknowledged out of order: the entry is done, but held until the older one is done too
     expect(outbox.acknowledge(12)).toBe(true);
@@ -138,9 +145,9 @@ describe("Outbox: states, counters, acknowledge() and holds()", () => {
 
   it("holds() a packet id while its entry is queued or in flight, not once done", () => {
     const outbox = new Outbox(100, 4);
-    const first = outbox.add(outbox.reserve(10), 10, 100);
-    const second = outbox.add(outbox.reserve(10), 10, 200);
-    outbox.add(outbox.reserve(10), 10, 300);
+    const first = raw(outbox, 10, 100);
+    const second = raw(outbox, 10, 200);
+    raw(outbox, 10, 300);
     outbox.markInflight(first);
     outbox.markInflight(second);
     expect([outbox.holds(100), outbox.holds(200), outbox.holds(300), outbox.holds(400)]).toEqual([true, true, true, false]);
@@ -155,18 +162,18 @@ describe("Outbox: states, counters, acknowledge() and holds()", () => {
   it("roomy: nothing queued, at most half the entries and half the bytes held", () => {
     const outbox = new Outbox(100, 4);
     expect(outbox.roomy).toBe(true);
-    const first = outbox.add(outbox.reserve(50), 50, 1);
+    const first = raw(outbox, 50, 1);
     expect(outbox.roomy).toBe(false); // queued
     outbox.markInflight(first);
     expect(outbox.roomy).toBe(true); // 1 of 4 entries, 50 of 100 bytes
-    const second = outbox.add(outbox.reserve(1), 1, 2);
+    const second = raw(outbox, 1, 2);
     outbox.markInflight(second);
     expect(outbox.roomy).toBe(false); // 51 bytes
     outbox.acknowledge(1);
     expect(outbox.roomy).toBe(true);
-    const third = outbox.add(outbox.reserve(1), 1, 3);
+    const third = raw(outbox, 1, 3);
     outbox.markInflight(third);
-    const fourth = outbox.add(outbox.reserve(1), 1, 4);
+    const fourth = raw(outbox, 1, 4);
     outbox.markInflight(fourth);
     expect(outbox.roomy).toBe(false); // 3 of 4 entries
     outbox.acknowledge(2);
@@ -252,21 +259,6 @@ describe("Outbox: stage() into a Transmit", () => {
     expect(counts).toEqual({ ...stats(), sent: 4, resent: 2 });
     // DUP is set on the staged copy only: the outbox's own copy of "a" (entry 0) keeps it clear
     expect(outbox.bytes[outbox.offsetOf(0)] & 0x08).toBe(0);
-  });
-
-  it("forgetSent(): after a reconnect without a session, the requeued entries go again without DUP, as first sends", () => {
-    const outbox = new Outbox(256, 8);
-    put(outbox, "t", "a", 1, 20);
-    put(outbox, "t", "b", 1, 21);
-    const counts = stats();
-    outbox.stage(new Transmit(256), 16, counts);
-    outbox.requeue();
-    outbox.forgetSent();
-    expect([outbox.wasSent(0), outbox.wasSent(1)]).toEqual([false, false]);
-    const tx = new Transmit(256);
-    outbox.stage(tx, 16, counts);
-    expect(summary(staged(tx))).toEqual([["a", 1, 20, false], ["b", 1, 21, false]]);
-    expect(counts).toEqual({ ...stats(), sent: 4, resent: 0 });
   });
 
   it("a queued QoS 0 entry is staged once and never resent", () => {

@@ -11,7 +11,7 @@ import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
 import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 describe("slots allocated per operation on XS", () => {
-  for (const name of ["encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked", "receive-qos1-in-place"] as const) {
+  for (const name of ["encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked", "publish-qos2-complete", "receive-qos1-in-place"] as const) {
     it(`${name}: exactly 0`, async () => {
       expect(await measureCase(name)).toBe(0);
     });
@@ -27,7 +27,7 @@ describe("slots allocated per operation on XS", () => {
     expect(await measureCase("firmware-idle", 600)).toBe(0);
   });
 
-  for (const name of ["decode-publish-qos0", "decode-publish-qos1", "receive-qos0", "receive-qos1"] as const) {
+  for (const name of ["decode-publish-qos0", "decode-publish-qos1", "receive-qos0", "receive-qos1", "receive-qos2"] as const) {
     it(`${name}: at most ${GOALS[name]}`, async () => {
       expect(await measureCase(name)).toBeLessThanOrEqual(GOALS[name]);
     });

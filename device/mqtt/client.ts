@@ -9,33 +9,37 @@
  * callback, never grows with traffic.
  */
 
-import { CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
+import { CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
 import { Callbacks } from "./callbacks.js";
-import { NEED_MORE, OVERSIZE, PacketDecoder } from "./decode.js";
-import { encodeDisconnect, encodePingreq, encodePuback, encodePublish, publishSize } from "./encode.js";
+import { NEED_MORE, OVERSIZE, type PacketDecoder } from "./decode.js";
+import {
+  encodeDisconnect, encodePingreq, encodePuback, encodePubcomp, encodePublish, encodePubrec, publishSize,
+} from "./encode.js";
 import type { ErrorCode } from "./errors.js";
 import { connackRefusal, MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
+import { INBOUND_FULL, INBOUND_NEW, type InboundQos2 } from "./inbound.js";
 import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
+import { layOut } from "./memory.js";
 import { Message } from "./message.js";
 import type {
   ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings,
   SubscribeOptions,
 } from "./options.js";
 import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf, reconnectDelay } from "./options.js";
-import { Outbox, QUEUED } from "./outbox.js";
+import { type Outbox, QUEUED } from "./outbox.js";
 import { Receive } from "./receive.js";
-import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, SubscriptionTable } from "./subscriptions.js";
+import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, type SubscriptionTable } from "./subscriptions.js";
 import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
 import { Transmit, TX_RESERVE } from "./transmit.js";
-import { openSocket, resolveHost } from "./transport.js";
+import { closeQuietly, openSocket, resolveHost } from "./transport.js";
 
 /** How long close() waits for the staged bytes to drain, ms. */
 const CLOSE_LINGER = 2_000;
 
 export class MqttClient {
   readonly stats: ClientStats = {
-    sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayPubacks: 0,
+    sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayAcks: 0,
   };
 
   readonly #callbacks: Callbacks;
@@ -52,6 +56,7 @@ export class MqttClient {
   readonly #decoder: PacketDecoder;
   readonly #outbox: Outbox;
   readonly #subscriptions: SubscriptionTable;
+  readonly #inbound: InboundQos2;
   readonly #message: Message;
   readonly #keepalive: Keepalive;
 
@@ -78,24 +83,19 @@ export class MqttClient {
     this.#callbacks = new Callbacks(options);
     const io = this.#io = options.io;
     const encoder = this.#encoder = new io.TextEncoder();
-    const { transmitBufferSize: txSize, receiveBufferSize: rxSize, outboxBytes, maxSubscriptions } = settings;
+    const txSize = settings.transmitBufferSize;
     // the CONNECT packet is encoded in the transmit buffer first, then kept
     const tx = this.#tx = new Transmit(txSize);
     const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes);
-    this.#rx = new Receive(rxSize);
-    // the fixed-size parts are views of one ArrayBuffer (each buffer costs a header, on XS
-    // and on Node alike): the outbox (4-aligned, first), the subscription table, the receive
-    // buffer, the CONNECT packet
-    const outboxSize = Outbox.size(outboxBytes, settings.outboxMessages);
-    const tableSize = SubscriptionTable.size(maxSubscriptions);
-    const memory = new ArrayBuffer(outboxSize + tableSize + rxSize + connectLength);
-    this.#outbox = new Outbox(outboxBytes, settings.outboxMessages, memory, 0);
-    this.#subscriptions = new SubscriptionTable(maxSubscriptions, memory, outboxSize, this.#outbox);
-    this.#decoder = new PacketDecoder(new Uint8Array(memory, outboxSize + tableSize, rxSize));
-    this.#connectPacket = new Uint8Array(memory, outboxSize + tableSize + rxSize, connectLength);
-    this.#connectPacket.set(tx.bytes.subarray(0, connectLength));
+    this.#rx = new Receive(settings.receiveBufferSize);
+    const memory = layOut(settings, tx.bytes.subarray(0, connectLength));
+    this.#outbox = memory.outbox;
+    this.#subscriptions = memory.subscriptions;
+    this.#inbound = memory.inbound;
+    this.#decoder = memory.decoder;
+    this.#connectPacket = memory.connectPacket;
     this.#maxPacket = txSize - TX_RESERVE;
-    this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, outboxBytes);
+    this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, settings.outboxBytes);
     this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
     this.#keepalive = new Keepalive(settings.keepAlive, settings.tickInterval);
   }
@@ -149,7 +149,7 @@ export class MqttClient {
     const prepared = topic instanceof PreparedTopic ? topic : this.prepareTopic(topic);
     const bytes = payloadBytes(payload, this.#encoder);
     const length = payloadLengthOf(bytes, payloadLength);
-    const qos = qosOf(options, undefined);
+    const qos = qosOf(options);
     const retain = options !== undefined && options.retain === true;
     const size = publishSize(prepared.bytes.length, length, qos);
     const queue = options !== undefined && options.queue === true;
@@ -179,11 +179,11 @@ export class MqttClient {
     const offset = outbox.reserve(size);
     if (offset < 0) {
       this.#refused = true;
-      if (qos === 1 || queue) return "outbox-full";
+      if (qos > 0 || queue) return "outbox-full";
       this.stats.dropped++;
       return "dropped";
     }
-    const packetId = qos === 1 ? this.#subscriptions.nextPacketId() : 0;
+    const packetId = qos > 0 ? this.#subscriptions.nextPacketId() : 0;
     this.#lastPacketId = packetId;
     encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
@@ -199,7 +199,7 @@ export class MqttClient {
   subscribe(filter: string, options?: SubscribeOptions, handler?: MessageHandler): void {
     this.#checkOpen();
     const bytes = prepareFilter(filter, this.#encoder);
-    const qos = qosOf(options, "subscriptions take QoS 0 or 1");
+    const qos = qosOf(options);
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
     if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
     if (this.#state === "connected") this.#flush();
@@ -328,13 +328,7 @@ export class MqttClient {
     this.#decoder.reset();
     this.#outbox.requeue();
     this.#subscriptions.connectionLost();
-    if (socket !== undefined) {
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
-    }
+    if (socket !== undefined) closeQuietly(socket);
   }
 
   #finishClose(): void {
@@ -348,29 +342,21 @@ export class MqttClient {
     if (wasOpen) this.#callbacks.disconnected(new MqttError("closed"));
   }
 
+  /** The timer: keepalive while connected, otherwise the end of the current wait (#deadline). */
   #tick(): void {
     const now = this.#now();
-    switch (this.#state) {
-      case "connecting":
-        if (now >= this.#deadline) this.#fail("connect-timeout");
-        return;
-      case "waiting":
-        if (now >= this.#deadline) this.#open();
-        return;
-      case "closing":
-        if (now >= this.#deadline) this.#finishClose();
-        return;
-      case "connected": {
-        const due = this.#keepalive.check(now);
-        if (due === KEEPALIVE_DEAD) this.#fail("keepalive-timeout");
-        else if (due === KEEPALIVE_PING && this.#stageReserved(encodePingreq, 0)) {
-          this.#keepalive.pingOutstanding = true;
-          this.#flush();
-        }
-        return;
+    const state = this.#state;
+    if (state === "connected") {
+      const due = this.#keepalive.check(now);
+      if (due === KEEPALIVE_DEAD) this.#fail("keepalive-timeout");
+      else if (due === KEEPALIVE_PING && this.#stageReserved(encodePingreq, 0)) {
+        this.#keepalive.pingOutstanding = true;
+        this.#flush();
       }
-      default:
-        return;
+    } else if (now >= this.#deadline) {
+      if (state === "connecting") this.#fail("connect-timeout");
+      else if (state === "waiting") this.#open();
+      else if (state === "closing") this.#finishClose();
     }
   }
 
@@ -421,11 +407,7 @@ export class MqttClient {
       }
       this.#keepalive.lastSent = this.#now();
     }
-    if (this.#refused) this.#readyCheck();
-  }
-
-  #readyCheck(): void {
-    if (this.#state !== "connected" || this.#handshaking || !this.#outbox.roomy || this.#tx.room < this.#tx.bytes.length >> 1) return;
+    if (!this.#refused || this.#state !== "connected" || this.#handshaking || !this.#outbox.roomy || tx.room < tx.bytes.length >> 1) return;
     this.#refused = false;
     this.#callbacks.ready();
   }
@@ -479,31 +461,25 @@ export class MqttClient {
 
   #handle(kind: number): void {
     const decoder = this.#decoder;
+    if (this.#handshaking && kind !== CONNACK) {
+      this.#fail("protocol-violation", "packet type " + kind + " before CONNACK");
+      return;
+    }
     switch (kind) {
       case PUBLISH:
-        if (this.#state !== "connected" || this.#handshaking || decoder.qos === 2) {
-          this.#fail("protocol-violation", decoder.qos === 2 ? "a QoS 2 PUBLISH for a QoS 1 subscription" : "PUBLISH before CONNACK");
-          return;
-        }
-        this.#deliver();
-        if (decoder.qos === 1 && this.#stageReserved(encodePuback, decoder.packetId)) this.#flush();
+      case OVERSIZE:
+        this.#onPublish(kind);
         return;
-      case PUBACK: {
-        if (this.#handshaking) {
-          this.#fail("protocol-violation", "PUBACK before CONNACK");
-          return;
-        }
-        if (!this.#outbox.acknowledge(decoder.packetId)) {
-          // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
-          this.stats.strayPubacks++;
-          this.#callbacks.error(new MqttError("stray-puback", "packet id " + decoder.packetId));
-          return;
-        }
-        this.stats.acknowledged++;
-        this.#callbacks.published(decoder.packetId);
-        this.#flush();
+      case PUBACK:
+      case PUBREC:
+      case PUBCOMP:
+        this.#onAck(kind, decoder.packetId);
         return;
-      }
+      case PUBREL:
+        // the broker released an incoming QoS 2 message: PUBCOMP, whether the id is known or not
+        this.#inbound.release(decoder.packetId);
+        if (this.#stageReserved(encodePubcomp, decoder.packetId)) this.#flush();
+        return;
       case CONNACK:
         this.#onConnack();
         return;
@@ -516,34 +492,55 @@ export class MqttClient {
         else this.#callbacks.unsubscribed(filter);
         return;
       }
-      case PINGRESP:
+      default: // PINGRESP
         this.#keepalive.pingOutstanding = false;
-        return;
-      case OVERSIZE:
-        this.stats.oversize++;
-        this.#callbacks.error(new MqttError("oversize-skipped", decoder.remainingLength + " bytes"));
-        if (decoder.type === PUBLISH && decoder.qos === 1 && this.#state === "connected" && this.#stageReserved(encodePuback, decoder.packetId)) {
-          this.#flush();
-        }
-        return;
-      default:
-        // PUBREC, PUBREL, PUBCOMP: this client never uses QoS 2
-        this.#fail("protocol-violation", "packet type " + kind + " for QoS 2, which this client never uses");
     }
+  }
+
+  /**
+   * A PUBLISH, or one skipped for its size (OVERSIZE: reported, acknowledged all the same).
+   * QoS 1 gets its PUBACK; QoS 2 its PUBREC, delivered once until the broker's PUBREL [MQTT-4.3.3-2].
+   */
+  #onPublish(kind: number): void {
+    const decoder = this.#decoder;
+    const { qos, packetId } = decoder;
+    if (kind === OVERSIZE) {
+      this.stats.oversize++;
+      this.#callbacks.error(new MqttError("oversize-skipped", decoder.remainingLength + " bytes"));
+      if (decoder.type !== PUBLISH || this.#state !== "connected") return;
+    }
+    const fresh = qos < 2 ? INBOUND_NEW : this.#inbound.receive(packetId);
+    if (fresh === INBOUND_FULL) {
+      this.#fail("qos2-table-full");
+      return;
+    }
+    if (fresh === INBOUND_NEW && kind === PUBLISH) this.#deliver();
+    if (qos > 0 && this.#stageReserved(qos === 1 ? encodePuback : encodePubrec, packetId)) this.#flush();
+  }
+
+  /** PUBACK (QoS 1 done), PUBREC (QoS 2 released: PUBREL next) or PUBCOMP (QoS 2 done) for an outbox message. */
+  #onAck(kind: number, packetId: number): void {
+    const outbox = this.#outbox;
+    const known = kind === PUBACK ? outbox.acknowledge(packetId) : kind === PUBREC ? outbox.received(packetId) : outbox.complete(packetId);
+    if (!known) {
+      // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
+      this.stats.strayAcks++;
+      this.#callbacks.error(new MqttError("stray-ack", "packet type " + kind + ", packet id " + packetId));
+      return;
+    }
+    if (kind !== PUBREC) {
+      this.stats.acknowledged++;
+      this.#callbacks.published(packetId);
+    }
+    this.#flush();
   }
 
   #onConnack(): void {
     const decoder = this.#decoder;
-    if (!this.#handshaking) {
-      this.#fail("protocol-violation", "a second CONNACK");
-      return;
-    }
-    if (decoder.returnCode !== 0) {
-      this.#fail(connackRefusal(decoder.returnCode));
-      return;
-    }
-    if (decoder.sessionPresent && this.#settings.clean) {
-      this.#fail("protocol-violation", "session present in answer to a clean session [MQTT-3.2.2-1]");
+    const refusal = !this.#handshaking ? "a second CONNACK"
+      : decoder.sessionPresent && this.#settings.clean ? "session present in answer to a clean session [MQTT-3.2.2-1]" : undefined;
+    if (refusal !== undefined || decoder.returnCode !== 0) {
+      this.#fail(refusal === undefined ? connackRefusal(decoder.returnCode) : "protocol-violation", refusal);
       return;
     }
     this.#handshaking = false;
@@ -554,7 +551,10 @@ export class MqttClient {
     this.#everConnected = true;
     // a new session: the broker has none of our subscriptions (a message written before
     // still goes with DUP: it may have reached the broker [MQTT-3.3.1-1])
-    if (!decoder.sessionPresent) this.#subscriptions.sessionLost();
+    if (!decoder.sessionPresent) {
+      this.#subscriptions.sessionLost();
+      this.#inbound.clear();
+    }
     this.#callbacks.connected(decoder.sessionPresent);
     if (this.#state === "connected") this.#flush();
   }

@@ -58,7 +58,7 @@ export const CONNECT_USERNAME = 0x80;
 export const CONNACK_SESSION_PRESENT = 0x01;
 
 // ---- the client's subscription table flags (not on the wire)
-/** The subscription's QoS. */
-export const SUB_QOS = 0x01;
+/** The subscription's QoS (0, 1 or 2). */
+export const SUB_QOS = 0x03;
 /** The filter has no wildcard: it is the topic of everything it matches. */
-export const SUB_EXACT = 0x02;
+export const SUB_EXACT = 0x04;

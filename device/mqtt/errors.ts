@@ -60,7 +60,8 @@ export type ErrorCode =
   | "tls-failed"
   | "closed"
   | "oversize-skipped"
-  | "stray-puback"
+  | "stray-ack"
+  | "qos2-table-full"
   | "too-many-subscriptions"
   | "handler-threw";
 
@@ -70,7 +71,7 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "buffer-too-small": "packet does not fit the buffer",
   "topic-invalid": "topic: 1-65535 bytes, no +, # or U+0000",
   "filter-invalid": "filter: 1-65535 bytes, + fills a level, # last, no U+0000",
-  "qos-invalid": "QoS: 0 or 1 to publish, 0-2 to subscribe",
+  "qos-invalid": "QoS: 0, 1 or 2",
   "packet-id-invalid": "packet id: 1-65535",
   "string-too-long": "string over 65535 bytes",
   "payload-too-large": "packet does not fit the transmit buffer or outbox",
@@ -105,7 +106,8 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "tls-failed": "TLS failed: check the CA and host name",
   "closed": "client closed: create a new one",
   "oversize-skipped": "message over receiveBufferSize skipped",
-  "stray-puback": "PUBACK for no message in flight: ignored",
+  "stray-ack": "acknowledgement for no message in flight: ignored",
+  "qos2-table-full": "over maxInflight QoS 2 messages await PUBREL: reconnecting",
   "too-many-subscriptions": "subscription table full: raise maxSubscriptions",
   "handler-threw": "a handler threw: caught, going on",
 });

@@ -57,7 +57,7 @@ export interface ClientOptions {
   outboxBytes?: number;
   /** Largest number of messages in the outbox (default 16). */
   outboxMessages?: number;
-  /** QoS 1 messages on the wire without their PUBACK (default 16). */
+  /** QoS 1 and 2 messages on the wire not yet complete, each way (default 16). */
   maxInflight?: number;
   /** Size of the subscription table (default 16). */
   maxSubscriptions?: number;
@@ -71,7 +71,7 @@ export interface ClientOptions {
   onConnected?: (sessionPresent: boolean) => void;
   onDisconnected?: (reason: MqttError) => void;
   onMessage?: MessageHandler;
-  /** A QoS 1 message was acknowledged by the broker. */
+  /** A QoS 1 message was acknowledged (PUBACK), or a QoS 2 one completed (PUBCOMP), by the broker. */
   onPublished?: (packetId: number) => void;
   onSubscribed?: (filter: string, grantedQos: number) => void;
   /** The broker acknowledged an UNSUBSCRIBE (UNSUBACK) for this filter. */
@@ -108,7 +108,7 @@ export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "clo
 export interface ClientStats {
   /** PUBLISH packets written (QoS 0 and 1, first sends). */
   sent: number;
-  /** QoS 1 messages acknowledged by the broker. */
+  /** QoS 1 and 2 messages acknowledged (PUBACK) or completed (PUBCOMP) by the broker. */
   acknowledged: number;
   /** QoS 1 messages written again after a reconnect. */
   resent: number;
@@ -122,8 +122,8 @@ export interface ClientStats {
   reconnects: number;
   /** Connection attempts started. */
   attempts: number;
-  /** PUBACKs for a packet id not in flight: ignored and reported ("stray-puback"). */
-  strayPubacks: number;
+  /** PUBACK, PUBREC and PUBCOMP packets for no message awaiting them: ignored and reported ("stray-ack"). */
+  strayAcks: number;
 }
 
 /** The options checked, with every default filled in. */
@@ -223,7 +223,7 @@ function connectFields(options: ClientOptions, keepAlive: number, encoder: TextE
   if (will !== undefined) {
     const topic = prepareTopic(will.topic, encoder);
     const qos = will.qos ?? 0;
-    if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid", "will");
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttError("qos-invalid", "will");
     fields.will = {
       topic,
       payload: typeof will.payload === "string" ? encoder.encode(will.payload) : will.payload,
@@ -259,10 +259,10 @@ export function payloadLengthOf(bytes: Uint8Array, payloadLength: number | undef
   return length;
 }
 
-/** The QoS publish or subscribe options ask for (default 0); throws "qos-invalid" unless 0 or 1. */
-export function qosOf(options: { qos?: number } | undefined, detail: string | undefined): number {
+/** The QoS publish or subscribe options ask for (default 0); throws "qos-invalid" unless 0, 1 or 2. */
+export function qosOf(options: { qos?: number } | undefined): number {
   const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
-  if (qos !== 0 && qos !== 1) throw new MqttError("qos-invalid", detail);
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttError("qos-invalid");
   return qos;
 }
 

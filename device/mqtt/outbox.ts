@@ -16,15 +16,21 @@
  */
 
 import { DUP, QOS_MASK, QOS_SHIFT } from "./constants.js";
+import { encodePubrel } from "./encode.js";
 import type { ClientStats } from "./options.js";
 import { TX_RESERVE, type Transmit } from "./transmit.js";
 
 /** An entry not yet written on this connection. */
 export const QUEUED = 0;
-/** Written, waiting for its PUBACK. */
+/** Written, waiting for its PUBACK (QoS 1) or PUBREC (QoS 2). */
 export const INFLIGHT = 1;
 /** Done (acknowledged, or a QoS 0 entry written): freed when every older entry is done. */
 export const DONE = 2;
+/** QoS 2: its PUBREC came; its PUBREL goes (again after a reconnect) and the PUBCOMP is awaited. */
+export const RELEASED = 3;
+
+/** The bytes of a PUBREL. */
+const PUBREL_SIZE = 4;
 
 /** Words per entry in the table, and where each field is. */
 const WORDS = 3;
@@ -37,16 +43,18 @@ const STATE_SHIFT = 16;
 const STATE = 3 << STATE_SHIFT;
 /** The entry was written on an earlier connection (resend with DUP). */
 const SENT = 1 << 18;
+/** RELEASED: its PUBREL is not written on this connection yet. */
+const RELEASE_DUE = 1 << 19;
 
 export class Outbox {
   /** The ring: exactly `bytes` long (a view of the start of the outbox's one ArrayBuffer). */
   readonly bytes: Uint8Array;
   readonly capacity: number;
-  /** Entries not yet written on this connection. */
+  /** Entries with a packet to write on this connection: a PUBLISH, or a QoS 2 entry's PUBREL. */
   queued = 0;
-  /** QoS 1 entries written on this connection and waiting for their PUBACK. */
+  /** QoS 1 and 2 entries written and not yet complete (PUBACK, or PUBCOMP for QoS 2). */
   inflight = 0;
-  /** WORDS words per entry: offset, length, packetId | state << 16 | sent << 18. */
+  /** WORDS words per entry: offset, length, packetId | state << 16 | sent << 18 | release due << 19. */
   readonly #table: Uint32Array;
   #head = 0;
   #count = 0;
@@ -137,8 +145,9 @@ export class Outbox {
     const table = this.#table;
     const at = index * WORDS + META;
     const state = table[at] & STATE;
-    if (state === QUEUED << STATE_SHIFT) this.queued--;
-    else if (state === INFLIGHT << STATE_SHIFT) this.inflight--;
+    if (state === QUEUED << STATE_SHIFT || (table[at] & RELEASE_DUE) !== 0) this.queued--;
+    if (state === INFLIGHT << STATE_SHIFT || state === RELEASED << STATE_SHIFT) this.inflight--;
+    table[at] &= ~RELEASE_DUE;
     table[at] = (table[at] & ~STATE) | (DONE << STATE_SHIFT);
     while (this.#count > 0 && (table[this.#head * WORDS + META] & STATE) === DONE << STATE_SHIFT) {
       this.#usedBytes -= table[this.#head * WORDS + LENGTH];
@@ -153,35 +162,61 @@ export class Outbox {
     }
   }
 
-  /** A PUBACK: marks the in-flight entry with this packet id done; false when none is in flight. */
+  /** A PUBACK: marks the in-flight QoS 1 entry with this packet id done; false when there is none. */
   acknowledge(packetId: number): boolean {
-    const index = this.findInflight(packetId);
+    const index = this.find(packetId, INFLIGHT, 1);
     if (index < 0) return false;
     this.markDone(index);
     return true;
   }
 
-  /** The in-flight entry with this packet id, or -1. */
-  findInflight(packetId: number): number {
+  /**
+   * A PUBREC [MQTT-4.3.3-3]: the in-flight QoS 2 entry with this packet id is released, its
+   * PUBREL due; a repeated PUBREC makes the PUBREL due again. False when there is no such entry.
+   */
+  received(packetId: number): boolean {
+    let index = this.find(packetId, INFLIGHT, 2);
+    if (index < 0) index = this.find(packetId, RELEASED, 2);
+    if (index < 0) return false;
+    const at = index * WORDS + META;
+    const meta = this.#table[at];
+    if ((meta & RELEASE_DUE) === 0) this.queued++;
+    this.#table[at] = (meta & (PACKET_ID | SENT)) | (RELEASED << STATE_SHIFT) | RELEASE_DUE;
+    return true;
+  }
+
+  /** A PUBCOMP: marks the released entry with this packet id done; false when there is none. */
+  complete(packetId: number): boolean {
+    const index = this.find(packetId, RELEASED, 2);
+    if (index < 0) return false;
+    this.markDone(index);
+    return true;
+  }
+
+  /** The entry with this packet id, state and QoS, or -1. */
+  find(packetId: number, state: number, qos: number): number {
     const table = this.#table;
+    const bytes = this.bytes;
     for (let i = 0; i < this.#count; i++) {
       const index = (this.#head + i) % this.capacity;
       const meta = table[index * WORDS + META];
-      if ((meta & PACKET_ID) === packetId && (meta & STATE) === INFLIGHT << STATE_SHIFT) return index;
+      if ((meta & PACKET_ID) !== packetId || (meta & STATE) !== state << STATE_SHIFT) continue;
+      if (((bytes[table[index * WORDS + OFFSET]] >> QOS_SHIFT) & QOS_MASK) === qos) return index;
     }
     return -1;
   }
 
   /**
-   * The oldest entry not yet written on this connection, or -1. After a reconnect the queued
-   * entries need not be the newest ones: done entries (acknowledged out of order, or QoS 0
-   * already written) may lie between them.
+   * The oldest entry with a packet to write on this connection (its PUBLISH, or its PUBREL),
+   * or -1. After a reconnect these need not be the newest entries: done entries
+   * (acknowledged out of order, or QoS 0 already written) may lie between them.
    */
   firstQueued(): number {
     const table = this.#table;
     for (let i = 0; i < this.#count; i++) {
       const index = (this.#head + i) % this.capacity;
-      if ((table[index * WORDS + META] & STATE) === QUEUED << STATE_SHIFT) return index;
+      const meta = table[index * WORDS + META];
+      if ((meta & STATE) === QUEUED << STATE_SHIFT || (meta & RELEASE_DUE) !== 0) return index;
     }
     return -1;
   }
@@ -197,16 +232,26 @@ export class Outbox {
   }
 
   /**
-   * Copies queued entries, oldest first, after what `tx` holds, while it keeps TX_RESERVE
-   * free and fewer than `maxInflight` QoS 1 entries are in flight. A QoS 0 entry is done once
-   * copied; a QoS 1 entry goes in flight, with DUP set when an earlier connection wrote it.
+   * Stages what the entries have to write, oldest first, after what `tx` holds, while it keeps
+   * TX_RESERVE free and fewer than `maxInflight` QoS 1 and 2 entries are in flight. A QoS 0
+   * entry is done once copied; a QoS 1 or 2 entry goes in flight, with DUP set when an earlier
+   * connection wrote it; a released QoS 2 entry gets its PUBREL [MQTT-4.3.3-3].
    */
   stage(tx: Transmit, maxInflight: number, stats: ClientStats): void {
     const bytes = this.bytes;
     const staged = tx.bytes;
+    const table = this.#table;
     while (this.queued > 0) {
       const index = this.firstQueued();
       if (index < 0) return;
+      const meta = index * WORDS + META;
+      if ((table[meta] & RELEASE_DUE) !== 0) {
+        if (tx.room < PUBREL_SIZE + TX_RESERVE) return;
+        tx.fill += encodePubrel(staged, tx.fill, table[meta] & PACKET_ID);
+        table[meta] &= ~RELEASE_DUE;
+        this.queued--;
+        continue;
+      }
       const offset = this.offsetOf(index);
       const length = this.lengthOf(index);
       const qos = (bytes[offset] >> QOS_SHIFT) & QOS_MASK;
@@ -231,29 +276,28 @@ export class Outbox {
   }
 
   /**
-   * After a connection ends: every in-flight entry is queued again, in its original order.
-   * Returns the entries now queued (those requeued and those never written).
+   * After a connection ends: every in-flight PUBLISH is queued again and every released QoS 2
+   * entry's PUBREL is due again, in their original order [MQTT-4.4.0-1]. Returns the entries
+   * with a packet to write now (those and those never written).
    */
   requeue(): number {
     const table = this.#table;
     let queued = 0;
+    let inflight = 0;
     for (let i = 0; i < this.#count; i++) {
       const at = ((this.#head + i) % this.capacity) * WORDS + META;
       const meta = table[at];
       const state = meta & STATE;
       // keeps the packet id and the sent bit: a requeued entry is resent with DUP
       if (state === INFLIGHT << STATE_SHIFT) table[at] = (meta & ~STATE) | (QUEUED << STATE_SHIFT);
+      if (state === RELEASED << STATE_SHIFT) {
+        table[at] = meta | RELEASE_DUE;
+        inflight++;
+      }
       if (state !== DONE << STATE_SHIFT) queued++;
     }
     this.queued = queued;
-    this.inflight = 0;
+    this.inflight = inflight;
     return queued;
-  }
-
-  /** After a reconnect without a session: nothing was sent before, as far as the broker knows. */
-  forgetSent(): void {
-    // the whole table, not only the ring's entries: simpler, and add() rewrites a free entry's word anyway
-    const table = this.#table;
-    for (let at = META; at < table.length; at += WORDS) table[at] &= ~SENT;
   }
 }

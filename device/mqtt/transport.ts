@@ -43,6 +43,15 @@ export function openSocket(io: ClientIo, settings: Settings, address: string, ev
   });
 }
 
+/** Closes a socket that may have closed itself already. */
+export function closeQuietly(socket: Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+}
+
 /** Whether a host is already an IP address (v4 dotted quad, or v6 with colons): no DNS needed. */
 export function isIpAddress(host: string): boolean {
   if (host.indexOf(":") >= 0) return true;

@@ -1,0 +1,41 @@
+/*
+ * The client's fixed-size tables, laid out once in one ArrayBuffer (each buffer costs a
+ * header, on XS and on Node alike): the outbox (4-aligned, first), the subscription table and
+ * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet. Runs once,
+ * in the client's constructor; allocates nothing after.
+ */
+
+import { PacketDecoder } from "./decode.js";
+import { InboundQos2 } from "./inbound.js";
+import type { Settings } from "./options.js";
+import { Outbox } from "./outbox.js";
+import { SubscriptionTable } from "./subscriptions.js";
+
+export interface ClientMemory {
+  outbox: Outbox;
+  subscriptions: SubscriptionTable;
+  inbound: InboundQos2;
+  decoder: PacketDecoder;
+  /** A copy of the encoded CONNECT packet given. */
+  connectPacket: Uint8Array;
+}
+
+/** Makes the tables the settings ask for, and keeps a copy of `connect`. */
+export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
+  const { outboxBytes, outboxMessages, maxSubscriptions, maxInflight, receiveBufferSize } = settings;
+  const outboxSize = Outbox.size(outboxBytes, outboxMessages);
+  const inboundAt = outboxSize + SubscriptionTable.size(maxSubscriptions);
+  const receiveAt = inboundAt + InboundQos2.size(maxInflight);
+  const connectAt = receiveAt + receiveBufferSize;
+  const memory = new ArrayBuffer(connectAt + connect.length);
+  const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
+  const connectPacket = new Uint8Array(memory, connectAt, connect.length);
+  connectPacket.set(connect);
+  return {
+    outbox,
+    subscriptions: new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox),
+    inbound: new InboundQos2(maxInflight, memory, inboundAt),
+    decoder: new PacketDecoder(new Uint8Array(memory, receiveAt, receiveBufferSize)),
+    connectPacket,
+  };
+}
