@@ -9,7 +9,7 @@ import type * as mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
 import { encodePublish, publishSize } from "../device/mqtt/encode.js";
 import type { ClientStats } from "../device/mqtt/options.js";
-import { DONE, INFLIGHT, Outbox, QUEUED } from "../device/mqtt/outbox.js";
+import { DONE, INFLIGHT, Outbox, QUEUED, RELEASED } from "../device/mqtt/outbox.js";
 import { prepareTopic } from "../device/mqtt/topic.js";
 import { TX_RESERVE, Transmit } from "../device/mqtt/transmit.js";
 import { parsePackets } from "./brokers/helpers.js";
@@ -272,5 +272,66 @@ describe("Outbox: stage() into a Transmit", () => {
     outbox.stage(tx, 16, counts);
     expect(summary(staged(tx))).toEqual([["q1", 1, 30, true]]);
     expect(counts).toEqual({ ...stats(), sent: 2, resent: 1 });
+  });
+});
+
+describe("Outbox: QoS 2 through PUBREC, PUBREL and PUBCOMP", () => {
+  /** Every packet staged into a new Transmit, as [cmd, packet id, dup]. */
+  function stageAll(outbox: Outbox, counts: ClientStats): [string, number | undefined, boolean | undefined][] {
+    const tx = new Transmit(512);
+    outbox.stage(tx, 16, counts);
+    return parsePackets([tx.bytes.subarray(0, tx.fill)]).map((p) => [p.cmd, p.messageId, p.cmd === "publish" ? p.dup : undefined]);
+  }
+
+  it("received() releases the entry and makes its PUBREL due; complete() finishes it; the counters follow [MQTT-4.3.3-3]", () => {
+    const outbox = new Outbox(256, 4);
+    const counts = stats();
+    const entry = put(outbox, "t", "x", 2, 40);
+    expect(stageAll(outbox, counts)).toEqual([["publish", 40, false]]);
+    expect([outbox.queued, outbox.inflight]).toEqual([0, 1]);
+    expect(outbox.acknowledge(40)).toBe(false); // a PUBACK does not answer QoS 2
+    expect(outbox.complete(40)).toBe(false); // nor a PUBCOMP before the PUBREC
+    expect(outbox.received(40)).toBe(true);
+    expect([outbox.stateOf(entry), outbox.queued, outbox.inflight, outbox.holds(40)]).toEqual([RELEASED, 1, 1, true]);
+    expect(stageAll(outbox, counts)).toEqual([["pubrel", 40, undefined]]);
+    expect([outbox.queued, outbox.inflight]).toEqual([0, 1]);
+    expect(outbox.received(40)).toBe(true); // a repeated PUBREC: the PUBREL is due again
+    expect(stageAll(outbox, counts)).toEqual([["pubrel", 40, undefined]]);
+    expect(outbox.complete(40)).toBe(true);
+    expect([outbox.count, outbox.queued, outbox.inflight, outbox.holds(40)]).toEqual([0, 0, 0, false]);
+    expect(outbox.complete(40)).toBe(false);
+    expect(counts).toEqual({ ...stats(), sent: 1 });
+  });
+
+  it("requeue(): an unreleased entry's PUBLISH goes again with DUP, a released entry's PUBREL goes again, in their order [MQTT-4.4.0-1]", () => {
+    const outbox = new Outbox(256, 4);
+    const counts = stats();
+    put(outbox, "t", "a", 2, 1);
+    put(outbox, "t", "b", 2, 2);
+    put(outbox, "t", "c", 1, 3);
+    stageAll(outbox, counts);
+    outbox.received(1);
+    stageAll(outbox, counts); // PUBREL 1
+    expect(outbox.requeue()).toBe(3);
+    expect([outbox.queued, outbox.inflight]).toEqual([3, 1]);
+    expect(stageAll(outbox, counts)).toEqual([["pubrel", 1, undefined], ["publish", 2, true], ["publish", 3, true]]);
+    expect(counts).toEqual({ ...stats(), sent: 3, resent: 2 });
+  });
+
+  it("a released entry counts in flight against maxInflight; its PUBREL still goes when the limit is reached", () => {
+    const outbox = new Outbox(256, 4);
+    const counts = stats();
+    put(outbox, "t", "a", 2, 1);
+    const tx = new Transmit(512);
+    outbox.stage(tx, 1, counts);
+    put(outbox, "t", "b", 2, 2);
+    outbox.received(1);
+    const next = new Transmit(512);
+    outbox.stage(next, 1, counts);
+    expect(parsePackets([next.bytes.subarray(0, next.fill)]).map((p) => p.cmd)).toEqual(["pubrel"]); // "b" waits: 1 in flight
+    outbox.complete(1);
+    const last = new Transmit(512);
+    outbox.stage(last, 1, counts);
+    expect(staged(last).map((p) => p.messageId)).toEqual([2]);
   });
 });

@@ -1,0 +1,51 @@
+/*
+ * Unit tests of device/mqtt/inbound.ts: the packet ids of incoming QoS 2 messages between
+ * their PUBREC and the broker's PUBREL, so that a copy sent again is not delivered twice
+ * [MQTT-4.3.3-2], and of device/mqtt/memory.ts, which lays the client's tables out in one
+ * ArrayBuffer. No socket, no clock.
+ */
+import { describe, expect, it } from "vitest";
+import { INBOUND_DUPLICATE, INBOUND_FULL, INBOUND_NEW, InboundQos2 } from "../device/mqtt/inbound.js";
+import { layOut } from "../device/mqtt/memory.js";
+import { checkOptions } from "../device/mqtt/options.js";
+import { hostIo } from "../host-sim/io/io.js";
+
+describe("InboundQos2", () => {
+  it("a new id is taken, a repeat is a duplicate until its release; a full table says so", () => {
+    const inbound = new InboundQos2(2, new ArrayBuffer(2 + InboundQos2.size(2)), 2);
+    expect(inbound.receive(7)).toBe(INBOUND_NEW);
+    expect(inbound.receive(7)).toBe(INBOUND_DUPLICATE);
+    expect(inbound.receive(8)).toBe(INBOUND_NEW);
+    expect(inbound.receive(9)).toBe(INBOUND_FULL);
+    inbound.release(7);
+    expect(inbound.receive(7)).toBe(INBOUND_NEW); // the id is a new message again
+    inbound.release(99); // unknown: nothing happens
+    expect(inbound.receive(8)).toBe(INBOUND_DUPLICATE);
+    inbound.clear();
+    expect([inbound.receive(8), inbound.receive(7)]).toEqual([INBOUND_NEW, INBOUND_NEW]);
+  });
+});
+
+describe("layOut", () => {
+  it("puts every table in one ArrayBuffer without overlap and keeps a copy of CONNECT", () => {
+    const settings = checkOptions({
+      host: "127.0.0.1", clientId: "c", io: hostIo(), outboxBytes: 101, outboxMessages: 3, maxSubscriptions: 5, maxInflight: 4, receiveBufferSize: 77,
+    });
+    const connect = Uint8Array.from([0x10, 2, 3, 4]);
+    const memory = layOut(settings, connect);
+    connect[0] = 0;
+    expect(Array.from(memory.connectPacket)).toEqual([0x10, 2, 3, 4]);
+    const buffer = memory.outbox.bytes.buffer;
+    expect([memory.decoder.receiveBuffer.buffer, memory.connectPacket.buffer]).toEqual([buffer, buffer]);
+    expect(memory.outbox.bytes.byteOffset).toBe(0);
+    expect(memory.decoder.receiveBuffer.length).toBe(77);
+    expect(memory.connectPacket.byteOffset + memory.connectPacket.length).toBe(buffer.byteLength);
+    expect(memory.decoder.receiveBuffer.byteOffset + 77).toBe(memory.connectPacket.byteOffset);
+    // the tables fill every byte between the outbox's ring and the receive buffer
+    expect(memory.decoder.receiveBuffer.byteOffset).toBe(104 + 3 * 12 + 6 * 5 + 2 * 4);
+    // writing every receive buffer byte touches nothing else
+    memory.decoder.receiveBuffer.fill(0xff);
+    expect(Array.from(memory.connectPacket)).toEqual([0x10, 2, 3, 4]);
+    expect(memory.inbound.receive(5)).toBe(INBOUND_NEW);
+  });
+});
