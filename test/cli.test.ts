@@ -191,6 +191,15 @@ describe("the reason given for boards that never came online fits the error", ()
     expect(stderr).toContain(`never came online: the TLS handshake with mqtts://127.0.0.1:${tlsPort} failed: check --ca`);
     expect(stderr).toMatch(/the last error of board-1: mqtt tls-failed: .*\(network: .*certificate/);
   });
+
+  it("mqtts:// to a plain MQTT port: the broker reset the TLS handshake, the advice asks whether the port is a TLS listener", async () => {
+    const broker = await Mosquitto.start();
+    cleanups.push(() => broker.close());
+    const { code, stderr } = await sim(["--duration", "2", "--devices", "1", "--broker", `mqtts://127.0.0.1:${broker.port}`]);
+    expect(code).toBe(1);
+    expect(stderr).not.toMatch(/check --ca|reachable/);
+    expect(stderr).toContain(`never came online: mqtts://127.0.0.1:${broker.port} closed the connection during the TLS handshake: is that port a TLS (mqtts://) listener, and does it want a client certificate?\n`);
+  });
 });
 
 describe("the live view on an 80-column terminal", () => {
@@ -200,6 +209,12 @@ describe("the live view on an 80-column terminal", () => {
     const lines = drawnLines(stdout);
     expect(lines).toContain("board-1    connecting relay OFF, led OFF | last error: connection refused");
     expect(lines).toContain("board-2    connecting relay OFF, led OFF | last error: connection refused");
+  });
+
+  it("on a pipe: the summary every 5 s names the connecting boards with their latest error", async () => {
+    const port = await freePort(); // nothing listens there
+    const { stdout } = await sim(["--duration", "5.5", "--devices", "5", "--broker", `mqtt://127.0.0.1:${port}`]);
+    expect(stdout).toMatch(/\n5\.\d s: online 0\/5, [^\n]*\n  board-1 connecting, last error: connection refused\n  board-2 connecting, last error: connection refused\n  board-3 connecting, last error: connection refused\n  \.\.\. and 2 more connecting boards with an error\n/);
   });
 
   it("fits 80 columns: relay and LED states first and whole, then the readings, cut", async () => {

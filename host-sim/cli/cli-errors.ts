@@ -38,8 +38,11 @@ export function latestError(log: readonly string[]): BoardError | undefined {
 
 /** Node's reasons for a connection that failed before any TLS or MQTT byte was exchanged. */
 const CONNECTION = /\bE(CONNREFUSED|HOSTUNREACH|NETUNREACH|TIMEDOUT|ADDRNOTAVAIL|MFILE|NFILE|NOTFOUND|AI_AGAIN)\b/;
-/** Node's reason when the server closed the connection in the middle of the TLS handshake. */
-const TLS_CLOSED = /before secure TLS connection was established/;
+/**
+ * Node's reasons when the server closed or reset the connection in the middle of the TLS
+ * handshake (a plain MQTT port resets at the ClientHello).
+ */
+const TLS_CLOSED = /before secure TLS connection was established|\bECONNRESET\b|\bEPIPE\b|^connection closed$/;
 
 export interface Explained {
   /** The error in one line, for the live view and "the last error of ...". */

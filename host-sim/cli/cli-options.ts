@@ -16,32 +16,35 @@ const DURATION_TEXT = `${MAX_DURATION} (24 days)`;
 /** Seeds wrap at 32 bits (simulator.ts boardSeed). */
 const MAX_SEED = 0xffff_ffff;
 
-export const HELP = `Simulated xs-mqtt sensor boards (the built firmware, dist/firmware.js) against an MQTT broker.
+export const HELP = `Simulated xs-mqtt sensor boards (the built firmware, dist/firmware.js)
+against an MQTT broker.
 
 Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
 
-  --devices N      boards to simulate, node ids board-1 ... board-N (1 to ${MAX_DEVICES},
-                   default 3)
-  --broker URL     mqtt://host:port or mqtts://host:port (default: an embedded aedes
-                   broker on a free 127.0.0.1 port)
-  --engine E       node (default: every board in this process) or xs (each board inside
-                   its own real XS engine, xsnap; mqtt:// brokers only)
-  --duration S     stop after S seconds (above 0, at most ${MAX_DURATION}), print a summary
-                   and exit (for CI)
+  --devices N      boards to simulate, node ids board-1 ... board-N
+                   (1 to ${MAX_DEVICES}, default 3)
+  --broker URL     mqtt://host:port or mqtts://host:port (default: an embedded
+                   aedes broker on a free 127.0.0.1 port)
+  --engine E       node (default: all boards in this process) or xs (each board
+                   inside its own real XS engine, xsnap; mqtt:// brokers only)
+  --duration S     stop after S seconds (above 0, at most ${MAX_DURATION}), print a
+                   summary and exit (for CI)
   --seed N         seed of the simulated chips' values and the reconnect jitter
                    (0 to ${MAX_SEED}, default 1)
   --config FILE    JSON firmware configuration overrides for every board (e.g.
-                   {"sampleInterval": 5000}); a nodeId there is a prefix: <nodeId>-<n>
+                   {"sampleInterval": 5000}); a nodeId there is a prefix:
+                   <nodeId>-<n>
   --ca FILE        PEM CA certificate to trust for an mqtts:// broker
   --firmware FILE  the built firmware bundle to run (default dist/firmware.js)
   --verbose        print the boards' log lines
   --help           this text
 
 Ctrl-C stops the boards cleanly (each publishes "offline") and exits.
-A board whose IO callback lets an exception escape aborts (as fxAbort resets a real board):
-it stops at once (its broker publishes its will), "aborted" is printed on stderr.
-Exit status: 0 when every board came online, 1 when one never did or one aborted, 2 for
-bad options.`;
+A board whose IO callback lets an exception escape aborts (as fxAbort resets a
+real board): it stops at once (its broker publishes its will), and "aborted" is
+printed on stderr.
+Exit status: 0 when every board came online, 1 when one never did or one
+aborted, 2 for bad options or a failed start.`;
 
 export interface CliOptions {
   devices: number;

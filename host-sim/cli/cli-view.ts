@@ -3,7 +3,8 @@
  * mosquitto clients), a live block of lines redrawn in place on a terminal (ANSI: cursor
  * up, clear line) with each board's connection state, latest readings, actuator states and
  * message counts, and the summary at the end. When stdout is not a terminal it prints a
- * line per status change (for up to LINE_BOARDS boards) and a periodic summary instead.
+ * line per status change (for up to LINE_BOARDS boards) and a periodic summary instead,
+ * naming connecting boards and their latest errors.
  * Formatting and writing only: it never changes a board. Node side only.
  */
 
@@ -120,6 +121,24 @@ function paint(text: string, status: BoardStatus, color: boolean): string {
   return `\x1b[${code}m${text}\x1b[0m`;
 }
 
+/** How many connecting boards with an error a non-terminal summary names. */
+const FAILING_LINES = 3;
+
+/** For a non-terminal output: the connecting boards that have an error, each with its latest. */
+function failingLines(boards: readonly SimBoard[]): string[] {
+  const lines: string[] = [];
+  let more = 0;
+  for (const board of boards) {
+    if (board.status !== "connecting") continue;
+    const error = latestError(board.log);
+    if (error === undefined) continue;
+    if (lines.length < FAILING_LINES) lines.push(`  ${board.id} connecting, last error: ${shortError(error)}`);
+    else more++;
+  }
+  if (more > 0) lines.push(`  ... and ${more} more connecting board${more === 1 ? "" : "s"} with an error`);
+  return lines;
+}
+
 /** The live view: call update() as often as wanted, statusChanged() on every change, end() before the summary. */
 export class LiveView {
   readonly #sim: Simulator;
@@ -157,7 +176,7 @@ export class LiveView {
     if (!this.#tty) {
       if (Date.now() - this.#lastSummary >= this.#summaryEvery) {
         this.#lastSummary = Date.now();
-        this.#out.write(summaryLine(this.#sim, this.seconds) + "\n");
+        this.#out.write(summaryLine(this.#sim, this.seconds) + "\n" + failingLines(this.#sim.boards).map((line) => line + "\n").join(""));
       }
       return;
     }
