@@ -144,7 +144,8 @@ function isNumber(word: string): boolean {
 
 function unknown(word: string): string {
   const typed = word.replace(/^-+/, "");
-  const near = NAMES.find((name) => distance(typed, name) <= (typed.length < 5 ? 1 : 2));
+  const near = NAMES.find((name) => distance(typed, name) <= (typed.length < 5 ? 1 : 2)) ??
+    (typed.length >= 2 ? NAMES.find((name) => name.startsWith(typed)) : undefined);
   return `unknown option ${word}${near === undefined ? "." : `: did you mean --${near}?`} The options are ${NAMES.map((name) => `--${name}`).join(", ")} (see --help).`;
 }
 
