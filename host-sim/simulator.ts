@@ -93,7 +93,8 @@ export interface Simulator {
  * connect in one burst); XS workers, a few at a time.
  */
 export const START_BATCH: Readonly<Record<Engine, number>> = Object.freeze({ node: 100, xs: 4 });
-const MAX_DEVICES = 100_000;
+/** The most boards one simulator starts. */
+export const MAX_DEVICES = 100_000;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const devices = options.devices ?? 3;

@@ -327,7 +327,7 @@ describe("the simulator CLI (dist/sim.mjs)", () => {
     expect(stdout).toMatch(/board-1 online/);
     expect(stdout).toMatch(/summary \(5 s passed\): .*online 2\/2/);
     expect(stdout).toMatch(/2\/2 boards came online/);
-    expect(stdout).toMatch(/board-2 +online +temperature [\d.]+ °C, humidity [\d.]+ %, illuminance \d+ lx \| relay OFF, led OFF/);
+    expect(stdout).toMatch(/board-2 +online +relay OFF, led OFF \| temperature [\d.]+ °C, humidity [\d.]+ %, illuminance \d+ lx \| sent \d+, received \d+/);
     expect(stdout).toMatch(/stopped: 2\/2 boards offline/);
   });
 

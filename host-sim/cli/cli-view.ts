@@ -3,11 +3,13 @@
  * mosquitto clients), a live block of lines redrawn in place on a terminal (ANSI: cursor
  * up, clear line) with each board's connection state, latest readings, actuator states and
  * message counts, and the summary at the end. When stdout is not a terminal it prints a
- * line per status change (for up to LINE_BOARDS boards) and a periodic summary instead.
+ * line per status change (for up to LINE_BOARDS boards) and a periodic summary instead,
+ * naming connecting boards and their latest errors.
  * Formatting and writing only: it never changes a board. Node side only.
  */
 
 import type { BoardStatus } from "../board.js";
+import { latestError, shortError } from "./cli-errors.js";
 import type { SimBoard } from "../board.js";
 import type { Simulator } from "../simulator.js";
 
@@ -66,23 +68,75 @@ export function headerLines(sim: Simulator, embedded: boolean, caFile: string | 
 }
 
 export function summaryLine(sim: Simulator, seconds: number): string {
-  const sum = totals(sim);
-  return `${seconds.toFixed(1)} s: online ${sum.online}/${sum.boards}, published ${sum.sent} ` +
-    `(readings ${sum.readings}, states ${sum.states}, discovery ${sum.discovery}), received ${sum.received} (commands ${sum.commands})`;
+  return summaryParts(sim, seconds).join(", ");
 }
 
-/** One board as a line: id, status, readings, actuators, counts. */
-export function boardLine(board: SimBoard, color: boolean): string {
-  const readings = board.readings.map((r) => `${r.key} ${r.value === null ? "-" : r.value}${r.unit === undefined ? "" : " " + r.unit}`).join(", ");
-  const actuators = board.actuators.map((a) => `${a.id} ${a.state}`).join(", ");
-  const messages = board.messages;
-  return `${board.id.padEnd(10)} ${paint(board.status.padEnd(10), board.status, color)} ${readings || "no readings"} | ${actuators || "no actuators"} | sent ${messages.sent}, received ${messages.received}`;
+function summaryParts(sim: Simulator, seconds: number): string[] {
+  const sum = totals(sim);
+  return [`${seconds.toFixed(1)} s: online ${sum.online}/${sum.boards}`,
+    `published ${sum.sent} (readings ${sum.readings}, states ${sum.states}, discovery ${sum.discovery})`,
+    `received ${sum.received} (commands ${sum.commands})`];
+}
+
+/**
+ * One board: id, status, actuator states, then its readings and message counts, or for a
+ * connecting board its latest error. Within `width` columns the readings (or the error) are
+ * cut; the actuator states never are: when they alone do not fit, they go on onto more lines.
+ */
+export function boardLines(board: SimBoard, color: boolean, width = Infinity): string[] {
+  const actuators = board.actuators.map((a) => `${a.id} ${a.state}`);
+  const head = `${board.id.padEnd(10)} ${board.status.padEnd(10)} `;
+  const error = board.status === "connecting" ? latestError(board.log) : undefined;
+  let rest: string;
+  if (error !== undefined) {
+    rest = `last error: ${shortError(error)}`;
+  } else {
+    const readings = board.readings.map((r) => `${r.key} ${r.value === null ? "-" : r.value}${r.unit === undefined ? "" : " " + r.unit}`).join(", ");
+    rest = `${readings || "no readings"} | sent ${board.messages.sent}, received ${board.messages.received}`;
+  }
+  const lines = pack(head, actuators.length === 0 ? ["no actuators"] : actuators, width, " ".repeat(22));
+  const last = lines.length - 1;
+  const room = width - 1 - lines[last].length - 3;
+  if (room >= 8) lines[last] += ` | ${room >= rest.length ? rest : rest.slice(0, room - 1) + "…"}`;
+  lines[0] = lines[0].replace(board.status.padEnd(10), paint(board.status.padEnd(10), board.status, color));
+  return lines;
+}
+
+/** Items joined by ", " after `first`, onto as many lines as `width` needs (continuations indented). */
+function pack(first: string, items: readonly string[], width: number, indent = " ".repeat(first.length)): string[] {
+  const lines = [first];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] + (i < items.length - 1 ? "," : "");
+    const at = lines.length - 1;
+    const fresh = lines[at] === first || lines[at] === indent;
+    if (fresh || lines[at].length + 1 + item.length <= width - 1) lines[at] += (fresh ? "" : " ") + item;
+    else lines.push(indent + item);
+  }
+  return lines;
 }
 
 function paint(text: string, status: BoardStatus, color: boolean): string {
   if (!color) return text;
   const code = status === "online" ? 32 : status === "offline" || status === "aborted" ? 31 : 33;
   return `\x1b[${code}m${text}\x1b[0m`;
+}
+
+/** How many connecting boards with an error a non-terminal summary names. */
+const FAILING_LINES = 3;
+
+/** For a non-terminal output: the connecting boards that have an error, each with its latest. */
+function failingLines(boards: readonly SimBoard[]): string[] {
+  const lines: string[] = [];
+  let more = 0;
+  for (const board of boards) {
+    if (board.status !== "connecting") continue;
+    const error = latestError(board.log);
+    if (error === undefined) continue;
+    if (lines.length < FAILING_LINES) lines.push(`  ${board.id} connecting, last error: ${shortError(error)}`);
+    else more++;
+  }
+  if (more > 0) lines.push(`  ... and ${more} more connecting board${more === 1 ? "" : "s"} with an error`);
+  return lines;
 }
 
 /** The live view: call update() as often as wanted, statusChanged() on every change, end() before the summary. */
@@ -122,20 +176,20 @@ export class LiveView {
     if (!this.#tty) {
       if (Date.now() - this.#lastSummary >= this.#summaryEvery) {
         this.#lastSummary = Date.now();
-        this.#out.write(summaryLine(this.#sim, this.seconds) + "\n");
+        this.#out.write(summaryLine(this.#sim, this.seconds) + "\n" + failingLines(this.#sim.boards).map((line) => line + "\n").join(""));
       }
       return;
     }
     const rows = this.#out.rows ?? 24;
     const boards = this.#sim.boards;
     const shown = Math.max(0, Math.min(boards.length, MAX_BOARD_LINES, rows - 8));
-    const lines = [summaryLine(this.#sim, this.seconds)];
-    for (let i = 0; i < shown; i++) lines.push(boardLine(boards[i], true));
+    const width = this.#out.columns ?? 80;
+    const lines = pack("", summaryParts(this.#sim, this.seconds), width, "  ").map((line) => line.replace(/,$/, ""));
+    for (let i = 0; i < shown; i++) lines.push(...boardLines(boards[i], true, width));
     if (shown < boards.length) {
       const rest = boards.slice(shown);
       lines.push(`... and ${rest.length} more board${rest.length === 1 ? "" : "s"}: ${rest.filter((b) => b.status === "online").length} online`);
     }
-    const width = this.#out.columns ?? 120;
     let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : "";
     for (const line of lines) text += `\x1b[2K${clip(line, width)}\n`;
     for (let i = lines.length; i < this.#drawn; i++) text += "\x1b[2K\n"; // a shorter block than last time

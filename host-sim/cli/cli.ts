@@ -7,39 +7,14 @@
  * a failed start. Node side only.
  */
 
-import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import type { FirmwareConfig } from "../../device/app/config.js";
-import { isWhole } from "../../device/mqtt/index.js";
-import { boardLine, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
+import { explain, latestError } from "./cli-errors.js";
+import { HELP, npmHint, OptionError, parseOptions } from "./cli-options.js";
+import type { CliOptions } from "./cli-options.js";
+import { boardLines, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
 import { openFileLimit } from "../open-files.js";
 import { START_BATCH, startSimulator } from "../simulator.js";
 import type { Engine, SimBoard, Simulator } from "../simulator.js";
 import type { BoardStatus } from "../board.js";
-
-const HELP = `Simulated xs-mqtt sensor boards (the built firmware, dist/firmware.js) against an MQTT broker.
-
-Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
-
-  --devices N      boards to simulate, node ids board-1 ... board-N (default 3)
-  --broker URL     mqtt://host:port or mqtts://host:port (default: an embedded aedes
-                   broker on a free 127.0.0.1 port)
-  --engine E       node (default: every board in this process) or xs (each board inside
-                   its own real XS engine, xsnap)
-  --duration S     stop after S seconds, print a summary and exit (for CI)
-  --seed N         seed of the simulated chips' values and the reconnect jitter (default 1)
-  --config FILE    JSON firmware configuration overrides for every board (e.g.
-                   {"sampleInterval": 5000}); a nodeId there is a prefix: <nodeId>-<n>
-  --ca FILE        PEM CA certificate to trust for an mqtts:// broker
-  --firmware FILE  the built firmware bundle to run (default dist/firmware.js)
-  --verbose        print the boards' log lines
-  --help           this text
-
-Ctrl-C stops the boards cleanly (each publishes "offline") and exits.
-A board whose IO callback lets an exception escape aborts (as fxAbort resets a real board):
-it stops at once (its broker publishes its will), "aborted" is printed on stderr.
-Exit status: 0 when every board came online, 1 when one never did or one aborted, 2 for
-bad options.`;
 
 const REDRAW_MS = 500;
 /** Open files a board needs in this process: its socket on Node; inside XS also its worker's pipes. */
@@ -49,86 +24,19 @@ const FILES_SPARE = 256;
 /** How long the boards get to stop before the process exits anyway, ms. */
 const STOP_TIMEOUT = 10_000;
 
-interface CliOptions {
-  devices: number;
-  broker: string | undefined;
-  engine: Engine;
-  duration: number | undefined;
-  seed: number;
-  config: Partial<FirmwareConfig> | undefined;
-  ca: string | undefined;
-  caFile: string | undefined;
-  firmware: string | undefined;
-  verbose: boolean;
-}
-
-async function parse(argv: string[]): Promise<CliOptions | "help"> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      devices: { type: "string" },
-      broker: { type: "string" },
-      engine: { type: "string" },
-      duration: { type: "string" },
-      seed: { type: "string" },
-      config: { type: "string" },
-      ca: { type: "string" },
-      firmware: { type: "string" },
-      verbose: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return "help";
-  if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const whole = (text: string | undefined, name: string, fallback: number, min: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!isWhole(value, min, Number.MAX_SAFE_INTEGER)) throw new Error(`--${name} must be a whole number of at least ${min}, not ${JSON.stringify(text)}`);
-    return value;
-  };
-  const engine = values.engine ?? "node";
-  if (engine !== "node" && engine !== "xs") throw new Error(`--engine must be node or xs, not ${JSON.stringify(engine)}`);
-  let duration: number | undefined;
-  if (values.duration !== undefined) {
-    duration = Number(values.duration);
-    if (!(duration > 0)) throw new Error(`--duration must be a number of seconds above 0, not ${JSON.stringify(values.duration)}`);
-  }
-  let config: Partial<FirmwareConfig> | undefined;
-  if (values.config !== undefined) {
-    const text = await readFile(values.config, "utf8").catch((error: Error) => {
-      throw new Error(`--config: cannot read ${values.config}: ${error.message}`);
-    });
-    try {
-      config = JSON.parse(text) as Partial<FirmwareConfig>;
-    } catch (error) {
-      throw new Error(`--config: ${values.config} is not JSON: ${(error as Error).message}`);
-    }
-    if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error(`--config: ${values.config} must hold a JSON object`);
-  }
-  const ca = values.ca === undefined ? undefined : await readFile(values.ca, "utf8").catch((error: Error) => {
-    throw new Error(`--ca: cannot read ${values.ca}: ${error.message}`);
-  });
-  return {
-    devices: whole(values.devices, "devices", 3, 1),
-    broker: values.broker,
-    engine,
-    duration,
-    seed: whole(values.seed, "seed", 1, 0),
-    config,
-    ca,
-    caFile: values.ca,
-    firmware: values.firmware,
-    verbose: values.verbose === true,
-  };
-}
-
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const hint = npmHint(args, process.env);
+  if (hint !== undefined) {
+    process.stderr.write(`sim: ${hint}\n`);
+    return 2;
+  }
   let options: CliOptions | "help";
   try {
-    options = await parse(process.argv.slice(2));
+    options = await parseOptions(args);
   } catch (error) {
-    process.stderr.write(`sim: ${(error as Error).message}\nTry --help.\n`);
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`sim: ${error.message}\n`);
     return 2;
   }
   if (options === "help") {
@@ -190,7 +98,7 @@ async function main(): Promise<number> {
   const lines = ["", `summary (${reason}): ${summaryLine(sim, seconds)}`];
   lines.push(`  ${counts.everOnline}/${counts.boards} boards came online`);
   const listed = sim.boards.slice(0, 20);
-  for (const board of listed) lines.push("  " + boardLine(board, false));
+  for (const board of listed) lines.push(...boardLines(board, false).map((line) => "  " + line));
   if (listed.length < sim.boards.length) lines.push(`  ... and ${sim.boards.length - listed.length} more`);
   view.print(lines);
 
@@ -203,13 +111,11 @@ async function main(): Promise<number> {
     return 1;
   }
   if (counts.everOnline < counts.boards) {
-    process.stderr.write(`sim: ${counts.boards - counts.everOnline} board(s) never came online: is the broker at ${sim.brokerUrl} reachable?\n`);
-    const never = sim.boards.find((board) => !board.everOnline);
-    const error = never?.log.findLast((line) => line.startsWith("mqtt "));
-    const reason = never?.log.findLast((line) => line.startsWith("network: "));
-    if (never !== undefined && error !== undefined) {
-      process.stderr.write(`  the last error of ${never.id}: ${error}${reason === undefined ? "" : ` (${reason})`}\n`);
-    }
+    const never = sim.boards.find((board) => !board.everOnline)!;
+    const error = latestError(never.log);
+    const explained = error === undefined ? undefined : explain(error, sim.brokerUrl);
+    process.stderr.write(`sim: ${counts.boards - counts.everOnline} board(s) never came online: ${explained?.advice ?? `is the broker at ${sim.brokerUrl} reachable?`}\n`);
+    if (explained !== undefined) process.stderr.write(`  the last error of ${never.id}: ${explained.text}\n`);
     return 1;
   }
   return 0;
