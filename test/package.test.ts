@@ -9,7 +9,8 @@
  * --strict (NodeNext resolution, with @ts-expect-error lines that fail if a type is `any`),
  * and a board's file importing "xs-mqtt" and "xs-mqtt/firmware" does so with neither Node's
  * nor the DOM's types; a plain JavaScript file makes an MqttClient with hostIo() from
- * "xs-mqtt/node" and round-trips a QoS 1 message through a mosquitto of its own. Every
+ * "xs-mqtt/node" and round-trips a QoS 1 message through a mosquitto of its own, and so
+ * does the README's Node example, run as the README has it (its port aside). Every
  * command runs with a time limit; the temp dir and the broker are removed in afterAll.
  */
 
@@ -307,6 +308,20 @@ client.connect();
       published: true,
       message: { topic: "xs-mqtt-package/roundtrip", payload: "hello from plain JavaScript", qos: 1 },
     });
+    await broker.close();
+  }, 60_000);
+
+  it("the README's Node example runs as it is from the installed package: it greets itself through mosquitto and exits", async () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]!).find((code) => code.includes(`from "xs-mqtt/node"`));
+    expect(example, "a js block importing xs-mqtt/node in README.md").toBeDefined();
+    expect(example).toContain("port: 1883,");
+    const broker = await Mosquitto.start();
+    writeFileSync(path.join(project, "readme-example.mjs"), example!.replace("port: 1883,", `port: ${broker.port},`));
+    // no time limit of its own: it must end by itself once the client is closed
+    const result = await run(process.execPath, ["readme-example.mjs"], project, 20_000);
+    expectSuccess(result, `node readme-example.mjs\nmosquitto: ${broker.log}`);
+    expect(result.stdout).toBe("example/greeting: hello\n");
     await broker.close();
   }, 60_000);
 });
