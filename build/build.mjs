@@ -26,7 +26,7 @@
 //   Emitted again only when a source or a tsconfig is newer than the last emission (it takes
 //   seconds; the bundles take a fraction of one). A type error fails the build.
 import { build } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -128,6 +128,8 @@ async function emitTypes() {
   if (read === undefined) throw new Error("tsconfig.types.json could not be read");
   rmSync(stamp, { force: true });
   rmSync(out, { recursive: true, force: true });
+  // a source saved while this runs must count as newer than the stamp
+  const started = new Date();
   const program = ts.createProgram({ rootNames: read.fileNames, options: read.options });
   const emitted = program.emit();
   const diagnostics = [...read.errors, ...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
@@ -139,6 +141,7 @@ async function emitTypes() {
     copyFileSync(fileName, join(out, path));
   }
   writeFileSync(stamp, "");
+  utimesSync(stamp, started, started);
   if (!quiet) console.log(`dist/types/: ${filesUnder("dist/types").length} declaration files`);
 
   function fail(...found) {
