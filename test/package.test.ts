@@ -3,7 +3,8 @@
  * is) is packed with `npm pack`, whose prepack builds; the tarball is unpacked into a
  * temporary project's node_modules/xs-mqtt, as npm installs it, with the package's
  * dependencies (and @types/node) linked from this checkout's node_modules, so nothing is
- * fetched. Then: every export has its bundle and its declarations in the tarball, and the
+ * fetched (`npm install` of the tarball asks the registry about the dependencies, even with
+ * --offline when its cache lacks them). Then: every export has its bundle and its declarations in the tarball, and the
  * declarations import nothing that is not shipped; a user's TypeScript file importing
  * "xs-mqtt", "xs-mqtt/node", "xs-mqtt/firmware" and "xs-mqtt/simulator" type-checks under
  * --strict (NodeNext resolution, with @ts-expect-error lines that fail if a type is `any`),
@@ -15,7 +16,7 @@
  */
 
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
