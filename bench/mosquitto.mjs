@@ -16,7 +16,8 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const MOSQUITTO = process.env.MOSQUITTO ?? "mosquitto";
+// $MOSQUITTO when set, else the first mosquitto on the PATH
+const MOSQUITTO = process.env.MOSQUITTO || "mosquitto";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 function freePort() {
@@ -51,11 +52,22 @@ export async function startMosquitto({ config = [] } = {}) {
   child.stderr.on("data", (d) => { stderr += d; });
   let exited = false;
   let exitStatus = "running";
-  const exitedPromise = new Promise((resolve) => child.on("exit", (code, signal) => {
-    exited = true;
-    exitStatus = signal ? `killed by ${signal}` : `exited with code ${code}`;
-    resolve();
-  }));
+  const exitedPromise = new Promise((resolve) => {
+    child.on("exit", (code, signal) => {
+      exited = true;
+      exitStatus = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      resolve();
+    });
+    // a spawn that fails (no such file) ends with "error" and no "exit"
+    child.on("error", (error) => {
+      exited = true;
+      exitStatus = "not started";
+      stderr += error.code === "ENOENT"
+        ? `${MOSQUITTO} was not found: put mosquitto on the PATH or set $MOSQUITTO to its path`
+        : String(error);
+      resolve();
+    });
+  });
   const killOnExit = () => {
     if (!exited) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });

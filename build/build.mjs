@@ -16,10 +16,17 @@
 // - Simulator bundles for Node (packages stay external: `npm install` provides them):
 //     dist/sim.mjs        the simulator CLI (host-sim/cli/cli.ts): `npm start`
 //     dist/simulator.mjs  the simulator library (host-sim/simulator.ts): startSimulator()
+//     dist/node.mjs       the client's IO on Node (host-sim/node.ts): hostIo() and its classes
 //     dist/in-xs/*.js     the XS side of the host bridge, copied as it is (XsHost loads it
 //                         from next to the bundle)
+// - Type declarations for the package's exports (tsconfig.types.json: TypeScript's own
+//   declaration emit from the sources), under dist/types/ with the source tree's layout:
+//   device/mqtt/index.d.ts ("xs-mqtt"), device/board/index.d.ts ("xs-mqtt/firmware"),
+//   host-sim/simulator.d.ts ("xs-mqtt/simulator"), host-sim/node.d.ts ("xs-mqtt/node").
+//   Emitted again only when a source or a tsconfig is newer than the last emission (it takes
+//   seconds; the bundles take a fraction of one). A type error fails the build.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -43,6 +50,7 @@ const bundles = [
 const nodeBundles = [
   { entry: "host-sim/cli/cli.ts", out: "dist/sim.mjs" },
   { entry: "host-sim/simulator.ts", out: "dist/simulator.mjs" },
+  { entry: "host-sim/node.ts", out: "dist/node.mjs" },
 ];
 
 const common = {
@@ -98,6 +106,55 @@ const inXs = join(root, "host-sim/engines/xs/in-xs");
 mkdirSync(join(root, "dist/in-xs"), { recursive: true });
 for (const file of readdirSync(inXs).filter((name) => name.endsWith(".js"))) {
   copyFileSync(join(inXs, file), join(root, "dist/in-xs", file));
+}
+
+await emitTypes();
+
+/**
+ * dist/types/: the declarations tsconfig.types.json emits, all of them anew (a removed
+ * source leaves no stale file), with the hand-written declaration files of this repository
+ * that they import (e.g. host-sim/engines/xs/harness.d.mts) copied beside them; then a stamp,
+ * dist/.types-emitted, whose time the next build compares with the sources'. Throws, listing
+ * TypeScript's diagnostics, on any error.
+ */
+async function emitTypes() {
+  const config = join(root, "tsconfig.types.json");
+  const out = join(root, "dist/types");
+  const stamp = join(root, "dist/.types-emitted");
+  const inputs = [config, join(root, "tsconfig.json"), ...filesUnder("device"), ...filesUnder("host-sim")];
+  if (existsSync(stamp) && inputs.every((file) => statSync(file).mtimeMs <= statSync(stamp).mtimeMs)) return;
+  const { default: ts } = await import("typescript");
+  const read = ts.getParsedCommandLineOfConfigFile(config, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: fail });
+  if (read === undefined) throw new Error("tsconfig.types.json could not be read");
+  rmSync(stamp, { force: true });
+  rmSync(out, { recursive: true, force: true });
+  // a source saved while this runs must count as newer than the stamp
+  const started = new Date();
+  const program = ts.createProgram({ rootNames: read.fileNames, options: read.options });
+  const emitted = program.emit();
+  const diagnostics = [...read.errors, ...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
+  if (diagnostics.length > 0 || emitted.emitSkipped) fail(...diagnostics);
+  for (const { fileName, isDeclarationFile } of program.getSourceFiles()) {
+    const path = relative(root, fileName);
+    if (!isDeclarationFile || path.startsWith("..") || path.split(/[\\/]/).includes("node_modules")) continue;
+    mkdirSync(dirname(join(out, path)), { recursive: true });
+    copyFileSync(fileName, join(out, path));
+  }
+  writeFileSync(stamp, "");
+  utimesSync(stamp, started, started);
+  if (!quiet) console.log(`dist/types/: ${filesUnder("dist/types").length} declaration files`);
+
+  function fail(...found) {
+    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => "\n" };
+    throw new Error("type declarations (tsconfig.types.json):\n" + ts.formatDiagnostics(found, host));
+  }
+}
+
+/** The files under a folder of the root, as paths. */
+function filesUnder(folder) {
+  return readdirSync(join(root, folder), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
 }
 
 /** Device code declares only `const` at module level (preload freezes the rest anyway). */

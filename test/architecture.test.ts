@@ -179,7 +179,7 @@ describe("the built bundles in dist/ hold no test code", () => {
   ];
 
   it("npm run build made them", () => {
-    for (const file of ["dist/xs-mqtt.js", "dist/firmware.js", "dist/board.js", "dist/sim.mjs", "dist/simulator.mjs"]) {
+    for (const file of ["dist/xs-mqtt.js", "dist/firmware.js", "dist/board.js", "dist/sim.mjs", "dist/simulator.mjs", "dist/node.mjs"]) {
       expect(bundles, file).toContain(file);
     }
     expect(copied).toContain("dist/in-xs/io.js");

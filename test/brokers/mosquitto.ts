@@ -1,23 +1,83 @@
 /*
- * A real mosquitto (the Debian package, /usr/sbin/mosquitto) for the broker suites: started
- * on a free loopback port with a config file of its own in a temp dir (optional persistence,
- * password file, ACL file), waited for until it accepts connections, stopped with SIGTERM
- * (SIGKILL after a timeout) and restarted on the same port; kill() sends it a signal (a
- * SIGKILL for the fault suite). Every process started here is tracked; stopAllMosquittos()
- * ends whatever is left (call it in afterAll). Test side only.
+ * A real mosquitto for the broker suites: the one $MOSQUITTO names, else the first on the
+ * PATH (mosquittoPath(); mosquitto_passwd likewise: $MOSQUITTO_PASSWD, next to mosquitto,
+ * or on the PATH; never a fixed path). Started on a free loopback port with a config file
+ * of its own in a temp dir (optional persistence, password file, ACL file), waited for
+ * until it accepts connections, stopped with SIGTERM (SIGKILL after a timeout) and
+ * restarted on the same port; kill() sends it a signal (a SIGKILL for the fault suite).
+ * Every process started here is tracked; stopAllMosquittos() ends whatever is left (call it
+ * in afterAll). Test side only.
  */
 
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
 import { accepts, freePort, sleep } from "./helpers.js";
 import type { BrokerOptions, TestBroker } from "./helpers.js";
 
-const MOSQUITTO = "/usr/sbin/mosquitto";
-const MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd";
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** An executable regular file at this path. */
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable `name` in the PATH's directories (empty entries and relative ones skipped). */
+function onPath(name: string, env: Env): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (isAbsolute(dir) && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/**
+ * The mosquitto to run: $MOSQUITTO when set (it must be an executable file), else the first
+ * `mosquitto` on the PATH. Throws naming both when there is none.
+ */
+export function mosquittoPath(env: Env = process.env): string {
+  const chosen = env.MOSQUITTO;
+  if (chosen !== undefined && chosen !== "") {
+    if (!isExecutable(chosen)) throw new Error(`$MOSQUITTO is ${chosen}, which is not an executable file`);
+    return chosen;
+  }
+  const found = onPath("mosquitto", env);
+  if (found !== undefined) return found;
+  throw new Error(
+    "mosquitto was not found: it is not on the PATH, and $MOSQUITTO is not set. Install it " +
+      "(Debian: apt-get install mosquitto), then add its directory to the PATH (Debian puts it " +
+      "in an sbin directory, which a non-root PATH may lack) or set MOSQUITTO to its path",
+  );
+}
+
+/**
+ * mosquitto_passwd: $MOSQUITTO_PASSWD when set, else the one next to the mosquitto in use
+ * (a source build installs both in one place), else the first on the PATH. Throws naming
+ * all three when there is none.
+ */
+export function mosquittoPasswdPath(env: Env = process.env): string {
+  const chosen = env.MOSQUITTO_PASSWD;
+  if (chosen !== undefined && chosen !== "") {
+    if (!isExecutable(chosen)) throw new Error(`$MOSQUITTO_PASSWD is ${chosen}, which is not an executable file`);
+    return chosen;
+  }
+  const beside = join(dirname(mosquittoPath(env)), "mosquitto_passwd");
+  if (isExecutable(beside)) return beside;
+  const found = onPath("mosquitto_passwd", env);
+  if (found !== undefined) return found;
+  throw new Error(
+    `mosquitto_passwd was not found: not next to ${mosquittoPath(env)}, not on the PATH, and ` +
+      "$MOSQUITTO_PASSWD is not set (Debian: apt-get install mosquitto)",
+  );
+}
 
 const START_TIMEOUT = 5_000;
 const STOP_TIMEOUT = 3_000;
@@ -42,20 +102,24 @@ export class Mosquitto implements TestBroker {
   readonly port: number;
   readonly dir: string;
   readonly configFile: string;
+  /** The mosquitto that runs (mosquittoPath()). */
+  readonly executable: string;
   #process: ChildProcess | undefined = undefined;
   #exited: Promise<void> = Promise.resolve();
   #log = "";
 
-  private constructor(dir: string, port: number) {
+  private constructor(dir: string, port: number, executable: string) {
     this.dir = dir;
     this.port = port;
+    this.executable = executable;
     this.configFile = join(dir, "mosquitto.conf");
   }
 
   /** Writes the config and starts mosquitto; resolves once it accepts connections. */
   static async start(options: MosquittoOptions = {}): Promise<Mosquitto> {
+    const executable = mosquittoPath();
     const dir = await mkdtemp(join(tmpdir(), "xs-mqtt-mosquitto-"));
-    const broker = new Mosquitto(dir, await freePort());
+    const broker = new Mosquitto(dir, await freePort(), executable);
     const lines = [
       "listener " + broker.port + " 127.0.0.1",
       // run as root, mosquitto would switch to the user "mosquitto", who cannot read this temp dir
@@ -67,10 +131,11 @@ export class Mosquitto implements TestBroker {
     ];
     if (options.users !== undefined) {
       const file = join(dir, "passwords");
+      const passwd = mosquittoPasswdPath();
       let first = true;
       for (const [user, password] of Object.entries(options.users)) {
         const args = first ? ["-c", "-b", file, user, password] : ["-b", file, user, password];
-        await promisify(execFile)(MOSQUITTO_PASSWD, args);
+        await promisify(execFile)(passwd, args);
         first = false;
       }
       lines.push("allow_anonymous false", "password_file " + file);
@@ -109,7 +174,7 @@ export class Mosquitto implements TestBroker {
   /** Starts (again) on the same port; resolves once it accepts connections. */
   async start(): Promise<void> {
     if (this.#process !== undefined) return;
-    const child = spawn(MOSQUITTO, ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.executable, ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
     this.#process = child;
     children.add(child);
     let exited = false;

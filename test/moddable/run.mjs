@@ -116,8 +116,9 @@ function whySkipped() {
   for (const tool of ["mcconfig", "mcsim", "xsc"]) {
     if (!onPath(tool)) return `${tool} is not on PATH (add $MODDABLE/build/bin/lin/release)`;
   }
-  for (const tool of ["Xvfb", "mosquitto"]) {
-    if (!onPath(tool)) return `${tool} is not installed (Debian: apt-get install ${tool === "Xvfb" ? "xvfb" : "mosquitto"})`;
+  if (!onPath("Xvfb")) return "Xvfb is not installed (Debian: apt-get install xvfb)";
+  if (process.env.MOSQUITTO ? !existsSync(process.env.MOSQUITTO) : !onPath("mosquitto")) {
+    return "mosquitto is neither on the PATH nor at $MOSQUITTO (Debian: apt-get install mosquitto)";
   }
   return undefined;
 }
@@ -204,7 +205,7 @@ function progress(text) {
 async function startMosquitto(port) {
   const config = path.join(work, "mosquitto.conf");
   writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const child = start("mosquitto", ["-c", config]);
+  const child = start(process.env.MOSQUITTO || "mosquitto", ["-c", config]);
   await bounded(waitForPort(port), `mosquitto listening on ${port}`);
   return { process: child };
 }
