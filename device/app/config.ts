@@ -1,11 +1,14 @@
 /*
  * The sensor node's configuration: its shape, its defaults, and resolveConfig(), which
  * checks a configuration object and returns it complete (every default filled in) or
- * throws a ConfigError naming the field and what is wrong. Runs once at start-up; holds
- * no run-time state (preloaded and frozen on the device). A frozen list of sensors or
- * actuators that is already complete (every field present, nothing to fill in) is checked
- * and then used as it is, not copied: many nodes in one process (a simulated fleet) share
- * one such list.
+ * throws a ConfigError naming every mistake it found: a field that is wrong, an unknown key
+ * (with the nearest known key when one is close), a device_class, state_class or unit that
+ * Home Assistant would reject (ha-sensor-classes.ts). On a board, resolveConfig() may
+ * instead report a mistake in a sensor, reading, actuator or the status LED and leave that
+ * part out. Runs once at start-up; holds no run-time state (preloaded and frozen on the
+ * device). A frozen list of sensors or actuators that is already complete (every field
+ * present, nothing to fill in) is checked and then used as it is, not copied: many nodes in
+ * one process (a simulated fleet) share one such list.
  */
 
 import { isWhole } from "../mqtt/index.js";
@@ -17,11 +20,11 @@ export interface ReadingConfig {
   key: string;
   /** Home Assistant entity name (default: the key, capitalised, "_" as spaces). */
   name?: string;
-  /** unit_of_measurement, e.g. "°C". */
+  /** unit_of_measurement, e.g. "°C": with a device_class, one of the units Home Assistant takes for it. */
   unit?: string;
-  /** Home Assistant device_class, e.g. "temperature". */
+  /** Home Assistant device_class, e.g. "temperature": one of SENSOR_DEVICE_CLASSES (ha-sensor-classes.ts). */
   device_class?: string;
-  /** Home Assistant state_class (default "measurement"). */
+  /** Home Assistant state_class: measurement, total or total_increasing (default "measurement"; "total_increasing" for energy). */
   state_class?: string;
   /** Digits after the decimal point, 0 to 6 (default 2). */
   decimals?: number;
