@@ -117,6 +117,17 @@ async function startBoardMain(
   return { xs, peer, traced, hostErrors, latest, close };
 }
 
+/** Digital and I2C bridged to `hardware`'s pins and chips (the simulator's XS bridge), for startBoardMain(). */
+function bridged(hardware: BoardHardware): (xs: XsHost) => Promise<{ Digital: string; I2C: string }> {
+  return async (host) => {
+    host.register(new I2cService(hardware.bus));
+    host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
+    await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
+    await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
+    return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
+  };
+}
+
 /** What the broker retains on a topic, as a fresh subscriber gets it. */
 async function retainedOn(topic: string): Promise<string | undefined> {
   const fresh = await connectPeer(broker.port);
@@ -151,13 +162,7 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
 
   beforeAll(async () => {
     hardware.sht3x.set({ temperature: 21.5, humidity: 45 });
-    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500" }), async (host) => {
-      host.register(new I2cService(hardware.bus));
-      host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
-      await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
-      await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
-      return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
-    });
+    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500" }), bridged(hardware));
     ({ xs, peer, traced, latest } = board);
   });
 
@@ -255,13 +260,7 @@ describe("device/main.ts (dist/board.js) inside XS with mistakes in the esp32 ma
   beforeAll(async () => {
     hardware.bh1750.set({ illuminance: 250 });
     // an SHT3x address past 127 and a relay pin that is not a number, as mcconfig's command line gives them
-    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500", sht3x: "200", relay: "26a" }), async (host) => {
-      host.register(new I2cService(hardware.bus));
-      host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
-      await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
-      await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
-      return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
-    });
+    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500", sht3x: "200", relay: "26a" }), bridged(hardware));
   });
 
   afterAll(async () => {

@@ -203,6 +203,16 @@ function on(messages: Received[], topic: string): Received[] {
   return messages.filter((m) => m.topic === topic);
 }
 
+/** A node with its initial states out, and a peer watching the relay's state (its retained one seen). */
+async function startWatchingRelay() {
+  const broker = await startBroker();
+  const node = start(baseConfig(broker.port));
+  await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
+  const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
+  await waitFor(() => peer.messages.length === 1, "retained relay state", WAIT_MS);
+  return { node, peer, relay: node.pins.get(12)! };
+}
+
 const DISCOVERY = "homeassistant/+/node1/+/config";
 const STATUS = "xs-mqtt/node1/status";
 
@@ -556,12 +566,7 @@ describe("actuators", () => {
   });
 
   it("takes ON, OFF and TOGGLE in any letter case, and publishes the state as ON or OFF", async () => {
-    const broker = await startBroker();
-    const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
-    const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
-    await waitFor(() => peer.messages.length === 1, "retained relay state", WAIT_MS);
-    const relay = node.pins.get(12)!;
+    const { node, peer, relay } = await startWatchingRelay();
     const steps: [string, number, string][] = [["on", 1, "ON"], ["Off", 0, "OFF"], ["TOGGLE", 1, "ON"], ["toggle", 0, "OFF"], ["oN", 1, "ON"], ["Toggle", 0, "OFF"]];
     for (const [command, level, state] of steps) {
       const before = on(peer.messages, "xs-mqtt/node1/relay/state").length;
@@ -575,12 +580,7 @@ describe("actuators", () => {
   });
 
   it("ignores and reports bad commands, and goes on working", async () => {
-    const broker = await startBroker();
-    const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
-    const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
-    await waitFor(() => peer.messages.length === 1, "retained relay state", WAIT_MS);
-    const relay = node.pins.get(12)!;
+    const { node, peer, relay } = await startWatchingRelay();
     const writes = relay.writes.length;
 
     const bad = ["0", "TOGGLED", "", "ON ", "\u00ff\u00fe", "x".repeat(400)];

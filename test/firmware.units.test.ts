@@ -400,6 +400,13 @@ describe("configuration mistakes Home Assistant would reject", () => {
     expect(message.split("\n")).toEqual(["config has 4 mistakes:", ...mistakes.map((m) => "  " + m.message)]);
   });
 
+  it("names a part that is not an object once, not each of its fields", () => {
+    expect(mistakesOf({ nodeId: "n" } as FirmwareConfig)).toEqual(["config broker: must be an object"]);
+    expect(mistakesOf({ ...minimal, sensors: [7 as never, { id: "s", driver: "x", readings: [null as never] }], actuators: ["a" as never] })).toEqual([
+      "config sensors[0]: must be an object", "config sensors[1].readings[0]: must be an object", "config actuators[0]: must be an object",
+    ]);
+  });
+
   it("refuses an unknown key in every part, with a suggestion only for a near miss", () => {
     expect(mistakesOf({ ...minimal, broker: { host: "h", prot: 1883 } as never })).toEqual(['config broker.prot: unknown key; did you mean "port"?']);
     expect(mistakesOf({ ...minimal, device: { modle: "m" } as never })).toEqual(['config device.modle: unknown key; did you mean "model"?']);

@@ -366,7 +366,8 @@ function editDistance(a: string, b: string): number {
 function broker(
   found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, input: BrokerConfig, prefix: string, nodeId: string,
 ): Config["broker"] {
-  const given = objectAt(found, input, "broker") as BrokerConfig;
+  const given = objectAt(found, input, "broker") as BrokerConfig | undefined;
+  if (given === undefined) return {} as Config["broker"]; // a stand-in: the mistake is recorded
   unknownKeys(found, leaveOut, given, BROKER_KEYS, "broker.");
   if (typeof given.host !== "string" || given.host.length === 0) mistake(found, "broker.host", "must be an IP address or a host name", 0);
   const tls = flag(found, given.tls, false, "broker.tls");
@@ -387,7 +388,8 @@ function broker(
 }
 
 function sensor(found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, input: SensorConfig, at: string): SensorSpec {
-  const given = objectAt(found, input, at) as SensorConfig;
+  const given = objectAt(found, input, at) as SensorConfig | undefined;
+  if (given === undefined) return {} as SensorSpec; // a stand-in: the mistake is recorded
   unknownKeys(found, undefined, given, SENSOR_KEYS, at + ".");
   const sensorId = id(found, given.id, at + ".id");
   if (typeof given.driver !== "string" || given.driver.length === 0) mistake(found, at + ".driver", "must name the driver, e.g. \"sht3x\"", 0);
@@ -404,7 +406,8 @@ function sensor(found: Found, leaveOut: ((mistake: ConfigError) => void) | undef
 }
 
 function reading(found: Found, input: ReadingConfig, at: string): ReadingSpec {
-  const given = objectAt(found, input, at) as ReadingConfig;
+  const given = objectAt(found, input, at) as ReadingConfig | undefined;
+  if (given === undefined) return {} as ReadingSpec; // a stand-in: the mistake is recorded
   unknownKeys(found, undefined, given, READING_KEYS, at + ".");
   const key = given.key;
   if (!isKey(key)) mistake(found, at + ".key", "must be 1 to 32 characters: a letter or _, then letters, digits or _", 0);
@@ -449,7 +452,8 @@ function reading(found: Found, input: ReadingConfig, at: string): ReadingSpec {
 }
 
 function actuator(found: Found, input: ActuatorConfig, at: string): ActuatorSpec {
-  const given = objectAt(found, input, at) as ActuatorConfig;
+  const given = objectAt(found, input, at) as ActuatorConfig | undefined;
+  if (given === undefined) return {} as ActuatorSpec; // a stand-in: the mistake is recorded
   unknownKeys(found, undefined, given, ACTUATOR_KEYS, at + ".");
   const actuatorId = id(found, given.id, at + ".id");
   const component = given.component === undefined ? "switch" : given.component;
@@ -467,7 +471,8 @@ function actuator(found: Found, input: ActuatorConfig, at: string): ActuatorSpec
 }
 
 function statusLed(found: Found, input: StatusLedConfig, at: string): { readonly pin: number; readonly activeLow: boolean } {
-  const given = objectAt(found, input, at) as StatusLedConfig;
+  const given = objectAt(found, input, at) as StatusLedConfig | undefined;
+  if (given === undefined) return {} as NonNullable<Config["statusLed"]>; // a stand-in: the mistake is recorded
   unknownKeys(found, undefined, given, STATUS_LED_KEYS, at + ".");
   return {
     pin: whole(found, given.pin, undefined, 0, 1023, at + ".pin"),
@@ -498,13 +503,14 @@ function same(input: unknown, resolved: unknown): boolean {
 
 // ---- field checks: each records a mistake in `found` and goes on with a stand-in value
 
-function objectAt(found: Found, value: unknown, at: string): object {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return mistake(found, at, "must be an object", {});
+/** `value` when it is a plain object; else the mistake is recorded and undefined returned. */
+function objectAt(found: Found, value: unknown, at: string): object | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return mistake(found, at, "must be an object", undefined);
   return value;
 }
 
 function optionalObject(found: Found, value: unknown, at: string): object {
-  return value === undefined ? {} : objectAt(found, value, at);
+  return (value === undefined ? undefined : objectAt(found, value, at)) ?? {};
 }
 
 function list<T>(found: Found, value: readonly T[] | undefined, at: string): readonly T[] {
