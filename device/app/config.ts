@@ -232,6 +232,7 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
   const discoveryPrefix = topicPrefix(found, input.discoveryPrefix, DEFAULTS.discoveryPrefix, "discoveryPrefix");
   const sampleInterval = whole(found, input.sampleInterval, DEFAULTS.sampleInterval, 20, 86_400_000, "sampleInterval");
   const maxSilence = whole(found, input.maxSilence, DEFAULTS.maxSilence, 0, 86_400_000, "maxSilence");
+  const resolvedBroker = broker(found, leaveOut, input.broker, prefix, nodeId);
 
   const ids: string[] = [];
   const sensorList = list(found, input.sensors, "sensors");
@@ -241,7 +242,6 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
 
   const device = optionalObject(found, input.device, "device") as DeviceInfo;
   unknownKeys(found, leaveOut, device, DEVICE_KEYS, "device.");
-  const resolvedBroker = broker(found, leaveOut, input.broker, prefix, nodeId);
   const resolvedDevice = {
     name: text(found, device.name, nodeId, "device.name"),
     model: text(found, device.model, DEFAULTS.model, "device.model"),
