@@ -58,7 +58,9 @@ function availability(config: Config, entity: Record<string, unknown>): Record<s
   entity.payload_available = ONLINE;
   entity.payload_not_available = OFFLINE;
   entity.device = deviceBlock(config);
-  entity.origin = ORIGIN;
+  // a copy: JSON.stringify throws "read only value" on a preloaded object (the module-level
+  // ORIGIN on a board: XS marks objects it visits, xs/sources/xsJSON.c fxStringifyJSONProperty)
+  entity.origin = { name: ORIGIN.name, sw_version: ORIGIN.sw_version, support_url: ORIGIN.support_url };
   return entity;
 }
 
