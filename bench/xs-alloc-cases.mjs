@@ -253,7 +253,8 @@ var written = sock.written;
 // the text of the last PUBLISH written (its remaining length fits one byte here)
 function writtenText() {
   const w = sock.written;
-  if (w[0] !== 0x30 || w[1] > 127) throw new Error("not a short QoS 0 PUBLISH");
+  // 0x31: PUBLISH, QoS 0, retain (sensor states are retained)
+  if (w[0] !== 0x31 || w[1] > 127) throw new Error("not a short retained QoS 0 PUBLISH");
   const topicLength = (w[2] << 8) | w[3];
   const decoder = new TextDecoder();
   return decoder.decode(w.subarray(4, 4 + topicLength)) + " " + decoder.decode(w.subarray(4 + topicLength, 2 + w[1]));
@@ -406,7 +407,7 @@ if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId(
     op: `const before = counts.readingsPublished;
 clock += SAMPLE_INTERVAL;
 sampleTick();
-if (counts.readingsPublished !== before + 1 || written[0] !== 0x30 || sock.writtenLength !== readingLength) throw new Error("the reading was not published");`,
+if (counts.readingsPublished !== before + 1 || written[0] !== 0x31 || sock.writtenLength !== readingLength) throw new Error("the reading was not published");`,
     exclude: `sensor.sample();`,
   },
   // one simulated second of an idle connected board (see FIRMWARE_IDLE)

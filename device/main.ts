@@ -12,6 +12,9 @@
  *   relay (GPIO), relayActiveLow, led (GPIO), ledActiveLow
  *   sampleInterval (ms), maxSilence (ms), dns (a DNS server used when DHCP gave none), version
  * ("password" is left to Wi-Fi: manifest_net.json reads ssid and password.)
+ * A value resolveConfig() refuses for a sensor (its address), the relay or the LED is
+ * logged and that part left out; one it refuses for the node itself (broker, node,
+ * intervals) is logged and the board does not start.
  */
 
 import Digital from "embedded:io/digital";
@@ -24,14 +27,22 @@ import Net from "net";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import Timer from "timer";
-import { buildSensors, climateSensor, lightSensor, startFirmware } from "./board/index.js";
-import type { ActuatorConfig, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } from "./board/index.js";
+import { buildSensors, climateSensor, lightSensor, resolveConfig, startFirmware } from "./board/index.js";
+import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
 import type { SocketClass } from "./mqtt/index.js";
 
 export default function main(): void {
-  const settings = nodeConfig();
   const log = (line: string) => trace(line + "\n");
+  let settings: Config;
+  try {
+    // a mistake in a sensor, the relay or the LED is logged and that part left out: the
+    // board starts with the rest rather than not at all
+    settings = resolveConfig(nodeConfig(), (mistake) => log("xs-mqtt: " + mistake.message));
+  } catch (error) {
+    log("xs-mqtt: cannot start: " + String(error));
+    return;
+  }
   const io: FirmwareIo = {
     // Moddable's TCP.write returns the writable count, though @moddable/typings says void
     TCP: TCP as unknown as SocketClass,
@@ -43,7 +54,7 @@ export default function main(): void {
   };
   try {
     startFirmware({
-      config: settings,
+      resolved: settings,
       io,
       sensors: boardSensors(settings.sensors, log),
       Digital,
@@ -85,7 +96,7 @@ function nodeConfig(): FirmwareConfig {
 }
 
 /** The drivers for the configured sensors on the I²C bus from mc/config; a chip that does not answer is reported and left out. */
-function boardSensors(sensors: FirmwareConfig["sensors"], log: (line: string) => void): Record<string, Sensor> {
+function boardSensors(sensors: Config["sensors"], log: (line: string) => void): Record<string, Sensor> {
   const data = optionalNumber(config.sda);
   const clock = optionalNumber(config.scl);
   if (sensors === undefined || sensors.length === 0) return {};

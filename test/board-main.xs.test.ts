@@ -117,6 +117,17 @@ async function startBoardMain(
   return { xs, peer, traced, hostErrors, latest, close };
 }
 
+/** Digital and I2C bridged to `hardware`'s pins and chips (the simulator's XS bridge), for startBoardMain(). */
+function bridged(hardware: BoardHardware): (xs: XsHost) => Promise<{ Digital: string; I2C: string }> {
+  return async (host) => {
+    host.register(new I2cService(hardware.bus));
+    host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
+    await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
+    await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
+    return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
+  };
+}
+
 /** What the broker retains on a topic, as a fresh subscriber gets it. */
 async function retainedOn(topic: string): Promise<string | undefined> {
   const fresh = await connectPeer(broker.port);
@@ -151,13 +162,7 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
 
   beforeAll(async () => {
     hardware.sht3x.set({ temperature: 21.5, humidity: 45 });
-    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500" }), async (host) => {
-      host.register(new I2cService(hardware.bus));
-      host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
-      await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
-      await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
-      return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
-    });
+    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500" }), bridged(hardware));
     ({ xs, peer, traced, latest } = board);
   });
 
@@ -174,7 +179,7 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
 
   it("comes online: the retained birth and a discovery config per reading and for the relay", async () => {
     await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "online", "the birth", 10_000);
-    const configs = ["sensor/xs-main/climate_temperature", "sensor/xs-main/climate_humidity", "sensor/xs-main/light_illuminance", "switch/xs-main/relay"]
+    const configs = ["sensor/xs-main/xs-mqtt_climate_temperature", "sensor/xs-main/xs-mqtt_climate_humidity", "sensor/xs-main/xs-mqtt_light_illuminance", "switch/xs-main/xs-mqtt_relay"]
       .map((id) => `homeassistant/${id}/config`);
     await waitFor(() => configs.every((topic) => latest(topic) !== undefined), "4 discovery configs", 10_000);
     const relay = JSON.parse(latest(configs[3])!) as Record<string, unknown>;
@@ -184,7 +189,7 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
     expect(peer.messages.some((m) => m.topic.startsWith("homeassistant/light/"))).toBe(false);
     await waitFor(() => hardware.pins.level(2) === 1, "the status LED lit", 5_000);
     expect(await retainedOn(`xs-mqtt/${NODE}/status`)).toBe("online");
-    expect(JSON.parse((await retainedOn(configs[0]))!)).toMatchObject({ unique_id: `${NODE}_climate_temperature`, unit_of_measurement: "°C" });
+    expect(JSON.parse((await retainedOn(configs[0]))!)).toMatchObject({ unique_id: `xs-mqtt_${NODE}_climate_temperature`, unit_of_measurement: "°C" });
   });
 
   it("publishes what its SHT3x and BH1750 drivers read over the bridged I²C bus", async () => {
@@ -232,9 +237,9 @@ describe("device/main.ts (dist/board.js) started inside XS with the lin manifest
     expect(log).toContain("sensor climate: no driver was given; it is neither announced nor published");
     // the relay is announced; the climate sensor, which has no driver, is not (its configs
     // would go out before the relay's)
-    await waitFor(() => board.latest(`homeassistant/switch/${NODE}/relay/config`) !== undefined, "the relay's discovery config", 10_000);
+    await waitFor(() => board.latest(`homeassistant/switch/${NODE}/xs-mqtt_relay/config`) !== undefined, "the relay's discovery config", 10_000);
     for (const object of ["climate_temperature", "climate_humidity"]) {
-      expect(board.latest(`homeassistant/sensor/${NODE}/${object}/config`), object).toBeUndefined();
+      expect(board.latest(`homeassistant/sensor/${NODE}/xs-mqtt_${object}/config`), object).toBeUndefined();
     }
     expect(board.peer.messages.some((m) => m.topic === `xs-mqtt/${NODE}/climate/state`)).toBe(false);
   });
@@ -243,6 +248,37 @@ describe("device/main.ts (dist/board.js) started inside XS with the lin manifest
     await board.peer.client.publishAsync(`xs-mqtt/${NODE}/relay/set`, "ON", { qos: 1 });
     await waitFor(() => board.latest(`xs-mqtt/${NODE}/relay/state`) === "ON", "the relay state ON", 5_000);
     expect(board.traced.join("")).toContain("digital: pin 26 = 1");
+    expect(board.hostErrors).toEqual([]);
+  });
+});
+
+describe("device/main.ts (dist/board.js) inside XS with mistakes in the esp32 manifest's configuration", () => {
+  const NODE = "xs-main-mistakes";
+  const hardware = new BoardHardware(9);
+  let board: RunningBoard;
+
+  beforeAll(async () => {
+    hardware.bh1750.set({ illuminance: 250 });
+    // an SHT3x address past 127 and a relay pin that is not a number, as mcconfig's command line gives them
+    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500", sht3x: "200", relay: "26a" }), bridged(hardware));
+  });
+
+  afterAll(async () => {
+    await board?.close();
+  });
+
+  it("logs each mistake, leaves the climate sensor and the relay out, and starts with the rest", async () => {
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/status`) === "online", "the birth", 10_000);
+    const log = board.traced.join("");
+    expect(log).toContain("xs-mqtt: config sensors[0].address: must be a whole number from 0 to 127 (sensors[0] is left out)");
+    expect(log).toContain("xs-mqtt: config actuators[0].pin: must be a whole number from 0 to 1023 (actuators[0] is left out)");
+    expect(log).not.toContain("cannot start");
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/light/state`) !== undefined, "a light reading", 10_000);
+    expect(JSON.parse(board.latest(`xs-mqtt/${NODE}/light/state`)!)).toEqual({ illuminance: 250 });
+    await waitFor(() => board.latest(`homeassistant/sensor/${NODE}/xs-mqtt_light_illuminance/config`) !== undefined, "the light's config", 10_000);
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/discovery`) !== undefined, "the manifest", 10_000);
+    expect(board.latest(`xs-mqtt/${NODE}/discovery`)).toBe("sensor/xs-mqtt_light_illuminance");
+    expect(board.peer.messages.some((m) => m.topic.includes("climate") || m.topic.includes("relay"))).toBe(false);
     expect(board.hostErrors).toEqual([]);
   });
 });

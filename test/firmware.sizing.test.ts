@@ -98,8 +98,20 @@ describe("buffer sizing", () => {
     ];
     expect(sizes.largestPublish).toBe(Math.max(...discoveryPackets));
     expect(sizes.largestPublish).toBeGreaterThan(Math.max(...others));
-    // the birth, every discovery config, every actuator state
-    expect(sizes.burstMessages).toBe(1 + discovery.count + config.actuators.length);
+    // the birth, every discovery config and the manifest, every actuator state
+    expect(sizes.burstMessages).toBe(1 + discovery.count + 1 + config.actuators.length);
+  });
+
+  it("counts the discovery manifest, the largest PUBLISH of a node with many readings", () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `reading_${i}`);
+    // a long sensor id: in every manifest entry, once in its state topic
+    const config = boardConfig({ sensors: [{ id: "sensor_with_a_32_character_id_xx", driver: "test", readings: keys.map((key) => ({ key })) }] });
+    const discovery = new Discovery(config, config.sensors);
+    const manifest = encodedSize(discoveryManifestTopic(config), discovery.manifest, 1, true);
+    for (let index = 0; index < discovery.count; index++) {
+      expect(encodedSize(discovery.topic(index), discovery.payload(index), 1, true)).toBeLessThan(manifest);
+    }
+    expect(nodeSizes(config, discovery, encoder).largestPublish).toBe(manifest);
   });
 
   it("without discovery, finds a sensor's state at its widest JSON, and a real state is never wider", () => {

@@ -214,6 +214,16 @@ function on(messages: Received[], topic: string): Received[] {
   return messages.filter((m) => m.topic === topic);
 }
 
+/** A node with its initial states out, and a peer watching the relay's state (its retained one seen). */
+async function startWatchingRelay() {
+  const broker = await startBroker();
+  const node = start(baseConfig(broker.port));
+  await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
+  const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
+  await waitFor(() => peer.messages.length === 1, "retained relay state", WAIT_MS);
+  return { node, peer, relay: node.pins.get(12)! };
+}
+
 const DISCOVERY = "homeassistant/+/node1/+/config";
 const STATUS = "xs-mqtt/node1/status";
 
@@ -232,7 +242,7 @@ describe("Home Assistant discovery: what a board no longer has is cleared", () =
     const broker = await startOne();
     const first = start(baseConfig(broker.port));
     const all = await retained(broker.port, DISCOVERY, 5);
-    expect(all.has("homeassistant/sensor/node1/light_illuminance/config")).toBe(true);
+    expect(all.has("homeassistant/sensor/node1/xs-mqtt_light_illuminance/config")).toBe(true);
     await retained(broker.port, "xs-mqtt/node1/discovery", 1); // the manifest of what it announced
     await first.firmware.stop();
 
@@ -243,12 +253,48 @@ describe("Home Assistant discovery: what a board no longer has is cleared", () =
     await waitFor(() => second.firmware.client.outboxCount === 0, "every PUBACK", WAIT_MS);
     const kept = await retained(broker.port, DISCOVERY, 3);
     expect([...kept.keys()].sort()).toEqual([
-      "homeassistant/sensor/node1/climate_humidity/config",
-      "homeassistant/sensor/node1/climate_temperature/config",
-      "homeassistant/switch/node1/relay/config",
+      "homeassistant/sensor/node1/xs-mqtt_climate_humidity/config",
+      "homeassistant/sensor/node1/xs-mqtt_climate_temperature/config",
+      "homeassistant/switch/node1/xs-mqtt_relay/config",
     ]);
     const manifest = await retained(broker.port, "xs-mqtt/node1/discovery", 1);
-    expect(manifest.get("xs-mqtt/node1/discovery")!.text).toBe("sensor/climate_temperature sensor/climate_humidity switch/relay");
+    expect(manifest.get("xs-mqtt/node1/discovery")!.text).toBe("sensor/xs-mqtt_climate_temperature sensor/xs-mqtt_climate_humidity switch/xs-mqtt_relay");
+  });
+  it.each(brokers)("a board upgraded from object ids without the prefix clears the configs it announced before [MQTT-3.3.1-10] (%s)", async (_name, startOne) => {
+    const broker = await startOne();
+    // what the version before the prefix left on the broker: its configs and its manifest, retained
+    const old = await startPeer(broker.port, ["old-board/#"], "old-board");
+    const oldIds = ["sensor/climate_temperature", "sensor/climate_humidity", "sensor/light_illuminance", "switch/relay", "light/lamp"];
+    for (const entry of oldIds) {
+      const [component, object] = entry.split("/");
+      await old.client.publishAsync(`homeassistant/${component}/node1/${object}/config`, JSON.stringify({ unique_id: `node1_${object}` }), { qos: 1, retain: true });
+    }
+    await old.client.publishAsync("xs-mqtt/node1/discovery", oldIds.join(" "), { qos: 1, retain: true });
+    await retained(broker.port, DISCOVERY, 5);
+
+    const node = start(baseConfig(broker.port));
+    await waitFor(() => node.log.some((line) => line.startsWith("cleared 5 discovery configs")), "the old configs cleared", WAIT_MS);
+    await waitFor(() => node.firmware.counts.discoveryPublished === 5 && node.firmware.client.outboxCount === 0, "every PUBACK", WAIT_MS);
+    const kept = await retained(broker.port, DISCOVERY, 5);
+    expect([...kept.keys()].every((topic) => topic.includes("/node1/xs-mqtt_"))).toBe(true);
+  });
+
+  it("two installations with the same node id under different prefixes keep their own configs", async () => {
+    const broker = await startBroker();
+    const upstairs = start(baseConfig(broker.port, { prefix: "upstairs" }));
+    const downstairs = start(baseConfig(broker.port, { prefix: "downstairs" }));
+    for (const node of [upstairs, downstairs]) {
+      await waitFor(() => node.firmware.counts.discoveryPublished === 5 && node.firmware.client.outboxCount === 0, "discovery acknowledged", WAIT_MS);
+    }
+    const configs = await retained(broker.port, DISCOVERY, 10);
+    const uniqueIds = new Set([...configs.values()].map((m) => JSON.parse(m.text).unique_id as string));
+    expect(uniqueIds.size).toBe(10);
+    expect(JSON.parse(configs.get("homeassistant/switch/node1/upstairs_relay/config")!.text)).toMatchObject({
+      unique_id: "upstairs_node1_relay", command_topic: "upstairs/node1/relay/set",
+    });
+    expect(JSON.parse(configs.get("homeassistant/switch/node1/downstairs_relay/config")!.text)).toMatchObject({
+      unique_id: "downstairs_node1_relay", command_topic: "downstairs/node1/relay/set",
+    });
   });
 });
 
@@ -260,37 +306,40 @@ describe("Home Assistant discovery", () => {
 
     const configs = await retained(broker.port, DISCOVERY, 5);
     expect([...configs.keys()].sort()).toEqual([
-      "homeassistant/light/node1/lamp/config",
-      "homeassistant/sensor/node1/climate_humidity/config",
-      "homeassistant/sensor/node1/climate_temperature/config",
-      "homeassistant/sensor/node1/light_illuminance/config",
-      "homeassistant/switch/node1/relay/config",
+      "homeassistant/light/node1/xs-mqtt_lamp/config",
+      "homeassistant/sensor/node1/xs-mqtt_climate_humidity/config",
+      "homeassistant/sensor/node1/xs-mqtt_climate_temperature/config",
+      "homeassistant/sensor/node1/xs-mqtt_light_illuminance/config",
+      "homeassistant/switch/node1/xs-mqtt_relay/config",
     ]);
     const device = { identifiers: ["xs-mqtt_node1"], name: "Test node", model: "test board", manufacturer: "tests", sw_version: "1.2.3" };
     const availability = { availability_topic: STATUS, payload_available: "online", payload_not_available: "offline" };
-    expect(JSON.parse(configs.get("homeassistant/sensor/node1/climate_temperature/config")!.text)).toEqual({
+    const origin = { name: "xs-mqtt", sw_version: "0.1.0", support_url: "https://www.npmjs.com/package/xs-mqtt" };
+    expect(JSON.parse(configs.get("homeassistant/sensor/node1/xs-mqtt_climate_temperature/config")!.text)).toEqual({
       name: "Temperature",
-      unique_id: "node1_climate_temperature",
+      unique_id: "xs-mqtt_node1_climate_temperature",
       state_topic: "xs-mqtt/node1/climate/state",
       value_template: "{{ value_json.temperature }}",
       unit_of_measurement: "°C",
       device_class: "temperature",
       state_class: "measurement",
       suggested_display_precision: 2,
+      expire_after: 71, // maxSilence 60 s + two samples of 0.1 s, rounded up, + 10 s
       ...availability,
       device,
+      origin,
     });
-    expect(JSON.parse(configs.get("homeassistant/sensor/node1/light_illuminance/config")!.text)).toMatchObject({
+    expect(JSON.parse(configs.get("homeassistant/sensor/node1/xs-mqtt_light_illuminance/config")!.text)).toMatchObject({
       name: "Light level",
-      unique_id: "node1_light_illuminance",
+      unique_id: "xs-mqtt_node1_light_illuminance",
       state_topic: "xs-mqtt/node1/light/state",
       value_template: "{{ value_json.illuminance }}",
       unit_of_measurement: "lx",
       device_class: "illuminance",
     });
-    expect(JSON.parse(configs.get("homeassistant/switch/node1/relay/config")!.text)).toEqual({
+    expect(JSON.parse(configs.get("homeassistant/switch/node1/xs-mqtt_relay/config")!.text)).toEqual({
       name: "Relay",
-      unique_id: "node1_relay",
+      unique_id: "xs-mqtt_node1_relay",
       command_topic: "xs-mqtt/node1/relay/set",
       state_topic: "xs-mqtt/node1/relay/state",
       payload_on: "ON",
@@ -301,9 +350,10 @@ describe("Home Assistant discovery", () => {
       optimistic: false,
       ...availability,
       device,
+      origin,
     });
-    expect(JSON.parse(configs.get("homeassistant/light/node1/lamp/config")!.text)).toMatchObject({
-      unique_id: "node1_lamp",
+    expect(JSON.parse(configs.get("homeassistant/light/node1/xs-mqtt_lamp/config")!.text)).toMatchObject({
+      unique_id: "xs-mqtt_node1_lamp",
       command_topic: "xs-mqtt/node1/lamp/set",
       state_topic: "xs-mqtt/node1/lamp/state",
       payload_on: "ON",
@@ -320,7 +370,7 @@ describe("Home Assistant discovery", () => {
     const peer = await startPeer(broker.port, ["homeassistant/#", "xs-mqtt/#"]);
     const sensors = Array.from({ length: 10 }, (_, index) => ({
       id: `s${index}`, driver: "test",
-      readings: ["temperature", "humidity", "pressure", "dew_point"].map((key) => ({ key, unit: "x", device_class: key })),
+      readings: ["temperature", "humidity", "pressure", "dew_point"].map((key) => ({ key, unit: "x" })),
     }));
     const actuators = Array.from({ length: 4 }, (_, a) => ({ id: `out${a}`, pin: 20 + a }));
     const objects = Object.fromEntries(sensors.map((s, i) => [s.id, new TestSensor({ temperature: i, humidity: 50, pressure: 1000, dew_point: 3 })]));
@@ -353,8 +403,8 @@ describe("Home Assistant discovery", () => {
     expect(seen.findIndex((t) => /^xs-mqtt\/node1\/s\d\/state$/.test(t))).toBeGreaterThan(seen.findLastIndex((t) => t.endsWith("/config")));
     expect(on(peer.messages, "xs-mqtt/node1/s3/state")[0].text).toBe('{"temperature":3.00,"humidity":50.00,"pressure":1000.00,"dew_point":3.00}');
     expect(configs.map((m) => m.topic)).toEqual(
-      [...sensors.flatMap((s) => s.readings.map((r) => `homeassistant/sensor/node1/${s.id}_${r.key}/config`)),
-        ...actuators.map((a) => `homeassistant/switch/node1/${a.id}/config`)],
+      [...sensors.flatMap((s) => s.readings.map((r) => `homeassistant/sensor/node1/xs-mqtt_${s.id}_${r.key}/config`)),
+        ...actuators.map((a) => `homeassistant/switch/node1/xs-mqtt_${a.id}/config`)],
     );
     expect(node.log.filter((line) => line.startsWith("mqtt ") || line.includes("failed"))).toEqual([]);
     expect(node.firmware.client.stats.dropped).toBe(0);
@@ -396,7 +446,7 @@ describe("Home Assistant discovery", () => {
 });
 
 describe("readings", () => {
-  it("publishes each sensor's readings as JSON with fixed decimals on its state topic, QoS 0, not retained", async () => {
+  it("publishes each sensor's readings as JSON with fixed decimals on its state topic, QoS 0, retained", async () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
     const node = start(baseConfig(broker.port));
@@ -404,8 +454,10 @@ describe("readings", () => {
     const climate = on(peer.messages, "xs-mqtt/node1/climate/state")[0];
     expect(climate.text).toBe('{"temperature":21.53,"humidity":40.1}');
     expect(JSON.parse(climate.text)).toEqual({ temperature: 21.53, humidity: 40.1 });
-    expect(climate.retain).toBe(false);
     expect(climate.qos).toBe(0);
+    // retained: a subscriber that comes later (Home Assistant after its restart) gets the latest at once
+    const kept = await retained(broker.port, "xs-mqtt/node1/climate/state", 1);
+    expect(kept.get("xs-mqtt/node1/climate/state")!.text).toBe('{"temperature":21.53,"humidity":40.1}');
     expect(on(peer.messages, "xs-mqtt/node1/light/state")[0].text).toBe('{"illuminance":120}');
 
     node.climate.values = { temperature: -3.005, humidity: 0 };
@@ -477,9 +529,9 @@ describe("readings", () => {
     // Home Assistant is told only of what runs: no climate entities, the light and the actuators
     const configs = await retained(broker.port, DISCOVERY, 3);
     expect([...configs.keys()].sort()).toEqual([
-      "homeassistant/light/node1/lamp/config",
-      "homeassistant/sensor/node1/light_illuminance/config",
-      "homeassistant/switch/node1/relay/config",
+      "homeassistant/light/node1/xs-mqtt_lamp/config",
+      "homeassistant/sensor/node1/xs-mqtt_light_illuminance/config",
+      "homeassistant/switch/node1/xs-mqtt_relay/config",
     ]);
   });
 });
@@ -488,12 +540,12 @@ describe("actuators", () => {
   it("drives the pin on ON and OFF and publishes the state retained at QoS 1", async () => {
     const broker = await startBroker();
     const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
+    await waitFor(() => node.firmware.counts.statesPublished === 2 && node.firmware.counts.readingsPublished === 2, "initial states", WAIT_MS);
     const relay = node.pins.get(12)!;
     const lamp = node.pins.get(13)!;
     expect(relay.writes).toEqual([0]); // initial OFF
     expect(lamp.writes).toEqual([0]); // initial ON, active low
-    const states = await retained(broker.port, "xs-mqtt/node1/+/state", 2); // sensor states are not retained
+    const states = await retained(broker.port, "xs-mqtt/node1/+/state", 4); // two actuators, two sensors
     expect(states.get("xs-mqtt/node1/relay/state")!.text).toBe("OFF");
     expect(states.get("xs-mqtt/node1/lamp/state")!.text).toBe("ON");
 
@@ -524,23 +576,32 @@ describe("actuators", () => {
     await waitFor(() => on(peer.messages, "xs-mqtt/node1/relay/state").at(-1)?.text === "ON", "relay ON after setActuator", WAIT_MS);
   });
 
+  it("takes ON, OFF and TOGGLE in any letter case, and publishes the state as ON or OFF", async () => {
+    const { node, peer, relay } = await startWatchingRelay();
+    const steps: [string, number, string][] = [["on", 1, "ON"], ["Off", 0, "OFF"], ["TOGGLE", 1, "ON"], ["toggle", 0, "OFF"], ["oN", 1, "ON"], ["Toggle", 0, "OFF"]];
+    for (const [command, level, state] of steps) {
+      const before = on(peer.messages, "xs-mqtt/node1/relay/state").length;
+      await peer.client.publishAsync("xs-mqtt/node1/relay/set", command, { qos: 1 });
+      await waitFor(() => on(peer.messages, "xs-mqtt/node1/relay/state").length === before + 1, `the state after ${command}`, WAIT_MS);
+      expect(relay.value, command).toBe(level);
+      expect(on(peer.messages, "xs-mqtt/node1/relay/state").at(-1)!.text, command).toBe(state);
+    }
+    expect(node.firmware.counts.commands).toBe(steps.length);
+    expect(node.firmware.counts.badCommands).toBe(0);
+  });
+
   it("ignores and reports bad commands, and goes on working", async () => {
-    const broker = await startBroker();
-    const node = start(baseConfig(broker.port));
-    await waitFor(() => node.firmware.counts.statesPublished === 2, "initial states", WAIT_MS);
-    const peer = await startPeer(broker.port, ["xs-mqtt/node1/relay/state"]);
-    await waitFor(() => peer.messages.length === 1, "retained relay state", WAIT_MS);
-    const relay = node.pins.get(12)!;
+    const { node, peer, relay } = await startWatchingRelay();
     const writes = relay.writes.length;
 
-    const bad = ["on", "TOGGLE", "", "ON ", "\u00ff\u00fe", "x".repeat(400)];
+    const bad = ["0", "TOGGLED", "", "ON ", "\u00ff\u00fe", "x".repeat(400)];
     for (const payload of bad) await peer.client.publishAsync("xs-mqtt/node1/relay/set", payload, { qos: 1 });
     await peer.client.publishAsync("xs-mqtt/node1/relay/set", Buffer.from([0xc3, 0x28, 0x00]), { qos: 1 }); // not UTF-8
     await waitFor(() => node.firmware.counts.badCommands === bad.length + 1, "every bad command reported", WAIT_MS);
     expect(relay.writes).toHaveLength(writes);
     const reports = node.log.filter((line) => line.startsWith("actuator relay: ignored command"));
     expect(reports).toHaveLength(bad.length + 1);
-    expect(reports[0]).toBe('actuator relay: ignored command "on": expected "ON" or "OFF"');
+    expect(reports[0]).toBe('actuator relay: ignored command "0": expected "ON", "OFF" or "TOGGLE"');
     expect(reports[5]).toContain("(400 bytes)");
     expect(node.firmware.status).toBe("online");
     expect(node.firmware.counts.disconnects).toBe(0);

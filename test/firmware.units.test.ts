@@ -1,11 +1,12 @@
 // Unit tests of the firmware's pieces that need no broker: fixed-point JSON numbers,
-// report-on-change with deadbands and max silence, the pacer, configuration checks and
-// the discovery payloads.
+// report-on-change with deadbands and max silence, the pacer, configuration checks (Home
+// Assistant's device classes, state classes and units among them) and the discovery payloads.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MAX_NUMBER_BYTES, scale, writeScaled } from "../device/app/ascii.js";
 import { ConfigError, resolveConfig } from "../device/app/config.js";
 import type { FirmwareConfig } from "../device/app/config.js";
-import { actuatorDiscoveryPayload, Discovery, sensorDiscoveryPayload } from "../device/app/discovery.js";
+import { actuatorDiscoveryPayload, Discovery, ORIGIN, sensorDiscoveryPayload } from "../device/app/discovery.js";
 import { Pacer, SKIP, WAIT } from "../device/app/pacer.js";
 import type { PacerItem } from "../device/app/pacer.js";
 import {
@@ -306,7 +307,168 @@ describe("discovery payloads", () => {
 
   it("list every reading, then every actuator", () => {
     const discovery = new Discovery(config, config.sensors);
-    expect(discovery.topics).toEqual(["ha/sensor/kitchen/climate_temperature/config", "ha/light/kitchen/lamp/config"]);
-    expect(JSON.parse(discovery.payload(1)).unique_id).toBe("kitchen_lamp");
+    expect(discovery.topics).toEqual(["ha/sensor/kitchen/home_climate_temperature/config", "ha/light/kitchen/home_lamp/config"]);
+    expect(JSON.parse(discovery.payload(1)).unique_id).toBe("home_kitchen_lamp");
+  });
+
+  it("put the topic prefix in every unique id and object id: two installations with one node id never share a config", () => {
+    const other = resolveConfig({ ...minimal, prefix: "flat/2", discoveryPrefix: "ha", sensors: config.sensors, actuators: config.actuators });
+    const mine = new Discovery(config, config.sensors);
+    const theirs = new Discovery(other, other.sensors);
+    // "/" is not allowed in an object id: it becomes "_"
+    expect(theirs.topics).toEqual(["ha/sensor/kitchen/flat_2_climate_temperature/config", "ha/light/kitchen/flat_2_lamp/config"]);
+    expect(theirs.manifest).toBe("sensor/flat_2_climate_temperature light/flat_2_lamp");
+    for (let i = 0; i < 2; i++) {
+      expect(mine.topics[i]).not.toBe(theirs.topics[i]);
+      expect(JSON.parse(mine.payload(i)).unique_id).not.toBe(JSON.parse(theirs.payload(i)).unique_id);
+    }
+    expect(JSON.parse(theirs.payload(0)).unique_id).toBe("flat/2_kitchen_climate_temperature");
+  });
+
+  it("clear the configs an earlier version announced under object ids without the prefix", () => {
+    const discovery = new Discovery(config, config.sensors);
+    // the manifest as the version before the prefix wrote it: the same node level, old object ids
+    expect(discovery.staleTopics("sensor/climate_temperature light/lamp")).toEqual([
+      "ha/sensor/kitchen/climate_temperature/config", "ha/light/kitchen/lamp/config",
+    ]);
+    expect(discovery.staleTopics(discovery.manifest)).toEqual([]);
+  });
+
+  it("name their origin in every config: this firmware, its package version and where to get help", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+    expect(ORIGIN).toEqual({ name: pkg.name, sw_version: pkg.version, support_url: `https://www.npmjs.com/package/${pkg.name}` });
+    const discovery = new Discovery(config, config.sensors);
+    for (let i = 0; i < discovery.count; i++) expect(JSON.parse(discovery.payload(i)).origin).toEqual(ORIGIN);
+  });
+
+  it("give sensors an expire_after longer than maxSilence plus two samples, and none when maxSilence is 0", () => {
+    const sensor = (c: typeof config) => JSON.parse(sensorDiscoveryPayload(c, c.sensors[0], c.sensors[0].readings[0]));
+    // defaults: maxSilence 300 s, sampleInterval 10 s
+    expect(sensor(config).expire_after).toBe(300 + 20 + 10);
+    expect(sensor(config).expire_after).toBeGreaterThan(config.maxSilence / 1000);
+    const quick = resolveConfig({ ...minimal, maxSilence: 1_500, sampleInterval: 100, sensors: config.sensors });
+    expect(sensor(quick).expire_after).toBe(Math.ceil((1_500 + 200) / 1000) + 10);
+    const never = resolveConfig({ ...minimal, maxSilence: 0, sensors: config.sensors });
+    expect(sensor(never)).not.toHaveProperty("expire_after");
+    // actuators publish only on change: they never expire
+    expect(JSON.parse(actuatorDiscoveryPayload(config, config.actuators[0]))).not.toHaveProperty("expire_after");
+  });
+});
+
+/** The mistakes resolveConfig() names for `config`, as "field: problem" lines. */
+function mistakesOf(config: FirmwareConfig): string[] {
+  try {
+    resolveConfig(config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).mistakes.map((m) => m.message);
+  }
+  return [];
+}
+
+describe("configuration mistakes Home Assistant would reject", () => {
+  const reading = (extra: Record<string, unknown>): FirmwareConfig =>
+    ({ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "t", ...extra } as never] }] });
+
+  it("names every mistake at once: a typo key, a device_class, a state_class and a unit", () => {
+    const config = {
+      ...minimal, sampleIntervl: 5_000,
+      sensors: [{ id: "climate", driver: "sht3x", readings: [
+        { key: "temperature", device_class: "temp", unit: "°C" },
+        { key: "humidity", device_class: "humidity", state_class: "avg", unit: "%" },
+        { key: "dew", device_class: "temperature", unit: "C" },
+      ] }],
+    } as unknown as FirmwareConfig;
+    let error: unknown;
+    try {
+      resolveConfig(config);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const mistakes = (error as ConfigError).mistakes;
+    expect(mistakes.map((m) => m.field)).toEqual([
+      "sampleIntervl", "sensors[0].readings[0].device_class", "sensors[0].readings[1].state_class", "sensors[0].readings[2].unit",
+    ]);
+    expect(mistakes.map((m) => m.message)).toEqual([
+      'config sampleIntervl: unknown key; did you mean "sampleInterval"?',
+      'config sensors[0].readings[0].device_class: "temp" is not a Home Assistant sensor device class accepted here; did you mean "temperature"?',
+      'config sensors[0].readings[1].state_class: "avg" is not a Home Assistant state class (one of: measurement, total, total_increasing)',
+      'config sensors[0].readings[2].unit: "C" is not a unit of device_class temperature; did you mean "°C"? (one of: °C, °F, K)',
+    ]);
+    const message = (error as ConfigError).message;
+    expect(message.split("\n")).toEqual(["config has 4 mistakes:", ...mistakes.map((m) => "  " + m.message)]);
+  });
+
+  it("names a part that is not an object once, not each of its fields", () => {
+    expect(mistakesOf({ nodeId: "n" } as FirmwareConfig)).toEqual(["config broker: must be an object"]);
+    expect(mistakesOf({ ...minimal, sensors: [7 as never, { id: "s", driver: "x", readings: [null as never] }], actuators: ["a" as never] })).toEqual([
+      "config sensors[0]: must be an object", "config sensors[1].readings[0]: must be an object", "config actuators[0]: must be an object",
+    ]);
+  });
+
+  it("refuses an unknown key in every part, with a suggestion only for a near miss", () => {
+    expect(mistakesOf({ ...minimal, broker: { host: "h", prot: 1883 } as never })).toEqual(['config broker.prot: unknown key; did you mean "port"?']);
+    expect(mistakesOf({ ...minimal, device: { modle: "m" } as never })).toEqual(['config device.modle: unknown key; did you mean "model"?']);
+    expect(mistakesOf({ ...minimal, statusLed: { pin: 2, active_low: true } as never })).toEqual(['config statusLed.active_low: unknown key; did you mean "activeLow"?']);
+    expect(mistakesOf({ ...minimal, actuators: [{ id: "a", pin: 1, colour: "red" } as never] })).toEqual(["config actuators[0].colour: unknown key"]);
+    expect(mistakesOf({ ...minimal, sensors: [{ id: "s", driver: "x", adress: 68, readings: [{ key: "t" }] } as never] }))
+      .toEqual(['config sensors[0].adress: unknown key; did you mean "address"?']);
+    expect(mistakesOf(reading({ unti: "°C", decimal: 1 }))).toEqual([
+      'config sensors[0].readings[0].unti: unknown key; did you mean "unit"?',
+      'config sensors[0].readings[0].decimal: unknown key; did you mean "decimals"?',
+    ]);
+  });
+
+  it("takes Home Assistant's device classes, state classes and the units of each class", () => {
+    const spec = (extra: Record<string, unknown>) => resolveConfig(reading(extra)).sensors[0].readings[0];
+    expect(spec({ device_class: "temperature", unit: "°F" })).toMatchObject({ device_class: "temperature", unit: "°F", state_class: "measurement" });
+    expect(spec({ device_class: "pressure", unit: "hPa" }).unit).toBe("hPa");
+    expect(spec({ device_class: "pm25", unit: "µg/m³" }).unit).toBe("µg/m³");
+    expect(spec({ device_class: "aqi" }).unit).toBeUndefined();
+    // an energy meter counts up: its default state class is total_increasing, and measurement is refused
+    expect(spec({ device_class: "energy", unit: "kWh" }).state_class).toBe("total_increasing");
+    expect(spec({ device_class: "energy", unit: "kWh", state_class: "total" }).state_class).toBe("total");
+    expect(spec({ unit: "rpm", state_class: "total" })).toMatchObject({ unit: "rpm", state_class: "total", device_class: undefined });
+
+    expect(mistakesOf(reading({ device_class: "energy", unit: "kWh", state_class: "measurement" })))
+      .toEqual(["config sensors[0].readings[0].state_class: device_class energy takes state_class total_increasing or total"]);
+    expect(mistakesOf(reading({ device_class: "humidity" }))).toEqual(["config sensors[0].readings[0].unit: device_class humidity needs a unit: %"]);
+    expect(mistakesOf(reading({ device_class: "aqi", unit: "%" }))).toEqual(["config sensors[0].readings[0].unit: device_class aqi takes no unit: leave unit out"]);
+    expect(mistakesOf(reading({ device_class: "illuminance", unit: "lux" })))
+      .toEqual(['config sensors[0].readings[0].unit: "lux" is not a unit of device_class illuminance; did you mean "lx"? (one of: lx)']);
+    expect(mistakesOf(reading({ state_class: "totl" })))
+      .toEqual(['config sensors[0].readings[0].state_class: "totl" is not a Home Assistant state class; did you mean "total"? (one of: measurement, total, total_increasing)']);
+    const [far] = mistakesOf(reading({ device_class: "dew_point", unit: "°C" }));
+    expect(far).toContain('"dew_point" is not a Home Assistant sensor device class accepted here (one of: temperature, humidity,');
+  });
+
+  it("with leaveOut (the board): reports each mistake and leaves that part out, and still throws for the node's own fields", () => {
+    const heard: string[] = [];
+    const config = resolveConfig({
+      ...minimal, sampleIntervl: 5, statusLed: { pin: -1 },
+      sensors: [
+        { id: "climate", driver: "sht3x", readings: [{ key: "temperature", device_class: "temp", unit: "°C" }, { key: "humidity", unit: "%" }] },
+        { id: "light", driver: "bh1750", address: 300, readings: [{ key: "lux" }] },
+        { id: "soil", driver: "x", readings: [{ key: "moisture", device_class: "moisture" }] },
+      ],
+      actuators: [{ id: "relay", pin: 1.5 }, { id: "fan", pin: 4 }, { id: "climate", pin: 5 }],
+    } as unknown as FirmwareConfig, (mistake) => heard.push(mistake.message));
+    expect(config.sensors.map((s) => [s.id, s.readings.map((r) => r.key)])).toEqual([["climate", ["humidity"]]]);
+    expect(config.actuators.map((a) => a.id)).toEqual(["fan"]);
+    expect(config.statusLed).toBeUndefined();
+    expect(config.sampleInterval).toBe(10_000);
+    expect(heard).toEqual([
+      'config sampleIntervl: unknown key; did you mean "sampleInterval"? (ignored)',
+      'config sensors[0].readings[0].device_class: "temp" is not a Home Assistant sensor device class accepted here; did you mean "temperature"? (sensors[0].readings[0] is left out)',
+      "config sensors[1].address: must be a whole number from 0 to 127 (sensors[1] is left out)",
+      "config sensors[2].readings[0].unit: device_class moisture needs a unit: % (sensors[2].readings[0] is left out)",
+      "config sensors[2].readings: must list at least one reading (sensors[2] is left out)",
+      "config actuators[0].pin: must be a whole number from 0 to 1023 (actuators[0] is left out)",
+      'config actuators[2].id: "climate" is used twice (actuators[2] is left out)',
+      "config statusLed.pin: must be a whole number from 0 to 1023 (statusLed is left out)",
+    ]);
+    expect(() => resolveConfig({ ...minimal, nodeId: "a b", sensors: [{ id: "s", driver: "x", readings: [{ key: "t", unit: "x", device_class: "x" }] }] }, () => {}))
+      .toThrow("config nodeId: must be 1 to 32 characters of A-Z a-z 0-9 _ -");
   });
 });

@@ -155,11 +155,11 @@ describe("simulator on the Node engine, against mosquitto", () => {
       for (const [sensor, key, unit, deviceClass] of [
         ["climate", "temperature", "°C", "temperature"], ["climate", "humidity", "%", "humidity"], ["light", "illuminance", "lx", "illuminance"],
       ]) {
-        const message = configs.get(`homeassistant/sensor/${id}/${sensor}_${key}/config`);
+        const message = configs.get(`homeassistant/sensor/${id}/xs-mqtt_${sensor}_${key}/config`);
         expect(message, `${id} ${key} config`).toBeDefined();
         expect(message!.qos).toBe(1);
         expect(json(message!.payload.toString())).toMatchObject({
-          unique_id: `${id}_${sensor}_${key}`,
+          unique_id: `xs-mqtt_${id}_${sensor}_${key}`,
           state_topic: `xs-mqtt/${id}/${sensor}/state`,
           value_template: `{{ value_json.${key} }}`,
           unit_of_measurement: unit,
@@ -171,10 +171,10 @@ describe("simulator on the Node engine, against mosquitto", () => {
         });
       }
       for (const [actuator, component] of [["relay", "switch"], ["led", "light"]]) {
-        const message = configs.get(`homeassistant/${component}/${id}/${actuator}/config`);
+        const message = configs.get(`homeassistant/${component}/${id}/xs-mqtt_${actuator}/config`);
         expect(message, `${id} ${actuator} config`).toBeDefined();
         expect(json(message!.payload.toString())).toMatchObject({
-          unique_id: `${id}_${actuator}`,
+          unique_id: `xs-mqtt_${id}_${actuator}`,
           command_topic: `xs-mqtt/${id}/${actuator}/set`,
           state_topic: `xs-mqtt/${id}/${actuator}/state`,
           payload_on: "ON",
@@ -284,6 +284,17 @@ describe("simulator over TLS (mqtts://), against mosquitto with a CA of the test
     board.chip("sht3x").set({ temperature: 30 });
     expect(json((await reading).payload).temperature).toBe(30);
   });
+});
+
+describe("simulator configuration mistakes", () => {
+  it.each(["node", "xs"] as const)("refuses to start, naming every mistake, with a suggestion for a near miss (%s engine)", async (engine) => {
+    const config = { sampleIntervl: 500, maxSilence: -1 } as unknown as SimulatorOptions["config"];
+    const started = startSimulator({ broker: `mqtt://127.0.0.1:${mosquitto.port}`, devices: 1, engine, config });
+    await expect(started).rejects.toMatchObject({
+      name: "ConfigError",
+      message: 'config has 2 mistakes:\n  config sampleIntervl: unknown key; did you mean "sampleInterval"?\n  config maxSilence: must be a whole number from 0 to 86400000',
+    });
+  }, 30_000);
 });
 
 describe("simulator on the XS engine (each board inside real XS), against mosquitto", () => {

@@ -1,8 +1,9 @@
 /*
- * Actuators: outputs driven by commands on <prefix>/<node>/<id>/set. "ON" and "OFF"
- * (exactly those bytes) drive the Digital pin; anything else is refused and reported,
- * never thrown. The resulting state is published retained (by the firmware) on
- * <prefix>/<node>/<id>/state. Parsing a command allocates nothing.
+ * Actuators: outputs driven by commands on <prefix>/<node>/<id>/set. "ON", "OFF" and
+ * "TOGGLE", in any letter case ("on", "Off"), drive the Digital pin; anything else is
+ * refused and reported, never thrown. The resulting state is published retained (by the
+ * firmware) on <prefix>/<node>/<id>/state, always as "ON" or "OFF". Parsing a command
+ * allocates nothing: it reads the message's bytes in place.
  */
 
 import type { Message } from "../mqtt/index.js";
@@ -18,11 +19,26 @@ export const OFF_TEXT = "OFF";
  */
 const ON_BYTES = asciiBytes(ON_TEXT);
 const OFF_BYTES = asciiBytes(OFF_TEXT);
+const TOGGLE_BYTES = asciiBytes("TOGGLE");
 
 /** What a command asks for. */
-const COMMAND_OFF = 0;
+export const COMMAND_OFF = 0;
 export const COMMAND_ON = 1;
+export const COMMAND_TOGGLE = 2;
 export const COMMAND_INVALID = -1;
+
+/** Whether the message's payload is `upper` (ASCII capitals) in any letter case. Reads the receive buffer in place. */
+function isCommand(message: Message, upper: Uint8Array): boolean {
+  const length = message.payloadLength;
+  if (length !== upper.length) return false;
+  const buffer = message.buffer;
+  for (let i = 0, at = message.payloadOffset; i < length; i++, at++) {
+    const byte = buffer[at];
+    // a-z folded onto A-Z; every other byte must match exactly
+    if (byte !== upper[i] && !(byte >= 0x61 && byte <= 0x7a && byte - 0x20 === upper[i])) return false;
+  }
+  return true;
+}
 
 export class Actuator {
   readonly spec: ActuatorSpec;
@@ -48,10 +64,11 @@ export class Actuator {
     return this.#on ? ON_BYTES : OFF_BYTES;
   }
 
-  /** COMMAND_ON, COMMAND_OFF or COMMAND_INVALID for a received command. */
+  /** COMMAND_ON, COMMAND_OFF, COMMAND_TOGGLE or COMMAND_INVALID for a received command. */
   parse(message: Message): number {
-    if (message.payloadEquals(ON_BYTES)) return COMMAND_ON;
-    if (message.payloadEquals(OFF_BYTES)) return COMMAND_OFF;
+    if (isCommand(message, ON_BYTES)) return COMMAND_ON;
+    if (isCommand(message, OFF_BYTES)) return COMMAND_OFF;
+    if (isCommand(message, TOGGLE_BYTES)) return COMMAND_TOGGLE;
     return COMMAND_INVALID;
   }
 

@@ -1,14 +1,18 @@
 /*
  * The sensor node's configuration: its shape, its defaults, and resolveConfig(), which
  * checks a configuration object and returns it complete (every default filled in) or
- * throws a ConfigError naming the field and what is wrong. Runs once at start-up; holds
- * no run-time state (preloaded and frozen on the device). A frozen list of sensors or
- * actuators that is already complete (every field present, nothing to fill in) is checked
- * and then used as it is, not copied: many nodes in one process (a simulated fleet) share
- * one such list.
+ * throws a ConfigError naming every mistake it found: a field that is wrong, an unknown key
+ * (with the nearest known key when one is close), a device_class, state_class or unit that
+ * Home Assistant would reject (ha-sensor-classes.ts). On a board, resolveConfig() may
+ * instead report a mistake in a sensor, reading, actuator or the status LED and leave that
+ * part out. Runs once at start-up; holds no run-time state (preloaded and frozen on the
+ * device). A frozen list of sensors or actuators that is already complete (every field
+ * present, nothing to fill in) is checked and then used as it is, not copied: many nodes in
+ * one process (a simulated fleet) share one such list.
  */
 
 import { isWhole } from "../mqtt/index.js";
+import { SENSOR_DEVICE_CLASSES, STATE_CLASSES, sensorDeviceClass } from "./ha-sensor-classes.js";
 
 /** One value of a sensor's sample, published under `key` in the sensor's JSON state. */
 export interface ReadingConfig {
@@ -16,11 +20,11 @@ export interface ReadingConfig {
   key: string;
   /** Home Assistant entity name (default: the key, capitalised, "_" as spaces). */
   name?: string;
-  /** unit_of_measurement, e.g. "°C". */
+  /** unit_of_measurement, e.g. "°C": with a device_class, one of the units Home Assistant takes for it. */
   unit?: string;
-  /** Home Assistant device_class, e.g. "temperature". */
+  /** Home Assistant device_class, e.g. "temperature": one of SENSOR_DEVICE_CLASSES (ha-sensor-classes.ts). */
   device_class?: string;
-  /** Home Assistant state_class (default "measurement"). */
+  /** Home Assistant state_class: measurement, total or total_increasing (default "measurement"; "total_increasing" for energy). */
   state_class?: string;
   /** Digits after the decimal point, 0 to 6 (default 2). */
   decimals?: number;
@@ -173,130 +177,306 @@ export const DEFAULTS = Object.freeze({
   manufacturer: "xs-mqtt",
 });
 
-/** A configuration mistake: `field` says where (e.g. "sensors[1].readings[0].decimals"). */
+/**
+ * A configuration mistake: `field` says where (e.g. "sensors[1].readings[0].decimals").
+ * resolveConfig() names every mistake it finds: `mistakes` lists them (this error alone
+ * when there is one; the message then names them all, one a line).
+ */
 export class ConfigError extends Error {
   override readonly name = "ConfigError"; // a field: see MqttError (frozen Error.prototype)
   readonly field: string;
-  constructor(field: string, problem: string) {
-    super("config " + field + ": " + problem);
+  readonly mistakes: readonly ConfigError[];
+  constructor(field: string, problem: string, mistakes?: readonly ConfigError[]) {
+    super(mistakes === undefined || mistakes.length < 2
+      ? "config " + field + ": " + problem
+      : "config has " + mistakes.length + " mistakes:\n  " + mistakes.map((m) => m.message).join("\n  "));
     this.field = field;
+    this.mistakes = mistakes === undefined || mistakes.length < 2 ? [this] : mistakes;
   }
 }
 
-/** Checks a configuration and fills in its defaults. Throws ConfigError on the first mistake. */
-export function resolveConfig(input: FirmwareConfig): Config {
-  if (input === null || typeof input !== "object") throw new ConfigError("(root)", "must be an object");
-  const nodeId = id(input.nodeId, "nodeId");
-  const prefix = topicPrefix(input.prefix, DEFAULTS.prefix, "prefix");
-  const discoveryPrefix = topicPrefix(input.discoveryPrefix, DEFAULTS.discoveryPrefix, "discoveryPrefix");
-  const sampleInterval = whole(input.sampleInterval, DEFAULTS.sampleInterval, 20, 86_400_000, "sampleInterval");
-  const maxSilence = whole(input.maxSilence, DEFAULTS.maxSilence, 0, 86_400_000, "maxSilence");
+/** The keys each part of a configuration may have (any other key is a mistake). */
+const ROOT_KEYS = Object.freeze([
+  "nodeId", "prefix", "broker", "sampleInterval", "maxSilence", "sensors", "actuators", "discovery", "discoveryPrefix", "device", "statusLed",
+]);
+const BROKER_KEYS = Object.freeze(["host", "port", "username", "password", "tls", "keepAlive", "clientId"]);
+const SENSOR_KEYS = Object.freeze(["id", "name", "driver", "address", "readings"]);
+const READING_KEYS = Object.freeze(["key", "name", "unit", "device_class", "state_class", "decimals", "deadband"]);
+const ACTUATOR_KEYS = Object.freeze(["id", "name", "pin", "component", "initial", "activeLow"]);
+const DEVICE_KEYS = Object.freeze(["name", "model", "manufacturer", "sw_version"]);
+const STATUS_LED_KEYS = Object.freeze(["pin", "activeLow"]);
 
-  const sensorList = list(input.sensors, "sensors");
-  const sensors = shared(sensorList, sensorList.map((s, i) => sensor(s, "sensors[" + i + "]")));
-  const actuatorList = list(input.actuators, "actuators");
-  const actuators = shared(actuatorList, actuatorList.map((a, i) => actuator(a, "actuators[" + i + "]")));
-  const seen: string[] = [];
-  sensors.forEach((s, i) => unique(seen, s.id, "sensors[" + i + "].id"));
-  actuators.forEach((a, i) => unique(seen, a.id, "actuators[" + i + "].id"));
+/** Mistakes found so far in one part (an entity, or the configuration's own fields). */
+type Found = ConfigError[];
 
-  const device = optionalObject(input.device, "device") as DeviceInfo;
-  const led = input.statusLed === undefined ? undefined : objectAt(input.statusLed, "statusLed") as StatusLedConfig;
+/** Records a mistake; returns `value` so that a check can go on with a stand-in. */
+function mistake<T>(found: Found, at: string, problem: string, value: T): T {
+  found.push(new ConfigError(at, problem));
+  return value;
+}
+
+/**
+ * Checks a configuration and fills in its defaults. Every mistake is named: with one, it
+ * is thrown as it is; with several, one ConfigError lists them all (`mistakes`).
+ * `leaveOut`, when given (the board, which must start whatever its configuration says),
+ * hears each mistake inside a sensor, a reading, an actuator or the status LED, and each
+ * unknown key, and that part is left out (an unknown key: ignored) instead of throwing;
+ * a mistake in the node's own fields (nodeId, broker, intervals, prefixes, device) still throws.
+ */
+export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: ConfigError) => void): Config {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) throw new ConfigError("(root)", "must be an object");
+  const found: Found = [];
+  unknownKeys(found, leaveOut, input, ROOT_KEYS, "");
+  const nodeId = id(found, input.nodeId, "nodeId");
+  const prefix = topicPrefix(found, input.prefix, DEFAULTS.prefix, "prefix");
+  const discoveryPrefix = topicPrefix(found, input.discoveryPrefix, DEFAULTS.discoveryPrefix, "discoveryPrefix");
+  const sampleInterval = whole(found, input.sampleInterval, DEFAULTS.sampleInterval, 20, 86_400_000, "sampleInterval");
+  const maxSilence = whole(found, input.maxSilence, DEFAULTS.maxSilence, 0, 86_400_000, "maxSilence");
+  const resolvedBroker = broker(found, leaveOut, input.broker, prefix, nodeId);
+
+  const ids: string[] = [];
+  const sensorList = list(found, input.sensors, "sensors");
+  const sensors = shared(sensorList, entities(found, leaveOut, sensorList, "sensors", ids, (own, s, at) => sensor(own, leaveOut, s, at)));
+  const actuatorList = list(found, input.actuators, "actuators");
+  const actuators = shared(actuatorList, entities(found, leaveOut, actuatorList, "actuators", ids, actuator));
+
+  const device = optionalObject(found, input.device, "device") as DeviceInfo;
+  unknownKeys(found, leaveOut, device, DEVICE_KEYS, "device.");
+  const resolvedDevice = {
+    name: text(found, device.name, nodeId, "device.name"),
+    model: text(found, device.model, DEFAULTS.model, "device.model"),
+    manufacturer: text(found, device.manufacturer, DEFAULTS.manufacturer, "device.manufacturer"),
+    sw_version: optionalText(found, device.sw_version, "device.sw_version"),
+  };
+  const discovery = flag(found, input.discovery, true, "discovery");
+  const ledMistakes: Found = [];
+  const led = input.statusLed === undefined ? undefined : statusLed(ledMistakes, input.statusLed, "statusLed");
+  const ledKept = settled(found, leaveOut, ledMistakes, "statusLed");
+  if (found.length > 0) throw found.length === 1 ? found[0] : new ConfigError(found[0].field, "", found);
 
   return {
     nodeId,
     prefix,
-    broker: broker(input.broker, prefix, nodeId),
+    broker: resolvedBroker,
     sampleInterval,
     maxSilence,
     sensors,
     actuators,
-    discovery: flag(input.discovery, true, "discovery"),
+    discovery,
     discoveryPrefix,
-    device: {
-      name: text(device.name, nodeId, "device.name"),
-      model: text(device.model, DEFAULTS.model, "device.model"),
-      manufacturer: text(device.manufacturer, DEFAULTS.manufacturer, "device.manufacturer"),
-      sw_version: optionalText(device.sw_version, "device.sw_version"),
-    },
-    statusLed: led === undefined ? undefined : {
-      pin: whole(led.pin, undefined, 0, 1023, "statusLed.pin"),
-      activeLow: flag(led.activeLow, false, "statusLed.activeLow"),
-    },
+    device: resolvedDevice,
+    statusLed: ledKept ? led : undefined,
   };
 }
 
-function broker(input: BrokerConfig, prefix: string, nodeId: string): Config["broker"] {
-  const given = objectAt(input, "broker") as BrokerConfig;
-  if (typeof given.host !== "string" || given.host.length === 0) throw new ConfigError("broker.host", "must be an IP address or a host name");
-  const tls = flag(given.tls, false, "broker.tls");
-  const username = optionalText(given.username, "broker.username");
-  const password = optionalText(given.password, "broker.password");
+/**
+ * Each item of `items` resolved by `resolve` (`at[i]` names it). An item with a mistake (or
+ * an id or key already in `ids`) is left out (see settled()).
+ */
+function entities<T, R extends { readonly id?: string; readonly key?: string }>(
+  found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, items: readonly T[], at: string,
+  ids: string[], resolve: (own: Found, item: T, at: string) => R,
+): R[] {
+  const out: R[] = [];
+  items.forEach((item, i) => {
+    const where = at + "[" + i + "]";
+    const own: Found = [];
+    const resolved = resolve(own, item, where);
+    const name = resolved.id ?? resolved.key;
+    if (own.length === 0 && name !== undefined) {
+      if (ids.indexOf(name) >= 0) mistake(own, where + (resolved.id !== undefined ? ".id" : ".key"), JSON.stringify(name) + " is used twice", 0);
+      else ids.push(name);
+    }
+    if (settled(found, leaveOut, own, where)) out.push(resolved);
+  });
+  return out;
+}
+
+/**
+ * Whether the part named `where` is free of mistakes (`own`). Its mistakes go to `leaveOut`
+ * when there is one (the part is then left out), else to `found`.
+ */
+function settled(found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, own: Found, where: string): boolean {
+  if (own.length === 0) return true;
+  if (leaveOut === undefined) for (const m of own) found.push(m);
+  else for (const m of own) report(leaveOut, new ConfigError(m.field, problemOf(m) + " (" + where + " is left out)"));
+  return false;
+}
+
+/** A mistake's text without its "config <field>: " start. */
+function problemOf(error: ConfigError): string {
+  return error.message.slice(("config " + error.field + ": ").length);
+}
+
+function report(leaveOut: (mistake: ConfigError) => void, error: ConfigError): void {
+  try {
+    leaveOut(error);
+  } catch {
+    // a broken reporter must not stop the check
+  }
+}
+
+/** Every key of `given` that is not in `known`: a mistake, with the nearest known key when one is close. */
+function unknownKeys(found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, given: object, known: readonly string[], at: string): void {
+  for (const key of Object.keys(given)) {
+    if (known.indexOf(key) >= 0) continue;
+    const error = new ConfigError(at + key, "unknown key" + didYouMean(key, known));
+    if (leaveOut === undefined) found.push(error);
+    else report(leaveOut, new ConfigError(error.field, problemOf(error) + " (ignored)"));
+  }
+}
+
+/** `; did you mean "x"?` for the candidate nearest to `word` (edit distance 2 or less, or `word` starting it), else "". */
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const near = nearest(word, candidates);
+  return near === undefined ? "" : "; did you mean " + JSON.stringify(near) + "?";
+}
+
+function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  const lower = word.toLowerCase();
+  for (const candidate of candidates) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  if (best !== undefined || lower.length < 3) return best;
+  for (const candidate of candidates) if (candidate.toLowerCase().startsWith(lower)) return candidate;
+  return undefined;
+}
+
+/** Levenshtein distance (insert, delete, replace one character). */
+function editDistance(a: string, b: string): number {
+  let previous: number[] = [];
+  for (let j = 0; j <= b.length; j++) previous.push(j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const replace = previous[j - 1] + (a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1);
+      current.push(Math.min(replace, previous[j] + 1, current[j - 1] + 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+function broker(
+  found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, input: BrokerConfig, prefix: string, nodeId: string,
+): Config["broker"] {
+  const given = objectAt(found, input, "broker") as BrokerConfig | undefined;
+  if (given === undefined) return {} as Config["broker"]; // a stand-in: the mistake is recorded
+  unknownKeys(found, leaveOut, given, BROKER_KEYS, "broker.");
+  if (typeof given.host !== "string" || given.host.length === 0) mistake(found, "broker.host", "must be an IP address or a host name", 0);
+  const tls = flag(found, given.tls, false, "broker.tls");
+  const username = optionalText(found, given.username, "broker.username");
+  const password = optionalText(found, given.password, "broker.password");
   if (password !== undefined && username === undefined) {
-    throw new ConfigError("broker.password", "MQTT 3.1.1 sends a password only with a user name: give broker.username too");
+    mistake(found, "broker.password", "MQTT 3.1.1 sends a password only with a user name: give broker.username too", 0);
   }
   return {
     host: given.host,
-    port: whole(given.port, tls ? 8883 : 1883, 1, 65_535, "broker.port"),
+    port: whole(found, given.port, tls ? 8883 : 1883, 1, 65_535, "broker.port"),
     username,
     password,
     tls,
-    keepAlive: whole(given.keepAlive, DEFAULTS.keepAlive, 0, 65_535, "broker.keepAlive"),
-    clientId: text(given.clientId, prefix + "-" + nodeId, "broker.clientId"),
+    keepAlive: whole(found, given.keepAlive, DEFAULTS.keepAlive, 0, 65_535, "broker.keepAlive"),
+    clientId: text(found, given.clientId, prefix + "-" + nodeId, "broker.clientId"),
   };
 }
 
-function sensor(input: SensorConfig, at: string): SensorSpec {
-  const given = objectAt(input, at) as SensorConfig;
-  const sensorId = id(given.id, at + ".id");
-  if (typeof given.driver !== "string" || given.driver.length === 0) throw new ConfigError(at + ".driver", "must name the driver, e.g. \"sht3x\"");
-  const readings = list(given.readings, at + ".readings");
-  if (readings.length === 0) throw new ConfigError(at + ".readings", "must list at least one reading");
-  const keys: string[] = [];
-  const resolved = readings.map((r, i) => reading(r, at + ".readings[" + i + "]"));
-  resolved.forEach((r, i) => unique(keys, r.key, at + ".readings[" + i + "].key"));
+function sensor(found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, input: SensorConfig, at: string): SensorSpec {
+  const given = objectAt(found, input, at) as SensorConfig | undefined;
+  if (given === undefined) return {} as SensorSpec; // a stand-in: the mistake is recorded
+  unknownKeys(found, undefined, given, SENSOR_KEYS, at + ".");
+  const sensorId = id(found, given.id, at + ".id");
+  if (typeof given.driver !== "string" || given.driver.length === 0) mistake(found, at + ".driver", "must name the driver, e.g. \"sht3x\"", 0);
+  const readingList = list(found, given.readings, at + ".readings");
+  const readings = entities(found, leaveOut, readingList, at + ".readings", [], reading);
+  if (readings.length === 0 && found.length === 0) mistake(found, at + ".readings", "must list at least one reading", 0);
   return {
     id: sensorId,
-    name: text(given.name, sensorId, at + ".name"),
+    name: text(found, given.name, sensorId, at + ".name"),
     driver: given.driver,
-    address: given.address === undefined ? undefined : whole(given.address, undefined, 0, 127, at + ".address"),
-    readings: resolved,
+    address: given.address === undefined ? undefined : whole(found, given.address, undefined, 0, 127, at + ".address"),
+    readings: shared(readingList, readings),
   };
 }
 
-function reading(input: ReadingConfig, at: string): ReadingSpec {
-  const given = objectAt(input, at) as ReadingConfig;
+function reading(found: Found, input: ReadingConfig, at: string): ReadingSpec {
+  const given = objectAt(found, input, at) as ReadingConfig | undefined;
+  if (given === undefined) return {} as ReadingSpec; // a stand-in: the mistake is recorded
+  unknownKeys(found, undefined, given, READING_KEYS, at + ".");
   const key = given.key;
-  if (!isKey(key)) throw new ConfigError(at + ".key", "must be 1 to 32 characters: a letter or _, then letters, digits or _");
+  if (!isKey(key)) mistake(found, at + ".key", "must be 1 to 32 characters: a letter or _, then letters, digits or _", 0);
   const deadband = given.deadband === undefined ? DEFAULTS.deadband : given.deadband;
   if (typeof deadband !== "number" || !(deadband >= 0) || deadband === Infinity) {
-    throw new ConfigError(at + ".deadband", "must be a number, 0 or more");
+    mistake(found, at + ".deadband", "must be a number, 0 or more", 0);
+  }
+  const deviceClass = optionalText(found, given.device_class, at + ".device_class");
+  const unit = optionalText(found, given.unit, at + ".unit");
+  const classes = deviceClass === undefined ? undefined : sensorDeviceClass(deviceClass);
+  if (deviceClass !== undefined && classes === undefined) {
+    const names = Object.keys(SENSOR_DEVICE_CLASSES);
+    const hint = didYouMean(deviceClass, names);
+    mistake(found, at + ".device_class", JSON.stringify(deviceClass) + " is not a Home Assistant sensor device class accepted here" +
+      (hint !== "" ? hint : " (one of: " + names.join(", ") + ")"), 0);
+  }
+  if (classes !== undefined && unit === undefined && classes.units.length > 0) {
+    mistake(found, at + ".unit", "device_class " + deviceClass + " needs a unit: " + classes.units.join(", "), 0);
+  }
+  if (classes !== undefined && unit !== undefined && classes.units.indexOf(unit) < 0) {
+    mistake(found, at + ".unit", classes.units.length === 0
+      ? "device_class " + deviceClass + " takes no unit: leave unit out"
+      : JSON.stringify(unit) + " is not a unit of device_class " + deviceClass + didYouMean(unit, classes.units) + " (one of: " + classes.units.join(", ") + ")", 0);
+  }
+  const allowedStates = classes === undefined ? STATE_CLASSES : classes.stateClasses;
+  const stateClass = text(found, given.state_class, allowedStates[0], at + ".state_class");
+  if (STATE_CLASSES.indexOf(stateClass) < 0) {
+    mistake(found, at + ".state_class", JSON.stringify(stateClass) + " is not a Home Assistant state class" + didYouMean(stateClass, STATE_CLASSES) +
+      " (one of: " + STATE_CLASSES.join(", ") + ")", 0);
+  } else if (allowedStates.indexOf(stateClass) < 0) {
+    mistake(found, at + ".state_class", "device_class " + deviceClass + " takes state_class " + allowedStates.join(" or "), 0);
   }
   return {
     key,
-    name: text(given.name, humanise(key), at + ".name"),
-    unit: optionalText(given.unit, at + ".unit"),
-    device_class: optionalText(given.device_class, at + ".device_class"),
-    state_class: text(given.state_class, DEFAULTS.stateClass, at + ".state_class"),
-    decimals: whole(given.decimals, DEFAULTS.decimals, 0, 6, at + ".decimals"),
+    name: text(found, given.name, isKey(key) ? humanise(key) : "", at + ".name"),
+    unit,
+    device_class: deviceClass,
+    state_class: stateClass,
+    decimals: whole(found, given.decimals, DEFAULTS.decimals, 0, 6, at + ".decimals"),
     deadband,
   };
 }
 
-function actuator(input: ActuatorConfig, at: string): ActuatorSpec {
-  const given = objectAt(input, at) as ActuatorConfig;
-  const actuatorId = id(given.id, at + ".id");
+function actuator(found: Found, input: ActuatorConfig, at: string): ActuatorSpec {
+  const given = objectAt(found, input, at) as ActuatorConfig | undefined;
+  if (given === undefined) return {} as ActuatorSpec; // a stand-in: the mistake is recorded
+  unknownKeys(found, undefined, given, ACTUATOR_KEYS, at + ".");
+  const actuatorId = id(found, given.id, at + ".id");
   const component = given.component === undefined ? "switch" : given.component;
-  if (component !== "switch" && component !== "light") throw new ConfigError(at + ".component", "must be \"switch\" or \"light\"");
+  if (component !== "switch" && component !== "light") mistake(found, at + ".component", "must be \"switch\" or \"light\"", 0);
   const initial = given.initial === undefined ? "OFF" : given.initial;
-  if (initial !== "ON" && initial !== "OFF") throw new ConfigError(at + ".initial", "must be \"ON\" or \"OFF\"");
+  if (initial !== "ON" && initial !== "OFF") mistake(found, at + ".initial", "must be \"ON\" or \"OFF\"", 0);
   return {
     id: actuatorId,
-    name: text(given.name, actuatorId, at + ".name"),
-    pin: whole(given.pin, undefined, 0, 1023, at + ".pin"),
+    name: text(found, given.name, actuatorId, at + ".name"),
+    pin: whole(found, given.pin, undefined, 0, 1023, at + ".pin"),
     component,
     initial,
-    activeLow: flag(given.activeLow, false, at + ".activeLow"),
+    activeLow: flag(found, given.activeLow, false, at + ".activeLow"),
+  };
+}
+
+function statusLed(found: Found, input: StatusLedConfig, at: string): { readonly pin: number; readonly activeLow: boolean } {
+  const given = objectAt(found, input, at) as StatusLedConfig | undefined;
+  if (given === undefined) return {} as NonNullable<Config["statusLed"]>; // a stand-in: the mistake is recorded
+  unknownKeys(found, undefined, given, STATUS_LED_KEYS, at + ".");
+  return {
+    pin: whole(found, given.pin, undefined, 0, 1023, at + ".pin"),
+    activeLow: flag(found, given.activeLow, false, at + ".activeLow"),
   };
 }
 
@@ -321,55 +501,53 @@ function same(input: unknown, resolved: unknown): boolean {
   return true;
 }
 
-// ---- field checks
+// ---- field checks: each records a mistake in `found` and goes on with a stand-in value
 
-function objectAt(value: unknown, at: string): object {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ConfigError(at, "must be an object");
+/** `value` when it is a plain object; else the mistake is recorded and undefined returned. */
+function objectAt(found: Found, value: unknown, at: string): object | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return mistake(found, at, "must be an object", undefined);
   return value;
 }
 
-function optionalObject(value: unknown, at: string): object {
-  return value === undefined ? {} : objectAt(value, at);
+function optionalObject(found: Found, value: unknown, at: string): object {
+  return (value === undefined ? undefined : objectAt(found, value, at)) ?? {};
 }
 
-function list<T>(value: readonly T[] | undefined, at: string): readonly T[] {
+function list<T>(found: Found, value: readonly T[] | undefined, at: string): readonly T[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new ConfigError(at, "must be a list");
+  if (!Array.isArray(value)) return mistake(found, at, "must be a list", []);
   return value;
 }
 
-function whole(value: unknown, fallback: number | undefined, min: number, max: number, at: string): number {
+function whole(found: Found, value: unknown, fallback: number | undefined, min: number, max: number, at: string): number {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (!isWhole(value, min, max)) {
-    throw new ConfigError(at, "must be a whole number from " + min + " to " + max);
-  }
+  if (!isWhole(value, min, max)) return mistake(found, at, "must be a whole number from " + min + " to " + max, 0);
   return value;
 }
 
-function flag(value: unknown, fallback: boolean, at: string): boolean {
+function flag(found: Found, value: unknown, fallback: boolean, at: string): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new ConfigError(at, "must be true or false");
+  if (typeof value !== "boolean") return mistake(found, at, "must be true or false", fallback);
   return value;
 }
 
-function text(value: unknown, fallback: string, at: string): string {
+function text(found: Found, value: unknown, fallback: string, at: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== "string" || value.length === 0) throw new ConfigError(at, "must be a non-empty string");
+  if (typeof value !== "string" || value.length === 0) return mistake(found, at, "must be a non-empty string", fallback);
   return value;
 }
 
-function optionalText(value: unknown, at: string): string | undefined {
-  return value === undefined ? undefined : text(value, "", at);
+function optionalText(found: Found, value: unknown, at: string): string | undefined {
+  return value === undefined ? undefined : text(found, value, "", at);
 }
 
 /** 1 to 32 of A-Z a-z 0-9 _ - (what Home Assistant allows in a node id and object id). */
-function id(value: unknown, at: string): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 32) {
-    throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
-  }
+function id(found: Found, value: unknown, at: string): string {
+  const problem = "must be 1 to 32 characters of A-Z a-z 0-9 _ -";
+  if (typeof value !== "string" || value.length === 0 || value.length > 32) return mistake(found, at, problem, "");
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
-    if (!isWordChar(code) && code !== 0x2d) throw new ConfigError(at, "must be 1 to 32 characters of A-Z a-z 0-9 _ -");
+    if (!isWordChar(code) && code !== 0x2d) return mistake(found, at, problem, "");
   }
   return value;
 }
@@ -388,17 +566,12 @@ function isWordChar(code: number): boolean {
 }
 
 /** A topic prefix: not empty, no wildcards, no NUL, no "/" at either end. */
-function topicPrefix(value: unknown, fallback: string, at: string): string {
-  const prefix = text(value, fallback, at);
+function topicPrefix(found: Found, value: unknown, fallback: string, at: string): string {
+  const prefix = text(found, value, fallback, at);
   const bad = prefix.indexOf("+") >= 0 || prefix.indexOf("#") >= 0 || prefix.indexOf("\u0000") >= 0 ||
     prefix.charAt(0) === "/" || prefix.charAt(prefix.length - 1) === "/";
-  if (bad) throw new ConfigError(at, "must be a topic without wildcards, NUL, or a leading or trailing /");
+  if (bad) return mistake(found, at, "must be a topic without wildcards, NUL, or a leading or trailing /", fallback);
   return prefix;
-}
-
-function unique(seen: string[], value: string, at: string): void {
-  if (seen.indexOf(value) >= 0) throw new ConfigError(at, JSON.stringify(value) + " is used twice");
-  seen.push(value);
 }
 
 /** "air_quality" -> "Air quality". */

@@ -6,15 +6,39 @@
  * back online), so none is kept in memory in between; the firmware paces the sending.
  * Only sensors whose driver started are announced. The set announced is also kept on the
  * broker, retained, as a manifest (`<component>/<object id>` entries, space-separated), so
- * that a node can clear the configs of entities a later configuration dropped.
+ * that a node can clear the configs of entities a later configuration dropped. Object ids
+ * and unique ids start with the topic prefix; the node id stays the topic's node level, so
+ * the configs an earlier version announced under object ids without the prefix (listed
+ * in its manifest) are cleared the same way.
  */
 
 import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
 import { ONLINE, OFFLINE } from "./availability.js";
 import { OFF_TEXT, ON_TEXT } from "./actuators.js";
 import {
-  actuatorDiscoveryTopic, commandTopic, sensorDiscoveryTopic, stateTopic, statusTopic,
+  actuatorDiscoveryTopic, actuatorObjectId, commandTopic, discoveryTopic, sensorDiscoveryTopic, sensorObjectId, stateTopic, statusTopic,
 } from "./topics.js";
+
+/**
+ * The software that announces the entities (Home Assistant's `origin`, shown in its MQTT
+ * logs and device info): this firmware. sw_version is package.json's version (a test
+ * keeps the two equal).
+ */
+export const ORIGIN = Object.freeze({ name: "xs-mqtt", sw_version: "0.1.0", support_url: "https://www.npmjs.com/package/xs-mqtt" });
+
+/** Seconds added to expire_after for delivery (pacing, the broker, Home Assistant itself). */
+const EXPIRY_SLACK_S = 10;
+
+/**
+ * Home Assistant's expire_after for the node's sensors, seconds: a reading is published at
+ * least every maxSilence, at the first sample after it (so up to a sampleInterval later);
+ * a sensor that misses one more sample is shown unavailable. Undefined when maxSilence is 0
+ * (an unchanged reading is then never published again, so it must not expire).
+ */
+export function expireAfter(config: Config): number | undefined {
+  if (config.maxSilence === 0) return undefined;
+  return Math.ceil((config.maxSilence + 2 * config.sampleInterval) / 1000) + EXPIRY_SLACK_S;
+}
 
 /** The device block shared by every entity of this node. */
 function deviceBlock(config: Config): Record<string, unknown> {
@@ -34,13 +58,16 @@ function availability(config: Config, entity: Record<string, unknown>): Record<s
   entity.payload_available = ONLINE;
   entity.payload_not_available = OFFLINE;
   entity.device = deviceBlock(config);
+  // a copy: JSON.stringify throws "read only value" on a preloaded object (the module-level
+  // ORIGIN on a board: XS marks objects it visits, xs/sources/xsJSON.c fxStringifyJSONProperty)
+  entity.origin = { name: ORIGIN.name, sw_version: ORIGIN.sw_version, support_url: ORIGIN.support_url };
   return entity;
 }
 
 export function sensorDiscoveryPayload(config: Config, sensor: SensorSpec, reading: ReadingSpec): string {
   const entity: Record<string, unknown> = {
     name: reading.name,
-    unique_id: config.nodeId + "_" + sensor.id + "_" + reading.key,
+    unique_id: config.prefix + "_" + config.nodeId + "_" + sensor.id + "_" + reading.key,
     state_topic: stateTopic(config, sensor.id),
     value_template: "{{ value_json." + reading.key + " }}",
   };
@@ -48,13 +75,15 @@ export function sensorDiscoveryPayload(config: Config, sensor: SensorSpec, readi
   if (reading.device_class !== undefined) entity.device_class = reading.device_class;
   entity.state_class = reading.state_class;
   entity.suggested_display_precision = reading.decimals;
+  const expiry = expireAfter(config);
+  if (expiry !== undefined) entity.expire_after = expiry;
   return JSON.stringify(availability(config, entity));
 }
 
 export function actuatorDiscoveryPayload(config: Config, actuator: ActuatorSpec): string {
   const entity: Record<string, unknown> = {
     name: actuator.name,
-    unique_id: config.nodeId + "_" + actuator.id,
+    unique_id: config.prefix + "_" + config.nodeId + "_" + actuator.id,
     command_topic: commandTopic(config, actuator),
     state_topic: stateTopic(config, actuator.id),
     payload_on: ON_TEXT,
@@ -92,8 +121,8 @@ export class Discovery {
     for (const s of sensors) count += s.readings.length;
     this.count = count;
     const entries: string[] = [];
-    for (const s of sensors) for (const r of s.readings) entries.push("sensor/" + s.id + "_" + r.key);
-    for (const a of config.actuators) entries.push(a.component + "/" + a.id);
+    for (const s of sensors) for (const r of s.readings) entries.push("sensor/" + sensorObjectId(config, s, r));
+    for (const a of config.actuators) entries.push(a.component + "/" + actuatorObjectId(config, a));
     this.manifest = entries.join(" ");
   }
 
@@ -129,7 +158,7 @@ export class Discovery {
     const config = this.#config;
     return stale.map((entry) => {
       const slash = entry.indexOf("/");
-      return config.discoveryPrefix + "/" + entry.slice(0, slash) + "/" + config.nodeId + "/" + entry.slice(slash + 1) + "/config";
+      return discoveryTopic(config, entry.slice(0, slash), entry.slice(slash + 1));
     });
   }
 

@@ -2,9 +2,10 @@
  * The sensor node: startFirmware() wires the configuration, the sensors, the actuators'
  * pins and the MQTT client together and runs them on the timers it is handed.
  *  - Every sampleInterval it samples each sensor and publishes a sensor's JSON state
- *    (QoS 0) when a reading moved past its deadband, or after maxSilence.
- *  - "ON"/"OFF" on <prefix>/<node>/<id>/set drive an actuator's pin; its state is published
- *    retained (QoS 1) on <prefix>/<node>/<id>/state. Bad commands are reported, not thrown.
+ *    (QoS 0, retained) when a reading moved past its deadband, or after maxSilence.
+ *  - "ON"/"OFF"/"TOGGLE" (any letter case) on <prefix>/<node>/<id>/set drive an actuator's
+ *    pin; its state is published retained (QoS 1) on <prefix>/<node>/<id>/state. Bad
+ *    commands are reported, not thrown.
  *  - On every connect: the "online" birth, the Home Assistant discovery configs, every
  *    actuator state and every sensor state, paced so the outbox never overflows; the same
  *    again (but the birth) when Home Assistant announces itself online.
@@ -17,7 +18,7 @@
 
 import { MqttClient } from "../mqtt/index.js";
 import type { Message, MqttError, PublishStatus, TextDecoderLike, TimerId } from "../mqtt/index.js";
-import { Actuator, COMMAND_INVALID, COMMAND_ON } from "./actuators.js";
+import { Actuator, COMMAND_INVALID, COMMAND_ON, COMMAND_TOGGLE } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
 import { ConfigError, resolveConfig } from "./config.js";
 import type { Config, SensorSpec } from "./config.js";
@@ -51,8 +52,12 @@ export function startFirmware(options: FirmwareOptions | ResolvedFirmwareOptions
   return new SensorNode(resolveConfig(options.config), options);
 }
 
-/** QoS 0, kept in the outbox rather than dropped when the link is momentarily full. */
-const QOS0_QUEUED = Object.freeze({ qos: 0, queue: true });
+/**
+ * A sensor state: QoS 0, kept in the outbox rather than dropped when the link is momentarily
+ * full, and retained, so that Home Assistant gets the latest value whenever it subscribes
+ * (after its restart, or once it has read a discovery config).
+ */
+const SENSOR_STATE = Object.freeze({ qos: 0, queue: true, retain: true });
 /** A QoS 0 retained fallback for "offline" at stop when the outbox is full. */
 const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
 /** Longest command text quoted in a log line. */
@@ -327,11 +332,11 @@ class SensorNode implements Firmware {
       this.#decoder ??= new this.#io.TextDecoder();
       const preview = this.#decoder.decode(payload.subarray(0, COMMAND_PREVIEW));
       this.#say("actuator " + actuator.spec.id + ": ignored command " + JSON.stringify(preview) +
-        (payload.length > COMMAND_PREVIEW ? " (" + payload.length + " bytes)" : "") + ": expected \"ON\" or \"OFF\"");
+        (payload.length > COMMAND_PREVIEW ? " (" + payload.length + " bytes)" : "") + ": expected \"ON\", \"OFF\" or \"TOGGLE\"");
       return;
     }
     this.counts.commands++;
-    this.#apply(index, command === COMMAND_ON);
+    this.#apply(index, command === COMMAND_TOGGLE ? !actuator.on : command === COMMAND_ON);
   }
 
   #apply(index: number, on: boolean): void {
@@ -408,7 +413,7 @@ class SensorNode implements Firmware {
     const channel = this.#channels[index];
     if (!channel.hasValues) return SKIP;
     const length = channel.encode();
-    const status = this.client.publish(this.#topics.sensorState[index], channel.payload, QOS0_QUEUED, length);
+    const status = this.client.publish(this.#topics.sensorState[index], channel.payload, SENSOR_STATE, length);
     if (taken(status)) {
       channel.markPublished(this.#now());
       this.counts.readingsPublished++;

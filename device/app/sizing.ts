@@ -51,7 +51,7 @@ const PACKET_ID_BYTES = 2;
 export interface NodeSizes {
   /** The largest PUBLISH packet the node sends (its largest discovery config, usually). */
   largestPublish: number;
-  /** Messages of the QoS 1 burst after a connect: the birth, the discovery configs, the actuator states. */
+  /** Messages of the QoS 1 burst after a connect: the birth, the discovery configs and manifest, the actuator states. */
   burstMessages: number;
   /**
    * The smallest receive buffer that holds a message on every topic subscribed to: a
@@ -90,6 +90,7 @@ export function nodeSizes(config: Config, discovery: Discovery | undefined, enco
   burst(statusTopic(config), ONLINE_BYTES.length);
   if (discovery !== undefined) {
     for (let index = 0; index < discovery.count; index++) burst(discovery.topic(index), bytes(discovery.payload(index)));
+    burst(discoveryManifestTopic(config), bytes(discovery.manifest));
   }
   const actuatorStateBytes = Math.max(bytes(ON_TEXT), bytes(OFF_TEXT));
   for (const actuator of config.actuators) burst(stateTopic(config, actuator.id), actuatorStateBytes);

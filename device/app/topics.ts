@@ -7,7 +7,8 @@
  *   <prefix>/<node>/<sensor>/state     a sensor's readings as JSON
  *   <prefix>/<node>/<actuator>/state   "ON" / "OFF", retained
  *   <prefix>/<node>/<actuator>/set     commands: "ON" / "OFF"
- *   <discovery>/sensor/<node>/<sensor>_<key>/config, <discovery>/<switch|light>/<node>/<actuator>/config
+ *   <discovery>/sensor/<node>/<p>_<sensor>_<key>/config, <discovery>/<switch|light>/<node>/<p>_<actuator>/config
+ *                                      (<p>: the prefix as an object id, see objectPrefix())
  *   <discovery>/status                 Home Assistant's own birth: "online"
  *   <prefix>/<node>/discovery          the discovery configs announced last, retained
  */
@@ -32,12 +33,42 @@ export function commandTopic(config: Config, actuator: ActuatorSpec): string {
   return nodeTopic(config) + "/" + actuator.id + "/set";
 }
 
+/**
+ * The topic prefix as it starts every discovery object id: each character outside
+ * A-Z a-z 0-9 _ - (what Home Assistant allows in an object id) as "_". With it, two
+ * installations (two prefixes) that use the same node id announce on different topics.
+ */
+export function objectPrefix(config: Config): string {
+  const prefix = config.prefix;
+  let out = "";
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix.charAt(i);
+    out += (c >= "0" && c <= "9") || (c >= "A" && c <= "Z") || (c >= "a" && c <= "z") || c === "_" || c === "-" ? c : "_";
+  }
+  return out;
+}
+
+/** The object id of a reading's discovery config: <p>_<sensor>_<key>. */
+export function sensorObjectId(config: Config, sensor: SensorSpec, reading: ReadingSpec): string {
+  return objectPrefix(config) + "_" + sensor.id + "_" + reading.key;
+}
+
+/** The object id of an actuator's discovery config: <p>_<actuator>. */
+export function actuatorObjectId(config: Config, actuator: ActuatorSpec): string {
+  return objectPrefix(config) + "_" + actuator.id;
+}
+
+/** <discovery>/<component>/<node>/<object id>/config. */
+export function discoveryTopic(config: Config, component: string, objectId: string): string {
+  return config.discoveryPrefix + "/" + component + "/" + config.nodeId + "/" + objectId + "/config";
+}
+
 export function sensorDiscoveryTopic(config: Config, sensor: SensorSpec, reading: ReadingSpec): string {
-  return config.discoveryPrefix + "/sensor/" + config.nodeId + "/" + sensor.id + "_" + reading.key + "/config";
+  return discoveryTopic(config, "sensor", sensorObjectId(config, sensor, reading));
 }
 
 export function actuatorDiscoveryTopic(config: Config, actuator: ActuatorSpec): string {
-  return config.discoveryPrefix + "/" + actuator.component + "/" + config.nodeId + "/" + actuator.id + "/config";
+  return discoveryTopic(config, actuator.component, actuatorObjectId(config, actuator));
 }
 
 /** Where the node keeps, retained, the list of discovery configs it announced last. */

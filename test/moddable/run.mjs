@@ -22,7 +22,7 @@ const PREFIX = "xs-mqtt";
 const STATUS = `${PREFIX}/${NODE}/status`;
 const RELAY_SET = `${PREFIX}/${NODE}/relay/set`;
 const RELAY_STATE = `${PREFIX}/${NODE}/relay/state`;
-const RELAY_CONFIG = `homeassistant/switch/${NODE}/relay/config`;
+const RELAY_CONFIG = `homeassistant/switch/${NODE}/${PREFIX}_relay/config`;
 const WAIT_MS = 30_000;
 
 const skip = whySkipped();
@@ -80,15 +80,15 @@ async function main() {
   const mcsim = app = start("mcsim", [appFile], { env: { ...process.env, DISPLAY: `:${display}` } });
 
   await check("online: the board publishes its retained birth", () => seen.wait(STATUS, "online"));
-  await check("discovery: the relay's retained config names its command and state topics; the manifest lists only the relay (no sensor runs here)", async () => {
+  await check("discovery: the relay's retained config names its command and state topics and its origin; the manifest lists only the relay (no sensor runs here)", async () => {
     const config = JSON.parse(await seen.wait(RELAY_CONFIG));
-    if (config.command_topic !== RELAY_SET || config.state_topic !== RELAY_STATE) throw new Error(JSON.stringify(config));
-    await seen.wait(`${PREFIX}/${NODE}/discovery`, "switch/relay");
+    if (config.command_topic !== RELAY_SET || config.state_topic !== RELAY_STATE || config.origin?.name !== "xs-mqtt") throw new Error(JSON.stringify(config));
+    await seen.wait(`${PREFIX}/${NODE}/discovery`, `switch/${PREFIX}_relay`);
   });
-  await check("relay: ON on the command topic is applied and echoed on the state topic", async () => {
+  await check("relay: \"on\" (any letter case) on the command topic is applied and echoed as ON on the state topic", async () => {
     await seen.wait(RELAY_STATE, "OFF");
     const echoed = seen.next(RELAY_STATE, "ON");
-    await peer.publishAsync(RELAY_SET, "ON", { qos: 1 });
+    await peer.publishAsync(RELAY_SET, "on", { qos: 1 });
     await echoed;
   });
   await check("reconnect: after the broker restarts, the board comes back online", async () => {
