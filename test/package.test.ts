@@ -109,9 +109,10 @@ describe("the packed package", () => {
     }
     // the XS engine of the simulator loads these from next to its bundle
     expect(files).toContain("dist/in-xs/io.js");
-    // the README, package.json, and under dist/ bundles and declarations only
-    const other = files.filter((file) => !/^(?:README\.md|package\.json|dist\/.+\.(?:m?js|d\.m?ts))$/.test(file));
+    // the README, the licence, package.json, and under dist/ bundles and declarations only
+    const other = files.filter((file) => !/^(?:README\.md|LICENSE|package\.json|dist\/.+\.(?:m?js|d\.m?ts))$/.test(file));
     expect(other).toEqual([]);
+    expect(files).toContain("LICENSE"); // package.json says MIT: the text goes with it
   });
 
   it("its declarations import only declarations it ships, Node built-ins and its dependencies", () => {
