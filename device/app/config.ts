@@ -349,18 +349,18 @@ function nearest(word: string, candidates: readonly string[]): string | undefine
 }
 
 /** Levenshtein distance (insert, delete, replace one character). */
-function editDistance(a: string, b: string): number {
+function editDistance(from: string, to: string): number {
   let previous: number[] = [];
-  for (let j = 0; j <= b.length; j++) previous.push(j);
-  for (let i = 1; i <= a.length; i++) {
+  for (let j = 0; j <= to.length; j++) previous.push(j);
+  for (let i = 1; i <= from.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const replace = previous[j - 1] + (a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1);
+    for (let j = 1; j <= to.length; j++) {
+      const replace = previous[j - 1] + (from.charCodeAt(i - 1) === to.charCodeAt(j - 1) ? 0 : 1);
       current.push(Math.min(replace, previous[j] + 1, current[j - 1] + 1));
     }
     previous = current;
   }
-  return previous[b.length];
+  return previous[to.length];
 }
 
 function broker(

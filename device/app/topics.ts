@@ -42,8 +42,8 @@ export function objectPrefix(config: Config): string {
   const prefix = config.prefix;
   let out = "";
   for (let i = 0; i < prefix.length; i++) {
-    const c = prefix.charAt(i);
-    out += (c >= "0" && c <= "9") || (c >= "A" && c <= "Z") || (c >= "a" && c <= "z") || c === "_" || c === "-" ? c : "_";
+    const char = prefix.charAt(i);
+    out += (char >= "0" && char <= "9") || (char >= "A" && char <= "Z") || (char >= "a" && char <= "z") || char === "_" || char === "-" ? char : "_";
   }
   return out;
 }
