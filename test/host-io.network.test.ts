@@ -5,6 +5,7 @@
  * the bytes that came first are read, write() after an error, any method after close().
  * The peer is a plain node:net server on 127.0.0.1, closed after each test.
  */
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -205,10 +206,65 @@ describe("host-sim TLS, as Moddable's TLS socket (examples/io/tcp/tlssocket/tlss
       const cert = await makeServerCert(dir, ca, "server");
       const port = await loopback.listen({ tls: { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) } });
       const writable: number[] = [];
-      const socket = new TLS({ address: "127.0.0.1", port, host: "localhost", ca: ca.pem, onWritable(count) { writable.push(count); } });
+      const socket = new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: new X509Certificate(ca.pem).raw },
+        onWritable(count) { writable.push(count); },
+      });
       await waitFor(() => writable.length === 1, "the handshake");
       expect(writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
       socket.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes Moddable's options only: no TCP.io is a TypeError, PEM where DER goes throws, a top-level ca is not read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-tls-"));
+    try {
+      const ca = await makeCa(dir, "ca");
+      const cert = await makeServerCert(dir, ca, "server");
+      const port = await loopback.listen({ tls: { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) } });
+      const der = new X509Certificate(ca.pem).raw;
+      // tlssocket.js makes its TCP socket with `new options.TCP.io(...)`
+      expect(() => new TLS({ address: "127.0.0.1", port, host: "localhost", secure: { certificate: der } })).toThrow(TypeError);
+      // ssl_cert.js decodes DER only
+      expect(() => new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: Buffer.from(ca.pem) },
+      })).toThrow("not DER");
+      expect(() => new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: ca.pem as never },
+      })).toThrow(TypeError);
+      // the CA given at the top level, where Moddable's socket never looks: the private CA is not trusted
+      const errors: number[] = [];
+      const wrongShape = new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, ca: ca.pem, onError() { errors.push(1); },
+      } as never);
+      loopback.sockets.push(wrongShape);
+      await waitFor(() => errors.length === 1, "the refused certificate");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("read(buffer) as Moddable's: an ArrayBuffer is a RangeError once data waits; a view gets at most what is waiting", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-tls-"));
+    try {
+      const ca = await makeCa(dir, "ca");
+      const cert = await makeServerCert(dir, ca, "server");
+      const port = await loopback.listen({ tls: { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) } });
+      const readable: number[] = [];
+      const socket = new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: new X509Certificate(ca.pem).raw },
+        onReadable(count) { readable.push(count); },
+      });
+      loopback.sockets.push(socket);
+      await waitFor(() => loopback.peers.length === 1, "the connection");
+      loopback.peers[0].write("hello");
+      await waitFor(() => readable.length > 0 && readable[readable.length - 1] === 5, "onReadable");
+      expect(() => socket.read(new ArrayBuffer(5))).toThrow(RangeError);
+      const into = new Uint8Array(8);
+      expect(socket.read(into)).toBe(5);
+      expect(Buffer.from(into.subarray(0, 5)).toString()).toBe("hello");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@
  * socket classes (host-sim/io/sockets.ts) against servers on 127.0.0.1 and a throw-away CA.
  * Everything is closed after each test.
  */
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -159,7 +160,7 @@ describe("openSocket", () => {
     const [kind, options] = made[0];
     expect(kind).toBe("TCP");
     expect(options).toMatchObject({ address: "127.0.0.1", port, nodelay: true });
-    expect([options.host, options.ca]).toEqual([undefined, undefined]);
+    expect([options.host, options.TCP, options.secure]).toEqual([undefined, undefined, undefined]);
     await waitFor(() => handlers.seen.writable.length === 1 && loopback.peers.length === 1, "the connection");
     expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW]);
     loopback.peers[0].write("abc");
@@ -176,7 +177,14 @@ describe("openSocket", () => {
     const handlers = events();
     openSocket(io, settings(io, { port, tls: { ca: ca.pem } }), "127.0.0.1", handlers);
     expect(made.map(([kind]) => kind)).toEqual(["TLS"]);
-    expect(made[0][1]).toMatchObject({ address: "127.0.0.1", port, nodelay: true, host: "localhost", ca: ca.pem });
+    // Moddable's TLS socket's shape: the TCP class as TCP.io, the CA as DER in secure.certificate
+    const given = made[0][1];
+    expect(given).toMatchObject({ address: "127.0.0.1", port, nodelay: true, host: "localhost" });
+    expect(given.TCP?.base).toBe(io.TCP);
+    expect(typeof given.TCP?.io).toBe("function");
+    expect(Buffer.from(given.secure!.certificate as Uint8Array)).toEqual(Buffer.from(new X509Certificate(ca.pem).raw));
+    expect(Object.keys(given.secure!)).toEqual(["certificate"]);
+    expect("ca" in given).toBe(false);
     await waitFor(() => handlers.seen.writable.length === 1, "the handshake");
     expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
     expect(handlers.seen.errors).toBe(0);
@@ -187,7 +195,7 @@ describe("openSocket", () => {
     const { io, made } = recordingIo();
     const handlers = events();
     openSocket(io, settings(io, { port, tls: { ca: ca.pem, serverName: "other.example" } }), "127.0.0.1", handlers);
-    expect(made[0][1]).toMatchObject({ host: "other.example", ca: ca.pem });
+    expect(made[0][1].host).toBe("other.example");
     await waitFor(() => handlers.seen.errors === 1, "the refused handshake");
     expect(handlers.seen.writable).toEqual([]);
   });
@@ -199,7 +207,7 @@ describe("openSocket", () => {
     const handlers = events();
     openSocket(io, settings(io, { tls: true, port }), "127.0.0.1", handlers);
     expect(made[0][0]).toBe("TLS");
-    expect(made[0][1]).toMatchObject({ port, host: "localhost", ca: undefined });
+    expect(made[0][1]).toMatchObject({ port, host: "localhost", secure: {} });
     await waitFor(() => handlers.seen.errors === 1, "the refused certificate");
     expect(handlers.seen.writable).toEqual([]);
   });
