@@ -35,7 +35,7 @@ const bundles = [
     // the board: device/main.ts with Moddable's own modules left for mcconfig to link
     entry: "device/main.ts",
     out: "dist/board.js",
-    external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net"],
+    external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net", "modules"],
   },
 ];
 

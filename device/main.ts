@@ -11,6 +11,11 @@
  *   sda, scl, sht3x (I²C address, 68 = 0x44), bh1750 (I²C address, 35 = 0x23)
  *   relay (GPIO), relayActiveLow, led (GPIO), ledActiveLow
  *   sampleInterval (ms), maxSilence (ms), dns (a DNS server used when DHCP gave none), version
+ *   tls ("true": connect over TLS, port 8883 by default; the build needs Moddable's TLS socket:
+ *   manifest_tls.json), tlsCa, tlsCert, tlsKey (names of DER files among the manifest's
+ *   resources: the CA to trust, the client certificate and its PKCS #8 key; tlsCert and
+ *   tlsKey go together), tlsServerName (the name the broker's certificate carries, when the
+ *   broker is given by IP address)
  * ("password" is left to Wi-Fi: manifest_net.json reads ssid and password.)
  */
 
@@ -20,6 +25,7 @@ import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";
 import config from "mc/config";
+import Modules from "modules";
 import Net from "net";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
@@ -27,7 +33,7 @@ import Timer from "timer";
 import { buildSensors, climateSensor, lightSensor, startFirmware } from "./board/index.js";
 import type { ActuatorConfig, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
-import type { SocketClass } from "./mqtt/index.js";
+import type { SocketClass, TlsOptions } from "./mqtt/index.js";
 
 export default function main(): void {
   const settings = nodeConfig();
@@ -42,6 +48,7 @@ export default function main(): void {
     TextDecoder,
   };
   try {
+    if (settings.broker.tls === true) addTls(io);
     startFirmware({
       config: settings,
       io,
@@ -73,6 +80,7 @@ function nodeConfig(): FirmwareConfig {
       port: optionalNumber(config.port),
       username: optionalText(config.mqttUser),
       password: optionalText(config.mqttPassword),
+      tls: yes(config.tls),
     },
     sampleInterval: optionalNumber(config.sampleInterval),
     maxSilence: optionalNumber(config.maxSilence),
@@ -82,6 +90,26 @@ function nodeConfig(): FirmwareConfig {
     statusLed: led === undefined ? undefined : { pin: led, activeLow: yes(config.ledActiveLow) },
     device: { model: "ESP32 sensor node", manufacturer: "xs-mqtt", sw_version: optionalText(config.version) },
   };
+}
+
+/**
+ * Moddable's TLS socket for ECMA-419 (examples/io/tcp/tlssocket, in the build through
+ * manifest_tls.json) and the certificates mc/config names, read from the build's resources
+ * as Moddable apps read theirs (`new Resource(name)`, no copy out of flash). Throws when the
+ * build lacks the TLS socket or a resource named is missing.
+ */
+function addTls(io: FirmwareIo): void {
+  if (!Modules.has("embedded:io/socket/tcp/tls")) throw new Error("tls needs Moddable's TLS socket: build manifest_tls.json");
+  io.TLS = Modules.importNow("embedded:io/socket/tcp/tls") as SocketClass;
+  const Resource = Modules.importNow("Resource") as new (name: string) => ArrayBuffer;
+  const resource = (value: unknown): Uint8Array | undefined => {
+    const name = optionalText(value);
+    return name === undefined ? undefined : new Uint8Array(new Resource(name));
+  };
+  const tls: TlsOptions = { ca: resource(config.tlsCa), cert: resource(config.tlsCert), key: resource(config.tlsKey) };
+  const serverName = optionalText(config.tlsServerName);
+  if (serverName !== undefined) tls.serverName = serverName;
+  io.tls = tls;
 }
 
 /** The drivers for the configured sensors on the I²C bus from mc/config; a chip that does not answer is reported and left out. */

@@ -2,8 +2,9 @@
  * Declarations of the Moddable modules device/main.ts imports that @moddable/typings does
  * not cover in this project's device tsconfig: the ECMA-419 DNS resolver over UDP (from
  * $(MODDABLE)/examples/io/udp/dns), "mc/config" (values from the manifest and the mcconfig
- * command line: strings when given on the command line), and the legacy "net" module (for
- * the DNS servers DHCP handed out). Types only.
+ * command line: strings when given on the command line), the legacy "net" module (for
+ * the DNS servers DHCP handed out), and "modules" (modules/base/modules: a module the
+ * manifest may leave out, taken only when present). Types only.
  */
 
 declare module "embedded:network/dns/resolver/udp" {
@@ -39,4 +40,14 @@ declare module "net" {
     get(property: string): unknown;
   };
   export default Net;
+}
+
+declare module "modules" {
+  const Modules: {
+    /** Whether the build holds the module. */
+    has(specifier: string): boolean;
+    /** The module's default export (modules.c, xs_modules_importNow). */
+    importNow(specifier: string): unknown;
+  };
+  export default Modules;
 }

@@ -10,13 +10,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ClientIo, Resolver, SocketOptions } from "../device/mqtt/io.js";
+import type { ClientIo, Resolver, Socket, SocketOptions } from "../device/mqtt/io.js";
 import { checkOptions, type ClientOptions } from "../device/mqtt/options.js";
 import { isIpAddress, openSocket, resolveHost, type SocketEvents } from "../device/mqtt/transport.js";
+import { BoardAbort } from "../host-sim/io/abort.js";
 import { HostResolver } from "../host-sim/io/dns.js";
+import { BoardNetwork } from "../host-sim/io/network.js";
 import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
 import { makeCa, makeServerCert, type TestCa } from "./brokers/certs.js";
-import { waitFor } from "./brokers/helpers.js";
+import { freePort, sleep, waitFor } from "./brokers/helpers.js";
 import { LoopbackServer } from "./support/loopback.js";
 
 const timer = { repeat: () => 0, clear: () => {} };
@@ -210,6 +212,36 @@ describe("openSocket", () => {
     expect(made[0][1]).toMatchObject({ port, host: "localhost", secure: {} });
     await waitFor(() => handlers.seen.errors === 1, "the refused certificate");
     expect(handlers.seen.writable).toEqual([]);
+  });
+
+  it("the TCP class under TLS guards the TLS socket's callbacks: a throw (Moddable's TLS session throws on a refused handshake) closes the connection and becomes one onError, and the board does not abort", async () => {
+    const port = await listen(false);
+    const aborts: Error[] = [];
+    const network = new BoardNetwork({ abort: new BoardAbort((error) => aborts.push(error)) });
+    const { io, made } = recordingIo();
+    // the TLS socket itself goes to a port nobody listens on: only the guarded one reaches the server
+    openSocket({ ...io, TCP: network.TCP }, settings(io, { port: await freePort(), tls: { ca: ca.pem } }), "127.0.0.1", events());
+    const Guarded = made[0][1].TCP!.io;
+    expect(made[0][1].TCP!.base).toBe(network.TCP);
+    // as tlssocket.js makes its TCP socket: its own options spread, its own callbacks
+    let errors = 0;
+    let readable = 0;
+    const under = new Guarded({
+      ...made[0][1],
+      port,
+      onReadable() { readable++; throw new Error("alert: 2, 48"); },
+      onWritable() {},
+      onError() { errors++; },
+    }) as Socket & { readable: number; writable: number };
+    expect([under.readable, under.writable]).toEqual([0, 0]);
+    await waitFor(() => loopback.peers.length === 1, "the connection");
+    const closed = new Promise<void>((resolve) => loopback.peers[0].once("close", () => resolve()));
+    loopback.peers[0].write("x");
+    await waitFor(() => errors === 1, "onError");
+    await closed; // the guard closed the connection
+    await sleep(50);
+    expect([readable, errors, aborts.length]).toEqual([1, 1, 0]);
+    expect(() => under.close()).not.toThrow(); // closing again does nothing
   });
 
   it("throws what the socket class throws: a host name is not an address", () => {
