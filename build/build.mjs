@@ -35,7 +35,13 @@ const bundles = [
     // the board: device/main.ts with Moddable's own modules left for mcconfig to link
     entry: "device/main.ts",
     out: "dist/board.js",
-    external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net", "modules"],
+    external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net"],
+  },
+  {
+    // the board's TLS entry (manifest_tls.json): device/main-tls.ts over the board's "main"
+    entry: "device/main-tls.ts",
+    out: "dist/board-tls.js",
+    external: ["embedded:*", "Resource", "main"],
   },
 ];
 

@@ -11,8 +11,8 @@
  *   sda, scl, sht3x (I²C address, 68 = 0x44), bh1750 (I²C address, 35 = 0x23)
  *   relay (GPIO), relayActiveLow, led (GPIO), ledActiveLow
  *   sampleInterval (ms), maxSilence (ms), dns (a DNS server used when DHCP gave none), version
- *   tls ("true": connect over TLS, port 8883 by default; the build needs Moddable's TLS socket:
- *   manifest_tls.json), tlsCa, tlsCert, tlsKey (names of DER files among the manifest's
+ *   tls ("true": connect over TLS, port 8883 by default; needs a build of manifest_tls.json,
+ *   whose main is device/main-tls.ts), tlsCa, tlsCert, tlsKey (names of DER files among the manifest's
  *   resources: the CA to trust, the client certificate and its PKCS #8 key; tlsCert and
  *   tlsKey go together), tlsServerName (the name the broker's certificate carries, when the
  *   broker is given by IP address)
@@ -25,7 +25,6 @@ import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";
 import config from "mc/config";
-import Modules from "modules";
 import Net from "net";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
@@ -35,7 +34,18 @@ import type { ActuatorConfig, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } f
 import type { I2CClass } from "./drivers/io.js";
 import type { SocketClass, TlsOptions } from "./mqtt/index.js";
 
+/** What a TLS build (device/main-tls.ts) hands the board: Moddable's TLS socket and Resource class. */
+export interface BoardTls {
+  readonly TLS: unknown;
+  readonly Resource: new (name: string) => ArrayBuffer;
+}
+
 export default function main(): void {
+  startBoard(undefined);
+}
+
+/** Starts the node from mc/config; `boardTls` is given by a TLS build (manifest_tls.json). */
+export function startBoard(boardTls: BoardTls | undefined): void {
   const settings = nodeConfig();
   const log = (line: string) => trace(line + "\n");
   const io: FirmwareIo = {
@@ -48,7 +58,7 @@ export default function main(): void {
     TextDecoder,
   };
   try {
-    if (settings.broker.tls === true) addTls(io);
+    if (settings.broker.tls === true) addTls(io, boardTls);
     startFirmware({
       config: settings,
       io,
@@ -93,15 +103,15 @@ function nodeConfig(): FirmwareConfig {
 }
 
 /**
- * Moddable's TLS socket for ECMA-419 (examples/io/tcp/tlssocket, in the build through
- * manifest_tls.json) and the certificates mc/config names, read from the build's resources
- * as Moddable apps read theirs (`new Resource(name)`, no copy out of flash). Throws when the
- * build lacks the TLS socket or a resource named is missing.
+ * Moddable's TLS socket for ECMA-419 (examples/io/tcp/tlssocket) and the certificates
+ * mc/config names, read from the build's resources as Moddable apps read theirs (`new
+ * Resource(name)`, no copy out of flash). Throws when the build has no TLS (manifest.json
+ * rather than manifest_tls.json) or a resource named is missing.
  */
-function addTls(io: FirmwareIo): void {
-  if (!Modules.has("embedded:io/socket/tcp/tls")) throw new Error("tls needs Moddable's TLS socket: build manifest_tls.json");
-  io.TLS = Modules.importNow("embedded:io/socket/tcp/tls") as SocketClass;
-  const Resource = Modules.importNow("Resource") as new (name: string) => ArrayBuffer;
+function addTls(io: FirmwareIo, boardTls: BoardTls | undefined): void {
+  if (boardTls === undefined) throw new Error("tls needs Moddable's TLS socket: build manifest_tls.json");
+  io.TLS = boardTls.TLS as SocketClass;
+  const Resource = boardTls.Resource;
   const resource = (value: unknown): Uint8Array | undefined => {
     const name = optionalText(value);
     return name === undefined ? undefined : new Uint8Array(new Resource(name));

@@ -3,8 +3,7 @@
  * not cover in this project's device tsconfig: the ECMA-419 DNS resolver over UDP (from
  * $(MODDABLE)/examples/io/udp/dns), "mc/config" (values from the manifest and the mcconfig
  * command line: strings when given on the command line), the legacy "net" module (for
- * the DNS servers DHCP handed out), and "modules" (modules/base/modules: a module the
- * manifest may leave out, taken only when present). Types only.
+ * the DNS servers DHCP handed out), "Resource" (a file the manifest embeds), and "main" (the board's entry, for the TLS entry). Types only.
  */
 
 declare module "embedded:network/dns/resolver/udp" {
@@ -42,12 +41,15 @@ declare module "net" {
   export default Net;
 }
 
-declare module "modules" {
-  const Modules: {
-    /** Whether the build holds the module. */
-    has(specifier: string): boolean;
-    /** The module's default export (modules.c, xs_modules_importNow). */
-    importNow(specifier: string): unknown;
-  };
-  export default Modules;
+declare module "Resource" {
+  /** A file the manifest embeds ("resources"), read in place from flash (modules/files/resource). */
+  export default class Resource {
+    constructor(name: string);
+    readonly byteLength: number;
+  }
+}
+
+declare module "main" {
+  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts. */
+  export function startBoard(tls: { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } | undefined): void;
 }

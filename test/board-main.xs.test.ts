@@ -1,7 +1,7 @@
 // The board entry as built (dist/board.js: device/main.ts, which the manifests build) started
 // inside the real XS engine the way Moddable starts it: its default export called with no
 // arguments, with a manifest's own mc/config (broker, port and node changed), and Moddable's
-// modules it imports (embedded:io/*, timer, text/*, mc/config, net, modules) supplied by this test:
+// modules it imports (embedded:io/*, timer, text/*, mc/config, net) supplied by this test:
 // - with the esp32 manifest: TCP and Timer bridged to Node, the I²C bus and pins bridged to
 //   a simulated board's chips and VirtualPins (the simulator's XS bridge);
 // - with the lin manifest: its own desktop stand-ins for Digital and I2C (manifests/lin).
@@ -37,7 +37,6 @@ const MODDABLE_MODULES: Record<string, string> = {
   }`,
   "mc/config": "export default globalThis.BoardModules.config;",
   "net": "export default { get(key) { return key === \"DNS\" ? [] : undefined; } };",
-  "modules": "export default { has() { return false; }, importNow(name) { throw new Error(\"no module \" + name + \" in this test\"); } };",
   "text/encoder": "export default globalThis.TextEncoder;",
   "text/decoder": "export default globalThis.TextDecoder;",
   "timer": "export default globalThis.hostIo.Timer;",
