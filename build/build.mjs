@@ -44,6 +44,12 @@ const bundles = [
     out: "dist/board.js",
     external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net"],
   },
+  {
+    // the board's TLS entry (manifest_tls.json): device/main-tls.ts over the board's "main"
+    entry: "device/main-tls.ts",
+    out: "dist/board-tls.js",
+    external: ["embedded:*", "Resource", "main"],
+  },
 ];
 
 /** The Node bundles of the simulator. */

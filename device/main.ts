@@ -11,6 +11,11 @@
  *   sda, scl, sht3x (I²C address, 68 = 0x44), bh1750 (I²C address, 35 = 0x23)
  *   relay (GPIO), relayActiveLow, led (GPIO), ledActiveLow
  *   sampleInterval (ms), maxSilence (ms), dns (a DNS server used when DHCP gave none), version
+ *   tls ("true": connect over TLS, port 8883 by default; needs a build of manifest_tls.json,
+ *   whose main is device/main-tls.ts), tlsCa, tlsCert, tlsKey (names of DER files among the manifest's
+ *   resources: the CA to trust, the client certificate and its PKCS #8 key; tlsCert and
+ *   tlsKey go together), tlsServerName (the name the broker's certificate carries, when the
+ *   broker is given by IP address)
  * ("password" is left to Wi-Fi: manifest_net.json reads ssid and password.)
  * A value resolveConfig() refuses for a sensor (its address), the relay or the LED is
  * logged and that part left out; one it refuses for the node itself (broker, node,
@@ -30,9 +35,20 @@ import Timer from "timer";
 import { buildSensors, climateSensor, lightSensor, resolveConfig, startFirmware } from "./board/index.js";
 import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
-import type { SocketClass } from "./mqtt/index.js";
+import type { SocketClass, TlsOptions } from "./mqtt/index.js";
+
+/** What a TLS build (device/main-tls.ts) hands the board: Moddable's TLS socket and Resource class. */
+export interface BoardTls {
+  readonly TLS: unknown;
+  readonly Resource: new (name: string) => ArrayBuffer;
+}
 
 export default function main(): void {
+  startBoard(undefined);
+}
+
+/** Starts the node from mc/config; `boardTls` is given by a TLS build (manifest_tls.json). */
+export function startBoard(boardTls: BoardTls | undefined): void {
   const log = (line: string) => trace(line + "\n");
   let settings: Config;
   try {
@@ -53,6 +69,7 @@ export default function main(): void {
     TextDecoder,
   };
   try {
+    if (settings.broker.tls === true) addTls(io, boardTls);
     startFirmware({
       resolved: settings,
       io,
@@ -84,6 +101,7 @@ function nodeConfig(): FirmwareConfig {
       port: optionalNumber(config.port),
       username: optionalText(config.mqttUser),
       password: optionalText(config.mqttPassword),
+      tls: yes(config.tls),
     },
     sampleInterval: optionalNumber(config.sampleInterval),
     maxSilence: optionalNumber(config.maxSilence),
@@ -93,6 +111,26 @@ function nodeConfig(): FirmwareConfig {
     statusLed: led === undefined ? undefined : { pin: led, activeLow: yes(config.ledActiveLow) },
     device: { model: "ESP32 sensor node", manufacturer: "xs-mqtt", sw_version: optionalText(config.version) },
   };
+}
+
+/**
+ * Moddable's TLS socket for ECMA-419 (examples/io/tcp/tlssocket) and the certificates
+ * mc/config names, read from the build's resources as Moddable apps read theirs (`new
+ * Resource(name)`, no copy out of flash). Throws when the build has no TLS (manifest.json
+ * rather than manifest_tls.json) or a resource named is missing.
+ */
+function addTls(io: FirmwareIo, boardTls: BoardTls | undefined): void {
+  if (boardTls === undefined) throw new Error("tls needs Moddable's TLS socket: build manifest_tls.json");
+  io.TLS = boardTls.TLS as SocketClass;
+  const Resource = boardTls.Resource;
+  const resource = (value: unknown): Uint8Array | undefined => {
+    const name = optionalText(value);
+    return name === undefined ? undefined : new Uint8Array(new Resource(name));
+  };
+  const tls: TlsOptions = { ca: resource(config.tlsCa), cert: resource(config.tlsCert), key: resource(config.tlsKey) };
+  const serverName = optionalText(config.tlsServerName);
+  if (serverName !== undefined) tls.serverName = serverName;
+  io.tls = tls;
 }
 
 /** The drivers for the configured sensors on the I²C bus from mc/config; a chip that does not answer is reported and left out. */

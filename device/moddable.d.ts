@@ -2,8 +2,8 @@
  * Declarations of the Moddable modules device/main.ts imports that @moddable/typings does
  * not cover in this project's device tsconfig: the ECMA-419 DNS resolver over UDP (from
  * $(MODDABLE)/examples/io/udp/dns), "mc/config" (values from the manifest and the mcconfig
- * command line: strings when given on the command line), and the legacy "net" module (for
- * the DNS servers DHCP handed out). Types only.
+ * command line: strings when given on the command line), the legacy "net" module (for
+ * the DNS servers DHCP handed out), "Resource" (a file the manifest embeds), and "main" (the board's entry, for the TLS entry). Types only.
  */
 
 declare module "embedded:network/dns/resolver/udp" {
@@ -39,4 +39,17 @@ declare module "net" {
     get(property: string): unknown;
   };
   export default Net;
+}
+
+declare module "Resource" {
+  /** A file the manifest embeds ("resources"), read in place from flash (modules/files/resource). */
+  export default class Resource {
+    constructor(name: string);
+    readonly byteLength: number;
+  }
+}
+
+declare module "main" {
+  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts. */
+  export function startBoard(tls: { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } | undefined): void;
 }

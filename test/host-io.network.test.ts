@@ -5,16 +5,18 @@
  * the bytes that came first are read, write() after an error, any method after close().
  * The peer is a plain node:net server on 127.0.0.1, closed after each test.
  */
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { SocketOptions } from "../device/mqtt/io.js";
 import { BoardAbort } from "../host-sim/io/abort.js";
 import { VirtualPins } from "../host-sim/io/digital.js";
 import { HostResolver } from "../host-sim/io/dns.js";
 import { BoardNetwork } from "../host-sim/io/network.js";
 import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
-import { makeCa, makeServerCert } from "./brokers/certs.js";
+import { makeCa, makeServerCert, type TestCa } from "./brokers/certs.js";
 import { sleep, waitFor } from "./brokers/helpers.js";
 import { LoopbackServer } from "./support/loopback.js";
 
@@ -197,20 +199,70 @@ describe("a board's IO callbacks run through its BoardAbort (host-sim/io/abort.t
   });
 });
 
+/** Runs `test` with a TLS server on 127.0.0.1 whose certificate (for localhost) a CA of its own signed. */
+async function withTlsServer(test: (port: number, ca: TestCa) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-tls-"));
+  try {
+    const ca = await makeCa(dir, "ca");
+    const cert = await makeServerCert(dir, ca, "server");
+    await test(await loopback.listen({ tls: { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) } }), ca);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A TLS socket in Moddable's shape to `port`, trusting `ca` (DER), closed after the test. */
+function connectTls(port: number, ca: TestCa, callbacks: Pick<SocketOptions, "onReadable" | "onWritable">): TLS {
+  const socket = new TLS({
+    address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: new X509Certificate(ca.pem).raw }, ...callbacks,
+  });
+  loopback.sockets.push(socket);
+  return socket;
+}
+
 describe("host-sim TLS, as Moddable's TLS socket (examples/io/tcp/tlssocket/tlssocket.js)", () => {
   it("onWritable reports the TCP room less 96 bytes (its estimate of a record's overhead), from the handshake on", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-tls-"));
-    try {
-      const ca = await makeCa(dir, "ca");
-      const cert = await makeServerCert(dir, ca, "server");
-      const port = await loopback.listen({ tls: { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) } });
+    await withTlsServer(async (port, ca) => {
       const writable: number[] = [];
-      const socket = new TLS({ address: "127.0.0.1", port, host: "localhost", ca: ca.pem, onWritable(count) { writable.push(count); } });
+      connectTls(port, ca, { onWritable(count) { writable.push(count); } });
       await waitFor(() => writable.length === 1, "the handshake");
       expect(writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
-      socket.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("takes Moddable's options only: no TCP.io is a TypeError, PEM where DER goes throws, a top-level ca is not read", async () => {
+    await withTlsServer(async (port, ca) => {
+      const der = new X509Certificate(ca.pem).raw;
+      // tlssocket.js makes its TCP socket with `new options.TCP.io(...)`
+      expect(() => new TLS({ address: "127.0.0.1", port, host: "localhost", secure: { certificate: der } })).toThrow(TypeError);
+      // ssl_cert.js decodes DER only
+      expect(() => new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: Buffer.from(ca.pem) },
+      })).toThrow("not DER");
+      expect(() => new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, secure: { certificate: ca.pem as never },
+      })).toThrow(TypeError);
+      // the CA given at the top level, where Moddable's socket never looks: the private CA is not trusted
+      const errors: number[] = [];
+      const wrongShape = new TLS({
+        address: "127.0.0.1", port, host: "localhost", TCP: { io: TCP }, ca: ca.pem, onError() { errors.push(1); },
+      } as never);
+      loopback.sockets.push(wrongShape);
+      await waitFor(() => errors.length === 1, "the refused certificate");
+    });
+  });
+
+  it("read(buffer) as Moddable's: an ArrayBuffer is a RangeError once data waits; a view gets at most what is waiting", async () => {
+    await withTlsServer(async (port, ca) => {
+      const readable: number[] = [];
+      const socket = connectTls(port, ca, { onReadable(count) { readable.push(count); } });
+      await waitFor(() => loopback.peers.length === 1, "the connection");
+      loopback.peers[0].write("hello");
+      await waitFor(() => readable.length > 0 && readable[readable.length - 1] === 5, "onReadable");
+      expect(() => socket.read(new ArrayBuffer(5))).toThrow(RangeError);
+      const into = new Uint8Array(8);
+      expect(socket.read(into)).toBe(5);
+      expect(Buffer.from(into.subarray(0, 5)).toString()).toBe("hello");
+    });
   });
 });

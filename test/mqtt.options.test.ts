@@ -181,10 +181,9 @@ describe("checkOptions: TLS and the default port", () => {
     expect(checkOptions(options({ io: tlsIo })).port).toBe(1883);
     expect(checkOptions(options({ io: tlsIo, tls: false })).tls).toBeUndefined();
     const plain = checkOptions(options({ io: tlsIo, tls: true }));
-    expect([plain.port, plain.tls]).toEqual([8883, {}]);
-    const tls = { ca: "pem", serverName: "broker" };
-    const given = checkOptions(options({ io: tlsIo, tls, port: 443 }));
-    expect(given.tls).toBe(tls);
+    expect([plain.port, plain.tls]).toEqual([8883, { serverName: undefined, secure: {} }]);
+    const given = checkOptions(options({ io: tlsIo, tls: { serverName: "broker" }, port: 443 }));
+    expect(given.tls).toEqual({ serverName: "broker", secure: {} });
     expect(given.port).toBe(443);
   });
 });

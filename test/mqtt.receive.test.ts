@@ -41,7 +41,8 @@ async function connect(receiveBufferSize: number, drive = true): Promise<{ peer:
   let connected = false;
   class ReadCountingTCP extends TCP {
     override read(buffer?: ArrayBuffer | ArrayBufferView | number): any {
-      reads.push(buffer instanceof ArrayBuffer ? buffer.byteLength : -1);
+      // a view (Moddable's TLS socket throws for an ArrayBuffer): its byteLength is the count asked for
+      reads.push(ArrayBuffer.isView(buffer) ? buffer.byteLength : -1);
       return super.read(buffer);
     }
   }

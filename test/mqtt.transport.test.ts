@@ -5,17 +5,20 @@
  * socket classes (host-sim/io/sockets.ts) against servers on 127.0.0.1 and a throw-away CA.
  * Everything is closed after each test.
  */
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ClientIo, Resolver, SocketOptions } from "../device/mqtt/io.js";
+import type { ClientIo, Resolver, Socket, SocketOptions } from "../device/mqtt/io.js";
 import { checkOptions, type ClientOptions } from "../device/mqtt/options.js";
 import { isIpAddress, openSocket, resolveHost, type SocketEvents } from "../device/mqtt/transport.js";
+import { BoardAbort } from "../host-sim/io/abort.js";
 import { HostResolver } from "../host-sim/io/dns.js";
+import { BoardNetwork } from "../host-sim/io/network.js";
 import { DEFAULT_WINDOW, TCP, TLS, TLS_OVERHEAD } from "../host-sim/io/sockets.js";
 import { makeCa, makeServerCert, type TestCa } from "./brokers/certs.js";
-import { waitFor } from "./brokers/helpers.js";
+import { freePort, sleep, waitFor } from "./brokers/helpers.js";
 import { LoopbackServer } from "./support/loopback.js";
 
 const timer = { repeat: () => 0, clear: () => {} };
@@ -159,7 +162,7 @@ describe("openSocket", () => {
     const [kind, options] = made[0];
     expect(kind).toBe("TCP");
     expect(options).toMatchObject({ address: "127.0.0.1", port, nodelay: true });
-    expect([options.host, options.ca]).toEqual([undefined, undefined]);
+    expect([options.host, options.TCP, options.secure]).toEqual([undefined, undefined, undefined]);
     await waitFor(() => handlers.seen.writable.length === 1 && loopback.peers.length === 1, "the connection");
     expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW]);
     loopback.peers[0].write("abc");
@@ -176,7 +179,14 @@ describe("openSocket", () => {
     const handlers = events();
     openSocket(io, settings(io, { port, tls: { ca: ca.pem } }), "127.0.0.1", handlers);
     expect(made.map(([kind]) => kind)).toEqual(["TLS"]);
-    expect(made[0][1]).toMatchObject({ address: "127.0.0.1", port, nodelay: true, host: "localhost", ca: ca.pem });
+    // Moddable's TLS socket's shape: the TCP class as TCP.io, the CA as DER in secure.certificate
+    const given = made[0][1];
+    expect(given).toMatchObject({ address: "127.0.0.1", port, nodelay: true, host: "localhost" });
+    expect(given.TCP?.base).toBe(io.TCP);
+    expect(typeof given.TCP?.io).toBe("function");
+    expect(Buffer.from(given.secure!.certificate as Uint8Array)).toEqual(Buffer.from(new X509Certificate(ca.pem).raw));
+    expect(Object.keys(given.secure!)).toEqual(["certificate"]);
+    expect("ca" in given).toBe(false);
     await waitFor(() => handlers.seen.writable.length === 1, "the handshake");
     expect(handlers.seen.writable).toEqual([DEFAULT_WINDOW - TLS_OVERHEAD]);
     expect(handlers.seen.errors).toBe(0);
@@ -187,7 +197,7 @@ describe("openSocket", () => {
     const { io, made } = recordingIo();
     const handlers = events();
     openSocket(io, settings(io, { port, tls: { ca: ca.pem, serverName: "other.example" } }), "127.0.0.1", handlers);
-    expect(made[0][1]).toMatchObject({ host: "other.example", ca: ca.pem });
+    expect(made[0][1].host).toBe("other.example");
     await waitFor(() => handlers.seen.errors === 1, "the refused handshake");
     expect(handlers.seen.writable).toEqual([]);
   });
@@ -199,9 +209,39 @@ describe("openSocket", () => {
     const handlers = events();
     openSocket(io, settings(io, { tls: true, port }), "127.0.0.1", handlers);
     expect(made[0][0]).toBe("TLS");
-    expect(made[0][1]).toMatchObject({ port, host: "localhost", ca: undefined });
+    expect(made[0][1]).toMatchObject({ port, host: "localhost", secure: {} });
     await waitFor(() => handlers.seen.errors === 1, "the refused certificate");
     expect(handlers.seen.writable).toEqual([]);
+  });
+
+  it("the TCP class under TLS guards the TLS socket's callbacks: a throw (Moddable's TLS session throws on a refused handshake) closes the connection and becomes one onError, and the board does not abort", async () => {
+    const port = await listen(false);
+    const aborts: Error[] = [];
+    const network = new BoardNetwork({ abort: new BoardAbort((error) => aborts.push(error)) });
+    const { io, made } = recordingIo();
+    // the TLS socket itself goes to a port nobody listens on: only the guarded one reaches the server
+    openSocket({ ...io, TCP: network.TCP }, settings(io, { port: await freePort(), tls: { ca: ca.pem } }), "127.0.0.1", events());
+    const Guarded = made[0][1].TCP!.io;
+    expect(made[0][1].TCP!.base).toBe(network.TCP);
+    // as tlssocket.js makes its TCP socket: its own options spread, its own callbacks
+    let errors = 0;
+    let readable = 0;
+    const under = new Guarded({
+      ...made[0][1],
+      port,
+      onReadable() { readable++; throw new Error("alert: 2, 48"); },
+      onWritable() {},
+      onError() { errors++; },
+    }) as Socket & { readable: number; writable: number };
+    expect([under.readable, under.writable]).toEqual([0, 0]);
+    await waitFor(() => loopback.peers.length === 1, "the connection");
+    const closed = new Promise<void>((resolve) => loopback.peers[0].once("close", () => resolve()));
+    loopback.peers[0].write("x");
+    await waitFor(() => errors === 1, "onError");
+    await closed; // the guard closed the connection
+    await sleep(50);
+    expect([readable, errors, aborts.length]).toEqual([1, 1, 0]);
+    expect(() => under.close()).not.toThrow(); // closing again does nothing
   });
 
   it("throws what the socket class throws: a host name is not an address", () => {

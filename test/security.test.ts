@@ -4,7 +4,9 @@
  * (openssl), another CA that signed nothing here, a password file (mosquitto_passwd -b -c,
  * through the fixture) and an ACL file. mosquitto serves a plain listener and a TLS one.
  * Covered: TLS with the right CA works end to end and puts only TLS on the wire; a wrong CA,
- * a wrong host name or no CA fail as tls-failed with no plain-TCP fallback; a wrong password
+ * a wrong host name or no CA fail as tls-failed with no plain-TCP fallback; a listener with
+ * require_certificate takes the right client certificate and refuses none or another CA's
+ * as tls-failed, with nothing sent in clear; a wrong password
  * is reported and retried with backoff, never as a storm; ACL denials (what mosquitto 2.0.11
  * really does with them); and passwords never show in anything the client reports or prints.
  * MQTT.js is the independent peer. Every wait is bounded; every client, peer, proxy and the
@@ -24,8 +26,8 @@ import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import type { ClientIo, SocketOptions } from "../device/mqtt/io.js";
 import { hostIo, TCP, TLS } from "../host-sim/io/io.js";
-import { makeCa, makeServerCert, tlsListenerConfig } from "./brokers/certs.js";
-import type { TestCa } from "./brokers/certs.js";
+import { makeCa, makeClientCert, makeServerCert, tlsListenerConfig } from "./brokers/certs.js";
+import type { TestCa, TestClientCert } from "./brokers/certs.js";
 import { accepts, connectPeer, freePort, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
@@ -209,6 +211,11 @@ let ca: TestCa;
 let otherCa: TestCa;
 let broker: Mosquitto;
 let tlsPort: number;
+/** mosquitto's listener with require_certificate true (certificates of `ca`). */
+let mtlsPort: number;
+/** A client certificate of `ca`, and one of `otherCa`. */
+let device: TestClientCert;
+let stranger: TestClientCert;
 let logFile: string;
 const restoreOutput: (() => void)[] = [];
 
@@ -240,15 +247,18 @@ beforeAll(async () => {
   otherCa = await makeCa(dir, "other-ca");
   const server = await makeServerCert(dir, ca, "server");
   logFile = join(dir, "mosquitto.log");
+  device = await makeClientCert(dir, ca, "device");
+  stranger = await makeClientCert(dir, otherCa, "stranger");
   tlsPort = await freePort();
+  mtlsPort = await freePort();
   broker = await Mosquitto.start({
     users: { alice: PASSWORD, writer: WRITER_PASSWORD },
     acl: ACL,
-    config: [...tlsListenerConfig(tlsPort, ca, server), "log_dest file " + logFile],
+    config: [...tlsListenerConfig(tlsPort, ca, server), ...tlsListenerConfig(mtlsPort, ca, server, true), "log_dest file " + logFile],
   });
   const until = Date.now() + 5_000;
-  while (!(await accepts(tlsPort))) {
-    if (Date.now() >= until) throw new Error("mosquitto's TLS listener did not open:\n" + broker.log);
+  while (!(await accepts(tlsPort)) || !(await accepts(mtlsPort))) {
+    if (Date.now() >= until) throw new Error("mosquitto's TLS listeners did not open:\n" + broker.log);
     await sleep(20);
   }
 });
@@ -390,6 +400,64 @@ describe("TLS (MQTT 3.1.1 section 5.4.9) against mosquitto's TLS listener", () =
     expect(sockets.length).toBeGreaterThanOrEqual(2);
     expect(sockets.every((s) => s.kind === "tls" && s.written.length === 0)).toBe(true);
   });
+});
+
+// ---- client certificates
+
+describe("TLS with a client certificate, against mosquitto's listener with require_certificate true", () => {
+  const keyOf = (cert: TestClientCert) => readFile(cert.keyFile, "utf8");
+
+  it("with the right pair (a certificate of the broker's CA and its key): connects, publishes and receives, only TLS on the wire", async () => {
+    const proxy = await proxyTo(mtlsPort);
+    const peer = await writerPeer();
+    await peer.client.subscribeAsync("sec/allowed/out", { qos: 1 });
+    const { client, seen, sockets } = startClient({
+      port: proxy.port, tls: { ca: ca.pem, cert: device.pem, key: await keyOf(device) }, username: "alice", password: PASSWORD,
+    });
+    await waitFor(() => seen.connected === 1, "connected with the client certificate", 5_000).catch((error: Error) => {
+      throw new Error(error.message + ": " + seen.errors.map((e) => e.message).join("; "));
+    });
+    client.subscribe("sec/allowed/in", { qos: 1 });
+    await waitFor(() => seen.subscribed.length === 1, "SUBACK");
+    expect(client.publish("sec/allowed/out", "with a certificate", { qos: 1 })).toBe("sent");
+    await waitFor(() => peer.messages.length === 1 && seen.published.length === 1, "the peer to get our message");
+    expect(peer.messages[0].payload.toString()).toBe("with a certificate");
+    await peer.client.publishAsync("sec/allowed/in", "to the device", { qos: 1 });
+    await waitFor(() => seen.messages.length === 1, "the peer's message");
+    expect(seen.errors).toEqual([]);
+    expect(sockets.map((s) => s.kind)).toEqual(["tls"]);
+    const wire = Buffer.concat(proxy.upstream[0]);
+    expect(wire[0]).toBe(TLS_HANDSHAKE_RECORD);
+    expect(wire.includes(PASSWORD)).toBe(false);
+    expect(wire.includes(MQTT_PROTOCOL_NAME)).toBe(false);
+  });
+
+  for (const [what, tls] of [
+    ["without a client certificate", () => Promise.resolve({ ca: ca.pem })],
+    ["with a client certificate of another CA", async () => ({ ca: ca.pem, cert: stranger.pem, key: await keyOf(stranger) })],
+  ] as const) {
+    it(what + ": tls-failed on every attempt, never connected, nothing sent in clear and no plain-TCP fallback", async () => {
+      const proxy = await proxyTo(mtlsPort);
+      const plainBefore = await loggedConnections(broker.port);
+      const { client, seen, sockets } = startClient({ port: proxy.port, tls: await tls(), username: "alice", password: PASSWORD });
+      await waitFor(() => seen.errors.length >= 2, "two refused attempts", 10_000);
+      client.close();
+      expect(new Set(codes(seen.errors))).toEqual(new Set(["tls-failed"]));
+      expect(seen.errors[0].message).toContain("TLS failed: check the CA, the host name and the client certificate");
+      expect(seen.connected).toBe(0);
+      expect(seen.disconnects).toEqual([]);
+      // every attempt a TLS socket to the TLS port; the client never handed one its CONNECT
+      expect(sockets.length).toBe(client.stats.attempts);
+      expect(sockets.every((s) => s.kind === "tls" && s.port === proxy.port && s.written.length === 0)).toBe(true);
+      expect(await loggedConnections(broker.port) - plainBefore, "connections on the plain listener").toBe(0);
+      for (const chunks of proxy.upstream) {
+        const wire = Buffer.concat(chunks);
+        expect(wire[0]).toBe(TLS_HANDSHAKE_RECORD);
+        expect(wire.includes(MQTT_PROTOCOL_NAME)).toBe(false);
+        expect(wire.includes(PASSWORD)).toBe(false);
+      }
+    });
+  }
 });
 
 // ---- wrong password

@@ -134,7 +134,7 @@ class SensorNode implements Firmware {
       keepAlive: config.broker.keepAlive,
       clean: true,
       will: availabilityWill(statusTopic(config)),
-      tls: config.broker.tls ? true : undefined,
+      tls: config.broker.tls ? io.tls ?? true : undefined,
       receiveBufferSize: buffers.receiveBufferSize,
       outboxMessages: buffers.outboxMessages,
       transmitBufferSize: buffers.transmitBufferSize,

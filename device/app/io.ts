@@ -5,7 +5,7 @@
  * simulator and the tests pass their own of the same shape.
  */
 
-import type { ClientIo } from "../mqtt/index.js";
+import type { ClientIo, TlsOptions } from "../mqtt/index.js";
 
 /**
  * A sensor of the ECMA-419 Sensor Class Pattern: sample() returns a plain object whose
@@ -28,5 +28,10 @@ export interface DigitalClass {
   readonly Output: unknown;
 }
 
-/** The client's IO; the firmware takes its timers and clock from it too. */
-export type FirmwareIo = ClientIo;
+/**
+ * The client's IO (the firmware takes its timers and clock from it too), and for a TLS
+ * broker the certificates the board holds (the client's `tls` option).
+ */
+export interface FirmwareIo extends ClientIo {
+  tls?: TlsOptions;
+}

@@ -103,7 +103,7 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "keepalive-timeout": "server silent for 1.5 x keepAlive",
   "connection-lost": "connection lost: reconnecting",
   "dns-failed": "host name not resolved: check it and the DNS server",
-  "tls-failed": "TLS failed: check the CA and host name",
+  "tls-failed": "TLS failed: check the CA, the host name and the client certificate",
   "closed": "client closed: create a new one",
   "oversize-skipped": "message over receiveBufferSize skipped",
   "stray-ack": "acknowledgement for no message in flight: ignored",

@@ -26,5 +26,5 @@ export type {
 } from "./options.js";
 export { Message } from "./message.js";
 export type {
-  ClientIo, Resolver, Socket, SocketClass, SocketOptions, TextDecoderLike, TextEncoderLike, TimerId, TimerModule,
+  ClientIo, Resolver, SecureOptions, Socket, SocketClass, SocketOptions, TextDecoderLike, TextEncoderLike, TimerId, TimerModule,
 } from "./io.js";

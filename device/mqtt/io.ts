@@ -24,14 +24,34 @@ export interface SocketOptions {
   address: string;
   port: number;
   nodelay?: boolean;
-  /** TLS only: the name the certificate must carry (and SNI). */
+  /** TLS only: the name the certificate must carry (and SNI), unless `secure.serverName` says another. */
   host?: string;
-  /** TLS only: the CA certificates to trust, PEM text or DER bytes. */
-  ca?: string | ArrayBuffer | ArrayBufferView;
+  /**
+   * TLS only: the TCP socket class the TLS session runs over (Moddable's TLS socket needs
+   * it); `base` is the class that one opens, when it wraps another (transport.ts).
+   */
+  TCP?: { io: SocketClass; base?: SocketClass };
+  /** TLS only: the session's options. */
+  secure?: SecureOptions;
   onReadable?: (this: Socket, count: number) => void;
   onWritable?: (this: Socket, count: number) => void;
   /** Also means "disconnected". Moddable calls it without arguments. */
   onError?: (this: Socket, message?: string) => void;
+}
+
+/**
+ * The `secure` options of Moddable's TLS socket (examples/io/tcp/tlssocket/tlssocket.js hands
+ * them to its TLS session; modules/crypt/ssl/ssl_cert.js reads them), all DER bytes.
+ */
+export interface SecureOptions {
+  /** A CA certificate to trust, besides the certificate store. */
+  certificate?: ArrayBuffer | ArrayBufferView;
+  /** The client's certificate chain, the client's own first. */
+  clientCertificates?: (ArrayBuffer | ArrayBufferView)[];
+  /** The private key of the first client certificate, PKCS #8. */
+  clientKey?: ArrayBuffer | ArrayBufferView;
+  /** The name to check and send for SNI, instead of the socket's `host`. */
+  serverName?: string;
 }
 
 export type SocketClass = new (options: SocketOptions) => Socket;

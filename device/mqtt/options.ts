@@ -7,8 +7,9 @@
 import type { ConnectFields } from "./encode.js";
 import { encodeConnect } from "./encode.js";
 import { MqttError } from "./errors.js";
-import type { ClientIo, TextEncoderLike } from "./io.js";
+import type { ClientIo, SecureOptions, TextEncoderLike } from "./io.js";
 import type { Message } from "./message.js";
+import { derOf } from "./pem.js";
 import { prepareTopic } from "./topic.js";
 
 export interface WillOptions {
@@ -28,10 +29,23 @@ export interface ReconnectOptions {
 }
 
 export interface TlsOptions {
-  /** CA certificates to trust (PEM text or DER bytes). */
+  /**
+   * The CA certificate to trust (PEM text, whose first CERTIFICATE block is used, or DER
+   * bytes); without it, only the platform's own trust store (Moddable's certificate store).
+   */
   ca?: string | ArrayBuffer | ArrayBufferView;
-  /** The name the broker's certificate must carry; defaults to `host`. */
+  /** The client certificate (PEM text or DER bytes), for a broker that asks for one; needs `key`. */
+  cert?: string | ArrayBuffer | ArrayBufferView;
+  /** The client certificate's private key, unencrypted PKCS #8 (PEM "PRIVATE KEY" or DER bytes); needs `cert`. */
+  key?: string | ArrayBuffer | ArrayBufferView;
+  /** The name the broker's certificate must carry (and SNI); defaults to `host`. */
   serverName?: string;
+}
+
+/** The TLS options checked: the name to check and the TLS socket's `secure` options (DER bytes). */
+export interface TlsSettings {
+  serverName: string | undefined;
+  secure: SecureOptions;
 }
 
 /** Gets the messages of one subscription. */
@@ -130,7 +144,7 @@ export interface ClientStats {
 export interface Settings {
   host: string;
   port: number;
-  tls: TlsOptions | undefined;
+  tls: TlsSettings | undefined;
   /** Seconds, as CONNECT carries it. */
   keepAlive: number;
   /** A clean session: the broker keeps nothing across connections. */
@@ -160,10 +174,10 @@ export function checkOptions(options: ClientOptions): Settings {
   }
   if (typeof options.host !== "string" || options.host.length === 0) throw new MqttError("argument-invalid", "host");
   if (typeof options.clientId !== "string") throw new MqttError("client-id-invalid", "clientId must be a string");
-  let tls: TlsOptions | undefined;
+  let tls: TlsSettings | undefined;
   if (options.tls) {
     if (io.TLS === undefined) throw new MqttError("argument-invalid", "tls needs io.TLS");
-    tls = options.tls === true ? {} : options.tls;
+    tls = tlsSettings(options.tls === true ? {} : options.tls);
   }
   const port = whole(options.port, tls ? 8883 : 1883, 1, 65_535, "port");
   const keepAlive = whole(options.keepAlive, 60, 0, 65_535, "keepAlive");
@@ -191,6 +205,28 @@ export function checkOptions(options: ClientOptions): Settings {
     outboxMessages: whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages"),
     maxSubscriptions: whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions"),
   };
+}
+
+/**
+ * The TLS options as the `secure` options of Moddable's TLS socket take them
+ * (examples/io/tcp/tlssocket/tlssocket.js over modules/crypt/ssl/ssl_cert.js): `certificate`
+ * (the CA, DER), `clientCertificates` (an array of DER) and `clientKey` (PKCS #8 DER).
+ * Throws "argument-invalid" for a bad value, or a certificate without its key (or the reverse).
+ */
+function tlsSettings(given: TlsOptions): TlsSettings {
+  if (typeof given !== "object" || given === null) throw new MqttError("argument-invalid", "tls must be true or an object");
+  const { ca, cert, key, serverName } = given;
+  if (serverName !== undefined && (typeof serverName !== "string" || serverName.length === 0)) {
+    throw new MqttError("argument-invalid", "tls.serverName must be a non-empty string");
+  }
+  if ((cert === undefined) !== (key === undefined)) throw new MqttError("argument-invalid", "tls.cert and tls.key go together");
+  const secure: SecureOptions = {};
+  if (ca !== undefined) secure.certificate = derOf(ca, "CERTIFICATE", "tls.ca");
+  if (cert !== undefined) {
+    secure.clientCertificates = [derOf(cert, "CERTIFICATE", "tls.cert")];
+    secure.clientKey = derOf(key, "PRIVATE KEY", "tls.key (PKCS #8: openssl pkcs8 -topk8 -nocrypt)");
+  }
+  return { serverName, secure };
 }
 
 /**

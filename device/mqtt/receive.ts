@@ -16,7 +16,7 @@ export class Receive {
   /** Bytes the socket last said are waiting. */
   waiting = 0;
   readonly #buffer: ArrayBuffer;
-  /** All of #buffer at its full size: what the decoder reads. */
+  /** All of #buffer, tracking its length: what the socket fills and the decoder reads. */
   readonly #chunk: Uint8Array;
 
   /** A chunk buffer for packets of at most `receiveBufferSize` bytes of body (and their header). */
@@ -36,7 +36,9 @@ export class Receive {
     let count: number | undefined;
     buffer.resize(wanted);
     try {
-      count = socket.read(buffer);
+      // a view, not the ArrayBuffer: Moddable's TLS socket (tlssocket.js, read) fills a view,
+      // and throws a RangeError for an ArrayBuffer
+      count = socket.read(this.#chunk);
     } finally {
       buffer.resize(buffer.maxByteLength);
     }

@@ -4,7 +4,7 @@
  * Holds no state and never retries: the client decides what a failure means.
  */
 
-import type { ClientIo, Socket } from "./io.js";
+import type { ClientIo, Socket, SocketClass, SocketOptions } from "./io.js";
 import type { Settings } from "./options.js";
 
 export interface SocketEvents {
@@ -27,20 +27,82 @@ export function resolveHost(io: ClientIo, host: string, onAddress: (address: str
   }
 }
 
-/** A new socket to `address`; throws what the socket class throws. */
+/**
+ * A new socket to `address`; throws what the socket class throws. TLS takes the shape of
+ * Moddable's TLS socket (examples/io/tcp/tlssocket/tlssocket.js): the TCP class to run
+ * over as `TCP: {io}`, the name to check as `host`, certificates and key in `secure`.
+ */
 export function openSocket(io: ClientIo, settings: Settings, address: string, events: SocketEvents): Socket {
   const tls = settings.tls;
-  const Socket = tls === undefined ? io.TCP : io.TLS!;
-  return new Socket({
-    address,
-    port: settings.port,
-    nodelay: true,
-    host: tls === undefined ? undefined : tls.serverName ?? settings.host,
-    ca: tls === undefined ? undefined : tls.ca,
-    onWritable: events.onWritable,
-    onReadable: events.onReadable,
-    onError: events.onError,
+  if (tls === undefined) {
+    return new io.TCP({
+      address, port: settings.port, nodelay: true,
+      onWritable: events.onWritable, onReadable: events.onReadable, onError: events.onError,
+    });
+  }
+  return new io.TLS!({
+    address, port: settings.port, nodelay: true,
+    host: tls.serverName ?? settings.host,
+    TCP: { io: GuardedTCP as SocketClass, base: io.TCP },
+    secure: tls.secure,
+    onWritable: events.onWritable, onReadable: events.onReadable, onError: events.onError,
   });
+}
+
+/**
+ * The TCP socket under a TLS socket. Moddable's TLS session throws from inside its TCP
+ * socket's callbacks when a handshake fails (a certificate either side refuses, an alert
+ * from the broker: modules/crypt/ssl/ssl_handshake.js, ssl_alert.js), and an exception that
+ * escapes a callback aborts XS: the board reboots. This socket opens a socket of the class
+ * given as `TCP.base` and runs the TLS socket's callbacks guarded: an exception closes the
+ * connection and becomes onError(), which the client reports as "tls-failed". It keeps the
+ * `readable` and `writable` fields Moddable's TLS socket sets on its TCP socket.
+ */
+class GuardedTCP implements Socket {
+  readable = 0;
+  writable = 0;
+  readonly #socket: Socket;
+  readonly #options: SocketOptions;
+  #closed = false;
+
+  constructor(options: SocketOptions) {
+    this.#options = options;
+    const Base = options.TCP!.base!;
+    this.#socket = new Base({
+      address: options.address, port: options.port, nodelay: options.nodelay,
+      onReadable: (count) => this.#run(this.#options.onReadable, count),
+      onWritable: (count) => this.#run(this.#options.onWritable, count),
+      onError: () => this.#run(this.#options.onError, undefined),
+    });
+  }
+
+  /** Runs one of the TLS socket's callbacks; what it throws ends the connection as an error. */
+  #run(callback: ((this: Socket, count: never) => void) | undefined, count: number | undefined): void {
+    if (callback === undefined || (this.#closed && count !== undefined)) return;
+    try {
+      if (count === undefined) (callback as (this: Socket) => void).call(this);
+      else (callback as (this: Socket, count: number) => void).call(this, count);
+    } catch {
+      if (this.#closed) return;
+      this.close();
+      // onReadable or onWritable threw: onError tells the TLS socket, and through it the client
+      if (count !== undefined) this.#run(this.#options.onError, undefined);
+    }
+  }
+
+  read(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
+    return this.#socket.read(buffer);
+  }
+
+  write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
+    return this.#socket.write(buffer);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+  }
 }
 
 /** Closes a socket that may have closed itself already. */

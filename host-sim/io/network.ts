@@ -136,14 +136,14 @@ class NetworkTCP extends TCP {
   }
 }
 
-/** A TLS socket of a BoardNetwork, trusting the network's CA unless the options name one. */
+/** A TLS socket of a BoardNetwork, trusting the network's CA (its certificate store) unless the options name one. */
 class NetworkTLS extends TLS {
   readonly #network: BoardNetwork;
 
   constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
     network._admit();
     const ca = network._ca;
-    super(ca === undefined || socketOptions.ca !== undefined ? socketOptions : { ...socketOptions, ca });
+    super(ca === undefined ? socketOptions : { ...socketOptions, trust: ca });
     this.#network = network;
     network._track(this);
   }

@@ -18,6 +18,9 @@ import { withItem, withoutAt } from "./lists.js";
 export interface HostSocketOptions extends SocketOptions {
   /** Bytes that may be written before onWritable (default 1,536). */
   window?: number;
+  /** TLS: the PEM CA certificates trusted when `secure.certificate` is not given (a board's certificate store). */
+  trust?: string;
+  secure?: SocketOptions["secure"] & { verify?: boolean };
 }
 
 /**
@@ -94,6 +97,11 @@ abstract class HostSocket implements Socket {
   #reportWritable(): void {
     const count = this.writableCount(this.#writable);
     if (count !== undefined) this.deliver(this.#options.onWritable, count);
+  }
+
+  /** Received bytes not read yet. */
+  protected get waiting(): number {
+    return this.#available;
   }
 
   /** The count onWritable reports for `room` bytes of room, or undefined for no callback (TLS deducts its overhead). */
@@ -212,23 +220,59 @@ export class TCP extends HostSocket {
 /** What Moddable's TLS socket deducts from the TCP room for a record's overhead. */
 export const TLS_OVERHEAD = 96;
 
-/** `embedded:io/socket/tcp/tls` on node:tls: verifies the certificate against `ca` and `host`. */
+/**
+ * `embedded:io/socket/tcp/tls` on node:tls, with the options of Moddable's TLS socket
+ * (examples/io/tcp/tlssocket/tlssocket.js) and nothing else: `TCP: {io}` (without it the
+ * constructor throws a TypeError, as Moddable's does when it makes its TCP socket), `host`
+ * as the name to check and send (SNI) unless `secure.serverName` says another, and in
+ * `secure` (modules/crypt/ssl/ssl_cert.js) `certificate` (a CA, DER), `clientCertificates`
+ * (DER) and `clientKey` (PKCS #8 DER); `verify: false` skips the check. A top-level `ca`,
+ * or PEM where DER goes, does not work here, as on a board. TLS 1.2 only, as Moddable's
+ * socket asks for (protocolVersion 0x303). Node connects on its own, not through `TCP.io`.
+ */
 export class TLS extends HostSocket {
   constructor(options: HostSocketOptions) {
+    const Tcp = (options.TCP as { io: unknown }).io;
+    if (typeof Tcp !== "function") throw new TypeError("TCP.io is not a constructor");
     checkAddress(options);
-    const ca = options.ca === undefined ? undefined
-      : typeof options.ca === "string" ? options.ca
-        : caForNode(Buffer.from(bytesOf(options.ca)));
+    const secure = options.secure ?? {};
+    const serverName = secure.serverName ?? options.host;
+    const certificate = secure.certificate === undefined ? undefined : pemOf(derBytes(secure.certificate, "certificate"), "CERTIFICATE");
+    const chain = secure.clientCertificates;
+    if (chain !== undefined && !Array.isArray(chain)) throw new TypeError("clientCertificates must be an array");
     const socket = tls.connect({
       host: options.address,
       port: options.port,
-      servername: options.host !== undefined && net.isIP(options.host) === 0 ? options.host : undefined,
-      ca,
-      rejectUnauthorized: true,
-      checkServerIdentity: (_name, cert) => tls.checkServerIdentity(options.host ?? options.address, cert),
+      servername: serverName !== undefined && net.isIP(serverName) === 0 ? serverName : undefined,
+      ca: certificate ?? options.trust,
+      cert: chain === undefined || chain.length === 0 ? undefined
+        : chain.map((c, i) => pemOf(derBytes(c, "clientCertificates[" + i + "]"), "CERTIFICATE")).join(""),
+      key: secure.clientKey === undefined ? undefined : pemOf(Buffer.from(bytesOf(secure.clientKey)), "PRIVATE KEY"),
+      minVersion: "TLSv1.2",
+      maxVersion: "TLSv1.2",
+      rejectUnauthorized: secure.verify !== false,
+      // Moddable's check fails without a name to check (ssl_cert.js, verify: "tls_server_name required")
+      checkServerIdentity: (_name, cert) => serverName === undefined
+        ? new Error("no server name to check") : tls.checkServerIdentity(serverName, cert),
     });
     socket.setNoDelay(options.nodelay ?? true);
     super(options, socket, "secureConnect");
+  }
+
+  /**
+   * As Moddable's TLS socket's read (tlssocket.js): a buffer must be a view (an ArrayBuffer
+   * is a RangeError once data waits: it copies into `new Uint8Array(buffer.buffer)`), and a
+   * view is filled with at most what is waiting, returning that count.
+   */
+  override read(buffer?: ArrayBuffer | ArrayBufferView | number): any {
+    if (buffer !== undefined && typeof buffer === "object" && !ArrayBuffer.isView(buffer)) {
+      if (this.waiting > 0) throw new RangeError("offset out of range");
+      return undefined;
+    }
+    if (buffer !== undefined && typeof buffer === "object" && buffer.byteLength > this.waiting && this.waiting > 0) {
+      return super.read(new Uint8Array(buffer.buffer, buffer.byteOffset, this.waiting));
+    }
+    return super.read(buffer);
   }
 
   /**
@@ -241,11 +285,18 @@ export class TLS extends HostSocket {
 }
 
 /**
- * Node reads CA certificates as PEM only (DER bytes are silently trusted for nothing), while
- * the options also take DER bytes, as Moddable's TLS does: wrap one DER certificate as PEM.
+ * DER bytes from a `secure` option: Moddable's TLS decodes DER only (ssl_cert.js, X509.decode),
+ * and throws at construction for anything else.
  */
-function caForNode(bytes: Buffer): string | Buffer {
-  if (bytes.subarray(0, 11).toString("latin1") === "-----BEGIN ") return bytes;
-  const lines = bytes.toString("base64").match(/.{1,64}/g) ?? [];
-  return "-----BEGIN CERTIFICATE-----\n" + lines.join("\n") + "\n-----END CERTIFICATE-----\n";
+function derBytes(value: unknown, name: string): Buffer {
+  if (!(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) throw new TypeError(name + ": DER bytes expected");
+  const bytes = Buffer.from(bytesOf(value));
+  if (bytes[0] !== 0x30) throw new Error(name + ": not DER (a certificate is an ASN.1 SEQUENCE)");
+  return bytes;
+}
+
+/** DER bytes as the PEM text Node reads (Node reads DER CA certificates as nothing at all). */
+function pemOf(der: Buffer, label: string): string {
+  const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
+  return "-----BEGIN " + label + "-----\n" + lines.join("\n") + "\n-----END " + label + "-----\n";
 }

@@ -1,7 +1,8 @@
 /*
  * Throw-away TLS material for the security suites, made with the openssl CLI in a temp dir
  * of the caller's: a self-signed CA, a server certificate it signs for 127.0.0.1 and
- * localhost, and the mosquitto config lines of a TLS listener that serves it. Every openssl
+ * localhost, client certificates, and the mosquitto config lines of a TLS listener that
+ * serves it (optionally asking every client for a certificate of that CA). Every openssl
  * run is bounded by a timeout. Test side only: nothing here is a real secret.
  */
 
@@ -73,16 +74,45 @@ export async function makeServerCert(
   return { certFile, keyFile, altNames };
 }
 
+/** A client certificate and its key (PKCS #8 PEM, as openssl writes it) signed by a TestCa. */
+export interface TestClientCert {
+  /** The certificate, PEM. */
+  readonly pem: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * Makes a client certificate signed by `ca` (extendedKeyUsage clientAuth), its common name
+ * `name`. `keyType` "rsa" makes a 2048-bit RSA key: Moddable's TLS signs a client's
+ * CertificateVerify with RSA only (modules/crypt/ssl/ssl_handshake.js, certificateVerify).
+ */
+export async function makeClientCert(dir: string, ca: TestCa, name: string, keyType: "ec" | "rsa" = "ec"): Promise<TestClientCert> {
+  const certFile = join(dir, name + ".crt");
+  const keyFile = join(dir, name + ".key");
+  const csrFile = join(dir, name + ".csr");
+  const extFile = join(dir, name + ".ext");
+  await writeFile(extFile, ["basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth", ""].join("\n"));
+  const key = keyType === "rsa" ? ["-newkey", "rsa:2048", "-nodes"] : EC_KEY;
+  await openssl(["req", "-new", ...key, "-keyout", keyFile, "-out", csrFile, "-subj", "/CN=" + name], dir);
+  await openssl([
+    "x509", "-req", "-in", csrFile, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-CAcreateserial",
+    "-out", certFile, "-days", "2", "-extfile", extFile,
+  ], dir);
+  return { pem: await readFile(certFile, "utf8"), certFile, keyFile };
+}
+
 /**
  * mosquitto config lines for a second listener, TLS only, on 127.0.0.1:port (for
  * Mosquitto.start's `config`). Without per_listener_settings the password and ACL files
  * stay global, so both listeners check the same users.
  */
-export function tlsListenerConfig(port: number, ca: TestCa, server: TestServerCert): string[] {
+export function tlsListenerConfig(port: number, ca: TestCa, server: TestServerCert, requireCertificate = false): string[] {
   return [
     "listener " + port + " 127.0.0.1",
     "cafile " + ca.certFile,
     "certfile " + server.certFile,
     "keyfile " + server.keyFile,
+    ...(requireCertificate ? ["require_certificate true"] : []),
   ];
 }
