@@ -110,55 +110,40 @@ export class BoardNetwork {
   }
 }
 
-/** A TCP socket of a BoardNetwork: refused while the link is cut, tracked until closed. */
-class NetworkTCP extends TCP {
-  readonly #network: BoardNetwork;
+/**
+ * A socket class of a BoardNetwork, made from TCP or TLS: refused while the link is cut,
+ * tracked until closed, its callbacks run under the board's abort guard, and Node's reason for
+ * a failed connection logged. `adapt` makes the base class's options from the ones given.
+ */
+function networkSocket(Base: typeof TCP | typeof TLS, adapt: (network: BoardNetwork, options: HostSocketOptions) => HostSocketOptions) {
+  // TCP and TLS take the same options and share these hooks (HostSocket's): one subclass serves both
+  return class extends (Base as typeof TCP) {
+    readonly #network: BoardNetwork;
 
-  constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
-    network._admit();
-    super(socketOptions);
-    this.#network = network;
-    network._track(this);
-  }
+    constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
+      network._admit();
+      super(adapt(network, socketOptions));
+      this.#network = network;
+      network._track(this);
+    }
 
-  protected override deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
-    const abort = this.#network._abort;
-    if (abort === undefined) super.deliver(callback, ...args);
-    else abort.run(callback, this, ...args);
-  }
+    protected override deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
+      const abort = this.#network._abort;
+      if (abort === undefined) super.deliver(callback, ...args);
+      else abort.run(callback, this, ...args);
+    }
 
-  protected override closed(): void {
-    this.#network._untrack(this);
-  }
+    protected override closed(): void {
+      this.#network._untrack(this);
+    }
 
-  protected override failed(reason: string): void {
-    this.#network.onFailure?.(reason);
-  }
+    protected override failed(reason: string): void {
+      this.#network.onFailure?.(reason);
+    }
+  };
 }
 
-/** A TLS socket of a BoardNetwork, trusting the network's CA (its certificate store) unless the options name one. */
-class NetworkTLS extends TLS {
-  readonly #network: BoardNetwork;
+const NetworkTCP = networkSocket(TCP, (_network, options) => options);
 
-  constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
-    network._admit();
-    const ca = network._ca;
-    super(ca === undefined ? socketOptions : { ...socketOptions, trust: ca });
-    this.#network = network;
-    network._track(this);
-  }
-
-  protected override deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {
-    const abort = this.#network._abort;
-    if (abort === undefined) super.deliver(callback, ...args);
-    else abort.run(callback, this, ...args);
-  }
-
-  protected override closed(): void {
-    this.#network._untrack(this);
-  }
-
-  protected override failed(reason: string): void {
-    this.#network.onFailure?.(reason);
-  }
-}
+/** A TLS socket of a BoardNetwork trusts the network's CA (its certificate store) unless the options name one. */
+const NetworkTLS = networkSocket(TLS, (network, options) => network._ca === undefined ? options : { ...options, trust: network._ca });
