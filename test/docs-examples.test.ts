@@ -6,6 +6,8 @@
  *   <!-- run by test/x.test.ts -->        the block must be a part of that test file
  *   <!-- file: name -->                   a json firmware configuration, also written as `name`
  *   <!-- discovery config: topic -->      json a simulated node must publish on that topic
+ *   <!-- refused config -->               json resolveConfig() refuses
+ *   <!-- output of the block above -->   what the block above prints (a module) or is refused with
  *   js/mjs/ts                             run by Node as a module (TypeScript stripped by esbuild)
  *   sh                                    each command run by bash (`npm start --` = dist/sim.mjs)
  *   json                                  a firmware configuration resolveConfig() accepts
@@ -45,7 +47,9 @@ type Directive =
   | { kind: "not run"; value: string }
   | { kind: "run by"; value: string }
   | { kind: "file"; value: string }
-  | { kind: "discovery config"; value: string };
+  | { kind: "discovery config"; value: string }
+  | { kind: "refused config"; value: string }
+  | { kind: "output of the block above"; value: string };
 
 interface Block {
   page: string;
@@ -59,7 +63,7 @@ interface Block {
   strayComment: string | undefined;
 }
 
-const DIRECTIVE = /^<!--\s*(not run|run by|file|discovery config)\s*:?\s*(.*?)\s*-->$/;
+const DIRECTIVE = /^<!--\s*(not run|run by|file|discovery config|refused config|output of the block above)\s*:?\s*(.*?)\s*-->$/;
 
 /** Every fenced block of a page, with the directive on the line before it. */
 function blocksOf(page: string, source: string): Block[] {
@@ -92,6 +96,12 @@ function blocksOf(page: string, source: string): Block[] {
 }
 
 const ALL = PAGES.flatMap((page) => blocksOf(page, readFileSync(path.join(root, page), "utf8")));
+
+/** The block's expected output: the next block of its page, when that one says it is. */
+function outputOf(block: Block): string | undefined {
+  const next = ALL[ALL.indexOf(block) + 1];
+  return next?.page === block.page && next.directive?.kind === "output of the block above" ? next.text : undefined;
+}
 
 // ---- the broker, the folders, the processes
 
@@ -167,6 +177,8 @@ function killGroup(child: ChildProcess): void {
 
 interface Run {
   code: number | null;
+  stdout: string;
+  /** stdout and stderr as they came. */
   output: string;
 }
 
@@ -176,7 +188,11 @@ function run(command: string, args: string[], cwd: string, limit: number): Promi
     const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
     children.add(child);
     let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => {
       output += `\n[killed after ${limit} ms]`;
@@ -185,7 +201,7 @@ function run(command: string, args: string[], cwd: string, limit: number): Promi
     child.on("close", (code) => {
       clearTimeout(timer);
       children.delete(child);
-      resolve({ code, output });
+      resolve({ code, stdout, output });
     });
   });
 }
@@ -201,6 +217,8 @@ async function runModule(block: Block): Promise<void> {
   writeFileSync(file, code);
   const result = await run(process.execPath, [file], dir, JS_LIMIT);
   expect(result.code, `node ${path.basename(file)}:\n${result.output}\nmosquitto: ${broker.log}`).toBe(0);
+  const expected = outputOf(block);
+  if (expected !== undefined) expect(result.stdout, "what it prints: the block after it").toBe(expected);
 }
 
 async function runShell(block: Block): Promise<void> {
@@ -221,7 +239,25 @@ async function checkConfig(block: Block): Promise<void> {
   const address = { host: "127.0.0.1", port: broker.port, tls: false };
   // as the simulator's --config: merged over board 1's own configuration, then resolved (throws a ConfigError naming each mistake)
   const config = boardConfig(1, address, boardSensors(firmware), overrides as Parameters<typeof boardConfig>[3]);
-  expect(() => firmware.resolveConfig(config)).not.toThrow();
+  if (block.directive?.kind !== "refused config") {
+    expect(() => firmware.resolveConfig(config)).not.toThrow();
+    return;
+  }
+  let refusal: unknown;
+  try {
+    firmware.resolveConfig(config);
+  } catch (error) {
+    refusal = error;
+  }
+  expect(refusal, "resolveConfig() refuses it").toBeInstanceOf(firmware.ConfigError);
+  const expected = outputOf(block);
+  if (expected !== undefined) expect((refusal as Error).message, "the refusal: the block after it").toBe(expected.trimEnd());
+}
+
+function checkOutputBlock(block: Block): void {
+  const above = ALL[ALL.indexOf(block) - 1];
+  const producer = above?.page === block.page && (above.directive?.kind === "refused config" || (above.directive === undefined && MODULE_LANGS.has(above.lang)));
+  expect(producer, `${block.page}:${block.line}: the block above is a module or a refused config, whose test compares this one`).toBe(true);
 }
 
 async function checkDiscoveryConfig(block: Block): Promise<void> {
@@ -271,7 +307,8 @@ describe.each(PAGES)("%s", (page) => {
         const kind = block.directive?.kind;
         if (kind === "run by") return checkRunBy(block);
         if (kind === "discovery config") return checkDiscoveryConfig(block);
-        if (kind === "file" || (kind === undefined && block.lang === "json")) return checkConfig(block);
+        if (kind === "output of the block above") return checkOutputBlock(block);
+        if (kind === "file" || kind === "refused config" || (kind === undefined && block.lang === "json")) return checkConfig(block);
         if (MODULE_LANGS.has(block.lang)) return runModule(block);
         if (SHELL_LANGS.has(block.lang)) return runShell(block);
         expect.fail(`${page}:${block.line}: a \`${block.lang || "plain"}\` block runs only with a line before it: <!-- not run: reason --> (docs/testing.md)`);
