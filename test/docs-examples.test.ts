@@ -5,7 +5,7 @@
  *   <!-- not run: reason -->             not run; the reason must be given
  *   <!-- run by test/x.test.ts -->        the block must be a part of that test file
  *   <!-- file: name -->                   a json firmware configuration, also written as `name`
- *   <!-- discovery config: topic -->      json a simulated node must publish on that topic
+ *   <!-- discovery config: topic -->      json a simulated node (a board's timing) must publish there
  *   <!-- refused config -->               json resolveConfig() refuses
  *   <!-- output of the block above -->   what the block above prints (a module) or is refused with
  *   js/mjs/ts                             run by Node as a module (TypeScript stripped by esbuild)
@@ -95,7 +95,8 @@ function blocksOf(page: string, source: string): Block[] {
   return blocks;
 }
 
-const ALL = PAGES.flatMap((page) => blocksOf(page, readFileSync(path.join(root, page), "utf8")));
+const read = (file: string): string => readFileSync(path.join(root, file), "utf8");
+const ALL = PAGES.flatMap((page) => blocksOf(page, read(page)));
 
 /** The block's expected output: the next block of its page, when that one says it is. */
 function outputOf(block: Block): string | undefined {
@@ -266,7 +267,10 @@ async function checkDiscoveryConfig(block: Block): Promise<void> {
   const [, , nodeId] = topic.split("/");
   expect(nodeId, `a node level in ${topic}`).toBeTruthy();
   const { identifiers: _identifiers, ...device } = expected.device ?? {};
-  const sim = await startSimulator({ devices: 1, broker: `mqtt://127.0.0.1:${broker.port}`, config: () => ({ nodeId, device }) });
+  // timing as on a board: the esp32 manifest's sampleInterval and maxSilence (expire_after follows them)
+  const board = (JSON.parse(read("manifests/esp32/manifest.json")) as { config: { sampleInterval: number; maxSilence: number } }).config;
+  const config = () => ({ nodeId, device, sampleInterval: board.sampleInterval, maxSilence: board.maxSilence });
+  const sim = await startSimulator({ devices: 1, broker: `mqtt://127.0.0.1:${broker.port}`, config });
   try {
     // the config as the node publishes it, then the copy the broker kept: retained
     const published = await sim.waitForMessage(topic, { timeout: 10_000 });
@@ -318,7 +322,7 @@ describe.each(PAGES)("%s", (page) => {
   }
 
   it("has relative links that lead to files and headings that exist", () => {
-    const source = readFileSync(path.join(root, page), "utf8");
+    const source = read(page);
     for (const { target, line } of linksOf(source)) {
       if (/^[a-z][a-z+.-]*:/i.test(target)) continue; // https:, mailto:
       const [file, anchor] = target.split("#", 2) as [string, string | undefined];
