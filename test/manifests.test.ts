@@ -1,8 +1,8 @@
 /*
  * The Moddable manifests (manifests/esp32, manifests/lin) against what they build and what
- * the README says: each names modules that exist (the built dist/board.js, the desktop
+ * docs/board.md says: each names modules that exist (the built dist/board.js, the desktop
  * stand-ins) and preloads its entry; each gives every mc/config key that device/main.ts
- * reads, and none that it does not; the README's "Flash an ESP32" table lists every key,
+ * reads, and none that it does not; its "Flash an ESP32" table lists every key,
  * with the esp32 manifest's value as its default. No Moddable SDK here: mcconfig itself is
  * not run. Reads files only.
  */
@@ -33,10 +33,10 @@ function keysRead(): string[] {
   return [...new Set([...source.matchAll(/(?<![/.\w])config\.([A-Za-z0-9_]+)\b(?!["'])/g)].map((m) => m[1]))].sort();
 }
 
-/** The rows of the README's "Flash an ESP32" key table: key -> its default column. */
-function readmeKeys(): Map<string, string> {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Flash an ESP32"));
+/** The rows of the "Flash an ESP32" key table in docs/board.md: key -> its default column. */
+function boardPageKeys(): Map<string, string> {
+  const page = readFileSync(join(root, "docs/board.md"), "utf8");
+  const section = page.slice(page.indexOf("## Flash an ESP32"));
   const table = section.slice(section.indexOf("| key | default (`manifests/esp32`) | meaning |"));
   const rows = new Map<string, string>();
   for (const line of table.split("\n").slice(2)) {
@@ -127,12 +127,12 @@ describe("manifests/esp32: pin defaults that exist on each ESP32 family it build
   });
 });
 
-describe("README, Flash an ESP32", () => {
+describe("docs/board.md, Flash an ESP32", () => {
   it("lists every mc/config key, with the esp32 manifest's value as its default", () => {
-    const rows = readmeKeys();
+    const rows = boardPageKeys();
     const config = manifest("esp32").config;
     for (const key of keysRead()) {
-      expect(rows.has(key), `${key} in the README's table`).toBe(true);
+      expect(rows.has(key), `${key} in the table of docs/board.md`).toBe(true);
       const value = config[key];
       expect(rows.get(key), key).toBe(typeof value === "string" && value !== "" ? value : JSON.stringify(value));
     }

@@ -4,7 +4,8 @@
  * temporary project's node_modules/xs-mqtt, as npm installs it, with the package's
  * dependencies (and @types/node) linked from this checkout's node_modules, so nothing is
  * fetched (`npm install` of the tarball asks the registry about the dependencies, even with
- * --offline when its cache lacks them). Then: every export has its bundle and its declarations in the tarball, and the
+ * --offline when its cache lacks them). Then: every export has its bundle and its declarations in the tarball, so do the
+ * pages of docs/ the README links to, and the
  * declarations import nothing that is not shipped; a user's TypeScript file importing
  * "xs-mqtt", "xs-mqtt/node", "xs-mqtt/firmware" and "xs-mqtt/simulator" type-checks under
  * --strict (NodeNext resolution, with @ts-expect-error lines that fail if a type is `any`),
@@ -109,9 +110,11 @@ describe("the packed package", () => {
     }
     // the XS engine of the simulator loads these from next to its bundle
     expect(files).toContain("dist/in-xs/io.js");
-    // the README, the licence, package.json, and under dist/ bundles and declarations only
-    const other = files.filter((file) => !/^(?:README\.md|LICENSE|package\.json|dist\/.+\.(?:m?js|d\.m?ts))$/.test(file));
+    // the README and the pages of docs/ it links to, the licence, package.json, and under dist/ bundles and declarations only
+    const other = files.filter((file) => !/^(?:README\.md|LICENSE|package\.json|docs\/[^/]+\.md|dist\/.+\.(?:m?js|d\.m?ts))$/.test(file));
     expect(other).toEqual([]);
+    const readme = readFileSync(path.join(installed, "README.md"), "utf8");
+    for (const [, target] of readme.matchAll(/\]\((docs\/[^)#\s]+)/g)) expect(files, `the README's link ${target}`).toContain(target);
     expect(files).toContain("LICENSE"); // package.json says MIT: the text goes with it
   });
 

@@ -1,5 +1,6 @@
-// The example of the README's "Testing your firmware in CI", run as a test so that it keeps
-// working. The README quotes everything below this comment: change the two together.
+// The example of docs/simulator.md's "Testing your firmware in CI", run as a test so that it
+// keeps working. The page quotes everything below this comment (test/docs-examples.test.ts
+// checks that it does): change the two together.
 import { connectAsync } from "mqtt";
 import { expect, it } from "vitest";
 import { RELAY_PIN, startSimulator } from "../host-sim/simulator.js";

@@ -66,7 +66,7 @@ export type ErrorCode =
   | "handler-threw";
 
 // Short on purpose: every byte of text is flash on the board. Each says what went wrong
-// and, for the caller's mistakes, what to give instead; the README's table explains more.
+// and, for the caller's mistakes, what to give instead; the table in docs/client.md explains more.
 const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "buffer-too-small": "packet does not fit the buffer",
   "topic-invalid": "topic: 1-65535 bytes, no +, # or U+0000",

@@ -111,7 +111,7 @@ async function main() {
 function whySkipped() {
   if (process.platform !== "linux") return "Moddable's desktop target is checked on Linux only";
   const sdk = process.env.MODDABLE;
-  if (!sdk) return "$MODDABLE is not set (install the Moddable SDK and its Linux tools: see the README)";
+  if (!sdk) return "$MODDABLE is not set (install the Moddable SDK and its Linux tools: see docs/board.md)";
   if (!existsSync(path.join(sdk, "tools/mcconfig.js"))) return `$MODDABLE (${sdk}) is not a Moddable SDK`;
   for (const tool of ["mcconfig", "mcsim", "xsc"]) {
     if (!onPath(tool)) return `${tool} is not on PATH (add $MODDABLE/build/bin/lin/release)`;
