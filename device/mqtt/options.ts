@@ -119,6 +119,23 @@ export type PublishStatus = "sent" | "queued" | "outbox-full" | "dropped";
 
 export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "closing" | "closed";
 
+// The values of PublishStatus and ClientState, each made once: in XS, a string literal in a
+// function makes a new string (a chunk) each time it runs (xs/sources/xsRun.c,
+// XS_CODE_STRING), a module-level const does not. The client's hot paths use these.
+export const SENT = "sent";
+export const QUEUED_STATUS = "queued";
+export const OUTBOX_FULL = "outbox-full";
+export const DROPPED = "dropped";
+export const IDLE = "idle";
+export const CONNECTING = "connecting";
+export const CONNECTED = "connected";
+export const WAITING = "waiting";
+export const CLOSING = "closing";
+export const CLOSED = "closed";
+/** What typeof says of a string and of a number (compared on the publish path and in isWhole). */
+const STRING = "string";
+const NUMBER = "number";
+
 export interface ClientStats {
   /** PUBLISH packets written (QoS 0 and 1, first sends). */
   sent: number;
@@ -281,7 +298,7 @@ export function reconnectDelay(settings: Settings, failures: number, random: num
 
 /** publish()'s payload as bytes (a string is encoded); throws an MqttError for anything else. */
 export function payloadBytes(payload: Uint8Array | string, encoder: TextEncoderLike): Uint8Array {
-  const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
+  const bytes = typeof payload === STRING ? encoder.encode(payload as string) : payload as Uint8Array;
   if (!(bytes instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a string or a Uint8Array");
   return bytes;
 }
@@ -304,7 +321,7 @@ export function qosOf(options: { qos?: number } | undefined): number {
 
 /** Whether a value is a whole number from `min` to `max`: the one range check of every option, here and in device/app. */
 export function isWhole(value: unknown, min: number, max: number): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+  return typeof value === NUMBER && Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 }
 
 /** Reads an optional whole-number option, checking its range. */
