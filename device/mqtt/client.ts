@@ -488,7 +488,7 @@ export class MqttClient {
         return;
       case UNSUBACK: {
         const filter = this.#subscriptions.unsuback(decoder.packetId);
-        if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for packet id " + decoder.packetId + ", which was not sent");
+        if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for unsent id " + decoder.packetId);
         else this.#callbacks.unsubscribed(filter);
         return;
       }
@@ -525,7 +525,7 @@ export class MqttClient {
     if (!known) {
       // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
       this.stats.strayAcks++;
-      this.#callbacks.error(new MqttError("stray-ack", "packet type " + kind + ", packet id " + packetId));
+      this.#callbacks.error(new MqttError("stray-ack", "type " + kind + ", id " + packetId));
       return;
     }
     if (kind !== PUBREC) {
@@ -538,7 +538,7 @@ export class MqttClient {
   #onConnack(): void {
     const decoder = this.#decoder;
     const refusal = !this.#handshaking ? "a second CONNACK"
-      : decoder.sessionPresent && this.#settings.clean ? "session present in answer to a clean session [MQTT-3.2.2-1]" : undefined;
+      : decoder.sessionPresent && this.#settings.clean ? "session present after clean [MQTT-3.2.2-1]" : undefined;
     if (refusal !== undefined || decoder.returnCode !== 0) {
       this.#fail(refusal === undefined ? connackRefusal(decoder.returnCode) : "protocol-violation", refusal);
       return;
@@ -564,8 +564,8 @@ export class MqttClient {
     const subscriptions = this.#subscriptions;
     const slot = subscriptions.suback(decoder.packetId, decoder.codesLength);
     if (slot === SUBACK_SUPERSEDED) this.#flush(); // a subscription made again meanwhile goes out now
-    if (slot === SUBACK_UNKNOWN) this.#fail("protocol-violation", "SUBACK for packet id " + decoder.packetId + ", which was not sent");
-    if (slot === SUBACK_CODES) this.#fail("protocol-violation", "SUBACK with " + decoder.codesLength + " codes for one filter [MQTT-3.8.4-5]");
+    if (slot === SUBACK_UNKNOWN) this.#fail("protocol-violation", "SUBACK for unsent id " + decoder.packetId);
+    if (slot === SUBACK_CODES) this.#fail("protocol-violation", "SUBACK codes: " + decoder.codesLength + " [MQTT-3.8.4-5]");
     if (slot < 0) return;
     const code = decoder.buf[decoder.codesOffset];
     const filter = subscriptions.filter(slot);
