@@ -7,7 +7,7 @@
 export const PRINT_MAGIC = "\u0000xs-harness-print\u0000";
 
 // Runs once in every new worker, in its own delivery. Owns `handleCommand` (slot
-// measurement, messages for the receiver) and replaces `print`/`trace`. Everything it
+// measurement, chunk probe runs, messages for the receiver) and replaces `print`/`trace`. Everything it
 // keeps lives in this closure.
 export const PRELUDE = `(() => {
   const encoder = new TextEncoder();
