@@ -202,7 +202,7 @@ var incoming = packet(${qos}, 7);
 // sensor on LoopbackSocket, the given Timer and the global `clock`, answers CONNECT with
 // CONNACK and the birth with its PUBACK, and returns the firmware, online.
 const CONNECTED_FIRMWARE = STRINGS + LOOPBACK_SOCKET + `
-function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor) {
+function startConnected({ keepAlive, sampleInterval, maxSilence, statusLed }, Timer, sensor, Digital) {
   const fw = M.startFirmware({
     config: {
       nodeId: "bench",
@@ -210,6 +210,7 @@ function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor
       discovery: false,
       sampleInterval,
       maxSilence,
+      statusLed,
       sensors: [{
         id: "climate", driver: "sht3x",
         readings: [
@@ -220,6 +221,7 @@ function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor
     },
     io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
     sensors: { climate: sensor },
+    Digital,
   });
   const sock = LoopbackSocket.last;
   sock.writable(65536);
@@ -295,10 +297,11 @@ if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.61,"humidit
 // A connected, idle board: dist/firmware.js on LoopbackSocket with a fake clock that fires
 // every Timer callback when it is due (firmware tick, sample timer, client keepalive
 // timer). The sensor returns the same values every sample, so no reading moves past its
-// deadband; what the board does is: tick every 250 ms, sample every 5 s, send PINGREQ
-// when the 30 s keepalive asks (PINGRESP injected back [MQTT-3.1.2-23]), and republish
-// its unchanged readings every 60 s (maxSilence: a publish, which allocates nothing
-// either). One op is one simulated second; the measured run covers n seconds.
+// deadband; what the board does is: tick every 250 ms (showing its status on a status
+// LED), sample every 5 s, send PINGREQ when the 30 s keepalive asks (PINGRESP injected
+// back [MQTT-3.1.2-23]), and republish its unchanged readings every 60 s (maxSilence: a
+// publish, which allocates nothing either). One op is one simulated second; the measured
+// run covers n seconds.
 const FIRMWARE_IDLE = CONNECTED_FIRMWARE + `
 var clock = 1000000;
 var timers = [];
@@ -308,7 +311,14 @@ var Timer = {
 };
 var values = { temperature: 21.5, humidity: 40.5 };
 var sensor = { sample() { return values; } };
-var fw = startConnected({ keepAlive: 30, sampleInterval: 5000, maxSilence: 60000 }, Timer, sensor);
+// the status LED's pin: counts its writes (the LED is lit once online, then left alone)
+var LedPin = class {
+  static Output = 1;
+  static writes = 0;
+  static level = -1;
+  write(value) { LedPin.writes++; LedPin.level = value; }
+};
+var fw = startConnected({ keepAlive: 30, sampleInterval: 5000, maxSilence: 60000, statusLed: { pin: 2 } }, Timer, sensor, LedPin);
 var sock = LoopbackSocket.last;
 var pingresp = new Uint8Array([0xd0, 0]);
 var pings = 0;
@@ -461,7 +471,8 @@ if (fw.status !== ONLINE || !fw.client.connected) throw new Error("the board wen
     // maxSilence republished the unchanged readings, and nothing else was published
     verify: `if (pings < 2) throw new Error("no keepalive PINGREQ/PINGRESP in the idle run: " + pings);
 if (counts.readingsPublished < 3) throw new Error("maxSilence did not republish: " + counts.readingsPublished);
-if (counts.samples < 10) throw new Error("the board did not sample: " + counts.samples);`,
+if (counts.samples < 10) throw new Error("the board did not sample: " + counts.samples);
+if (LedPin.level !== 1) throw new Error("the status LED is not lit while online");`,
   },
 };
 
