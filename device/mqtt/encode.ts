@@ -229,29 +229,34 @@ function encodeFilters(
   return total;
 }
 
-/** The encoder of a packet that is `first`, remaining length 2 and a packet id. */
-function idOnly(first: number): (buf: Uint8Array, offset: number, packetId: number) => number {
-  return (buf, offset, packetId) => {
-    if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
-    fit(buf, offset, 2);
-    buf[offset] = first;
-    buf[offset + 1] = 2;
-    writeU16(buf, offset + 2, packetId);
-    return 4;
-  };
+function encodeIdOnly(buf: Uint8Array, offset: number, first: number, packetId: number): number {
+  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
+  fit(buf, offset, 2);
+  buf[offset] = first;
+  buf[offset + 1] = 2;
+  writeU16(buf, offset + 2, packetId);
+  return 4;
 }
 
 /** PUBACK [MQTT-3.4]. */
-export const encodePuback = idOnly(PUBACK << TYPE_SHIFT);
+export function encodePuback(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, PUBACK << TYPE_SHIFT, packetId);
+}
 
 /** PUBREC [MQTT-3.5]. */
-export const encodePubrec = idOnly(PUBREC << TYPE_SHIFT);
+export function encodePubrec(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, PUBREC << TYPE_SHIFT, packetId);
+}
 
 /** PUBREL [MQTT-3.6]; its flags are 0010 [MQTT-3.6.1-1]. */
-export const encodePubrel = idOnly((PUBREL << TYPE_SHIFT) | FLAGS_0010);
+export function encodePubrel(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, (PUBREL << TYPE_SHIFT) | FLAGS_0010, packetId);
+}
 
 /** PUBCOMP [MQTT-3.7]. */
-export const encodePubcomp = idOnly(PUBCOMP << TYPE_SHIFT);
+export function encodePubcomp(buf: Uint8Array, offset: number, packetId: number): number {
+  return encodeIdOnly(buf, offset, PUBCOMP << TYPE_SHIFT, packetId);
+}
 
 function encodeEmpty(buf: Uint8Array, offset: number, first: number): number {
   fit(buf, offset, 0);
