@@ -1,6 +1,7 @@
 // The allocation cases measured on the real XS engine (xsnap), shared by bench/xs-alloc.mjs
 // (which prints them) and test/xs-alloc.test.ts (which asserts them): each case is the
-// slots one operation allocates, measured with XsWorker.slotsPerOp over dist/xs-mqtt.js.
+// slots one operation allocates, measured with XsWorker.slotsPerOp over dist/xs-mqtt.js,
+// and for some the chunk bytes (string and buffer contents), measured with chunkBytesPerOp.
 // Codec cases call the encoder and the decoder directly; client cases drive a whole
 // MqttClient in its steady state over LoopbackSocket, a socket of the ECMA-419 shape
 // defined here inside XS that accepts every write and lets the case inject the broker's
@@ -10,6 +11,7 @@
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { chunkBytesPerOp, chunkFootprint, CHUNK_RESOLUTION } from "../host-sim/engines/xs/chunk-probe.mjs";
 import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -45,9 +47,27 @@ export const GOALS = /** @type {const} */ ({
 
 /** @typedef {keyof typeof GOALS} CaseName */
 
+/** Simulated seconds the chunk measurement of firmware-idle covers (and its controls). */
+export const IDLE_SECONDS = 600;
+
+/**
+ * The chunk-byte targets (string and buffer contents, measured by measureChunks): at most
+ * this many chunk bytes per op; firmware-idle's op is one simulated second.
+ */
+export const CHUNK_GOALS = /** @type {const} */ ({
+  "firmware-idle": 0,
+});
+
+
+// The strings the ops compare with, made once: in XS a string literal makes a new string
+// (a chunk) each time it runs, which chunkBytesPerOp would count as the op's.
+const STRINGS = `
+var SENT = "sent";
+var ONLINE = "online";
+`;
 
 // Shared by every case: a topic, a payload, and the bytes of packets built with the encoder.
-const COMMON = `
+const COMMON = STRINGS + `
 var enc = new TextEncoder();
 var topic = M.prepareTopic("sensors/node-1/temperature", enc);
 var payload = enc.encode("21.5 C, humidity 40 %");
@@ -77,6 +97,7 @@ class LoopbackSocket {
     this.written = new Uint8Array(1536);
     this.writtenLength = 0;
     this.writes = 0;
+    this.pingreqs = 0;
     this.viewed = undefined;
     this.view = undefined;
     this.readViewed = undefined;
@@ -111,6 +132,7 @@ class LoopbackSocket {
     for (let i = 0; i < n; i++) this.written[i] = view[i];
     this.writtenLength = n;
     this.writes++;
+    if (view[0] === 0xc0) this.pingreqs++;
     return 65536;
   }
   close() { this.closed = true; }
@@ -179,8 +201,8 @@ var incoming = packet(${qos}, 7);
 // Shared by the firmware cases: starts dist/firmware.js (as the global M) with one SHT3x-like
 // sensor on LoopbackSocket, the given Timer and the global `clock`, answers CONNECT with
 // CONNACK and the birth with its PUBACK, and returns the firmware, online.
-const CONNECTED_FIRMWARE = LOOPBACK_SOCKET + `
-function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor) {
+const CONNECTED_FIRMWARE = STRINGS + LOOPBACK_SOCKET + `
+function startConnected({ keepAlive, sampleInterval, maxSilence, statusLed }, Timer, sensor, Digital) {
   const fw = M.startFirmware({
     config: {
       nodeId: "bench",
@@ -188,6 +210,7 @@ function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor
       discovery: false,
       sampleInterval,
       maxSilence,
+      statusLed,
       sensors: [{
         id: "climate", driver: "sht3x",
         readings: [
@@ -198,6 +221,7 @@ function startConnected({ keepAlive, sampleInterval, maxSilence }, Timer, sensor
     },
     io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
     sensors: { climate: sensor },
+    Digital,
   });
   const sock = LoopbackSocket.last;
   sock.writable(65536);
@@ -273,10 +297,11 @@ if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.61,"humidit
 // A connected, idle board: dist/firmware.js on LoopbackSocket with a fake clock that fires
 // every Timer callback when it is due (firmware tick, sample timer, client keepalive
 // timer). The sensor returns the same values every sample, so no reading moves past its
-// deadband; what the board does is: tick every 250 ms, sample every 5 s, send PINGREQ
-// when the 30 s keepalive asks (PINGRESP injected back [MQTT-3.1.2-23]), and republish
-// its unchanged readings every 60 s (maxSilence: a publish, which allocates nothing
-// either). One op is one simulated second; the measured run covers n seconds.
+// deadband; what the board does is: tick every 250 ms (showing its status on a status
+// LED), sample every 5 s, send PINGREQ when the 30 s keepalive asks (PINGRESP injected
+// back [MQTT-3.1.2-23]), and republish its unchanged readings every 60 s (maxSilence: a
+// publish, which allocates nothing either). One op is one simulated second; the measured
+// run covers n seconds.
 const FIRMWARE_IDLE = CONNECTED_FIRMWARE + `
 var clock = 1000000;
 var timers = [];
@@ -286,11 +311,17 @@ var Timer = {
 };
 var values = { temperature: 21.5, humidity: 40.5 };
 var sensor = { sample() { return values; } };
-var fw = startConnected({ keepAlive: 30, sampleInterval: 5000, maxSilence: 60000 }, Timer, sensor);
+// the status LED's pin: counts its writes (the LED is lit once online, then left alone)
+var LedPin = class {
+  static Output = 1;
+  static writes = 0;
+  static level = -1;
+  write(value) { LedPin.writes++; LedPin.level = value; }
+};
+var fw = startConnected({ keepAlive: 30, sampleInterval: 5000, maxSilence: 60000, statusLed: { pin: 2 } }, Timer, sensor, LedPin);
 var sock = LoopbackSocket.last;
 var pingresp = new Uint8Array([0xd0, 0]);
 var pings = 0;
-var seenWrites = sock.writes;
 // advances the clock by ms, firing each due callback (no allocation)
 function advance(ms) {
   clock += ms;
@@ -301,18 +332,38 @@ function advance(ms) {
       t.callback();
     }
   }
-  if (sock.writes !== seenWrites) {
-    seenWrites = sock.writes;
-    if (sock.written[0] === 0xc0) {
-      pings++;
-      sock.inject(pingresp, 2);
-    }
+  // a PINGREQ gets its PINGRESP, even when another packet was written after it
+  if (sock.pingreqs !== pings) {
+    pings = sock.pingreqs;
+    sock.inject(pingresp, 2);
   }
 }
 var counts = fw.counts;
 for (let i = 0; i < 8; i++) advance(250); // the first tick takes (and publishes) the first sample
 if (counts.readingsPublished !== 1) throw new Error("the first sample was not published");
 `;
+
+// A loop on the idle board's simulated clock that makes one string of `length` characters
+// every `interval` ms: the positive controls of the chunk measurement.
+const CONTROL_LOOP = (interval, length) => `
+var controlA = "x".repeat(${length >> 1});
+var controlB = "y".repeat(${length - (length >> 1)});
+var controlMade = undefined;
+Timer.repeat(() => { controlMade = controlA + controlB; }, ${interval});
+`;
+
+/**
+ * The positive controls of the chunk measurement: the idle board of firmware-idle with a
+ * loop that makes a known number of chunk bytes per simulated second (`expected`: each
+ * string's chunkFootprint, times strings per second). measureControl() must read each
+ * within CHUNK_RESOLUTION / seconds of it.
+ */
+export const CONTROLS = {
+  // one 100-character string every simulated second: 120 bytes per second
+  "every-second": { setup: FIRMWARE_IDLE + CONTROL_LOOP(1000, 100), expected: chunkFootprint(100) },
+  // one 51-character string every simulated minute: 72 bytes a minute, 1.2 per second
+  "every-minute": { setup: FIRMWARE_IDLE + CONTROL_LOOP(60000, 51), expected: chunkFootprint(51) / 60 },
+};
 
 /**
  * Each case: its setup and op; `bundle`, the bundle loaded as `M` (default BUNDLE); and
@@ -343,11 +394,11 @@ if (dec.next() !== M.PUBLISH || dec.packetId !== 4321 || dec.next() !== M.NEED_M
   },
   "publish-qos0": {
     setup: COMMON + LOOPBACK,
-    op: `if (client.publish(topic, payload) !== "sent" || (sock.written[0] >> 4) !== 3) throw new Error("publish");`,
+    op: `if (client.publish(topic, payload) !== SENT || (sock.written[0] >> 4) !== 3) throw new Error("publish");`,
   },
   "publish-qos1-acked": {
     setup: COMMON + LOOPBACK,
-    op: `if (client.publish(topic, payload, qos1) !== "sent") throw new Error("publish");
+    op: `if (client.publish(topic, payload, qos1) !== SENT) throw new Error("publish");
 const id = sock.lastPacketId();
 if (client.lastPacketId !== id) throw new Error("client.lastPacketId is not the id written");
 ack[2] = id >> 8;
@@ -371,7 +422,7 @@ if (sock.writes !== writes + 1 || sock.written[0] !== 0x40 || sock.lastPacketId(
   },
   "publish-qos2-complete": {
     setup: COMMON + LOOPBACK,
-    op: `if (client.publish(topic, payload, qos2) !== "sent") throw new Error("publish");
+    op: `if (client.publish(topic, payload, qos2) !== SENT) throw new Error("publish");
 const id = client.lastPacketId;
 if (sock.lastPacketId() !== id) throw new Error("the PUBLISH written has another id");
 pubrec[2] = id >> 8;
@@ -415,12 +466,13 @@ if (counts.readingsPublished !== before + 1 || written[0] !== 0x31 || sock.writt
     bundle: FIRMWARE_BUNDLE,
     setup: FIRMWARE_IDLE,
     op: `advance(250); advance(250); advance(250); advance(250);
-if (fw.status !== "online" || !fw.client.connected) throw new Error("the board went offline: " + fw.status);`,
+if (fw.status !== ONLINE || !fw.client.connected) throw new Error("the board went offline: " + fw.status);`,
     // n seconds ran three times (warm-up, baseline 0, measured): the keepalive pinged and
     // maxSilence republished the unchanged readings, and nothing else was published
     verify: `if (pings < 2) throw new Error("no keepalive PINGREQ/PINGRESP in the idle run: " + pings);
 if (counts.readingsPublished < 3) throw new Error("maxSilence did not republish: " + counts.readingsPublished);
-if (counts.samples < 10) throw new Error("the board did not sample: " + counts.samples);`,
+if (counts.samples < 10) throw new Error("the board did not sample: " + counts.samples);
+if (LedPin.level !== 1) throw new Error("the status LED is not lit while online");`,
   },
 };
 
@@ -446,3 +498,46 @@ export async function measureCase(name, count = DEFAULT_N) {
     await worker.close();
   }
 }
+
+/**
+ * Chunk-heap bytes one op of a case allocates (string and buffer contents, XS's chunk
+ * headers included), by chunkBytesPerOp (host-sim/engines/xs/chunk-probe.mjs), in a worker of its own. Closes the worker.
+ * Exact to within CHUNK_RESOLUTION / count.
+ * @param {CaseName} name
+ * @param {number} [count]
+ * @returns {Promise<number>}
+ */
+export async function measureChunks(name, count = DEFAULT_N) {
+  const spec = CASES[name];
+  if (spec === undefined) throw new Error(`no xs-alloc case named ${name}`);
+  return chunksIn(name, spec.bundle ?? BUNDLE, spec.setup, spec.op, count, spec.verify);
+}
+
+/**
+ * A positive control's reading (see CONTROLS): chunk bytes per simulated second.
+ * @param {keyof typeof CONTROLS} name
+ * @param {number} [seconds]
+ * @returns {Promise<number>}
+ */
+export async function measureControl(name, seconds = IDLE_SECONDS) {
+  const idle = CASES["firmware-idle"];
+  return chunksIn(`control ${name}`, FIRMWARE_BUNDLE, CONTROLS[name].setup, idle.op, seconds, idle.verify);
+}
+
+/**
+ * @param {string} name @param {string} bundle @param {string} setup @param {string} op
+ * @param {number} count @param {string | undefined} verify
+ */
+async function chunksIn(name, bundle, setup, op, count, verify) {
+  const worker = await XsWorker.start({ name: `xs-alloc chunks ${name}` });
+  try {
+    await worker.importModule(bundle, "M");
+    const bytes = await chunkBytesPerOp(worker, setup, op, count);
+    if (verify !== undefined) await worker.evaluate(verify);
+    return bytes;
+  } finally {
+    await worker.close();
+  }
+}
+
+export { CHUNK_RESOLUTION };

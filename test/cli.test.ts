@@ -166,7 +166,7 @@ describe("the reason given for boards that never came online fits the error", ()
     expect(code).toBe(1);
     expect(stderr).not.toContain("reachable");
     expect(stderr).toContain(`sim: 1 board(s) never came online: the broker at mqtt://127.0.0.1:${broker.port} did not authorize the boards: check its access rules, and broker.username and broker.password in --config\n`);
-    expect(stderr).toContain("  the last error of board-1: mqtt not-authorized: CONNACK 5: check the broker's access rules\n");
+    expect(stderr).toContain("  the last error of board-1: mqtt not-authorized: CONNACK 5: check broker access rules\n");
   });
 
   it("a refused mqtts:// port is a connection problem, not a CA problem", async () => {

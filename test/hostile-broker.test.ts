@@ -335,11 +335,11 @@ describe("a PUBACK for a packet id the client never used [MQTT-2.3.1-6]: counted
 
 describe("unexpected packets from the server: the client closes the connection and reconnects [MQTT-4.8.0-1]", () => {
   it("an UNSUBACK whose packet id answers no UNSUBSCRIBE [MQTT-2.3.1-7]", async () => {
-    await expectViolationAndReconnect((c) => c.send([0xb0, 0x02, 0x12, 0x34]), /UNSUBACK for packet id 4660/);
+    await expectViolationAndReconnect((c) => c.send([0xb0, 0x02, 0x12, 0x34]), /UNSUBACK for unsent id 4660/);
   });
 
   it("a SUBACK whose packet id answers no SUBSCRIBE [MQTT-3.8.4-2]", async () => {
-    await expectViolationAndReconnect((c) => c.send(subackBytes(7, 0x00)), /SUBACK for packet id 7/);
+    await expectViolationAndReconnect((c) => c.send(subackBytes(7, 0x00)), /SUBACK for unsent id 7/);
   });
 
   it("a second CONNACK on the same connection (one CONNACK answers the one CONNECT [MQTT-3.2.0-1] [MQTT-3.1.0-2])", async () => {

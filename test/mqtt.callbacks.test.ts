@@ -104,13 +104,13 @@ describe("Callbacks: a callback that throws", () => {
     expect(errors.map((e) => e.code)).toEqual(Array(7).fill("handler-threw"));
     expect(errors.every((e) => e instanceof MqttError)).toBe(true);
     expect(errors.map((e) => e.message)).toEqual([
-      "a handler threw: caught, going on (Error: in onConnected)",
-      "a handler threw: caught, going on (Error: in onDisconnected)",
-      "a handler threw: caught, going on (Error: in onMessage)",
-      "a handler threw: caught, going on (a string)",
-      "a handler threw: caught, going on (Error: in onPublished)",
-      "a handler threw: caught, going on (Error: in onSubscribed)",
-      "a handler threw: caught, going on (Error: in onReady)",
+      "a handler threw: caught (Error: in onConnected)",
+      "a handler threw: caught (Error: in onDisconnected)",
+      "a handler threw: caught (Error: in onMessage)",
+      "a handler threw: caught (a string)",
+      "a handler threw: caught (Error: in onPublished)",
+      "a handler threw: caught (Error: in onSubscribed)",
+      "a handler threw: caught (Error: in onReady)",
     ]);
   });
 

@@ -66,13 +66,13 @@ describe("tls: { ca, cert, key, serverName } as Moddable's TLS socket's secure o
 
   it("refuses, as argument-invalid: a cert without its key or the reverse, a key that is not PKCS #8, broken PEM, other types", () => {
     const keyPem = readFileSync(client.keyFile, "utf8");
-    expect(failure({ cert: client.pem })).toEqual(["argument-invalid", "argument of wrong type or range (tls.cert and tls.key go together)"]);
-    expect(failure({ key: keyPem })[1]).toContain("tls.cert and tls.key go together");
+    expect(failure({ cert: client.pem })).toEqual(["argument-invalid", "bad argument (tls.cert and tls.key: both or neither)"]);
+    expect(failure({ key: keyPem })[1]).toContain("tls.cert and tls.key: both or neither");
     const sec1 = createPrivateKey(keyPem).export({ format: "pem", type: "sec1" }).toString();
     expect(failure({ cert: client.pem, key: sec1 })[1]).toContain("tls.key (PKCS #8");
-    expect(failure({ ca: "-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n" })[1]).toContain("base64 is broken");
+    expect(failure({ ca: "-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n" })[1]).toContain("tls.ca: bad base64");
     expect(failure({ ca: "no pem here" })[1]).toContain("-----BEGIN CERTIFICATE-----");
-    expect(failure({ ca: 42 })[1]).toContain("tls.ca must be PEM text or DER bytes");
+    expect(failure({ ca: 42 })[1]).toContain("tls.ca: not PEM or DER");
     expect(failure({ serverName: "" })[1]).toContain("tls.serverName");
   });
 });

@@ -5,9 +5,14 @@
 // timer, deadband, pacer, JSON, publish); the other cases must meet their goals (0 per
 // decode, at most 4 per received message), and so must an idle connected board over
 // simulated time (firmware-idle: slots per simulated second).
+// Chunk bytes (string and buffer contents, which take no slot) are measured by the chunk
+// probe (host-sim/engines/xs/chunk-probe.mjs): its positive controls must read what they allocate, and
+// the idle board, the client's publish and receive paths and a reading must read 0.
 // Each measurement starts and closes its own XS worker; nothing is skipped without xsnap.
 import { describe, expect, it } from "vitest";
-import { GOALS, measureCase } from "../bench/xs-alloc-cases.mjs";
+import {
+  CHUNK_GOALS, CHUNK_RESOLUTION, CONTROLS, GOALS, IDLE_SECONDS, measureCase, measureChunks, measureControl,
+} from "../bench/xs-alloc-cases.mjs";
 import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 
 describe("slots allocated per operation on XS", () => {
@@ -45,4 +50,25 @@ describe("slots allocated per operation on XS", () => {
       await worker.close();
     }
   });
+});
+
+describe("chunk bytes (string and buffer contents) on XS", () => {
+  for (const name of Object.keys(CONTROLS) as (keyof typeof CONTROLS)[]) {
+    it(`the chunk probe reads its positive control ${name} (${CONTROLS[name].expected} bytes per simulated second) to within ${CHUNK_RESOLUTION} bytes over the run`, async () => {
+      const expected = CONTROLS[name].expected;
+      expect(expected).toBeGreaterThan(0);
+      expect(Math.abs(await measureControl(name, IDLE_SECONDS) - expected)).toBeLessThanOrEqual(CHUNK_RESOLUTION / IDLE_SECONDS);
+    });
+  }
+
+  it("firmware-idle: 0 chunk bytes per simulated second (no string made by ticks, samples, keepalive or the maxSilence republish)", async () => {
+    expect(CHUNK_GOALS["firmware-idle"]).toBe(0);
+    expect(await measureChunks("firmware-idle", IDLE_SECONDS)).toBe(0);
+  });
+
+  for (const name of ["publish-qos0", "publish-qos1-acked", "publish-qos2-complete", "receive-qos0", "receive-qos1", "receive-qos2", "receive-qos1-in-place", "firmware-reading"] as const) {
+    it(`${name}: 0 chunk bytes per op`, async () => {
+      expect(await measureChunks(name, 200)).toBe(0);
+    });
+  }
 });

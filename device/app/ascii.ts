@@ -8,6 +8,8 @@
 const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+/** What typeof says of a number, made once (in XS a string literal is a new string each time it runs). */
+const NUMBER = "number";
 
 /** Powers of ten for 0 to 6 decimals. */
 export const POWERS_OF_TEN = Object.freeze([1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]);
@@ -22,8 +24,9 @@ export const MAX_NUMBER_BYTES = 24;
  * `value` rounded to `decimals` places (half away from zero), as a whole number of
  * 10^-decimals units; NaN when it is not finite or too large to write exactly.
  */
-export function scale(value: unknown, decimals: number): number {
-  if (typeof value !== "number") return NaN;
+export function scale(given: unknown, decimals: number): number {
+  if (typeof given !== NUMBER) return NaN;
+  const value = given as number;
   const magnitude = Math.round(Math.abs(value) * POWERS_OF_TEN[decimals]);
   if (!(magnitude < MAX_SCALED)) return NaN; // also NaN and Infinity
   return value < 0 && magnitude !== 0 ? -magnitude : magnitude;

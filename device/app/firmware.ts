@@ -63,9 +63,13 @@ const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
 
+/** The statuses taken() looks for, made once (in XS a string literal is a new string each time it runs). */
+const SENT: PublishStatus = "sent";
+const QUEUED: PublishStatus = "queued";
+
 /** Whether the client took a message (sent it, or queued it in the outbox). */
 function taken(status: PublishStatus): boolean {
-  return status === "sent" || status === "queued";
+  return status === SENT || status === QUEUED;
 }
 
 class SensorNode implements Firmware {

@@ -17,6 +17,10 @@ export const SKIP = "skip";
 /** An item that is not ready to go yet: it and every later item wait for the next pump(). */
 export const WAIT = "wait";
 
+/** The statuses that keep an item pending, made once (in XS a string literal is a new string each time it runs). */
+const OUTBOX_FULL: PublishStatus = "outbox-full";
+const DROPPED: PublishStatus = "dropped";
+
 /** An item; it is called with its own index (so one function may serve every item). */
 export type PacerItem = (index: number) => PublishStatus | typeof SKIP | typeof WAIT;
 
@@ -79,7 +83,7 @@ export class Pacer {
         this.#onError(i, error);
         continue;
       }
-      if (status === "outbox-full" || status === "dropped" || status === WAIT) return false;
+      if (status === OUTBOX_FULL || status === DROPPED || status === WAIT) return false;
       this.cancel(i);
     }
     return this.#count === 0;

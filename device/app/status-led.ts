@@ -8,6 +8,10 @@ import type { DigitalClass, DigitalPin } from "./io.js";
 
 export type FirmwareStatus = "connecting" | "online" | "offline";
 
+/** The statuses show() compares with, made once (in XS a string literal is a new string each time it runs). */
+const ONLINE: FirmwareStatus = "online";
+const CONNECTING: FirmwareStatus = "connecting";
+
 /** The firmware's housekeeping tick, ms (the LED's time base). */
 export const TICK_MS = 250;
 
@@ -26,8 +30,8 @@ export class StatusLed {
   /** Shows `status` at tick number `tick`. */
   show(status: FirmwareStatus, tick: number): void {
     let lit: boolean;
-    if (status === "online") lit = true;
-    else if (status === "connecting") lit = (tick & 1) === 0;
+    if (status === ONLINE) lit = true;
+    else if (status === CONNECTING) lit = (tick & 1) === 0;
     else lit = tick % 8 === 0;
     this.#write(lit);
   }

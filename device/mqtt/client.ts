@@ -22,11 +22,11 @@ import { INBOUND_FULL, INBOUND_NEW, type InboundQos2 } from "./inbound.js";
 import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
 import { layOut } from "./memory.js";
 import { Message } from "./message.js";
-import type {
-  ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings,
-  SubscribeOptions,
+import {
+  checkOptions, CLOSED, CLOSING, type ClientOptions, type ClientState, type ClientStats, CONNECTED, CONNECTING, DROPPED,
+  encodeConnectPacket, IDLE, type MessageHandler, OUTBOX_FULL, payloadBytes, payloadLengthOf, type PublishOptions,
+  type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, WAITING,
 } from "./options.js";
-import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf, reconnectDelay } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
 import { Receive } from "./receive.js";
 import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, type SubscriptionTable } from "./subscriptions.js";
@@ -60,7 +60,7 @@ export class MqttClient {
   readonly #message: Message;
   readonly #keepalive: Keepalive;
 
-  #state: ClientState = "idle";
+  #state: ClientState = IDLE;
   #socket: Socket | undefined = undefined;
   /** Bumped whenever a socket is dropped: callbacks of an older socket see a different one and do nothing. */
   #generation = 0;
@@ -106,7 +106,7 @@ export class MqttClient {
   }
 
   get connected(): boolean {
-    return this.#state === "connected";
+    return this.#state === CONNECTED;
   }
 
   /** Messages held in the outbox (not yet acknowledged, or queued). */
@@ -127,7 +127,7 @@ export class MqttClient {
   /** Starts connecting; from then on the client keeps itself connected until close(). */
   connect(): void {
     this.#checkOpen();
-    if (this.#state !== "idle") return;
+    if (this.#state !== IDLE) return;
     this.#timer = this.#io.Timer.repeat(() => this.#tick(), this.#settings.tickInterval);
     this.#open();
   }
@@ -159,36 +159,36 @@ export class MqttClient {
     }
     this.#lastPacketId = 0;
     if (qos === 0) {
-      const online = this.#state === "connected" && !this.#handshaking;
+      const online = this.#state === CONNECTED && !this.#handshaking;
       const tx = this.#tx;
       if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE) {
         tx.fill += encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length);
         this.stats.sent++;
         this.#flush();
-        return "sent";
+        return SENT;
       }
       // online behind older queued messages, a QoS 0 message waits its turn in the outbox
       const behind = online && this.#outbox.queued > 0 && size <= this.#maxQueuedPacket;
       if (!queue && !behind) {
         this.stats.dropped++;
         this.#refused = true;
-        return "dropped";
+        return DROPPED;
       }
     }
     const outbox = this.#outbox;
     const offset = outbox.reserve(size);
     if (offset < 0) {
       this.#refused = true;
-      if (qos > 0 || queue) return "outbox-full";
+      if (qos > 0 || queue) return OUTBOX_FULL;
       this.stats.dropped++;
-      return "dropped";
+      return DROPPED;
     }
     const packetId = qos > 0 ? this.#subscriptions.nextPacketId() : 0;
     this.#lastPacketId = packetId;
     encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
-    if (this.#state === "connected") this.#flush();
-    return outbox.stateOf(index) === QUEUED ? "queued" : "sent";
+    if (this.#state === CONNECTED) this.#flush();
+    return outbox.stateOf(index) === QUEUED ? QUEUED_STATUS : SENT;
   }
 
   /**
@@ -202,7 +202,7 @@ export class MqttClient {
     const qos = qosOf(options);
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
     if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
-    if (this.#state === "connected") this.#flush();
+    if (this.#state === CONNECTED) this.#flush();
   }
 
   /** Removes a subscription: its handler is not called again. */
@@ -210,7 +210,7 @@ export class MqttClient {
     this.#checkOpen();
     const bytes = prepareFilter(filter, this.#encoder);
     if (!this.#subscriptions.remove(filter, bytes)) throw new MqttError("too-many-subscriptions");
-    if (this.#state === "connected") this.#flush();
+    if (this.#state === CONNECTED) this.#flush();
   }
 
   /**
@@ -218,9 +218,9 @@ export class MqttClient {
    * publish the will. The client cannot be used again.
    */
   close(): void {
-    if (this.#state === "closed" || this.#state === "closing") return;
-    if (this.#state === "connected" && this.#socket !== undefined) {
-      this.#state = "closing";
+    if (this.#state === CLOSED || this.#state === CLOSING) return;
+    if (this.#state === CONNECTED && this.#socket !== undefined) {
+      this.#state = CLOSING;
       if (!this.#stageReserved(encodeDisconnect, 0)) return;
       this.#deadline = this.#now() + CLOSE_LINGER;
       this.#flushNow();
@@ -231,18 +231,18 @@ export class MqttClient {
   }
 
   #checkOpen(): void {
-    if (this.#state === "closed" || this.#state === "closing") throw new MqttError("closed");
+    if (this.#state === CLOSED || this.#state === CLOSING) throw new MqttError("closed");
   }
 
   // ---- connection life cycle
 
   #open(): void {
-    this.#state = "connecting";
+    this.#state = CONNECTING;
     this.stats.attempts++;
     const generation = ++this.#generation;
     this.#deadline = this.#now() + this.#settings.connectTimeout;
     const host = this.#settings.host;
-    const current = (): boolean => generation === this.#generation && this.#state === "connecting";
+    const current = (): boolean => generation === this.#generation && this.#state === CONNECTING;
     resolveHost(this.#io, host, (address) => {
       if (current()) this.#openSocket(address, generation);
     }, () => {
@@ -270,7 +270,7 @@ export class MqttClient {
   #onWritable(count: number): void {
     const tx = this.#tx;
     tx.onWritable(count);
-    if (this.#state === "connecting" && !this.#handshaking) {
+    if (this.#state === CONNECTING && !this.#handshaking) {
       // the connection is up: CONNECT goes first
       this.#handshaking = true;
       const packet = this.#connectPacket;
@@ -279,7 +279,7 @@ export class MqttClient {
       this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();
-    if (this.#state === "closing" && tx.fill === 0) {
+    if (this.#state === CLOSING && tx.fill === 0) {
       this.#finishClose();
       return;
     }
@@ -288,18 +288,18 @@ export class MqttClient {
 
   /** The socket failed or closed (while closing, that ends the close: see #fail). */
   #onSocketError(message?: string): void {
-    const inTlsHandshake = this.#settings.tls !== undefined && this.#state === "connecting" && !this.#handshaking;
+    const inTlsHandshake = this.#settings.tls !== undefined && this.#state === CONNECTING && !this.#handshaking;
     this.#fail(inTlsHandshake ? "tls-failed" : "connection-lost", message);
   }
 
   /** Ends the current connection attempt or connection and schedules the next one; while closing, ends the close. */
   #fail(code: ErrorCode, detail?: string): void {
-    if (this.#state === "closing" || this.#state === "closed") {
+    if (this.#state === CLOSING || this.#state === CLOSED) {
       this.#finishClose();
       return;
     }
     const error = new MqttError(code, detail);
-    const wasConnected = this.#state === "connected";
+    const wasConnected = this.#state === CONNECTED;
     // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
     if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
     this.#dropSocket();
@@ -307,13 +307,13 @@ export class MqttClient {
     if (wasConnected && this.#now() - this.#connectedAt >= settings.stableAfter) this.#failures = 0;
     this.#callbacks.error(error);
     if (wasConnected) this.#callbacks.disconnected(error);
-    if ((this.#state as ClientState) === "closed") return; // a callback closed the client
+    if ((this.#state as ClientState) === CLOSED) return; // a callback closed the client
     if (!settings.reconnect) {
       this.#finishClose();
       return;
     }
     const random = this.#io.random === undefined ? Math.random() : this.#io.random();
-    this.#state = "waiting";
+    this.#state = WAITING;
     this.#deadline = this.#now() + reconnectDelay(settings, this.#failures++, random);
   }
 
@@ -332,8 +332,8 @@ export class MqttClient {
   }
 
   #finishClose(): void {
-    const wasOpen = this.#socket !== undefined && (this.#state === "closing" || this.#state === "connected");
-    this.#state = "closed";
+    const wasOpen = this.#socket !== undefined && (this.#state === CLOSING || this.#state === CONNECTED);
+    this.#state = CLOSED;
     this.#dropSocket();
     if (this.#timer !== undefined) {
       this.#io.Timer.clear(this.#timer);
@@ -346,7 +346,7 @@ export class MqttClient {
   #tick(): void {
     const now = this.#now();
     const state = this.#state;
-    if (state === "connected") {
+    if (state === CONNECTED) {
       const due = this.#keepalive.check(now);
       if (due === KEEPALIVE_DEAD) this.#fail("keepalive-timeout");
       else if (due === KEEPALIVE_PING && this.#stageReserved(encodePingreq, 0)) {
@@ -354,9 +354,9 @@ export class MqttClient {
         this.#flush();
       }
     } else if (now >= this.#deadline) {
-      if (state === "connecting") this.#fail("connect-timeout");
-      else if (state === "waiting") this.#open();
-      else if (state === "closing") this.#finishClose();
+      if (state === CONNECTING) this.#fail("connect-timeout");
+      else if (state === WAITING) this.#open();
+      else if (state === CLOSING) this.#finishClose();
     }
   }
 
@@ -386,7 +386,7 @@ export class MqttClient {
 
   /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows. */
   #stage(): void {
-    if (this.#state === "connected" && !this.#handshaking) {
+    if (this.#state === CONNECTED && !this.#handshaking) {
       this.#subscriptions.stage(this.#tx);
       this.#outbox.stage(this.#tx, this.#settings.maxInflight, this.stats);
     }
@@ -398,7 +398,7 @@ export class MqttClient {
     for (;;) {
       this.#stage();
       if (tx.fill === 0 || tx.writable <= 0 || this.#socket === undefined) break;
-      if (tx.gathering && this.#state !== "closing") break;
+      if (tx.gathering && this.#state !== CLOSING) break;
       try {
         tx.write(this.#socket);
       } catch (error) {
@@ -407,7 +407,7 @@ export class MqttClient {
       }
       this.#keepalive.lastSent = this.#now();
     }
-    if (!this.#refused || this.#state !== "connected" || this.#handshaking || !this.#outbox.roomy || tx.room < tx.bytes.length >> 1) return;
+    if (!this.#refused || this.#state !== CONNECTED || this.#handshaking || !this.#outbox.roomy || tx.room < tx.bytes.length >> 1) return;
     this.#refused = false;
     this.#callbacks.ready();
   }
@@ -488,7 +488,7 @@ export class MqttClient {
         return;
       case UNSUBACK: {
         const filter = this.#subscriptions.unsuback(decoder.packetId);
-        if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for packet id " + decoder.packetId + ", which was not sent");
+        if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for unsent id " + decoder.packetId);
         else this.#callbacks.unsubscribed(filter);
         return;
       }
@@ -507,7 +507,7 @@ export class MqttClient {
     if (kind === OVERSIZE) {
       this.stats.oversize++;
       this.#callbacks.error(new MqttError("oversize-skipped", decoder.remainingLength + " bytes"));
-      if (decoder.type !== PUBLISH || this.#state !== "connected") return;
+      if (decoder.type !== PUBLISH || this.#state !== CONNECTED) return;
     }
     const fresh = qos < 2 ? INBOUND_NEW : this.#inbound.receive(packetId);
     if (fresh === INBOUND_FULL) {
@@ -525,7 +525,7 @@ export class MqttClient {
     if (!known) {
       // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
       this.stats.strayAcks++;
-      this.#callbacks.error(new MqttError("stray-ack", "packet type " + kind + ", packet id " + packetId));
+      this.#callbacks.error(new MqttError("stray-ack", "type " + kind + ", id " + packetId));
       return;
     }
     if (kind !== PUBREC) {
@@ -538,13 +538,13 @@ export class MqttClient {
   #onConnack(): void {
     const decoder = this.#decoder;
     const refusal = !this.#handshaking ? "a second CONNACK"
-      : decoder.sessionPresent && this.#settings.clean ? "session present in answer to a clean session [MQTT-3.2.2-1]" : undefined;
+      : decoder.sessionPresent && this.#settings.clean ? "session present after clean [MQTT-3.2.2-1]" : undefined;
     if (refusal !== undefined || decoder.returnCode !== 0) {
       this.#fail(refusal === undefined ? connackRefusal(decoder.returnCode) : "protocol-violation", refusal);
       return;
     }
     this.#handshaking = false;
-    this.#state = "connected";
+    this.#state = CONNECTED;
     this.#connectedAt = this.#now();
     this.#keepalive.lastReceived = this.#connectedAt;
     if (this.#everConnected) this.stats.reconnects++;
@@ -556,7 +556,7 @@ export class MqttClient {
       this.#inbound.clear();
     }
     this.#callbacks.connected(decoder.sessionPresent);
-    if (this.#state === "connected") this.#flush();
+    if (this.#state === CONNECTED) this.#flush();
   }
 
   #onSuback(): void {
@@ -564,8 +564,8 @@ export class MqttClient {
     const subscriptions = this.#subscriptions;
     const slot = subscriptions.suback(decoder.packetId, decoder.codesLength);
     if (slot === SUBACK_SUPERSEDED) this.#flush(); // a subscription made again meanwhile goes out now
-    if (slot === SUBACK_UNKNOWN) this.#fail("protocol-violation", "SUBACK for packet id " + decoder.packetId + ", which was not sent");
-    if (slot === SUBACK_CODES) this.#fail("protocol-violation", "SUBACK with " + decoder.codesLength + " codes for one filter [MQTT-3.8.4-5]");
+    if (slot === SUBACK_UNKNOWN) this.#fail("protocol-violation", "SUBACK for unsent id " + decoder.packetId);
+    if (slot === SUBACK_CODES) this.#fail("protocol-violation", "SUBACK codes: " + decoder.codesLength + " [MQTT-3.8.4-5]");
     if (slot < 0) return;
     const code = decoder.buf[decoder.codesOffset];
     const filter = subscriptions.filter(slot);

@@ -78,7 +78,7 @@ export class PacketDecoder {
   constructor(receiveBuffer: number | Uint8Array) {
     const size = typeof receiveBuffer === "number" ? receiveBuffer : receiveBuffer.length;
     if (!Number.isInteger(size) || size < 2) {
-      throw new MqttError("argument-invalid", "receiveBufferSize must be a whole number of at least 2");
+      throw new MqttError("argument-invalid", "receiveBufferSize: 2 or more");
     }
     this.receiveBuffer = typeof receiveBuffer === "number" ? new Uint8Array(size) : receiveBuffer;
     this.buf = this.receiveBuffer;

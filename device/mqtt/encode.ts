@@ -70,6 +70,13 @@ function writeField(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   return pos + bytes.length;
 }
 
+/** A CONNECT payload field: bytes (else `code`), at most 65,535 of them; names it in the error. */
+function field(value: Uint8Array, code: "argument-invalid" | "client-id-invalid", name: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new MqttError(code, name);
+  if (value.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", name);
+  return value;
+}
+
 function isPacketId(id: number): boolean {
   return Number.isInteger(id) && id >= 1 && id <= 65_535;
 }
@@ -80,7 +87,7 @@ function isQos(qos: number, max: number): boolean {
 
 /** Checks that a whole packet of `remaining` bytes fits at `offset`; returns its size. */
 function fit(buf: Uint8Array, offset: number, remaining: number): number {
-  if (!(buf instanceof Uint8Array)) throw new MqttError("argument-invalid", "the buffer must be a Uint8Array");
+  if (!(buf instanceof Uint8Array)) throw new MqttError("argument-invalid", "buf");
   const lengthSize = lengthFieldSize(remaining);
   if (lengthSize === 0) throw new MqttError("payload-too-large");
   const total = 1 + lengthSize + remaining;
@@ -106,13 +113,13 @@ export function encodePublish(
   buf: Uint8Array, offset: number, topic: PreparedTopic, payload: Uint8Array,
   qos: number, retain: boolean, dup: boolean, packetId: number, payloadLength: number = payload.length,
 ): number {
-  if (!(topic instanceof PreparedTopic)) throw new MqttError("topic-invalid", "publish takes a prepared topic");
-  if (!(payload instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a Uint8Array");
+  if (!(topic instanceof PreparedTopic)) throw new MqttError("topic-invalid", "not prepared");
+  if (!(payload instanceof Uint8Array)) throw new MqttError("argument-invalid", "payload");
   if (!isQos(qos, 2)) throw new MqttError("qos-invalid");
   if (qos > 0 && !isPacketId(packetId)) throw new MqttError("packet-id-invalid");
-  if (dup && qos === 0) throw new MqttError("argument-invalid", "DUP is only for QoS 1 and 2 [MQTT-3.3.1-2]");
+  if (dup && qos === 0) throw new MqttError("argument-invalid", "DUP with QoS 0 [MQTT-3.3.1-2]");
   if (!Number.isInteger(payloadLength) || payloadLength < 0 || payloadLength > payload.length) {
-    throw new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
+    throw new MqttError("argument-invalid", "payloadLength");
   }
   const topicBytes = topic.bytes;
   const remaining = 2 + topicBytes.length + (qos > 0 ? 2 : 0) + payloadLength;
@@ -129,8 +136,7 @@ export function encodePublish(
 /** CONNECT [MQTT-3.1]: protocol "MQTT" level 4, flags, keepalive, then the payload fields. */
 export function encodeConnect(buf: Uint8Array, offset: number, fields: ConnectFields): number {
   const { clientId, username, password, will } = fields;
-  if (!(clientId instanceof Uint8Array)) throw new MqttError("client-id-invalid", "the client id must be bytes");
-  if (clientId.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "client id");
+  field(clientId, "client-id-invalid", "client id");
   if (checkUtf8(clientId, 0, clientId.length) !== UTF8_OK) throw new MqttError("client-id-invalid", "not UTF-8 [MQTT-3.1.3-4]");
   if (clientId.length === 0 && !fields.clean) throw new MqttError("client-id-invalid");
   if (!Number.isInteger(fields.keepAlive) || fields.keepAlive < 0 || fields.keepAlive > 65_535) {
@@ -139,24 +145,21 @@ export function encodeConnect(buf: Uint8Array, offset: number, fields: ConnectFi
   let remaining = 10 + 2 + clientId.length;
   let flags = fields.clean ? CONNECT_CLEAN : 0;
   if (will !== undefined) {
-    if (!(will.topic instanceof PreparedTopic)) throw new MqttError("topic-invalid", "the will takes a prepared topic");
-    if (!(will.payload instanceof Uint8Array)) throw new MqttError("argument-invalid", "the will payload must be bytes");
-    if (will.payload.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "will payload");
+    if (!(will.topic instanceof PreparedTopic)) throw new MqttError("topic-invalid", "will: not prepared");
+    field(will.payload, "argument-invalid", "will payload");
     if (!isQos(will.qos, 2)) throw new MqttError("qos-invalid", "will");
     remaining += 2 + will.topic.bytes.length + 2 + will.payload.length;
     flags |= CONNECT_WILL | (will.qos << CONNECT_WILL_QOS_SHIFT) | (will.retain ? CONNECT_WILL_RETAIN : 0);
   }
   if (username !== undefined) {
-    if (!(username instanceof Uint8Array)) throw new MqttError("argument-invalid", "the user name must be bytes");
-    if (username.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "user name");
-    if (checkUtf8(username, 0, username.length) !== UTF8_OK) throw new MqttError("argument-invalid", "the user name is not UTF-8 [MQTT-3.1.3-11]");
+    field(username, "argument-invalid", "user name");
+    if (checkUtf8(username, 0, username.length) !== UTF8_OK) throw new MqttError("argument-invalid", "username not UTF-8 [MQTT-3.1.3-11]");
     remaining += 2 + username.length;
     flags |= CONNECT_USERNAME;
   }
   if (password !== undefined) {
     if (username === undefined) throw new MqttError("password-without-username");
-    if (!(password instanceof Uint8Array)) throw new MqttError("argument-invalid", "the password must be bytes");
-    if (password.length > MAX_STRING_BYTES) throw new MqttError("string-too-long", "password");
+    field(password, "argument-invalid", "password");
     remaining += 2 + password.length;
     flags |= CONNECT_PASSWORD;
   }
@@ -185,43 +188,44 @@ export function encodeConnect(buf: Uint8Array, offset: number, fields: ConnectFi
 export function encodeSubscribe(
   buf: Uint8Array, offset: number, packetId: number, filters: readonly SubscribeFilter[],
 ): number {
-  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
-  if (filters.length === 0) throw new MqttError("argument-invalid", "SUBSCRIBE needs at least one filter [MQTT-3.8.3-3]");
-  let remaining = 2;
-  for (let i = 0; i < filters.length; i++) {
-    const { filter, qos } = filters[i];
-    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
-    if (!isQos(qos, 2)) throw new MqttError("qos-invalid");
-    remaining += 2 + filter.length + 1;
-  }
-  const total = fit(buf, offset, remaining);
-  buf[offset] = (SUBSCRIBE << TYPE_SHIFT) | FLAGS_0010;
-  let pos = writeLength(buf, offset + 1, remaining);
-  pos = writeU16(buf, pos, packetId);
-  for (let i = 0; i < filters.length; i++) {
-    pos = writeField(buf, pos, filters[i].filter);
-    buf[pos++] = filters[i].qos;
-  }
-  return total;
+  return encodeFilters(buf, offset, packetId, filters, true);
 }
 
 /** UNSUBSCRIBE [MQTT-3.10] with one or more filters. */
 export function encodeUnsubscribe(
   buf: Uint8Array, offset: number, packetId: number, filters: readonly Uint8Array[],
 ): number {
+  return encodeFilters(buf, offset, packetId, filters, false);
+}
+
+/** SUBSCRIBE (filters with their QoS, `subscribe`) or UNSUBSCRIBE (filters alone). */
+function encodeFilters(
+  buf: Uint8Array, offset: number, packetId: number, filters: readonly (SubscribeFilter | Uint8Array)[], subscribe: boolean,
+): number {
   if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
-  if (filters.length === 0) throw new MqttError("argument-invalid", "UNSUBSCRIBE needs at least one filter [MQTT-3.10.3-2]");
+  // [MQTT-3.8.3-3] [MQTT-3.10.3-2]
+  if (filters.length === 0) throw new MqttError("argument-invalid", "no filter");
   let remaining = 2;
   for (let i = 0; i < filters.length; i++) {
-    const filter = filters[i];
+    const item = filters[i];
+    const filter = subscribe ? (item as SubscribeFilter).filter : item as Uint8Array;
     if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
-    remaining += 2 + filter.length;
+    if (subscribe && !isQos((item as SubscribeFilter).qos, 2)) throw new MqttError("qos-invalid");
+    remaining += subscribe ? 3 + filter.length : 2 + filter.length;
   }
   const total = fit(buf, offset, remaining);
-  buf[offset] = (UNSUBSCRIBE << TYPE_SHIFT) | FLAGS_0010;
+  buf[offset] = ((subscribe ? SUBSCRIBE : UNSUBSCRIBE) << TYPE_SHIFT) | FLAGS_0010;
   let pos = writeLength(buf, offset + 1, remaining);
   pos = writeU16(buf, pos, packetId);
-  for (let i = 0; i < filters.length; i++) pos = writeField(buf, pos, filters[i]);
+  for (let i = 0; i < filters.length; i++) {
+    const item = filters[i];
+    if (!subscribe) {
+      pos = writeField(buf, pos, item as Uint8Array);
+      continue;
+    }
+    pos = writeField(buf, pos, (item as SubscribeFilter).filter);
+    buf[pos++] = (item as SubscribeFilter).qos;
+  }
   return total;
 }
 

@@ -119,6 +119,23 @@ export type PublishStatus = "sent" | "queued" | "outbox-full" | "dropped";
 
 export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "closing" | "closed";
 
+// The values of PublishStatus and ClientState, each made once: in XS, a string literal in a
+// function makes a new string (a chunk) each time it runs (xs/sources/xsRun.c,
+// XS_CODE_STRING), a module-level const does not. The client's hot paths use these.
+export const SENT = "sent";
+export const QUEUED_STATUS = "queued";
+export const OUTBOX_FULL = "outbox-full";
+export const DROPPED = "dropped";
+export const IDLE = "idle";
+export const CONNECTING = "connecting";
+export const CONNECTED = "connected";
+export const WAITING = "waiting";
+export const CLOSING = "closing";
+export const CLOSED = "closed";
+/** What typeof says of a string and of a number (compared on the publish path and in isWhole). */
+const STRING = "string";
+const NUMBER = "number";
+
 export interface ClientStats {
   /** PUBLISH packets written (QoS 0 and 1, first sends). */
   sent: number;
@@ -170,10 +187,10 @@ export function checkOptions(options: ClientOptions): Settings {
   const io = options.io;
   if (io === undefined || typeof io.TCP !== "function" || io.Timer === undefined
     || typeof io.TextEncoder !== "function" || typeof io.TextDecoder !== "function") {
-    throw new MqttError("argument-invalid", "io must give TCP, Timer, TextEncoder and TextDecoder");
+    throw new MqttError("argument-invalid", "io: TCP, Timer, TextEncoder, TextDecoder");
   }
   if (typeof options.host !== "string" || options.host.length === 0) throw new MqttError("argument-invalid", "host");
-  if (typeof options.clientId !== "string") throw new MqttError("client-id-invalid", "clientId must be a string");
+  if (typeof options.clientId !== "string") throw new MqttError("client-id-invalid", "clientId: not a string");
   let tls: TlsSettings | undefined;
   if (options.tls) {
     if (io.TLS === undefined) throw new MqttError("argument-invalid", "tls needs io.TLS");
@@ -214,17 +231,17 @@ export function checkOptions(options: ClientOptions): Settings {
  * Throws "argument-invalid" for a bad value, or a certificate without its key (or the reverse).
  */
 function tlsSettings(given: TlsOptions): TlsSettings {
-  if (typeof given !== "object" || given === null) throw new MqttError("argument-invalid", "tls must be true or an object");
+  if (typeof given !== "object" || given === null) throw new MqttError("argument-invalid", "tls");
   const { ca, cert, key, serverName } = given;
   if (serverName !== undefined && (typeof serverName !== "string" || serverName.length === 0)) {
-    throw new MqttError("argument-invalid", "tls.serverName must be a non-empty string");
+    throw new MqttError("argument-invalid", "tls.serverName");
   }
-  if ((cert === undefined) !== (key === undefined)) throw new MqttError("argument-invalid", "tls.cert and tls.key go together");
+  if ((cert === undefined) !== (key === undefined)) throw new MqttError("argument-invalid", "tls.cert and tls.key: both or neither");
   const secure: SecureOptions = {};
   if (ca !== undefined) secure.certificate = derOf(ca, "CERTIFICATE", "tls.ca");
   if (cert !== undefined) {
     secure.clientCertificates = [derOf(cert, "CERTIFICATE", "tls.cert")];
-    secure.clientKey = derOf(key, "PRIVATE KEY", "tls.key (PKCS #8: openssl pkcs8 -topk8 -nocrypt)");
+    secure.clientKey = derOf(key, "PRIVATE KEY", "tls.key (PKCS #8)");
   }
   return { serverName, secure };
 }
@@ -239,7 +256,7 @@ export function encodeConnectPacket(options: ClientOptions, keepAlive: number, e
     return encodeConnect(buf, 0, fields);
   } catch (error) {
     if (error instanceof MqttError && error.code === "buffer-too-small") {
-      throw new MqttError("buffer-too-small", "transmitBufferSize is smaller than the CONNECT packet");
+      throw new MqttError("buffer-too-small", "transmitBufferSize < CONNECT");
     }
     throw error;
   }
@@ -281,8 +298,8 @@ export function reconnectDelay(settings: Settings, failures: number, random: num
 
 /** publish()'s payload as bytes (a string is encoded); throws an MqttError for anything else. */
 export function payloadBytes(payload: Uint8Array | string, encoder: TextEncoderLike): Uint8Array {
-  const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
-  if (!(bytes instanceof Uint8Array)) throw new MqttError("argument-invalid", "the payload must be a string or a Uint8Array");
+  const bytes = typeof payload === STRING ? encoder.encode(payload as string) : payload as Uint8Array;
+  if (!(bytes instanceof Uint8Array)) throw new MqttError("argument-invalid", "payload");
   return bytes;
 }
 
@@ -290,7 +307,7 @@ export function payloadBytes(payload: Uint8Array | string, encoder: TextEncoderL
 export function payloadLengthOf(bytes: Uint8Array, payloadLength: number | undefined): number {
   const length = payloadLength === undefined ? bytes.length : payloadLength;
   if (!Number.isInteger(length) || length < 0 || length > bytes.length) {
-    throw new MqttError("argument-invalid", "payloadLength must be from 0 to the payload's length");
+    throw new MqttError("argument-invalid", "payloadLength");
   }
   return length;
 }
@@ -304,14 +321,14 @@ export function qosOf(options: { qos?: number } | undefined): number {
 
 /** Whether a value is a whole number from `min` to `max`: the one range check of every option, here and in device/app. */
 export function isWhole(value: unknown, min: number, max: number): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+  return typeof value === NUMBER && Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 }
 
 /** Reads an optional whole-number option, checking its range. */
 function whole(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
   if (value === undefined) return fallback;
   if (!isWhole(value, min, max)) {
-    throw new MqttError("argument-invalid", name + " must be a whole number from " + min + " to " + max);
+    throw new MqttError("argument-invalid", name + ": whole, " + min + "-" + max);
   }
   return value;
 }

@@ -15,15 +15,15 @@ import { MqttError } from "./errors.js";
 export function derOf(value: unknown, label: string, name: string): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (typeof value !== "string") throw new MqttError("argument-invalid", name + " must be PEM text or DER bytes");
+  if (typeof value !== "string") throw new MqttError("argument-invalid", name + ": not PEM or DER");
   const begin = "-----BEGIN " + label + "-----";
   const start = value.indexOf(begin);
   const end = value.indexOf("-----END " + label + "-----", start);
   if (start < 0 || end < 0) {
-    throw new MqttError("argument-invalid", name + " must be PEM text with a \"" + begin + "\" block, or DER bytes");
+    throw new MqttError("argument-invalid", name + ": no " + begin);
   }
   const der = base64Bytes(value, start + begin.length, end);
-  if (der === undefined || der.length === 0) throw new MqttError("argument-invalid", name + ": the PEM block's base64 is broken");
+  if (der === undefined || der.length === 0) throw new MqttError("argument-invalid", name + ": bad base64");
   return der;
 }
 

@@ -94,7 +94,7 @@ export class PreparedTopic {
 
 /** Validates and encodes a topic name once. Throws an MqttError ("topic-invalid") for a bad name. */
 export function prepareTopic(name: string, encoder: Utf8Encoder): PreparedTopic {
-  if (typeof name !== "string") throw new MqttError("topic-invalid", "the topic must be a string");
+  if (typeof name !== "string") throw new MqttError("topic-invalid", "not a string");
   const bytes = encoder.encode(name);
   if (!isValidTopicName(bytes, 0, bytes.length)) throw new MqttError("topic-invalid", JSON.stringify(name));
   return new PreparedTopic(name, bytes);
@@ -102,7 +102,7 @@ export function prepareTopic(name: string, encoder: Utf8Encoder): PreparedTopic 
 
 /** Validates and encodes a topic filter. Returns its UTF-8 bytes; throws an MqttError ("filter-invalid") for a bad filter. */
 export function prepareFilter(filter: string, encoder: Utf8Encoder): Uint8Array {
-  if (typeof filter !== "string") throw new MqttError("filter-invalid", "the filter must be a string");
+  if (typeof filter !== "string") throw new MqttError("filter-invalid", "not a string");
   const bytes = encoder.encode(filter);
   if (!isValidTopicFilter(bytes, 0, bytes.length)) throw new MqttError("filter-invalid", JSON.stringify(filter));
   return bytes;

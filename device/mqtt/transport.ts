@@ -34,19 +34,15 @@ export function resolveHost(io: ClientIo, host: string, onAddress: (address: str
  */
 export function openSocket(io: ClientIo, settings: Settings, address: string, events: SocketEvents): Socket {
   const tls = settings.tls;
-  if (tls === undefined) {
-    return new io.TCP({
-      address, port: settings.port, nodelay: true,
-      onWritable: events.onWritable, onReadable: events.onReadable, onError: events.onError,
-    });
-  }
-  return new io.TLS!({
+  const options: SocketOptions = {
     address, port: settings.port, nodelay: true,
-    host: tls.serverName ?? settings.host,
-    TCP: { io: GuardedTCP as SocketClass, base: io.TCP },
-    secure: tls.secure,
     onWritable: events.onWritable, onReadable: events.onReadable, onError: events.onError,
-  });
+  };
+  if (tls === undefined) return new io.TCP(options);
+  options.host = tls.serverName ?? settings.host;
+  options.TCP = { io: GuardedTCP as SocketClass, base: io.TCP };
+  options.secure = tls.secure;
+  return new io.TLS!(options);
 }
 
 /**

@@ -7,7 +7,7 @@
 export const PRINT_MAGIC = "\u0000xs-harness-print\u0000";
 
 // Runs once in every new worker, in its own delivery. Owns `handleCommand` (slot
-// measurement, messages for the receiver) and replaces `print`/`trace`. Everything it
+// measurement, chunk probe runs, messages for the receiver) and replaces `print`/`trace`. Everything it
 // keeps lives in this closure.
 export const PRELUDE = `(() => {
   const encoder = new TextEncoder();
@@ -77,6 +77,12 @@ export const PRELUDE = `(() => {
     },
     preload(values) { for (const value of values) preloaded(value); },
     setOp(fn) { op = fn; },
+    // the halves the chunk probe (kind 2 below) joins its coarse and fine strings from
+    prepareProbe(coarseLength, fineLength) {
+      const half = (length, letter) => letter.repeat(length);
+      probeHalves = [half(coarseLength >> 1, "a"), half(coarseLength - (coarseLength >> 1), "b"),
+        half(fineLength >> 1, "c"), half(fineLength - (fineLength >> 1), "d")];
+    },
     setReceiver(fn) {
       if (typeof fn !== "function") throw new TypeError("setReceiver takes a function");
       receiver = fn;
@@ -184,17 +190,30 @@ export const PRELUDE = `(() => {
     return reply.buffer;
   };
 
-  // One measured run: the payload is 0 then the iteration count as a little-endian uint32.
-  // Allocates the same number of slots whatever the count is, apart from what op allocates.
+  // A chunk probe's strings, after op: \`coarse\` strings joined from the coarse halves, then
+  // \`fine\` from the fine ones, each a fresh chunk held only in a local (one at a time).
+  let probeHalves = ["", "", "", ""];
+  const probe = (coarse, fine) => {
+    const coarseA = probeHalves[0], coarseB = probeHalves[1], fineA = probeHalves[2], fineB = probeHalves[3];
+    let made;
+    for (let i = 0; i < coarse; i++) made = coarseA + coarseB;
+    for (let i = 0; i < fine; i++) made = fineA + fineB;
+    return made;
+  };
+  // One measured run: the payload is 0 then the iteration count as a little-endian uint32;
+  // a chunk probe run (2) adds the counts of coarse and fine strings to make after op.
+  // Allocates the same number of slots whatever the counts are, apart from what op allocates.
   globalThis.handleCommand = (payload) => {
     const view = new DataView(payload);
-    if (view.getUint8(0) === 1) return receive(payload);
+    const kind = view.getUint8(0);
+    if (kind === 1) return receive(payload);
     const iterations = view.getUint32(1, true);
     gc();
     token += 1;
     collectedDuringRun = false;
     registry.register({}, token);
     op(iterations);
+    if (kind === 2) probe(view.getUint32(5, true), view.getUint32(9, true));
     return measuredReply;
   };
 

@@ -26,6 +26,8 @@
 //   `({a:1})` 2.
 // - A collection that runs in the middle of the measured loop would hide slots; it is
 //   detected with a FinalizationRegistry sentinel and makes slotsPerOp() throw.
+// - Chunk bytes (string and buffer contents, which take no slot) have no meter; the probe
+//   in chunk-probe.mjs measures them with probeFits() runs (`?` deliveries of kind 2).
 // - `m<path>` (xsnap's import) reports success even when the module throws, fails to parse
 //   or is missing, so importModule() uses a dynamic `import()` instead. Module specifiers
 //   are file paths: absolute, or `./` `../` relative to the importing module.
@@ -476,29 +478,68 @@ export class XsWorker {
    * @returns {Promise<number>}
    */
   async slotsPerOp(setupSource, opSource, iterations) {
-    if (!Number.isInteger(iterations) || iterations < 1 || iterations > 0xffffffff) {
-      throw new RangeError(`slotsPerOp: iterations must be an integer from 1 to 2^32-1, not ${iterations}`);
-    }
-    await this.evaluate(setupSource);
-    await this.evaluate(`__xsHarness.setOp(function (__xsHarnessN) {\n` +
-      `for (let __xsHarnessI = 0; __xsHarnessI < __xsHarnessN; __xsHarnessI++) {\n${opSource}\n}\n})`);
-    /** @param {number} count */
-    const measure = async (count) => {
-      const command = Buffer.alloc(6);
-      command[0] = 0x3f; // ?
-      command[1] = 0; // a measured run
-      command.writeUInt32LE(count, 2);
-      const { meters, reply } = await this.#deliver(command);
-      return { slots: meters.currentHeapCount, collected: reply.length === 2 };
-    };
-    await measure(iterations); // warm-up: lazily created state is not per-op cost
-    const baseline = await measure(0);
-    const measured = await measure(iterations);
+    await this.#prepareOp("slotsPerOp", setupSource, opSource, iterations);
+    await this.#measuredRun(iterations); // warm-up: lazily created state is not per-op cost
+    const baseline = await this.#measuredRun(0);
+    const measured = await this.#measuredRun(iterations);
     if (measured.collected) {
       throw new Error(`slotsPerOp: a garbage collection ran inside the measured loop, so the count would be wrong; ` +
         `the op allocates too much for ${iterations} iterations: use fewer`);
     }
     return (measured.slots - baseline.slots) / iterations;
+  }
+
+  /**
+   * Runs the setup and makes `opSource` the body of the measured loop.
+   * @param {string} caller @param {string} setupSource @param {string} opSource @param {number} iterations
+   */
+  async #prepareOp(caller, setupSource, opSource, iterations) {
+    if (!Number.isInteger(iterations) || iterations < 1 || iterations > 0xffffffff) {
+      throw new RangeError(`${caller}: iterations must be an integer from 1 to 2^32-1, not ${iterations}`);
+    }
+    await this.evaluate(setupSource);
+    await this.evaluate(`__xsHarness.setOp(function (__xsHarnessN) {\n` +
+      `for (let __xsHarnessI = 0; __xsHarnessI < __xsHarnessN; __xsHarnessI++) {\n${opSource}\n}\n})`);
+  }
+
+  /**
+   * One measured run (a `?` delivery of kind 0): gc(), then `count` iterations of the op;
+   * with `coarse` (a chunk probe run, kind 2), then that many coarse and `fine` fine probe
+   * strings.
+   * @param {number} count @param {number} [coarse] @param {number} [fine]
+   */
+  async #measuredRun(count, coarse = -1, fine = 0) {
+    const command = Buffer.alloc(coarse < 0 ? 6 : 14);
+    command[0] = 0x3f; // ?
+    command[1] = coarse < 0 ? 0 : 2; // a measured run, or a chunk probe run
+    command.writeUInt32LE(count, 2);
+    if (coarse >= 0) {
+      command.writeUInt32LE(coarse, 6);
+      command.writeUInt32LE(fine, 10);
+    }
+    const { meters, reply } = await this.#deliver(command);
+    return { slots: meters.currentHeapCount, collected: reply.length === 2 };
+  }
+
+  /**
+   * Readies the chunk probe (chunk-probe.mjs): runs the setup, makes `opSource` the op,
+   * runs it `iterations` times (lazily created state is not per-op cost) and makes the
+   * halves the probe strings are joined from (`coarseLength` and `fineLength` characters).
+   * @param {string} setupSource @param {string} opSource @param {number} iterations @param {number} coarseLength @param {number} fineLength
+   */
+  async prepareChunkProbe(setupSource, opSource, iterations, coarseLength, fineLength) {
+    await this.#prepareOp("chunkBytesPerOp", setupSource, opSource, iterations);
+    await this.#measuredRun(iterations);
+    await this.evaluate(`__xsHarness.prepareProbe(${coarseLength}, ${fineLength})`);
+  }
+
+  /**
+   * One probe run (kind 2): gc(), `run` ops, `coarse` coarse and `fine` fine probe strings
+   * (fresh chunks, held in a local). True when no collection ran: all of it fitted.
+   * @param {number} run @param {number} coarse @param {number} fine
+   */
+  async probeFits(run, coarse, fine) {
+    return !(await this.#measuredRun(run, coarse, fine)).collected;
   }
 
   /**
@@ -556,3 +597,4 @@ export class XsWorker {
     }
   }
 }
+
