@@ -10,6 +10,7 @@
  *    actuator state and every sensor state, paced so the outbox never overflows; the same
  *    again (but the birth) when Home Assistant announces itself online.
  *  - stop() publishes "offline" (a graceful close never fires the will) and closes.
+ * With config.sleep the node is a battery node instead (battery.ts): one wake, then deep sleep.
  * Its shapes are in firmware-types.ts, the client's buffer sizes in sizing.ts and the order
  * of the messages after a connect in publish-plan.ts. All IO comes in through the options:
  * this module imports nothing from Node or Moddable. In the steady state (sampling and
@@ -20,6 +21,7 @@ import { MqttClient } from "../mqtt/index.js";
 import type { Message, MqttError, PublishStatus, TextDecoderLike, TimerId } from "../mqtt/index.js";
 import { Actuator, COMMAND_INVALID, COMMAND_ON, COMMAND_TOGGLE } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
+import { BatteryNode } from "./battery.js";
 import { ConfigError, resolveConfig } from "./config.js";
 import type { Config, SensorSpec } from "./config.js";
 import { Discovery } from "./discovery.js";
@@ -48,8 +50,9 @@ export type {
  */
 export function startFirmware(options: FirmwareOptions | ResolvedFirmwareOptions): Firmware {
   if (options === null || typeof options !== "object") throw new ConfigError("(options)", "startFirmware needs an options object");
-  if (options.config === undefined && "resolved" in options) return new SensorNode(options.resolved, options);
-  return new SensorNode(resolveConfig(options.config), options);
+  const config = options.config === undefined && "resolved" in options ? options.resolved : resolveConfig(options.config);
+  // battery mode: one wake, then deep sleep (battery.ts)
+  return config.sleep === undefined ? new SensorNode(config, options) : new BatteryNode(config, options);
 }
 
 /**
