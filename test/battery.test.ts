@@ -1,8 +1,8 @@
 /*
  * Battery mode (config.sleep, device/app/battery.ts) and the simulator's model of deep sleep
  * (host-sim/sleep.ts) and of link latency (--rtt, host-sim/io/network.ts). The configuration
- * checks run on their own; the wakes run the BUILT firmware bundle in the simulator against
- * mosquitto and aedes, each behind a recording TCP proxy (test/support/proxy.ts) so that
+ * checks run on their own; the wakes run the firmware in the simulator against mosquitto and
+ * the simulator's embedded broker (aedes, host-sim/broker.ts), each behind a recording TCP proxy (test/support/proxy.ts) so that
  * every byte a board sends is read back with mqtt-packet, with an MQTT.js peer playing Home
  * Assistant. Assertions are on what a user sees (messages, wakes, round trips, log lines),
  * never on elapsed time. Every wait is bounded; every simulator, proxy, peer and broker is
@@ -16,9 +16,9 @@ import type { FirmwareConfig, SensorConfig } from "../device/app/config.js";
 import { sensorDiscoveryPayload } from "../device/app/discovery.js";
 import { startSimulator } from "../host-sim/simulator.js";
 import type { SimBoard, Simulator, SimulatorOptions } from "../host-sim/simulator.js";
-import { AedesBroker, closeAllAedes } from "./brokers/aedes.js";
+import { EmbeddedBroker } from "../host-sim/broker.js";
 import { connectPeer, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
-import type { Peer, TestBroker } from "./brokers/helpers.js";
+import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 import { TcpProxy } from "./support/proxy.js";
 
@@ -97,13 +97,13 @@ describe("the sleep key: checked like every other key", () => {
   });
 });
 
-const kinds: { name: string; start(): Promise<TestBroker> }[] = [
+const kinds: { name: string; start(): Promise<{ readonly port: number; close(): Promise<void> }> }[] = [
   { name: "mosquitto", start: () => Mosquitto.start() },
-  { name: "aedes", start: () => AedesBroker.start() },
+  { name: "the embedded broker", start: () => EmbeddedBroker.start() },
 ];
 
 describe.each(kinds)("wakes against $name", (kind) => {
-  let broker: TestBroker;
+  let broker: { readonly port: number; close(): Promise<void> };
   const cleanups: (() => unknown)[] = [];
 
   beforeAll(async () => {
@@ -113,8 +113,8 @@ describe.each(kinds)("wakes against $name", (kind) => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   afterAll(async () => {
+    await broker?.close();
     await stopAllMosquittos();
-    await closeAllAedes();
   });
 
   /** A proxy recording what the board sends, and the simulator behind it with one board in battery mode. */

@@ -28,6 +28,7 @@ import type { Config, SensorSpec } from "./config.js";
 import { Discovery } from "./discovery.js";
 import type { ActuatorState, Firmware, FirmwareCounts, FirmwareParts, ReadingState } from "./firmware-types.js";
 import type { FirmwareIo, Sensor, SleepIo } from "./io.js";
+import { brokerOptions, nowOf, readingStates, say, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { WakeMemory } from "./retained.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
@@ -52,10 +53,7 @@ const NO_ID = 0;
 export class BatteryNode implements Firmware {
   readonly config: Config;
   readonly client: MqttClient;
-  readonly counts: FirmwareCounts = {
-    samples: 0, sampleFailures: 0, readingsPublished: 0, statesPublished: 0, discoveryPublished: 0,
-    commands: 0, badCommands: 0, connects: 0, disconnects: 0,
-  };
+  readonly counts: FirmwareCounts = zeroCounts();
 
   readonly #io: FirmwareIo;
   readonly #sleep: SleepIo;
@@ -133,14 +131,7 @@ export class BatteryNode implements Firmware {
     const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), asked, this.#channels.length);
     const node = this;
     this.client = new MqttClient({
-      host: config.broker.host,
-      port: config.broker.port,
-      clientId: config.broker.clientId,
-      username: config.broker.username,
-      password: config.broker.password,
-      keepAlive: config.broker.keepAlive,
-      clean: true,
-      tls: config.broker.tls ? io.tls ?? true : undefined,
+      ...brokerOptions(config, io),
       // one attempt per wake, bounded: the next wake tries again
       reconnect: false,
       connectTimeout: sleepConfig.ackTimeout,
@@ -181,13 +172,7 @@ export class BatteryNode implements Firmware {
   }
 
   readings(): ReadingState[] {
-    const out: ReadingState[] = [];
-    for (const channel of this.#channels) {
-      channel.spec.readings.forEach((reading, index) => {
-        out.push({ sensor: channel.spec.id, key: reading.key, name: reading.name, unit: reading.unit, value: channel.value(index) });
-      });
-    }
-    return out;
+    return readingStates(this.#channels);
   }
 
   actuators(): ActuatorState[] {
@@ -358,27 +343,14 @@ export class BatteryNode implements Firmware {
   #setStatus(status: FirmwareStatus): void {
     if (status === this.#status) return;
     this.#status = status;
-    const listener = this.#onStatus;
-    if (listener === undefined) return;
-    try {
-      listener(status);
-    } catch (error) {
-      this.#say("onStatus threw: " + String(error));
-    }
+    tellStatus(this.#onStatus, status, this.#log);
   }
 
   #say(line: string): void {
-    const log = this.#log;
-    if (log === undefined) return;
-    try {
-      log(line);
-    } catch {
-      // a broken logger must not stop the node
-    }
+    say(this.#log, line);
   }
 
   #now(): number {
-    const now = this.#io.now;
-    return now === undefined ? Date.now() : now();
+    return nowOf(this.#io);
   }
 }

@@ -32,6 +32,7 @@ import type { DigitalClass, FirmwareIo } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
 import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
+import { brokerOptions, nowOf, readingStates, say, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
@@ -74,10 +75,7 @@ function taken(status: PublishStatus): boolean {
 class SensorNode implements Firmware {
   readonly config: Config;
   readonly client: MqttClient;
-  readonly counts: FirmwareCounts = {
-    samples: 0, sampleFailures: 0, readingsPublished: 0, statesPublished: 0, discoveryPublished: 0,
-    commands: 0, badCommands: 0, connects: 0, disconnects: 0,
-  };
+  readonly counts: FirmwareCounts = zeroCounts();
 
   readonly #io: FirmwareIo;
   readonly #log: ((line: string) => void) | undefined;
@@ -129,15 +127,8 @@ class SensorNode implements Firmware {
 
     const node = this;
     this.client = new MqttClient({
-      host: config.broker.host,
-      port: config.broker.port,
-      clientId: config.broker.clientId,
-      username: config.broker.username,
-      password: config.broker.password,
-      keepAlive: config.broker.keepAlive,
-      clean: true,
+      ...brokerOptions(config, io),
       will: availabilityWill(statusTopic(config)),
-      tls: config.broker.tls ? io.tls ?? true : undefined,
       receiveBufferSize: buffers.receiveBufferSize,
       outboxMessages: buffers.outboxMessages,
       transmitBufferSize: buffers.transmitBufferSize,
@@ -207,13 +198,7 @@ class SensorNode implements Firmware {
   }
 
   readings(): ReadingState[] {
-    const out: ReadingState[] = [];
-    for (const channel of this.#channels) {
-      channel.spec.readings.forEach((reading, index) => {
-        out.push({ sensor: channel.spec.id, key: reading.key, name: reading.name, unit: reading.unit, value: channel.value(index) });
-      });
-    }
-    return out;
+    return readingStates(this.#channels);
   }
 
   actuators(): ActuatorState[] {
@@ -444,27 +429,14 @@ class SensorNode implements Firmware {
     this.#status = status;
     this.#say("status: " + status);
     this.#led?.show(status, this.#ticks);
-    const listener = this.#onStatus;
-    if (listener === undefined) return;
-    try {
-      listener(status);
-    } catch (error) {
-      this.#say("onStatus threw: " + String(error));
-    }
+    tellStatus(this.#onStatus, status, this.#log);
   }
 
   #say(line: string): void {
-    const log = this.#log;
-    if (log === undefined) return;
-    try {
-      log(line);
-    } catch {
-      // a broken logger must not stop the node
-    }
+    say(this.#log, line);
   }
 
   #now(): number {
-    const now = this.#io.now;
-    return now === undefined ? Date.now() : now();
+    return nowOf(this.#io);
   }
 }
