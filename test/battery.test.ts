@@ -198,6 +198,10 @@ describe.each(kinds)("wakes against $name", (kind) => {
     expect(ids.at(-1)).toBe(ids.at(-2)! + 1);
     expect(ids.at(-1)).toBeGreaterThan(1);
     expect(JSON.parse(sent().at(-1)!.payload.toString())).toEqual({ temperature: 24, humidity: 40 });
+    // the board's figures add up over its wakes, though each wake's firmware starts afresh
+    await waitFor(() => board.asleep, "asleep again");
+    expect(board.counts.readingsPublished).toBe(sent().length);
+    expect(board.messages.sent).toBe(sent().length);
   });
 
   it("a broker that does not answer: the wake waits ackTimeout, sleeps, and the next wake sends the reading again (its deadband base unchanged)", async () => {

@@ -96,8 +96,12 @@ class NodeEngine implements BoardEngine {
     this.#sleep = sleep;
   }
 
+  /** Counts and client stats of the wakes before this one (battery mode): a board's figures add up across wakes. */
+  #past: { counts: FirmwareCounts; stats: ClientStats } | undefined = undefined;
+
   /** The firmware of a new wake (battery mode). */
   rewake(firmware: Firmware): void {
+    this.#past = { counts: this.counts(), stats: this.stats() };
     this.#firmware = firmware;
   }
 
@@ -122,11 +126,11 @@ class NodeEngine implements BoardEngine {
   }
 
   counts(): FirmwareCounts {
-    return this.#firmware.counts;
+    return this.#past === undefined ? this.#firmware.counts : sum(this.#past.counts, this.#firmware.counts);
   }
 
   stats(): ClientStats {
-    return this.#firmware.client.stats;
+    return this.#past === undefined ? this.#firmware.client.stats : sum(this.#past.stats, this.#firmware.client.stats);
   }
 
   async setActuator(id: string, on: boolean): Promise<boolean> {
@@ -148,4 +152,11 @@ class NodeEngine implements BoardEngine {
     this.#firmware.stop();
     await this.#network.settled(CLOSE_TIMEOUT);
   }
+}
+
+/** Two sets of counts added up, field by field (a new object). */
+function sum<T extends object>(a: T, b: T): T {
+  const out = { ...a } as Record<string, number>;
+  for (const [key, value] of Object.entries(b)) out[key] = (out[key] ?? 0) + (value as number);
+  return out as T;
 }
