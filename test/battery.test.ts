@@ -14,10 +14,14 @@ import type { IConnectPacket, IPublishPacket, Packet } from "mqtt-packet";
 import { resolveConfig } from "../device/app/config.js";
 import type { FirmwareConfig, SensorConfig } from "../device/app/config.js";
 import { sensorDiscoveryPayload } from "../device/app/discovery.js";
+import * as net from "node:net";
+import { BoardNetwork } from "../host-sim/io/network.js";
 import { startSimulator } from "../host-sim/simulator.js";
+import { BoardSleep } from "../host-sim/sleep.js";
+import type { WakeCycle } from "../host-sim/sleep.js";
 import type { SimBoard, Simulator, SimulatorOptions } from "../host-sim/simulator.js";
 import { EmbeddedBroker } from "../host-sim/broker.js";
-import { connectPeer, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
+import { connectPeer, listenLoopback, parsePackets, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 import { TcpProxy } from "./support/proxy.js";
@@ -254,5 +258,55 @@ describe("the simulator's options for battery mode", () => {
     }
     await expect(startSimulator({ devices: 1, engine: "xs", config: { sleep: { interval: 1_000 } } }))
       .rejects.toThrow("battery mode (sleep) runs on the node engine");
+  });
+});
+
+describe("host-sim/sleep.ts: a board's deep sleep", () => {
+  it("holds seeded noise at power-on, checks the index, and keeps what is written", () => {
+    const make = (seed: number) => new BoardSleep({ seed, network: new BoardNetwork(), onSleep: () => {}, onWake: () => {} });
+    const words = (board: BoardSleep) => Array.from({ length: 32 }, (_, i) => board.getRetainedValue(i));
+    expect(words(make(3))).toEqual(words(make(3)));
+    expect(words(make(3))).not.toEqual(words(make(4)));
+    const board = make(3);
+    board.setRetainedValue(31, 0xdead_beef);
+    expect(board.getRetainedValue(31)).toBe(0xdead_beef | 0);
+    for (const index of [-1, 32, 1.5]) expect(() => board.getRetainedValue(index)).toThrow(RangeError);
+    expect(() => board.setRetainedValue(32, 1)).toThrow(RangeError);
+    expect(() => board.deep(0)).toThrow("invalid sleep time");
+  });
+
+  it("deep(): the cycle is recorded, a socket left open is cut (the radio goes off), the board wakes after the time asked; stop() cancels the next wake", async () => {
+    const server = net.createServer();
+    const ends: string[] = [];
+    server.on("connection", (socket) => {
+      socket.on("error", () => {});
+      socket.on("close", () => ends.push("closed"));
+    });
+    const port = await listenLoopback(server);
+    const network = new BoardNetwork();
+    const slept: WakeCycle[] = [];
+    let woke = 0;
+    const board = new BoardSleep({ seed: 1, network, onSleep: (cycle) => slept.push(cycle), onWake: () => woke++ });
+    try {
+      let writable = false;
+      new network.TCP({ address: "127.0.0.1", port, onWritable: () => (writable = true) });
+      await waitFor(() => writable, "the connection");
+      board.deep(50);
+      expect(board.asleep).toBe(true);
+      expect(slept.map((cycle) => [cycle.wake, cycle.roundTrips, cycle.sleepMs])).toEqual([[1, 0, 50]]);
+      await waitFor(() => ends.length === 1 && network.connections === 0, "the socket cut");
+      board.deep(50); // asleep already: nothing
+      expect(board.cycles.length).toBe(1);
+      await waitFor(() => woke === 1, "the wake");
+      expect(board.asleep).toBe(false);
+      board.deep(50);
+      board.stop();
+      await sleep(150);
+      expect(woke).toBe(1);
+      expect(board.cycles.map((cycle) => cycle.wake)).toEqual([1, 2]);
+    } finally {
+      board.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
