@@ -14,7 +14,9 @@ import type { IConnectPacket, IPublishPacket, Packet } from "mqtt-packet";
 import { resolveConfig } from "../device/app/config.js";
 import type { FirmwareConfig, SensorConfig } from "../device/app/config.js";
 import { sensorDiscoveryPayload } from "../device/app/discovery.js";
+import { existsSync, readFileSync } from "node:fs";
 import * as net from "node:net";
+import { join } from "node:path";
 import { BoardNetwork } from "../host-sim/io/network.js";
 import { startSimulator } from "../host-sim/simulator.js";
 import { BoardSleep } from "../host-sim/sleep.js";
@@ -308,5 +310,27 @@ describe("host-sim/sleep.ts: a board's deep sleep", () => {
       board.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe("manifests/esp32/manifest_sleep.json: the battery build", () => {
+  const root = join(import.meta.dirname, "..");
+  const read = (file: string) => JSON.parse(readFileSync(join(root, "manifests/esp32", file), "utf8"));
+
+  it("starts device/main-sleep.ts over the board's manifest and the RTC sleep module, and gives every key main-sleep.ts reads, relay and LED off", () => {
+    const manifest = read("manifest_sleep.json");
+    expect(manifest.include).toEqual(["./manifest.json", "./sleep/manifest.json"]);
+    expect(manifest.modules["main-sleep"]).toBe("../../dist/board-sleep");
+    expect(existsSync(join(root, "dist/board-sleep.js"))).toBe(true);
+    expect(manifest.preload).toEqual(["main-sleep"]);
+    expect(manifest.creation.main).toBe("main-sleep");
+    const source = readFileSync(join(root, "device/main-sleep.ts"), "utf8");
+    const keysRead = [...new Set([...source.matchAll(/\bconfig\.([A-Za-z]+)/g)].map((m) => m[1]))].sort();
+    expect(keysRead).toEqual(["sleep", "sleepAckTimeout", "sleepPipeline"]);
+    expect(Object.keys(manifest.config).sort()).toEqual([...keysRead, "led", "relay"].sort());
+    expect([manifest.config.relay, manifest.config.led]).toEqual(["none", "none"]);
+    const sleepModule = read("sleep/manifest.json");
+    expect(sleepModule.modules.sleep).toBe("./*");
+    for (const file of ["sleep.js", "sleep.c"]) expect(existsSync(join(root, "manifests/esp32/sleep", file)), file).toBe(true);
   });
 });
