@@ -5,7 +5,8 @@
  * no FIN wait: the broker publishes the will) and makes new sockets throw "network
  * unreachable" until restore(). For the XS engine the same is TcpService.cut() / restore()
  * (host-sim/engines/xs/tcp-service.ts). With `rtt` the link has latency: a connection comes
- * up one rtt after it is opened (the TCP handshake) and bytes take rtt / 2 each way. The
+ * up one rtt after it is opened (the TCP handshake; a TLS handshake's own round trips are not
+ * delayed) and bytes take rtt / 2 each way. The
  * network counts the board's round trips: each time bytes arrive after the board wrote
  * since the last arrival, the board waited for an answer once. Node side only.
  */
