@@ -50,6 +50,12 @@ const bundles = [
     out: "dist/board-tls.js",
     external: ["embedded:*", "Resource", "main"],
   },
+  {
+    // the board's battery entry (manifest_sleep.json): device/main-sleep.ts over the board's "main"
+    entry: "device/main-sleep.ts",
+    out: "dist/board-sleep.js",
+    external: ["mc/config", "sleep", "main"],
+  },
 ];
 
 /** The Node bundles of the simulator. */

@@ -17,6 +17,9 @@
  *   tlsKey go together), tlsServerName (the name the broker's certificate carries, when the
  *   broker is given by IP address)
  * ("password" is left to Wi-Fi: manifest_net.json reads ssid and password.)
+ * Battery mode comes with a build of manifest_sleep.json, whose main, device/main-sleep.ts,
+ * hands startBoard() the board's sleep module and its keys (sleep, sleepAckTimeout,
+ * sleepPipeline: docs/battery.md); the relay and the LED are then left out.
  * A value resolveConfig() refuses for a sensor (its address), the relay or the LED is
  * logged and that part left out; one it refuses for the node itself (broker, node,
  * intervals) is logged and the board does not start.
@@ -33,7 +36,7 @@ import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import Timer from "timer";
 import { buildSensors, climateSensor, lightSensor, resolveConfig, startFirmware } from "./board/index.js";
-import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec } from "./board/index.js";
+import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec, SleepIo } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
 import type { SocketClass, TlsOptions } from "./mqtt/index.js";
 
@@ -43,18 +46,30 @@ export interface BoardTls {
   readonly Resource: new (name: string) => ArrayBuffer;
 }
 
+/**
+ * What a sleep build (device/main-sleep.ts) hands the board: a sleep module in the shape of
+ * Moddable's (Sleep.deep, getRetainedValue, setRetainedValue: device/app/io.ts SleepIo) and
+ * its mc/config values, as read there (numbers or strings; "" or "none" for none).
+ */
+export interface BoardSleep {
+  readonly io: SleepIo;
+  readonly interval: unknown;
+  readonly ackTimeout: unknown;
+  readonly pipeline: unknown;
+}
+
 export default function main(): void {
   startBoard(undefined);
 }
 
-/** Starts the node from mc/config; `boardTls` is given by a TLS build (manifest_tls.json). */
-export function startBoard(boardTls: BoardTls | undefined): void {
+/** Starts the node from mc/config; `boardTls` is given by a TLS build (manifest_tls.json), `boardSleep` by a sleep build (manifest_sleep.json). */
+export function startBoard(boardTls: BoardTls | undefined, boardSleep?: BoardSleep): void {
   const log = (line: string) => trace(line + "\n");
   let settings: Config;
   try {
     // a mistake in a sensor, the relay or the LED is logged and that part left out: the
     // board starts with the rest rather than not at all
-    settings = resolveConfig(nodeConfig(), (mistake) => log("xs-mqtt: " + mistake.message));
+    settings = resolveConfig(nodeConfig(boardSleep), (mistake) => log("xs-mqtt: " + mistake.message));
   } catch (error) {
     log("xs-mqtt: cannot start: " + String(error));
     return;
@@ -76,14 +91,15 @@ export function startBoard(boardTls: BoardTls | undefined): void {
       sensors: boardSensors(settings.sensors, log),
       Digital,
       log,
+      sleep: boardSleep?.io,
     });
   } catch (error) {
     log("xs-mqtt: cannot start: " + String(error));
   }
 }
 
-/** The firmware's configuration from mc/config. */
-function nodeConfig(): FirmwareConfig {
+/** The firmware's configuration from mc/config (and a sleep build's values). */
+function nodeConfig(boardSleep: BoardSleep | undefined): FirmwareConfig {
   const sensors: SensorSpec[] = [];
   const sht3x = optionalNumber(config.sht3x);
   if (sht3x !== undefined) sensors.push(climateSensor(sht3x));
@@ -93,6 +109,7 @@ function nodeConfig(): FirmwareConfig {
   const relay = optionalNumber(config.relay);
   if (relay !== undefined) actuators.push({ id: "relay", name: "Relay", pin: relay, activeLow: yes(config.relayActiveLow) });
   const led = optionalNumber(config.led);
+  const interval = boardSleep === undefined ? undefined : optionalNumber(boardSleep.interval);
   return {
     nodeId: String(config.node ?? "xs-node"),
     prefix: optionalText(config.prefix),
@@ -109,6 +126,11 @@ function nodeConfig(): FirmwareConfig {
     sensors,
     actuators,
     statusLed: led === undefined ? undefined : { pin: led, activeLow: yes(config.ledActiveLow) },
+    sleep: boardSleep === undefined || interval === undefined ? undefined : {
+      interval,
+      ackTimeout: optionalNumber(boardSleep.ackTimeout),
+      pipeline: boardSleep.pipeline === undefined || boardSleep.pipeline === "" ? undefined : yes(boardSleep.pipeline),
+    },
     device: { model: "ESP32 sensor node", manufacturer: "xs-mqtt", sw_version: optionalText(config.version) },
   };
 }

@@ -3,7 +3,8 @@
  * not cover in this project's device tsconfig: the ECMA-419 DNS resolver over UDP (from
  * $(MODDABLE)/examples/io/udp/dns), "mc/config" (values from the manifest and the mcconfig
  * command line: strings when given on the command line), the legacy "net" module (for
- * the DNS servers DHCP handed out), "Resource" (a file the manifest embeds), and "main" (the board's entry, for the TLS entry). Types only.
+ * the DNS servers DHCP handed out), "Resource" (a file the manifest embeds), "main" (the board's entry, for the TLS and sleep
+ * entries) and "sleep" (deep sleep and retained memory, for the sleep entry). Types only.
  */
 
 declare module "embedded:network/dns/resolver/udp" {
@@ -50,6 +51,31 @@ declare module "Resource" {
 }
 
 declare module "main" {
-  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts. */
-  export function startBoard(tls: { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } | undefined): void;
+  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts and device/main-sleep.ts. */
+  export function startBoard(
+    tls: { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } | undefined,
+    sleep?: {
+      readonly io: {
+        getRetainedValue(index: number): number;
+        setRetainedValue(index: number, value: number): void;
+        deep(ms: number): void;
+      };
+      readonly interval: unknown;
+      readonly ackTimeout: unknown;
+      readonly pipeline: unknown;
+    },
+  ): void;
+}
+
+declare module "sleep" {
+  /**
+   * Deep sleep and the 32 words kept through it, in the shape of Moddable's nRF52 sleep
+   * module (build/devices/nrf52/modules/sleep/sleep.js); on an ESP32, manifests/esp32/sleep
+   * (RTC memory).
+   */
+  export default class Sleep {
+    static getRetainedValue(index: number): number;
+    static setRetainedValue(index: number, value: number): void;
+    static deep(ms: number): void;
+  }
 }

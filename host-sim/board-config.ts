@@ -48,7 +48,8 @@ export interface BrokerAddress {
 /**
  * Overrides of the firmware configuration: the same for every board, or per board (index
  * from 0). Merged over the defaults field by field (`broker` and `device` one level
- * deeper). In a shared object, `nodeId` is a prefix: board n gets `<nodeId>-<n>`.
+ * deeper). In a shared object, `nodeId` is a prefix: board n gets `<nodeId>-<n>`. With
+ * `sleep` (battery mode) a board has no actuators unless the overrides give some.
  */
 export type ConfigOverrides = Partial<FirmwareConfig> | ((index: number) => Partial<FirmwareConfig>);
 
@@ -88,7 +89,8 @@ export function boardConfig(
     sampleInterval: 2_000,
     maxSilence: 60_000,
     sensors,
-    actuators: ACTUATORS as FirmwareConfig["actuators"],
+    // a sleeping board takes no commands (config.ts refuses actuators with sleep)
+    actuators: (extra.sleep === undefined ? ACTUATORS : []) as FirmwareConfig["actuators"],
     ...extra,
     nodeId,
     broker: { host: broker.host, port: broker.port, tls: broker.tls, ...extra.broker },

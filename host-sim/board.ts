@@ -19,14 +19,16 @@ import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
 import { withItem } from "./io/lists.js";
+import type { WakeCycle } from "./sleep.js";
 
 export type Engine = "node" | "xs";
 
 /**
- * A board's status: the firmware's ("connecting", "online", "offline"), or "aborted" once an
- * exception escaped a callback its IO delivered (io/abort.ts): the board runs nothing more.
+ * A board's status: the firmware's ("connecting", "online", "offline"), "asleep" between the
+ * wakes of a board in battery mode, or "aborted" once an exception escaped a callback its IO
+ * delivered (io/abort.ts): the board runs nothing more.
  */
-export type BoardStatus = FirmwareStatus | "aborted";
+export type BoardStatus = FirmwareStatus | "asleep" | "aborted";
 
 /** The board's state as the firmware reports it. */
 export interface BoardSnapshot {
@@ -48,6 +50,10 @@ export interface BoardEngine {
   setActuator(id: string, on: boolean): Promise<boolean>;
   cutNetwork(): void;
   restoreNetwork(): void;
+  /** The wake cycles of a board in battery mode (none otherwise), oldest first. */
+  wakes(): readonly WakeCycle[];
+  /** Whether a board in battery mode is in deep sleep now. */
+  asleep(): boolean;
   /** Stops the firmware gracefully ("offline", DISCONNECT), waits (bounded) for its connection to close, frees everything. */
   stop(): Promise<void>;
 }
@@ -81,7 +87,11 @@ export interface BoardStart {
   seed: number;
   /** PEM CA for a TLS broker with its own CA. */
   ca?: string;
+  /** Round-trip time of the board's link, ms (default 0). */
+  rtt?: number;
   onStatus(status: FirmwareStatus): void;
+  /** A board in battery mode fell asleep after this wake. */
+  onSleep(cycle: WakeCycle): void;
   onLog(line: string): void;
   /** An exception escaped a callback the board's IO delivered: the engine has stopped the board (io/abort.ts). */
   onAbort(error: Error): void;
@@ -155,7 +165,7 @@ export class SimBoard {
   /** Builds the board's hardware and starts the firmware on `engine`. */
   static async start(options: {
     number: number; engine: Engine; starter: EngineStarter; config: FirmwareConfig; firmware: FirmwareModule;
-    firmwarePath: string; seed: number; ca?: string;
+    firmwarePath: string; seed: number; ca?: string; rtt?: number;
     onStatus?: (board: SimBoard, status: BoardStatus) => void;
     onLog?: (board: SimBoard, line: string) => void;
     onAbort?: (board: SimBoard, error: Error) => void;
@@ -175,7 +185,9 @@ export class SimBoard {
       firmwarePath: options.firmwarePath,
       seed: options.seed,
       ca: options.ca,
+      rtt: options.rtt,
       onStatus: (status) => board.#setStatus(status),
+      onSleep: () => board.#setStatus("asleep"),
       onLog: (line) => board.#addLog(line),
       onAbort: (error) => {
         if (board.#abortError !== undefined) return;
@@ -242,6 +254,19 @@ export class SimBoard {
   get messages(): { sent: number; received: number } {
     const stats = this.#started().stats();
     return { sent: stats.sent, received: stats.received };
+  }
+
+  /**
+   * The wake cycles of a board in battery mode (config.sleep), oldest first (the last 100):
+   * each one's awake time and the round trips it waited for on its link. Empty otherwise.
+   */
+  get wakes(): readonly WakeCycle[] {
+    return this.#started().wakes();
+  }
+
+  /** Whether a board in battery mode is in deep sleep now (it has no socket then). */
+  get asleep(): boolean {
+    return this.#started().asleep();
   }
 
   /** A simulated chip on the board's I²C bus, to set its values: chip("sht3x").set({temperature: 25}). */

@@ -20,6 +20,11 @@
  *   firmware path of the built firmware bundle
  *   config   firmware configuration overrides (board-config.ts), for all boards or per board
  *   ca       PEM CA the boards and the watcher trust for an mqtts:// broker
+ *   rtt      round-trip time of every board's link, ms (0 to 10,000, default 0): the TCP
+ *            handshake takes one, every byte half of one each way (io/network.ts)
+ *   config.sleep  battery mode (device/app/battery.ts): the boards wake, publish and
+ *            deep-sleep (host-sim/sleep.ts); board.wakes lists each wake's awake time and
+ *            round trips, board.asleep says whether it sleeps now (Node engine only)
  *   onStatus / onLog   hear every board's status changes and log lines
  *   onAbort  hears a board abort: an exception escaped a callback its IO delivered (a
  *            socket's, a timer's, a pin's, DNS's), which on a real board is fxAbort and a
@@ -58,6 +63,8 @@ export interface SimulatorOptions {
   firmware?: string;
   config?: ConfigOverrides;
   ca?: string;
+  /** Round-trip time of every board's link, ms (0 to MAX_RTT, default 0). */
+  rtt?: number;
   onStatus?: (board: SimBoard, status: BoardStatus) => void;
   onLog?: (board: SimBoard, line: string) => void;
   /** A board aborted: an exception escaped one of its IO callbacks (see above). */
@@ -95,6 +102,8 @@ export interface Simulator {
 export const START_BATCH: Readonly<Record<Engine, number>> = Object.freeze({ node: 100, xs: 4 });
 /** The most boards one simulator starts. */
 export const MAX_DEVICES = 100_000;
+/** The longest round-trip time a board's link may be given, ms. */
+export const MAX_RTT = 10_000;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const devices = options.devices ?? 3;
@@ -105,6 +114,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (engine !== "node" && engine !== "xs") throw new RangeError(`engine must be "node" or "xs", not ${JSON.stringify(engine)}`);
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new RangeError("seed must be a whole number");
+  const rtt = options.rtt ?? 0;
+  if (!Number.isInteger(rtt) || rtt < 0 || rtt > MAX_RTT) throw new RangeError(`rtt must be a whole number of ms from 0 to ${MAX_RTT}`);
   const firmwarePath = options.firmware ?? DEFAULT_FIRMWARE;
   const firmware = await loadFirmware(firmwarePath);
   const sensors = boardSensors(firmware);
@@ -155,6 +166,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           firmwarePath,
           seed: boardSeed(seed, boardNumber),
           ca: options.ca,
+          rtt,
           onStatus: options.onStatus,
           onLog: options.onLog,
           onAbort,

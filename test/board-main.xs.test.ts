@@ -4,7 +4,11 @@
 // modules it imports (embedded:io/*, timer, text/*, mc/config, net) supplied by this test:
 // - with the esp32 manifest: TCP and Timer bridged to Node, the I²C bus and pins bridged to
 //   a simulated board's chips and VirtualPins (the simulator's XS bridge);
-// - with the lin manifest: its own desktop stand-ins for Digital and I2C (manifests/lin).
+// - with the lin manifest: its own desktop stand-ins for Digital and I2C (manifests/lin);
+// - the battery build (dist/board-sleep.js: device/main-sleep.ts over dist/board.js) with
+//   manifests/esp32/manifest_sleep.json's configuration and a sleep module of this test's in
+//   the shape of Moddable's (its retained words carried from one XS worker to the next, as
+//   RTC memory is from one wake to the next).
 // There is no Moddable SDK here, so this is as close to the board as the tests get: what
 // main.ts reads from mc/config, which drivers and pins it opens, and what the board then
 // publishes to mosquitto, seen by an MQTT.js peer playing Home Assistant. UDP and DNS are
@@ -40,6 +44,12 @@ const MODDABLE_MODULES: Record<string, string> = {
   "text/encoder": "export default globalThis.TextEncoder;",
   "text/decoder": "export default globalThis.TextDecoder;",
   "timer": "export default globalThis.hostIo.Timer;",
+  // Sleep.deep() records the time asked for; on a board it would not return
+  "sleep": `export default class Sleep {
+    static getRetainedValue(index) { return globalThis.BoardModules.retained[index]; }
+    static setRetainedValue(index, value) { globalThis.BoardModules.retained[index] = value | 0; }
+    static deep(ms) { globalThis.BoardModules.slept = ms; trace("deep sleep " + ms + "\\n"); }
+  }`,
 };
 
 let broker: Mosquitto;
@@ -47,11 +57,11 @@ let dir: string;
 /** dist/board.js bundled for XS with this test's modules. */
 let boardModule: string;
 
-/** dist/board.js with Moddable's modules replaced by this test's, as one file XS loads. */
-async function bundleBoard(): Promise<string> {
-  const outfile = path.join(dir, "board-main.js");
+/** dist/board.js (or another board entry over it) with Moddable's modules replaced by this test's, as one file XS loads. */
+async function bundleBoard(entry = "dist/board.js"): Promise<string> {
+  const outfile = path.join(dir, path.basename(entry, ".js") + "-main.js");
   await build({
-    entryPoints: [path.join(root, "dist/board.js")],
+    entryPoints: [path.join(root, entry)],
     outfile,
     bundle: true,
     format: "esm",
@@ -60,7 +70,8 @@ async function bundleBoard(): Promise<string> {
     plugins: [{
       name: "moddable-modules",
       setup(board) {
-        board.onResolve({ filter: /.*/ }, (args) => (args.path in MODDABLE_MODULES ? { path: args.path, namespace: "moddable" } : undefined));
+        board.onResolve({ filter: /.*/ }, (args) => (args.path === "main" ? { path: path.join(root, "dist/board.js") }
+          : args.path in MODDABLE_MODULES ? { path: args.path, namespace: "moddable" } : undefined));
         board.onLoad({ filter: /.*/, namespace: "moddable" }, (args) => ({ contents: MODDABLE_MODULES[args.path], loader: "js" }));
       },
     }],
@@ -69,9 +80,11 @@ async function bundleBoard(): Promise<string> {
 }
 
 /** A manifest's mc/config with the broker, port and node (and `extra`) changed, as strings as mcconfig's command line gives them. */
-function manifestConfig(name: string, node: string, extra: Record<string, string> = {}): Record<string, unknown> {
-  const manifest = JSON.parse(readFileSync(path.join(root, "manifests", name, "manifest.json"), "utf8")) as { config: Record<string, unknown> };
-  return { ...manifest.config, broker: "127.0.0.1", port: String(broker.port), node, ...extra };
+function manifestConfig(name: string, node: string, extra: Record<string, string> = {}, file = "manifest.json"): Record<string, unknown> {
+  const read = (json: string) => (JSON.parse(readFileSync(path.join(root, "manifests", name, json), "utf8")) as { config: Record<string, unknown> }).config;
+  // a manifest that includes ./manifest.json: its config over that one's, as mcconfig merges them
+  const config = file === "manifest.json" ? read(file) : { ...read("manifest.json"), ...read(file) };
+  return { ...config, broker: "127.0.0.1", port: String(broker.port), node, ...extra };
 }
 
 interface RunningBoard {
@@ -93,6 +106,7 @@ interface RunningBoard {
  */
 async function startBoardMain(
   node: string, config: Record<string, unknown>, modules: (xs: XsHost) => Promise<{ Digital: string; I2C: string }>,
+  entry = boardModule, retained: number[] = [],
 ): Promise<RunningBoard> {
   const peer = await connectPeer(broker.port);
   await peer.client.subscribeAsync([`xs-mqtt/${node}/#`, `homeassistant/+/${node}/+/config`], { qos: 1 });
@@ -106,8 +120,9 @@ async function startBoardMain(
   try {
     xs = await XsHost.start({ name: node, print: (text) => traced.push(text), onError: (error) => hostErrors.push(error.message) });
     const { Digital, I2C } = await modules(xs);
-    await xs.evaluate(`globalThis.BoardModules = { Digital: ${Digital}, I2C: ${I2C}, config: ${JSON.stringify(config)} }; undefined`);
-    await xs.load(boardModule, "BoardMain");
+    await xs.evaluate(`globalThis.BoardModules = { Digital: ${Digital}, I2C: ${I2C}, config: ${JSON.stringify(config)}, ` +
+      `retained: ${JSON.stringify(retained)} }; undefined`);
+    await xs.load(entry, "BoardMain");
     await xs.evaluate("BoardMain.default(); undefined"); // as Moddable calls "main" at start-up
   } catch (error) {
     await close();
@@ -280,5 +295,63 @@ describe("device/main.ts (dist/board.js) inside XS with mistakes in the esp32 ma
     expect(board.latest(`xs-mqtt/${NODE}/discovery`)).toBe("sensor/xs-mqtt_light_illuminance");
     expect(board.peer.messages.some((m) => m.topic.includes("climate") || m.topic.includes("relay"))).toBe(false);
     expect(board.hostErrors).toEqual([]);
+  });
+});
+
+describe("device/main-sleep.ts (dist/board-sleep.js) started inside XS with manifest_sleep.json's configuration", () => {
+  const NODE = "xs-sleep";
+  const STATE = `xs-mqtt/${NODE}/climate/state`;
+  const hardware = new BoardHardware(11);
+  let sleepModule: string;
+  /** RTC memory after a power-on: noise. */
+  const retained = Array.from({ length: 32 }, (_, i) => (i * 0x9e3779b1) | 0);
+
+  beforeAll(async () => {
+    sleepModule = await bundleBoard("dist/board-sleep.js");
+    hardware.sht3x.set({ temperature: 21.5, humidity: 45 });
+    hardware.bh1750.set({ illuminance: 250 });
+  });
+
+  /** One wake: main() in a fresh XS worker with the words the last one left; resolves with the board once it asked to sleep. */
+  async function wake(): Promise<{ board: RunningBoard; slept: number; words: number[] }> {
+    const config = manifestConfig("esp32", NODE, { sleep: "60000", sleepAckTimeout: "3000" }, "manifest_sleep.json");
+    const board = await startBoardMain(NODE, config, bridged(hardware), sleepModule, retained);
+    try {
+      await waitFor(() => board.traced.join("").includes("deep sleep "), "the deep sleep", 10_000);
+      const state = (await board.xs.evaluate<string>("JSON.stringify(globalThis.BoardModules)")).value;
+      const modules = JSON.parse(state) as { slept: number; retained: number[] };
+      retained.splice(0, 32, ...modules.retained);
+      return { board, slept: modules.slept, words: modules.retained };
+    } catch (error) {
+      await board.close();
+      throw error;
+    }
+  }
+
+  it("wakes, publishes its readings (the relay and LED of the esp32 manifest left out), keeps packet id and values in the retained words, and deep-sleeps; the next wake stays offline within the deadband", async () => {
+    const first = await wake();
+    try {
+      const log = first.board.traced.join("");
+      expect(log).toContain("woke (wake 0, retained memory started afresh)");
+      expect(log).not.toContain("cannot start");
+      expect(first.slept).toBeGreaterThan(50_000);
+      expect(first.slept).toBeLessThanOrEqual(60_000);
+      await waitFor(() => first.board.latest(STATE) !== undefined, "the climate reading", 10_000);
+      expect(JSON.parse(first.board.latest(STATE)!)).toEqual({ temperature: 21.5, humidity: 45 });
+      expect(first.board.peer.messages.some((m) => m.topic.includes("relay") || m.topic.endsWith("/status"))).toBe(false);
+      expect(first.words[1] & 0xffff).toBeGreaterThan(0); // the packet id used last
+      expect(first.board.hostErrors).toEqual([]);
+    } finally {
+      await first.board.close();
+    }
+    const second = await wake();
+    try {
+      const log = second.board.traced.join("");
+      expect(log).toContain("woke (wake 1)");
+      expect(log).toContain("nothing to publish");
+      expect(second.words[1]).toBe(first.words[1]);
+    } finally {
+      await second.board.close();
+    }
   });
 });

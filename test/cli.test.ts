@@ -104,10 +104,20 @@ describe("options: the user's own messages, each naming the option and what it a
     expect(seed.stderr).toBe(`sim: --seed must be a whole number from 0 to 4294967295, not "-1"\n`);
   });
 
+  it("--rtt: a whole number of ms from 0 to 10000, named in its message", async () => {
+    for (const bad of ["-1", "10001", "2.5", "fast"]) {
+      const result = await sim(["--rtt", bad]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`sim: --rtt must be a whole number of ms from 0 to 10000, not ${JSON.stringify(bad)}\n`);
+    }
+    const missing = await sim(["--rtt"]);
+    expect(missing.stderr).toBe("sim: --rtt needs a value: a whole number of ms from 0 to 10000, as in --rtt MS\n");
+  });
+
   it("an unknown option: named, with the nearest option and the list, quotes closed", async () => {
     const typo = await sim(["--devics", "3"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --engine, --duration, --seed, --config, --ca, --firmware, --verbose, --help \(see --help\)\.\n$/);
+    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --verbose, --help \(see --help\)\.\n$/);
     const other = await sim(["--colour"]);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/^sim: unknown option --colour\. The options are --devices, /);

@@ -55,6 +55,8 @@ describe("checkOptions: defaults", () => {
       outboxBytes: 1024,
       outboxMessages: 16,
       maxSubscriptions: 16,
+      pipeline: false,
+      lastPacketId: 0,
     });
   });
 
@@ -124,6 +126,7 @@ describe("checkOptions: each check and its MqttError", () => {
     ["outboxBytes", (v) => ({ outboxBytes: v }), 0, 268_435_455],
     ["outboxMessages", (v) => ({ outboxMessages: v }), 1, 65_535],
     ["maxSubscriptions", (v) => ({ maxSubscriptions: v }), 1, 1024],
+    ["lastPacketId", (v) => ({ lastPacketId: v }), 0, 65_535],
   ];
 
   for (const [name, make, min, max] of ranges) {
@@ -136,6 +139,12 @@ describe("checkOptions: each check and its MqttError", () => {
       for (const good of [min, max]) expect(() => checkOptions(options(make(good)))).not.toThrow();
     });
   }
+
+  it("pipeline: true or false (default false)", () => {
+    expect(checkOptions(options({ pipeline: true })).pipeline).toBe(true);
+    const error = thrown(() => checkOptions(options({ pipeline: "yes" as never })));
+    expect([error.code, error.message]).toEqual(["argument-invalid", "argument of wrong type or range (pipeline must be true or false)"]);
+  });
 
   it("reconnect.maxDelay may not be below reconnect.minDelay", () => {
     const error = thrown(() => checkOptions(options({ reconnect: { minDelay: 5_000, maxDelay: 4_999 } })));

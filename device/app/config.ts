@@ -12,7 +12,9 @@
  */
 
 import { isWhole } from "../mqtt/index.js";
+import { didYouMean } from "./did-you-mean.js";
 import { SENSOR_DEVICE_CLASSES, STATE_CLASSES, sensorDeviceClass } from "./ha-sensor-classes.js";
+import { RETAINED_HEADER_WORDS, RETAINED_WORDS } from "./retained.js";
 
 /** One value of a sensor's sample, published under `key` in the sensor's JSON state. */
 export interface ReadingConfig {
@@ -87,6 +89,19 @@ export interface StatusLedConfig {
   activeLow?: boolean;
 }
 
+/**
+ * Battery mode (battery.ts): each wake the board reads its sensors, publishes what is due in
+ * one round trip, disconnects and deep-sleeps until the next wake.
+ */
+export interface SleepConfig {
+  /** ms from one wake to the next, 1,000 to 86,400,000. */
+  interval: number;
+  /** ms a wake waits for the broker's acknowledgements before it gives up and sleeps (default 5,000; 100 to 60,000). */
+  ackTimeout?: number;
+  /** Write the PUBLISH packets right behind CONNECT, before the CONNACK (default true; false waits for the CONNACK: one round trip more). */
+  pipeline?: boolean;
+}
+
 export interface FirmwareConfig {
   /** This node's id, in every topic: 1 to 32 of A-Z a-z 0-9 _ -. */
   nodeId: string;
@@ -106,6 +121,8 @@ export interface FirmwareConfig {
   device?: DeviceInfo;
   /** An LED that shows connecting (fast blink), online (on), offline (slow blink). */
   statusLed?: StatusLedConfig;
+  /** Battery mode: wake, publish, deep-sleep (SleepConfig). Needs maxSilence above 0 and no actuators. */
+  sleep?: SleepConfig;
 }
 
 // ---- the resolved configuration: every field present
@@ -162,6 +179,7 @@ export interface Config {
     readonly sw_version: string | undefined;
   };
   readonly statusLed: { readonly pin: number; readonly activeLow: boolean } | undefined;
+  readonly sleep: { readonly interval: number; readonly ackTimeout: number; readonly pipeline: boolean } | undefined;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -198,6 +216,7 @@ export class ConfigError extends Error {
 /** The keys each part of a configuration may have (any other key is a mistake). */
 const ROOT_KEYS = Object.freeze([
   "nodeId", "prefix", "broker", "sampleInterval", "maxSilence", "sensors", "actuators", "discovery", "discoveryPrefix", "device", "statusLed",
+  "sleep",
 ]);
 const BROKER_KEYS = Object.freeze(["host", "port", "username", "password", "tls", "keepAlive", "clientId"]);
 const SENSOR_KEYS = Object.freeze(["id", "name", "driver", "address", "readings"]);
@@ -205,6 +224,7 @@ const READING_KEYS = Object.freeze(["key", "name", "unit", "device_class", "stat
 const ACTUATOR_KEYS = Object.freeze(["id", "name", "pin", "component", "initial", "activeLow"]);
 const DEVICE_KEYS = Object.freeze(["name", "model", "manufacturer", "sw_version"]);
 const STATUS_LED_KEYS = Object.freeze(["pin", "activeLow"]);
+const SLEEP_KEYS = Object.freeze(["interval", "ackTimeout", "pipeline"]);
 
 /** Mistakes found so far in one part (an entity, or the configuration's own fields). */
 type Found = ConfigError[];
@@ -238,7 +258,7 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
   const sensorList = list(found, input.sensors, "sensors");
   const sensors = shared(sensorList, entities(found, leaveOut, sensorList, "sensors", ids, (own, s, at) => sensor(own, leaveOut, s, at)));
   const actuatorList = list(found, input.actuators, "actuators");
-  const actuators = shared(actuatorList, entities(found, leaveOut, actuatorList, "actuators", ids, actuator));
+  let actuators = shared(actuatorList, entities(found, leaveOut, actuatorList, "actuators", ids, actuator));
 
   const device = optionalObject(found, input.device, "device") as DeviceInfo;
   unknownKeys(found, leaveOut, device, DEVICE_KEYS, "device.");
@@ -251,6 +271,20 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
   const discovery = flag(found, input.discovery, true, "discovery");
   const ledMistakes: Found = [];
   const led = input.statusLed === undefined ? undefined : statusLed(ledMistakes, input.statusLed, "statusLed");
+  const sleepMode = input.sleep === undefined ? undefined : sleep(found, leaveOut, input.sleep, maxSilence);
+  if (sleepMode !== undefined) {
+    // (a board leaves its actuators out, as it does a part with a mistake)
+    const own: Found = [];
+    if (actuators.length > 0) mistake(own, "sleep", "a sleeping board takes no commands: leave out the actuators, or sleep", 0);
+    if (!settled(found, leaveOut, own, "actuators")) actuators = [];
+    if (led !== undefined) mistake(ledMistakes, "statusLed", "a sleeping board drives no status LED: leave out statusLed, or sleep", 0);
+    let words = RETAINED_HEADER_WORDS;
+    for (const s of sensors) words += 1 + s.readings.length;
+    if (words > RETAINED_WORDS) {
+      mistake(found, "sleep", "the memory kept through deep sleep holds " + (RETAINED_WORDS - RETAINED_HEADER_WORDS) +
+        " words, one per sensor and one per reading; this configuration needs " + (words - RETAINED_HEADER_WORDS), 0);
+    }
+  }
   const ledKept = settled(found, leaveOut, ledMistakes, "statusLed");
   if (found.length > 0) throw found.length === 1 ? found[0] : new ConfigError(found[0].field, "", found);
 
@@ -266,6 +300,24 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
     discoveryPrefix,
     device: resolvedDevice,
     statusLed: ledKept ? led : undefined,
+    sleep: sleepMode,
+  };
+}
+
+/** Battery mode's settings; its availability is Home Assistant's expire_after, which needs a reading at least every maxSilence. */
+function sleep(found: Found, leaveOut: ((mistake: ConfigError) => void) | undefined, input: SleepConfig, maxSilence: number): Config["sleep"] {
+  const given = objectAt(found, input, "sleep") as SleepConfig | undefined;
+  if (given === undefined) return undefined;
+  unknownKeys(found, leaveOut, given, SLEEP_KEYS, "sleep.");
+  if (given.interval === undefined) mistake(found, "sleep.interval", "is needed: ms from one wake to the next, 1000 to 86400000", 0);
+  if (maxSilence === 0) {
+    mistake(found, "maxSilence", "with sleep, must be more than 0: Home Assistant shows a sleeping board's sensors unavailable " +
+      "(expire_after) unless a reading comes at least every maxSilence", 0);
+  }
+  return {
+    interval: given.interval === undefined ? 0 : whole(found, given.interval, undefined, 1_000, 86_400_000, "sleep.interval"),
+    ackTimeout: whole(found, given.ackTimeout, 5_000, 100, 60_000, "sleep.ackTimeout"),
+    pipeline: flag(found, given.pipeline, true, "sleep.pipeline"),
   };
 }
 
@@ -324,43 +376,6 @@ function unknownKeys(found: Found, leaveOut: ((mistake: ConfigError) => void) | 
     if (leaveOut === undefined) found.push(error);
     else report(leaveOut, new ConfigError(error.field, problemOf(error) + " (ignored)"));
   }
-}
-
-/** `; did you mean "x"?` for the candidate nearest to `word` (edit distance 2 or less, or `word` starting it), else "". */
-function didYouMean(word: string, candidates: readonly string[]): string {
-  const near = nearest(word, candidates);
-  return near === undefined ? "" : "; did you mean " + JSON.stringify(near) + "?";
-}
-
-function nearest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  const lower = word.toLowerCase();
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  if (best !== undefined || lower.length < 3) return best;
-  for (const candidate of candidates) if (candidate.toLowerCase().startsWith(lower)) return candidate;
-  return undefined;
-}
-
-/** Levenshtein distance (insert, delete, replace one character). */
-function editDistance(from: string, to: string): number {
-  let previous: number[] = [];
-  for (let j = 0; j <= to.length; j++) previous.push(j);
-  for (let i = 1; i <= from.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= to.length; j++) {
-      const replace = previous[j - 1] + (from.charCodeAt(i - 1) === to.charCodeAt(j - 1) ? 0 : 1);
-      current.push(Math.min(replace, previous[j] + 1, current[j - 1] + 1));
-    }
-    previous = current;
-  }
-  return previous[to.length];
 }
 
 function broker(

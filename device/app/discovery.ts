@@ -31,13 +31,15 @@ const EXPIRY_SLACK_S = 10;
 
 /**
  * Home Assistant's expire_after for the node's sensors, seconds: a reading is published at
- * least every maxSilence, at the first sample after it (so up to a sampleInterval later);
- * a sensor that misses one more sample is shown unavailable. Undefined when maxSilence is 0
- * (an unchanged reading is then never published again, so it must not expire).
+ * least every maxSilence, at the first sample after it (so up to a sampleInterval later, or
+ * a sleep interval for a board in battery mode, which samples once a wake); a sensor that
+ * misses one more sample is shown unavailable. Undefined when maxSilence is 0 (an unchanged
+ * reading is then never published again, so it must not expire; battery mode refuses 0).
  */
 export function expireAfter(config: Config): number | undefined {
   if (config.maxSilence === 0) return undefined;
-  return Math.ceil((config.maxSilence + 2 * config.sampleInterval) / 1000) + EXPIRY_SLACK_S;
+  const interval = config.sleep === undefined ? config.sampleInterval : config.sleep.interval;
+  return Math.ceil((config.maxSilence + 2 * interval) / 1000) + EXPIRY_SLACK_S;
 }
 
 /** The device block shared by every entity of this node. */
@@ -53,10 +55,17 @@ function deviceBlock(config: Config): Record<string, unknown> {
   return block;
 }
 
+/**
+ * The availability, device and origin blocks. A board in battery mode has no availability
+ * topic: it is offline between wakes by design and registers no will; expire_after says
+ * when its readings are stale instead.
+ */
 function availability(config: Config, entity: Record<string, unknown>): Record<string, unknown> {
-  entity.availability_topic = statusTopic(config);
-  entity.payload_available = ONLINE;
-  entity.payload_not_available = OFFLINE;
+  if (config.sleep === undefined) {
+    entity.availability_topic = statusTopic(config);
+    entity.payload_available = ONLINE;
+    entity.payload_not_available = OFFLINE;
+  }
   entity.device = deviceBlock(config);
   // a copy: JSON.stringify throws "read only value" on a preloaded object (the module-level
   // ORIGIN on a board: XS marks objects it visits, xs/sources/xsJSON.c fxStringifyJSONProperty)

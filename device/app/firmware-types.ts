@@ -7,7 +7,7 @@
 
 import type { MqttClient } from "../mqtt/index.js";
 import type { Config, FirmwareConfig, SwitchState } from "./config.js";
-import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
+import type { DigitalClass, FirmwareIo, Sensor, SleepIo } from "./io.js";
 import type { FirmwareStatus } from "./status-led.js";
 
 export type { FirmwareStatus } from "./status-led.js";
@@ -23,6 +23,8 @@ export interface FirmwareParts {
   log?: (line: string) => void;
   /** Hears every status change. */
   onStatus?: (status: FirmwareStatus) => void;
+  /** Deep sleep and the memory kept through it: needed in battery mode (config.sleep, battery.ts). */
+  sleep?: SleepIo;
   /**
    * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
    * (e.g. a fleet of small nodes). Each is raised to what the node needs (see

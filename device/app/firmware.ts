@@ -10,6 +10,7 @@
  *    actuator state and every sensor state, paced so the outbox never overflows; the same
  *    again (but the birth) when Home Assistant announces itself online.
  *  - stop() publishes "offline" (a graceful close never fires the will) and closes.
+ * With config.sleep the node is a battery node instead (battery.ts): one wake, then deep sleep.
  * Its shapes are in firmware-types.ts, the client's buffer sizes in sizing.ts and the order
  * of the messages after a connect in publish-plan.ts. All IO comes in through the options:
  * this module imports nothing from Node or Moddable. In the steady state (sampling and
@@ -20,6 +21,7 @@ import { MqttClient } from "../mqtt/index.js";
 import type { Message, MqttError, PublishStatus, TextDecoderLike, TimerId } from "../mqtt/index.js";
 import { Actuator, COMMAND_INVALID, COMMAND_ON, COMMAND_TOGGLE } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
+import { BatteryNode } from "./battery.js";
 import { ConfigError, resolveConfig } from "./config.js";
 import type { Config, SensorSpec } from "./config.js";
 import { Discovery } from "./discovery.js";
@@ -30,6 +32,7 @@ import type { DigitalClass, FirmwareIo } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
 import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
+import { brokerOptions, nowOf, readingStates, say, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
@@ -48,8 +51,9 @@ export type {
  */
 export function startFirmware(options: FirmwareOptions | ResolvedFirmwareOptions): Firmware {
   if (options === null || typeof options !== "object") throw new ConfigError("(options)", "startFirmware needs an options object");
-  if (options.config === undefined && "resolved" in options) return new SensorNode(options.resolved, options);
-  return new SensorNode(resolveConfig(options.config), options);
+  const config = options.config === undefined && "resolved" in options ? options.resolved : resolveConfig(options.config);
+  // battery mode: one wake, then deep sleep (battery.ts)
+  return config.sleep === undefined ? new SensorNode(config, options) : new BatteryNode(config, options);
 }
 
 /**
@@ -75,10 +79,7 @@ function taken(status: PublishStatus): boolean {
 class SensorNode implements Firmware {
   readonly config: Config;
   readonly client: MqttClient;
-  readonly counts: FirmwareCounts = {
-    samples: 0, sampleFailures: 0, readingsPublished: 0, statesPublished: 0, discoveryPublished: 0,
-    commands: 0, badCommands: 0, connects: 0, disconnects: 0,
-  };
+  readonly counts: FirmwareCounts = zeroCounts();
 
   readonly #io: FirmwareIo;
   readonly #log: ((line: string) => void) | undefined;
@@ -130,15 +131,8 @@ class SensorNode implements Firmware {
 
     const node = this;
     this.client = new MqttClient({
-      host: config.broker.host,
-      port: config.broker.port,
-      clientId: config.broker.clientId,
-      username: config.broker.username,
-      password: config.broker.password,
-      keepAlive: config.broker.keepAlive,
-      clean: true,
+      ...brokerOptions(config, io),
       will: availabilityWill(statusTopic(config)),
-      tls: config.broker.tls ? io.tls ?? true : undefined,
       receiveBufferSize: buffers.receiveBufferSize,
       outboxMessages: buffers.outboxMessages,
       transmitBufferSize: buffers.transmitBufferSize,
@@ -208,13 +202,7 @@ class SensorNode implements Firmware {
   }
 
   readings(): ReadingState[] {
-    const out: ReadingState[] = [];
-    for (const channel of this.#channels) {
-      channel.spec.readings.forEach((reading, index) => {
-        out.push({ sensor: channel.spec.id, key: reading.key, name: reading.name, unit: reading.unit, value: channel.value(index) });
-      });
-    }
-    return out;
+    return readingStates(this.#channels);
   }
 
   actuators(): ActuatorState[] {
@@ -445,27 +433,14 @@ class SensorNode implements Firmware {
     this.#status = status;
     this.#say("status: " + status);
     this.#led?.show(status, this.#ticks);
-    const listener = this.#onStatus;
-    if (listener === undefined) return;
-    try {
-      listener(status);
-    } catch (error) {
-      this.#say("onStatus threw: " + String(error));
-    }
+    tellStatus(this.#onStatus, status, this.#log);
   }
 
   #say(line: string): void {
-    const log = this.#log;
-    if (log === undefined) return;
-    try {
-      log(line);
-    } catch {
-      // a broken logger must not stop the node
-    }
+    say(this.#log, line);
   }
 
   #now(): number {
-    const now = this.#io.now;
-    return now === undefined ? Date.now() : now();
+    return nowOf(this.#io);
   }
 }

@@ -14,6 +14,26 @@ import type { ClientIo, TlsOptions } from "../mqtt/index.js";
  */
 export interface Sensor {
   sample(): object | undefined;
+  /**
+   * ms after construction before sample() gives a real measurement, for a chip that cannot
+   * say so itself (BH1750: its register holds 0 until the first conversion ends). A board
+   * in battery mode waits this long before its one sample of a wake.
+   */
+  readonly firstSampleAfter?: number;
+}
+
+/**
+ * Deep sleep and the memory kept through it, in the shape of Moddable's sleep modules
+ * (build/devices/nrf52/modules/sleep/sleep.js: Sleep.deep, getRetainedValue and
+ * setRetainedValue over 32 retained 32-bit words). On an ESP32 the board's entry hands one
+ * over RTC memory (device/main.ts); the simulator hands its own (host-sim/sleep.ts).
+ */
+export interface SleepIo {
+  /** Word `index` (0 to 31) of the retained memory: anything at all after a power-on, so the firmware checks it. */
+  getRetainedValue(index: number): number;
+  setRetainedValue(index: number, value: number): void;
+  /** Sleeps `ms`, then the board starts afresh (on a board this does not return). */
+  deep(ms: number): void;
 }
 
 /** An ECMA-419 Digital output (`embedded:io/digital`). */

@@ -201,6 +201,24 @@ export class SensorReadings {
     this.#everPublished = true;
   }
 
+  /** The value of reading `index` last published, scaled (NaN: none): kept through deep sleep in battery mode. */
+  publishedScaled(index: number): number {
+    return this.#numbers[this.#at + 3 * this.spec.readings.length + index];
+  }
+
+  /**
+   * Takes back what was published before a deep sleep: reading i's value, scaled, from
+   * `scaled(i)` (NaN: none), published at `publishedAt`; deadband and maxSilence go on from there.
+   */
+  resume(scaled: (index: number) => number, publishedAt: number): void {
+    const numbers = this.#numbers;
+    const at = this.#at;
+    const count = this.spec.readings.length;
+    for (let i = 0; i < count; i++) numbers[at + 3 * count + i] = scaled(i);
+    this.#publishedAt = publishedAt;
+    this.#everPublished = true;
+  }
+
   /** The latest value of reading `index` in its unit, or null (for displays: not on a hot path). */
   value(index: number): number | null {
     const numbers = this.#numbers;

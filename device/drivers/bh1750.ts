@@ -104,6 +104,11 @@ export class BH1750 {
     this.#countsPerLux = command === CONTINUOUS_HIGH2 ? 2.4 : 1.2;
   }
 
+  /** ms from construction (or a mode change) to the end of the first conversion: sample no sooner. */
+  get firstSampleAfter(): number {
+    return this.#mode === CONTINUOUS_LOW ? 24 : 180;
+  }
+
   /** The last finished conversion. Throws SensorError "no-answer" if the chip does not acknowledge, "closed" after close(). */
   sample(): BH1750Sample {
     const io = this.#io;

@@ -113,6 +113,11 @@ export class SHT3x {
     else throw new SensorError("option-invalid", 'SHT3x: repeatability must be "high", "medium" or "low"');
   }
 
+  /** ms a measurement takes at the current repeatability (datasheet maxima): sample no sooner after construction. */
+  get firstSampleAfter(): number {
+    return this.#measure === MEASURE_HIGH ? 15 : this.#measure === MEASURE_MEDIUM ? 6 : 4;
+  }
+
   /**
    * The measurement started by the previous call (or the constructor), and starts the next.
    * undefined while the chip is still measuring. Throws SensorError "crc-mismatch" on a bad

@@ -28,6 +28,7 @@ import {
   type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, WAITING,
 } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
+import { stagesBehindConnect } from "./pipeline.js";
 import { Receive } from "./receive.js";
 import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, type SubscriptionTable } from "./subscriptions.js";
 import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
@@ -187,7 +188,7 @@ export class MqttClient {
     this.#lastPacketId = packetId;
     encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
     const index = outbox.add(offset, size, packetId);
-    if (this.#state === CONNECTED) this.#flush();
+    if (this.#state === CONNECTED || this.#handshaking) this.#flush();
     return outbox.stateOf(index) === QUEUED ? QUEUED_STATUS : SENT;
   }
 
@@ -384,12 +385,11 @@ export class MqttClient {
     else this.#flushNow();
   }
 
-  /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows. */
+  /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows (pipeline.ts: behind CONNECT). */
   #stage(): void {
-    if (this.#state === CONNECTED && !this.#handshaking) {
-      this.#subscriptions.stage(this.#tx);
-      this.#outbox.stage(this.#tx, this.#settings.maxInflight, this.stats);
-    }
+    const connected = this.#state === CONNECTED;
+    if (connected) this.#subscriptions.stage(this.#tx);
+    if (connected || stagesBehindConnect(this.#handshaking, this.#settings)) this.#outbox.stage(this.#tx, this.#settings.maxInflight, this.stats);
   }
 
   /** Stages what the connection may take and writes; then tells a refused publisher when there is room. */

@@ -2,7 +2,7 @@
  * The client's fixed-size tables, laid out once in one ArrayBuffer (each buffer costs a
  * header, on XS and on Node alike): the outbox (4-aligned, first), the subscription table and
  * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet. Runs once,
- * in the client's constructor; allocates nothing after.
+ * in the client's constructor; allocates nothing after. Packet ids go on after the settings' lastPacketId.
  */
 
 import { PacketDecoder } from "./decode.js";
@@ -31,9 +31,11 @@ export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
   const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
   const connectPacket = new Uint8Array(memory, connectAt, connect.length);
   connectPacket.set(connect);
+  const subscriptions = new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox);
+  subscriptions.continueAfter(settings.lastPacketId);
   return {
     outbox,
-    subscriptions: new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox),
+    subscriptions,
     inbound: new InboundQos2(maxInflight, memory, inboundAt),
     decoder: new PacketDecoder(new Uint8Array(memory, receiveAt, receiveBufferSize)),
     connectPacket,

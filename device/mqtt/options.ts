@@ -79,6 +79,18 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** Backoff between reconnect attempts; `false` never reconnects. */
   reconnect?: ReconnectOptions | false;
+  /**
+   * Write the outbox's messages right behind CONNECT, before its CONNACK (default false):
+   * CONNECT and a QoS 1 PUBLISH go out in one write, answered in one round trip
+   * (pipeline.ts). A refused CONNECT drops them unread [MQTT-3.1.4-5]; they stay in the
+   * outbox. Subscriptions still wait for the CONNACK.
+   */
+  pipeline?: boolean;
+  /**
+   * The packet id used last, 0 to 65,535 (default 0): the client numbers on after it, e.g. a
+   * board woken from deep sleep that kept it in retained memory.
+   */
+  lastPacketId?: number;
   /** Connect over TLS (needs io.TLS). */
   tls?: TlsOptions | boolean;
   io: ClientIo;
@@ -179,6 +191,8 @@ export interface Settings {
   outboxBytes: number;
   outboxMessages: number;
   maxSubscriptions: number;
+  pipeline: boolean;
+  lastPacketId: number;
 }
 
 /** Checks the options in a fixed order (the first bad one throws its MqttError) and fills in the defaults. */
@@ -221,6 +235,8 @@ export function checkOptions(options: ClientOptions): Settings {
     outboxBytes: whole(options.outboxBytes, 1024, 0, 268_435_455, "outboxBytes"),
     outboxMessages: whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages"),
     maxSubscriptions: whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions"),
+    pipeline: flag(options.pipeline, "pipeline"),
+    lastPacketId: whole(options.lastPacketId, 0, 0, 65_535, "lastPacketId"),
   };
 }
 
@@ -322,6 +338,13 @@ export function qosOf(options: { qos?: number } | undefined): number {
 /** Whether a value is a whole number from `min` to `max`: the one range check of every option, here and in device/app. */
 export function isWhole(value: unknown, min: number, max: number): value is number {
   return typeof value === NUMBER && Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+}
+
+/** Reads an optional true/false option (default false). */
+function flag(value: boolean | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new MqttError("argument-invalid", name + " must be true or false");
+  return value;
 }
 
 /** Reads an optional whole-number option, checking its range. */

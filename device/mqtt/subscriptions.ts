@@ -227,6 +227,11 @@ export class SubscriptionTable {
     return this.#at(slot).handler;
   }
 
+  /** Packet ids go on after `id` (0 to 65,535): nextPacketId() gives the one after it. */
+  continueAfter(id: number): void {
+    this.#lastId = id;
+  }
+
   /** The next packet id that no SUBSCRIBE, UNSUBSCRIBE or outbox message holds [MQTT-2.3.1-2]. */
   nextPacketId(): number {
     for (;;) {

@@ -7,7 +7,7 @@
 
 import { access, readFile } from "node:fs/promises";
 import type { FirmwareConfig } from "../../device/app/config.js";
-import { MAX_DEVICES, parseBrokerUrl } from "../simulator.js";
+import { MAX_DEVICES, MAX_RTT, parseBrokerUrl } from "../simulator.js";
 import type { Engine } from "../simulator.js";
 
 /** The longest --duration: a Node timer fires at once beyond 2^31-1 ms. */
@@ -31,6 +31,9 @@ Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
                    summary and exit (for CI)
   --seed N         seed of the simulated chips' values and the reconnect jitter
                    (0 to ${MAX_SEED}, default 1)
+  --rtt MS         round-trip time of every board's link, ms (0 to ${MAX_RTT},
+                   default 0): the TCP handshake takes one, bytes half of one
+                   each way
   --config FILE    JSON firmware configuration overrides for every board (e.g.
                    {"sampleInterval": 5000}); a nodeId there is a prefix:
                    <nodeId>-<n>
@@ -52,6 +55,7 @@ export interface CliOptions {
   engine: Engine;
   duration: number | undefined;
   seed: number;
+  rtt: number;
   config: Partial<FirmwareConfig> | undefined;
   ca: string | undefined;
   caFile: string | undefined;
@@ -71,6 +75,7 @@ const SPECS: Readonly<Record<string, Spec>> = {
   engine: { value: "E", accepts: "node or xs" },
   duration: { value: "S", accepts: `a number of seconds above 0, at most ${DURATION_TEXT}` },
   seed: { value: "N", accepts: `a whole number from 0 to ${MAX_SEED}` },
+  rtt: { value: "MS", accepts: `a whole number of ms from 0 to ${MAX_RTT}` },
   config: { value: "FILE", accepts: "a JSON file of firmware settings" },
   ca: { value: "FILE", accepts: "a PEM CA certificate file" },
   firmware: { value: "FILE", accepts: "a built firmware bundle" },
@@ -91,7 +96,7 @@ export function npmHint(args: readonly string[], env: NodeJS.ProcessEnv): string
   const event = env.npm_lifecycle_event;
   if (event === undefined) return undefined;
   // npm knows --ca and --verbose itself: a user's .npmrc may set them, so only these tell
-  const kept = ["devices", "broker", "engine", "duration", "seed", "config", "firmware"].filter((name) => env[`npm_config_${name}`] !== undefined);
+  const kept = ["devices", "broker", "engine", "duration", "seed", "rtt", "config", "firmware"].filter((name) => env[`npm_config_${name}`] !== undefined);
   if (kept.length === 0) return undefined;
   const loose = kept.filter((name) => env[`npm_config_${name}`] === "true");
   const words = kept.map((name) => {
@@ -180,6 +185,7 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
   };
   const devices = number("devices", 3, 1, MAX_DEVICES);
   const seed = number("seed", 1, 0, MAX_SEED);
+  const rtt = number("rtt", 0, 0, MAX_RTT);
   const engine = text("engine") ?? "node";
   if (engine !== "node" && engine !== "xs") throw new OptionError(`--engine must be ${SPECS.engine.accepts}, not ${JSON.stringify(engine)}`);
   let duration: number | undefined;
@@ -208,6 +214,7 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
     engine,
     duration,
     seed,
+    rtt,
     config: await readConfig(text("config")),
     ca: caFile === undefined ? undefined : await readFile(caFile, "utf8").catch((error: Error) => {
       throw new OptionError(`--ca: cannot read ${caFile}: ${error.message}`);

@@ -62,6 +62,7 @@ async function main(): Promise<number> {
       devices: options.devices,
       engine: options.engine,
       seed: options.seed,
+      rtt: options.rtt,
       config: options.config,
       ca: options.ca,
       firmware: options.firmware,

@@ -4,7 +4,11 @@
  * lost Wi-Fi link would be: cut() destroys the board's connections at once (no DISCONNECT,
  * no FIN wait: the broker publishes the will) and makes new sockets throw "network
  * unreachable" until restore(). For the XS engine the same is TcpService.cut() / restore()
- * (host-sim/engines/xs/tcp-service.ts). Node side only.
+ * (host-sim/engines/xs/tcp-service.ts). With `rtt` the link has latency: a connection comes
+ * up one rtt after it is opened (the TCP handshake; a TLS handshake's own round trips are not
+ * delayed) and bytes take rtt / 2 each way. The
+ * network counts the board's round trips: each time bytes arrive after the board wrote
+ * since the last arrival, the board waited for an answer once. Node side only.
  */
 
 import type { SocketClass } from "../../device/mqtt/index.js";
@@ -23,6 +27,8 @@ export interface NetworkOptions {
   onFailure?: (reason: string) => void;
   /** Runs the sockets' callbacks: an exception escaping one aborts the board (abort.ts). */
   abort?: BoardAbort;
+  /** Round-trip time of the link, ms (default 0). */
+  rtt?: number;
 }
 
 export class BoardNetwork {
@@ -39,8 +45,14 @@ export class BoardNetwork {
   #down = false;
   /** Waiting in settled() for the last connection to close. */
   #emptied: (() => void)[] | undefined = undefined;
+  /** The link's round-trip time, ms. */
+  readonly rtt: number;
+  /** Times the board waited for an answer: bytes arrived after it had written (see above). */
+  roundTrips = 0;
+  #wrote = false;
 
   constructor(options: NetworkOptions = {}) {
+    this.rtt = options.rtt ?? 0;
     this.#ca = options.ca;
     this._abort = options.abort;
     this.onFailure = options.onFailure;
@@ -84,6 +96,14 @@ export class BoardNetwork {
     this.#down = false;
   }
 
+  /**
+   * The board's radio goes off (deep sleep): every socket the board has not closed is
+   * destroyed at once; what it closed still sends what it wrote, then its FIN.
+   */
+  powerOff(): void {
+    for (const socket of this.#sockets) if (!socket.closing) socket.destroy();
+  }
+
   /** Resolves once every connection is fully closed, or after `timeout` ms (then destroys what is left). */
   async settled(timeout: number): Promise<void> {
     if (this.#sockets.length > 0) {
@@ -100,6 +120,15 @@ export class BoardNetwork {
   /** @internal A new socket of this network, until its connection closes (_untrack). */
   _track(socket: TCP | TLS): void {
     if (!this.#sockets.includes(socket)) this.#sockets = withItem(this.#sockets, socket);
+  }
+
+  /** @internal The board wrote, or bytes arrived for it: counts round trips. */
+  _traffic(arrived: boolean): void {
+    if (!arrived) this.#wrote = true;
+    else if (this.#wrote) {
+      this.#wrote = false;
+      this.roundTrips++;
+    }
   }
 
   /** @internal A socket's connection closed. */
@@ -125,6 +154,23 @@ function networkSocket(Base: typeof TCP | typeof TLS, adapt: (network: BoardNetw
       super(adapt(network, socketOptions));
       this.#network = network;
       network._track(this);
+    }
+
+    override write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
+      const count = super.write(buffer);
+      this.#network._traffic(false);
+      return count;
+    }
+
+    /** With latency: the handshake takes an rtt, bytes and a failure rtt / 2 (timers of one delay keep their order). */
+    protected override later(step: 0 | 1 | 2 | 3, run: () => void): void {
+      const network = this.#network;
+      const go = step !== 1 ? run : () => {
+        network._traffic(true);
+        run();
+      };
+      if (network.rtt === 0) go();
+      else setTimeout(go, step === 0 ? network.rtt : network.rtt / 2);
     }
 
     protected override deliver(callback: ((...args: any[]) => void) | undefined, ...args: number[]): void {

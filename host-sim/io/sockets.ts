@@ -61,17 +61,31 @@ abstract class HostSocket implements Socket {
 
   static #onConnect(this: net.Socket): void {
     const self = (this as OwnedSocket)[OWNER];
-    self.#connected = true;
-    self.#writable = self.#window;
-    self.#reportWritable();
+    self.later(0, () => {
+      if (self.#closed || self.#failed) return;
+      self.#connected = true;
+      self.#writable = self.#window;
+      self.#reportWritable();
+    });
   }
 
   static #onData(this: net.Socket, data: Buffer): void {
     const self = (this as OwnedSocket)[OWNER];
-    if (self.#closed) return;
-    self.#inbound = withItem(self.#inbound, data);
-    self.#available += data.length;
-    self.deliver(self.#options.onReadable, self.#available);
+    self.later(1, () => {
+      if (self.#closed) return;
+      self.#inbound = withItem(self.#inbound, data);
+      self.#available += data.length;
+      self.deliver(self.#options.onReadable, self.#available);
+    });
+  }
+
+  /**
+   * Runs `step` of the link: 0 the connection coming up (the TCP handshake), 1 bytes arriving,
+   * 2 bytes or the FIN leaving, 3 the connection failing. At once here; a board's link with
+   * latency (network.ts) runs them later, in order.
+   */
+  protected later(_step: 0 | 1 | 2 | 3, step: () => void): void {
+    step();
   }
 
   static #onError(this: net.Socket, error: Error): void {
@@ -99,6 +113,11 @@ abstract class HostSocket implements Socket {
     if (count !== undefined) this.deliver(this.#options.onWritable, count);
   }
 
+  /** close() was called: what was written still goes out, then the FIN. */
+  get closing(): boolean {
+    return this.#closed;
+  }
+
   /** Received bytes not read yet. */
   protected get waiting(): number {
     return this.#available;
@@ -117,6 +136,11 @@ abstract class HostSocket implements Socket {
 
   /** Moddable calls onError with no arguments, and not before the bytes that arrived first are read. */
   #fail(message: string): void {
+    if (this.#failed || this.#closed) return;
+    this.later(3, () => this.#failNow(message));
+  }
+
+  #failNow(message: string): void {
     if (this.#failed || this.#closed) return;
     this.#failed = true;
     this.failed(message);
@@ -175,10 +199,14 @@ abstract class HostSocket implements Socket {
     if (length > this.#writable) throw new Error("would block");
     this.#writable -= length;
     // the caller reuses its buffer at once: send a copy
-    this.socket.write(Buffer.from(bytes), () => {
-      if (this.#closed || this.#failed) return;
-      this.#writable += length;
-      this.#reportWritable();
+    const copy = Buffer.from(bytes);
+    this.later(2, () => {
+      if (this.socket.destroyed) return;
+      this.socket.write(copy, () => {
+        if (this.#closed || this.#failed) return;
+        this.#writable += length;
+        this.#reportWritable();
+      });
     });
     return this.#writable;
   }
@@ -187,7 +215,7 @@ abstract class HostSocket implements Socket {
     if (this.#closed) return;
     this.#closed = true;
     // what was written still goes out, then FIN
-    this.socket.end(() => this.socket.destroy());
+    this.later(2, () => this.socket.end(() => this.socket.destroy()));
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 

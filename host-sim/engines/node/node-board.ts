@@ -4,7 +4,9 @@
  * BoardNetwork (the device's send window; cut and restore), DNS, Timer and its clock, its
  * VirtualPins' Digital class and its I2CBus's I2C class. Every callback that IO delivers
  * runs through the board's BoardAbort (host-sim/io/abort.ts): an exception escaping one
- * aborts the board, as fxAbort resets a real one. Many boards share one process (a fleet of
+ * aborts the board, as fxAbort resets a real one. A board in battery mode (config.sleep)
+ * gets a BoardSleep (host-sim/sleep.ts): at each wake the firmware starts afresh, as after a
+ * deep sleep, with the retained words kept. Many boards share one process (a fleet of
  * thousands), so a board holds only what it needs. Node side only.
  */
 
@@ -18,6 +20,8 @@ import { HostResolver } from "../../io/dns.js";
 import { now } from "../../io/monotonic.js";
 import { BoardNetwork } from "../../io/network.js";
 import { TextDecoder, TextEncoder } from "../../io/text.js";
+import { BoardSleep } from "../../sleep.js";
+import type { WakeCycle } from "../../sleep.js";
 import { startBoard } from "../xs/in-xs/board-wiring.js";
 
 export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
@@ -28,35 +32,85 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     network?.cut();
     start.onAbort(error);
   });
-  network = new BoardNetwork({ ca: start.ca, onFailure: (reason) => start.onLog("network: " + reason), abort });
+  network = new BoardNetwork({ ca: start.ca, onFailure: (reason) => start.onLog("network: " + reason), abort, rtt: start.rtt });
   const resolver = new HostResolver({ abort });
   const Timer = abort.timer();
   const io = { TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}) };
-  const firmware: Firmware = startBoard(start.firmware, {
+  let engine: NodeEngine | undefined = undefined;
+  // deep sleep resets the board's peripherals: the I²C connections of a wake close with it
+  const wakeI2C: { close(): void }[] = [];
+  const BusI2C = start.hardware.bus.I2C;
+  // (the bus's class is a bound function: no subclass; `new` of a function that returns an object gives that object)
+  const I2C = start.config.sleep === undefined ? BusI2C : function WakeI2C(options: ConstructorParameters<typeof BusI2C>[0]) {
+    const connection = new BusI2C(options);
+    wakeI2C.push(connection);
+    return connection;
+  } as unknown as typeof BusI2C;
+  const sleep = start.config.sleep === undefined ? undefined : new BoardSleep({
+    seed: start.seed,
+    network,
+    onSleep: (cycle) => {
+      for (const connection of wakeI2C.splice(0)) connection.close();
+      start.onSleep(cycle);
+    },
+    onWake: () => {
+      start.onStatus("connecting");
+      // the board starts afresh, as after a deep sleep: an exception now is the reboot loop of a bad image
+      try {
+        engine?.rewake(boot());
+      } catch (error) {
+        sleep?.stop();
+        start.onAbort(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+  });
+  const Digital = abort.digital(start.hardware.pins);
+  const boot = (): Firmware => startBoard(start.firmware, {
     resolved: start.config,
     io,
-    I2C: start.hardware.bus.I2C,
+    I2C,
     data: I2C_DATA,
     clock: I2C_CLOCK,
-    Digital: abort.digital(start.hardware.pins),
+    Digital,
     seed: start.seed,
     buffers: CLIENT_BUFFERS,
     log: start.onLog,
     onStatus: start.onStatus,
+    sleep,
   });
-  return new NodeEngine(firmware, network, abort);
+  engine = new NodeEngine(boot(), network, abort, sleep);
+  return engine;
 }
 
 /** A board's engine on Node: the firmware object and the network link (one object, no closures per board). */
 class NodeEngine implements BoardEngine {
-  readonly #firmware: Firmware;
+  #firmware: Firmware;
   readonly #network: BoardNetwork;
   readonly #abort: BoardAbort;
+  readonly #sleep: BoardSleep | undefined;
 
-  constructor(firmware: Firmware, network: BoardNetwork, abort: BoardAbort) {
+  constructor(firmware: Firmware, network: BoardNetwork, abort: BoardAbort, sleep: BoardSleep | undefined) {
     this.#firmware = firmware;
     this.#network = network;
     this.#abort = abort;
+    this.#sleep = sleep;
+  }
+
+  /** Counts and client stats of the wakes before this one (battery mode): a board's figures add up across wakes. */
+  #past: { counts: FirmwareCounts; stats: ClientStats } | undefined = undefined;
+
+  /** The firmware of a new wake (battery mode). */
+  rewake(firmware: Firmware): void {
+    this.#past = { counts: this.counts(), stats: this.stats() };
+    this.#firmware = firmware;
+  }
+
+  wakes(): readonly WakeCycle[] {
+    return this.#sleep?.cycles ?? [];
+  }
+
+  asleep(): boolean {
+    return this.#sleep?.asleep ?? false;
   }
 
   get config(): Config {
@@ -72,11 +126,11 @@ class NodeEngine implements BoardEngine {
   }
 
   counts(): FirmwareCounts {
-    return this.#firmware.counts;
+    return this.#past === undefined ? this.#firmware.counts : sum(this.#past.counts, this.#firmware.counts);
   }
 
   stats(): ClientStats {
-    return this.#firmware.client.stats;
+    return this.#past === undefined ? this.#firmware.client.stats : sum(this.#past.stats, this.#firmware.client.stats);
   }
 
   async setActuator(id: string, on: boolean): Promise<boolean> {
@@ -93,8 +147,16 @@ class NodeEngine implements BoardEngine {
 
   async stop(): Promise<void> {
     // an aborted board runs nothing more: no "offline", no DISCONNECT
+    this.#sleep?.stop();
     if (this.#abort.error !== undefined) return this.#network.settled(0);
     this.#firmware.stop();
     await this.#network.settled(CLOSE_TIMEOUT);
   }
+}
+
+/** Two sets of counts added up, field by field (a new object). */
+function sum<T extends object>(a: T, b: T): T {
+  const out = { ...a } as Record<string, number>;
+  for (const [key, value] of Object.entries(b)) out[key] = (out[key] ?? 0) + (value as number);
+  return out as T;
 }

@@ -42,6 +42,8 @@ export interface XsHostOptions {
    * written to Node's stderr.
    */
   onError?: (error: Error) => void;
+  /** Round-trip time of the board's link, ms (default 0: host-sim/io/network.ts). */
+  rtt?: number;
 }
 
 export class XsHost {
@@ -73,7 +75,7 @@ export class XsHost {
     this.worker = worker;
     this.#onError = options.onError ?? ((error) => process.stderr.write(`[xs-host] ${error.message}\n`));
     const deliver = (header: FrameHeader, body?: Uint8Array) => this.deliver(header, body);
-    this.tcp = new TcpService(deliver);
+    this.tcp = new TcpService(deliver, undefined, options.rtt);
     this.timer = new TimerService(deliver);
     this.register(this.tcp);
     this.register(this.timer);

@@ -19,7 +19,7 @@ export class TcpService implements XsService {
   readonly name = "tcp";
   readonly #deliver: Deliver;
   readonly #window: number;
-  readonly #network = new BoardNetwork();
+  readonly #network: BoardNetwork;
 
   /** Why a connection failed, as Node says it (XS is told nothing, as on a board). */
   set onFailure(log: ((reason: string) => void) | undefined) {
@@ -28,9 +28,10 @@ export class TcpService implements XsService {
   /** The sockets XS has not closed, by XS socket id (ids are never reused). */
   readonly #open = new Map<number, Socket>();
 
-  constructor(deliver: Deliver, window = DEFAULT_WINDOW) {
+  constructor(deliver: Deliver, window = DEFAULT_WINDOW, rtt = 0) {
     this.#deliver = deliver;
     this.#window = window;
+    this.#network = new BoardNetwork({ rtt });
   }
 
   /** Connections not fully closed yet (XS closed them or not). */

@@ -57,10 +57,12 @@ class BoardService implements XsService {
 
 export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   if (start.config.broker.tls === true) throw new Error("the XS engine bridges TCP only: use an mqtt:// broker with engine \"xs\"");
+  if (start.config.sleep !== undefined) throw new Error("battery mode (sleep) runs on the node engine: its deep sleep is not bridged into XS");
   const name = `board-${start.number}`;
   let aborted = false;
   const host = await XsHost.start({
     name,
+    rtt: start.rtt,
     print: (text) => {
       for (const line of text.split("\n")) if (line.length > 0) start.onLog(line);
     },
@@ -104,6 +106,8 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     restoreNetwork() {
       host.tcp.restore();
     },
+    wakes: () => [],
+    asleep: () => false,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -11,10 +11,11 @@ import { mulberry32 } from "./prng.js";
 
 /**
  * Starts the firmware of one board.
- * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus }
+ * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus, sleep }
  *   resolved: the configuration as the bundle's resolveConfig() returned it (not checked again).
  *   seed: a number that makes the reconnect jitter reproducible (io.random).
  *   buffers: the MQTT client's buffer sizes (startFirmware's `buffers`), or undefined.
+ *   sleep: deep sleep and retained memory for battery mode (startFirmware's `sleep`), or undefined.
  * Returns what startFirmware() returns.
  */
 export function startBoard(firmware, options) {
@@ -24,5 +25,6 @@ export function startBoard(firmware, options) {
   const io = options.seed === undefined ? options.io : { ...options.io, random: mulberry32(options.seed) };
   return firmware.startFirmware({
     resolved: options.resolved, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
+    sleep: options.sleep,
   });
 }
