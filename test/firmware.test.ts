@@ -178,6 +178,8 @@ function baseConfig(port: number, overrides: Partial<FirmwareConfig> = {}): Firm
     ],
     statusLed: { pin: 2 },
     device: { name: "Test node", model: "test board", manufacturer: "tests", sw_version: "1.2.3" },
+    // the diagnostics (their entities and state) are test/firmware.diagnostics.test.ts's: here they would add to every count
+    diagnosticsInterval: 0,
     ...overrides,
   };
 }

@@ -80,6 +80,8 @@ export interface DeviceInfo {
   model?: string;
   manufacturer?: string;
   sw_version?: string;
+  /** Home Assistant's link to the board's own web page: an http:// or https:// URL (left out when not given). */
+  configuration_url?: string;
 }
 
 export interface StatusLedConfig {
@@ -106,6 +108,8 @@ export interface FirmwareConfig {
   device?: DeviceInfo;
   /** An LED that shows connecting (fast blink), online (on), offline (slow blink). */
   statusLed?: StatusLedConfig;
+  /** ms between diagnostics (uptime, Wi-Fi RSSI, IP address; diagnostics.ts): default 60,000, at least 1,000; 0 turns them off. */
+  diagnosticsInterval?: number;
 }
 
 // ---- the resolved configuration: every field present
@@ -160,8 +164,10 @@ export interface Config {
     readonly model: string;
     readonly manufacturer: string;
     readonly sw_version: string | undefined;
+    readonly configuration_url: string | undefined;
   };
   readonly statusLed: { readonly pin: number; readonly activeLow: boolean } | undefined;
+  readonly diagnosticsInterval: number;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -169,6 +175,7 @@ export const DEFAULTS = Object.freeze({
   discoveryPrefix: "homeassistant",
   sampleInterval: 10_000,
   maxSilence: 300_000,
+  diagnosticsInterval: 60_000,
   keepAlive: 60,
   decimals: 2,
   deadband: 0,
@@ -198,12 +205,13 @@ export class ConfigError extends Error {
 /** The keys each part of a configuration may have (any other key is a mistake). */
 const ROOT_KEYS = Object.freeze([
   "nodeId", "prefix", "broker", "sampleInterval", "maxSilence", "sensors", "actuators", "discovery", "discoveryPrefix", "device", "statusLed",
+  "diagnosticsInterval",
 ]);
 const BROKER_KEYS = Object.freeze(["host", "port", "username", "password", "tls", "keepAlive", "clientId"]);
 const SENSOR_KEYS = Object.freeze(["id", "name", "driver", "address", "readings"]);
 const READING_KEYS = Object.freeze(["key", "name", "unit", "device_class", "state_class", "decimals", "deadband"]);
 const ACTUATOR_KEYS = Object.freeze(["id", "name", "pin", "component", "initial", "activeLow"]);
-const DEVICE_KEYS = Object.freeze(["name", "model", "manufacturer", "sw_version"]);
+const DEVICE_KEYS = Object.freeze(["name", "model", "manufacturer", "sw_version", "configuration_url"]);
 const STATUS_LED_KEYS = Object.freeze(["pin", "activeLow"]);
 
 /** Mistakes found so far in one part (an entity, or the configuration's own fields). */
@@ -247,7 +255,12 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
     model: text(found, device.model, DEFAULTS.model, "device.model"),
     manufacturer: text(found, device.manufacturer, DEFAULTS.manufacturer, "device.manufacturer"),
     sw_version: optionalText(found, device.sw_version, "device.sw_version"),
+    configuration_url: optionalText(found, device.configuration_url, "device.configuration_url"),
   };
+  const url = resolvedDevice.configuration_url;
+  if (url !== undefined && !/^https?:\/\/[^\s/]/.test(url)) mistake(found, "device.configuration_url", "must be an http:// or https:// URL", 0);
+  const diagnosticsInterval = whole(found, input.diagnosticsInterval, DEFAULTS.diagnosticsInterval, 0, 86_400_000, "diagnosticsInterval");
+  if (diagnosticsInterval > 0 && diagnosticsInterval < 1000) mistake(found, "diagnosticsInterval", "must be 0 (off) or at least 1000 ms", 0);
   const discovery = flag(found, input.discovery, true, "discovery");
   const ledMistakes: Found = [];
   const led = input.statusLed === undefined ? undefined : statusLed(ledMistakes, input.statusLed, "statusLed");
@@ -266,6 +279,7 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
     discoveryPrefix,
     device: resolvedDevice,
     statusLed: ledKept ? led : undefined,
+    diagnosticsInterval,
   };
 }
 
@@ -285,6 +299,7 @@ function entities<T, R extends { readonly id?: string; readonly key?: string }>(
     const name = resolved.id ?? resolved.key;
     if (own.length === 0 && name !== undefined) {
       if (ids.indexOf(name) >= 0) mistake(own, where + (resolved.id !== undefined ? ".id" : ".key"), JSON.stringify(name) + " is used twice", 0);
+      else if (resolved.id !== undefined && /^diagnostics(_|$)/.test(name)) mistake(own, where + ".id", JSON.stringify(name) + " is kept for the node's diagnostics: choose another id", 0);
       else ids.push(name);
     }
     if (settled(found, leaveOut, own, where)) out.push(resolved);

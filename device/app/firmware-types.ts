@@ -24,6 +24,12 @@ export interface FirmwareParts {
   /** Hears every status change. */
   onStatus?: (status: FirmwareStatus) => void;
   /**
+   * Restarts the board (Moddable on an ESP32: System.restart(); the simulator: the firmware
+   * started anew). With it, the node announces Home Assistant's restart button; a press
+   * stops the node gracefully first, then calls this.
+   */
+  restart?: () => void;
+  /**
    * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
    * (e.g. a fleet of small nodes). Each is raised to what the node needs (see
    * ClientBuffers): the transmit buffer and the outbox hold the node's largest PUBLISH (its
@@ -84,6 +90,8 @@ export interface FirmwareCounts {
   badCommands: number;
   connects: number;
   disconnects: number;
+  /** Diagnostics states handed to the client (health.ts). */
+  diagnosticsPublished: number;
 }
 
 export interface ReadingState {

@@ -9,6 +9,8 @@
  *  - On every connect: the "online" birth, the Home Assistant discovery configs, every
  *    actuator state and every sensor state, paced so the outbox never overflows; the same
  *    again (but the birth) when Home Assistant announces itself online.
+ *  - Diagnostics (uptime, Wi-Fi RSSI, IP address) every diagnosticsInterval, a restart
+ *    button, and no connection attempts while Wi-Fi is down: health.ts.
  *  - stop() publishes "offline" (a graceful close never fires the will) and closes.
  * Its shapes are in firmware-types.ts, the client's buffer sizes in sizing.ts and the order
  * of the messages after a connect in publish-plan.ts. All IO comes in through the options:
@@ -22,14 +24,16 @@ import { Actuator, COMMAND_INVALID, COMMAND_ON, COMMAND_TOGGLE } from "./actuato
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
 import { ConfigError, resolveConfig } from "./config.js";
 import type { Config, SensorSpec } from "./config.js";
+import { DiagnosticsState, diagnosticEntities } from "./diagnostics.js";
 import { Discovery } from "./discovery.js";
 import type {
   ActuatorState, Firmware, FirmwareCounts, FirmwareOptions, FirmwareParts, ReadingState, ResolvedFirmwareOptions,
 } from "./firmware-types.js";
+import { Health } from "./health.js";
 import type { DigitalClass, FirmwareIo } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
-import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
+import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
@@ -73,7 +77,7 @@ class SensorNode implements Firmware {
   readonly client: MqttClient;
   readonly counts: FirmwareCounts = {
     samples: 0, sampleFailures: 0, readingsPublished: 0, statesPublished: 0, discoveryPublished: 0,
-    commands: 0, badCommands: 0, connects: 0, disconnects: 0,
+    commands: 0, badCommands: 0, connects: 0, disconnects: 0, diagnosticsPublished: 0,
   };
 
   readonly #io: FirmwareIo;
@@ -90,6 +94,7 @@ class SensorNode implements Firmware {
   readonly #led: StatusLed | undefined;
   readonly #pacer: Pacer;
   readonly #plan: PublishPlan;
+  readonly #health: Health;
   readonly #sampleTimer: TimerId;
   readonly #tickTimer: TimerId;
   #status: FirmwareStatus = "connecting";
@@ -119,7 +124,8 @@ class SensorNode implements Firmware {
       return new SensorReadings(spec, sensor, config.maxSilence, memory);
     });
     // Home Assistant hears only of the sensors that run
-    const discovery = this.#discovery = config.discovery ? new Discovery(config, started) : undefined;
+    const diagnostics = diagnosticEntities(config, io.WiFi !== undefined, options.restart !== undefined);
+    const discovery = this.#discovery = config.discovery ? new Discovery(config, started, diagnostics) : undefined;
     const manifestTopic = this.#manifestTopic = discovery === undefined ? undefined : discoveryManifestTopic(config);
     const encoder = new io.TextEncoder();
     const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), options.buffers ?? {}, this.#channels.length);
@@ -139,7 +145,7 @@ class SensorNode implements Firmware {
       outboxMessages: buffers.outboxMessages,
       transmitBufferSize: buffers.transmitBufferSize,
       outboxBytes: buffers.outboxBytes,
-      maxSubscriptions: config.actuators.length + 3,
+      maxSubscriptions: config.actuators.length + 4,
       io,
       onConnected() {
         node.#onConnected();
@@ -159,6 +165,10 @@ class SensorNode implements Firmware {
     });
     const client = this.client;
     this.#topics = new Topics(config, encoder);
+    const state = config.diagnosticsInterval > 0 ? new DiagnosticsState(config, encoder) : undefined;
+    const health = this.#health = new Health(config, io, client, state, options.restart, {
+      say: (line) => this.#say(line), now: () => this.#now(), stop: () => this.stop(),
+    });
 
     this.#actuators = config.actuators.map((spec) => {
       try {
@@ -179,7 +189,8 @@ class SensorNode implements Firmware {
     this.#led = led;
 
     // the pacer's items, in the order they go out after a connect (#publishItem)
-    const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length);
+    const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length,
+      health.publishes);
     const item: PacerItem = (index) => this.#publishItem(index);
     const items = new Array<PacerItem>(plan.count).fill(item);
     this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
@@ -266,6 +277,7 @@ class SensorNode implements Firmware {
       }
     }
     client.close();
+    this.#health.close();
     this.#setStatus("offline");
     for (const actuator of this.#actuators) actuator.close();
     this.#led?.close();
@@ -278,6 +290,7 @@ class SensorNode implements Firmware {
     if (this.#stopped) return;
     this.counts.connects++;
     this.#setStatus("online");
+    this.#health.readAddress();
     // everything again: the broker may have lost retained messages, Home Assistant its states
     this.#pacer.request(0, this.#plan.count);
     this.#pump();
@@ -366,6 +379,7 @@ class SensorNode implements Firmware {
         this.sampleNow();
       }
       this.#led?.show(this.#status, ticks);
+      if (this.#health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
       if (this.#pacer.pending > 0) this.#pump();
     } catch (error) {
       this.#say("tick failed: " + String(error));
@@ -388,6 +402,7 @@ class SensorNode implements Firmware {
       case ITEM_ACTUATOR: return this.#publishActuator(plan.position(index));
       // sensor states wait until the configs and states before them are acknowledged
       case ITEM_BARRIER: return this.client.outboxCount === 0 ? SKIP : WAIT;
+      case ITEM_DIAGNOSTICS: return this.#publishDiagnostics();
       default: return this.#publishSensor(plan.position(index));
     }
   }
@@ -421,6 +436,12 @@ class SensorNode implements Firmware {
     return status;
   }
 
+  #publishDiagnostics(): PublishStatus | typeof SKIP {
+    const status = this.#health.publish();
+    if (status !== SKIP && taken(status)) this.counts.diagnosticsPublished++;
+    return status;
+  }
+
   // ---- reporting
 
   /** What pacer item `index` publishes, for log lines. */
@@ -432,6 +453,7 @@ class SensorNode implements Firmware {
       case ITEM_DISCOVERY: return "the discovery config " + (this.#discovery as Discovery).topic(position);
       case ITEM_ACTUATOR: return "the state of actuator " + this.#actuators[position].spec.id;
       case ITEM_BARRIER: return "(the barrier)";
+      case ITEM_DIAGNOSTICS: return "the diagnostics";
       default: return "the state of sensor " + this.#channels[position].spec.id;
     }
   }

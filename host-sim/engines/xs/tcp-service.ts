@@ -33,6 +33,11 @@ export class TcpService implements XsService {
     this.#window = window;
   }
 
+  /** The board's network link (its Wi-Fi radio governs it: host-sim/io/wifi.ts). */
+  get network(): BoardNetwork {
+    return this.#network;
+  }
+
   /** Connections not fully closed yet (XS closed them or not). */
   get connections(): number {
     return this.#network.connections;

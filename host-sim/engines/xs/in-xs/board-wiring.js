@@ -11,10 +11,11 @@ import { mulberry32 } from "./prng.js";
 
 /**
  * Starts the firmware of one board.
- * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus }
+ * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus, restart }
  *   resolved: the configuration as the bundle's resolveConfig() returned it (not checked again).
  *   seed: a number that makes the reconnect jitter reproducible (io.random).
  *   buffers: the MQTT client's buffer sizes (startFirmware's `buffers`), or undefined.
+ *   restart: starts the board's firmware anew (Home Assistant's restart button), or undefined.
  * Returns what startFirmware() returns.
  */
 export function startBoard(firmware, options) {
@@ -24,5 +25,10 @@ export function startBoard(firmware, options) {
   const io = options.seed === undefined ? options.io : { ...options.io, random: mulberry32(options.seed) };
   return firmware.startFirmware({
     resolved: options.resolved, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
+    restart: options.restart === undefined ? undefined : () => {
+      // as a reboot does: the sensors' I²C connections are released before the firmware starts again
+      for (const sensor of Object.values(sensors)) sensor?.close?.();
+      options.restart();
+    },
   });
 }
