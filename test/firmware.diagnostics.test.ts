@@ -279,6 +279,21 @@ describe("Wi-Fi awareness", () => {
     expect(board.firmware.client.stats.attempts).toBe(1);
   });
 
+  it("an interface that says 400 at start (Moddable's 500 needs an IPv6 link-local address too) counts as up: the board connects", async () => {
+    const broker = await startBroker();
+    // an ECMA-419 Wi-Fi interface of a board that got its IPv4 address and no IPv6 one
+    class Ipv4OnlyWiFi {
+      constructor(_options: { onChanged: (property: string) => void }) {}
+      get connection(): number { return 400; }
+      get RSSI(): number { return -70; }
+      close(): void {}
+    }
+    const firmware = startFirmware({ config: nodeConfig(broker.port), io: { ...hostIo(), WiFi: Ipv4OnlyWiFi } });
+    cleanups.push(() => firmware.stop());
+    await waitFor(() => firmware.status === "online", "online", WAIT_MS);
+    expect(firmware.client.stats.attempts).toBe(1);
+  });
+
   it("the diagnostics state carries the RSSI the interface reports and the address the link got", async () => {
     const broker = await startBroker();
     const peer = await startPeer(broker.port, [DIAGNOSTICS]);

@@ -8,8 +8,15 @@
 
 import type { WiFiInterface, WiFiInterfaceClass } from "./io.js";
 
-/** ECMA-419 network interface `connection`: connected and holding an address (Moddable: modules/io/wifi/esp32/wifi-esp32.c). */
+/**
+ * ECMA-419 network interface `connection` values (Moddable: modules/io/wifi/esp32/wifi-esp32.c):
+ * 500 connected with its addresses, 400 associated. Moddable says 500 only once the board has
+ * both an IPv4 and an IPv6 link-local address, so at start 400 counts as up (a board must
+ * never wait for an address it may not get); afterwards the link is down below 400 and back
+ * at 500, or at 400 with an "address" change.
+ */
 export const WIFI_CONNECTED = 500;
+export const WIFI_ASSOCIATED = 400;
 
 /** What the watch reports to the firmware: the link's new state, or a new address. */
 export interface WifiListener {
@@ -35,7 +42,7 @@ export class WifiWatch {
         watch.#changed(property);
       },
     });
-    this.#up = this.#wifi.connection >= WIFI_CONNECTED;
+    this.#up = this.#wifi.connection >= WIFI_ASSOCIATED;
   }
 
   /** Whether the link is up with an address. */
@@ -64,7 +71,9 @@ export class WifiWatch {
 
   #changed(property: string): void {
     try {
-      const up = this.#wifi.connection >= WIFI_CONNECTED;
+      const connection = this.#wifi.connection;
+      const up = this.#up ? connection >= WIFI_ASSOCIATED
+        : connection >= WIFI_CONNECTED || (property === "address" && connection >= WIFI_ASSOCIATED);
       if (up !== this.#up) {
         this.#up = up;
         this.#listener.onLink(up);

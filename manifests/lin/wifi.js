@@ -6,4 +6,5 @@
  * always up and no RSSI is announced). Preloaded: nothing runs.
  */
 
-export default undefined;
+const WiFi = undefined;
+export default WiFi;

@@ -85,10 +85,11 @@ async function main() {
   const mcsim = app = start("mcsim", [appFile], { env: { ...process.env, DISPLAY: `:${display}` } });
 
   await check("online: the board publishes its retained birth", () => seen.wait(STATUS, "online"));
-  await check("discovery: the relay's retained config names its command and state topics and its origin; the manifest lists only the relay (no sensor runs here)", async () => {
+  await check("discovery: the relay's retained config names its command and state topics and its origin; the manifest lists the relay and the diagnostics (no sensor runs here)", async () => {
     const config = JSON.parse(await seen.wait(RELAY_CONFIG));
     if (config.command_topic !== RELAY_SET || config.state_topic !== RELAY_STATE || config.origin?.name !== "xs-mqtt") throw new Error(JSON.stringify(config));
-    await seen.wait(`${PREFIX}/${NODE}/discovery`, `switch/${PREFIX}_relay`);
+    await seen.wait(`${PREFIX}/${NODE}/discovery`,
+      `switch/${PREFIX}_relay sensor/${PREFIX}_diagnostics_uptime sensor/${PREFIX}_diagnostics_ip button/${PREFIX}_diagnostics_restart`);
   });
   await check("relay: \"on\" (any letter case) on the command topic is applied and echoed as ON on the state topic", async () => {
     await seen.wait(RELAY_STATE, "OFF");
