@@ -13,6 +13,7 @@ import { BoardWiFi, WIFI_ASSOCIATED, WIFI_CONNECTED, WIFI_DISCONNECTED } from ".
 import { startSimulator } from "../host-sim/simulator.js";
 import type { Simulator } from "../host-sim/simulator.js";
 import { listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
+import { Mosquitto } from "./brokers/mosquitto.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -150,5 +151,19 @@ describe.each(["node", "xs"] as const)("the simulator library, %s engine", (engi
     expect(fresh.topic).toBe("xs-mqtt/board-1/diagnostics/state");
     await waitFor(() => board.status === "online", "online again", 15_000);
     expect(sim.aborted).toEqual([]);
+  });
+});
+
+describe("the simulator library against mosquitto", () => {
+  it("a board's burst after a connect outgrows its small outbox, and its discovery manifest still goes out, listing every config", async () => {
+    const broker = await Mosquitto.start();
+    cleanups.push(() => broker.close());
+    const sim = await startSimulator({ broker: `mqtt://127.0.0.1:${broker.port}`, devices: 1 });
+    cleanups.push(() => sim.stop());
+    const manifest = await sim.waitForMessage("xs-mqtt/board-1/discovery", { timeout: 15_000 });
+    expect(manifest.payload).toBe("sensor/xs-mqtt_climate_temperature sensor/xs-mqtt_climate_humidity sensor/xs-mqtt_light_illuminance " +
+      "switch/xs-mqtt_relay light/xs-mqtt_led sensor/xs-mqtt_diagnostics_uptime sensor/xs-mqtt_diagnostics_rssi " +
+      "sensor/xs-mqtt_diagnostics_ip button/xs-mqtt_diagnostics_restart");
+    expect(sim.boards[0].log.filter((line) => line.includes("manifest"))).toEqual([]);
   });
 });

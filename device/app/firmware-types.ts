@@ -52,9 +52,9 @@ export interface ResolvedFirmwareOptions extends FirmwareParts {
 
 export interface ClientBuffers {
   /**
-   * Default 1,024 (bad commands, however long, are reported). A size given is raised to
-   * hold a command on the longest command topic, with 32 bytes of payload; a longer PUBLISH
-   * is skipped by the client, not reported.
+   * Default 1,024 (bad commands, however long, are reported). The default or a size given
+   * is raised to hold a command on the longest command topic, with 32 bytes of payload, and
+   * twice the discovery manifest (sizing.ts); a longer PUBLISH is skipped by the client.
    */
   receive?: number;
   /**

@@ -101,6 +101,8 @@ class SensorNode implements Firmware {
   #ticks = 0;
   #sampledOnce = false;
   #stopped = false;
+  /** The manifest is to go out when the outbox has room (its SUBACK came while the burst filled it). */
+  #manifestDue = false;
 
   constructor(config: Config, options: FirmwareParts) {
     this.config = config;
@@ -289,6 +291,7 @@ class SensorNode implements Firmware {
   #onConnected(): void {
     if (this.#stopped) return;
     this.counts.connects++;
+    this.#manifestDue = false; // this connection's SUBACK makes it due again
     this.#setStatus("online");
     this.#health.readAddress();
     // everything again: the broker may have lost retained messages, Home Assistant its states
@@ -309,7 +312,15 @@ class SensorNode implements Firmware {
    */
   #onSubscribed(filter: string): void {
     if (filter !== this.#manifestTopic) return;
-    const status = this.client.publish(filter, (this.#discovery as Discovery).manifest, RETAINED_QOS1);
+    this.#manifestDue = true;
+    this.#publishManifest();
+  }
+
+  /** An outbox still full keeps the manifest due: #pump() tries again at the next acknowledgement. */
+  #publishManifest(): void {
+    const status = this.client.publish(this.#manifestTopic as string, (this.#discovery as Discovery).manifest, RETAINED_QOS1);
+    if (status === "outbox-full") return;
+    this.#manifestDue = false;
     if (!taken(status)) this.#say("the discovery manifest was not published (" + status + ")");
   }
 
@@ -390,6 +401,7 @@ class SensorNode implements Firmware {
 
   #pump(): void {
     if (this.#stopped || !this.client.connected) return;
+    if (this.#manifestDue) this.#publishManifest();
     this.#pacer.pump();
   }
 

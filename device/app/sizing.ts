@@ -133,6 +133,6 @@ export function clientBufferSizes(sizes: NodeSizes, asked: ClientBuffers, sensor
     : Math.max(asked.outbox, sizes.largestPublish);
   const outboxMessages = asked.outboxMessages === undefined ? undefined
     : Math.max(MIN_OUTBOX_MESSAGES, asked.outboxMessages, sizes.burstMessages + sensorCount);
-  const receiveBufferSize = asked.receive === undefined ? DEFAULT_RECEIVE_BUFFER : Math.max(sizes.smallestReceive, asked.receive);
+  const receiveBufferSize = Math.max(sizes.smallestReceive, asked.receive ?? DEFAULT_RECEIVE_BUFFER);
   return { receiveBufferSize, transmitBufferSize, outboxBytes, outboxMessages };
 }
