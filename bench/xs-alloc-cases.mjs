@@ -202,6 +202,13 @@ var incoming = packet(${qos}, 7);
 // sensor on LoopbackSocket, the given Timer and the global `clock`, answers CONNECT with
 // CONNACK and the birth with its PUBACK, and returns the firmware, online.
 const CONNECTED_FIRMWARE = STRINGS + LOOPBACK_SOCKET + `
+// the board's Wi-Fi interface (ECMA-419 shape): up, with a signal the diagnostics report
+class BenchWiFi {
+  constructor(options) { this.onChanged = options.onChanged; }
+  get connection() { return 500; }
+  get RSSI() { return -61; }
+  close() {}
+}
 function startConnected({ keepAlive, sampleInterval, maxSilence, statusLed }, Timer, sensor, Digital) {
   const fw = M.startFirmware({
     config: {
@@ -219,7 +226,7 @@ function startConnected({ keepAlive, sampleInterval, maxSilence, statusLed }, Ti
         ],
       }],
     },
-    io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock },
+    io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock, WiFi: BenchWiFi, address: () => "192.168.1.23" },
     sensors: { climate: sensor },
     Digital,
   });
@@ -299,9 +306,10 @@ if (writtenText() !== 'xs-mqtt/bench/climate/state {"temperature":21.61,"humidit
 // timer). The sensor returns the same values every sample, so no reading moves past its
 // deadband; what the board does is: tick every 250 ms (showing its status on a status
 // LED), sample every 5 s, send PINGREQ when the 30 s keepalive asks (PINGRESP injected
-// back [MQTT-3.1.2-23]), and republish its unchanged readings every 60 s (maxSilence: a
-// publish, which allocates nothing either). One op is one simulated second; the measured
-// run covers n seconds.
+// back [MQTT-3.1.2-23]), republish its unchanged readings every 60 s (maxSilence: a
+// publish, which allocates nothing either), and publish its diagnostics (uptime, Wi-Fi
+// RSSI, IP address) every 60 s. One op is one simulated second; the measured run covers
+// n seconds.
 const FIRMWARE_IDLE = CONNECTED_FIRMWARE + `
 var clock = 1000000;
 var timers = [];
@@ -467,11 +475,12 @@ if (counts.readingsPublished !== before + 1 || written[0] !== 0x31 || sock.writt
     setup: FIRMWARE_IDLE,
     op: `advance(250); advance(250); advance(250); advance(250);
 if (fw.status !== ONLINE || !fw.client.connected) throw new Error("the board went offline: " + fw.status);`,
-    // n seconds ran three times (warm-up, baseline 0, measured): the keepalive pinged and
-    // maxSilence republished the unchanged readings, and nothing else was published
+    // n seconds ran three times (warm-up, baseline 0, measured): the keepalive pinged,
+    // maxSilence republished the unchanged readings, the diagnostics went out, and nothing else
     verify: `if (pings < 2) throw new Error("no keepalive PINGREQ/PINGRESP in the idle run: " + pings);
 if (counts.readingsPublished < 3) throw new Error("maxSilence did not republish: " + counts.readingsPublished);
 if (counts.samples < 10) throw new Error("the board did not sample: " + counts.samples);
+if (counts.diagnosticsPublished < 3) throw new Error("no diagnostics in the idle run: " + counts.diagnosticsPublished);
 if (LedPin.level !== 1) throw new Error("the status LED is not lit while online");`,
   },
 };

@@ -20,6 +20,12 @@
  * Battery mode comes with a build of manifest_sleep.json, whose main, device/main-sleep.ts,
  * hands startBoard() the board's sleep module and its keys (sleep, sleepAckTimeout,
  * sleepPipeline: docs/battery.md); the relay and the LED are then left out.
+ * The firmware watches Moddable's ECMA-419 Wi-Fi interface (embedded:network/interface/wifi:
+ * no connection attempts while the link is down), reads the board's address with
+ * Net.get("IP"), and restarts the board with System.restart() when Home Assistant's restart
+ * button is pressed. The desktop build has neither Wi-Fi nor System.restart(): there the
+ * firmware treats the network as always up, announces no RSSI, and a restart starts the
+ * firmware again in the running app.
  * A value resolveConfig() refuses for a sensor (its address), the relay or the LED is
  * logged and that part left out; one it refuses for the node itself (broker, node,
  * intervals) is logged and the board does not start.
@@ -30,13 +36,14 @@ import I2C from "embedded:io/i2c";
 import TCP from "embedded:io/socket/tcp";
 import UDP from "embedded:io/socket/udp";
 import Resolver from "embedded:network/dns/resolver/udp";
+import WiFi from "embedded:network/interface/wifi";
 import config from "mc/config";
 import Net from "net";
 import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import Timer from "timer";
 import { buildSensors, climateSensor, lightSensor, resolveConfig, startFirmware } from "./board/index.js";
-import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec, SleepIo } from "./board/index.js";
+import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec, SleepIo, WiFiInterfaceClass } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
 import type { SocketClass, TlsOptions } from "./mqtt/index.js";
 
@@ -82,7 +89,9 @@ export function startBoard(boardTls: BoardTls | undefined, boardSleep?: BoardSle
     TextEncoder,
     // the client only decodes Uint8Arrays; device/mqtt/io.ts types decode() wider than Moddable's typings
     TextDecoder,
+    address: boardAddress,
   };
+  if (WiFi !== undefined) io.WiFi = WiFi as WiFiInterfaceClass;
   try {
     if (settings.broker.tls === true) addTls(io, boardTls);
     startFirmware({
@@ -92,10 +101,24 @@ export function startBoard(boardTls: BoardTls | undefined, boardSleep?: BoardSle
       Digital,
       log,
       sleep: boardSleep?.io,
+      restart: () => restartBoard(boardTls, boardSleep),
     });
   } catch (error) {
     log("xs-mqtt: cannot start: " + String(error));
   }
+}
+
+/** The board's IP address (Net.get("IP")), or undefined before it has one. */
+function boardAddress(): string | undefined {
+  const address = Net.get("IP");
+  return typeof address === "string" && address !== "" && address !== "0.0.0.0" ? address : undefined;
+}
+
+/** Restarts the board: System.restart() where there is one (ESP32), else the firmware starts again in this app (the desktop build). */
+function restartBoard(boardTls: BoardTls | undefined, boardSleep: BoardSleep | undefined): void {
+  const system = typeof System === "undefined" ? undefined : System;
+  if (system?.restart !== undefined) system.restart();
+  else startBoard(boardTls, boardSleep);
 }
 
 /** The firmware's configuration from mc/config (and a sleep build's values). */

@@ -3,8 +3,9 @@
  * not cover in this project's device tsconfig: the ECMA-419 DNS resolver over UDP (from
  * $(MODDABLE)/examples/io/udp/dns), "mc/config" (values from the manifest and the mcconfig
  * command line: strings when given on the command line), the legacy "net" module (for
- * the DNS servers DHCP handed out), "Resource" (a file the manifest embeds), "main" (the board's entry, for the TLS and sleep
- * entries) and "sleep" (deep sleep and retained memory, for the sleep entry). Types only.
+ * the DNS servers DHCP handed out and the board's address), "Resource" (a file the manifest embeds), "main" (the
+ * board's entry, for the TLS and sleep entries), "sleep" (deep sleep and retained memory, for the sleep entry), the
+ * ECMA-419 Wi-Fi interface, and the `System` global. Types only.
  */
 
 declare module "embedded:network/dns/resolver/udp" {
@@ -79,3 +80,26 @@ declare module "sleep" {
     static deep(ms: number): void;
   }
 }
+
+declare module "embedded:network/interface/wifi" {
+  /**
+   * ECMA-419's Wi-Fi network interface: on an ESP32 Moddable's modules/io/wifi/esp32/wifi-esp32.js
+   * (in the build through examples/manifest_net.json); undefined in the desktop build
+   * (manifests/lin/wifi.js: Moddable's Linux build has no Wi-Fi).
+   */
+  const WiFi: (new (options: { onChanged: (this: WiFiInstance, property: string) => void }) => WiFiInstance) | undefined;
+  interface WiFiInstance {
+    readonly connection: number;
+    readonly address: string | undefined;
+    readonly RSSI: number | undefined;
+    close(): void;
+  }
+  export default WiFi;
+}
+
+/**
+ * Set by Moddable's preloaded "system" module (modules/io/manifest.json): on an ESP32
+ * modules/io/system/system.js, whose restart() is esp_restart() (modules/io/system/system.c
+ * xs_system_restart); the Linux build's (modules/io/manifests/lin/system.js) has no restart.
+ */
+declare var System: { readonly restart?: () => void } | undefined;

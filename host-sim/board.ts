@@ -1,6 +1,7 @@
 /*
  * One simulated board: its hardware (its own VirtualPins, an I2CBus with an SHT3x at 0x44
- * and a BH1750 at 0x23, seeded per board; the relay and LED are pins the firmware drives)
+ * and a BH1750 at 0x23, seeded per board; the relay and LED are pins the firmware drives;
+ * a Wi-Fi radio, io/wifi.ts, to drop and restore)
  * and the built firmware running on it, on Node or inside XS (an engine:
  * engines/node/node-board.ts, engines/xs/xs-board.ts). SimBoard is what users of the
  * simulator hold: its state (status, readings, actuators, message counts), the chips and
@@ -20,6 +21,7 @@ import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
 import { withItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
+import { BoardWiFi } from "./io/wifi.js";
 
 export type Engine = "node" | "xs";
 
@@ -58,14 +60,17 @@ export interface BoardEngine {
   stop(): Promise<void>;
 }
 
-/** A board's wiring: I²C pins and chips, pins. */
+/** A board's wiring: I²C pins and chips, pins, its Wi-Fi radio. */
 export class BoardHardware {
   readonly pins = new VirtualPins();
   readonly bus = new I2CBus({ data: I2C_DATA, clock: I2C_CLOCK, pins: this.pins });
   readonly sht3x: SHT3xChip;
   readonly bh1750: BH1750Chip;
+  /** The Wi-Fi radio: up at start; the engine attaches the board's network link to it. */
+  readonly wifi: BoardWiFi;
 
-  constructor(seed: number) {
+  constructor(seed: number, boardNumber = 1) {
+    this.wifi = new BoardWiFi({ seed, boardNumber });
     this.sht3x = new SHT3xChip({ seed });
     this.bh1750 = new BH1750Chip({ seed: seed ^ 0x5a5a });
     this.bus.attach(SHT3X_ADDRESS, this.sht3x);
@@ -171,7 +176,7 @@ export class SimBoard {
     onAbort?: (board: SimBoard, error: Error) => void;
   }): Promise<SimBoard> {
     const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
-    const hardware = new BoardHardware(options.seed);
+    const hardware = new BoardHardware(options.seed, options.number);
     const board = new SimBoard(options.number, options.engine, resolved, hardware, options.firmware);
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
@@ -269,6 +274,11 @@ export class SimBoard {
     return this.#started().asleep();
   }
 
+  /** The MQTT client's counters (connection `attempts`, `reconnects`, messages...); inside XS, as of the last report (every 250 ms). */
+  get stats(): ClientStats {
+    return this.#started().stats();
+  }
+
   /** A simulated chip on the board's I²C bus, to set its values: chip("sht3x").set({temperature: 25}). */
   chip(name: "sht3x"): SHT3xChip;
   chip(name: "bh1750"): BH1750Chip;
@@ -291,6 +301,15 @@ export class SimBoard {
   /** Sets an actuator as a local button would (its state is published); false for an unknown id. */
   setActuator(id: string, on: boolean): Promise<boolean> {
     return this.#running().setActuator(id, on);
+  }
+
+  /**
+   * The board's Wi-Fi radio: `up`, `connection`, `address`, `rssi()`, `drops`; `drop()` loses
+   * the link (its connection fails, no connection attempts until it is back: the client's
+   * `attempts` stay put) and `restore()` brings it back (the board connects at once).
+   */
+  get wifi(): BoardWiFi {
+    return this.hardware.wifi;
   }
 
   /** Loses the network link: connections destroyed (the broker publishes the will), new ones refused until restoreNetwork(). */

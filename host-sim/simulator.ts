@@ -7,6 +7,8 @@
  *   await reading.subscribed;
  *   sim.boards[0].chip("sht3x").set({ temperature: 25 });
  *   await reading;                                            // { topic, payload, retain }
+ *   sim.boards[0].wifi.drop();                                // Wi-Fi lost: no connection attempts
+ *   sim.boards[0].wifi.restore();                             // back: the board connects at once
  *   await sim.stop();
  *
  * Every board runs the BUILT firmware bundle (dist/firmware.js by default) on hardware of
@@ -49,6 +51,7 @@ import { startXsBoard } from "./engines/xs/xs-board.js";
 
 export type { BoardStatus, Engine } from "./board.js";
 export { SimBoard } from "./board.js";
+export type { BoardWiFi } from "./io/wifi.js";
 export type { ConfigOverrides } from "./board-config.js";
 export { CLIENT_BUFFERS, I2C_CLOCK, I2C_DATA, LED_PIN, RELAY_PIN } from "./board-config.js";
 export type { MessageWait, WaitOptions, WatchedMessage } from "./watcher.js";

@@ -1,10 +1,13 @@
 // The board entry as built (dist/board.js: device/main.ts, which the manifests build) started
 // inside the real XS engine the way Moddable starts it: its default export called with no
 // arguments, with a manifest's own mc/config (broker, port and node changed), and Moddable's
-// modules it imports (embedded:io/*, timer, text/*, mc/config, net) supplied by this test:
-// - with the esp32 manifest: TCP and Timer bridged to Node, the I²C bus and pins bridged to
-//   a simulated board's chips and VirtualPins (the simulator's XS bridge);
-// - with the lin manifest: its own desktop stand-ins for Digital and I2C (manifests/lin);
+// modules it imports (embedded:io/*, embedded:network/interface/wifi, timer, text/*,
+// mc/config, net) and the System global supplied by this test:
+// - with the esp32 manifest: TCP and Timer bridged to Node, the I²C bus, pins and Wi-Fi radio
+//   bridged to a simulated board's chips, VirtualPins and BoardWiFi (the simulator's XS
+//   bridge); Net.get("IP") answers an address, System.restart() counts;
+// - with the lin manifest: its own desktop stand-ins for Digital, I2C and Wi-Fi (manifests/lin),
+//   and a System without restart(), as Moddable's Linux build has;
 // - the battery build (dist/board-sleep.js: device/main-sleep.ts over dist/board.js) with
 //   manifests/esp32/manifest_sleep.json's configuration and a sleep module of this test's in
 //   the shape of Moddable's (its retained words carried from one XS worker to the next, as
@@ -23,7 +26,8 @@ import { BoardHardware } from "../host-sim/board.js";
 import { DigitalService } from "../host-sim/engines/xs/digital-service.js";
 import { XS_IO_MODULE, XsHost } from "../host-sim/engines/xs/host.js";
 import { I2cService } from "../host-sim/engines/xs/i2c-service.js";
-import { connectPeer, waitFor } from "./brokers/helpers.js";
+import { WifiService } from "../host-sim/engines/xs/wifi-service.js";
+import { connectPeer, sleep, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 
@@ -39,8 +43,9 @@ const MODDABLE_MODULES: Record<string, string> = {
     constructor(options) { globalThis.BoardModules.resolverOptions = options; }
     resolve() { throw new Error("no DNS in this test"); }
   }`,
+  "embedded:network/interface/wifi": "export default globalThis.BoardModules.WiFi;",
   "mc/config": "export default globalThis.BoardModules.config;",
-  "net": "export default { get(key) { return key === \"DNS\" ? [] : undefined; } };",
+  "net": "export default { get(key) { return key === \"DNS\" ? [] : key === \"IP\" ? globalThis.BoardModules.IP : undefined; } };",
   "text/encoder": "export default globalThis.TextEncoder;",
   "text/decoder": "export default globalThis.TextDecoder;",
   "timer": "export default globalThis.hostIo.Timer;",
@@ -99,13 +104,25 @@ interface RunningBoard {
   close(): Promise<void>;
 }
 
+/** The expressions, in XS, of the classes and globals a board's Moddable modules give. */
+interface BoardModules {
+  Digital: string;
+  I2C: string;
+  /** The Wi-Fi interface class, or "undefined". */
+  WiFi: string;
+  /** What Net.get("IP") answers. */
+  IP: string;
+  /** The System global. */
+  System: string;
+}
+
 /**
- * Starts the board entry in an XS worker of its own: `modules` loads the Digital and I2C
- * classes into XS (as globals) and returns the expression of each; then main() runs with
- * `config` as mc/config.
+ * Starts the board entry in an XS worker of its own: `modules` loads the Digital, I2C and
+ * Wi-Fi classes into XS (as globals) and returns the expression of each; then main() runs
+ * with `config` as mc/config.
  */
 async function startBoardMain(
-  node: string, config: Record<string, unknown>, modules: (xs: XsHost) => Promise<{ Digital: string; I2C: string }>,
+  node: string, config: Record<string, unknown>, modules: (xs: XsHost) => Promise<BoardModules>,
   entry = boardModule, retained: number[] = [],
 ): Promise<RunningBoard> {
   const peer = await connectPeer(broker.port);
@@ -119,9 +136,9 @@ async function startBoardMain(
   };
   try {
     xs = await XsHost.start({ name: node, print: (text) => traced.push(text), onError: (error) => hostErrors.push(error.message) });
-    const { Digital, I2C } = await modules(xs);
-    await xs.evaluate(`globalThis.BoardModules = { Digital: ${Digital}, I2C: ${I2C}, config: ${JSON.stringify(config)}, ` +
-      `retained: ${JSON.stringify(retained)} }; undefined`);
+    const { Digital, I2C, WiFi, IP, System } = await modules(xs);
+    await xs.evaluate(`globalThis.BoardModules = { Digital: ${Digital}, I2C: ${I2C}, WiFi: ${WiFi}, IP: ${IP}, restarts: 0, ` +
+      `config: ${JSON.stringify(config)}, retained: ${JSON.stringify(retained)} }; globalThis.System = ${System}; undefined`);
     await xs.load(entry, "BoardMain");
     await xs.evaluate("BoardMain.default(); undefined"); // as Moddable calls "main" at start-up
   } catch (error) {
@@ -132,16 +149,29 @@ async function startBoardMain(
   return { xs, peer, traced, hostErrors, latest, close };
 }
 
-/** Digital and I2C bridged to `hardware`'s pins and chips (the simulator's XS bridge), for startBoardMain(). */
-function bridged(hardware: BoardHardware): (xs: XsHost) => Promise<{ Digital: string; I2C: string }> {
+/**
+ * Digital, I2C and Wi-Fi bridged to `hardware`'s pins, chips and radio (the simulator's XS
+ * bridge; the radio governs the bridged TCP's link), an address for Net.get("IP") and a
+ * System whose restart() counts, for startBoardMain().
+ */
+function bridged(hardware: BoardHardware): (xs: XsHost) => Promise<BoardModules> {
   return async (host) => {
     host.register(new I2cService(hardware.bus));
     host.register(new DigitalService(hardware.pins, (header, body) => host.deliver(header, body)));
+    host.register(new WifiService(hardware.wifi, (header, body) => host.deliver(header, body)));
+    hardware.wifi.attach(host.tcp.network);
     await host.load(path.join(IN_XS, "digital.js"), "BridgedDigital");
     await host.load(path.join(IN_XS, "i2c.js"), "BridgedI2C");
-    return { Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C" };
+    await host.load(path.join(IN_XS, "wifi.js"), "BridgedWiFi");
+    return {
+      Digital: "BridgedDigital.Digital", I2C: "BridgedI2C.I2C", WiFi: "BridgedWiFi.WiFi", IP: JSON.stringify(BOARD_IP),
+      System: "{ restart() { globalThis.BoardModules.restarts++; } }",
+    };
   };
 }
+
+/** What Net.get("IP") answers on the esp32 board here. */
+const BOARD_IP = "192.168.1.77";
 
 /** What the broker retains on a topic, as a fresh subscriber gets it. */
 async function retainedOn(topic: string): Promise<string | undefined> {
@@ -226,6 +256,40 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
     expect(await retainedOn(`xs-mqtt/${NODE}/relay/state`)).toBe("OFF");
     expect(board.hostErrors).toEqual([]);
   });
+
+  it("announces its diagnostics and publishes uptime, the Wi-Fi interface's RSSI and Net.get(\"IP\")", async () => {
+    for (const id of ["sensor/xs-main/xs-mqtt_diagnostics_uptime", "sensor/xs-main/xs-mqtt_diagnostics_rssi",
+      "sensor/xs-main/xs-mqtt_diagnostics_ip", "button/xs-main/xs-mqtt_diagnostics_restart"]) {
+      await waitFor(() => latest(`homeassistant/${id}/config`) !== undefined, id, 10_000);
+      expect(JSON.parse(latest(`homeassistant/${id}/config`)!).entity_category).toBe(id.startsWith("button") ? "config" : "diagnostic");
+    }
+    await waitFor(() => latest(`xs-mqtt/${NODE}/diagnostics/state`) !== undefined, "the diagnostics", 10_000);
+    const state = JSON.parse(latest(`xs-mqtt/${NODE}/diagnostics/state`)!) as { uptime: number; rssi: number; ip: string };
+    expect(state.ip).toBe(BOARD_IP);
+    expect(Math.abs(state.rssi - hardware.wifi.rssi())).toBeLessThanOrEqual(4);
+    expect(Number.isInteger(state.uptime)).toBe(true);
+  });
+
+  it("Wi-Fi lost: goes offline and waits for the link; back: connects at once", async () => {
+    hardware.wifi.drop();
+    await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "offline", "the will", 10_000);
+    await waitFor(() => traced.join("").includes("Wi-Fi is down: no connection attempts until it is back"), "the log line", 5_000);
+    const connects = () => traced.join("").split("status: online").length - 1;
+    const before = connects();
+    hardware.wifi.restore();
+    await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "online" && connects() === before + 1, "online again", 10_000);
+    expect(traced.join("")).toContain("Wi-Fi is back: connecting now");
+  });
+
+  it("Home Assistant's restart button: \"offline\" from the firmware, then System.restart()", async () => {
+    await peer.client.publishAsync(`xs-mqtt/${NODE}/diagnostics/restart`, "PRESS", { qos: 1 });
+    await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "offline", "offline", 5_000);
+    await waitFor(() => traced.join("").includes("stopped"), "the graceful stop", 5_000);
+    const restarts = async () => (await xs.evaluate<number>("BoardModules.restarts")).value;
+    for (let i = 0; i < 50 && (await restarts()) === 0; i++) await sleep(100); // bounded: 5 s
+    expect(await restarts()).toBe(1);
+    expect(board.hostErrors).toEqual([]);
+  });
 });
 
 describe("device/main.ts (dist/board.js) started inside XS with the lin manifest's configuration and desktop stand-ins", () => {
@@ -237,7 +301,9 @@ describe("device/main.ts (dist/board.js) started inside XS with the lin manifest
     board = await startBoardMain(NODE, manifestConfig("lin", NODE, { sht3x: "68" }), async (host) => {
       await host.load(path.join(root, "manifests/lin/digital.js"), "LinDigital");
       await host.load(path.join(root, "manifests/lin/i2c.js"), "LinI2C");
-      return { Digital: "LinDigital.default", I2C: "LinI2C.default" };
+      await host.load(path.join(root, "manifests/lin/wifi.js"), "LinWiFi");
+      // Moddable's Linux System (modules/io/manifests/lin/system.js) has no restart()
+      return { Digital: "LinDigital.default", I2C: "LinI2C.default", WiFi: "LinWiFi.default", IP: JSON.stringify("10.0.2.15"), System: "{}" };
     });
   });
 
@@ -263,6 +329,25 @@ describe("device/main.ts (dist/board.js) started inside XS with the lin manifest
     await board.peer.client.publishAsync(`xs-mqtt/${NODE}/relay/set`, "ON", { qos: 1 });
     await waitFor(() => board.latest(`xs-mqtt/${NODE}/relay/state`) === "ON", "the relay state ON", 5_000);
     expect(board.traced.join("")).toContain("digital: pin 26 = 1");
+    expect(board.hostErrors).toEqual([]);
+  });
+
+  it("has no Wi-Fi: announces uptime, IP address and restart but no RSSI, and publishes the host's address", async () => {
+    await waitFor(() => board.latest(`homeassistant/button/${NODE}/xs-mqtt_diagnostics_restart/config`) !== undefined, "the restart button", 10_000);
+    expect(board.latest(`homeassistant/sensor/${NODE}/xs-mqtt_diagnostics_uptime/config`)).toBeDefined();
+    expect(board.latest(`homeassistant/sensor/${NODE}/xs-mqtt_diagnostics_ip/config`)).toBeDefined();
+    expect(board.latest(`homeassistant/sensor/${NODE}/xs-mqtt_diagnostics_rssi/config`)).toBeUndefined();
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/diagnostics/state`) !== undefined, "the diagnostics", 10_000);
+    expect(JSON.parse(board.latest(`xs-mqtt/${NODE}/diagnostics/state`)!)).toMatchObject({ rssi: null, ip: "10.0.2.15" });
+  });
+
+  it("restart button without System.restart(): the firmware starts again in the app and comes back online", async () => {
+    const online = () => board.traced.join("").split("status: online").length - 1;
+    const before = online();
+    await board.peer.client.publishAsync(`xs-mqtt/${NODE}/diagnostics/restart`, "PRESS", { qos: 1 });
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/status`) === "offline", "offline", 5_000);
+    await waitFor(() => online() === before + 1 && board.latest(`xs-mqtt/${NODE}/status`) === "online", "online again", 10_000);
+    expect(board.traced.join("").split(`connecting to 127.0.0.1:${broker.port}`).length - 1).toBe(2);
     expect(board.hostErrors).toEqual([]);
   });
 });
@@ -292,7 +377,8 @@ describe("device/main.ts (dist/board.js) inside XS with mistakes in the esp32 ma
     expect(JSON.parse(board.latest(`xs-mqtt/${NODE}/light/state`)!)).toEqual({ illuminance: 250 });
     await waitFor(() => board.latest(`homeassistant/sensor/${NODE}/xs-mqtt_light_illuminance/config`) !== undefined, "the light's config", 10_000);
     await waitFor(() => board.latest(`xs-mqtt/${NODE}/discovery`) !== undefined, "the manifest", 10_000);
-    expect(board.latest(`xs-mqtt/${NODE}/discovery`)).toBe("sensor/xs-mqtt_light_illuminance");
+    expect(board.latest(`xs-mqtt/${NODE}/discovery`)).toBe("sensor/xs-mqtt_light_illuminance sensor/xs-mqtt_diagnostics_uptime " +
+      "sensor/xs-mqtt_diagnostics_rssi sensor/xs-mqtt_diagnostics_ip button/xs-mqtt_diagnostics_restart");
     expect(board.peer.messages.some((m) => m.topic.includes("climate") || m.topic.includes("relay"))).toBe(false);
     expect(board.hostErrors).toEqual([]);
   });

@@ -235,3 +235,12 @@ describe("publish plan", () => {
     expect(sensorsOnly.kind(sensorsOnly.sensorItem(0))).toBe(ITEM_SENSOR);
   });
 });
+
+describe("the receive buffer a board did not size", () => {
+  it("is the default, raised to hold the discovery manifest announced last (a large node's, twice over)", () => {
+    const small = { largestPublish: 200, burstMessages: 3, smallestReceive: 300 };
+    expect(clientBufferSizes(small, {}, 1).receiveBufferSize).toBe(DEFAULT_RECEIVE_BUFFER);
+    const large = { largestPublish: 900, burstMessages: 50, smallestReceive: 2_600 };
+    expect(clientBufferSizes(large, {}, 10).receiveBufferSize).toBe(2_600);
+  });
+});

@@ -236,8 +236,9 @@ describe("configuration", () => {
       actuators: [{ id: "fan", name: "fan", pin: 5, component: "switch", initial: "OFF", activeLow: false }],
       discovery: true,
       discoveryPrefix: "homeassistant",
-      device: { name: "kitchen", model: "xs-mqtt sensor node", manufacturer: "xs-mqtt", sw_version: undefined },
+      device: { name: "kitchen", model: "xs-mqtt sensor node", manufacturer: "xs-mqtt", sw_version: undefined, configuration_url: undefined },
       statusLed: undefined,
+      diagnosticsInterval: 60_000,
     });
     expect(resolveConfig({ ...minimal, broker: { host: "h", tls: true } }).broker.port).toBe(8883);
   });
@@ -254,6 +255,8 @@ describe("configuration", () => {
       [{ ...minimal, discoveryPrefix: "/ha" }, "discoveryPrefix"],
       [{ ...minimal, sampleInterval: 5 }, "sampleInterval"],
       [{ ...minimal, maxSilence: -1 }, "maxSilence"],
+      [{ ...minimal, diagnosticsInterval: 999 }, "diagnosticsInterval"],
+      [{ ...minimal, device: { configuration_url: "ftp://board.local/" } }, "device.configuration_url"],
       [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [] }] }, "sensors[0].readings"],
       [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "dew-point" }] }] }, "sensors[0].readings[0].key"],
       [{ ...minimal, sensors: [{ id: "s", driver: "x", readings: [{ key: "t", decimals: 7 }] }] }, "sensors[0].readings[0].decimals"],

@@ -207,3 +207,15 @@ describe("Transmit: writing to a Moddable-exact TCP socket", () => {
     expect([tx.fill, tx.bytes.length]).toEqual([8, 256]);
   });
 });
+
+describe("Transmit: a socket whose write() returns undefined", () => {
+  it("throws \"write failed\": Moddable's Linux socket returns nothing from a failed write and never calls onError (modules/io/socket/lin/tcp.c)", () => {
+    const tx = new Transmit(64);
+    stage(tx, pattern(10));
+    tx.onWritable(DEFAULT_WINDOW);
+    // xs_tcp_write after write(2) failed: no result; tcpTask then returns at once (error set), so no onError ever comes
+    const failed = { write: () => undefined, read: () => undefined, close: () => {} } as unknown as TCP;
+    expect(() => tx.write(failed)).toThrow("write failed");
+    expect(tx.fill).toBe(10); // nothing was taken
+  });
+});

@@ -147,8 +147,9 @@ describe("simulator on the Node engine, against mosquitto", () => {
   it("publishes well-formed Home Assistant discovery configs, retained, for every board", async () => {
     const sim = await simulate({ devices: 2 });
     await Promise.all(sim.boards.map((board) => online(sim, board)));
-    const configs = await retainedOn("homeassistant/#", 10);
-    expect(configs.size).toBe(10);
+    // per board: 3 readings, 2 actuators, and 4 diagnostic entities (test/wifi.test.ts, test/firmware.diagnostics.test.ts)
+    const configs = await retainedOn("homeassistant/#", 18);
+    expect(configs.size).toBe(18);
     for (const board of sim.boards) {
       const id = board.id;
       const device = { identifiers: [`xs-mqtt_${id}`], name: `Simulated board ${board.number}` };
@@ -221,7 +222,7 @@ describe("simulator on the Node engine, against mosquitto", () => {
     await broker.start(); // empty: the retained messages were lost with it
     await waitFor(() => board.status === "online", "the board back online", 30_000);
     // the broker lost everything: what it retains now the board published again
-    expect((await retainedOn("homeassistant/#", 5, broker.port)).size).toBe(5);
+    expect((await retainedOn("homeassistant/#", 9, broker.port)).size).toBe(9); // 5 entities, 4 diagnostic
     const retained = async (topic: string) => (await retainedOn(topic, 1, broker.port)).get(topic)?.payload.toString();
     expect(await retained(board.topics.status)).toBe("online");
     expect(await retained(board.topics.state("relay"))).toBe("ON");
@@ -338,7 +339,7 @@ describe("the simulator CLI (dist/sim.mjs)", () => {
     expect(stdout).toMatch(/board-1 online/);
     expect(stdout).toMatch(/summary \(5 s passed\): .*online 2\/2/);
     expect(stdout).toMatch(/2\/2 boards came online/);
-    expect(stdout).toMatch(/board-2 +online +relay OFF, led OFF \| temperature [\d.]+ °C, humidity [\d.]+ %, illuminance \d+ lx \| sent \d+, received \d+/);
+    expect(stdout).toMatch(/board-2 +online +relay OFF, led OFF \| temperature [\d.]+ °C, humidity [\d.]+ %, illuminance \d+ lx \| wifi -\d+ dBm \| sent \d+, received \d+/);
     expect(stdout).toMatch(/stopped: 2\/2 boards offline/);
   });
 

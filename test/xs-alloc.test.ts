@@ -27,7 +27,7 @@ describe("slots allocated per operation on XS", () => {
     expect(await measureCase("firmware-reading")).toBe(0);
   });
 
-  it("firmware-idle: exactly 0 slots per simulated second (ticks, unchanged samples, keepalive PINGREQ/PINGRESP, maxSilence republish)", async () => {
+  it("firmware-idle: exactly 0 slots per simulated second (ticks, unchanged samples, keepalive PINGREQ/PINGRESP, maxSilence republish, diagnostics with Wi-Fi RSSI and IP)", async () => {
     expect(GOALS["firmware-idle"]).toBe(0);
     expect(await measureCase("firmware-idle", 600)).toBe(0);
   });

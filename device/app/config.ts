@@ -8,13 +8,16 @@
  * part out. Runs once at start-up; holds no run-time state (preloaded and frozen on the
  * device). A frozen list of sensors or actuators that is already complete (every field
  * present, nothing to fill in) is checked and then used as it is, not copied: many nodes in
- * one process (a simulated fleet) share one such list.
+ * one process (a simulated fleet) share one such list. The field checks and ConfigError are
+ * in config-fields.ts.
  */
 
-import { isWhole } from "../mqtt/index.js";
+import { ConfigError, type Found, flag, id, isKey, list, mistake, objectAt, optionalObject, optionalText, text, topicPrefix, whole } from "./config-fields.js";
 import { didYouMean } from "./did-you-mean.js";
 import { SENSOR_DEVICE_CLASSES, STATE_CLASSES, sensorDeviceClass } from "./ha-sensor-classes.js";
 import { RETAINED_HEADER_WORDS, RETAINED_WORDS } from "./retained.js";
+
+export { ConfigError } from "./config-fields.js";
 
 /** One value of a sensor's sample, published under `key` in the sensor's JSON state. */
 export interface ReadingConfig {
@@ -82,6 +85,8 @@ export interface DeviceInfo {
   model?: string;
   manufacturer?: string;
   sw_version?: string;
+  /** Home Assistant's link to the board's own web page: an http:// or https:// URL (left out when not given). */
+  configuration_url?: string;
 }
 
 export interface StatusLedConfig {
@@ -123,6 +128,8 @@ export interface FirmwareConfig {
   statusLed?: StatusLedConfig;
   /** Battery mode: wake, publish, deep-sleep (SleepConfig). Needs maxSilence above 0 and no actuators. */
   sleep?: SleepConfig;
+  /** ms between diagnostics (uptime, Wi-Fi RSSI, IP address; diagnostics.ts): default 60,000, at least 1,000; 0 turns them off. */
+  diagnosticsInterval?: number;
 }
 
 // ---- the resolved configuration: every field present
@@ -177,9 +184,11 @@ export interface Config {
     readonly model: string;
     readonly manufacturer: string;
     readonly sw_version: string | undefined;
+    readonly configuration_url: string | undefined;
   };
   readonly statusLed: { readonly pin: number; readonly activeLow: boolean } | undefined;
   readonly sleep: { readonly interval: number; readonly ackTimeout: number; readonly pipeline: boolean } | undefined;
+  readonly diagnosticsInterval: number;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -187,6 +196,7 @@ export const DEFAULTS = Object.freeze({
   discoveryPrefix: "homeassistant",
   sampleInterval: 10_000,
   maxSilence: 300_000,
+  diagnosticsInterval: 60_000,
   keepAlive: 60,
   decimals: 2,
   deadband: 0,
@@ -195,45 +205,19 @@ export const DEFAULTS = Object.freeze({
   manufacturer: "xs-mqtt",
 });
 
-/**
- * A configuration mistake: `field` says where (e.g. "sensors[1].readings[0].decimals").
- * resolveConfig() names every mistake it finds: `mistakes` lists them (this error alone
- * when there is one; the message then names them all, one a line).
- */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError"; // a field: see MqttError (frozen Error.prototype)
-  readonly field: string;
-  readonly mistakes: readonly ConfigError[];
-  constructor(field: string, problem: string, mistakes?: readonly ConfigError[]) {
-    super(mistakes === undefined || mistakes.length < 2
-      ? "config " + field + ": " + problem
-      : "config has " + mistakes.length + " mistakes:\n  " + mistakes.map((m) => m.message).join("\n  "));
-    this.field = field;
-    this.mistakes = mistakes === undefined || mistakes.length < 2 ? [this] : mistakes;
-  }
-}
-
 /** The keys each part of a configuration may have (any other key is a mistake). */
 const ROOT_KEYS = Object.freeze([
   "nodeId", "prefix", "broker", "sampleInterval", "maxSilence", "sensors", "actuators", "discovery", "discoveryPrefix", "device", "statusLed",
   "sleep",
+  "diagnosticsInterval",
 ]);
 const BROKER_KEYS = Object.freeze(["host", "port", "username", "password", "tls", "keepAlive", "clientId"]);
 const SENSOR_KEYS = Object.freeze(["id", "name", "driver", "address", "readings"]);
 const READING_KEYS = Object.freeze(["key", "name", "unit", "device_class", "state_class", "decimals", "deadband"]);
 const ACTUATOR_KEYS = Object.freeze(["id", "name", "pin", "component", "initial", "activeLow"]);
-const DEVICE_KEYS = Object.freeze(["name", "model", "manufacturer", "sw_version"]);
+const DEVICE_KEYS = Object.freeze(["name", "model", "manufacturer", "sw_version", "configuration_url"]);
 const STATUS_LED_KEYS = Object.freeze(["pin", "activeLow"]);
 const SLEEP_KEYS = Object.freeze(["interval", "ackTimeout", "pipeline"]);
-
-/** Mistakes found so far in one part (an entity, or the configuration's own fields). */
-type Found = ConfigError[];
-
-/** Records a mistake; returns `value` so that a check can go on with a stand-in. */
-function mistake<T>(found: Found, at: string, problem: string, value: T): T {
-  found.push(new ConfigError(at, problem));
-  return value;
-}
 
 /**
  * Checks a configuration and fills in its defaults. Every mistake is named: with one, it
@@ -267,7 +251,12 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
     model: text(found, device.model, DEFAULTS.model, "device.model"),
     manufacturer: text(found, device.manufacturer, DEFAULTS.manufacturer, "device.manufacturer"),
     sw_version: optionalText(found, device.sw_version, "device.sw_version"),
+    configuration_url: optionalText(found, device.configuration_url, "device.configuration_url"),
   };
+  const url = resolvedDevice.configuration_url;
+  if (url !== undefined && !/^https?:\/\/[^\s/]/.test(url)) mistake(found, "device.configuration_url", "must be an http:// or https:// URL", 0);
+  const diagnosticsInterval = whole(found, input.diagnosticsInterval, DEFAULTS.diagnosticsInterval, 0, 86_400_000, "diagnosticsInterval");
+  if (diagnosticsInterval > 0 && diagnosticsInterval < 1000) mistake(found, "diagnosticsInterval", "must be 0 (off) or at least 1000 ms", 0);
   const discovery = flag(found, input.discovery, true, "discovery");
   const ledMistakes: Found = [];
   const led = input.statusLed === undefined ? undefined : statusLed(ledMistakes, input.statusLed, "statusLed");
@@ -301,6 +290,7 @@ export function resolveConfig(input: FirmwareConfig, leaveOut?: (mistake: Config
     device: resolvedDevice,
     statusLed: ledKept ? led : undefined,
     sleep: sleepMode,
+    diagnosticsInterval,
   };
 }
 
@@ -337,6 +327,7 @@ function entities<T, R extends { readonly id?: string; readonly key?: string }>(
     const name = resolved.id ?? resolved.key;
     if (own.length === 0 && name !== undefined) {
       if (ids.indexOf(name) >= 0) mistake(own, where + (resolved.id !== undefined ? ".id" : ".key"), JSON.stringify(name) + " is used twice", 0);
+      else if (resolved.id !== undefined && /^diagnostics(_|$)/.test(name)) mistake(own, where + ".id", JSON.stringify(name) + " is kept for the node's diagnostics: choose another id", 0);
       else ids.push(name);
     }
     if (settled(found, leaveOut, own, where)) out.push(resolved);
@@ -514,79 +505,6 @@ function same(input: unknown, resolved: unknown): boolean {
     if (!same((input as Record<string, unknown>)[key], (resolved as Record<string, unknown>)[key])) return false;
   }
   return true;
-}
-
-// ---- field checks: each records a mistake in `found` and goes on with a stand-in value
-
-/** `value` when it is a plain object; else the mistake is recorded and undefined returned. */
-function objectAt(found: Found, value: unknown, at: string): object | undefined {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return mistake(found, at, "must be an object", undefined);
-  return value;
-}
-
-function optionalObject(found: Found, value: unknown, at: string): object {
-  return (value === undefined ? undefined : objectAt(found, value, at)) ?? {};
-}
-
-function list<T>(found: Found, value: readonly T[] | undefined, at: string): readonly T[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) return mistake(found, at, "must be a list", []);
-  return value;
-}
-
-function whole(found: Found, value: unknown, fallback: number | undefined, min: number, max: number, at: string): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (!isWhole(value, min, max)) return mistake(found, at, "must be a whole number from " + min + " to " + max, 0);
-  return value;
-}
-
-function flag(found: Found, value: unknown, fallback: boolean, at: string): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") return mistake(found, at, "must be true or false", fallback);
-  return value;
-}
-
-function text(found: Found, value: unknown, fallback: string, at: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== "string" || value.length === 0) return mistake(found, at, "must be a non-empty string", fallback);
-  return value;
-}
-
-function optionalText(found: Found, value: unknown, at: string): string | undefined {
-  return value === undefined ? undefined : text(found, value, "", at);
-}
-
-/** 1 to 32 of A-Z a-z 0-9 _ - (what Home Assistant allows in a node id and object id). */
-function id(found: Found, value: unknown, at: string): string {
-  const problem = "must be 1 to 32 characters of A-Z a-z 0-9 _ -";
-  if (typeof value !== "string" || value.length === 0 || value.length > 32) return mistake(found, at, problem, "");
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (!isWordChar(code) && code !== 0x2d) return mistake(found, at, problem, "");
-  }
-  return value;
-}
-
-/** A JSON key usable as-is in a Home Assistant template (value_json.<key>). */
-function isKey(value: unknown): value is string {
-  if (typeof value !== "string" || value.length === 0 || value.length > 32) return false;
-  const first = value.charCodeAt(0);
-  if (first >= 0x30 && first <= 0x39) return false;
-  for (let i = 0; i < value.length; i++) if (!isWordChar(value.charCodeAt(i))) return false;
-  return true;
-}
-
-function isWordChar(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f;
-}
-
-/** A topic prefix: not empty, no wildcards, no NUL, no "/" at either end. */
-function topicPrefix(found: Found, value: unknown, fallback: string, at: string): string {
-  const prefix = text(found, value, fallback, at);
-  const bad = prefix.indexOf("+") >= 0 || prefix.indexOf("#") >= 0 || prefix.indexOf("\u0000") >= 0 ||
-    prefix.charAt(0) === "/" || prefix.charAt(prefix.length - 1) === "/";
-  if (bad) return mistake(found, at, "must be a topic without wildcards, NUL, or a leading or trailing /", fallback);
-  return prefix;
 }
 
 /** "air_quality" -> "Air quality". */

@@ -2,7 +2,8 @@
  * Home Assistant MQTT discovery: the retained config message for each sensor reading
  * (component "sensor", reading its value out of the sensor's JSON state with a
  * value_template) and for each actuator (component "switch" or "light", with its command
- * topic). Each payload is built when it is sent (at connect, and when Home Assistant comes
+ * topic), then for each diagnostic entity of the node (diagnostics.ts: uptime, Wi-Fi RSSI,
+ * IP address, the restart button). Each payload is built when it is sent (at connect, and when Home Assistant comes
  * back online), so none is kept in memory in between; the firmware paces the sending.
  * Only sensors whose driver started are announced. The set announced is also kept on the
  * broker, retained, as a manifest (`<component>/<object id>` entries, space-separated), so
@@ -15,6 +16,8 @@
 import type { ActuatorSpec, Config, ReadingSpec, SensorSpec } from "./config.js";
 import { ONLINE, OFFLINE } from "./availability.js";
 import { OFF_TEXT, ON_TEXT } from "./actuators.js";
+import { diagnosticConfig, diagnosticObjectId } from "./diagnostics.js";
+import type { DiagnosticEntity } from "./diagnostics.js";
 import {
   actuatorDiscoveryTopic, actuatorObjectId, commandTopic, discoveryTopic, sensorDiscoveryTopic, sensorObjectId, stateTopic, statusTopic,
 } from "./topics.js";
@@ -52,6 +55,7 @@ function deviceBlock(config: Config): Record<string, unknown> {
     manufacturer: device.manufacturer,
   };
   if (device.sw_version !== undefined) block.sw_version = device.sw_version;
+  if (device.configuration_url !== undefined) block.configuration_url = device.configuration_url;
   return block;
 }
 
@@ -107,31 +111,42 @@ export function actuatorDiscoveryPayload(config: Config, actuator: ActuatorSpec)
   return JSON.stringify(availability(config, entity));
 }
 
+export function diagnosticDiscoveryPayload(config: Config, entity: DiagnosticEntity): string {
+  return JSON.stringify(availability(config, diagnosticConfig(config, entity)));
+}
+
+export function diagnosticDiscoveryTopic(config: Config, entity: DiagnosticEntity): string {
+  return discoveryTopic(config, entity.component, diagnosticObjectId(config, entity));
+}
+
 /** What a manifest entry may look like: a component, a slash, an object id (no wildcards, no spaces). */
 const MANIFEST_ENTRY = /^[a-z_]+\/[^\s/+#]+$/;
 
 /**
  * The node's discovery messages, in a fixed order: every reading of the sensors given (those
- * whose driver started), then every actuator. Topics and payloads are built from the
+ * whose driver started), then every actuator, then every diagnostic entity. Topics and payloads are built from the
  * configuration when asked for (they are sent only at connect and when Home Assistant comes
  * back): nothing is kept per entry.
  */
 export class Discovery {
   readonly #config: Config;
   readonly #sensors: readonly SensorSpec[];
+  readonly #diagnostics: readonly DiagnosticEntity[];
   readonly count: number;
   /** The manifest of this set, as it is published (built once). */
   readonly manifest: string;
 
-  constructor(config: Config, sensors: readonly SensorSpec[]) {
+  constructor(config: Config, sensors: readonly SensorSpec[], diagnostics: readonly DiagnosticEntity[] = []) {
     this.#config = config;
     this.#sensors = sensors;
-    let count = config.actuators.length;
+    this.#diagnostics = diagnostics;
+    let count = config.actuators.length + diagnostics.length;
     for (const s of sensors) count += s.readings.length;
     this.count = count;
     const entries: string[] = [];
     for (const s of sensors) for (const r of s.readings) entries.push("sensor/" + sensorObjectId(config, s, r));
     for (const a of config.actuators) entries.push(a.component + "/" + actuatorObjectId(config, a));
+    for (const d of diagnostics) entries.push(d.component + "/" + diagnosticObjectId(config, d));
     this.manifest = entries.join(" ");
   }
 
@@ -144,12 +159,12 @@ export class Discovery {
 
   /** The topic of entry `index` (built now: allocates). */
   topic(index: number): string {
-    return this.#entry(index, sensorDiscoveryTopic, actuatorDiscoveryTopic);
+    return this.#entry(index, sensorDiscoveryTopic, actuatorDiscoveryTopic, diagnosticDiscoveryTopic);
   }
 
   /** The JSON config of entry `index` (built now: allocates). */
   payload(index: number): string {
-    return this.#entry(index, sensorDiscoveryPayload, actuatorDiscoveryPayload);
+    return this.#entry(index, sensorDiscoveryPayload, actuatorDiscoveryPayload, diagnosticDiscoveryPayload);
   }
 
   /**
@@ -171,11 +186,12 @@ export class Discovery {
     });
   }
 
-  /** What `ofReading` or `ofActuator` makes of entry `index`: a sensor's reading, or past them all an actuator. */
+  /** What `ofReading`, `ofActuator` or `ofDiagnostic` makes of entry `index`: a sensor's reading, past them an actuator, past those a diagnostic entity. */
   #entry(
     index: number,
     ofReading: (config: Config, sensor: SensorSpec, reading: ReadingSpec) => string,
     ofActuator: (config: Config, actuator: ActuatorSpec) => string,
+    ofDiagnostic: (config: Config, entity: DiagnosticEntity) => string,
   ): string {
     const config = this.#config;
     const sensors = this.#sensors;
@@ -185,6 +201,7 @@ export class Discovery {
       if (at < readings.length) return ofReading(config, sensors[sensorIndex], readings[at]);
       at -= readings.length;
     }
-    return ofActuator(config, config.actuators[at]);
+    if (at < config.actuators.length) return ofActuator(config, config.actuators[at]);
+    return ofDiagnostic(config, this.#diagnostics[at - config.actuators.length]);
   }
 }

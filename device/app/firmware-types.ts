@@ -26,6 +26,12 @@ export interface FirmwareParts {
   /** Deep sleep and the memory kept through it: needed in battery mode (config.sleep, battery.ts). */
   sleep?: SleepIo;
   /**
+   * Restarts the board (Moddable on an ESP32: System.restart(); the simulator: the firmware
+   * started anew). With it, the node announces Home Assistant's restart button; a press
+   * stops the node gracefully first, then calls this.
+   */
+  restart?: () => void;
+  /**
    * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
    * (e.g. a fleet of small nodes). Each is raised to what the node needs (see
    * ClientBuffers): the transmit buffer and the outbox hold the node's largest PUBLISH (its
@@ -48,9 +54,9 @@ export interface ResolvedFirmwareOptions extends FirmwareParts {
 
 export interface ClientBuffers {
   /**
-   * Default 1,024 (bad commands, however long, are reported). A size given is raised to
-   * hold a command on the longest command topic, with 32 bytes of payload; a longer PUBLISH
-   * is skipped by the client, not reported.
+   * Default 1,024 (bad commands, however long, are reported). The default or a size given
+   * is raised to hold a command on the longest command topic, with 32 bytes of payload, and
+   * twice the discovery manifest (sizing.ts); a longer PUBLISH is skipped by the client.
    */
   receive?: number;
   /**
@@ -86,6 +92,8 @@ export interface FirmwareCounts {
   badCommands: number;
   connects: number;
   disconnects: number;
+  /** Diagnostics states handed to the client (health.ts). */
+  diagnosticsPublished: number;
 }
 
 export interface ReadingState {

@@ -9,6 +9,8 @@
  *  - On every connect: the "online" birth, the Home Assistant discovery configs, every
  *    actuator state and every sensor state, paced so the outbox never overflows; the same
  *    again (but the birth) when Home Assistant announces itself online.
+ *  - Diagnostics (uptime, Wi-Fi RSSI, IP address) every diagnosticsInterval, a restart
+ *    button, and no connection attempts while Wi-Fi is down: health.ts.
  *  - stop() publishes "offline" (a graceful close never fires the will) and closes.
  * With config.sleep the node is a battery node instead (battery.ts): one wake, then deep sleep.
  * Its shapes are in firmware-types.ts, the client's buffer sizes in sizing.ts and the order
@@ -24,14 +26,16 @@ import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./
 import { BatteryNode } from "./battery.js";
 import { ConfigError, resolveConfig } from "./config.js";
 import type { Config, SensorSpec } from "./config.js";
+import { DiagnosticsState, diagnosticEntities } from "./diagnostics.js";
 import { Discovery } from "./discovery.js";
 import type {
   ActuatorState, Firmware, FirmwareCounts, FirmwareOptions, FirmwareParts, ReadingState, ResolvedFirmwareOptions,
 } from "./firmware-types.js";
+import { Health } from "./health.js";
 import type { DigitalClass, FirmwareIo } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
-import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
+import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
 import { brokerOptions, nowOf, readingStates, say, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
@@ -95,12 +99,15 @@ class SensorNode implements Firmware {
   readonly #led: StatusLed | undefined;
   readonly #pacer: Pacer;
   readonly #plan: PublishPlan;
+  readonly #health: Health;
   readonly #sampleTimer: TimerId;
   readonly #tickTimer: TimerId;
   #status: FirmwareStatus = "connecting";
   #ticks = 0;
   #sampledOnce = false;
   #stopped = false;
+  /** The manifest is to go out when the outbox has room (its SUBACK came while the burst filled it). */
+  #manifestDue = false;
 
   constructor(config: Config, options: FirmwareParts) {
     this.config = config;
@@ -124,7 +131,8 @@ class SensorNode implements Firmware {
       return new SensorReadings(spec, sensor, config.maxSilence, memory);
     });
     // Home Assistant hears only of the sensors that run
-    const discovery = this.#discovery = config.discovery ? new Discovery(config, started) : undefined;
+    const diagnostics = diagnosticEntities(config, io.WiFi !== undefined, options.restart !== undefined);
+    const discovery = this.#discovery = config.discovery ? new Discovery(config, started, diagnostics) : undefined;
     const manifestTopic = this.#manifestTopic = discovery === undefined ? undefined : discoveryManifestTopic(config);
     const encoder = new io.TextEncoder();
     const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), options.buffers ?? {}, this.#channels.length);
@@ -137,7 +145,7 @@ class SensorNode implements Firmware {
       outboxMessages: buffers.outboxMessages,
       transmitBufferSize: buffers.transmitBufferSize,
       outboxBytes: buffers.outboxBytes,
-      maxSubscriptions: config.actuators.length + 3,
+      maxSubscriptions: config.actuators.length + 4,
       io,
       onConnected() {
         node.#onConnected();
@@ -157,6 +165,10 @@ class SensorNode implements Firmware {
     });
     const client = this.client;
     this.#topics = new Topics(config, encoder);
+    const state = config.diagnosticsInterval > 0 ? new DiagnosticsState(config, encoder) : undefined;
+    const health = this.#health = new Health(config, io, client, state, options.restart, {
+      say: (line) => this.#say(line), now: () => this.#now(), stop: () => this.stop(),
+    });
 
     this.#actuators = config.actuators.map((spec) => {
       try {
@@ -177,7 +189,8 @@ class SensorNode implements Firmware {
     this.#led = led;
 
     // the pacer's items, in the order they go out after a connect (#publishItem)
-    const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length);
+    const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length,
+      health.publishes);
     const item: PacerItem = (index) => this.#publishItem(index);
     const items = new Array<PacerItem>(plan.count).fill(item);
     this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
@@ -258,6 +271,7 @@ class SensorNode implements Firmware {
       }
     }
     client.close();
+    this.#health.close();
     this.#setStatus("offline");
     for (const actuator of this.#actuators) actuator.close();
     this.#led?.close();
@@ -269,7 +283,9 @@ class SensorNode implements Firmware {
   #onConnected(): void {
     if (this.#stopped) return;
     this.counts.connects++;
+    this.#manifestDue = false; // this connection's SUBACK makes it due again
     this.#setStatus("online");
+    this.#health.readAddress();
     // everything again: the broker may have lost retained messages, Home Assistant its states
     this.#pacer.request(0, this.#plan.count);
     this.#pump();
@@ -288,7 +304,15 @@ class SensorNode implements Firmware {
    */
   #onSubscribed(filter: string): void {
     if (filter !== this.#manifestTopic) return;
-    const status = this.client.publish(filter, (this.#discovery as Discovery).manifest, RETAINED_QOS1);
+    this.#manifestDue = true;
+    this.#publishManifest();
+  }
+
+  /** An outbox still full keeps the manifest due: #pump() tries again at the next acknowledgement. */
+  #publishManifest(): void {
+    const status = this.client.publish(this.#manifestTopic as string, (this.#discovery as Discovery).manifest, RETAINED_QOS1);
+    if (status === "outbox-full") return;
+    this.#manifestDue = false;
     if (!taken(status)) this.#say("the discovery manifest was not published (" + status + ")");
   }
 
@@ -358,6 +382,7 @@ class SensorNode implements Firmware {
         this.sampleNow();
       }
       this.#led?.show(this.#status, ticks);
+      if (this.#health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
       if (this.#pacer.pending > 0) this.#pump();
     } catch (error) {
       this.#say("tick failed: " + String(error));
@@ -368,6 +393,7 @@ class SensorNode implements Firmware {
 
   #pump(): void {
     if (this.#stopped || !this.client.connected) return;
+    if (this.#manifestDue) this.#publishManifest();
     this.#pacer.pump();
   }
 
@@ -380,6 +406,7 @@ class SensorNode implements Firmware {
       case ITEM_ACTUATOR: return this.#publishActuator(plan.position(index));
       // sensor states wait until the configs and states before them are acknowledged
       case ITEM_BARRIER: return this.client.outboxCount === 0 ? SKIP : WAIT;
+      case ITEM_DIAGNOSTICS: return this.#publishDiagnostics();
       default: return this.#publishSensor(plan.position(index));
     }
   }
@@ -413,6 +440,12 @@ class SensorNode implements Firmware {
     return status;
   }
 
+  #publishDiagnostics(): PublishStatus | typeof SKIP {
+    const status = this.#health.publish();
+    if (status !== SKIP && taken(status)) this.counts.diagnosticsPublished++;
+    return status;
+  }
+
   // ---- reporting
 
   /** What pacer item `index` publishes, for log lines. */
@@ -424,6 +457,7 @@ class SensorNode implements Firmware {
       case ITEM_DISCOVERY: return "the discovery config " + (this.#discovery as Discovery).topic(position);
       case ITEM_ACTUATOR: return "the state of actuator " + this.#actuators[position].spec.id;
       case ITEM_BARRIER: return "(the barrier)";
+      case ITEM_DIAGNOSTICS: return "the diagnostics";
       default: return "the state of sensor " + this.#channels[position].spec.id;
     }
   }

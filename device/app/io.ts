@@ -1,8 +1,8 @@
 /*
  * The shapes the firmware is handed besides its configuration: the client's IO (sockets,
- * resolver, Timer, text encoding), the sensors, and the ECMA-419 Digital class. Types
- * only: the board passes Moddable's classes and the drivers in device/drivers/, the
- * simulator and the tests pass their own of the same shape.
+ * resolver, Timer, text encoding), the board's Wi-Fi interface and address, the sensors,
+ * and the ECMA-419 Digital class. Types only: the board passes Moddable's classes and the
+ * drivers in device/drivers/, the simulator and the tests pass their own of the same shape.
  */
 
 import type { ClientIo, TlsOptions } from "../mqtt/index.js";
@@ -49,9 +49,36 @@ export interface DigitalClass {
 }
 
 /**
+ * A Wi-Fi network interface of ECMA-419's shape (`embedded:network/interface/wifi`; on an
+ * ESP32, Moddable's modules/io/wifi/esp32/wifi-esp32.js): only what the firmware watches.
+ * An instance made without connect() only listens: onChanged("connection") when the link
+ * goes up or down, onChanged("address") when it gets an address, called later (never
+ * inside a call) with `this` = the instance.
+ */
+export interface WiFiInterface {
+  /** 500: connected with an address; 400: connected without one yet; 300: connecting; 200: disconnected (wifi.ts). */
+  readonly connection: number;
+  /** The access point's signal strength, dBm; undefined while not connected. */
+  readonly RSSI: number | undefined;
+  close(): void;
+}
+
+export interface WiFiInterfaceClass {
+  new (options: { onChanged: (this: WiFiInterface, property: string) => void }): WiFiInterface;
+}
+
+/**
  * The client's IO (the firmware takes its timers and clock from it too), and for a TLS
  * broker the certificates the board holds (the client's `tls` option).
  */
 export interface FirmwareIo extends ClientIo {
   tls?: TlsOptions;
+  /**
+   * The board's Wi-Fi interface class, watched for the link going down and up (no
+   * connection attempts while down; diagnostics.ts reports its RSSI). Without it the
+   * network counts as always up and no RSSI is announced (a board without Wi-Fi).
+   */
+  WiFi?: WiFiInterfaceClass;
+  /** The board's IP address now (Moddable: Net.get("IP")), or undefined; read at connect and when it changes, never on the publish path. */
+  address?: () => string | undefined;
 }

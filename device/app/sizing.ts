@@ -15,7 +15,10 @@ import type { Config } from "./config.js";
 import type { Discovery } from "./discovery.js";
 import type { ClientBuffers } from "./firmware-types.js";
 import { payloadSize } from "./readings.js";
-import { commandTopic, discoveryManifestTopic, homeAssistantStatusTopic, stateTopic, statusTopic } from "./topics.js";
+import { DIAGNOSTICS_PAYLOAD_BYTES } from "./diagnostics.js";
+import {
+  commandTopic, diagnosticsTopic, discoveryManifestTopic, homeAssistantStatusTopic, restartTopic, stateTopic, statusTopic,
+} from "./topics.js";
 
 /** The transmit buffer unless the board asks for a larger one, bytes. */
 export const DEFAULT_TRANSMIT_BUFFER = 1024;
@@ -98,9 +101,13 @@ export function nodeSizes(config: Config, discovery: Discovery | undefined, enco
   for (const sensor of config.sensors) {
     largestPublish = Math.max(largestPublish, publishSize(bytes(stateTopic(config, sensor.id)), payloadSize(sensor), 0));
   }
+  if (config.diagnosticsInterval > 0) {
+    largestPublish = Math.max(largestPublish, publishSize(bytes(diagnosticsTopic(config)), DIAGNOSTICS_PAYLOAD_BYTES, 0));
+  }
 
   let longestSubscribed = discovery === undefined ? 0 : bytes(homeAssistantStatusTopic(config));
   for (const actuator of config.actuators) longestSubscribed = Math.max(longestSubscribed, bytes(commandTopic(config, actuator)));
+  if (config.diagnosticsInterval > 0) longestSubscribed = Math.max(longestSubscribed, bytes(restartTopic(config)));
   let smallestReceive = Math.max(MIN_RECEIVE_BUFFER, receivedPublishSize(longestSubscribed, RECEIVE_PAYLOAD_ROOM));
   if (discovery !== undefined) {
     // the manifest announced last may list more than this configuration
@@ -126,6 +133,6 @@ export function clientBufferSizes(sizes: NodeSizes, asked: ClientBuffers, sensor
     : Math.max(asked.outbox, sizes.largestPublish);
   const outboxMessages = asked.outboxMessages === undefined ? undefined
     : Math.max(MIN_OUTBOX_MESSAGES, asked.outboxMessages, sizes.burstMessages + sensorCount);
-  const receiveBufferSize = asked.receive === undefined ? DEFAULT_RECEIVE_BUFFER : Math.max(sizes.smallestReceive, asked.receive);
+  const receiveBufferSize = Math.max(sizes.smallestReceive, asked.receive ?? DEFAULT_RECEIVE_BUFFER);
   return { receiveBufferSize, transmitBufferSize, outboxBytes, outboxMessages };
 }

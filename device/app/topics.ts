@@ -11,6 +11,8 @@
  *                                      (<p>: the prefix as an object id, see objectPrefix())
  *   <discovery>/status                 Home Assistant's own birth: "online"
  *   <prefix>/<node>/discovery          the discovery configs announced last, retained
+ *   <prefix>/<node>/diagnostics/state  uptime, Wi-Fi RSSI, IP address as JSON (diagnostics.ts)
+ *   <prefix>/<node>/diagnostics/restart  Home Assistant's restart button: "PRESS"
  */
 
 import { prepareTopic } from "../mqtt/index.js";
@@ -74,6 +76,16 @@ export function actuatorDiscoveryTopic(config: Config, actuator: ActuatorSpec): 
 /** Where the node keeps, retained, the list of discovery configs it announced last. */
 export function discoveryManifestTopic(config: Config): string {
   return nodeTopic(config) + "/discovery";
+}
+
+/** The diagnostics' JSON state (the id "diagnostics" is kept from sensors and actuators: config.ts). */
+export function diagnosticsTopic(config: Config): string {
+  return nodeTopic(config) + "/diagnostics/state";
+}
+
+/** Where Home Assistant's restart button publishes "PRESS". */
+export function restartTopic(config: Config): string {
+  return nodeTopic(config) + "/diagnostics/restart";
 }
 
 export function homeAssistantStatusTopic(config: Config): string {

@@ -1,12 +1,9 @@
 /*
- * The MQTT 3.1.1 client (QoS 0 and 1): the connection's life cycle (DNS, socket, CONNECT,
- * keepalive, reconnect with backoff, close) and the dispatch of what the broker sends.
- * Options are checked in options.ts, packets are staged in transmit.ts, subscriptions kept
- * in subscriptions.ts, messages held in outbox.ts. Its network and time come from the
- * ECMA-419 shapes it is handed (io.ts). Every buffer and table is allocated by the
- * constructor; connected, publishing and receiving allocate nothing (publish with a
- * prepared topic and a Uint8Array payload). Never blocks, never throws out of an IO
- * callback, never grows with traffic.
+ * The MQTT 3.1.1 client: the connection's life cycle (DNS, socket, CONNECT, keepalive, reconnect
+ * with backoff, a pause while the network is down, close) and the dispatch of what the broker
+ * sends; options.ts, transmit.ts, subscriptions.ts, outbox.ts do the rest. Its network and time
+ * come from the ECMA-419 shapes it is handed (io.ts). Buffers are allocated by the constructor;
+ * connected, publishing and receiving allocate nothing. Never blocks, never throws out of IO callbacks.
  */
 
 import { CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
@@ -78,11 +75,14 @@ export class MqttClient {
   #refused = false;
   #everConnected = false;
   #lastPacketId = 0;
+  #networkDown = false; // setNetworkAvailable(false): no connection attempts
+  readonly #now: () => number;
 
   constructor(options: ClientOptions) {
     const settings = this.#settings = checkOptions(options);
     this.#callbacks = new Callbacks(options);
     const io = this.#io = options.io;
+    this.#now = io.now ?? Date.now;
     const encoder = this.#encoder = new io.TextEncoder();
     const txSize = settings.transmitBufferSize;
     // the CONNECT packet is encoded in the transmit buffer first, then kept
@@ -131,6 +131,13 @@ export class MqttClient {
     if (this.#state !== IDLE) return;
     this.#timer = this.#io.Timer.repeat(() => this.#tick(), this.#settings.tickInterval);
     this.#open();
+  }
+
+  /** The network is down (false: no attempts, a connection is dropped) or back (true: a waiting client connects at once). */
+  setNetworkAvailable(available: boolean): void {
+    this.#networkDown = !available;
+    if (!available && (this.#state === CONNECTING || this.#state === CONNECTED)) this.#fail("connection-lost", "network unavailable");
+    else if (available && this.#state === WAITING) this.#open();
   }
 
   /** Validates and encodes a topic once, for publishing without allocation. Throws an MqttError for a bad name. */
@@ -214,10 +221,7 @@ export class MqttClient {
     if (this.#state === CONNECTED) this.#flush();
   }
 
-  /**
-   * Closes the client: what is staged is written, then DISCONNECT, so the broker does not
-   * publish the will. The client cannot be used again.
-   */
+  /** Closes the client: what is staged is written, then DISCONNECT (so no will); it cannot be used again. */
   close(): void {
     if (this.#state === CLOSED || this.#state === CLOSING) return;
     if (this.#state === CONNECTED && this.#socket !== undefined) {
@@ -238,6 +242,7 @@ export class MqttClient {
   // ---- connection life cycle
 
   #open(): void {
+    if (this.#networkDown) return void (this.#state = WAITING); // the network's return opens
     this.#state = CONNECTING;
     this.stats.attempts++;
     const generation = ++this.#generation;
@@ -591,10 +596,5 @@ export class MqttClient {
       if (generation !== this.#generation) return;
     }
     this.#callbacks.message(undefined, message);
-  }
-
-  #now(): number {
-    const now = this.#io.now;
-    return now === undefined ? Date.now() : now();
   }
 }

@@ -70,8 +70,9 @@ export class Transmit {
 
   /**
    * Writes as much of the staged bytes as the socket takes and moves the rest to the front.
-   * Throws what the socket throws. A socket that failed (write returns undefined) leaves
-   * `writable` at 0: its onError follows.
+   * Throws what the socket throws, and Error "write failed" when write() returns undefined
+   * (Moddable's Linux socket after a failed write, whose onError never comes:
+   * modules/io/socket/lin/tcp.c tcpTask returns at once once `error` is set).
    */
   write(socket: Socket): void {
     const fill = this.fill;
@@ -102,11 +103,13 @@ export class Transmit {
   }
 }
 
-/** Writes the first `count` bytes of a resizable buffer; returns the socket's writable count (0 once it failed). */
+/** Writes the first `count` bytes of a resizable buffer; returns the socket's writable count. */
 function writePrefix(socket: Socket, buffer: ArrayBuffer, count: number): number {
   buffer.resize(count);
   try {
-    return socket.write(buffer) ?? 0;
+    const writable = socket.write(buffer);
+    if (writable === undefined) throw new Error("write failed");
+    return writable;
   } finally {
     buffer.resize(buffer.maxByteLength);
   }

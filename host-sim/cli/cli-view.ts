@@ -1,8 +1,8 @@
 /*
  * What the simulator CLI shows: the header (broker, how to watch and switch with the
  * mosquitto clients), a live block of lines redrawn in place on a terminal (ANSI: cursor
- * up, clear line) with each board's connection state, latest readings, actuator states and
- * message counts, and the summary at the end. When stdout is not a terminal it prints a
+ * up, clear line) with each board's connection state ("no wifi" while its Wi-Fi is down),
+ * actuator states, latest readings, Wi-Fi signal and message counts, and the summary at the end. When stdout is not a terminal it prints a
  * line per status change (for up to LINE_BOARDS boards) and a periodic summary instead,
  * naming connecting boards and their latest errors.
  * Formatting and writing only: it never changes a board. Node side only.
@@ -79,26 +79,29 @@ function summaryParts(sim: Simulator, seconds: number): string[] {
 }
 
 /**
- * One board: id, status, actuator states, then its readings and message counts, or for a
- * connecting board its latest error. Within `width` columns the readings (or the error) are
+ * One board: id, status ("no wifi" while its Wi-Fi is down), actuator states, then its
+ * readings, Wi-Fi signal and message counts, or for a connecting board its latest error. Within `width` columns the readings (or the error) are
  * cut; the actuator states never are: when they alone do not fit, they go on onto more lines.
  */
 export function boardLines(board: SimBoard, color: boolean, width = Infinity): string[] {
   const actuators = board.actuators.map((a) => `${a.id} ${a.state}`);
-  const head = `${board.id.padEnd(10)} ${board.status.padEnd(10)} `;
+  const wifi = board.wifi;
+  const status = wifi.up || board.status === "aborted" ? board.status : "no wifi";
+  const head = `${board.id.padEnd(10)} ${status.padEnd(10)} `;
   const error = board.status === "connecting" ? latestError(board.log) : undefined;
   let rest: string;
   if (error !== undefined) {
     rest = `last error: ${shortError(error)}`;
   } else {
     const readings = board.readings.map((r) => `${r.key} ${r.value === null ? "-" : r.value}${r.unit === undefined ? "" : " " + r.unit}`).join(", ");
-    rest = `${readings || "no readings"} | sent ${board.messages.sent}, received ${board.messages.received}`;
+    const signal = wifi.up ? `wifi ${wifi.rssi()} dBm` : "wifi down";
+    rest = `${readings || "no readings"} | ${signal} | sent ${board.messages.sent}, received ${board.messages.received}`;
   }
   const lines = pack(head, actuators.length === 0 ? ["no actuators"] : actuators, width, " ".repeat(22));
   const last = lines.length - 1;
   const room = width - 1 - lines[last].length - 3;
   if (room >= 8) lines[last] += ` | ${room >= rest.length ? rest : rest.slice(0, room - 1) + "…"}`;
-  lines[0] = lines[0].replace(board.status.padEnd(10), paint(board.status.padEnd(10), board.status, color));
+  lines[0] = lines[0].replace(status.padEnd(10), paint(status.padEnd(10), wifi.up ? board.status : "offline", color));
   return lines;
 }
 

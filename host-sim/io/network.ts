@@ -8,7 +8,9 @@
  * up one rtt after it is opened (the TCP handshake; a TLS handshake's own round trips are not
  * delayed) and bytes take rtt / 2 each way. The
  * network counts the board's round trips: each time bytes arrive after the board wrote
- * since the last arrival, the board waited for an answer once. Node side only.
+ * since the last arrival, the board waited for an answer once. The board's Wi-Fi radio
+ * (wifi.ts) governs it too: while the Wi-Fi is down (setRoutable(false)) connections fail
+ * and new sockets never connect, as on an ESP32. Node side only.
  */
 
 import type { SocketClass } from "../../device/mqtt/index.js";
@@ -43,6 +45,7 @@ export class BoardNetwork {
   /** Open sockets (one or two: an array is smaller than a Set), replaced on every change (lists.ts). */
   #sockets: readonly (TCP | TLS)[] = [];
   #down = false;
+  #routable = true;
   /** Waiting in settled() for the last connection to close. */
   #emptied: (() => void)[] | undefined = undefined;
   /** The link's round-trip time, ms. */
@@ -104,6 +107,22 @@ export class BoardNetwork {
     for (const socket of this.#sockets) if (!socket.closing) socket.destroy();
   }
 
+  /** Whether the board's Wi-Fi carries packets (wifi.ts). */
+  get routable(): boolean {
+    return this.#routable;
+  }
+
+  /**
+   * The board's Wi-Fi went down (false) or came back with an address (true). Down: every
+   * connection fails (onError, as lwIP aborts the connections bound to the lost address)
+   * and sockets made until it is back never connect and never call back (tcp_connect's "no
+   * route" is dropped on an ESP32: modules/network/socket/lwip/modLwipSafe.c tcp_connect_safe).
+   */
+  setRoutable(routable: boolean): void {
+    this.#routable = routable;
+    if (!routable) for (const socket of this.#sockets) socket.destroy();
+  }
+
   /** Resolves once every connection is fully closed, or after `timeout` ms (then destroys what is left). */
   async settled(timeout: number): Promise<void> {
     if (this.#sockets.length > 0) {
@@ -151,7 +170,8 @@ function networkSocket(Base: typeof TCP | typeof TLS, adapt: (network: BoardNetw
 
     constructor(network: BoardNetwork, socketOptions: HostSocketOptions) {
       network._admit();
-      super(adapt(network, socketOptions));
+      const options = adapt(network, socketOptions);
+      super(network.routable ? options : { ...options, unroutable: true });
       this.#network = network;
       network._track(this);
     }

@@ -21,6 +21,8 @@ export interface HostSocketOptions extends SocketOptions {
   /** TLS: the PEM CA certificates trusted when `secure.certificate` is not given (a board's certificate store). */
   trust?: string;
   secure?: SocketOptions["secure"] & { verify?: boolean };
+  /** Made while the board's Wi-Fi is down (network.ts setRoutable): never connects, never calls back. */
+  unroutable?: boolean;
 }
 
 /**
@@ -214,6 +216,10 @@ abstract class HostSocket implements Socket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (!this.#connected && !this.socket.connecting) {
+      this.socket.destroy(); // never connected (an unroutable socket): nothing to send
+      return;
+    }
     // what was written still goes out, then FIN
     this.later(2, () => this.socket.end(() => this.socket.destroy()));
     setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -240,7 +246,8 @@ function checkAddress(options: HostSocketOptions): void {
 export class TCP extends HostSocket {
   constructor(options: HostSocketOptions) {
     checkAddress(options);
-    const socket = net.connect({ host: options.address, port: options.port, noDelay: options.nodelay ?? true });
+    const socket = options.unroutable === true ? new net.Socket()
+      : net.connect({ host: options.address, port: options.port, noDelay: options.nodelay ?? true });
     super(options, socket, "connect");
   }
 }
@@ -268,7 +275,7 @@ export class TLS extends HostSocket {
     const certificate = secure.certificate === undefined ? undefined : pemOf(derBytes(secure.certificate, "certificate"), "CERTIFICATE");
     const chain = secure.clientCertificates;
     if (chain !== undefined && !Array.isArray(chain)) throw new TypeError("clientCertificates must be an array");
-    const socket = tls.connect({
+    const socket = options.unroutable === true ? new net.Socket() : tls.connect({
       host: options.address,
       port: options.port,
       servername: serverName !== undefined && net.isIP(serverName) === 0 ? serverName : undefined,

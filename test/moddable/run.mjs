@@ -2,8 +2,10 @@
 // the installed SDK's mcconfig (release, `-t build`: the default target would `pkill mcsim`),
 // runs the app in mcsim on a private Xvfb display against a mosquitto of its own on a free
 // 127.0.0.1 port, and checks from the broker's side, with MQTT.js playing Home Assistant:
-// birth, discovery, a relay command applied and echoed, reconnection after a broker restart,
-// and the will after the app is killed. Then it reports what the build costs on the board:
+// birth, discovery, a relay command applied and echoed, the diagnostics (Moddable's Linux
+// build has no Wi-Fi: uptime and the IP address, no RSSI) and the restart button (no
+// System.restart() there: the firmware starts again in the app), reconnection after a broker
+// restart, and the will after the app is killed. Then it reports what the build costs on the board:
 // Moddable's alias count and the XS bytecode of the board and of the client alone.
 // It needs an SDK the user installed ($MODDABLE, its tools on PATH); without one it says
 // why it is skipped and exits 0. It never fetches or builds the SDK, listens only on
@@ -11,7 +13,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
@@ -23,6 +25,9 @@ const STATUS = `${PREFIX}/${NODE}/status`;
 const RELAY_SET = `${PREFIX}/${NODE}/relay/set`;
 const RELAY_STATE = `${PREFIX}/${NODE}/relay/state`;
 const RELAY_CONFIG = `homeassistant/switch/${NODE}/${PREFIX}_relay/config`;
+const DIAGNOSTICS = `${PREFIX}/${NODE}/diagnostics/state`;
+const RESTART = `${PREFIX}/${NODE}/diagnostics/restart`;
+const diagnosticConfig = (component, key) => `homeassistant/${component}/${NODE}/${PREFIX}_diagnostics_${key}/config`;
 const WAIT_MS = 30_000;
 
 const skip = whySkipped();
@@ -80,16 +85,37 @@ async function main() {
   const mcsim = app = start("mcsim", [appFile], { env: { ...process.env, DISPLAY: `:${display}` } });
 
   await check("online: the board publishes its retained birth", () => seen.wait(STATUS, "online"));
-  await check("discovery: the relay's retained config names its command and state topics and its origin; the manifest lists only the relay (no sensor runs here)", async () => {
+  await check("discovery: the relay's retained config names its command and state topics and its origin; the manifest lists the relay and the diagnostics (no sensor runs here)", async () => {
     const config = JSON.parse(await seen.wait(RELAY_CONFIG));
     if (config.command_topic !== RELAY_SET || config.state_topic !== RELAY_STATE || config.origin?.name !== "xs-mqtt") throw new Error(JSON.stringify(config));
-    await seen.wait(`${PREFIX}/${NODE}/discovery`, `switch/${PREFIX}_relay`);
+    await seen.wait(`${PREFIX}/${NODE}/discovery`,
+      `switch/${PREFIX}_relay sensor/${PREFIX}_diagnostics_uptime sensor/${PREFIX}_diagnostics_ip button/${PREFIX}_diagnostics_restart`);
   });
   await check("relay: \"on\" (any letter case) on the command topic is applied and echoed as ON on the state topic", async () => {
     await seen.wait(RELAY_STATE, "OFF");
     const echoed = seen.next(RELAY_STATE, "ON");
     await peer.publishAsync(RELAY_SET, "on", { qos: 1 });
     await echoed;
+  });
+  await check("diagnostics: uptime and IP address as diagnostic sensors and a restart button; no Wi-Fi here, so no RSSI entity and rssi null; the IP is one of this host's (Net.get(\"IP\"))", async () => {
+    const uptime = JSON.parse(await seen.wait(diagnosticConfig("sensor", "uptime")));
+    const ip = JSON.parse(await seen.wait(diagnosticConfig("sensor", "ip")));
+    const restart = JSON.parse(await seen.wait(diagnosticConfig("button", "restart")));
+    if (uptime.entity_category !== "diagnostic" || uptime.device_class !== "duration" || uptime.unit_of_measurement !== "s") throw new Error(JSON.stringify(uptime));
+    if (ip.entity_category !== "diagnostic" || ip.state_topic !== DIAGNOSTICS) throw new Error(JSON.stringify(ip));
+    if (restart.command_topic !== RESTART || restart.payload_press !== "PRESS" || restart.device_class !== "restart") throw new Error(JSON.stringify(restart));
+    const manifest = (await seen.wait(`${PREFIX}/${NODE}/discovery`)).split(" ");
+    if (manifest.some((entry) => entry.endsWith("_diagnostics_rssi")) || !manifest.includes(`button/${PREFIX}_diagnostics_restart`)) throw new Error(manifest.join(" "));
+    const state = JSON.parse(await seen.wait(DIAGNOSTICS));
+    const hostAddresses = Object.values(networkInterfaces()).flat().filter((a) => a?.family === "IPv4").map((a) => a.address);
+    if (!Number.isInteger(state.uptime) || state.rssi !== null || !hostAddresses.includes(state.ip)) throw new Error(JSON.stringify(state));
+  });
+  await check("restart button: \"PRESS\" takes the board offline (its own \"offline\", no will) and the firmware, started again, comes back online", async () => {
+    const offline = seen.next(STATUS, "offline");
+    const online = seen.next(STATUS, "online");
+    await peer.publishAsync(RESTART, "PRESS", { qos: 1 });
+    await offline;
+    await online;
   });
   await check("reconnect: after the broker restarts, the board comes back online", async () => {
     const again = seen.next(STATUS, "online");

@@ -2,7 +2,9 @@
  * The Node engine of a simulated board: the built firmware (dist/firmware.js, loaded once
  * by the simulator) runs in this Node process with the board's own IO: TCP/TLS from its
  * BoardNetwork (the device's send window; cut and restore), DNS, Timer and its clock, its
- * VirtualPins' Digital class and its I2CBus's I2C class. Every callback that IO delivers
+ * VirtualPins' Digital class and its I2CBus's I2C class, the Wi-Fi interface of its radio
+ * (io/wifi.ts, which governs the network link) and its address. Home Assistant's restart
+ * button starts the firmware anew on the same IO. Every callback that IO delivers
  * runs through the board's BoardAbort (host-sim/io/abort.ts): an exception escaping one
  * aborts the board, as fxAbort resets a real one. A board in battery mode (config.sleep)
  * gets a BoardSleep (host-sim/sleep.ts): at each wake the firmware starts afresh, as after a
@@ -35,7 +37,13 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   network = new BoardNetwork({ ca: start.ca, onFailure: (reason) => start.onLog("network: " + reason), abort, rtt: start.rtt });
   const resolver = new HostResolver({ abort });
   const Timer = abort.timer();
-  const io = { TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}) };
+  const wifi = start.hardware.wifi;
+  wifi.attach(network);
+  const io = {
+    TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}),
+    WiFi: wifi.interfaceClass((callback, self, property) => abort.run(callback, self, property)),
+    address: () => (wifi.up ? wifi.address : undefined),
+  };
   let engine: NodeEngine | undefined = undefined;
   // deep sleep resets the board's peripherals: the I²C connections of a wake close with it
   const wakeI2C: { close(): void }[] = [];
@@ -77,6 +85,7 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     log: start.onLog,
     onStatus: start.onStatus,
     sleep,
+    restart: () => engine?.restart(boot),
   });
   engine = new NodeEngine(boot(), network, abort, sleep);
   return engine;
@@ -88,6 +97,7 @@ class NodeEngine implements BoardEngine {
   readonly #network: BoardNetwork;
   readonly #abort: BoardAbort;
   readonly #sleep: BoardSleep | undefined;
+  #stopped = false;
 
   constructor(firmware: Firmware, network: BoardNetwork, abort: BoardAbort, sleep: BoardSleep | undefined) {
     this.#firmware = firmware;
@@ -145,7 +155,14 @@ class NodeEngine implements BoardEngine {
     this.#network.restore();
   }
 
+  /** The firmware stopped itself for a restart (Home Assistant's button): it starts anew, unless the board is stopping. */
+  restart(begin: () => Firmware): void {
+    if (this.#stopped) return;
+    this.#firmware = begin();
+  }
+
   async stop(): Promise<void> {
+    this.#stopped = true;
     // an aborted board runs nothing more: no "offline", no DISCONNECT
     this.#sleep?.stop();
     if (this.#abort.error !== undefined) return this.#network.settled(0);

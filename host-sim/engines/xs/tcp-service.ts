@@ -34,6 +34,11 @@ export class TcpService implements XsService {
     this.#network = new BoardNetwork({ rtt });
   }
 
+  /** The board's network link (its Wi-Fi radio governs it: host-sim/io/wifi.ts). */
+  get network(): BoardNetwork {
+    return this.#network;
+  }
+
   /** Connections not fully closed yet (XS closed them or not). */
   get connections(): number {
     return this.#network.connections;

@@ -2,7 +2,8 @@
  * The XS engine of a simulated board: the built firmware (dist/firmware.js) runs inside a
  * real XS engine, in an xsnap worker of the board's own (XsHost), with TCP and Timer
  * bridged from Node, and the board's I²C bus and pins bridged as XsHost services to the
- * Node-side simulated chips and VirtualPins. in-xs/board.js starts it there and reports
+ * Node-side simulated chips and VirtualPins, and its Wi-Fi radio (io/wifi.ts) as the "wifi"
+ * service. in-xs/board.js starts it there and reports
  * status changes and snapshots through the "board" service. An exception that escapes a
  * delivery inside XS (a socket's, timer's or pin's callback) aborts the board
  * (host-sim/io/abort.ts has the Node engine's counterpart). Node side only.
@@ -16,6 +17,7 @@ import { DigitalService } from "./digital-service.js";
 import type { Frame } from "./frame.js";
 import { XS_IO_MODULE, XsHost } from "./host.js";
 import { I2cService } from "./i2c-service.js";
+import { WifiService } from "./wifi-service.js";
 import type { ServiceReply, XsService } from "./service.js";
 
 /** The XS side of a board, next to the bridge's own modules. */
@@ -80,7 +82,9 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   try {
     host.register(new I2cService(start.hardware.bus));
     host.register(new DigitalService(start.hardware.pins, (header, body) => host.deliver(header, body)));
+    host.register(new WifiService(start.hardware.wifi, (header, body) => host.deliver(header, body)));
     host.register(service);
+    start.hardware.wifi.attach(host.tcp.network);
     await host.load(start.firmwarePath, "Firmware");
     await host.load(XS_BOARD_MODULE, "Board");
     const wiring = { data: I2C_DATA, clock: I2C_CLOCK, seed: start.seed, buffers: CLIENT_BUFFERS, reportInterval: REPORT_INTERVAL };

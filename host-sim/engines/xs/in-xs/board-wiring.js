@@ -11,11 +11,12 @@ import { mulberry32 } from "./prng.js";
 
 /**
  * Starts the firmware of one board.
- * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus, sleep }
+ * options: { resolved, io, I2C, data, clock, Digital, seed, buffers, log, onStatus, sleep, restart }
  *   resolved: the configuration as the bundle's resolveConfig() returned it (not checked again).
  *   seed: a number that makes the reconnect jitter reproducible (io.random).
  *   buffers: the MQTT client's buffer sizes (startFirmware's `buffers`), or undefined.
  *   sleep: deep sleep and retained memory for battery mode (startFirmware's `sleep`), or undefined.
+ *   restart: starts the board's firmware anew (Home Assistant's restart button), or undefined.
  * Returns what startFirmware() returns.
  */
 export function startBoard(firmware, options) {
@@ -26,5 +27,10 @@ export function startBoard(firmware, options) {
   return firmware.startFirmware({
     resolved: options.resolved, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
     sleep: options.sleep,
+    restart: options.restart === undefined ? undefined : () => {
+      // as a reboot does: the sensors' I²C connections are released before the firmware starts again
+      for (const sensor of Object.values(sensors)) sensor?.close?.();
+      options.restart();
+    },
   });
 }
