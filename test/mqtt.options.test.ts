@@ -143,7 +143,7 @@ describe("checkOptions: each check and its MqttError", () => {
   it("pipeline: true or false (default false)", () => {
     expect(checkOptions(options({ pipeline: true })).pipeline).toBe(true);
     const error = thrown(() => checkOptions(options({ pipeline: "yes" as never })));
-    expect([error.code, error.message]).toEqual(["argument-invalid", "argument of wrong type or range (pipeline must be true or false)"]);
+    expect([error.code, error.message]).toEqual(["argument-invalid", "bad argument (pipeline must be true or false)"]);
   });
 
   it("reconnect.maxDelay may not be below reconnect.minDelay", () => {

@@ -9,7 +9,7 @@ const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 /** What typeof says of a number, made once (in XS a string literal is a new string each time it runs). */
-const NUMBER = "number";
+export const NUMBER = "number";
 
 /** Powers of ten for 0 to 6 decimals. */
 export const POWERS_OF_TEN = Object.freeze([1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]);

@@ -28,7 +28,7 @@ import type { Config, SensorSpec } from "./config.js";
 import { Discovery } from "./discovery.js";
 import type { ActuatorState, Firmware, FirmwareCounts, FirmwareParts, ReadingState } from "./firmware-types.js";
 import type { FirmwareIo, Sensor, SleepIo } from "./io.js";
-import { brokerOptions, nowOf, readingStates, say, tellStatus, zeroCounts } from "./node-parts.js";
+import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { WakeMemory } from "./retained.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
@@ -283,7 +283,7 @@ export class BatteryNode implements Firmware {
 
   /** Whether the client took a message; the packet id it used is kept for the next wake. */
   #took(status: PublishStatus): boolean {
-    if (status !== "sent" && status !== "queued") return false;
+    if (!taken(status)) return false;
     this.#lastPacketId = this.client.lastPacketId;
     return true;
   }

@@ -36,7 +36,7 @@ import type { DigitalClass, FirmwareIo } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import type { PacerItem } from "./pacer.js";
 import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
-import { brokerOptions, nowOf, readingStates, say, tellStatus, zeroCounts } from "./node-parts.js";
+import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
 import { StatusLed, TICK_MS } from "./status-led.js";
@@ -70,15 +70,6 @@ const SENSOR_STATE = Object.freeze({ qos: 0, queue: true, retain: true });
 const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
-
-/** The statuses taken() looks for, made once (in XS a string literal is a new string each time it runs). */
-const SENT: PublishStatus = "sent";
-const QUEUED: PublishStatus = "queued";
-
-/** Whether the client took a message (sent it, or queued it in the outbox). */
-function taken(status: PublishStatus): boolean {
-  return status === SENT || status === QUEUED;
-}
 
 class SensorNode implements Firmware {
   readonly config: Config;

@@ -13,6 +13,7 @@ import type { Message, MqttClient, PublishStatus } from "../mqtt/index.js";
 import type { Config } from "./config.js";
 import { DiagnosticsState, PRESS_BYTES } from "./diagnostics.js";
 import type { FirmwareIo } from "./io.js";
+import { taken } from "./node-parts.js";
 import { SKIP } from "./pacer.js";
 import { restartTopic } from "./topics.js";
 import { WifiWatch } from "./wifi.js";
@@ -119,7 +120,7 @@ export class Health {
     const now = this.#hooks.now();
     const length = state.encode(Math.floor((now - this.#startedAt) / 1000), this.rssi);
     const status = this.#client.publish(state.topic, state.payload, STATE, length);
-    if (status === "sent" || status === "queued") this.#nextAt = now + this.#interval;
+    if (taken(status)) this.#nextAt = now + this.#interval;
     return status;
   }
 

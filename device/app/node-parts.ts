@@ -6,7 +6,7 @@
  * only; brokerOptions() and readingStates() allocate (start-up and displays, not a hot path).
  */
 
-import type { ClientOptions } from "../mqtt/index.js";
+import type { ClientOptions, PublishStatus } from "../mqtt/index.js";
 import type { Config } from "./config.js";
 import type { FirmwareCounts, ReadingState } from "./firmware-types.js";
 import type { FirmwareIo } from "./io.js";
@@ -26,6 +26,15 @@ export function brokerOptions(config: Config, io: FirmwareIo): Pick<ClientOption
     clean: true,
     tls: broker.tls ? io.tls ?? true : undefined,
   };
+}
+
+/** The statuses taken() looks for, made once (in XS a string literal is a new string each time it runs). */
+const SENT: PublishStatus = "sent";
+const QUEUED: PublishStatus = "queued";
+
+/** Whether the client took a message (sent it, or queued it in the outbox). Allocates nothing. */
+export function taken(status: PublishStatus): boolean {
+  return status === SENT || status === QUEUED;
 }
 
 /** A node's counts at its start: all 0. */

@@ -6,6 +6,7 @@
  * here throws out of the interface's callback, and reading the RSSI allocates nothing.
  */
 
+import { NUMBER } from "./ascii.js";
 import type { WiFiInterface, WiFiInterfaceClass } from "./io.js";
 
 /**
@@ -55,7 +56,7 @@ export class WifiWatch {
     if (!this.#up) return NaN;
     try {
       const rssi = this.#wifi.RSSI;
-      return typeof rssi === "number" ? rssi : NaN;
+      return typeof rssi === NUMBER ? rssi as number : NaN;
     } catch {
       return NaN;
     }
