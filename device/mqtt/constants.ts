@@ -18,9 +18,13 @@ export const UNSUBACK = 11;
 export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
+/** MQTT 5.0 only: enhanced authentication [MQTT-3.15]. */
+export const AUTH = 15;
 
 /** Protocol level 4 is MQTT 3.1.1 [MQTT-3.1.2-2]. */
 export const PROTOCOL_LEVEL = 4;
+/** Protocol level 5 is MQTT 5.0 [MQTT-3.1.2-2]. */
+export const PROTOCOL_LEVEL_5 = 5;
 
 /** The largest remaining length a 4-byte length field can carry. */
 export const MAX_REMAINING_LENGTH = 268_435_455;

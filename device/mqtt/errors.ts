@@ -46,6 +46,9 @@ export type ErrorCode =
   | "connack-flags-invalid"
   | "connack-code-unknown"
   | "protocol-violation"
+  // what a server sent that breaks MQTT 5.0
+  | "property-invalid"
+  | "reason-code-invalid"
   // connection and session outcomes
   | "unacceptable-protocol"
   | "identifier-rejected"
@@ -63,7 +66,12 @@ export type ErrorCode =
   | "stray-ack"
   | "qos2-table-full"
   | "too-many-subscriptions"
-  | "handler-threw";
+  | "handler-threw"
+  // MQTT 5.0 outcomes: the reason code's name is in the detail
+  | "connection-refused"
+  | "server-disconnected"
+  | "publish-refused"
+  | "auth-failed";
 
 // Short on purpose: every byte of text is flash on the board. Each says what went wrong
 // and, for the caller's mistakes, what to give instead; the README's table explains more.
@@ -110,6 +118,12 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "qos2-table-full": "over maxInflight QoS 2 messages await PUBREL: reconnecting",
   "too-many-subscriptions": "subscription table full: raise maxSubscriptions",
   "handler-threw": "a handler threw: caught, going on",
+  "property-invalid": "server property unknown, repeated or misplaced [MQTT-2.2.2]",
+  "reason-code-invalid": "server reason code not allowed in this packet [MQTT-2.4]",
+  "connection-refused": "CONNACK refused: see the reason",
+  "server-disconnected": "server sent DISCONNECT: see the reason",
+  "publish-refused": "broker refused the message: see the reason",
+  "auth-failed": "AUTH exchange failed: see the reason",
 });
 
 /** The error for each CONNACK return code that refuses the connection (1 to 5) [MQTT-3.2.2-3]. */
