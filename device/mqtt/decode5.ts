@@ -13,7 +13,7 @@ import {
 import { checkFirstByte, PacketDecoder } from "./decode.js";
 import type { ErrorCode } from "./errors.js";
 import {
-  KIND_BYTE, KIND_U16, KIND_U32, KIND_VARINT, PROP_TABLE_SIZE, PROP_TOPIC_ALIAS, PROP_USER_PROPERTY, propertyEnd,
+  KIND_BINARY, KIND_BYTE, KIND_STRING, KIND_U16, KIND_U32, KIND_VARINT, PROP_TABLE_SIZE, PROP_TOPIC_ALIAS, PROP_USER_PROPERTY, propertyEnd,
   propertyKind, readProperties, u16At, u32At, varIntAt, varIntLength,
 } from "./props.js";
 import { reasonAllowed } from "./reasons.js";
@@ -183,15 +183,22 @@ export class PacketDecoder5 extends PacketDecoder {
     }
   }
 
+  /** Where the value of a text or binary property starts in `buf` (after its length), or 0 when absent or not text or binary. */
+  #bytesAt(id: number): number {
+    const kind = propertyKind(id);
+    const at = this.#at[id];
+    return at === 0 || (kind !== KIND_STRING && kind !== KIND_BINARY) ? 0 : at;
+  }
+
   /** Where the bytes of a text or binary property lie in `buf`: -1 when absent. */
   bytesOffset(id: number): number {
-    const at = this.#at[id];
+    const at = this.#bytesAt(id);
     return at === 0 ? -1 : at + 2;
   }
 
   /** How many bytes a text or binary property holds: 0 when absent. */
   bytesLength(id: number): number {
-    const at = this.#at[id];
+    const at = this.#bytesAt(id);
     return at === 0 ? 0 : u16At(this.buf, at);
   }
 
