@@ -1,34 +1,28 @@
 /*
- * The MQTT 3.1.1 client (QoS 0 and 1): the connection's life cycle (DNS, socket, CONNECT,
- * keepalive, reconnect with backoff, close) and the dispatch of what the broker sends.
- * Options are checked in options.ts, packets are staged in transmit.ts, subscriptions kept
- * in subscriptions.ts, messages held in outbox.ts. Its network and time come from the
- * ECMA-419 shapes it is handed (io.ts). Every buffer and table is allocated by the
- * constructor; connected, publishing and receiving allocate nothing (publish with a
- * prepared topic and a Uint8Array payload). Never blocks, never throws out of an IO
- * callback, never grows with traffic.
+ * The MQTT client (3.1.1, or 5.0 through session5.ts): the connection's life cycle (DNS,
+ * socket, CONNECT, keepalive, reconnect with backoff, close) and the dispatch of what the
+ * broker sends. Options are checked in options.ts, packets staged in transmit.ts,
+ * subscriptions kept in subscriptions.ts, messages held in outbox.ts; network and time come
+ * from the ECMA-419 shapes it is handed (io.ts). Every buffer and table is allocated by the
+ * constructor; connected, publishing (a prepared topic, a Uint8Array payload) and receiving
+ * allocate nothing. Never blocks, never throws out of an IO callback, never grows with traffic.
  */
 
-import { CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
+import { AUTH, CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
 import { Callbacks } from "./callbacks.js";
 import { NEED_MORE, OVERSIZE, type PacketDecoder } from "./decode.js";
-import {
-  encodeDisconnect, encodePingreq, encodePuback, encodePubcomp, encodePublish, encodePubrec, publishSize,
-} from "./encode.js";
-import type { ErrorCode } from "./errors.js";
-import { connackRefusal, MqttError } from "./errors.js";
+import { encodeDisconnect, encodePingreq, encodePuback, encodePubcomp, encodePublish, encodePubrec, publishSize } from "./encode.js";
+import { connackRefusal, type ErrorCode, MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
 import { INBOUND_FULL, INBOUND_NEW, type InboundQos2 } from "./inbound.js";
 import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
 import { layOut } from "./memory.js";
 import { Message } from "./message.js";
-import type {
-  ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings,
-  SubscribeOptions,
-} from "./options.js";
+import type { ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings, SubscribeOptions } from "./options.js";
 import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf, reconnectDelay } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
 import { Receive } from "./receive.js";
+import { Session5 } from "./session5.js";
 import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, type SubscriptionTable } from "./subscriptions.js";
 import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
 import { Transmit, TX_RESERVE } from "./transmit.js";
@@ -38,9 +32,7 @@ import { closeQuietly, openSocket, resolveHost } from "./transport.js";
 const CLOSE_LINGER = 2_000;
 
 export class MqttClient {
-  readonly stats: ClientStats = {
-    sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayAcks: 0,
-  };
+  readonly stats: ClientStats = { sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayAcks: 0 };
 
   readonly #callbacks: Callbacks;
   readonly #settings: Settings;
@@ -59,6 +51,7 @@ export class MqttClient {
   readonly #inbound: InboundQos2;
   readonly #message: Message;
   readonly #keepalive: Keepalive;
+  readonly #v5: Session5 | undefined;
 
   #state: ClientState = "idle";
   #socket: Socket | undefined = undefined;
@@ -86,17 +79,14 @@ export class MqttClient {
     const txSize = settings.transmitBufferSize;
     // the CONNECT packet is encoded in the transmit buffer first, then kept
     const tx = this.#tx = new Transmit(txSize);
-    const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes);
+    const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes, settings);
     this.#rx = new Receive(settings.receiveBufferSize);
     const memory = layOut(settings, tx.bytes.subarray(0, connectLength));
-    this.#outbox = memory.outbox;
-    this.#subscriptions = memory.subscriptions;
-    this.#inbound = memory.inbound;
-    this.#decoder = memory.decoder;
-    this.#connectPacket = memory.connectPacket;
+    ({ outbox: this.#outbox, subscriptions: this.#subscriptions, inbound: this.#inbound, decoder: this.#decoder, connectPacket: this.#connectPacket } = memory);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, settings.outboxBytes);
-    this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
+    const v5 = this.#v5 = settings.protocolVersion === 5 ? Session5.create(options, settings, this.#decoder, io.TextDecoder) : undefined;
+    this.#message = v5 === undefined ? new Message(this.#decoder.receiveBuffer, io.TextDecoder) : v5.message;
     this.#keepalive = new Keepalive(settings.keepAlive, settings.tickInterval);
   }
 
@@ -124,6 +114,11 @@ export class MqttClient {
     return this.#lastPacketId;
   }
 
+  /** MQTT 5.0: the server's limits from CONNACK and the assigned client id (docs/mqtt5.md); undefined on 3.1.1. */
+  get session5(): Session5 | undefined {
+    return this.#v5;
+  }
+
   /** Starts connecting; from then on the client keeps itself connected until close(). */
   connect(): void {
     this.#checkOpen();
@@ -142,18 +137,17 @@ export class MqttClient {
    * changes nothing). Prepared topics and Uint8Array payloads allocate nothing;
    * `payloadLength` sends only the first bytes of a reused payload buffer.
    */
-  publish(
-    topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions, payloadLength?: number,
-  ): PublishStatus {
+  publish(topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions, payloadLength?: number): PublishStatus {
     this.#checkOpen();
     const prepared = topic instanceof PreparedTopic ? topic : this.prepareTopic(topic);
     const bytes = payloadBytes(payload, this.#encoder);
     const length = payloadLengthOf(bytes, payloadLength);
     const qos = qosOf(options);
     const retain = options !== undefined && options.retain === true;
-    const size = publishSize(prepared.bytes.length, length, qos);
+    const v5 = this.#v5;
+    const size = v5 === undefined ? publishSize(prepared.bytes.length, length, qos) : v5.size(prepared, length, qos, retain, options);
     const queue = options !== undefined && options.queue === true;
-    const limit = qos === 0 && !queue ? this.#maxPacket : this.#maxQueuedPacket;
+    const limit = Math.min(qos === 0 && !queue ? this.#maxPacket : this.#maxQueuedPacket, v5 === undefined ? Infinity : v5.maximumPacketSize);
     if (size === 0 || size > limit) {
       throw new MqttError("payload-too-large", "the packet would take " + size + " bytes; this client allows " + limit);
     }
@@ -161,8 +155,10 @@ export class MqttClient {
     if (qos === 0) {
       const online = this.#state === "connected" && !this.#handshaking;
       const tx = this.#tx;
-      if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE) {
-        tx.fill += encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length);
+      // (5.0: a topic alias may add 3 bytes)
+      if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE + (v5 === undefined ? 0 : 3)) {
+        tx.fill += v5 === undefined ? encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length)
+          : v5.encode(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length, true);
         this.stats.sent++;
         this.#flush();
         return "sent";
@@ -185,7 +181,8 @@ export class MqttClient {
     }
     const packetId = qos > 0 ? this.#subscriptions.nextPacketId() : 0;
     this.#lastPacketId = packetId;
-    encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
+    if (v5 === undefined) encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
+    else v5.encode(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length, false);
     const index = outbox.add(offset, size, packetId);
     if (this.#state === "connected") this.#flush();
     return outbox.stateOf(index) === QUEUED ? "queued" : "sent";
@@ -215,13 +212,15 @@ export class MqttClient {
 
   /**
    * Closes the client: what is staged is written, then DISCONNECT, so the broker does not
-   * publish the will. The client cannot be used again.
+   * publish the will (on 5.0 unless `reasonCode` is 0x04; `sessionExpiry` may change the
+   * session's). The client cannot be used again.
    */
-  close(): void {
+  close(reasonCode = 0, sessionExpiry?: number): void {
     if (this.#state === "closed" || this.#state === "closing") return;
+    this.#v5?.closing(reasonCode, sessionExpiry);
     if (this.#state === "connected" && this.#socket !== undefined) {
       this.#state = "closing";
-      if (!this.#stageReserved(encodeDisconnect, 0)) return;
+      if (!this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reasonCode)) return;
       this.#deadline = this.#now() + CLOSE_LINGER;
       this.#flushNow();
       if (this.#tx.fill === 0) this.#finishClose();
@@ -279,10 +278,7 @@ export class MqttClient {
       this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();
-    if (this.#state === "closing" && tx.fill === 0) {
-      this.#finishClose();
-      return;
-    }
+    if (this.#state === "closing" && tx.fill === 0) return this.#finishClose();
     if (this.#decoder.pending > 0 || this.#rx.waiting > 0) this.#onReadable(this.#rx.waiting);
   }
 
@@ -298,7 +294,7 @@ export class MqttClient {
       this.#finishClose();
       return;
     }
-    const error = new MqttError(code, detail);
+    const error = this.#v5 === undefined ? new MqttError(code, detail) : this.#v5.error(code, detail);
     const wasConnected = this.#state === "connected";
     // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
     if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
@@ -388,7 +384,7 @@ export class MqttClient {
   #stage(): void {
     if (this.#state === "connected" && !this.#handshaking) {
       this.#subscriptions.stage(this.#tx);
-      this.#outbox.stage(this.#tx, this.#settings.maxInflight, this.stats);
+      this.#outbox.stage(this.#tx, this.#v5 === undefined ? this.#settings.maxInflight : this.#v5.inflightLimit, this.stats);
     }
   }
 
@@ -449,8 +445,7 @@ export class MqttClient {
       try {
         kind = decoder.next();
       } catch (error) {
-        const cause = error as MqttError;
-        this.#fail("protocol-violation", cause.code + ": " + cause.message);
+        this.#fail("protocol-violation", (error as MqttError).code + ": " + (error as MqttError).message);
         return;
       }
       if (kind === NEED_MORE) continue;
@@ -461,10 +456,12 @@ export class MqttClient {
 
   #handle(kind: number): void {
     const decoder = this.#decoder;
-    if (this.#handshaking && kind !== CONNACK) {
+    if (this.#handshaking && kind !== CONNACK && kind !== AUTH) {
       this.#fail("protocol-violation", "packet type " + kind + " before CONNACK");
       return;
     }
+    const v5Error = this.#v5 === undefined ? undefined : this.#v5.check(kind, this.#tx);
+    if (v5Error !== undefined || kind === AUTH) return v5Error === undefined ? this.#flush() : this.#fail(v5Error, this.#v5!.detail);
     switch (kind) {
       case PUBLISH:
       case OVERSIZE:
@@ -489,7 +486,7 @@ export class MqttClient {
       case UNSUBACK: {
         const filter = this.#subscriptions.unsuback(decoder.packetId);
         if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for packet id " + decoder.packetId + ", which was not sent");
-        else this.#callbacks.unsubscribed(filter);
+        else this.#callbacks.unsubscribed(filter, this.#v5 === undefined ? 0 : decoder.buf[decoder.codesOffset]);
         return;
       }
       default: // PINGRESP
@@ -521,16 +518,18 @@ export class MqttClient {
   /** PUBACK (QoS 1 done), PUBREC (QoS 2 released: PUBREL next) or PUBCOMP (QoS 2 done) for an outbox message. */
   #onAck(kind: number, packetId: number): void {
     const outbox = this.#outbox;
-    const known = kind === PUBACK ? outbox.acknowledge(packetId) : kind === PUBREC ? outbox.received(packetId) : outbox.complete(packetId);
+    const reason = this.#v5 === undefined ? 0 : this.#v5.reasonCode; // 5.0: 0x80 and above ends the exchange
+    const known = kind === PUBACK ? outbox.acknowledge(packetId) : kind === PUBCOMP ? outbox.complete(packetId)
+      : reason < 0x80 ? outbox.received(packetId) : Session5.refused(outbox, packetId);
     if (!known) {
       // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
       this.stats.strayAcks++;
       this.#callbacks.error(new MqttError("stray-ack", "packet type " + kind + ", packet id " + packetId));
       return;
     }
-    if (kind !== PUBREC) {
+    if (kind !== PUBREC || reason >= 0x80) {
       this.stats.acknowledged++;
-      this.#callbacks.published(packetId);
+      this.#callbacks.published(packetId, reason);
     }
     this.#flush();
   }
@@ -539,8 +538,9 @@ export class MqttClient {
     const decoder = this.#decoder;
     const refusal = !this.#handshaking ? "a second CONNACK"
       : decoder.sessionPresent && this.#settings.clean ? "session present in answer to a clean session [MQTT-3.2.2-1]" : undefined;
+    const refused = this.#v5 === undefined ? undefined : this.#v5.connack(this.#keepalive);
     if (refusal !== undefined || decoder.returnCode !== 0) {
-      this.#fail(refusal === undefined ? connackRefusal(decoder.returnCode) : "protocol-violation", refusal);
+      this.#fail(refusal === undefined ? refused ?? connackRefusal(decoder.returnCode) : "protocol-violation", refusal ?? this.#v5?.detail);
       return;
     }
     this.#handshaking = false;
@@ -569,8 +569,8 @@ export class MqttClient {
     if (slot < 0) return;
     const code = decoder.buf[decoder.codesOffset];
     const filter = subscriptions.filter(slot);
-    subscriptions.settle(slot, code !== SUBACK_FAILURE);
-    if (code === SUBACK_FAILURE) this.#callbacks.error(new MqttError("subscription-refused", JSON.stringify(filter)));
+    subscriptions.settle(slot, code < SUBACK_FAILURE);
+    if (code >= SUBACK_FAILURE) this.#callbacks.error(new MqttError("subscription-refused", JSON.stringify(filter) + (code === SUBACK_FAILURE ? "" : " 0x" + code.toString(16))));
     else this.#callbacks.subscribed(filter, code);
   }
 

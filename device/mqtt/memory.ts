@@ -1,15 +1,18 @@
 /*
  * The client's fixed-size tables, laid out once in one ArrayBuffer (each buffer costs a
  * header, on XS and on Node alike): the outbox (4-aligned, first), the subscription table and
- * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet. Runs once,
+ * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet; with
+ * protocolVersion 5, the 5.0 decoder and subscription table over the same memory. Runs once,
  * in the client's constructor; allocates nothing after.
  */
 
 import { PacketDecoder } from "./decode.js";
+import { PacketDecoder5 } from "./decode5.js";
 import { InboundQos2 } from "./inbound.js";
 import type { Settings } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { SubscriptionTable } from "./subscriptions.js";
+import { SubscriptionTable5 } from "./subscriptions5.js";
 
 export interface ClientMemory {
   outbox: Outbox;
@@ -31,11 +34,13 @@ export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
   const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
   const connectPacket = new Uint8Array(memory, connectAt, connect.length);
   connectPacket.set(connect);
+  const v5 = settings.protocolVersion === 5;
+  const receiveBuffer = new Uint8Array(memory, receiveAt, receiveBufferSize);
   return {
     outbox,
-    subscriptions: new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox),
+    subscriptions: new (v5 ? SubscriptionTable5 : SubscriptionTable)(maxSubscriptions, memory, outboxSize, outbox),
     inbound: new InboundQos2(maxInflight, memory, inboundAt),
-    decoder: new PacketDecoder(new Uint8Array(memory, receiveAt, receiveBufferSize)),
+    decoder: v5 ? new PacketDecoder5(receiveBuffer) : new PacketDecoder(receiveBuffer),
     connectPacket,
   };
 }

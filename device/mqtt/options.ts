@@ -5,11 +5,14 @@
  */
 
 import type { ConnectFields } from "./encode.js";
-import { encodeConnect } from "./encode.js";
+import { encodeConnect, lengthFieldSize } from "./encode.js";
+import { encodeConnect5 } from "./encode5.js";
 import { MqttError } from "./errors.js";
 import type { ClientIo, SecureOptions, TextEncoderLike } from "./io.js";
 import type { Message } from "./message.js";
 import { derOf } from "./pem.js";
+import type { Properties } from "./props.js";
+import type { AuthHandler } from "./session5.js";
 import { prepareTopic } from "./topic.js";
 
 export interface WillOptions {
@@ -17,6 +20,8 @@ export interface WillOptions {
   payload: string | Uint8Array;
   qos?: number;
   retain?: boolean;
+  /** MQTT 5.0: the will's properties (willDelay, messageExpiry, contentType, ...). */
+  properties?: Properties;
 }
 
 export interface ReconnectOptions {
@@ -85,11 +90,15 @@ export interface ClientOptions {
   onConnected?: (sessionPresent: boolean) => void;
   onDisconnected?: (reason: MqttError) => void;
   onMessage?: MessageHandler;
-  /** A QoS 1 message was acknowledged (PUBACK), or a QoS 2 one completed (PUBCOMP), by the broker. */
-  onPublished?: (packetId: number) => void;
+  /**
+   * A QoS 1 message was acknowledged (PUBACK), or a QoS 2 one completed (PUBCOMP), by the
+   * broker; with MQTT 5.0 also a QoS 2 one the broker refused at PUBREC. `reasonCode`: the
+   * acknowledgement's reason code (always 0 on 3.1.1; 0x80 and above: refused).
+   */
+  onPublished?: (packetId: number, reasonCode: number) => void;
   onSubscribed?: (filter: string, grantedQos: number) => void;
-  /** The broker acknowledged an UNSUBSCRIBE (UNSUBACK) for this filter. */
-  onUnsubscribed?: (filter: string) => void;
+  /** The broker acknowledged an UNSUBSCRIBE (UNSUBACK) for this filter; `reasonCode` is 0 on 3.1.1. */
+  onUnsubscribed?: (filter: string, reasonCode: number) => void;
   /**
    * After publish() returned "dropped" or "outbox-full": the client is connected again with
    * room (nothing queued, the transmit buffer and the outbox at least half free). Called
@@ -97,6 +106,17 @@ export interface ClientOptions {
    */
   onReady?: () => void;
   onError?: (error: MqttError) => void;
+  // ---- MQTT 5.0 only (docs/mqtt5.md): with protocolVersion 4 these are refused
+  /** 4: MQTT 3.1.1 (the default); 5: MQTT 5.0. */
+  protocolVersion?: number;
+  /** Seconds the broker keeps the session after the connection ends: 0 (the default) to 4,294,967,295 (for ever). */
+  sessionExpiry?: number;
+  /** More CONNECT properties: userProperties, authenticationMethod, authenticationData, requestProblemInformation, requestResponseInformation. */
+  connectProperties?: Properties;
+  /** How many prepared topics may get a topic alias, within the server's Topic Alias Maximum (default 8). */
+  maxTopicAliases?: number;
+  /** The server's AUTH during enhanced authentication: answer with the next authentication data, or undefined to give up. */
+  onAuth?: AuthHandler;
 }
 
 export interface PublishOptions {
@@ -104,6 +124,8 @@ export interface PublishOptions {
   retain?: boolean;
   /** QoS 0 only: keep the message in the outbox while offline instead of dropping it. */
   queue?: boolean;
+  /** MQTT 5.0: the PUBLISH properties (contentType, messageExpiry, responseTopic, correlationData, userProperties, payloadFormat). */
+  properties?: Properties;
 }
 
 export interface SubscribeOptions {
@@ -162,6 +184,9 @@ export interface Settings {
   outboxBytes: number;
   outboxMessages: number;
   maxSubscriptions: number;
+  /** 4 (MQTT 3.1.1) or 5 (MQTT 5.0). */
+  protocolVersion: number;
+  maxTopicAliases: number;
 }
 
 /** Checks the options in a fixed order (the first bad one throws its MqttError) and fills in the defaults. */
@@ -186,6 +211,12 @@ export function checkOptions(options: ClientOptions): Settings {
   const backoff = reconnect === false || reconnect === undefined ? {} : reconnect;
   const minDelay = whole(backoff.minDelay, 1_000, 1, 86_400_000, "reconnect.minDelay");
   const keepAliveMs = keepAlive * 1000;
+  const protocolVersion = whole(options.protocolVersion, 4, 4, 5, "protocolVersion");
+  if (protocolVersion === 4 && (options.sessionExpiry !== undefined || options.connectProperties !== undefined
+    || options.onAuth !== undefined || options.maxTopicAliases !== undefined || (options.will !== undefined && options.will.properties !== undefined))) {
+    throw new MqttError("argument-invalid", "sessionExpiry, connectProperties, onAuth, maxTopicAliases and will.properties need protocolVersion 5");
+  }
+  whole(options.sessionExpiry, 0, 0, 0xffffffff, "sessionExpiry");
   return {
     host: options.host,
     port,
@@ -204,6 +235,8 @@ export function checkOptions(options: ClientOptions): Settings {
     outboxBytes: whole(options.outboxBytes, 1024, 0, 268_435_455, "outboxBytes"),
     outboxMessages: whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages"),
     maxSubscriptions: whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions"),
+    protocolVersion,
+    maxTopicAliases: whole(options.maxTopicAliases, 8, 0, 65_535, "maxTopicAliases"),
   };
 }
 
@@ -232,10 +265,21 @@ function tlsSettings(given: TlsOptions): TlsSettings {
 /**
  * Encodes the CONNECT packet the options describe at the start of `buf`; returns its length.
  * Throws an MqttError for a bad will, client id or credentials, or a buffer too small for it.
+ * With `settings` for protocolVersion 5, an MQTT 5.0 CONNECT: the client's Receive Maximum
+ * is maxInflight, its Maximum Packet Size what the receive buffer holds [MQTT-3.1.2-24].
  */
-export function encodeConnectPacket(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike, buf: Uint8Array): number {
+export function encodeConnectPacket(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike, buf: Uint8Array, settings?: Settings): number {
   const fields = connectFields(options, keepAlive, encoder);
   try {
+    if (settings !== undefined && settings.protocolVersion === 5) {
+      const rx = settings.receiveBufferSize;
+      const properties: Properties = {
+        ...options.connectProperties, sessionExpiry: options.sessionExpiry, receiveMaximum: settings.maxInflight,
+        maximumPacketSize: 1 + lengthFieldSize(rx) + rx,
+      };
+      if (fields.will !== undefined) fields.will = { ...fields.will, properties: options.will!.properties } as typeof fields.will;
+      return encodeConnect5(buf, 0, { ...fields, properties });
+    }
     return encodeConnect(buf, 0, fields);
   } catch (error) {
     if (error instanceof MqttError && error.code === "buffer-too-small") {

@@ -8,7 +8,7 @@
  */
 
 import { SUB_EXACT, SUB_QOS } from "./constants.js";
-import { encodeSubscribe, encodeUnsubscribe } from "./encode.js";
+import { encodeSubscribe, encodeUnsubscribe, type SubscribeFilter } from "./encode.js";
 import type { MessageHandler } from "./options.js";
 import type { Outbox } from "./outbox.js";
 import { topicMatches } from "./topic.js";
@@ -128,6 +128,20 @@ export class SubscriptionTable {
     }
   }
 
+  /** Bytes a SUBSCRIBE or UNSUBSCRIBE takes beyond 3.1.1's (MQTT 5.0: the property length). */
+  protected get headroom(): number {
+    return 0;
+  }
+
+  /** SUBSCRIBE and UNSUBSCRIBE as 3.1.1 writes them; SubscriptionTable5 writes 5.0's. */
+  protected encodeSubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly SubscribeFilter[]): number {
+    return encodeSubscribe(buf, offset, packetId, list);
+  }
+
+  protected encodeUnsubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly Uint8Array[]): number {
+    return encodeUnsubscribe(buf, offset, packetId, list);
+  }
+
   /** Stages the SUBSCRIBE and UNSUBSCRIBE packets due, in slot order, while `tx` has room. */
   stage(tx: Transmit): void {
     const states = this.#states;
@@ -139,12 +153,12 @@ export class SubscriptionTable {
       if (states[slot] !== UNSENT) continue;
       const filter = this.#at(slot).bytes;
       // room first: waiting for it takes no packet id
-      if (!tx.hasRoomFor(2 + 2 + filter.length + 1)) return;
+      if (!tx.hasRoomFor(2 + 2 + filter.length + 1 + this.headroom)) return;
       const entry = this.#subscribeList[0];
       entry.filter = filter;
       entry.qos = this.#flags[slot] & SUB_QOS;
       const packetId = this.nextPacketId();
-      tx.fill += encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList);
+      tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList);
       states[slot] = PENDING;
       this.#packetIds[slot] = packetId;
     }
@@ -156,10 +170,10 @@ export class SubscriptionTable {
     const free = this.#packetIds.indexOf(0, max);
     if (free < 0) return false;
     const filter = this.#at(slot).bytes;
-    if (!tx.hasRoomFor(2 + 2 + filter.length)) return false;
+    if (!tx.hasRoomFor(2 + 2 + filter.length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#unsubscribeList[0] = filter;
-    tx.fill += encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#unsubscribeList);
+    tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#unsubscribeList);
     this.#packetIds[free] = packetId;
     this.#unsubscribed[free - max] = this.#at(slot).filter;
     this.#states[slot] = FREE;
