@@ -223,6 +223,14 @@ describe("decoding what a server sends: properties read in place", () => {
     expect([auth.type, auth.reasonCode, auth.bytesLength(lib.PROP_AUTH_METHOD)]).toEqual([lib.AUTH, 0x18, 2]);
   });
 
+  it("a 3.1.1 server's refusal of level 5, CONNACK 20 02 00 01, reads as 0x84 unsupported protocol version [MQTT-3.1.2-2]", () => {
+    const { type, dec } = decode(fromHex("20 02 00 01"));
+    expect([type, dec.reasonCode, dec.sessionPresent]).toEqual([lib.CONNACK, 0x84, false]);
+    expect(decode(fromHex("20 02 00 05")).dec.reasonCode).toBe(0x87);
+    // an acceptance needs its properties
+    expect(thrownCode(() => decode(fromHex("20 02 00 00")))).toBe("length-mismatch");
+  });
+
   it("reason codes are typed and named", () => {
     const code: lib.ReasonCode = 0x97;
     expect(lib.reasonName(code)).toBe("quota-exceeded");

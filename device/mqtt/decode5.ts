@@ -45,7 +45,8 @@ export class PacketDecoder5 extends PacketDecoder {
   protected override lengthFits(type: number, length: number): boolean {
     switch (type) {
       case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: return length >= 2;
-      case CONNACK: case PUBLISH: return length >= 3;
+      case CONNACK: return length >= 2; // 2: a 3.1.1 server's refusal, see parse()
+      case PUBLISH: return length >= 3;
       case SUBACK: case UNSUBACK: return length >= 4;
       case PINGRESP: return length === 0;
       default: return true; // DISCONNECT, AUTH
@@ -70,13 +71,20 @@ export class PacketDecoder5 extends PacketDecoder {
       case PUBLISH: return this.#parsePublish(buf, offset, end);
       case CONNACK: {
         const ackFlags = buf[offset];
-        const code = this.reasonCode = this.returnCode = buf[offset + 1];
+        let code = buf[offset + 1];
+        if (length === 2) {
+          // a 3.1.1 server refuses protocol level 5 with its own CONNACK, return code 1
+          // [MQTT-3.1.2-2]; its other refusals (2 to 5) read as their 5.0 equivalents
+          if (code < 1 || code > 5) return this.fail("length-mismatch", "CONNACK without properties");
+          code = code === 1 ? 0x84 : code === 2 ? 0x85 : code === 3 ? 0x88 : code === 4 ? 0x86 : 0x87;
+        }
+        this.reasonCode = this.returnCode = code;
         if (ackFlags & ~CONNACK_SESSION_PRESENT) return this.fail("connack-flags-invalid");
         // a refused connection never has a session [MQTT-3.2.2-6]
         if (code !== 0 && ackFlags !== 0) return this.fail("connack-flags-invalid", "session present with a refusal");
         this.sessionPresent = ackFlags === CONNACK_SESSION_PRESENT;
         this.#reason(type, code);
-        this.#properties(buf, offset + 2, end, true);
+        if (length > 2) this.#properties(buf, offset + 2, end, true);
         return CONNACK;
       }
       case SUBACK: case UNSUBACK: {

@@ -48,6 +48,8 @@ export class Session5 {
   /** The server's Maximum QoS and Retain Available. */
   maximumQos = 2;
   retainAvailable = true;
+  /** The keepalive in force, seconds: the server's Server Keep Alive, else the client's. */
+  keepAlive: number;
   /** The client identifier the server assigned (CONNACK), when the client gave none. */
   assignedClientId: string | undefined = undefined;
   /** The reason code of the last failure (DISCONNECT, refusing CONNACK), for the MqttError that reports it. */
@@ -81,7 +83,7 @@ export class Session5 {
     this.#maxInflight = this.inflightLimit = maxInflight;
     this.#decoder = decoder;
     this.message = new Message5(decoder, Text);
-    this.#keepAlive = keepAlive;
+    this.#keepAlive = this.keepAlive = keepAlive;
     this.#Text = Text;
     this.#aliases = [];
     for (let i = 0; i < maxAliases; i++) this.#aliases.push(undefined);
@@ -147,7 +149,8 @@ export class Session5 {
     const assigned = this.#text(PROP_ASSIGNED_CLIENT_ID);
     if (assigned !== undefined) this.assignedClientId = assigned;
     // the server's keepalive replaces the client's [MQTT-3.2.2-21]
-    keepalive.period = d.number(PROP_SERVER_KEEPALIVE, this.#keepAlive) * 1000;
+    this.keepAlive = d.number(PROP_SERVER_KEEPALIVE, this.#keepAlive);
+    keepalive.period = this.keepAlive * 1000;
     this.connectionLost();
     return undefined;
   }
