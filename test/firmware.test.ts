@@ -748,3 +748,29 @@ describe("start-up checks", () => {
     expect(() => startFirmware({ config: baseConfig(port), io: hostIo() })).toThrow(/Digital/);
   });
 });
+
+describe("MQTT 5.0: broker.protocolVersion 5 and broker.sessionExpiry (mosquitto; aedes speaks 3.1.1 only)", () => {
+  it("the node connects at level 5 and resumes its session: a command sent while it was away is applied when it is back [MQTT-3.1.2-23]", async () => {
+    const broker = await Mosquitto.start();
+    cleanups.push(() => broker.stop());
+    const config = baseConfig(broker.port, { broker: { host: "127.0.0.1", port: broker.port, protocolVersion: 5, sessionExpiry: 300 } });
+    const first = start(config);
+    await waitFor(() => first.firmware.counts.statesPublished === 2 && first.firmware.client.outboxCount === 0, "initial states acknowledged", WAIT_MS);
+    expect(first.firmware.client.session5).toBeDefined();
+    first.firmware.stop();
+    await waitFor(() => first.firmware.client.state === "closed", "the node to close", WAIT_MS);
+
+    const commander = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 5, reconnectPeriod: 0 });
+    cleanups.push(() => commander.endAsync(true));
+    await commander.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
+
+    const second = start(config);
+    await waitFor(() => second.pins.get(12)?.value === 1, "the relay switched on by the kept command", WAIT_MS);
+    expect(second.firmware.client.session5).toBeDefined();
+  });
+
+  it("a session expiry without protocolVersion 5 is a configuration mistake", () => {
+    expect(() => start(baseConfig(1883, { broker: { host: "127.0.0.1", sessionExpiry: 60 } }))).toThrow(/broker\.sessionExpiry/);
+    expect(() => start(baseConfig(1883, { broker: { host: "127.0.0.1", protocolVersion: 6 } }))).toThrow(/broker\.protocolVersion/);
+  });
+});

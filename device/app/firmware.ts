@@ -132,7 +132,10 @@ class SensorNode implements Firmware {
       username: config.broker.username,
       password: config.broker.password,
       keepAlive: config.broker.keepAlive,
-      clean: true,
+      // MQTT 5.0 with a session expiry: the node resumes its session (clean start off)
+      clean: config.broker.sessionExpiry === 0,
+      protocolVersion: config.broker.protocolVersion,
+      sessionExpiry: config.broker.protocolVersion === 5 ? config.broker.sessionExpiry : undefined,
       will: availabilityWill(statusTopic(config)),
       tls: config.broker.tls ? io.tls ?? true : undefined,
       receiveBufferSize: buffers.receiveBufferSize,
