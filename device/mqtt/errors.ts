@@ -70,7 +70,6 @@ export type ErrorCode =
   // MQTT 5.0 outcomes: the reason code's name is in the detail
   | "connection-refused"
   | "server-disconnected"
-  | "publish-refused"
   | "auth-failed";
 
 // Short on purpose: every byte of text is flash on the board. Each says what went wrong
@@ -122,7 +121,6 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "reason-code-invalid": "server reason code not allowed in this packet [MQTT-2.4]",
   "connection-refused": "CONNACK refused: see the reason",
   "server-disconnected": "server sent DISCONNECT: see the reason",
-  "publish-refused": "broker refused the message: see the reason",
   "auth-failed": "AUTH exchange failed: see the reason",
 });
 
