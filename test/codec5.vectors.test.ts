@@ -159,6 +159,17 @@ describe("encode refusals write nothing", () => {
     expect(thrownCode(() => lib.encodeAuth(buf, 0, 0x87))).toBe("argument-invalid");
     expect(buf.every((x) => x === SENTINEL)).toBe(true);
   });
+  it("SUBSCRIBE and UNSUBSCRIBE: a bad filter, a Retain Handling of 3 [MQTT-3.8.3-5], a buffer one byte short", () => {
+    const buf = new Uint8Array(32).fill(SENTINEL);
+    expect(thrownCode(() => lib.encodeSubscribe5(buf, 0, 1, [{ filter: b("a/#/b"), qos: 0 }]))).toBe("filter-invalid");
+    expect(thrownCode(() => lib.encodeSubscribe5(buf, 0, 1, [{ filter: b("a"), qos: 0, retainHandling: 3 }]))).toBe("argument-invalid");
+    expect(thrownCode(() => lib.encodeUnsubscribe5(buf, 0, 1, []))).toBe("argument-invalid");
+    const props = { userProperties: [{ name: b("k"), value: b("v") }] };
+    const size = lib.encodeUnsubscribe5(new Uint8Array(64), 0, 2, [b("a/b")], props);
+    expect(thrownCode(() => lib.encodeUnsubscribe5(buf.subarray(0, size - 1), 0, 2, [b("a/b")], props))).toBe("buffer-too-small");
+    expect(buf.every((x) => x === SENTINEL)).toBe(true);
+  });
+
   it("a CONNECT that does not fit once its properties are added", () => {
     const fields = { clientId: b("abcdef"), clean: true, keepAlive: 0, properties: { userProperties: [{ name: b("n"), value: b("v") }] } };
     const size = lib.encodeConnect5(new Uint8Array(64), 0, fields);

@@ -12,12 +12,14 @@ import {
   RETAIN, SUBSCRIBE, TYPE_SHIFT, UNSUBSCRIBE,
 } from "./constants.js";
 import type { ConnectFields, Will } from "./encode.js";
-import { encodeConnect, fit, isPacketId, isQos, lengthFieldSize, writeField, writeU16 } from "./encode.js";
+import {
+  encodeConnect, encodeSubscribe, encodeUnsubscribe, fit, isPacketId, isQos, lengthFieldSize, writeField, writeU16,
+} from "./encode.js";
 import { MqttError } from "./errors.js";
 import type { Properties } from "./props.js";
 import { propertiesSize, varIntSize, WILL_PROPERTIES, writeProperties, writeVarInt } from "./props.js";
 import { reasonAllowed } from "./reasons.js";
-import { isValidTopicFilter, PreparedTopic } from "./topic.js";
+import { PreparedTopic } from "./topic.js";
 
 export interface Will5 extends Will {
   properties?: Properties;
@@ -176,30 +178,55 @@ export function encodeAuth(buf: Uint8Array, offset: number, reason: number, prop
   return encodeReasoned(buf, offset, AUTH << TYPE_SHIFT, AUTH, 0, reason, props);
 }
 
-/** SUBSCRIBE [MQTT-3.8] at 5.0: filters with their options; a subscription identifier and user properties. */
+/** The checks and size of the fields a 3.1.1 encoder also writes, so that a refusal here writes nothing. */
+function filtersSize(filters: readonly (Uint8Array | SubscribeFilter5)[], perFilter: number): number {
+  let size = 2;
+  for (let i = 0; i < filters.length; i++) {
+    const entry = filters[i];
+    const filter = entry instanceof Uint8Array ? entry : entry === null || typeof entry !== "object" ? undefined : entry.filter;
+    size += 2 + (filter instanceof Uint8Array ? filter.length : 0) + perFilter;
+  }
+  return size;
+}
+
+/**
+ * Turns the 3.1.1 SUBSCRIBE or UNSUBSCRIBE that `total4` bytes at `offset` hold into its 5.0
+ * form: the properties go in after the packet id, the filters move up. `total` is what
+ * fit() gave for the 5.0 packet, before the 3.1.1 one was written.
+ */
+function insertProperties(
+  buf: Uint8Array, offset: number, total4: number, remaining4: number, total: number, props: Properties | undefined, size: number,
+): number {
+  const added = withLength(size);
+  const remaining = remaining4 + added;
+  const body4 = offset + total4 - remaining4;
+  const body = offset + total - remaining;
+  buf.copyWithin(body + 2 + added, body4 + 2, offset + total4);
+  buf.copyWithin(body, body4, body4 + 2);
+  writeVarInt(buf, offset + 1, remaining);
+  writeProperties(buf, body + 2, props, size);
+  return body + 2 + added;
+}
+
+/**
+ * SUBSCRIBE [MQTT-3.8] at 5.0: filters with their options; a subscription identifier and
+ * user properties. The 3.1.1 encoder checks and writes the filters and their QoS.
+ */
 export function encodeSubscribe5(
   buf: Uint8Array, offset: number, packetId: number, filters: readonly SubscribeFilter5[], props?: Properties,
 ): number {
-  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
-  if (filters.length === 0) throw new MqttError("argument-invalid", "SUBSCRIBE needs at least one filter [MQTT-3.8.3-2]");
   const propsSize = propertiesSize(props, SUBSCRIBE);
-  let remaining = 2 + withLength(propsSize);
   for (let i = 0; i < filters.length; i++) {
-    const { filter, qos, retainHandling } = filters[i];
-    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
-    if (!isQos(qos, 2)) throw new MqttError("qos-invalid");
-    if (retainHandling !== undefined && !isQos(retainHandling, 2)) throw new MqttError("argument-invalid", "retainHandling: 0, 1 or 2 [MQTT-3.8.3-5]");
-    remaining += 2 + filter.length + 1;
+    const handling = filters[i] === null || typeof filters[i] !== "object" ? undefined : filters[i].retainHandling;
+    if (handling !== undefined && !isQos(handling, 2)) throw new MqttError("argument-invalid", "retainHandling: 0, 1 or 2 [MQTT-3.8.3-5]");
   }
-  const total = fit(buf, offset, remaining);
-  buf[offset] = (SUBSCRIBE << TYPE_SHIFT) | FLAGS_0010;
-  let pos = writeVarInt(buf, offset + 1, remaining);
-  pos = writeU16(buf, pos, packetId);
-  pos = writeProperties(buf, pos, props, propsSize);
+  const remaining4 = filtersSize(filters, 1);
+  const total = fit(buf, offset, remaining4 + withLength(propsSize));
+  let pos = insertProperties(buf, offset, encodeSubscribe(buf, offset, packetId, filters), remaining4, total, props, propsSize);
   for (let i = 0; i < filters.length; i++) {
     const f = filters[i];
-    pos = writeField(buf, pos, f.filter);
-    buf[pos++] = f.qos | (f.noLocal === true ? 0x04 : 0) | (f.retainAsPublished === true ? 0x08 : 0) | ((f.retainHandling ?? 0) << 4);
+    pos += 2 + f.filter.length;
+    buf[pos++] |= (f.noLocal === true ? 0x04 : 0) | (f.retainAsPublished === true ? 0x08 : 0) | ((f.retainHandling ?? 0) << 4);
   }
   return total;
 }
@@ -208,20 +235,9 @@ export function encodeSubscribe5(
 export function encodeUnsubscribe5(
   buf: Uint8Array, offset: number, packetId: number, filters: readonly Uint8Array[], props?: Properties,
 ): number {
-  if (!isPacketId(packetId)) throw new MqttError("packet-id-invalid");
-  if (filters.length === 0) throw new MqttError("argument-invalid", "UNSUBSCRIBE needs at least one filter [MQTT-3.10.3-2]");
   const propsSize = propertiesSize(props, UNSUBSCRIBE);
-  let remaining = 2 + withLength(propsSize);
-  for (let i = 0; i < filters.length; i++) {
-    const filter = filters[i];
-    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
-    remaining += 2 + filter.length;
-  }
-  const total = fit(buf, offset, remaining);
-  buf[offset] = (UNSUBSCRIBE << TYPE_SHIFT) | FLAGS_0010;
-  let pos = writeVarInt(buf, offset + 1, remaining);
-  pos = writeU16(buf, pos, packetId);
-  pos = writeProperties(buf, pos, props, propsSize);
-  for (let i = 0; i < filters.length; i++) pos = writeField(buf, pos, filters[i]);
+  const remaining4 = filtersSize(filters, 0);
+  const total = fit(buf, offset, remaining4 + withLength(propsSize));
+  insertProperties(buf, offset, encodeUnsubscribe(buf, offset, packetId, filters), remaining4, total, props, propsSize);
   return total;
 }
