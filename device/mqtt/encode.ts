@@ -48,7 +48,8 @@ export function lengthFieldSize(length: number): number {
   return 0;
 }
 
-function writeLength(buf: Uint8Array, pos: number, length: number): number {
+/** Writes a remaining length (a variable byte integer) at `pos`; returns the position after it. */
+export function writeLength(buf: Uint8Array, pos: number, length: number): number {
   do {
     let digit = length % 128;
     length = (length - digit) / 128;

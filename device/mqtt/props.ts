@@ -8,7 +8,7 @@
  */
 
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./constants.js";
-import { writeField, writeU16 } from "./encode.js";
+import { lengthFieldSize, writeField, writeLength, writeU16 } from "./encode.js";
 import type { ErrorCode } from "./errors.js";
 import { MqttError } from "./errors.js";
 import { isValidTopicName } from "./topic.js";
@@ -105,26 +105,13 @@ export function propertyAllowed(type: number, id: number): boolean {
 
 // ---- variable byte integers [MQTT-1.5.5]
 
-/** Bytes a variable byte integer takes; 0 when the value is out of range. */
+/** Bytes a variable byte integer takes (the remaining length is one); 0 when the value is out of range. */
 export function varIntSize(value: number): number {
-  if (value < 0) return 0;
-  if (value < 128) return 1;
-  if (value < 16_384) return 2;
-  if (value < 2_097_152) return 3;
-  if (value <= MAX_VARINT) return 4;
-  return 0;
+  return value < 0 ? 0 : lengthFieldSize(value);
 }
 
 /** Writes a variable byte integer at `pos`; returns the position after it. */
-export function writeVarInt(buf: Uint8Array, pos: number, value: number): number {
-  do {
-    let digit = value % 128;
-    value = (value - digit) / 128;
-    if (value > 0) digit |= 0x80;
-    buf[pos++] = digit;
-  } while (value > 0);
-  return pos;
-}
+export { writeLength as writeVarInt } from "./encode.js";
 
 /**
  * How many bytes the variable byte integer at buf[pos, end) takes: 0 when it runs past
@@ -396,7 +383,7 @@ function putBytes(buf: Uint8Array, pos: number, id: number, value: Uint8Array | 
  * in identifier order; returns the position after them.
  */
 export function writeProperties(buf: Uint8Array, pos: number, p: Properties | undefined, size: number): number {
-  pos = writeVarInt(buf, pos, size);
+  pos = writeLength(buf, pos, size);
   if (p === undefined || size === 0) return pos;
   pos = putByte(buf, pos, PROP_PAYLOAD_FORMAT, p.payloadFormat);
   pos = putU32(buf, pos, PROP_MESSAGE_EXPIRY, p.messageExpiry);
@@ -405,7 +392,7 @@ export function writeProperties(buf: Uint8Array, pos: number, p: Properties | un
   pos = putBytes(buf, pos, PROP_CORRELATION_DATA, p.correlationData);
   if (p.subscriptionIdentifier !== undefined) {
     buf[pos] = PROP_SUBSCRIPTION_ID;
-    pos = writeVarInt(buf, pos + 1, p.subscriptionIdentifier);
+    pos = writeLength(buf, pos + 1, p.subscriptionIdentifier);
   }
   pos = putU32(buf, pos, PROP_SESSION_EXPIRY, p.sessionExpiry);
   pos = putBytes(buf, pos, PROP_AUTH_METHOD, p.authenticationMethod);
