@@ -42,6 +42,14 @@ function connackWith(session: Harness, properties: Record<string, unknown>): Lin
 }
 
 describe("CONNECT and CONNACK at 5.0", () => {
+  it("a 3.1.1 client refuses close() with a reason code or a session expiry: its DISCONNECT carries neither", () => {
+    const session = harness();
+    session.start();
+    expect(() => session.client.close(0x04)).toThrow(expect.objectContaining({ code: "argument-invalid" }));
+    expect(() => session.client.close(0, 10)).toThrow(expect.objectContaining({ code: "argument-invalid" }));
+    expect(session.client.state).toBe("connected");
+  });
+
   it("a 3.1.1 client refuses the options only 5.0 has", () => {
     for (const extra of [{ sessionExpiry: 10 }, { connectProperties: {} }, { maxTopicAliases: 2 }, { onAuth: () => undefined }]) {
       expect(() => harness(extra)).toThrow(/protocolVersion 5/);
@@ -206,6 +214,16 @@ describe("topic aliases and the receive side", () => {
     session.client.publish(a, "4");
     session.settle();
     expect(wire(again)).toEqual([["a/1", 1]]);
+  });
+
+  it("a topic given as a string gets no alias: it would take a new one on every publish", () => {
+    const session = harness5();
+    const link = connackWith(session, { topicAliasMaximum: 5 });
+    session.client.publish("s/1", "a");
+    session.client.publish("s/1", "b");
+    session.settle();
+    const wire = sent(link).filter((p): p is mqtt.IPublishPacket => p.cmd === "publish").map((p) => [p.topic, p.properties?.topicAlias]);
+    expect(wire).toEqual([["s/1", undefined], ["s/1", undefined]]);
   });
 
   it("QoS 1 messages keep their whole topic, so that a resend on a new connection is valid", () => {

@@ -158,7 +158,7 @@ export class MqttClient {
       // (5.0: a topic alias may add 3 bytes)
       if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE + (v5 === undefined ? 0 : 3)) {
         tx.fill += v5 === undefined ? encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length)
-          : v5.encode(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length, true);
+          : v5.encode(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length, prepared === topic);
         this.stats.sent++;
         this.#flush();
         return "sent";
@@ -217,7 +217,7 @@ export class MqttClient {
    */
   close(reasonCode = 0, sessionExpiry?: number): void {
     if (this.#state === "closed" || this.#state === "closing") return;
-    this.#v5?.closing(reasonCode, sessionExpiry);
+    Session5.closing(this.#v5, reasonCode, sessionExpiry);
     if (this.#state === "connected" && this.#socket !== undefined) {
       this.#state = "closing";
       if (!this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reasonCode)) return;

@@ -235,8 +235,9 @@ export class Session5 {
   }
 
   /**
-   * Encodes the PUBLISH size() measured. `direct`: written straight to the connection, so a
-   * prepared topic may go as its alias (set on first use on this connection, then alone).
+   * Encodes the PUBLISH size() measured. `direct`: a topic the caller prepared, written
+   * straight to the connection, so it may go as its alias (set on first use on this
+   * connection, then alone); a topic given as a string gets no alias (it is a new object each time).
    */
   encode(
     buf: Uint8Array, offset: number, topic: PreparedTopic, payload: Uint8Array, qos: number, retain: boolean,
@@ -276,11 +277,18 @@ export class Session5 {
     return 0;
   }
 
-  /** Sets what close() sends: a reason code (Table 2-6) and a Session Expiry; throws an MqttError for a bad one. */
-  closing(reason: number, sessionExpiry: number | undefined): void {
+  /**
+   * Sets what close() sends: a reason code (Table 2-6) and a Session Expiry. Throws an
+   * MqttError for a bad one, or for either on 3.1.1 (`session` undefined), whose DISCONNECT has none.
+   */
+  static closing(session: Session5 | undefined, reason: number, sessionExpiry: number | undefined): void {
+    if (session === undefined) {
+      if (reason !== 0 || sessionExpiry !== undefined) throw new MqttError("argument-invalid", "a reason code and sessionExpiry need protocolVersion 5");
+      return;
+    }
     if (!reasonAllowed(DISCONNECT, reason)) throw new MqttError("argument-invalid", "DISCONNECT reason code");
     if (sessionExpiry !== undefined && !isWhole(sessionExpiry, 0, 0xffffffff)) throw new MqttError("argument-invalid", "sessionExpiry");
-    this.#closing.sessionExpiry = sessionExpiry;
+    session.#closing.sessionExpiry = sessionExpiry;
   }
 
   /** DISCONNECT with the reason and Session Expiry closing() set, in the shape the client's reserve takes. */
