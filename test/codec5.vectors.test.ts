@@ -159,7 +159,7 @@ describe("encode refusals write nothing", () => {
     expect(thrownCode(() => lib.encodeAuth(buf, 0, 0x87))).toBe("argument-invalid");
     expect(buf.every((x) => x === SENTINEL)).toBe(true);
   });
-  it("SUBSCRIBE and UNSUBSCRIBE: a bad filter, a Retain Handling of 3 [MQTT-3.8.3-5], a buffer one byte short", () => {
+  it("SUBSCRIBE and UNSUBSCRIBE: a bad filter, a Retain Handling of 3, a buffer one byte short", () => {
     const buf = new Uint8Array(32).fill(SENTINEL);
     expect(thrownCode(() => lib.encodeSubscribe5(buf, 0, 1, [{ filter: b("a/#/b"), qos: 0 }]))).toBe("filter-invalid");
     expect(thrownCode(() => lib.encodeSubscribe5(buf, 0, 1, [{ filter: b("a"), qos: 0, retainHandling: 3 }]))).toBe("argument-invalid");

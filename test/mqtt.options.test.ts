@@ -55,8 +55,6 @@ describe("checkOptions: defaults", () => {
       outboxBytes: 1024,
       outboxMessages: 16,
       maxSubscriptions: 16,
-      protocolVersion: 4,
-      maxTopicAliases: 8,
     });
   });
 

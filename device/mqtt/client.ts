@@ -81,11 +81,11 @@ export class MqttClient {
     const tx = this.#tx = new Transmit(txSize);
     const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes, settings);
     this.#rx = new Receive(settings.receiveBufferSize);
-    const memory = layOut(settings, tx.bytes.subarray(0, connectLength));
+    const memory = layOut(settings, tx.bytes.subarray(0, connectLength), options.protocolVersion === 5);
     ({ outbox: this.#outbox, subscriptions: this.#subscriptions, inbound: this.#inbound, decoder: this.#decoder, connectPacket: this.#connectPacket } = memory);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, settings.outboxBytes);
-    const v5 = this.#v5 = settings.protocolVersion === 5 ? Session5.create(options, settings, this.#decoder, io.TextDecoder) : undefined;
+    const v5 = this.#v5 = options.protocolVersion === 5 ? Session5.create(options, settings, this.#decoder, io.TextDecoder) : undefined;
     this.#message = v5 === undefined ? new Message(this.#decoder.receiveBuffer, io.TextDecoder) : v5.message;
     this.#keepalive = new Keepalive(settings.keepAlive, settings.tickInterval);
   }

@@ -218,7 +218,7 @@ export function encodeSubscribe5(
   const propsSize = propertiesSize(props, SUBSCRIBE);
   for (let i = 0; i < filters.length; i++) {
     const handling = filters[i] === null || typeof filters[i] !== "object" ? undefined : filters[i].retainHandling;
-    if (handling !== undefined && !isQos(handling, 2)) throw new MqttError("argument-invalid", "retainHandling: 0, 1 or 2 [MQTT-3.8.3-5]");
+    if (handling !== undefined && !isQos(handling, 2)) throw new MqttError("argument-invalid", "retainHandling: 0, 1 or 2");
   }
   const remaining4 = filtersSize(filters, 1);
   const total = fit(buf, offset, remaining4 + withLength(propsSize));

@@ -23,8 +23,8 @@ export interface ClientMemory {
   connectPacket: Uint8Array;
 }
 
-/** Makes the tables the settings ask for, and keeps a copy of `connect`. */
-export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
+/** Makes the tables the settings ask for (`v5`: for MQTT 5.0), and keeps a copy of `connect`. */
+export function layOut(settings: Settings, connect: Uint8Array, v5 = false): ClientMemory {
   const { outboxBytes, outboxMessages, maxSubscriptions, maxInflight, receiveBufferSize } = settings;
   const outboxSize = Outbox.size(outboxBytes, outboxMessages);
   const inboundAt = outboxSize + SubscriptionTable.size(maxSubscriptions);
@@ -34,7 +34,6 @@ export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
   const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
   const connectPacket = new Uint8Array(memory, connectAt, connect.length);
   connectPacket.set(connect);
-  const v5 = settings.protocolVersion === 5;
   const receiveBuffer = new Uint8Array(memory, receiveAt, receiveBufferSize);
   return {
     outbox,

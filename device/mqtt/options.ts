@@ -184,9 +184,6 @@ export interface Settings {
   outboxBytes: number;
   outboxMessages: number;
   maxSubscriptions: number;
-  /** 4 (MQTT 3.1.1) or 5 (MQTT 5.0). */
-  protocolVersion: number;
-  maxTopicAliases: number;
 }
 
 /** Checks the options in a fixed order (the first bad one throws its MqttError) and fills in the defaults. */
@@ -216,7 +213,9 @@ export function checkOptions(options: ClientOptions): Settings {
     || options.onAuth !== undefined || options.maxTopicAliases !== undefined || (options.will !== undefined && options.will.properties !== undefined))) {
     throw new MqttError("argument-invalid", "sessionExpiry, connectProperties, onAuth, maxTopicAliases and will.properties need protocolVersion 5");
   }
+  // checked here, read where used: a 3.1.1 client's settings keep nothing of 5.0
   whole(options.sessionExpiry, 0, 0, 0xffffffff, "sessionExpiry");
+  whole(options.maxTopicAliases, 8, 0, 65_535, "maxTopicAliases");
   return {
     host: options.host,
     port,
@@ -235,8 +234,6 @@ export function checkOptions(options: ClientOptions): Settings {
     outboxBytes: whole(options.outboxBytes, 1024, 0, 268_435_455, "outboxBytes"),
     outboxMessages: whole(options.outboxMessages, 16, 1, 65_535, "outboxMessages"),
     maxSubscriptions: whole(options.maxSubscriptions, 16, 1, 1024, "maxSubscriptions"),
-    protocolVersion,
-    maxTopicAliases: whole(options.maxTopicAliases, 8, 0, 65_535, "maxTopicAliases"),
   };
 }
 
@@ -265,13 +262,13 @@ function tlsSettings(given: TlsOptions): TlsSettings {
 /**
  * Encodes the CONNECT packet the options describe at the start of `buf`; returns its length.
  * Throws an MqttError for a bad will, client id or credentials, or a buffer too small for it.
- * With `settings` for protocolVersion 5, an MQTT 5.0 CONNECT: the client's Receive Maximum
+ * With protocolVersion 5 and `settings`, an MQTT 5.0 CONNECT: the client's Receive Maximum
  * is maxInflight, its Maximum Packet Size what the receive buffer holds [MQTT-3.1.2-24].
  */
 export function encodeConnectPacket(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike, buf: Uint8Array, settings?: Settings): number {
   const fields = connectFields(options, keepAlive, encoder);
   try {
-    if (settings !== undefined && settings.protocolVersion === 5) {
+    if (settings !== undefined && options.protocolVersion === 5) {
       const rx = settings.receiveBufferSize;
       const properties: Properties = {
         ...options.connectProperties, sessionExpiry: options.sessionExpiry, receiveMaximum: settings.maxInflight,

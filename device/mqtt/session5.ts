@@ -100,7 +100,7 @@ export class Session5 {
     if (options.onAuth !== undefined && (typeof options.onAuth !== "function" || method === undefined)) {
       throw new MqttError("argument-invalid", "onAuth needs connectProperties.authenticationMethod");
     }
-    return new Session5(decoder as PacketDecoder5, Text, settings.keepAlive, settings.maxInflight, settings.maxTopicAliases, method, options.onAuth);
+    return new Session5(decoder as PacketDecoder5, Text, settings.keepAlive, settings.maxInflight, options.maxTopicAliases ?? 8, method, options.onAuth);
   }
 
   /** The reason code of the acknowledgement just read (0 when left out). */
