@@ -12,10 +12,10 @@ import fc from "fast-check";
 import * as mqtt from "mqtt-packet";
 import * as lib from "../device/mqtt/index.js";
 import type { Properties, UserProperty } from "../device/mqtt/index.js";
+import { mqttParse, type Parsed } from "./support/mqtt-parse.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder("utf-8", { fatal: true });
-type Parsed = Record<string, unknown> & { cmd: string };
 type Their = Record<string, unknown>;
 
 /* ------------------------------------------------------------------ arbitraries */
@@ -100,15 +100,9 @@ const ackProps = chosen({ reasonString: str, userProperties: users });
 
 /* ------------------------------------------------------------------ helpers */
 
-function mqttParse(bytes: Uint8Array): Parsed {
-  const parser = mqtt.parser({ protocolVersion: 5 });
-  const packets: Parsed[] = [];
-  const errors: unknown[] = [];
-  parser.on("packet", (p) => packets.push(p as unknown as Parsed));
-  parser.on("error", (e) => errors.push(e));
-  const left = parser.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-  expect(errors).toEqual([]);
-  expect(left).toBe(0);
+/** The one packet mqtt-packet parses out of `bytes` at protocol level 5. */
+function parseOne(bytes: Uint8Array): Parsed {
+  const packets = mqttParse(bytes, 5);
   expect(packets.length).toBe(1);
   return packets[0];
 }
@@ -216,7 +210,7 @@ describe("encode (5.0) → mqtt-packet parses the same fields", () => {
           username: username === undefined ? undefined : utf8.encode(username), password,
           will: will === undefined ? undefined : { topic: lib.prepareTopic(will[0], utf8), payload: will[1], qos: will[2], retain: will[3], properties: will[4].ours },
         }));
-        const parsed = mqttParse(bytes);
+        const parsed = parseOne(bytes);
         expect(parsed).toMatchObject({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean, keepalive: keepAlive, clientId });
         expect(theirProps(parsed)).toEqual(props.theirs);
         expect(parsed.username).toBe(username);
@@ -243,7 +237,7 @@ describe("encode (5.0) → mqtt-packet parses the same fields", () => {
         const t = aliasOnly ? undefined : lib.prepareTopic(name, utf8);
         const bytes = encodeWith((buf, offset) => lib.encodePublish5(buf, offset, t, payload, qos, retain, dup, id, props.ours, size));
         expect(bytes.length).toBe(lib.publishSize5(t === undefined ? 0 : t.bytes.length, payload.length, qos, size));
-        const parsed = mqttParse(bytes);
+        const parsed = parseOne(bytes);
         expect(parsed).toMatchObject({ cmd: "publish", topic: aliasOnly ? "" : name, qos, retain, dup });
         expect(parsed.messageId).toBe(qos > 0 ? id : undefined);
         expect(new Uint8Array(parsed.payload as Buffer)).toEqual(payload);
@@ -260,7 +254,7 @@ describe("encode (5.0) → mqtt-packet parses the same fields", () => {
     const names: Record<number, string> = { [lib.PUBACK]: "puback", [lib.PUBREC]: "pubrec", [lib.PUBREL]: "pubrel", [lib.PUBCOMP]: "pubcomp" };
     fc.assert(fc.property(cases, packetId, ackProps, ([type, reason], id, props) => {
       const bytes = encodeWith((buf, offset) => lib.encodeAck5(buf, offset, type, id, reason, props.ours));
-      const parsed = mqttParse(bytes);
+      const parsed = parseOne(bytes);
       expect(parsed).toMatchObject({ cmd: names[type], messageId: id });
       expect(parsed.reasonCode ?? 0).toBe(reason);
       expect(theirProps(parsed)).toEqual(props.theirs);
@@ -272,7 +266,7 @@ describe("encode (5.0) → mqtt-packet parses the same fields", () => {
     const props = chosen({ subscriptionIdentifier: fc.integer({ min: 1, max: 268_435_455 }), userProperties: users });
     fc.assert(fc.property(packetId, fc.array(sub, { minLength: 1, maxLength: 4 }), props, (id, subs, p) => {
       const bytes = encodeWith((buf, offset) => lib.encodeSubscribe5(buf, offset, id, subs.map((s) => ({ ...s, filter: utf8.encode(s.filter) })), p.ours));
-      const parsed = mqttParse(bytes);
+      const parsed = parseOne(bytes);
       expect(parsed).toMatchObject({ cmd: "subscribe", messageId: id });
       expect(parsed.subscriptions).toEqual(subs.map((s) => ({ topic: s.filter, qos: s.qos, nl: s.noLocal, rap: s.retainAsPublished, rh: s.retainHandling })));
       expect(theirProps(parsed)).toEqual(p.theirs);
@@ -282,7 +276,7 @@ describe("encode (5.0) → mqtt-packet parses the same fields", () => {
   it("UNSUBSCRIBE: filters and user properties", () => {
     fc.assert(fc.property(packetId, fc.array(filter, { minLength: 1, maxLength: 4 }), chosen({ userProperties: users }), (id, filters, p) => {
       const bytes = encodeWith((buf, offset) => lib.encodeUnsubscribe5(buf, offset, id, filters.map((f) => utf8.encode(f)), p.ours));
-      const parsed = mqttParse(bytes);
+      const parsed = parseOne(bytes);
       expect(parsed).toMatchObject({ cmd: "unsubscribe", messageId: id, unsubscriptions: filters });
       expect(theirProps(parsed)).toEqual(p.theirs);
     }), { numRuns: 300 });
@@ -291,14 +285,14 @@ describe("encode (5.0) → mqtt-packet parses the same fields", () => {
   it("DISCONNECT and AUTH: reason code and properties", () => {
     const disconnectProps = chosen({ sessionExpiry: u32, reasonString: str, userProperties: users });
     fc.assert(fc.property(fc.constantFrom(0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9e, 0xa1, 0xa2), disconnectProps, (reason, p) => {
-      const parsed = mqttParse(encodeWith((buf, offset) => lib.encodeDisconnect5(buf, offset, reason, p.ours)));
+      const parsed = parseOne(encodeWith((buf, offset) => lib.encodeDisconnect5(buf, offset, reason, p.ours)));
       expect(parsed.cmd).toBe("disconnect");
       expect(parsed.reasonCode ?? 0).toBe(reason);
       expect(theirProps(parsed)).toEqual(p.theirs);
     }), { numRuns: 300 });
     const authProps = chosen({ authenticationMethod: str, authenticationData: data, reasonString: str, userProperties: users });
     fc.assert(fc.property(fc.constantFrom(0x18, 0x19), authProps, (reason, p) => {
-      const parsed = mqttParse(encodeWith((buf, offset) => lib.encodeAuth(buf, offset, reason, p.ours)));
+      const parsed = parseOne(encodeWith((buf, offset) => lib.encodeAuth(buf, offset, reason, p.ours)));
       expect(parsed).toMatchObject({ cmd: "auth", reasonCode: reason });
       expect(theirProps(parsed)).toEqual(p.theirs);
     }), { numRuns: 300 });
