@@ -216,6 +216,21 @@ describe("client with protocolVersion 5 against mosquitto, MQTT.js v5 as the pee
     expect(subscribe.subscriptions).toEqual([{ topic: filter, qos: 2, nl: false, rap: false, rh: 0 }]);
   });
 
+  it("noLocal: the broker does not send back what this client publishes on its own subscription; the peer's comes through [MQTT-3.8.3-3]", async () => {
+    const topic = uniqueName("nl");
+    const mine = ours();
+    await connect(mine);
+    mine.client.subscribe(topic, { qos: 1, noLocal: true });
+    await waitFor(() => mine.seen.subscribed.length === 1, "onSubscribed");
+    mine.client.publish(topic, "mine", { qos: 1 });
+    await waitFor(() => mine.seen.published.length === 1, "the PUBACK");
+    const theirs = await peer();
+    await theirs.client.publishAsync(topic, "theirs", { qos: 1 });
+    await waitFor(() => mine.seen.messages.length === 1, "the peer's message");
+    await sleep(100);
+    expect(mine.seen.messages.map((m) => m.text)).toEqual(["theirs"]);
+  });
+
   it("the broker's Maximum Packet Size (max_packet_size 2000) bounds publish(): a larger message throws and nothing is sent [MQTT-3.2.2-15]", async () => {
     const mine = ours({ transmitBufferSize: 4096, outboxBytes: 4096 });
     await connect(mine);

@@ -157,6 +157,22 @@ describe("reason codes on acknowledgements and DISCONNECT", () => {
     expect(session.client.outboxCount).toBe(0);
   });
 
+  it("subscribe() options No Local, Retain As Published and Retain Handling go into SUBSCRIBE's options byte [MQTT-3.8.3-1]; the QoS granted reaches onSubscribed", () => {
+    const granted: [string, number][] = [];
+    const session = harness5({ onSubscribed: (filter, qos) => granted.push([filter, qos]) });
+    const link = session.start();
+    session.client.subscribe("a/+", { qos: 2, noLocal: true, retainAsPublished: true, retainHandling: 2 });
+    session.client.subscribe("b", { qos: 1 });
+    expect(() => session.client.subscribe("c", { retainHandling: 3 })).toThrow(expect.objectContaining({ code: "argument-invalid" }));
+    session.settle();
+    const subscribes = sent(link).filter((p): p is mqtt.ISubscribePacket => p.cmd === "subscribe");
+    expect(subscribes.map((p) => p.subscriptions)).toEqual([
+      [{ topic: "a/+", qos: 2, nl: true, rap: true, rh: 2 }],
+      [{ topic: "b", qos: 1, nl: false, rap: false, rh: 0 }],
+    ]);
+    expect(granted).toEqual([["a/+", 2], ["b", 1]]);
+  });
+
   it("SUBACK 0x87 refuses the subscription: subscription-refused names the filter and the code [MQTT-3.9.3-2]", () => {
     const session = harness5();
     session.net.autoSuback = false;

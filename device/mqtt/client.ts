@@ -196,7 +196,7 @@ export class MqttClient {
   subscribe(filter: string, options?: SubscribeOptions, handler?: MessageHandler): void {
     this.#checkOpen();
     const bytes = prepareFilter(filter, this.#encoder);
-    const qos = qosOf(options);
+    const qos = qosOf(options) | (this.#v5 === undefined ? 0 : Session5.subscriptionOptions(options)); // 5.0: options above the QoS
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
     if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
     if (this.#state === "connected") this.#flush();

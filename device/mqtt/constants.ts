@@ -66,3 +66,7 @@ export const CONNACK_SESSION_PRESENT = 0x01;
 export const SUB_QOS = 0x03;
 /** The filter has no wildcard: it is the topic of everything it matches. */
 export const SUB_EXACT = 0x04;
+/** MQTT 5.0 subscription options, above those: No Local, Retain As Published, Retain Handling (2 bits). */
+export const SUB_NO_LOCAL = 0x08;
+export const SUB_RETAIN_AS_PUBLISHED = 0x10;
+export const SUB_RETAIN_HANDLING_SHIFT = 5;

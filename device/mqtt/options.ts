@@ -130,6 +130,12 @@ export interface PublishOptions {
 
 export interface SubscribeOptions {
   qos?: number;
+  /** MQTT 5.0: the broker does not send back what this client publishes [MQTT-3.8.3-3]. */
+  noLocal?: boolean;
+  /** MQTT 5.0: forwarded messages keep the RETAIN flag they were published with. */
+  retainAsPublished?: boolean;
+  /** MQTT 5.0: retained messages on subscribing: 0 always (default), 1 only for a new subscription, 2 never. */
+  retainHandling?: number;
 }
 
 /**

@@ -8,7 +8,9 @@
  * receiving allocate nothing (a CONNACK decodes its assigned client id once).
  */
 
-import { AUTH, CONNACK, DISCONNECT, PUBLISH } from "./constants.js";
+import {
+  AUTH, DISCONNECT, PUBLISH, SUB_NO_LOCAL, SUB_RETAIN_AS_PUBLISHED, SUB_RETAIN_HANDLING_SHIFT,
+} from "./constants.js";
 import type { PacketDecoder } from "./decode.js";
 import type { PacketDecoder5 } from "./decode5.js";
 import { encodeAuth, encodeDisconnect5, encodePublish5, publishSize5 } from "./encode5.js";
@@ -23,7 +25,7 @@ import {
   propertiesSize,
 } from "./props.js";
 import { Message5 } from "./message5.js";
-import type { ClientOptions, PublishOptions, Settings } from "./options.js";
+import type { ClientOptions, PublishOptions, Settings, SubscribeOptions } from "./options.js";
 import { isWhole } from "./options.js";
 import { INFLIGHT, type Outbox } from "./outbox.js";
 import { connackRefusal5, REASON_CONTINUE_AUTHENTICATION, reasonAllowed, reasonName } from "./reasons.js";
@@ -304,8 +306,13 @@ export class Session5 {
     return error;
   }
 
-  /** Whether a CONNACK or a packet type may come while CONNECT waits for its CONNACK. */
-  static handshake(kind: number): boolean {
-    return kind === CONNACK || kind === AUTH;
+  /** The subscription options of subscribe()'s options, as the flag bits above the QoS (constants.ts). */
+  static subscriptionOptions(options: SubscribeOptions | undefined): number {
+    if (options === undefined) return 0;
+    const handling = options.retainHandling ?? 0;
+    if (handling !== 0 && handling !== 1 && handling !== 2) throw new MqttError("argument-invalid", "retainHandling: 0, 1 or 2");
+    return (options.noLocal === true ? SUB_NO_LOCAL : 0) | (options.retainAsPublished === true ? SUB_RETAIN_AS_PUBLISHED : 0)
+      | (handling << SUB_RETAIN_HANDLING_SHIFT);
   }
+
 }

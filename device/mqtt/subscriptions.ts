@@ -41,7 +41,7 @@ export const SUBACK_CODES = -3;
 export class SubscriptionTable {
   /** The subscription in each slot: made when subscribing, dropped when the slot is freed. */
   readonly #subs: (Subscription | undefined)[];
-  /** Per slot: SUB_QOS and SUB_EXACT (constants.ts). */
+  /** Per slot: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the subscription options (constants.ts). */
   readonly #flags: Uint8Array;
   readonly #states: Uint8Array;
   /**
@@ -74,7 +74,10 @@ export class SubscriptionTable {
     this.#unsubscribeList = [this.#flags];
   }
 
-  /** Adds a subscription, or replaces the QoS and handler of the same filter. False when the table is full. */
+  /**
+   * Adds a subscription, or replaces the QoS and handler of the same filter. `qos` may carry
+   * MQTT 5.0's subscription options above its two bits. False when the table is full.
+   */
   add(filter: string, bytes: Uint8Array, qos: number, handler: MessageHandler | undefined): boolean {
     let slot = this.#find(filter);
     if (slot < 0) slot = this.#freeSlot();
@@ -128,6 +131,11 @@ export class SubscriptionTable {
     }
   }
 
+  /** The bits of a slot's flags that go to encodeSubscribe as `qos`: the QoS (MQTT 5.0: and the options). */
+  protected get optionMask(): number {
+    return SUB_QOS;
+  }
+
   /** Bytes a SUBSCRIBE or UNSUBSCRIBE takes beyond 3.1.1's (MQTT 5.0: the property length). */
   protected get headroom(): number {
     return 0;
@@ -156,7 +164,7 @@ export class SubscriptionTable {
       if (!tx.hasRoomFor(2 + 2 + filter.length + 1 + this.headroom)) return;
       const entry = this.#subscribeList[0];
       entry.filter = filter;
-      entry.qos = this.#flags[slot] & SUB_QOS;
+      entry.qos = this.#flags[slot] & this.optionMask;
       const packetId = this.nextPacketId();
       tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList);
       states[slot] = PENDING;
