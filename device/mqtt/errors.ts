@@ -140,6 +140,8 @@ export class MqttError extends Error {
   // over its read-only `name` throws; a field defines the property on the instance instead
   override readonly name = "MqttError";
   readonly code: ErrorCode;
+  /** MQTT 5.0: the reason code of a refusing CONNACK, a server's DISCONNECT or AUTH (set by the client; no field on other errors). */
+  declare reasonCode?: number;
   constructor(code: ErrorCode, detail?: string) {
     super(detail === undefined ? messages[code] : messages[code] + " (" + detail + ")");
     this.code = code;

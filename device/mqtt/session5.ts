@@ -35,9 +35,6 @@ import type { Transmit } from "./transmit.js";
 /** The server's AUTH: its reason code and authentication data; returns the data to answer with, or undefined to give up. */
 export type AuthHandler = (reasonCode: number, data: Uint8Array | undefined) => Uint8Array | undefined;
 
-/** The reason code of a 5.0 outcome, on the MqttError that reports it. */
-export type ReasonedError = MqttError & { reasonCode?: number };
-
 export class Session5 {
   /** The server's Receive Maximum: QoS 1 and 2 messages in flight at once [MQTT-3.3.4-7]. */
   receiveMaximum = 65_535;
@@ -54,10 +51,10 @@ export class Session5 {
   keepAlive: number;
   /** The client identifier the server assigned (CONNACK), when the client gave none. */
   assignedClientId: string | undefined = undefined;
-  /** The reason code of the last failure (DISCONNECT, refusing CONNACK), for the MqttError that reports it. */
-  reason = 0;
-  /** What to say about it: the reason's name, and the server's reason string when it sent one. */
+  /** What to say about the last failure check() or connack() reported: the reason's name, and the server's reason string when it sent one. */
   detail = "";
+  /** The reason code of that failure (DISCONNECT, refusing CONNACK, AUTH), for the MqttError that reports it. */
+  #reason = 0;
 
   /** The one received message handlers get, with its properties. */
   readonly message: Message5;
@@ -124,7 +121,7 @@ export class Session5 {
   }
 
   #failWith(reason: number, code: ErrorCode): ErrorCode {
-    this.reason = reason;
+    this.#reason = reason;
     const text = this.#text(PROP_REASON_STRING);
     this.detail = reasonName(reason) + (text === undefined ? "" : ": " + text);
     return code;
@@ -298,10 +295,10 @@ export class Session5 {
     encodeDisconnect5(buf, offset, reason, this.#closing);
 
   /** The error for a failure, with the reason code of what check() or connack() reported on it. */
-  error(code: ErrorCode, detail: string | undefined): ReasonedError {
-    const error: ReasonedError = new MqttError(code, detail);
-    if (this.detail !== "") error.reasonCode = this.reason;
-    this.reason = 0;
+  error(code: ErrorCode, detail: string | undefined): MqttError {
+    const error = new MqttError(code, detail);
+    if (this.detail !== "") error.reasonCode = this.#reason;
+    this.#reason = 0;
     this.detail = "";
     return error;
   }
