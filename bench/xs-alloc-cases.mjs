@@ -161,7 +161,7 @@ const LOOPBACK5 = LOOPBACK_SOCKET + `
 var Timer = { repeat(callback, interval) { return 1; }, clear(id) {} };
 var reasons = 0;
 var client = new M.MqttClient({
-  host: "127.0.0.1", clientId: "bench", keepAlive: 0, reconnect: false, protocolVersion: 5,
+  host: "127.0.0.1", clientId: "bench", keepAlive: 0, reconnect: false, protocolVersion: 5, mqtt5: M.mqtt5,
   io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder },
   onPublished: (id, reasonCode) => { reasons += reasonCode; },
 });

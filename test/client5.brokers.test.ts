@@ -12,6 +12,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as mqttPacket from "mqtt-packet";
 import { MqttClient } from "../device/mqtt/client.js";
+import { mqtt5 } from "../device/mqtt/mqtt5.js";
 import type { ClientOptions } from "../device/mqtt/options.js";
 import type { MqttError } from "../device/mqtt/errors.js";
 import type { Message5 } from "../device/mqtt/message5.js";
@@ -78,7 +79,7 @@ describe("client with protocolVersion 5 against mosquitto, MQTT.js v5 as the pee
     const recording = recordingIo();
     const seen: Seen = { connected: [], errors: [], disconnected: [], published: [], subscribed: [], unsubscribed: [], messages: [] };
     const client = new MqttClient({
-      host: "127.0.0.1", port, clientId: uniqueName("ours5"), protocolVersion: 5, reconnect: { minDelay: 50, maxDelay: 200 }, connectTimeout: 3_000,
+      host: "127.0.0.1", port, clientId: uniqueName("ours5"), protocolVersion: 5, mqtt5, reconnect: { minDelay: 50, maxDelay: 200 }, connectTimeout: 3_000,
       ...options,
       io: recording.io,
       onConnected: (sessionPresent) => seen.connected.push(sessionPresent),
@@ -317,7 +318,7 @@ describe("protocolVersion 5 against aedes, which speaks MQTT 3.1.1 only", () => 
     const errors: string[] = [];
     const recording = recordingIo();
     const client = new MqttClient({
-      host: "127.0.0.1", port: aedes.port, clientId: uniqueName("v5-aedes"), protocolVersion: 5, io: recording.io,
+      host: "127.0.0.1", port: aedes.port, clientId: uniqueName("v5-aedes"), protocolVersion: 5, mqtt5, io: recording.io,
       reconnect: { minDelay: 50, maxDelay: 100 }, onError: (error) => errors.push(error.code),
     });
     try {

@@ -7,9 +7,11 @@
  * server's limits, and a server that breaks the alias rules. No real network, no real time.
  */
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as mqtt from "mqtt-packet";
-import { MqttClient } from "../device/mqtt/index.js";
+import { MqttClient, mqtt5 } from "../device/mqtt/index.js";
 import type { ClientOptions, MqttError } from "../device/mqtt/index.js";
 import type { Link } from "./support/fake-network.js";
 import { expectNoMisuse, harness } from "./support/session-harness.js";
@@ -22,7 +24,7 @@ const reasonOf = (error: MqttError): number | undefined => (error as MqttError &
 /** A 5.0 client on the fake network, recording the reason codes of its acknowledgements too. */
 function harness5(options: Partial<ClientOptions> = {}): Harness & { acks: [number, number][] } {
   const acks: [number, number][] = [];
-  const session = harness({ protocolVersion: 5, onPublished: (id, reason) => acks.push([id, reason]), ...options });
+  const session = harness({ protocolVersion: 5, mqtt5, onPublished: (id, reason) => acks.push([id, reason]), ...options });
   return Object.assign(session, { acks });
 }
 
@@ -55,6 +57,21 @@ describe("CONNECT and CONNACK at 5.0", () => {
       expect(() => harness(extra)).toThrow(/protocolVersion 5/);
     }
     expect(() => harness({ protocolVersion: 3 })).toThrow(/protocolVersion/);
+  });
+
+  it("protocolVersion 5 needs the mqtt5 option, which brings the 5.0 code in", () => {
+    expect(() => harness({ protocolVersion: 5 })).toThrow(/mqtt5/);
+    expect(harness({ protocolVersion: 5, mqtt5 }).client.session5).toBeDefined();
+  });
+
+  it("a 3.1.1 program carries none of the 5.0 code: the board bundle (dist/board.js, built by npm test) has no 5.0 session, decoder or reason names", () => {
+    const board = readFileSync(join(import.meta.dirname, "..", "dist", "board.js"), "utf8");
+    const library = readFileSync(join(import.meta.dirname, "..", "dist", "xs-mqtt.js"), "utf8");
+    // esbuild writes each class as `const Name = class`
+    for (const name of ["Session5 = class", "PacketDecoder5 = class", "SubscriptionTable5 = class", "Message5 = class", "session-taken-over"]) {
+      expect(library, name).toContain(name);
+      expect(board, name).not.toContain(name);
+    }
   });
 
   it("a refusing CONNACK reports its reason code on the error: 0x86 bad user name or password [MQTT-3.2.2-8]", () => {

@@ -42,7 +42,7 @@ describe("the built client inside XS at protocolVersion 5, against mosquitto, wi
       globalThis.enc = new TextEncoder();
       globalThis.log = { connected: 0, subscribed: 0, published: [], messages: [], errors: [], disconnected: [] };
       globalThis.client = new M.MqttClient({
-        host: "127.0.0.1", port: ${broker.port}, clientId: "", protocolVersion: 5, sessionExpiry: 30,
+        host: "127.0.0.1", port: ${broker.port}, clientId: "", protocolVersion: 5, mqtt5: M.mqtt5, sessionExpiry: 30,
         keepAlive: 30, reconnect: false,
         will: { topic: "xs5/out/will", payload: "gone", qos: 1, properties: { contentType: enc.encode("text/plain") } },
         io: hostIo.io,

@@ -135,6 +135,7 @@ class SensorNode implements Firmware {
       // MQTT 5.0 with a session expiry: the node resumes its session (clean start off)
       clean: config.broker.sessionExpiry === 0,
       protocolVersion: config.broker.protocolVersion,
+      mqtt5: options.mqtt5,
       sessionExpiry: config.broker.protocolVersion === 5 ? config.broker.sessionExpiry : undefined,
       will: availabilityWill(statusTopic(config)),
       tls: config.broker.tls ? io.tls ?? true : undefined,

@@ -19,10 +19,10 @@ import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
 import { layOut } from "./memory.js";
 import { Message } from "./message.js";
 import type { ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, Settings, SubscribeOptions } from "./options.js";
-import { checkOptions, encodeConnectPacket, payloadBytes, payloadLengthOf, qosOf, reconnectDelay } from "./options.js";
+import { checkClose, checkOptions, encodeConnectPacket, mqtt5Of, payloadBytes, payloadLengthOf, qosOf, reconnectDelay } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
 import { Receive } from "./receive.js";
-import { Session5 } from "./session5.js";
+import type { Session5 } from "./session5.js";
 import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, type SubscriptionTable } from "./subscriptions.js";
 import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
 import { Transmit, TX_RESERVE } from "./transmit.js";
@@ -81,11 +81,11 @@ export class MqttClient {
     const tx = this.#tx = new Transmit(txSize);
     const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes, settings);
     this.#rx = new Receive(settings.receiveBufferSize);
-    const memory = layOut(settings, tx.bytes.subarray(0, connectLength), options.protocolVersion === 5);
+    const memory = layOut(settings, tx.bytes.subarray(0, connectLength), mqtt5Of(options));
     ({ outbox: this.#outbox, subscriptions: this.#subscriptions, inbound: this.#inbound, decoder: this.#decoder, connectPacket: this.#connectPacket } = memory);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, settings.outboxBytes);
-    const v5 = this.#v5 = options.protocolVersion === 5 ? Session5.create(options, settings, this.#decoder, io.TextDecoder) : undefined;
+    const v5 = this.#v5 = mqtt5Of(options)?.session(options, settings, this.#decoder, io.TextDecoder);
     this.#message = v5 === undefined ? new Message(this.#decoder.receiveBuffer, io.TextDecoder) : v5.message;
     this.#keepalive = new Keepalive(settings.keepAlive, settings.tickInterval);
   }
@@ -196,7 +196,7 @@ export class MqttClient {
   subscribe(filter: string, options?: SubscribeOptions, handler?: MessageHandler): void {
     this.#checkOpen();
     const bytes = prepareFilter(filter, this.#encoder);
-    const qos = qosOf(options) | (this.#v5 === undefined ? 0 : Session5.subscriptionOptions(options)); // 5.0: options above the QoS
+    const qos = qosOf(options) | (this.#v5 === undefined ? 0 : this.#v5.subscriptionOptions(options)); // 5.0: options above the QoS
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
     if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
     if (this.#state === "connected") this.#flush();
@@ -217,7 +217,7 @@ export class MqttClient {
    */
   close(reasonCode = 0, sessionExpiry?: number): void {
     if (this.#state === "closed" || this.#state === "closing") return;
-    Session5.closing(this.#v5, reasonCode, sessionExpiry);
+    checkClose(this.#v5, reasonCode, sessionExpiry);
     if (this.#state === "connected" && this.#socket !== undefined) {
       this.#state = "closing";
       if (!this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reasonCode)) return;
@@ -520,7 +520,7 @@ export class MqttClient {
     const outbox = this.#outbox;
     const reason = this.#v5 === undefined ? 0 : this.#v5.reasonCode; // 5.0: 0x80 and above ends the exchange
     const known = kind === PUBACK ? outbox.acknowledge(packetId) : kind === PUBCOMP ? outbox.complete(packetId)
-      : reason < 0x80 ? outbox.received(packetId) : Session5.refused(outbox, packetId);
+      : reason < 0x80 ? outbox.received(packetId) : this.#v5!.refused(outbox, packetId);
     if (!known) {
       // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
       this.stats.strayAcks++;

@@ -23,6 +23,10 @@ export {
 } from "./encode5.js";
 export type { Connect5Fields, SubscribeFilter5, Will5 } from "./encode5.js";
 export { PacketDecoder5 } from "./decode5.js";
+export { mqtt5 } from "./mqtt5.js";
+export type { Mqtt5 } from "./mqtt5.js";
+export type { Session5, AuthHandler } from "./session5.js";
+export { Message5 } from "./message5.js";
 export * from "./reasons.js";
 export {
   PROP_PAYLOAD_FORMAT, PROP_MESSAGE_EXPIRY, PROP_CONTENT_TYPE, PROP_RESPONSE_TOPIC, PROP_CORRELATION_DATA,

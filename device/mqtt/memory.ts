@@ -7,12 +7,11 @@
  */
 
 import { PacketDecoder } from "./decode.js";
-import { PacketDecoder5 } from "./decode5.js";
 import { InboundQos2 } from "./inbound.js";
+import type { Mqtt5 } from "./mqtt5.js";
 import type { Settings } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { SubscriptionTable } from "./subscriptions.js";
-import { SubscriptionTable5 } from "./subscriptions5.js";
 
 export interface ClientMemory {
   outbox: Outbox;
@@ -23,8 +22,8 @@ export interface ClientMemory {
   connectPacket: Uint8Array;
 }
 
-/** Makes the tables the settings ask for (`v5`: for MQTT 5.0), and keeps a copy of `connect`. */
-export function layOut(settings: Settings, connect: Uint8Array, v5 = false): ClientMemory {
+/** Makes the tables the settings ask for (with `v5`, MQTT 5.0's), and keeps a copy of `connect`. */
+export function layOut(settings: Settings, connect: Uint8Array, v5?: Mqtt5): ClientMemory {
   const { outboxBytes, outboxMessages, maxSubscriptions, maxInflight, receiveBufferSize } = settings;
   const outboxSize = Outbox.size(outboxBytes, outboxMessages);
   const inboundAt = outboxSize + SubscriptionTable.size(maxSubscriptions);
@@ -37,9 +36,9 @@ export function layOut(settings: Settings, connect: Uint8Array, v5 = false): Cli
   const receiveBuffer = new Uint8Array(memory, receiveAt, receiveBufferSize);
   return {
     outbox,
-    subscriptions: new (v5 ? SubscriptionTable5 : SubscriptionTable)(maxSubscriptions, memory, outboxSize, outbox),
+    subscriptions: v5 === undefined ? new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox) : v5.subscriptions(maxSubscriptions, memory, outboxSize, outbox),
     inbound: new InboundQos2(maxInflight, memory, inboundAt),
-    decoder: v5 ? new PacketDecoder5(receiveBuffer) : new PacketDecoder(receiveBuffer),
+    decoder: v5 === undefined ? new PacketDecoder(receiveBuffer) : v5.decoder(receiveBuffer),
     connectPacket,
   };
 }

@@ -6,13 +6,13 @@
 
 import type { ConnectFields } from "./encode.js";
 import { encodeConnect, lengthFieldSize } from "./encode.js";
-import { encodeConnect5 } from "./encode5.js";
 import { MqttError } from "./errors.js";
 import type { ClientIo, SecureOptions, TextEncoderLike } from "./io.js";
 import type { Message } from "./message.js";
 import { derOf } from "./pem.js";
 import type { Properties } from "./props.js";
-import type { AuthHandler } from "./session5.js";
+import type { Mqtt5 } from "./mqtt5.js";
+import type { AuthHandler, Session5 } from "./session5.js";
 import { prepareTopic } from "./topic.js";
 
 export interface WillOptions {
@@ -107,8 +107,10 @@ export interface ClientOptions {
   onReady?: () => void;
   onError?: (error: MqttError) => void;
   // ---- MQTT 5.0 only (docs/mqtt5.md): with protocolVersion 4 these are refused
-  /** 4: MQTT 3.1.1 (the default); 5: MQTT 5.0. */
+  /** 4: MQTT 3.1.1 (the default); 5: MQTT 5.0, which needs `mqtt5`. */
   protocolVersion?: number;
+  /** The 5.0 code, handed in so that a 3.1.1 program carries none of it: `import { mqtt5 } from "xs-mqtt"`. */
+  mqtt5?: Mqtt5;
   /** Seconds the broker keeps the session after the connection ends: 0 (the default) to 4,294,967,295 (for ever). */
   sessionExpiry?: number;
   /** More CONNECT properties: userProperties, authenticationMethod, authenticationData, requestProblemInformation, requestResponseInformation. */
@@ -219,6 +221,9 @@ export function checkOptions(options: ClientOptions): Settings {
     || options.onAuth !== undefined || options.maxTopicAliases !== undefined || (options.will !== undefined && options.will.properties !== undefined))) {
     throw new MqttError("argument-invalid", "sessionExpiry, connectProperties, onAuth, maxTopicAliases and will.properties need protocolVersion 5");
   }
+  if (protocolVersion === 5 && (options.mqtt5 === null || typeof options.mqtt5 !== "object" || typeof options.mqtt5.session !== "function")) {
+    throw new MqttError("argument-invalid", "protocolVersion 5 needs the mqtt5 option: import { mqtt5 } from \"xs-mqtt\"");
+  }
   // checked here, read where used: a 3.1.1 client's settings keep nothing of 5.0
   whole(options.sessionExpiry, 0, 0, 0xffffffff, "sessionExpiry");
   whole(options.maxTopicAliases, 8, 0, 65_535, "maxTopicAliases");
@@ -281,7 +286,7 @@ export function encodeConnectPacket(options: ClientOptions, keepAlive: number, e
         maximumPacketSize: 1 + lengthFieldSize(rx) + rx,
       };
       if (fields.will !== undefined) fields.will = { ...fields.will, properties: options.will!.properties } as typeof fields.will;
-      return encodeConnect5(buf, 0, { ...fields, properties });
+      return options.mqtt5!.encodeConnect(buf, 0, { ...fields, properties });
     }
     return encodeConnect(buf, 0, fields);
   } catch (error) {
@@ -315,6 +320,20 @@ function connectFields(options: ClientOptions, keepAlive: number, encoder: TextE
     };
   }
   return fields;
+}
+
+/** The 5.0 code of a protocolVersion 5 client (checkOptions made sure it is there), or undefined. */
+export function mqtt5Of(options: ClientOptions): Mqtt5 | undefined {
+  return options.protocolVersion === 5 ? options.mqtt5 : undefined;
+}
+
+/**
+ * close()'s reason code and session expiry: checked by the 5.0 session, which keeps them for
+ * DISCONNECT; a 3.1.1 client (`v5` undefined), whose DISCONNECT carries neither, refuses both.
+ */
+export function checkClose(v5: Session5 | undefined, reasonCode: number, sessionExpiry: number | undefined): void {
+  if (v5 !== undefined) return v5.closing(reasonCode, sessionExpiry);
+  if (reasonCode !== 0 || sessionExpiry !== undefined) throw new MqttError("argument-invalid", "a reason code and sessionExpiry need protocolVersion 5");
 }
 
 /**

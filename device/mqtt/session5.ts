@@ -108,7 +108,7 @@ export class Session5 {
   }
 
   /** A PUBREC refusing a QoS 2 message (0x80 and above): no PUBREL follows, the message is done. */
-  static refused(outbox: Outbox, packetId: number): boolean {
+  refused(outbox: Outbox, packetId: number): boolean {
     const index = outbox.find(packetId, INFLIGHT, 2);
     if (index >= 0) outbox.markDone(index);
     return index >= 0;
@@ -276,18 +276,11 @@ export class Session5 {
     return 0;
   }
 
-  /**
-   * Sets what close() sends: a reason code (Table 2-6) and a Session Expiry. Throws an
-   * MqttError for a bad one, or for either on 3.1.1 (`session` undefined), whose DISCONNECT has none.
-   */
-  static closing(session: Session5 | undefined, reason: number, sessionExpiry: number | undefined): void {
-    if (session === undefined) {
-      if (reason !== 0 || sessionExpiry !== undefined) throw new MqttError("argument-invalid", "a reason code and sessionExpiry need protocolVersion 5");
-      return;
-    }
+  /** Sets what close() sends: a reason code (Table 2-6) and a Session Expiry; throws an MqttError for a bad one. */
+  closing(reason: number, sessionExpiry: number | undefined): void {
     if (!reasonAllowed(DISCONNECT, reason)) throw new MqttError("argument-invalid", "DISCONNECT reason code");
     if (sessionExpiry !== undefined && !isWhole(sessionExpiry, 0, 0xffffffff)) throw new MqttError("argument-invalid", "sessionExpiry");
-    session.#closing.sessionExpiry = sessionExpiry;
+    this.#closing.sessionExpiry = sessionExpiry;
   }
 
   /** DISCONNECT with the reason and Session Expiry closing() set, in the shape the client's reserve takes. */
@@ -304,7 +297,7 @@ export class Session5 {
   }
 
   /** The subscription options of subscribe()'s options, as the flag bits above the QoS (constants.ts). */
-  static subscriptionOptions(options: SubscribeOptions | undefined): number {
+  subscriptionOptions(options: SubscribeOptions | undefined): number {
     if (options === undefined) return 0;
     const handling = options.retainHandling ?? 0;
     if (handling !== 0 && handling !== 1 && handling !== 2) throw new MqttError("argument-invalid", "retainHandling: 0, 1 or 2");

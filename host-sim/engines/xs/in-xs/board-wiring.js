@@ -24,5 +24,7 @@ export function startBoard(firmware, options) {
   const io = options.seed === undefined ? options.io : { ...options.io, random: mulberry32(options.seed) };
   return firmware.startFirmware({
     resolved: options.resolved, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
+    // MQTT 5.0 for a configuration with broker.protocolVersion 5 (the bundle's own)
+    mqtt5: firmware.mqtt5,
   });
 }
