@@ -34,6 +34,8 @@ export const GOALS = /** @type {const} */ ({
   "publish-qos2-complete": 0,
   // MQTT 5.0: a QoS 1 PUBLISH with a reused Properties object, and its PUBACK with a reason code
   "publish-v5-qos1-acked": 0,
+  // MQTT 5.0: a QoS 1 message with properties whose handler reads them by accessor, in place
+  "receive-v5-qos1-in-place": 0,
   "receive-qos0": 4,
   "receive-qos1": 4,
   "receive-qos1-in-place": 0,
@@ -388,6 +390,31 @@ ack5[3] = id & 0xff;
 sock.inject(ack5, 5);
 if (client.outboxCount !== 0) throw new Error("the PUBACK did not free the outbox");
 if (reasons !== before + 0x10) throw new Error("onPublished did not get the reason code");`,
+  },
+  "receive-v5-qos1-in-place": {
+    setup: COMMON + LOOPBACK5 + `
+var seen = 0;
+var seenLength = 0;
+var copied = new Uint8Array(64);
+var contentType = enc.encode("text/plain");
+client.subscribe("sensors/node-1/temperature", { qos: 1 }, (message) => {
+  if (!message.topicIs(topic)) throw new Error("topic");
+  if (message.messageExpiry !== 60 || !message.propertyEquals(M.PROP_CONTENT_TYPE, contentType)) throw new Error("properties");
+  seenLength = message.copyPayload(copied);
+  seen++;
+});
+if ((sock.written[0] >> 4) !== 8) throw new Error("the client did not write SUBSCRIBE");
+var subId = sock.lastPacketId();
+sock.inject(new Uint8Array([0x90, 4, subId >> 8, subId & 0xff, 0, 1]), 6);
+var incomingProps = { messageExpiry: 60, contentType };
+var incomingBuf = new Uint8Array(256);
+var incomingLength = M.encodePublish5(incomingBuf, 0, topic, payload, 1, false, false, 7, incomingProps, M.propertiesSize(incomingProps, M.PUBLISH));
+var incoming = incomingBuf.slice(0, incomingLength);
+`,
+    op: `const before = seen;
+sock.inject(incoming, incoming.length);
+if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
+if (sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
   },
   "receive-qos0": {
     setup: COMMON + LOOPBACK + SUBSCRIBED(0),
