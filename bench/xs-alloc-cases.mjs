@@ -34,6 +34,10 @@ export const GOALS = /** @type {const} */ ({
   "publish-qos0": 0,
   "publish-qos1-acked": 0,
   "publish-qos2-complete": 0,
+  // MQTT 5.0: a QoS 1 PUBLISH with a reused Properties object, and its PUBACK with a reason code
+  "publish-v5-qos1-acked": 0,
+  // MQTT 5.0: a QoS 1 message with properties whose handler reads them by accessor, in place
+  "receive-v5-qos1-in-place": 0,
   "receive-qos0": 4,
   "receive-qos1": 4,
   "receive-qos1-in-place": 0,
@@ -173,6 +177,26 @@ var ack = new Uint8Array([0x40, 2, 0, 0]);
 var pubrec = new Uint8Array([0x50, 2, 0, 0]);
 var pubcomp = new Uint8Array([0x70, 2, 0, 0]);
 var pubrel = new Uint8Array([0x62, 2, 0, 7]);
+`;
+
+// The client at protocolVersion 5, connected by a 5.0 CONNACK (no properties: no topic
+// aliases), with a Properties object made once and a PUBACK carrying reason code 0x10.
+const LOOPBACK5 = LOOPBACK_SOCKET + `
+var Timer = { repeat(callback, interval) { return 1; }, clear(id) {} };
+var reasons = 0;
+var client = new M.MqttClient({
+  host: "127.0.0.1", clientId: "bench", keepAlive: 0, reconnect: false, protocolVersion: 5, mqtt5: M.mqtt5,
+  io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder },
+  onPublished: (id, reasonCode) => { reasons += reasonCode; },
+});
+client.connect();
+var sock = LoopbackSocket.last;
+sock.writable(65536);
+if ((sock.written[0] >> 4) !== 1 || sock.written[8] !== 5) throw new Error("the client did not write a level 5 CONNECT");
+sock.inject(new Uint8Array([0x20, 3, 0, 0, 0]), 5);
+if (client.state !== "connected") throw new Error("not connected after CONNACK: " + client.state);
+var qos1v5 = { qos: 1, properties: { messageExpiry: 3600, contentType: enc.encode("text/plain") } };
+var ack5 = new Uint8Array([0x40, 3, 0, 0, 0x10]);
 `;
 
 // Subscribes (exact filter, so the topic string is known), answers the SUBACK and leaves a
@@ -413,6 +437,43 @@ ack[2] = id >> 8;
 ack[3] = id & 0xff;
 sock.inject(ack, 4);
 if (client.outboxCount !== 0) throw new Error("the PUBACK did not free the outbox");`,
+  },
+  "publish-v5-qos1-acked": {
+    setup: COMMON + LOOPBACK5,
+    op: `if (client.publish(topic, payload, qos1v5) !== "sent") throw new Error("publish");
+const id = sock.lastPacketId();
+if (client.lastPacketId !== id) throw new Error("client.lastPacketId is not the id written");
+const before = reasons;
+ack5[2] = id >> 8;
+ack5[3] = id & 0xff;
+sock.inject(ack5, 5);
+if (client.outboxCount !== 0) throw new Error("the PUBACK did not free the outbox");
+if (reasons !== before + 0x10) throw new Error("onPublished did not get the reason code");`,
+  },
+  "receive-v5-qos1-in-place": {
+    setup: COMMON + LOOPBACK5 + `
+var seen = 0;
+var seenLength = 0;
+var copied = new Uint8Array(64);
+var contentType = enc.encode("text/plain");
+client.subscribe("sensors/node-1/temperature", { qos: 1 }, (message) => {
+  if (!message.topicIs(topic)) throw new Error("topic");
+  if (message.messageExpiry !== 60 || !message.propertyEquals(M.PROP_CONTENT_TYPE, contentType)) throw new Error("properties");
+  seenLength = message.copyPayload(copied);
+  seen++;
+});
+if ((sock.written[0] >> 4) !== 8) throw new Error("the client did not write SUBSCRIBE");
+var subId = sock.lastPacketId();
+sock.inject(new Uint8Array([0x90, 4, subId >> 8, subId & 0xff, 0, 1]), 6);
+var incomingProps = { messageExpiry: 60, contentType };
+var incomingBuf = new Uint8Array(256);
+var incomingLength = M.encodePublish5(incomingBuf, 0, topic, payload, 1, false, false, 7, incomingProps, M.propertiesSize(incomingProps, M.PUBLISH));
+var incoming = incomingBuf.slice(0, incomingLength);
+`,
+    op: `const before = seen;
+sock.inject(incoming, incoming.length);
+if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
+if (sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
   },
   "receive-qos0": {
     setup: COMMON + LOOPBACK + SUBSCRIBED(0),

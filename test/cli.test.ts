@@ -17,6 +17,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeCa, makeServerCert, tlsListenerConfig } from "./brokers/certs.js";
 import { freePort } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
+import * as mqttPacket from "mqtt-packet";
+import { TcpProxy } from "./support/proxy.js";
 
 const root = join(import.meta.dirname, "..");
 const SIM = join(root, "dist/sim.mjs");
@@ -117,7 +119,7 @@ describe("options: the user's own messages, each naming the option and what it a
   it("an unknown option: named, with the nearest option and the list, quotes closed", async () => {
     const typo = await sim(["--devics", "3"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --verbose, --help \(see --help\)\.\n$/);
+    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --protocol, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --verbose, --help \(see --help\)\.\n$/);
     const other = await sim(["--colour"]);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/^sim: unknown option --colour\. The options are --devices, /);
@@ -160,11 +162,32 @@ describe("range checks come before anything starts", () => {
       [["--broker", "mqtt://127.0.0.1:0"], "sim: --broker: the port must be from 1 to 65535, not 0\n"],
       [["--ca", "ca.pem"], "sim: --ca is for an mqtts:// --broker (the embedded broker and mqtt:// brokers use no TLS)\n"],
       [["--engine", "xs", "--broker", "mqtts://127.0.0.1:8883"], "sim: --engine xs bridges TCP only: use an mqtt:// --broker with it, or --engine node for mqtts://\n"],
+      [["--protocol", "5"], "sim: --protocol 5 needs a --broker that speaks MQTT 5.0 (the embedded aedes speaks 3.1.1 only)\n"],
+      [["--protocol", "3"], `sim: --protocol must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0), not "3"\n`],
     ];
     for (const [args, message] of cases) {
       const { code, stdout, stderr } = await sim(args);
       expect({ args, code, stdout, stderr }).toEqual({ args, code: 2, stdout: "", stderr: message });
     }
+  });
+});
+
+describe("--protocol 5 with --broker: the boards speak MQTT 5.0", () => {
+  it("every board comes online on mosquitto with a CONNECT at protocol level 5 (read off the wire by a recording proxy)", async () => {
+    const broker = await Mosquitto.start();
+    cleanups.push(() => broker.close());
+    const link = await TcpProxy.start(broker.port, { record: true });
+    cleanups.push(() => link.close());
+    const { code, stderr } = await sim(["--duration", "2", "--devices", "2", "--protocol", "5", "--broker", `mqtt://127.0.0.1:${link.port}`]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const connects = link.upstream.map((chunks) => {
+      const parser = mqttPacket.parser({ protocolVersion: 5 });
+      const packets: mqttPacket.Packet[] = [];
+      parser.on("packet", (packet) => packets.push(packet));
+      for (const chunk of chunks) parser.parse(chunk);
+      return packets[0] as mqttPacket.IConnectPacket;
+    });
+    expect(connects.map((c) => [c.clientId, c.protocolVersion]).sort()).toEqual([["xs-mqtt-board-1", 5], ["xs-mqtt-board-2", 5]]);
   });
 });
 

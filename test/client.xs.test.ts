@@ -7,9 +7,10 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XsHost } from "../host-sim/engines/xs/host.js";
-import { connectPeer, sleep, uniqueName, waitFor } from "./brokers/helpers.js";
+import { connectPeer, uniqueName, waitFor } from "./brokers/helpers.js";
 import type { Peer } from "./brokers/helpers.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
+import { xsUntil as waitInXs, xsValue as valueInXs } from "./support/xs-eval.js";
 
 const BUNDLE = path.join(import.meta.dirname, "..", "dist", "xs-mqtt.js");
 
@@ -18,22 +19,8 @@ let xs: XsHost;
 let peer: Peer;
 const hostErrors: string[] = [];
 
-/** Polls an expression in XS until it is truthy (every evaluate is one delivery). */
-async function xsUntil(expression: string, what: string, timeout = 5_000): Promise<void> {
-  const until = Date.now() + timeout;
-  for (;;) {
-    if ((await xs.evaluate<boolean>(`!!(${expression})`)).value) return;
-    if (Date.now() >= until) {
-      const log = (await xs.evaluate("JSON.stringify(log)")).value;
-      throw new Error(`timed out after ${timeout} ms waiting in XS for ${what}; client log: ${log}`);
-    }
-    await sleep(20);
-  }
-}
-
-async function xsValue<T>(expression: string): Promise<T> {
-  return (await xs.evaluate<T>(expression)).value;
-}
+const xsUntil = (expression: string, what: string, timeout?: number): Promise<void> => waitInXs(xs, expression, what, timeout);
+const xsValue = <T>(expression: string): Promise<T> => valueInXs<T>(xs, expression);
 
 beforeAll(async () => {
   broker = await Mosquitto.start();

@@ -18,6 +18,7 @@ import {
   lengthFieldSize, prepareFilter, prepareTopic, publishSize,
 } from "../device/mqtt/index.js";
 import type { ConnectFields, PreparedTopic, SubscribeFilter, Will } from "../device/mqtt/index.js";
+import { mqttParse, type Parsed } from "./support/mqtt-parse.js";
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -109,21 +110,6 @@ function payloadSize(spec: { size: number; boundary: number }, topicBytes: numbe
 }
 
 /* ------------------------------------------------------------------ helpers */
-
-type Parsed = Record<string, unknown> & { cmd: string };
-
-/** Parses bytes with mqtt-packet (protocol level 4); fails on any parse error or leftover. */
-function mqttParse(bytes: Uint8Array): Parsed[] {
-  const parser = mqtt.parser({ protocolVersion: 4 });
-  const packets: Parsed[] = [];
-  const errors: unknown[] = [];
-  parser.on("packet", (p) => packets.push(p as unknown as Parsed));
-  parser.on("error", (e) => errors.push(e));
-  const left = parser.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-  expect(errors).toEqual([]);
-  expect(left).toBe(0);
-  return packets;
-}
 
 function prepared(name: string): PreparedTopic {
   try {

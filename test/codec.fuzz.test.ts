@@ -16,15 +16,8 @@ import {
   PUBREC, PUBREL, PacketDecoder, SUBACK, UNSUBACK, isValidTopicName,
 } from "../device/mqtt/index.js";
 import type { ErrorCode } from "../device/mqtt/index.js";
+import { envInt } from "./support/env.js";
 import { Rng } from "./support/xorshift32.js";
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(name + " must be a whole number, not " + JSON.stringify(raw));
-  return value;
-}
 
 const STREAMS = envInt("FUZZ_STREAMS", 200_000);
 const SEED = envInt("FUZZ_SEED", (Date.now() ^ (process.pid << 16)) >>> 0) >>> 0;

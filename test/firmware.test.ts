@@ -7,6 +7,7 @@ import { connectAsync } from "mqtt";
 import type { MqttClient as PeerClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFirmware } from "../device/app/firmware.js";
+import { mqtt5 } from "../device/mqtt/index.js";
 import type { Firmware, FirmwareOptions, FirmwareStatus } from "../device/app/firmware.js";
 import type { FirmwareConfig } from "../device/app/config.js";
 import { hostIo, TCP } from "../host-sim/io/io.js";
@@ -751,5 +752,35 @@ describe("start-up checks", () => {
       config: baseConfig(port, { actuators: [{ id: "climate", pin: 3 }] }), io: hostIo(), Digital: digitalClass().Digital,
     })).toThrow(/actuators\[0\]\.id: "climate" is used twice/);
     expect(() => startFirmware({ config: baseConfig(port), io: hostIo() })).toThrow(/Digital/);
+  });
+});
+
+describe("MQTT 5.0: broker.protocolVersion 5 and broker.sessionExpiry (mosquitto; aedes speaks 3.1.1 only)", () => {
+  it("the node connects at level 5 and resumes its session: a command sent while it was away is applied when it is back [MQTT-3.1.2-23]", async () => {
+    const broker = await Mosquitto.start();
+    cleanups.push(() => broker.stop());
+    const config = baseConfig(broker.port, { broker: { host: "127.0.0.1", port: broker.port, protocolVersion: 5, sessionExpiry: 300 } });
+    const first = start(config, { mqtt5 });
+    await waitFor(() => first.firmware.counts.statesPublished === 2 && first.firmware.client.outboxCount === 0, "initial states acknowledged", WAIT_MS);
+    expect(first.firmware.client.session5).toBeDefined();
+    first.firmware.stop();
+    await waitFor(() => first.firmware.client.state === "closed", "the node to close", WAIT_MS);
+
+    const commander = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 5, reconnectPeriod: 0 });
+    cleanups.push(() => commander.endAsync(true));
+    await commander.publishAsync("xs-mqtt/node1/relay/set", "ON", { qos: 1 });
+
+    const second = start(config, { mqtt5 });
+    await waitFor(() => second.pins.get(12)?.value === 1, "the relay switched on by the kept command", WAIT_MS);
+    expect(second.firmware.client.session5).toBeDefined();
+  });
+
+  it("protocolVersion 5 without startFirmware's mqtt5 is refused: that board carries no 5.0 code", () => {
+    expect(() => start(baseConfig(1883, { broker: { host: "127.0.0.1", protocolVersion: 5 } }))).toThrow(/mqtt5/);
+  });
+
+  it("a session expiry without protocolVersion 5 is a configuration mistake", () => {
+    expect(() => start(baseConfig(1883, { broker: { host: "127.0.0.1", sessionExpiry: 60 } }))).toThrow(/broker\.sessionExpiry/);
+    expect(() => start(baseConfig(1883, { broker: { host: "127.0.0.1", protocolVersion: 6 } }))).toThrow(/broker\.protocolVersion/);
   });
 });

@@ -222,7 +222,7 @@ describe("configuration", () => {
       prefix: "xs-mqtt",
       broker: {
         host: "broker.local", port: 1883, username: undefined, password: undefined, tls: false, keepAlive: 60,
-        clientId: "xs-mqtt-kitchen",
+        clientId: "xs-mqtt-kitchen", protocolVersion: 4, sessionExpiry: 0,
       },
       sampleInterval: 10_000,
       maxSilence: 300_000,

@@ -27,7 +27,7 @@ describe("Callbacks: each callback with its value", () => {
       onConnected: (sessionPresent) => calls.push(["connected", sessionPresent]),
       onDisconnected: (reason) => calls.push(["disconnected", reason]),
       onMessage: (received) => calls.push(["message", received]),
-      onPublished: (packetId) => calls.push(["published", packetId]),
+      onPublished: (packetId, reasonCode) => calls.push(["published", packetId, reasonCode]),
       onSubscribed: (filter, qos) => calls.push(["subscribed", filter, qos]),
       onReady: (...args: unknown[]) => calls.push(["ready", ...args]),
       onError: (error) => calls.push(["error", error]),
@@ -39,7 +39,7 @@ describe("Callbacks: each callback with its value", () => {
     callbacks.connected(false);
     callbacks.disconnected(lost);
     callbacks.message(undefined, received);
-    callbacks.published(513);
+    callbacks.published(513, 0x10);
     callbacks.subscribed("a/+", 1);
     callbacks.ready();
     callbacks.error(refused);
@@ -48,7 +48,7 @@ describe("Callbacks: each callback with its value", () => {
       ["connected", false],
       ["disconnected", lost],
       ["message", received],
-      ["published", 513],
+      ["published", 513, 0x10],
       ["subscribed", "a/+", 1],
       ["ready", undefined],
       ["error", refused],
@@ -72,7 +72,7 @@ describe("Callbacks: each callback with its value", () => {
       callbacks.connected(true);
       callbacks.disconnected(new MqttError("closed"));
       callbacks.message(undefined, message());
-      callbacks.published(1);
+      callbacks.published(1, 0);
       callbacks.subscribed("a", 0);
       callbacks.ready();
       callbacks.error(new MqttError("dns-failed"));
@@ -98,7 +98,7 @@ describe("Callbacks: a callback that throws", () => {
     callbacks.disconnected(new MqttError("closed"));
     callbacks.message(undefined, message());
     callbacks.message(() => { throw "a string"; }, message());
-    callbacks.published(2);
+    callbacks.published(2, 0);
     callbacks.subscribed("t", 0);
     callbacks.ready();
     expect(errors.map((e) => e.code)).toEqual(Array(7).fill("handler-threw"));
@@ -128,7 +128,7 @@ describe("Callbacks: a callback that throws", () => {
       onSubscribed: throwing("in onSubscribed"),
       onError: () => { errorCalls++; throw new Error("in onError"); },
     }));
-    expect(() => callbacks.published(3)).not.toThrow();
+    expect(() => callbacks.published(3, 0)).not.toThrow();
     expect(() => callbacks.subscribed("a", 0)).not.toThrow();
     expect(() => callbacks.error(new MqttError("connect-timeout"))).not.toThrow();
     // once for each throw, once for the error, once more for onError's own throw; then it stops

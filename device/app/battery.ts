@@ -131,7 +131,7 @@ export class BatteryNode implements Firmware {
     const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), asked, this.#channels.length);
     const node = this;
     this.client = new MqttClient({
-      ...brokerOptions(config, io),
+      ...brokerOptions(config, io, options.mqtt5),
       // one attempt per wake, bounded: the next wake tries again
       reconnect: false,
       connectTimeout: sleepConfig.ackTimeout,

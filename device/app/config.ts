@@ -77,6 +77,10 @@ export interface BrokerConfig {
   keepAlive?: number;
   /** Default "<prefix>-<nodeId>". */
   clientId?: string;
+  /** 4: MQTT 3.1.1 (the default); 5: MQTT 5.0 (docs/mqtt5.md). */
+  protocolVersion?: number;
+  /** MQTT 5.0: seconds the broker keeps the node's session after it goes (default 0); above 0 the node resumes it. */
+  sessionExpiry?: number;
 }
 
 export interface DeviceInfo {
@@ -172,6 +176,8 @@ export interface Config {
     readonly tls: boolean;
     readonly keepAlive: number;
     readonly clientId: string;
+    readonly protocolVersion: number;
+    readonly sessionExpiry: number;
   };
   readonly sampleInterval: number;
   readonly maxSilence: number;
@@ -211,7 +217,7 @@ const ROOT_KEYS = Object.freeze([
   "sleep",
   "diagnosticsInterval",
 ]);
-const BROKER_KEYS = Object.freeze(["host", "port", "username", "password", "tls", "keepAlive", "clientId"]);
+const BROKER_KEYS = Object.freeze(["host", "port", "username", "password", "tls", "keepAlive", "clientId", "protocolVersion", "sessionExpiry"]);
 const SENSOR_KEYS = Object.freeze(["id", "name", "driver", "address", "readings"]);
 const READING_KEYS = Object.freeze(["key", "name", "unit", "device_class", "state_class", "decimals", "deadband"]);
 const ACTUATOR_KEYS = Object.freeze(["id", "name", "pin", "component", "initial", "activeLow"]);
@@ -382,6 +388,9 @@ function broker(
   if (password !== undefined && username === undefined) {
     mistake(found, "broker.password", "MQTT 3.1.1 sends a password only with a user name: give broker.username too", 0);
   }
+  const protocolVersion = whole(found, given.protocolVersion, 4, 4, 5, "broker.protocolVersion");
+  const sessionExpiry = whole(found, given.sessionExpiry, 0, 0, 4_294_967_295, "broker.sessionExpiry");
+  if (sessionExpiry > 0 && protocolVersion !== 5) mistake(found, "broker.sessionExpiry", "needs broker.protocolVersion 5", 0);
   return {
     host: given.host,
     port: whole(found, given.port, tls ? 8883 : 1883, 1, 65_535, "broker.port"),
@@ -390,6 +399,8 @@ function broker(
     tls,
     keepAlive: whole(found, given.keepAlive, DEFAULTS.keepAlive, 0, 65_535, "broker.keepAlive"),
     clientId: text(found, given.clientId, prefix + "-" + nodeId, "broker.clientId"),
+    protocolVersion,
+    sessionExpiry,
   };
 }
 

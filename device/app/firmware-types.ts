@@ -5,7 +5,7 @@
  * only: nothing here runs.
  */
 
-import type { MqttClient } from "../mqtt/index.js";
+import type { MqttClient, Mqtt5 } from "../mqtt/index.js";
 import type { Config, FirmwareConfig, SwitchState } from "./config.js";
 import type { DigitalClass, FirmwareIo, Sensor, SleepIo } from "./io.js";
 import type { FirmwareStatus } from "./status-led.js";
@@ -31,6 +31,11 @@ export interface FirmwareParts {
    * stops the node gracefully first, then calls this.
    */
   restart?: () => void;
+  /**
+   * MQTT 5.0's code (`mqtt5` of the package), needed by a configuration with
+   * broker.protocolVersion 5; a board that leaves it out carries none of it.
+   */
+  mqtt5?: Mqtt5;
   /**
    * The MQTT client's buffers, bytes, for a board that wants them other than the defaults
    * (e.g. a fleet of small nodes). Each is raised to what the node needs (see

@@ -130,7 +130,7 @@ class SensorNode implements Firmware {
 
     const node = this;
     this.client = new MqttClient({
-      ...brokerOptions(config, io),
+      ...brokerOptions(config, io, options.mqtt5),
       will: availabilityWill(statusTopic(config)),
       receiveBufferSize: buffers.receiveBufferSize,
       outboxMessages: buffers.outboxMessages,

@@ -6,15 +6,23 @@
  * only; brokerOptions() and readingStates() allocate (start-up and displays, not a hot path).
  */
 
-import type { ClientOptions, PublishStatus } from "../mqtt/index.js";
+import type { ClientOptions, Mqtt5, PublishStatus } from "../mqtt/index.js";
 import type { Config } from "./config.js";
 import type { FirmwareCounts, ReadingState } from "./firmware-types.js";
 import type { FirmwareIo } from "./io.js";
 import type { SensorReadings } from "./readings.js";
 import type { FirmwareStatus } from "./status-led.js";
 
-/** The client's options for the configured broker: address, identity, keepalive, a clean session, TLS with the board's certificates. */
-export function brokerOptions(config: Config, io: FirmwareIo): Pick<ClientOptions, "host" | "port" | "clientId" | "username" | "password" | "keepAlive" | "clean" | "tls"> {
+/** The client's options given by the broker's configuration. */
+type BrokerOptions = Pick<ClientOptions,
+  "host" | "port" | "clientId" | "username" | "password" | "keepAlive" | "clean" | "tls" | "protocolVersion" | "mqtt5" | "sessionExpiry">;
+
+/**
+ * The client's options for the configured broker: address, identity, keepalive, TLS with the
+ * board's certificates, the protocol level (MQTT 5.0 with `mqtt5`, the package's 5.0 code), and
+ * a clean session unless a 5.0 session expiry lets the node resume its session.
+ */
+export function brokerOptions(config: Config, io: FirmwareIo, mqtt5: Mqtt5 | undefined): BrokerOptions {
   const broker = config.broker;
   return {
     host: broker.host,
@@ -23,8 +31,11 @@ export function brokerOptions(config: Config, io: FirmwareIo): Pick<ClientOption
     username: broker.username,
     password: broker.password,
     keepAlive: broker.keepAlive,
-    clean: true,
+    clean: broker.sessionExpiry === 0,
     tls: broker.tls ? io.tls ?? true : undefined,
+    protocolVersion: broker.protocolVersion,
+    mqtt5,
+    sessionExpiry: broker.protocolVersion === 5 ? broker.sessionExpiry : undefined,
   };
 }
 

@@ -10,6 +10,8 @@ export type {
   ActuatorConfig, BrokerConfig, Config, DeviceInfo, FirmwareConfig, ReadingConfig, SensorConfig, SensorSpec, SleepConfig, StatusLedConfig,
 } from "../app/config.js";
 export { startFirmware } from "../app/firmware.js";
+// MQTT 5.0's code, for a board whose configuration asks for protocol version 5 (startFirmware's mqtt5)
+export { mqtt5 } from "../mqtt/index.js";
 export type {
   ActuatorState, ClientBuffers, Firmware, FirmwareCounts, FirmwareOptions, FirmwareStatus, ReadingState, ResolvedFirmwareOptions,
 } from "../app/firmware.js";

@@ -32,24 +32,20 @@ export class Callbacks {
     if (callback !== undefined) this.#call(callback, message);
   }
 
-  published(packetId: number): void {
+  /** `reasonCode`: the acknowledgement's (MQTT 5.0), 0 on 3.1.1. */
+  published(packetId: number, reasonCode: number): void {
     const onPublished = this.#options.onPublished;
-    if (onPublished !== undefined) this.#call(onPublished, packetId);
+    if (onPublished !== undefined) this.#call2(onPublished, packetId, reasonCode);
   }
 
   subscribed(filter: string, grantedQos: number): void {
     const onSubscribed = this.#options.onSubscribed;
-    if (onSubscribed === undefined) return;
-    try {
-      onSubscribed(filter, grantedQos);
-    } catch (error) {
-      this.#threw(error);
-    }
+    if (onSubscribed !== undefined) this.#call2(onSubscribed, filter, grantedQos);
   }
 
-  unsubscribed(filter: string): void {
+  unsubscribed(filter: string, reasonCode: number): void {
     const onUnsubscribed = this.#options.onUnsubscribed;
-    if (onUnsubscribed !== undefined) this.#call(onUnsubscribed, filter);
+    if (onUnsubscribed !== undefined) this.#call2(onUnsubscribed, filter, reasonCode);
   }
 
   ready(): void {
@@ -65,6 +61,14 @@ export class Callbacks {
   #call<T>(callback: (value: T) => void, value: T): void {
     try {
       callback(value);
+    } catch (error) {
+      this.#threw(error);
+    }
+  }
+
+  #call2<T>(callback: (value: T, code: number) => void, value: T, code: number): void {
+    try {
+      callback(value, code);
     } catch (error) {
       this.#threw(error);
     }

@@ -1,32 +1,31 @@
 /*
- * The MQTT 3.1.1 client: the connection's life cycle (DNS, socket, CONNECT, keepalive, reconnect
- * with backoff, a pause while the network is down, close) and the dispatch of what the broker
- * sends; options.ts, transmit.ts, subscriptions.ts, outbox.ts do the rest. Its network and time
- * come from the ECMA-419 shapes it is handed (io.ts). Buffers are allocated by the constructor;
- * connected, publishing and receiving allocate nothing. Never blocks, never throws out of IO callbacks.
+ * The MQTT client (3.1.1, or 5.0 through session5.ts): the connection's life cycle (DNS,
+ * socket, CONNECT, keepalive, reconnect with backoff, a pause while the network is down,
+ * close) and the dispatch of what the broker sends; options.ts, transmit.ts,
+ * subscriptions.ts, outbox.ts do the rest. Network and time come from the ECMA-419 shapes it
+ * is handed (io.ts). Buffers are allocated by the constructor; connected, publishing and
+ * receiving allocate nothing. Never blocks, never throws out of IO callbacks.
  */
 
-import { CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
+import { AUTH, CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE, UNSUBACK } from "./constants.js";
 import { Callbacks } from "./callbacks.js";
 import { NEED_MORE, OVERSIZE, type PacketDecoder } from "./decode.js";
-import {
-  encodeDisconnect, encodePingreq, encodePuback, encodePubcomp, encodePublish, encodePubrec, publishSize,
-} from "./encode.js";
-import type { ErrorCode } from "./errors.js";
-import { connackRefusal, MqttError } from "./errors.js";
+import { encodeDisconnect, encodePingreq, encodePuback, encodePubcomp, encodePublish, encodePubrec, publishSize } from "./encode.js";
+import { connackRefusal, type ErrorCode, MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
 import { INBOUND_FULL, INBOUND_NEW, type InboundQos2 } from "./inbound.js";
 import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
 import { layOut } from "./memory.js";
 import { Message } from "./message.js";
 import {
-  checkOptions, CLOSED, CLOSING, type ClientOptions, type ClientState, type ClientStats, CONNECTED, CONNECTING, DROPPED,
-  encodeConnectPacket, IDLE, type MessageHandler, OUTBOX_FULL, payloadBytes, payloadLengthOf, type PublishOptions,
+  checkClose, checkOptions, CLOSED, CLOSING, type ClientOptions, type ClientState, type ClientStats, CONNECTED, CONNECTING, DROPPED,
+  encodeConnectPacket, IDLE, mqtt5Of, type MessageHandler, OUTBOX_FULL, payloadBytes, payloadLengthOf, type PublishOptions,
   type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, WAITING,
 } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
 import { stagesBehindConnect } from "./pipeline.js";
 import { Receive } from "./receive.js";
+import type { Session5 } from "./session5.js";
 import { SUBACK_CODES, SUBACK_SUPERSEDED, SUBACK_UNKNOWN, type SubscriptionTable } from "./subscriptions.js";
 import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
 import { Transmit, TX_RESERVE } from "./transmit.js";
@@ -36,9 +35,7 @@ import { closeQuietly, openSocket, resolveHost } from "./transport.js";
 const CLOSE_LINGER = 2_000;
 
 export class MqttClient {
-  readonly stats: ClientStats = {
-    sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayAcks: 0,
-  };
+  readonly stats: ClientStats = { sent: 0, acknowledged: 0, resent: 0, dropped: 0, received: 0, oversize: 0, reconnects: 0, attempts: 0, strayAcks: 0 };
 
   readonly #callbacks: Callbacks;
   readonly #settings: Settings;
@@ -57,6 +54,7 @@ export class MqttClient {
   readonly #inbound: InboundQos2;
   readonly #message: Message;
   readonly #keepalive: Keepalive;
+  readonly #v5: Session5 | undefined;
 
   #state: ClientState = IDLE;
   #socket: Socket | undefined = undefined;
@@ -87,17 +85,14 @@ export class MqttClient {
     const txSize = settings.transmitBufferSize;
     // the CONNECT packet is encoded in the transmit buffer first, then kept
     const tx = this.#tx = new Transmit(txSize);
-    const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes);
+    const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes, settings);
     this.#rx = new Receive(settings.receiveBufferSize);
-    const memory = layOut(settings, tx.bytes.subarray(0, connectLength));
-    this.#outbox = memory.outbox;
-    this.#subscriptions = memory.subscriptions;
-    this.#inbound = memory.inbound;
-    this.#decoder = memory.decoder;
-    this.#connectPacket = memory.connectPacket;
+    const memory = layOut(settings, tx.bytes.subarray(0, connectLength), mqtt5Of(options));
+    ({ outbox: this.#outbox, subscriptions: this.#subscriptions, inbound: this.#inbound, decoder: this.#decoder, connectPacket: this.#connectPacket } = memory);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, settings.outboxBytes);
-    this.#message = new Message(this.#decoder.receiveBuffer, io.TextDecoder);
+    const v5 = this.#v5 = mqtt5Of(options)?.session(options, settings, this.#decoder, io.TextDecoder);
+    this.#message = v5 === undefined ? new Message(this.#decoder.receiveBuffer, io.TextDecoder) : v5.message;
     this.#keepalive = new Keepalive(settings.keepAlive, settings.tickInterval);
   }
 
@@ -125,6 +120,11 @@ export class MqttClient {
     return this.#lastPacketId;
   }
 
+  /** MQTT 5.0: the server's limits from CONNACK and the assigned client id (docs/mqtt5.md); undefined on 3.1.1. */
+  get session5(): Session5 | undefined {
+    return this.#v5;
+  }
+
   /** Starts connecting; from then on the client keeps itself connected until close(). */
   connect(): void {
     this.#checkOpen();
@@ -145,23 +145,18 @@ export class MqttClient {
     return prepareTopic(name, this.#encoder);
   }
 
-  /**
-   * Publishes a message. Returns at once; throws an MqttError for bad input (and then
-   * changes nothing). Prepared topics and Uint8Array payloads allocate nothing;
-   * `payloadLength` sends only the first bytes of a reused payload buffer.
-   */
-  publish(
-    topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions, payloadLength?: number,
-  ): PublishStatus {
+  /** Publishes; returns at once, throws an MqttError for bad input (changing nothing). `payloadLength`: a reused buffer's first bytes. */
+  publish(topic: PreparedTopic | string, payload: Uint8Array | string, options?: PublishOptions, payloadLength?: number): PublishStatus {
     this.#checkOpen();
     const prepared = topic instanceof PreparedTopic ? topic : this.prepareTopic(topic);
     const bytes = payloadBytes(payload, this.#encoder);
     const length = payloadLengthOf(bytes, payloadLength);
     const qos = qosOf(options);
     const retain = options !== undefined && options.retain === true;
-    const size = publishSize(prepared.bytes.length, length, qos);
+    const v5 = this.#v5;
+    const size = v5 === undefined ? publishSize(prepared.bytes.length, length, qos) : v5.size(prepared, length, qos, retain, options);
     const queue = options !== undefined && options.queue === true;
-    const limit = qos === 0 && !queue ? this.#maxPacket : this.#maxQueuedPacket;
+    const limit = Math.min(qos === 0 && !queue ? this.#maxPacket : this.#maxQueuedPacket, v5 === undefined ? Infinity : v5.maximumPacketSize);
     if (size === 0 || size > limit) {
       throw new MqttError("payload-too-large", "the packet would take " + size + " bytes; this client allows " + limit);
     }
@@ -169,8 +164,10 @@ export class MqttClient {
     if (qos === 0) {
       const online = this.#state === CONNECTED && !this.#handshaking;
       const tx = this.#tx;
-      if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE) {
-        tx.fill += encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length);
+      // (5.0: a topic alias may add 3 bytes)
+      if (online && this.#outbox.queued === 0 && tx.room >= size + TX_RESERVE + (v5 === undefined ? 0 : 3)) {
+        tx.fill += v5 === undefined ? encodePublish(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length)
+          : v5.encode(tx.bytes, tx.fill, prepared, bytes, 0, retain, false, 0, length, prepared === topic);
         this.stats.sent++;
         this.#flush();
         return SENT;
@@ -193,21 +190,18 @@ export class MqttClient {
     }
     const packetId = qos > 0 ? this.#subscriptions.nextPacketId() : 0;
     this.#lastPacketId = packetId;
-    encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
+    if (v5 === undefined) encodePublish(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length);
+    else v5.encode(outbox.bytes, offset, prepared, bytes, qos, retain, false, packetId, length, false);
     const index = outbox.add(offset, size, packetId);
     if (this.#state === CONNECTED || this.#handshaking) this.#flush();
     return outbox.stateOf(index) === QUEUED ? QUEUED_STATUS : SENT;
   }
 
-  /**
-   * Subscribes to a topic filter; `handler` gets the matching messages. Subscribing again
-   * to the same filter replaces its QoS and handler. Renewed after a reconnect without a
-   * session. Throws an MqttError for a bad filter or QoS, or when the table is full.
-   */
+  /** Subscribes (again: replaces QoS and handler; renewed after a reconnect without a session). Throws MqttError: bad filter or QoS, table full. */
   subscribe(filter: string, options?: SubscribeOptions, handler?: MessageHandler): void {
     this.#checkOpen();
     const bytes = prepareFilter(filter, this.#encoder);
-    const qos = qosOf(options);
+    const qos = qosOf(options) | (this.#v5 === undefined ? 0 : this.#v5.subscriptionOptions(options)); // 5.0: options above the QoS
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
     if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
     if (this.#state === CONNECTED) this.#flush();
@@ -221,12 +215,13 @@ export class MqttClient {
     if (this.#state === CONNECTED) this.#flush();
   }
 
-  /** Closes the client: what is staged is written, then DISCONNECT (so no will); it cannot be used again. */
-  close(): void {
+  /** Closes for good: what is staged is written, then DISCONNECT, so no will (5.0: unless `reasonCode` is 0x04). */
+  close(reasonCode = 0, sessionExpiry?: number): void {
     if (this.#state === CLOSED || this.#state === CLOSING) return;
+    checkClose(this.#v5, reasonCode, sessionExpiry);
     if (this.#state === CONNECTED && this.#socket !== undefined) {
       this.#state = CLOSING;
-      if (!this.#stageReserved(encodeDisconnect, 0)) return;
+      if (!this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reasonCode)) return;
       this.#deadline = this.#now() + CLOSE_LINGER;
       this.#flushNow();
       if (this.#tx.fill === 0) this.#finishClose();
@@ -285,10 +280,7 @@ export class MqttClient {
       this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();
-    if (this.#state === CLOSING && tx.fill === 0) {
-      this.#finishClose();
-      return;
-    }
+    if (this.#state === CLOSING && tx.fill === 0) return this.#finishClose();
     if (this.#decoder.pending > 0 || this.#rx.waiting > 0) this.#onReadable(this.#rx.waiting);
   }
 
@@ -304,7 +296,7 @@ export class MqttClient {
       this.#finishClose();
       return;
     }
-    const error = new MqttError(code, detail);
+    const error = this.#v5 === undefined ? new MqttError(code, detail) : this.#v5.error(code, detail);
     const wasConnected = this.#state === CONNECTED;
     // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
     if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
@@ -394,7 +386,9 @@ export class MqttClient {
   #stage(): void {
     const connected = this.#state === CONNECTED;
     if (connected) this.#subscriptions.stage(this.#tx);
-    if (connected || stagesBehindConnect(this.#handshaking, this.#settings)) this.#outbox.stage(this.#tx, this.#settings.maxInflight, this.stats);
+    if (connected || stagesBehindConnect(this.#handshaking, this.#settings)) {
+      this.#outbox.stage(this.#tx, this.#v5 === undefined ? this.#settings.maxInflight : this.#v5.inflightLimit, this.stats);
+    }
   }
 
   /** Stages what the connection may take and writes; then tells a refused publisher when there is room. */
@@ -454,8 +448,7 @@ export class MqttClient {
       try {
         kind = decoder.next();
       } catch (error) {
-        const cause = error as MqttError;
-        this.#fail("protocol-violation", cause.code + ": " + cause.message);
+        this.#fail("protocol-violation", (error as MqttError).code + ": " + (error as MqttError).message);
         return;
       }
       if (kind === NEED_MORE) continue;
@@ -466,10 +459,12 @@ export class MqttClient {
 
   #handle(kind: number): void {
     const decoder = this.#decoder;
-    if (this.#handshaking && kind !== CONNACK) {
+    if (this.#handshaking && kind !== CONNACK && kind !== AUTH) {
       this.#fail("protocol-violation", "packet type " + kind + " before CONNACK");
       return;
     }
+    const v5Error = this.#v5 === undefined ? undefined : this.#v5.check(kind, this.#tx);
+    if (v5Error !== undefined || kind === AUTH) return v5Error === undefined ? this.#flush() : this.#fail(v5Error, this.#v5!.detail);
     switch (kind) {
       case PUBLISH:
       case OVERSIZE:
@@ -494,7 +489,7 @@ export class MqttClient {
       case UNSUBACK: {
         const filter = this.#subscriptions.unsuback(decoder.packetId);
         if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for unsent id " + decoder.packetId);
-        else this.#callbacks.unsubscribed(filter);
+        else this.#callbacks.unsubscribed(filter, this.#v5 === undefined ? 0 : decoder.buf[decoder.codesOffset]);
         return;
       }
       default: // PINGRESP
@@ -502,10 +497,7 @@ export class MqttClient {
     }
   }
 
-  /**
-   * A PUBLISH, or one skipped for its size (OVERSIZE: reported, acknowledged all the same).
-   * QoS 1 gets its PUBACK; QoS 2 its PUBREC, delivered once until the broker's PUBREL [MQTT-4.3.3-2].
-   */
+  /** A PUBLISH (or one skipped for its size: reported, acknowledged). QoS 2: PUBREC, delivered once until PUBREL [MQTT-4.3.3-2]. */
   #onPublish(kind: number): void {
     const decoder = this.#decoder;
     const { qos, packetId } = decoder;
@@ -526,16 +518,18 @@ export class MqttClient {
   /** PUBACK (QoS 1 done), PUBREC (QoS 2 released: PUBREL next) or PUBCOMP (QoS 2 done) for an outbox message. */
   #onAck(kind: number, packetId: number): void {
     const outbox = this.#outbox;
-    const known = kind === PUBACK ? outbox.acknowledge(packetId) : kind === PUBREC ? outbox.received(packetId) : outbox.complete(packetId);
+    const reason = this.#v5 === undefined ? 0 : this.#v5.reasonCode; // 5.0: 0x80 and above ends the exchange
+    const known = kind === PUBACK ? outbox.acknowledge(packetId) : kind === PUBCOMP ? outbox.complete(packetId)
+      : reason < 0x80 ? outbox.received(packetId) : this.#v5!.refused(outbox, packetId);
     if (!known) {
       // a sloppy broker's repeat: counted and reported, not worth a reconnect loop
       this.stats.strayAcks++;
       this.#callbacks.error(new MqttError("stray-ack", "type " + kind + ", id " + packetId));
       return;
     }
-    if (kind !== PUBREC) {
+    if (kind !== PUBREC || reason >= 0x80) {
       this.stats.acknowledged++;
-      this.#callbacks.published(packetId);
+      this.#callbacks.published(packetId, reason);
     }
     this.#flush();
   }
@@ -544,8 +538,9 @@ export class MqttClient {
     const decoder = this.#decoder;
     const refusal = !this.#handshaking ? "a second CONNACK"
       : decoder.sessionPresent && this.#settings.clean ? "session present after clean [MQTT-3.2.2-1]" : undefined;
+    const refused = this.#v5 === undefined ? undefined : this.#v5.connack(this.#keepalive);
     if (refusal !== undefined || decoder.returnCode !== 0) {
-      this.#fail(refusal === undefined ? connackRefusal(decoder.returnCode) : "protocol-violation", refusal);
+      this.#fail(refusal === undefined ? refused ?? connackRefusal(decoder.returnCode) : "protocol-violation", refusal ?? this.#v5?.detail);
       return;
     }
     this.#handshaking = false;
@@ -574,8 +569,8 @@ export class MqttClient {
     if (slot < 0) return;
     const code = decoder.buf[decoder.codesOffset];
     const filter = subscriptions.filter(slot);
-    subscriptions.settle(slot, code !== SUBACK_FAILURE);
-    if (code === SUBACK_FAILURE) this.#callbacks.error(new MqttError("subscription-refused", JSON.stringify(filter)));
+    subscriptions.settle(slot, code < SUBACK_FAILURE);
+    if (code >= SUBACK_FAILURE) this.#callbacks.error(new MqttError("subscription-refused", JSON.stringify(filter) + (code === SUBACK_FAILURE ? "" : " 0x" + code.toString(16))));
     else this.#callbacks.subscribed(filter, code);
   }
 

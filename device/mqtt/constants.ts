@@ -18,9 +18,13 @@ export const UNSUBACK = 11;
 export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
+/** MQTT 5.0 only: enhanced authentication [MQTT-3.15]. */
+export const AUTH = 15;
 
 /** Protocol level 4 is MQTT 3.1.1 [MQTT-3.1.2-2]. */
 export const PROTOCOL_LEVEL = 4;
+/** Protocol level 5 is MQTT 5.0 [MQTT-3.1.2-2]. */
+export const PROTOCOL_LEVEL_5 = 5;
 
 /** The largest remaining length a 4-byte length field can carry. */
 export const MAX_REMAINING_LENGTH = 268_435_455;
@@ -62,3 +66,7 @@ export const CONNACK_SESSION_PRESENT = 0x01;
 export const SUB_QOS = 0x03;
 /** The filter has no wildcard: it is the topic of everything it matches. */
 export const SUB_EXACT = 0x04;
+/** MQTT 5.0 subscription options, above those: No Local, Retain As Published, Retain Handling (2 bits). */
+export const SUB_NO_LOCAL = 0x08;
+export const SUB_RETAIN_AS_PUBLISHED = 0x10;
+export const SUB_RETAIN_HANDLING_SHIFT = 5;

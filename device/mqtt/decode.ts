@@ -121,7 +121,7 @@ export class PacketDecoder {
       if (state === STATE_HEADER) {
         if (this.#pos >= this.#end) return NEED_MORE;
         const first = input[this.#pos++];
-        const code = checkFirstByte(first);
+        const code = this.firstByteError(first);
         if (code !== undefined) return this.#fail(code);
         this.#first = first;
         this.#length = 0;
@@ -139,7 +139,7 @@ export class PacketDecoder {
           continue;
         }
         const type = this.#first >> TYPE_SHIFT;
-        if (!lengthFits(type, this.#length)) return this.#fail("length-mismatch", "remaining length " + this.#length);
+        if (!this.lengthFits(type, this.#length)) return this.#fail("length-mismatch", "remaining length " + this.#length);
         if (this.#length > this.receiveBuffer.length) {
           this.#state = STATE_SKIP;
           this.#skipped = 0;
@@ -157,7 +157,7 @@ export class PacketDecoder {
           const offset = this.#pos;
           this.#pos += length;
           this.#state = STATE_HEADER;
-          return this.#parse(input, offset);
+          return this.parse(input, offset);
         }
         const rx = this.receiveBuffer;
         let filled = this.#filled;
@@ -169,7 +169,7 @@ export class PacketDecoder {
         if (filled < length) return NEED_MORE;
         this.#filled = 0;
         this.#state = STATE_HEADER;
-        return this.#parse(rx, 0);
+        return this.parse(rx, 0);
       } else {
         const result = this.#skip(input);
         if (result !== NEED_MORE) return result;
@@ -218,7 +218,32 @@ export class PacketDecoder {
     throw new MqttError(code, detail);
   }
 
-  #parse(buf: Uint8Array, offset: number): number {
+  /** The error code for a first byte a server must never send, or undefined when it is fine. */
+  protected firstByteError(first: number): ErrorCode | undefined {
+    return checkFirstByte(first);
+  }
+
+  /** Whether a remaining length is possible for a packet type, known from the header alone. */
+  protected lengthFits(type: number, length: number): boolean {
+    return lengthFits(type, length);
+  }
+
+  /** For a subclass's parse(): the first byte and the remaining length of the packet being read. */
+  protected get firstByte(): number {
+    return this.#first;
+  }
+
+  protected get bodyLength(): number {
+    return this.#length;
+  }
+
+  /** Drops the input and throws: for the packet parsers of a subclass. */
+  protected fail(code: ErrorCode, detail?: string): never {
+    return this.#fail(code, detail);
+  }
+
+  /** Reads the body of a packet that arrived whole at buf[offset]: sets the fields, returns the type. */
+  protected parse(buf: Uint8Array, offset: number): number {
     const first = this.#first;
     const type = first >> TYPE_SHIFT;
     const length = this.#length;
@@ -292,7 +317,7 @@ export class PacketDecoder {
 }
 
 /** The error code for a first byte a server must never send, or undefined when it is fine. */
-function checkFirstByte(first: number): ErrorCode | undefined {
+export function checkFirstByte(first: number): ErrorCode | undefined {
   const type = first >> TYPE_SHIFT;
   const flags = first & FLAGS_MASK;
   switch (type) {

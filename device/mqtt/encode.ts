@@ -48,7 +48,8 @@ export function lengthFieldSize(length: number): number {
   return 0;
 }
 
-function writeLength(buf: Uint8Array, pos: number, length: number): number {
+/** Writes a remaining length (a variable byte integer) at `pos`; returns the position after it. */
+export function writeLength(buf: Uint8Array, pos: number, length: number): number {
   do {
     let digit = length % 128;
     length = (length - digit) / 128;
@@ -58,13 +59,13 @@ function writeLength(buf: Uint8Array, pos: number, length: number): number {
   return pos;
 }
 
-function writeU16(buf: Uint8Array, pos: number, value: number): number {
+export function writeU16(buf: Uint8Array, pos: number, value: number): number {
   buf[pos] = value >> 8;
   buf[pos + 1] = value & 0xff;
   return pos + 2;
 }
 
-function writeField(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+export function writeField(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   pos = writeU16(buf, pos, bytes.length);
   buf.set(bytes, pos);
   return pos + bytes.length;
@@ -77,16 +78,16 @@ function field(value: Uint8Array, code: "argument-invalid" | "client-id-invalid"
   return value;
 }
 
-function isPacketId(id: number): boolean {
+export function isPacketId(id: number): boolean {
   return Number.isInteger(id) && id >= 1 && id <= 65_535;
 }
 
-function isQos(qos: number, max: number): boolean {
+export function isQos(qos: number, max: number): boolean {
   return Number.isInteger(qos) && qos >= 0 && qos <= max;
 }
 
 /** Checks that a whole packet of `remaining` bytes fits at `offset`; returns its size. */
-function fit(buf: Uint8Array, offset: number, remaining: number): number {
+export function fit(buf: Uint8Array, offset: number, remaining: number): number {
   if (!(buf instanceof Uint8Array)) throw new MqttError("argument-invalid", "buf");
   const lengthSize = lengthFieldSize(remaining);
   if (lengthSize === 0) throw new MqttError("payload-too-large");

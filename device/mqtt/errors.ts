@@ -46,6 +46,9 @@ export type ErrorCode =
   | "connack-flags-invalid"
   | "connack-code-unknown"
   | "protocol-violation"
+  // what a server sent that breaks MQTT 5.0
+  | "property-invalid"
+  | "reason-code-invalid"
   // connection and session outcomes
   | "unacceptable-protocol"
   | "identifier-rejected"
@@ -63,7 +66,11 @@ export type ErrorCode =
   | "stray-ack"
   | "qos2-table-full"
   | "too-many-subscriptions"
-  | "handler-threw";
+  | "handler-threw"
+  // MQTT 5.0 outcomes: the reason code's name is in the detail
+  | "connection-refused"
+  | "server-disconnected"
+  | "auth-failed";
 
 // Short on purpose: every byte of text is flash on the board. Each says what went wrong
 // and, for the caller's mistakes, what to give instead; the table in docs/client.md explains more.
@@ -110,6 +117,11 @@ const messages: { readonly [K in ErrorCode]: string } = Object.freeze({
   "qos2-table-full": "maxInflight QoS 2 messages await PUBREL: reconnecting",
   "too-many-subscriptions": "subscription table full: raise maxSubscriptions",
   "handler-threw": "a handler threw: caught",
+  "property-invalid": "server property unknown, repeated or misplaced",
+  "reason-code-invalid": "server reason code not allowed here",
+  "connection-refused": "CONNACK refused: see the reason",
+  "server-disconnected": "server sent DISCONNECT: see the reason",
+  "auth-failed": "AUTH exchange failed: see the reason",
 });
 
 /** The error for each CONNACK return code that refuses the connection (1 to 5) [MQTT-3.2.2-3]. */
@@ -128,6 +140,8 @@ export class MqttError extends Error {
   // over its read-only `name` throws; a field defines the property on the instance instead
   override readonly name = "MqttError";
   readonly code: ErrorCode;
+  /** MQTT 5.0: the reason code of a refusing CONNACK, a server's DISCONNECT or AUTH (set by the client; no field on other errors). */
+  declare reasonCode?: number;
   constructor(code: ErrorCode, detail?: string) {
     super(detail === undefined ? messages[code] : messages[code] + " (" + detail + ")");
     this.code = code;

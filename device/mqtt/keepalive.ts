@@ -20,13 +20,18 @@ export class Keepalive {
   /** A PINGREQ is out and its PINGRESP not yet read. */
   pingOutstanding = false;
   /** The keepalive, ms; 0 turns it off. */
-  readonly #period: number;
+  #period: number;
   /** The client's timer period, ms: a PINGREQ goes a period early so that it is never late. */
   readonly #tick: number;
 
   constructor(keepAliveSeconds: number, tickInterval: number) {
     this.#period = keepAliveSeconds * 1000;
     this.#tick = tickInterval;
+  }
+
+  /** Sets the keepalive, ms: MQTT 5.0's Server Keep Alive replaces the client's [MQTT-3.2.2-21]. */
+  set period(ms: number) {
+    this.#period = ms;
   }
 
   /** What the connected client's timer tick at `now` calls for. */

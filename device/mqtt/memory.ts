@@ -1,12 +1,14 @@
 /*
  * The client's fixed-size tables, laid out once in one ArrayBuffer (each buffer costs a
  * header, on XS and on Node alike): the outbox (4-aligned, first), the subscription table and
- * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet. Runs once,
+ * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet; with
+ * protocolVersion 5, the 5.0 decoder and subscription table over the same memory. Runs once,
  * in the client's constructor; allocates nothing after. Packet ids go on after the settings' lastPacketId.
  */
 
 import { PacketDecoder } from "./decode.js";
 import { InboundQos2 } from "./inbound.js";
+import type { Mqtt5 } from "./mqtt5.js";
 import type { Settings } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { SubscriptionTable } from "./subscriptions.js";
@@ -20,8 +22,8 @@ export interface ClientMemory {
   connectPacket: Uint8Array;
 }
 
-/** Makes the tables the settings ask for, and keeps a copy of `connect`. */
-export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
+/** Makes the tables the settings ask for (with `v5`, MQTT 5.0's), and keeps a copy of `connect`. */
+export function layOut(settings: Settings, connect: Uint8Array, v5?: Mqtt5): ClientMemory {
   const { outboxBytes, outboxMessages, maxSubscriptions, maxInflight, receiveBufferSize } = settings;
   const outboxSize = Outbox.size(outboxBytes, outboxMessages);
   const inboundAt = outboxSize + SubscriptionTable.size(maxSubscriptions);
@@ -31,13 +33,16 @@ export function layOut(settings: Settings, connect: Uint8Array): ClientMemory {
   const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
   const connectPacket = new Uint8Array(memory, connectAt, connect.length);
   connectPacket.set(connect);
-  const subscriptions = new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox);
+  const subscriptions = v5 === undefined
+    ? new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox)
+    : v5.subscriptions(maxSubscriptions, memory, outboxSize, outbox);
   subscriptions.continueAfter(settings.lastPacketId);
+  const receiveBuffer = new Uint8Array(memory, receiveAt, receiveBufferSize);
   return {
     outbox,
     subscriptions,
     inbound: new InboundQos2(maxInflight, memory, inboundAt),
-    decoder: new PacketDecoder(new Uint8Array(memory, receiveAt, receiveBufferSize)),
+    decoder: v5 === undefined ? new PacketDecoder(receiveBuffer) : v5.decoder(receiveBuffer),
     connectPacket,
   };
 }

@@ -5,11 +5,14 @@
  */
 
 import type { ConnectFields } from "./encode.js";
-import { encodeConnect } from "./encode.js";
+import { encodeConnect, lengthFieldSize } from "./encode.js";
 import { MqttError } from "./errors.js";
 import type { ClientIo, SecureOptions, TextEncoderLike } from "./io.js";
 import type { Message } from "./message.js";
 import { derOf } from "./pem.js";
+import type { Properties } from "./props.js";
+import type { Mqtt5 } from "./mqtt5.js";
+import type { AuthHandler, Session5 } from "./session5.js";
 import { prepareTopic } from "./topic.js";
 
 export interface WillOptions {
@@ -17,6 +20,8 @@ export interface WillOptions {
   payload: string | Uint8Array;
   qos?: number;
   retain?: boolean;
+  /** MQTT 5.0: the will's properties (willDelay, messageExpiry, contentType, ...). */
+  properties?: Properties;
 }
 
 export interface ReconnectOptions {
@@ -97,11 +102,15 @@ export interface ClientOptions {
   onConnected?: (sessionPresent: boolean) => void;
   onDisconnected?: (reason: MqttError) => void;
   onMessage?: MessageHandler;
-  /** A QoS 1 message was acknowledged (PUBACK), or a QoS 2 one completed (PUBCOMP), by the broker. */
-  onPublished?: (packetId: number) => void;
+  /**
+   * A QoS 1 message was acknowledged (PUBACK), or a QoS 2 one completed (PUBCOMP), by the
+   * broker; with MQTT 5.0 also a QoS 2 one the broker refused at PUBREC. `reasonCode`: the
+   * acknowledgement's reason code (always 0 on 3.1.1; 0x80 and above: refused).
+   */
+  onPublished?: (packetId: number, reasonCode: number) => void;
   onSubscribed?: (filter: string, grantedQos: number) => void;
-  /** The broker acknowledged an UNSUBSCRIBE (UNSUBACK) for this filter. */
-  onUnsubscribed?: (filter: string) => void;
+  /** The broker acknowledged an UNSUBSCRIBE (UNSUBACK) for this filter; `reasonCode` is 0 on 3.1.1. */
+  onUnsubscribed?: (filter: string, reasonCode: number) => void;
   /**
    * After publish() returned "dropped" or "outbox-full": the client is connected again with
    * room (nothing queued, the transmit buffer and the outbox at least half free). Called
@@ -109,6 +118,19 @@ export interface ClientOptions {
    */
   onReady?: () => void;
   onError?: (error: MqttError) => void;
+  // ---- MQTT 5.0 only (docs/mqtt5.md): with protocolVersion 4 these are refused
+  /** 4: MQTT 3.1.1 (the default); 5: MQTT 5.0, which needs `mqtt5`. */
+  protocolVersion?: number;
+  /** The 5.0 code, handed in so that a 3.1.1 program carries none of it: `import { mqtt5 } from "xs-mqtt"`. */
+  mqtt5?: Mqtt5;
+  /** Seconds the broker keeps the session after the connection ends: 0 (the default) to 4,294,967,295 (for ever). */
+  sessionExpiry?: number;
+  /** More CONNECT properties: userProperties, authenticationMethod, authenticationData, requestProblemInformation, requestResponseInformation. */
+  connectProperties?: Properties;
+  /** How many prepared topics may get a topic alias, within the server's Topic Alias Maximum (default 8). */
+  maxTopicAliases?: number;
+  /** The server's AUTH during enhanced authentication: answer with the next authentication data, or undefined to give up. */
+  onAuth?: AuthHandler;
 }
 
 export interface PublishOptions {
@@ -116,10 +138,18 @@ export interface PublishOptions {
   retain?: boolean;
   /** QoS 0 only: keep the message in the outbox while offline instead of dropping it. */
   queue?: boolean;
+  /** MQTT 5.0: the PUBLISH properties (contentType, messageExpiry, responseTopic, correlationData, userProperties, payloadFormat). */
+  properties?: Properties;
 }
 
 export interface SubscribeOptions {
   qos?: number;
+  /** MQTT 5.0: the broker does not send back what this client publishes [MQTT-3.8.3-3]. */
+  noLocal?: boolean;
+  /** MQTT 5.0: forwarded messages keep the RETAIN flag they were published with. */
+  retainAsPublished?: boolean;
+  /** MQTT 5.0: retained messages on subscribing: 0 always (default), 1 only for a new subscription, 2 never. */
+  retainHandling?: number;
 }
 
 /**
@@ -217,6 +247,17 @@ export function checkOptions(options: ClientOptions): Settings {
   const backoff = reconnect === false || reconnect === undefined ? {} : reconnect;
   const minDelay = whole(backoff.minDelay, 1_000, 1, 86_400_000, "reconnect.minDelay");
   const keepAliveMs = keepAlive * 1000;
+  const protocolVersion = whole(options.protocolVersion, 4, 4, 5, "protocolVersion");
+  if (protocolVersion === 4 && (options.sessionExpiry !== undefined || options.connectProperties !== undefined
+    || options.onAuth !== undefined || options.maxTopicAliases !== undefined || (options.will !== undefined && options.will.properties !== undefined))) {
+    throw new MqttError("argument-invalid", "sessionExpiry, connectProperties, onAuth, maxTopicAliases and will.properties need protocolVersion 5");
+  }
+  if (protocolVersion === 5 && (options.mqtt5 === null || typeof options.mqtt5 !== "object" || typeof options.mqtt5.session !== "function")) {
+    throw new MqttError("argument-invalid", "protocolVersion 5 needs the mqtt5 option: import { mqtt5 } from \"xs-mqtt\"");
+  }
+  // checked here, read where used: a 3.1.1 client's settings keep nothing of 5.0
+  whole(options.sessionExpiry, 0, 0, 0xffffffff, "sessionExpiry");
+  whole(options.maxTopicAliases, 8, 0, 65_535, "maxTopicAliases");
   return {
     host: options.host,
     port,
@@ -265,10 +306,21 @@ function tlsSettings(given: TlsOptions): TlsSettings {
 /**
  * Encodes the CONNECT packet the options describe at the start of `buf`; returns its length.
  * Throws an MqttError for a bad will, client id or credentials, or a buffer too small for it.
+ * With protocolVersion 5 and `settings`, an MQTT 5.0 CONNECT: the client's Receive Maximum
+ * is maxInflight, its Maximum Packet Size what the receive buffer holds [MQTT-3.1.2-24].
  */
-export function encodeConnectPacket(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike, buf: Uint8Array): number {
+export function encodeConnectPacket(options: ClientOptions, keepAlive: number, encoder: TextEncoderLike, buf: Uint8Array, settings?: Settings): number {
   const fields = connectFields(options, keepAlive, encoder);
   try {
+    if (settings !== undefined && options.protocolVersion === 5) {
+      const rx = settings.receiveBufferSize;
+      const properties: Properties = {
+        ...options.connectProperties, sessionExpiry: options.sessionExpiry, receiveMaximum: settings.maxInflight,
+        maximumPacketSize: 1 + lengthFieldSize(rx) + rx,
+      };
+      if (fields.will !== undefined) fields.will = { ...fields.will, properties: options.will!.properties } as typeof fields.will;
+      return options.mqtt5!.encodeConnect(buf, 0, { ...fields, properties });
+    }
     return encodeConnect(buf, 0, fields);
   } catch (error) {
     if (error instanceof MqttError && error.code === "buffer-too-small") {
@@ -301,6 +353,20 @@ function connectFields(options: ClientOptions, keepAlive: number, encoder: TextE
     };
   }
   return fields;
+}
+
+/** The 5.0 code of a protocolVersion 5 client (checkOptions made sure it is there), or undefined. */
+export function mqtt5Of(options: ClientOptions): Mqtt5 | undefined {
+  return options.protocolVersion === 5 ? options.mqtt5 : undefined;
+}
+
+/**
+ * close()'s reason code and session expiry: checked by the 5.0 session, which keeps them for
+ * DISCONNECT; a 3.1.1 client (`v5` undefined), whose DISCONNECT carries neither, refuses both.
+ */
+export function checkClose(v5: Session5 | undefined, reasonCode: number, sessionExpiry: number | undefined): void {
+  if (v5 !== undefined) return v5.closing(reasonCode, sessionExpiry);
+  if (reasonCode !== 0 || sessionExpiry !== undefined) throw new MqttError("argument-invalid", "a reason code and sessionExpiry need protocolVersion 5");
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { SUB_EXACT, SUB_QOS } from "./constants.js";
-import { encodeSubscribe, encodeUnsubscribe } from "./encode.js";
+import { encodeSubscribe, encodeUnsubscribe, type SubscribeFilter } from "./encode.js";
 import type { MessageHandler } from "./options.js";
 import type { Outbox } from "./outbox.js";
 import { topicMatches } from "./topic.js";
@@ -41,7 +41,7 @@ export const SUBACK_CODES = -3;
 export class SubscriptionTable {
   /** The subscription in each slot: made when subscribing, dropped when the slot is freed. */
   readonly #subs: (Subscription | undefined)[];
-  /** Per slot: SUB_QOS and SUB_EXACT (constants.ts). */
+  /** Per slot: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the subscription options (constants.ts). */
   readonly #flags: Uint8Array;
   readonly #states: Uint8Array;
   /**
@@ -74,7 +74,10 @@ export class SubscriptionTable {
     this.#unsubscribeList = [this.#flags];
   }
 
-  /** Adds a subscription, or replaces the QoS and handler of the same filter. False when the table is full. */
+  /**
+   * Adds a subscription, or replaces the QoS and handler of the same filter. `qos` may carry
+   * MQTT 5.0's subscription options above its two bits. False when the table is full.
+   */
   add(filter: string, bytes: Uint8Array, qos: number, handler: MessageHandler | undefined): boolean {
     let slot = this.#find(filter);
     if (slot < 0) slot = this.#freeSlot();
@@ -128,6 +131,25 @@ export class SubscriptionTable {
     }
   }
 
+  /** The bits of a slot's flags that go to encodeSubscribe as `qos`: the QoS (MQTT 5.0: and the options). */
+  protected get optionMask(): number {
+    return SUB_QOS;
+  }
+
+  /** Bytes a SUBSCRIBE or UNSUBSCRIBE takes beyond 3.1.1's (MQTT 5.0: the property length). */
+  protected get headroom(): number {
+    return 0;
+  }
+
+  /** SUBSCRIBE and UNSUBSCRIBE as 3.1.1 writes them; SubscriptionTable5 writes 5.0's. */
+  protected encodeSubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly SubscribeFilter[]): number {
+    return encodeSubscribe(buf, offset, packetId, list);
+  }
+
+  protected encodeUnsubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly Uint8Array[]): number {
+    return encodeUnsubscribe(buf, offset, packetId, list);
+  }
+
   /** Stages the SUBSCRIBE and UNSUBSCRIBE packets due, in slot order, while `tx` has room. */
   stage(tx: Transmit): void {
     const states = this.#states;
@@ -139,12 +161,12 @@ export class SubscriptionTable {
       if (states[slot] !== UNSENT) continue;
       const filter = this.#at(slot).bytes;
       // room first: waiting for it takes no packet id
-      if (!tx.hasRoomFor(2 + 2 + filter.length + 1)) return;
+      if (!tx.hasRoomFor(2 + 2 + filter.length + 1 + this.headroom)) return;
       const entry = this.#subscribeList[0];
       entry.filter = filter;
-      entry.qos = this.#flags[slot] & SUB_QOS;
+      entry.qos = this.#flags[slot] & this.optionMask;
       const packetId = this.nextPacketId();
-      tx.fill += encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList);
+      tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList);
       states[slot] = PENDING;
       this.#packetIds[slot] = packetId;
     }
@@ -156,10 +178,10 @@ export class SubscriptionTable {
     const free = this.#packetIds.indexOf(0, max);
     if (free < 0) return false;
     const filter = this.#at(slot).bytes;
-    if (!tx.hasRoomFor(2 + 2 + filter.length)) return false;
+    if (!tx.hasRoomFor(2 + 2 + filter.length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#unsubscribeList[0] = filter;
-    tx.fill += encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#unsubscribeList);
+    tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#unsubscribeList);
     this.#packetIds[free] = packetId;
     this.#unsubscribed[free - max] = this.#at(slot).filter;
     this.#states[slot] = FREE;

@@ -25,6 +25,8 @@ Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
                    (1 to ${MAX_DEVICES}, default 3)
   --broker URL     mqtt://host:port or mqtts://host:port (default: an embedded
                    aedes broker on a free 127.0.0.1 port)
+  --protocol V     4 (MQTT 3.1.1, default) or 5 (MQTT 5.0; needs --broker: the
+                   embedded aedes speaks 3.1.1 only)
   --engine E       node (default: all boards in this process) or xs (each board
                    inside its own real XS engine, xsnap; mqtt:// brokers only)
   --duration S     stop after S seconds (above 0, at most ${MAX_DURATION}), print a
@@ -72,6 +74,7 @@ interface Spec {
 const SPECS: Readonly<Record<string, Spec>> = {
   devices: { value: "N", accepts: `a whole number from 1 to ${MAX_DEVICES}` },
   broker: { value: "URL", accepts: "mqtt://host:port or mqtts://host:port" },
+  protocol: { value: "V", accepts: "4 (MQTT 3.1.1) or 5 (MQTT 5.0)" },
   engine: { value: "E", accepts: "node or xs" },
   duration: { value: "S", accepts: `a number of seconds above 0, at most ${DURATION_TEXT}` },
   seed: { value: "N", accepts: `a whole number from 0 to ${MAX_SEED}` },
@@ -96,7 +99,7 @@ export function npmHint(args: readonly string[], env: NodeJS.ProcessEnv): string
   const event = env.npm_lifecycle_event;
   if (event === undefined) return undefined;
   // npm knows --ca and --verbose itself: a user's .npmrc may set them, so only these tell
-  const kept = ["devices", "broker", "engine", "duration", "seed", "rtt", "config", "firmware"].filter((name) => env[`npm_config_${name}`] !== undefined);
+  const kept = ["devices", "broker", "protocol", "engine", "duration", "seed", "rtt", "config", "firmware"].filter((name) => env[`npm_config_${name}`] !== undefined);
   if (kept.length === 0) return undefined;
   const loose = kept.filter((name) => env[`npm_config_${name}`] === "true");
   const words = kept.map((name) => {
@@ -198,6 +201,8 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
   }
   const broker = text("broker");
   if (broker !== undefined) checkBroker(broker, engine);
+  const protocol = number("protocol", 4, 4, 5);
+  if (protocol === 5 && broker === undefined) throw new OptionError("--protocol 5 needs a --broker that speaks MQTT 5.0 (the embedded aedes speaks 3.1.1 only)");
   const caFile = text("ca");
   if (caFile !== undefined && !broker?.startsWith("mqtts:")) {
     throw new OptionError("--ca is for an mqtts:// --broker (the embedded broker and mqtt:// brokers use no TLS)");
@@ -215,7 +220,7 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
     duration,
     seed,
     rtt,
-    config: await readConfig(text("config")),
+    config: withProtocol(await readConfig(text("config")), protocol),
     ca: caFile === undefined ? undefined : await readFile(caFile, "utf8").catch((error: Error) => {
       throw new OptionError(`--ca: cannot read ${caFile}: ${error.message}`);
     }),
@@ -223,6 +228,12 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
     firmware,
     verbose: values.has("verbose"),
   };
+}
+
+/** The configuration overrides with the broker's protocol version (5) merged in; as they are for 4. */
+function withProtocol(config: Partial<FirmwareConfig> | undefined, protocol: number): Partial<FirmwareConfig> | undefined {
+  if (protocol === 4) return config;
+  return { ...config, broker: { ...config?.broker, protocolVersion: protocol } as FirmwareConfig["broker"] };
 }
 
 function checkBroker(broker: string, engine: Engine): void {

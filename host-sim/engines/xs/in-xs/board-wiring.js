@@ -32,5 +32,7 @@ export function startBoard(firmware, options) {
       for (const sensor of Object.values(sensors)) sensor?.close?.();
       options.restart();
     },
+    // MQTT 5.0 for a configuration with broker.protocolVersion 5 (the bundle's own)
+    mqtt5: firmware.mqtt5,
   });
 }
