@@ -11,6 +11,7 @@
  *   sda, scl, sht3x (I²C address, 68 = 0x44), bh1750 (I²C address, 35 = 0x23)
  *   relay (GPIO), relayActiveLow, led (GPIO), ledActiveLow
  *   sampleInterval (ms), maxSilence (ms), dns (a DNS server used when DHCP gave none), version
+ *   diagnosticsInterval (ms; 0: no diagnostics), configurationUrl (Home Assistant's link to the board)
  *   tls ("true": connect over TLS, port 8883 by default; needs a build of manifest_tls.json,
  *   whose main is device/main-tls.ts), tlsCa, tlsCert, tlsKey (names of DER files among the manifest's
  *   resources: the CA to trust, the client certificate and its PKCS #8 key; tlsCert and
@@ -145,6 +146,7 @@ function nodeConfig(boardSleep: BoardSleep | undefined): FirmwareConfig {
     },
     sampleInterval: optionalNumber(config.sampleInterval),
     maxSilence: optionalNumber(config.maxSilence),
+    diagnosticsInterval: optionalNumber(config.diagnosticsInterval),
     discovery: config.discovery === undefined ? undefined : yes(config.discovery),
     sensors,
     actuators,
@@ -154,7 +156,10 @@ function nodeConfig(boardSleep: BoardSleep | undefined): FirmwareConfig {
       ackTimeout: optionalNumber(boardSleep.ackTimeout),
       pipeline: boardSleep.pipeline === undefined || boardSleep.pipeline === "" ? undefined : yes(boardSleep.pipeline),
     },
-    device: { model: "ESP32 sensor node", manufacturer: "xs-mqtt", sw_version: optionalText(config.version) },
+    device: {
+      model: "ESP32 sensor node", manufacturer: "xs-mqtt", sw_version: optionalText(config.version),
+      configuration_url: optionalText(config.configurationUrl),
+    },
   };
 }
 
