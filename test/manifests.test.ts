@@ -18,7 +18,7 @@ interface Manifest {
   include: string[];
   modules: Record<string, string>;
   preload: string[];
-  creation: { main: string };
+  creation: { main: string; stack: number };
   config: Record<string, unknown>;
   platforms: Record<string, { error?: string; config?: Record<string, unknown> }>;
 }
@@ -69,6 +69,14 @@ describe.each(["esp32", "lin"])("manifests/%s/manifest.json", (name) => {
 
   it("refuses to build for the other platforms, saying which manifest to use", () => {
     expect(manifestJson.platforms["..."].error).toMatch(name === "esp32" ? /manifests\/lin/ : /manifests\/esp32/);
+  });
+});
+
+describe("the XS stack", () => {
+  // xsnap's stack is 4,096 slots, so only npm run test:moddable (the lin build) sees a path
+  // that needs more than a board has: the lin build must have the board's stack, no more
+  it("the lin build has the ESP32 board's stack, so test:moddable checks the board's budget", () => {
+    expect(manifest("lin").creation.stack).toBe(manifest("esp32").creation.stack);
   });
 });
 

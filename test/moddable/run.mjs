@@ -50,6 +50,8 @@ try {
   results.push({ name: "the run itself", ok: false, detail });
   console.log(`not ok - the run stopped: ${detail}`);
 } finally {
+  const traced = app === undefined ? "" : app.output.trim();
+  if (traced !== "") console.log(`\nthe app's output (last lines):\n${traced.split("\n").slice(-25).join("\n")}`);
   await cleanUp();
 }
 const failed = results.filter((r) => !r.ok).length;
@@ -129,8 +131,6 @@ async function main() {
     await stop(mcsim, "SIGKILL");
     await offline;
   });
-  const traced = mcsim.output.trim();
-  if (traced !== "") console.log(`\nthe app's output (last lines):\n${traced.split("\n").slice(-15).join("\n")}`);
 }
 
 /** undefined when an SDK is installed as Moddable users have it, else why not. */
@@ -208,7 +208,10 @@ function recorder(client) {
 function bounded(promise, what) {
   let timer;
   const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${WAIT_MS / 1000} s`)), WAIT_MS); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const bound = Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  // a wait made ahead (e.g. "online" after "offline") whose check already failed must not crash the run
+  bound.catch(() => {});
+  return bound;
 }
 
 async function check(name, body) {
