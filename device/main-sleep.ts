@@ -5,7 +5,8 @@
  * shape of Moddable's nRF52 sleep module, build/devices/nrf52/modules/sleep) and the sleep
  * keys of mc/config: sleep (ms from one wake to the next), sleepAckTimeout (ms),
  * sleepPipeline ("false": wait for the CONNACK). A separate entry, so that a build without
- * battery mode links no sleep module. Nothing runs at module load.
+ * battery mode links no sleep module; boardSleep() is what a TLS battery build
+ * (device/main-tls-sleep.ts) takes from it. Nothing runs at module load.
  */
 
 import config from "mc/config";
@@ -14,5 +15,10 @@ import Sleep from "sleep";
 import { startBoard } from "main";
 
 export default function main(): void {
-  startBoard(undefined, { io: Sleep, interval: config.sleep, ackTimeout: config.sleepAckTimeout, pipeline: config.sleepPipeline });
+  startBoard(undefined, boardSleep());
+}
+
+/** What startBoard() takes for battery mode: the sleep module and the sleep keys of mc/config. */
+export function boardSleep(): { readonly io: typeof Sleep; readonly interval: unknown; readonly ackTimeout: unknown; readonly pipeline: unknown } {
+  return { io: Sleep, interval: config.sleep, ackTimeout: config.sleepAckTimeout, pipeline: config.sleepPipeline };
 }

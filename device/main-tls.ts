@@ -3,7 +3,8 @@
  * dist/board-tls.js): device/main.ts, handed Moddable's TLS socket for ECMA-419
  * (examples/io/tcp/tlssocket) and its Resource class; the manifest makes it the module
  * Moddable starts (creation.main "main-tls"). A separate entry, so that a build without
- * TLS links no TLS module. Nothing runs at module load.
+ * TLS links no TLS module; boardTls() is what a TLS battery build (device/main-tls-sleep.ts)
+ * takes from it. Nothing runs at module load.
  */
 
 import TLS from "embedded:io/socket/tcp/tls";
@@ -12,5 +13,10 @@ import Resource from "Resource";
 import { startBoard } from "main";
 
 export default function main(): void {
-  startBoard({ TLS, Resource: Resource as unknown as new (name: string) => ArrayBuffer });
+  startBoard(boardTls());
+}
+
+/** What startBoard() takes for TLS: Moddable's TLS socket and Resource class. */
+export function boardTls(): { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } {
+  return { TLS, Resource: Resource as unknown as new (name: string) => ArrayBuffer };
 }

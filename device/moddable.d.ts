@@ -52,7 +52,7 @@ declare module "Resource" {
 }
 
 declare module "main" {
-  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts and device/main-sleep.ts. */
+  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts, device/main-sleep.ts and device/main-tls-sleep.ts. */
   export function startBoard(
     tls: { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } | undefined,
     sleep?: {
@@ -66,6 +66,25 @@ declare module "main" {
       readonly pipeline: unknown;
     },
   ): void;
+}
+
+declare module "main-tls" {
+  /** device/main-tls.ts, as manifest_tls.json maps it (dist/board-tls.js), for device/main-tls-sleep.ts. */
+  export function boardTls(): { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer };
+}
+
+declare module "main-sleep" {
+  /** device/main-sleep.ts, as manifest_sleep.json maps it (dist/board-sleep.js), for device/main-tls-sleep.ts. */
+  export function boardSleep(): {
+    readonly io: {
+      getRetainedValue(index: number): number;
+      setRetainedValue(index: number, value: number): void;
+      deep(ms: number): void;
+    };
+    readonly interval: unknown;
+    readonly ackTimeout: unknown;
+    readonly pipeline: unknown;
+  };
 }
 
 declare module "sleep" {
