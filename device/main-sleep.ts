@@ -13,12 +13,13 @@ import config from "mc/config";
 import Sleep from "sleep";
 // the board's own entry, as its manifest maps it ("main": dist/board.js), not a second copy
 import { startBoard } from "main";
+import type { BoardSleep } from "main";
 
 export default function main(): void {
   startBoard(undefined, boardSleep());
 }
 
 /** What startBoard() takes for battery mode: the sleep module and the sleep keys of mc/config. */
-export function boardSleep(): { readonly io: typeof Sleep; readonly interval: unknown; readonly ackTimeout: unknown; readonly pipeline: unknown } {
+export function boardSleep(): BoardSleep {
   return { io: Sleep, interval: config.sleep, ackTimeout: config.sleepAckTimeout, pipeline: config.sleepPipeline };
 }

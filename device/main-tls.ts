@@ -11,12 +11,13 @@ import TLS from "embedded:io/socket/tcp/tls";
 import Resource from "Resource";
 // the board's own entry, as its manifest maps it ("main": dist/board.js), not a second copy
 import { startBoard } from "main";
+import type { BoardTls } from "main";
 
 export default function main(): void {
   startBoard(boardTls());
 }
 
 /** What startBoard() takes for TLS: Moddable's TLS socket and Resource class. */
-export function boardTls(): { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } {
+export function boardTls(): BoardTls {
   return { TLS, Resource: Resource as unknown as new (name: string) => ArrayBuffer };
 }
