@@ -8,6 +8,9 @@
 //                       Node and inside XS
 //     dist/board.js     the ESP32 / Moddable entry (device/main.ts), Moddable's modules left
 //                       external: what manifests/*/manifest.json build
+//     dist/board-tls.js, dist/board-sleep.js, dist/board-tls-sleep.js  the entries of the TLS,
+//                       battery and TLS battery builds (device/main-tls.ts, main-sleep.ts,
+//                       main-tls-sleep.ts) over dist/board.js: manifests/*/manifest_*.json
 //   esbuild turns every module-level `const` of a bundle into `var`, and Moddable's linker
 //   keeps each preloaded `var` as an alias (a RAM copy on write): the device bundles get
 //   their `const` back (device code declares nothing else at module level; checked here).
@@ -55,6 +58,12 @@ const bundles = [
     entry: "device/main-sleep.ts",
     out: "dist/board-sleep.js",
     external: ["mc/config", "sleep", "main"],
+  },
+  {
+    // the board's TLS battery entry (manifest_tls_sleep.json): device/main-tls-sleep.ts over the other three entries
+    entry: "device/main-tls-sleep.ts",
+    out: "dist/board-tls-sleep.js",
+    external: ["main", "main-tls", "main-sleep"],
   },
 ];
 

@@ -52,20 +52,34 @@ declare module "Resource" {
 }
 
 declare module "main" {
-  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts and device/main-sleep.ts. */
-  export function startBoard(
-    tls: { readonly TLS: unknown; readonly Resource: new (name: string) => ArrayBuffer } | undefined,
-    sleep?: {
-      readonly io: {
-        getRetainedValue(index: number): number;
-        setRetainedValue(index: number, value: number): void;
-        deep(ms: number): void;
-      };
-      readonly interval: unknown;
-      readonly ackTimeout: unknown;
-      readonly pipeline: unknown;
-    },
-  ): void;
+  /** What a TLS build hands startBoard(): Moddable's TLS socket and Resource class (device/main.ts BoardTls). */
+  export interface BoardTls {
+    readonly TLS: unknown;
+    readonly Resource: new (name: string) => ArrayBuffer;
+  }
+  /** What a battery build hands startBoard(): the sleep module and its mc/config values (device/main.ts BoardSleep). */
+  export interface BoardSleep {
+    readonly io: {
+      getRetainedValue(index: number): number;
+      setRetainedValue(index: number, value: number): void;
+      deep(ms: number): void;
+    };
+    readonly interval: unknown;
+    readonly ackTimeout: unknown;
+    readonly pipeline: unknown;
+  }
+  /** device/main.ts, as the manifests map it (dist/board.js), for device/main-tls.ts, device/main-sleep.ts and device/main-tls-sleep.ts. */
+  export function startBoard(tls: BoardTls | undefined, sleep?: BoardSleep): void;
+}
+
+declare module "main-tls" {
+  /** device/main-tls.ts, as manifest_tls.json maps it (dist/board-tls.js), for device/main-tls-sleep.ts. */
+  export function boardTls(): import("main").BoardTls;
+}
+
+declare module "main-sleep" {
+  /** device/main-sleep.ts, as manifest_sleep.json maps it (dist/board-sleep.js), for device/main-tls-sleep.ts. */
+  export function boardSleep(): import("main").BoardSleep;
 }
 
 declare module "sleep" {

@@ -26,7 +26,7 @@
  *            handshake takes one, every byte half of one each way (io/network.ts)
  *   config.sleep  battery mode (device/app/battery.ts): the boards wake, publish and
  *            deep-sleep (host-sim/sleep.ts); board.wakes lists each wake's awake time and
- *            round trips, board.asleep says whether it sleeps now (Node engine only)
+ *            round trips, board.asleep says whether it sleeps now (on both engines)
  *   onStatus / onLog   hear every board's status changes and log lines
  *   onAbort  hears a board abort: an exception escaped a callback its IO delivered (a
  *            socket's, a timer's, a pin's, DNS's), which on a real board is fxAbort and a

@@ -1,7 +1,8 @@
 /*
  * The Moddable manifests (manifests/esp32, manifests/lin) against what they build and what
  * docs/board.md says: each names modules that exist (the built dist/board.js, the desktop
- * stand-ins) and preloads its entry; each gives every mc/config key that device/main.ts
+ * stand-ins) and preloads its entry (and the TLS battery build, manifest_tls_sleep.json,
+ * merges the TLS and battery manifests and starts an entry that takes from both); each gives every mc/config key that device/main.ts
  * reads, and none that it does not; its "Flash an ESP32" table lists every key,
  * with the esp32 manifest's value as its default. No Moddable SDK here: mcconfig itself is
  * not run. Reads files only.
@@ -143,6 +144,41 @@ describe("docs/board.md, Flash an ESP32", () => {
       expect(rows.has(key), `${key} in the table of docs/board.md`).toBe(true);
       const value = config[key];
       expect(rows.get(key), key).toBe(typeof value === "string" && value !== "" ? value : JSON.stringify(value));
+    }
+  });
+});
+
+describe("manifests/esp32/manifest_tls_sleep.json: the TLS battery build", () => {
+  const esp32 = join(root, "manifests/esp32");
+  const read = (file: string) => JSON.parse(readFileSync(join(esp32, file), "utf8")) as Manifest & { creation: { main: string; stack?: number } };
+  const own = read("manifest_tls_sleep.json");
+
+  it("includes the TLS and the battery manifests and starts device/main-tls-sleep.ts, with no config of its own", () => {
+    expect(own.include).toEqual(["./manifest_tls.json", "./manifest_sleep.json"]);
+    expect(own.modules).toEqual({ "main-tls-sleep": "../../dist/board-tls-sleep" });
+    expect(existsSync(join(root, "dist/board-tls-sleep.js"))).toBe(true);
+    expect(own.preload).toEqual(["main-tls-sleep"]);
+    expect(own.creation).toEqual({ main: "main-tls-sleep" });
+    expect(own.config).toBeUndefined();
+  });
+
+  it("merged as mcconfig merges them (each include before the manifest that names it, later over earlier): TLS on port 8883 with its certificates and stack, battery mode, no relay and no LED", () => {
+    const order = [read("manifest.json"), read("manifest_tls.json"), read("manifest_sleep.json"), own];
+    const config = Object.assign({}, ...order.map((m) => m.config ?? {})) as Record<string, unknown>;
+    const creation = Object.assign({}, ...order.map((m) => m.creation ?? {})) as { main: string; stack?: number };
+    expect([config.tls, config.port, config.tlsCa, config.tlsCert, config.tlsKey]).toEqual([true, 8883, "ca.der", "device.der", "device-key.der"]);
+    expect([config.sleep, config.sleepAckTimeout, config.sleepPipeline, config.relay, config.led]).toEqual([300000, 5000, true, "none", "none"]);
+    expect([creation.main, creation.stack]).toEqual(["main-tls-sleep", read("manifest_tls.json").creation.stack]);
+  });
+
+  it("its entry takes boardTls() from main-tls and boardSleep() from main-sleep, which the included manifests map to entries exporting them", () => {
+    const entry = readFileSync(join(root, "dist/board-tls-sleep.js"), "utf8");
+    const imports = [...entry.matchAll(/import \{ (\w+) \} from "([\w-]+)"/g)].map((m) => [m[2], m[1]]);
+    expect(imports).toEqual([["main", "startBoard"], ["main-tls", "boardTls"], ["main-sleep", "boardSleep"]]);
+    const mapped: Record<string, string> = { ...read("manifest.json").modules, ...read("manifest_tls.json").modules, ...read("manifest_sleep.json").modules };
+    for (const [specifier, name] of imports) {
+      const built = readFileSync(resolve(esp32, mapped[specifier]) + ".js", "utf8");
+      expect(built, `${specifier} exports ${name}`).toMatch(new RegExp(`export \\{[^}]*\\b${name}\\b[^}]*\\}`));
     }
   });
 });

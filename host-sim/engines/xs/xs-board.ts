@@ -3,8 +3,10 @@
  * real XS engine, in an xsnap worker of the board's own (XsHost), with TCP and Timer
  * bridged from Node, and the board's I²C bus and pins bridged as XsHost services to the
  * Node-side simulated chips and VirtualPins, and its Wi-Fi radio (io/wifi.ts) as the "wifi"
- * service. in-xs/board.js starts it there and reports
- * status changes and snapshots through the "board" service. An exception that escapes a
+ * service. in-xs/board.js starts it there and reports status changes and snapshots through
+ * the "board" service. A board in battery mode (config.sleep) gets a BoardSleep
+ * (host-sim/sleep.ts) on its network link, bridged as the "sleep" service: the retained
+ * words stay here, and at each wake in-xs/board.js starts the firmware afresh inside XS. An exception that escapes a
  * delivery inside XS (a socket's, timer's or pin's callback) aborts the board
  * (host-sim/io/abort.ts has the Node engine's counterpart). Node side only.
  */
@@ -18,6 +20,8 @@ import type { Frame } from "./frame.js";
 import { XS_IO_MODULE, XsHost } from "./host.js";
 import { I2cService } from "./i2c-service.js";
 import { WifiService } from "./wifi-service.js";
+import { SleepService } from "./sleep-service.js";
+import { BoardSleep } from "../../sleep.js";
 import type { ServiceReply, XsService } from "./service.js";
 
 /** The XS side of a board, next to the bridge's own modules. */
@@ -59,7 +63,6 @@ class BoardService implements XsService {
 
 export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   if (start.config.broker.tls === true) throw new Error("the XS engine bridges TCP only: use an mqtt:// broker with engine \"xs\"");
-  if (start.config.sleep !== undefined) throw new Error("battery mode (sleep) runs on the node engine: its deep sleep is not bridged into XS");
   const name = `board-${start.number}`;
   let aborted = false;
   const host = await XsHost.start({
@@ -79,7 +82,17 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   });
   host.tcp.onFailure = (reason) => start.onLog("network: " + reason);
   const service = new BoardService(start);
+  const sleep = start.config.sleep === undefined ? undefined : new BoardSleep({
+    seed: start.seed,
+    network: host.tcp.network,
+    onSleep: (cycle) => start.onSleep(cycle),
+    onWake: () => {
+      start.onStatus("connecting");
+      void host.deliver({ service: "sleep", event: "wake" });
+    },
+  });
   try {
+    if (sleep !== undefined) host.register(new SleepService(sleep));
     host.register(new I2cService(start.hardware.bus));
     host.register(new DigitalService(start.hardware.pins, (header, body) => host.deliver(header, body)));
     host.register(new WifiService(start.hardware.wifi, (header, body) => host.deliver(header, body)));
@@ -110,11 +123,12 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     restoreNetwork() {
       host.tcp.restore();
     },
-    wakes: () => [],
-    asleep: () => false,
+    wakes: () => sleep?.cycles ?? [],
+    asleep: () => sleep?.asleep ?? false,
     async stop() {
       if (stopped) return;
       stopped = true;
+      sleep?.stop();
       if (aborted) return host.close(); // an aborted board runs nothing more: no "offline", no DISCONNECT
       try {
         await host.evaluate("Board.stop(); undefined");
