@@ -51,8 +51,8 @@ export class TCP {
     const out = into ?? new Uint8Array(wanted);
     this.#copyInto(out, wanted);
     if (this.#errorHeld && this.#available === 0) {
-      // the last unread bytes are read: the error comes with the next delivery, as Moddable
-      // triggers it from its task, never inside read()
+      // the last unread bytes are read: the error comes once the callback (or script) that read
+      // them has returned, as Moddable triggers it from its task, never inside read()
       this.#errorHeld = false;
       callback(() => { if (!this.#closed) this.#error(); }, undefined, 0);
     }
