@@ -94,6 +94,8 @@ export interface BoardStart {
   ca?: string;
   /** Round-trip time of the board's link, ms (default 0). */
   rtt?: number;
+  /** The XS engine's stack in slots (engines/xs/stack-budget.mjs; default the manifests'); null: all of xsnap's. */
+  stack?: number | null;
   onStatus(status: FirmwareStatus): void;
   /** A board in battery mode fell asleep after this wake. */
   onSleep(cycle: WakeCycle): void;
@@ -170,7 +172,7 @@ export class SimBoard {
   /** Builds the board's hardware and starts the firmware on `engine`. */
   static async start(options: {
     number: number; engine: Engine; starter: EngineStarter; config: FirmwareConfig; firmware: FirmwareModule;
-    firmwarePath: string; seed: number; ca?: string; rtt?: number;
+    firmwarePath: string; seed: number; ca?: string; rtt?: number; stack?: number | null;
     onStatus?: (board: SimBoard, status: BoardStatus) => void;
     onLog?: (board: SimBoard, line: string) => void;
     onAbort?: (board: SimBoard, error: Error) => void;
@@ -191,6 +193,7 @@ export class SimBoard {
       seed: options.seed,
       ca: options.ca,
       rtt: options.rtt,
+      stack: options.stack,
       onStatus: (status) => board.#setStatus(status),
       onSleep: () => board.#setStatus("asleep"),
       onLog: (line) => board.#addLog(line),

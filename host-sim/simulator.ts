@@ -24,6 +24,8 @@
  *   ca       PEM CA the boards and the watcher trust for an mqtts:// broker
  *   rtt      round-trip time of every board's link, ms (0 to 10,000, default 0): the TCP
  *            handshake takes one, every byte half of one each way (io/network.ts)
+ *   stack    the XS engine's stack in slots (default: the manifests' creation.stack, 512): a
+ *            callback chain deeper than a board's stack aborts the board (engine "xs" only)
  *   config.sleep  battery mode (device/app/battery.ts): the boards wake, publish and
  *            deep-sleep (host-sim/sleep.ts); board.wakes lists each wake's awake time and
  *            round trips, board.asleep says whether it sleeps now (on both engines)
@@ -68,6 +70,8 @@ export interface SimulatorOptions {
   ca?: string;
   /** Round-trip time of every board's link, ms (0 to MAX_RTT, default 0). */
   rtt?: number;
+  /** The XS engine's stack in slots (default: the manifests' creation.stack, 512); null: all of xsnap's. */
+  stack?: number | null;
   onStatus?: (board: SimBoard, status: BoardStatus) => void;
   onLog?: (board: SimBoard, line: string) => void;
   /** A board aborted: an exception escaped one of its IO callbacks (see above). */
@@ -170,6 +174,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           seed: boardSeed(seed, boardNumber),
           ca: options.ca,
           rtt,
+          stack: options.stack,
           onStatus: options.onStatus,
           onLog: options.onLog,
           onAbort,

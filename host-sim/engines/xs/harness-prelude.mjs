@@ -1,5 +1,6 @@
 // The source the XS worker harness (harness.mjs) runs first in every new xsnap worker: the
-// measured-run and message entry point (`handleCommand`), `print` and `trace` sent up
+// measured-run, message and script entry point (`handleCommand`), the board's stack budget
+// (callbacks and scripts run under padding: stack-budget.mjs), `print` and `trace` sent up
 // through issueCommand, and the built-ins frozen as Moddable's preload leaves them. A
 // string of XS code; it runs nothing on Node.
 
@@ -52,20 +53,6 @@ export const PRELUDE = `(() => {
   const measuredReply = { get result() { return collectedDuringRun ? RUN_COLLECTED : RUN_CLEAN; } };
 
   Object.defineProperty(globalThis, "__xsHarness", { configurable: true, value: Object.freeze({
-    run(source) {
-      let outcome;
-      try {
-        const value = (0, eval)(source);
-        if (value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function") {
-          Promise.resolve(value).then((v) => { outcome = { ok: true, value: v }; }, (e) => { outcome = failure(e); });
-        } else {
-          outcome = { ok: true, value };
-        }
-      } catch (thrown) {
-        outcome = failure(thrown);
-      }
-      return outcomeReply(() => outcome, "the promise returned by the script");
-    },
     load(specifier, globalName) {
       let outcome;
       import(specifier).then((namespace) => {
@@ -83,6 +70,10 @@ export const PRELUDE = `(() => {
       probeHalves = [half(coarseLength >> 1, "a"), half(coarseLength - (coarseLength >> 1), "b"),
         half(fineLength >> 1, "c"), half(fineLength - (fineLength >> 1), "d")];
     },
+    // the board's stack budget: the padding every queued callback and evaluated script runs under
+    setPadding(count) { padding = new Array(count).fill(undefined); },
+    // a callback for the delivery in progress to run after its listener returned, from the padding
+    queue(fn, self, argc, arg, after) { queue.push({ fn, self, argc, arg, after }); },
     setReceiver(fn) {
       if (typeof fn !== "function") throw new TypeError("setReceiver takes a function");
       receiver = fn;
@@ -169,25 +160,78 @@ export const PRELUDE = `(() => {
     }
   };
 
-  // A message from Node's send(): the receiver gets its bytes; the reply is a status byte
-  // (0: the receiver's ArrayBuffer follows, 1: a JSON failure follows).
+  // A message from Node's send(): the receiver gets its bytes (and may queue callbacks); the
+  // reply is a status byte (0: the receiver's ArrayBuffer follows, 1: a JSON failure follows).
   let receiver = undefined;
-  const receive = (payload) => {
-    let reply;
-    try {
-      if (receiver === undefined) throw new Error("no receiver: nothing inside XS called __xsHarness.setReceiver(fn)");
-      const value = receiver(payload.slice(1));
-      if (value !== undefined && !(value instanceof ArrayBuffer)) throw new TypeError("the receiver returned neither an ArrayBuffer nor undefined");
-      const bytes = value === undefined ? new Uint8Array(0) : new Uint8Array(value);
-      reply = new Uint8Array(1 + bytes.length);
-      reply.set(bytes, 1);
-    } catch (thrown) {
-      const text = encoder.encode(JSON.stringify(failure(thrown)));
-      reply = new Uint8Array(1 + text.length);
-      reply[0] = 1;
-      reply.set(text, 1);
-    }
+  const received = (payload) => {
+    if (receiver === undefined) throw new Error("no receiver: nothing inside XS called __xsHarness.setReceiver(fn)");
+    const value = receiver(payload.slice(1));
+    if (value !== undefined && !(value instanceof ArrayBuffer)) throw new TypeError("the receiver returned neither an ArrayBuffer nor undefined");
+    return value === undefined ? new Uint8Array(0) : new Uint8Array(value);
+  };
+  const statusReply = (bytes, failed) => {
+    const text = failed === undefined ? bytes : encoder.encode(JSON.stringify(failed));
+    const reply = new Uint8Array(1 + text.length);
+    reply[0] = failed === undefined ? 0 : 1;
+    reply.set(text, 1);
     return reply.buffer;
+  };
+
+  // The board's stack budget (stack-budget.mjs): the queued callbacks of a delivery (kind 1),
+  // an evaluated script (kind 3) and the calibration's empty callback (kind 4) each run from
+  // the bottom of a call whose arguments are the padding, always from the same depth (drain()
+  // below, called from one place in deliver()), with Function.prototype.call.
+  let padding = [];
+  const queue = [];
+  let current = undefined;
+  function padded() {
+    const entry = current;
+    return entry.argc === 0 ? entry.fn.call(entry.self) : entry.fn.call(entry.self, entry.arg);
+  }
+  const drain = () => {
+    while (queue.length > 0) {
+      const entry = current = queue.shift();
+      try {
+        Reflect.apply(padded, undefined, padding);
+      } catch (thrown) {
+        queue.length = 0;
+        throw thrown;
+      } finally {
+        entry.after?.();
+      }
+    }
+  };
+  const evaluated = (box) => {
+    try {
+      const value = (0, eval)(box.source);
+      if (value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function") {
+        Promise.resolve(value).then((v) => { box.outcome ??= { ok: true, value: v }; }, (e) => { box.outcome ??= failure(e); });
+      } else {
+        box.outcome = { ok: true, value };
+      }
+    } catch (thrown) {
+      box.outcome = failure(thrown);
+    }
+  };
+  const decoder = new TextDecoder();
+  const PROBED = new ArrayBuffer(1);
+  const empty = function (argument) {};
+  const deliver = (kind, payload) => {
+    let bytes, failed, box;
+    try {
+      if (kind === 1) bytes = received(payload);
+      else if (kind === 3) queue.push({ fn: evaluated, self: undefined, argc: 1, arg: box = { source: decoder.decode(payload.slice(1)), outcome: undefined } });
+      else {
+        padding = new Array(new DataView(payload).getUint32(1, true)).fill(undefined);
+        queue.push({ fn: empty, self: undefined, argc: 1, arg: 0 });
+      }
+      drain();
+    } catch (thrown) {
+      failed = failure(thrown);
+    }
+    if (kind === 1) return statusReply(bytes, failed);
+    if (kind === 3) return outcomeReply(() => failed ?? box.outcome, "the promise returned by the script");
+    return PROBED;
   };
 
   // A chunk probe's strings, after op: \`coarse\` strings joined from the coarse halves, then
@@ -206,7 +250,7 @@ export const PRELUDE = `(() => {
   globalThis.handleCommand = (payload) => {
     const view = new DataView(payload);
     const kind = view.getUint8(0);
-    if (kind === 1) return receive(payload);
+    if (kind === 1 || kind === 3 || kind === 4) return deliver(kind, payload);
     const iterations = view.getUint32(1, true);
     gc();
     token += 1;

@@ -19,6 +19,13 @@ export interface XsWorkerOptions {
    * prefixed with the worker name.
    */
   print?: (text: string) => void;
+  /**
+   * The board's XS stack in slots that IO callbacks (queued by in-xs/bridge.js's callback())
+   * and evaluated scripts get (default: manifests/esp32's creation.stack); null: all of
+   * xsnap's 4,096. A chain deeper than that overflows and the worker exits with code 12, as a
+   * board aborts (stack-budget.mjs has the model).
+   */
+  stack?: number | null;
 }
 
 export declare class XsWorker {

@@ -7,8 +7,8 @@
 // (it fails with the reason), and must never leave a worker process running after close().
 //
 // Facts this harness relies on, checked against @agoric/xsnap 0.15.0 (XS 13.x) on Linux:
-// - Protocol: netstrings on fd 3 (to the worker) and fd 4 (from it). `e<js>` evaluates a
-//   script with the global `eval`; `?<bytes>` calls the global `handleCommand(ArrayBuffer)`;
+// - Protocol: netstrings (netstring.mjs) on fd 3 (to the worker) and fd 4 (from it). `e<js>`
+//   evaluates a script with the global `eval`; `?<bytes>` calls `handleCommand(ArrayBuffer)`;
 //   `q` quits (so does EOF on fd 3). Replies: `.{meters JSON}\x01<bytes>` or `!<message>`.
 //   The reply bytes are the completion value if it is an ArrayBuffer, or its `result`
 //   property if that is one; `result` is read AFTER the promise-job queue has drained,
@@ -20,7 +20,7 @@
 //   a global in the worker and collects synchronously. Chunk bytes (string and buffer
 //   contents) are not slots.
 // - Every `e` delivery leaves 1 slot alive for good (a nested `eval` another), so heap
-//   counts drift across evaluate() calls; `?` deliveries do not drift. slotsPerOp() measures
+//   counts drift across `e` deliveries (module loading); `?` deliveries do not drift. slotsPerOp() measures
 //   with `?` deliveries only, which makes the per-op figure exact. Measured here: the loop
 //   `for (let i=0;i<n;i++){ u8[0]=i }` gives 0 slots per op, `new Uint8Array(4)` 7,
 //   `({a:1})` 2.
@@ -75,17 +75,37 @@
 //   payloads start with a kind byte: 0 = a measured run (the iteration count follows),
 //   1 = a message for the receiver that code inside XS registered with
 //   `__xsHarness.setReceiver(fn)`: send() is how Node delivers events (socket data, timer
-//   ticks) into XS asynchronously.
+//   ticks) into XS asynchronously; 2 = a chunk probe run; 3 = an evaluate() script; 4 = a
+//   probe of the stack calibration.
+// - The board's XS stack (stack-budget.mjs has the model): xsnap's stack is 4,096 slots
+//   (xsnap-worker.c stackCount, no flag sets it) and a stack overflow makes the worker exit
+//   with code 12, as it aborts a board. Each callback a delivery's listener queues
+//   (`__xsHarness.queue`, in-xs/bridge.js callback(): socket, Timer, Digital and Wi-Fi
+//   callbacks) and each evaluate() script runs, with Function.prototype.call, from the
+//   bottom of a call whose arguments are padding, always from the same depth, after the
+//   listener returned: with start()'s `stack` (default the manifests' creation.stack, 512)
+//   the callback's frame and all it calls get `stack - 20` slots, as on a board (13 machine
+//   slots and xsBeginHost's 7 are in use when Moddable calls a callback). The padding that
+//   does that is measured once per Node process: the most padding under which an empty
+//   callback runs, found by letting probe workers overflow (about 0.6 s; kept in the
+//   temporary folder for the same binary and prelude). evaluate() is a
+//   `?` delivery (kind 3), so it drifts no slot; measured runs (slotsPerOp, the chunk
+//   probe) and module loading run without padding.
 // - No metering limit is set (xsnap's own default is 1e8 computrons per delivery, after
 //   which the worker exits): a runaway loop is stopped by the test's timeout and close().
 
 import { spawn } from "node:child_process";
-import { accessSync, constants as fsConstants, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PRELUDE, PRINT_MAGIC } from "./harness-prelude.mjs";
+import { NetstringReader } from "./netstring.mjs";
+import { preloadedCopy } from "./preload-copy.mjs";
+import { BOARD_STACK, paddingFor, reach } from "./stack-budget.mjs";
 
 const PACKAGE = "@agoric/xsnap";
+/** The start() option of the calibration's probe workers: their stderr ("stack overflow") is not echoed. */
+const QUIET = Symbol("quiet");
 const PRINT_MAGIC_BYTES = Buffer.from(PRINT_MAGIC, "utf8");
 const CLOSE_GRACE_MS = 1000;
 const EXIT_MEANINGS = /** @type {Record<number, string>} */ ({
@@ -136,6 +156,12 @@ function locateWorkerBinary() {
   return { ok: true, bin };
 }
 
+/** What the stack calibration's result depends on (stack-budget.mjs): the worker binary and the prelude. @param {string} bin */
+function stackKey(bin) {
+  const { size, mtimeMs } = statSync(bin);
+  return JSON.stringify([bin, size, mtimeMs, PRELUDE]);
+}
+
 /**
  * Tells whether real XS can run here; `reason` says what is missing and how to fix it.
  * @returns {{ ok: true } | { ok: false, reason: string }}
@@ -143,74 +169,6 @@ function locateWorkerBinary() {
 export function xsAvailable() {
   const found = locateWorkerBinary();
   return found.ok ? { ok: true } : found;
-}
-
-let preloadedCopies = 0;
-
-/**
- * A self-contained module (a bundle: no relative imports) as preload would leave it: a copy
- * beside it that ends by handing the value of every module-level const, let, var, class and
- * function to `__xsHarness.preload`, which freezes what xsl would among what they reach
- * (xsl walks every function and instance in the heap, not only exported ones). A module
- * with relative imports is loaded as it is (what its exports reach is frozen by `load`): a
- * copy would be a second instance beside the one its neighbours import.
- * @param {string} file
- * @returns {string} the file to import
- */
-function preloadedCopy(file) {
-  const source = readFileSync(file, "utf8");
-  if (/(?:\bfrom\s*|\bimport\s*\(?\s*)["']\.{1,2}\//.test(source)) return file;
-  const names = [...source.matchAll(/^(?:export\s+)?(?:const|let|var|class|(?:async\s+)?function\*?)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
-  if (names.length === 0) return file;
-  const copy = path.join(path.dirname(file), `.${path.basename(file, ".js")}.${process.pid}.${++preloadedCopies}.preload.js`);
-  writeFileSync(copy, `${source}\n__xsHarness.preload([${names.join(", ")}]);\n`);
-  return copy;
-}
-
-/** Splits a byte stream into netstring payloads. */
-class NetstringReader {
-  /** @param {(message: Buffer) => void} onMessage */
-  constructor(onMessage) {
-    this.onMessage = onMessage;
-    /** @type {Buffer[]} */
-    this.chunks = [];
-    this.buffered = 0;
-    /** @type {number | undefined} */
-    this.needed = undefined; // bytes of header + payload + ',' once the header is known
-    /** @type {number} */
-    this.headerLength = 0;
-  }
-
-  /** @param {Buffer} chunk */
-  push(chunk) {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
-      if (this.needed === undefined) {
-        const head = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-        this.chunks = [head];
-        const colon = head.indexOf(0x3a);
-        if (colon < 0) {
-          if (head.length > 10) throw new Error("xsnap protocol error: netstring length prefix too long");
-          return;
-        }
-        const length = Number(head.subarray(0, colon).toString("latin1"));
-        if (!Number.isSafeInteger(length) || length < 0) throw new Error("xsnap protocol error: bad netstring length");
-        this.headerLength = colon + 1;
-        this.needed = colon + 1 + length + 1;
-      }
-      if (this.buffered < this.needed) return;
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      if (all[this.needed - 1] !== 0x2c) throw new Error("xsnap protocol error: netstring without trailing comma");
-      const message = all.subarray(this.headerLength, this.needed - 1);
-      const rest = all.subarray(this.needed);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.needed = undefined;
-      this.onMessage(message);
-      if (this.buffered === 0) return;
-    }
-  }
 }
 
 /**
@@ -226,24 +184,60 @@ class NetstringReader {
 export class XsWorker {
   /**
    * Spawns a real xsnap worker process and prepares it.
-   * @param {{ name?: string, print?: (text: string) => void }} [options]
+   * @param {{ name?: string, print?: (text: string) => void, stack?: number | null }} [options]
    *   `print` receives the text of each `print(...)` (with its newline) and `trace(...)`;
    *   by default it is written to Node's stderr, prefixed with the worker name (stdout is
-   *   kept clean for benchmarks' JSON lines).
+   *   kept clean for benchmarks' JSON lines). `stack`: the board's XS stack in slots that
+   *   callbacks and evaluated scripts get (default: the manifests' creation.stack); null
+   *   gives them all of xsnap's.
    * @returns {Promise<XsWorker>}
    */
   static async start(options = {}) {
     const found = locateWorkerBinary();
     if (!found.ok) throw new Error(`Cannot start an XS worker: ${found.reason}`);
-    const worker = new XsWorker(found.bin, options.name ?? "xs-worker", options.print);
+    const worker = new XsWorker(found.bin, options.name ?? "xs-worker", options.print, options[QUIET] === true);
     try {
       await worker.#spawned;
       await worker.#deliver(`e${PRELUDE}`);
+      if (options.stack !== null) {
+        const padding = paddingFor(await reach(stackKey(found.bin), XsWorker.#probe, XsWorker.#probed), options.stack ?? BOARD_STACK);
+        await worker.evaluate(`__xsHarness.setPadding(${padding})`);
+      }
     } catch (error) {
       await worker.close();
       throw error;
     }
     return worker;
+  }
+
+  /** @type {XsWorker | undefined} the worker of the stack calibration's probes, until one overflows */
+  static #prober = undefined;
+
+  /**
+   * One probe of the stack calibration (stack-budget.mjs): does an empty callback run with
+   * `padding` slots of padding? False when the worker overflowed (it exits with code 12).
+   * @param {number} padding
+   */
+  static async #probe(padding) {
+    const worker = XsWorker.#prober ??= await XsWorker.start({ name: "xs-stack-probe", stack: null, print: () => {}, [QUIET]: true });
+    const command = Buffer.from([0x3f, 4, 0, 0, 0, 0]);
+    command.writeUInt32LE(padding, 2);
+    try {
+      await worker.#deliver(command);
+      return true;
+    } catch (error) {
+      XsWorker.#prober = undefined;
+      await worker.close();
+      if (!/code 12 \(stack overflow\)/.test(/** @type {Error} */ (error).message)) throw error;
+      return false;
+    }
+  }
+
+  /** Ends the stack calibration: its last probe worker is stopped. */
+  static async #probed() {
+    const worker = XsWorker.#prober;
+    XsWorker.#prober = undefined;
+    await worker?.close();
   }
 
   /** @type {string} */
@@ -277,8 +271,9 @@ export class XsWorker {
    * @param {string} bin
    * @param {string} name
    * @param {((text: string) => void) | undefined} print
+   * @param {boolean} quiet the worker's stderr is kept (for its exit reason), not echoed
    */
-  constructor(bin, name, print) {
+  constructor(bin, name, print, quiet) {
     this.#name = name;
     this.#print = print ?? ((text) => process.stderr.write(text.replace(/^(?=.)/gm, `[${name}] `)));
     const child = spawn(bin, [name.replace(/^-+/, "")], {
@@ -318,7 +313,7 @@ export class XsWorker {
     /** @type {import("node:stream").Readable} */ (child.stderr).setEncoding("utf8");
     /** @type {import("node:stream").Readable} */ (child.stderr).on("data", (text) => {
       this.#stderrTail = (this.#stderrTail + text).slice(-2000);
-      process.stderr.write(text.replace(/^(?=.)/gm, `[${this.#name} stderr] `));
+      if (!quiet) process.stderr.write(text.replace(/^(?=.)/gm, `[${this.#name} stderr] `));
     });
     // An idle worker must not keep Node alive; a delivery in flight refs fd 4.
     child.unref();
@@ -418,7 +413,7 @@ export class XsWorker {
   }
 
   /**
-   * @param {string} command
+   * @param {string | Uint8Array} command
    * @returns {Promise<XsResult<any>>}
    */
   async #deliverOutcome(command) {
@@ -465,7 +460,7 @@ export class XsWorker {
    * @returns {Promise<XsResult<T>>}
    */
   evaluate(source) {
-    return this.#deliverOutcome(`e__xsHarness.run(${JSON.stringify(source)})`);
+    return this.#deliverOutcome(Buffer.concat([Buffer.from([0x3f, 3]), Buffer.from(source, "utf8")]));
   }
 
   /**

@@ -44,6 +44,12 @@ export interface XsHostOptions {
   onError?: (error: Error) => void;
   /** Round-trip time of the board's link, ms (default 0: host-sim/io/network.ts). */
   rtt?: number;
+  /**
+   * The board's XS stack in slots that IO callbacks and evaluated scripts get (default: the
+   * manifests' creation.stack; null: all of xsnap's); a deeper chain overflows and the worker
+   * dies, as the board aborts (stack-budget.mjs).
+   */
+  stack?: number | null;
 }
 
 export class XsHost {
@@ -52,7 +58,7 @@ export class XsHost {
    * services registered. Rejects, having stopped everything, if any of that fails.
    */
   static async start(options: XsHostOptions = {}): Promise<XsHost> {
-    const worker = await XsWorker.start({ name: options.name ?? "xs-host", print: options.print });
+    const worker = await XsWorker.start({ name: options.name ?? "xs-host", print: options.print, stack: options.stack });
     const host = new XsHost(worker, options);
     try {
       await host.load(XS_IO_MODULE, "hostIo");

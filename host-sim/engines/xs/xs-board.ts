@@ -68,6 +68,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
   const host = await XsHost.start({
     name,
     rtt: start.rtt,
+    stack: start.stack,
     print: (text) => {
       for (const line of text.split("\n")) if (line.length > 0) start.onLog(line);
     },

@@ -4,7 +4,8 @@
 // to the listener of their service. A frame is a 2-byte big-endian header length, the
 // header as JSON (it names its `service`), then the body bytes.
 // Must not know any particular service (TCP, Timer, ... live in their own modules), and
-// must not call a listener from inside call(): host events arrive only as deliveries.
+// must not call a listener from inside call(): host events arrive only as deliveries. A
+// listener hands the device's callbacks to callback(), never calls them itself.
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -50,6 +51,16 @@ export function call(service, header, body) {
     throw new Type(reply.header.error);
   }
   return reply;
+}
+
+/**
+ * Runs `fn` (with `this` = `self`, and `arg` as its one argument unless `argc` is 0) as the
+ * board runs an IO callback: once the listener of the delivery in progress has returned,
+ * under the board's stack budget (the harness's padding: host-sim/engines/xs/stack-budget.mjs),
+ * then `after()`. Outside a delivery it runs at the end of the next one.
+ */
+export function callback(fn, self, argc, arg, after) {
+  __xsHarness.queue(fn, self, argc, arg, after);
 }
 
 /** Routes the host's deliveries for `service` to `listener(header, body)`. */

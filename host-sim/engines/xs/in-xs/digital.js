@@ -6,7 +6,7 @@
 // runs only from a delivery, never inside a method call, with the pin's bit as its argument.
 // Simulator only: it allocates freely and must not be bundled into device code.
 
-import { call, listen } from "./bridge.js";
+import { call, callback, listen } from "./bridge.js";
 
 const SERVICE = "digital";
 const pins = new Map();
@@ -75,7 +75,7 @@ export class Digital {
   }
 
   #readable(triggered) {
-    this.#onReadable?.call(this, triggered);
+    if (this.#onReadable) callback(this.#onReadable, this, 1, triggered);
   }
 
   static {

@@ -7,7 +7,7 @@
 // Callbacks run only from deliveries, never from inside a method call. Simulator only: it
 // allocates freely and must not be bundled into device code.
 
-import { bytesOf, call, listen } from "./bridge.js";
+import { bytesOf, call, callback, listen } from "./bridge.js";
 
 const SERVICE = "tcp";
 const sockets = new Map();
@@ -51,10 +51,10 @@ export class TCP {
     const out = into ?? new Uint8Array(wanted);
     this.#copyInto(out, wanted);
     if (this.#errorHeld && this.#available === 0) {
-      // the last unread bytes are read: the error comes with the next delivery, as Moddable
-      // triggers it from its task, never inside read()
+      // the last unread bytes are read: the error comes once the callback (or script) that read
+      // them has returned, as Moddable triggers it from its task, never inside read()
       this.#errorHeld = false;
-      Promise.resolve().then(() => { if (!this.#closed) this.#options.onError?.call(this); });
+      callback(() => { if (!this.#closed) this.#error(); }, undefined, 0);
     }
     return into !== undefined ? wanted : out.buffer;
   }
@@ -97,24 +97,28 @@ export class TCP {
     switch (header.event) {
       case "writable":
         this.#connected = true;
-        options.onWritable?.call(this, header.count);
+        if (options.onWritable) callback(options.onWritable, this, 1, header.count);
         return;
       case "readable":
         if (body.length === 0) return;
         this.#inbound.push(body);
         this.#available += body.length;
-        options.onReadable?.call(this, this.#available);
+        if (options.onReadable) callback(options.onReadable, this, 1, this.#available);
         return;
       case "error":
         sockets.delete(this.#id);
         this.#failed = true;
         // no arguments, and only once what arrived before it was read (modules/io/socket/lwip/tcp.c)
         if (this.#available > 0) this.#errorHeld = true;
-        else options.onError?.call(this);
+        else this.#error();
         return;
       default:
         throw new Error("TCP: unknown event " + JSON.stringify(header.event));
     }
+  }
+
+  #error() {
+    if (this.#options.onError) callback(this.#options.onError, this, 0);
   }
 
   static {

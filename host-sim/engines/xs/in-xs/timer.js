@@ -8,7 +8,7 @@
 // be bundled into device code. A callback never runs inside a Timer method call, and never
 // after its timer was cleared.
 
-import { call, listen } from "./bridge.js";
+import { call, callback, listen } from "./bridge.js";
 
 const SERVICE = "timer";
 /** The live timers by number: { id, repeat } (repeat 0: one-shot). */
@@ -58,10 +58,8 @@ export const Timer = {
 listen(SERVICE, (header) => {
   const entry = timers.get(header.id);
   if (entry === undefined) return; // cleared while this tick was on its way
-  try {
-    entry.id.callback.call(globalThis, entry.id);
-  } finally {
+  callback(entry.id.callback, globalThis, 1, entry.id, () => {
     // a one-shot now (fired as one, or rescheduled without a repeat by its callback) is gone
     if (timers.get(header.id) === entry && entry.repeat === 0) Timer.clear(entry.id);
-  }
+  });
 });

@@ -6,7 +6,7 @@
 // Moddable's do. `address()` is the board's address (the firmware's io.address).
 // Simulator only: it allocates freely and must not be bundled into device code.
 
-import { call, listen } from "./bridge.js";
+import { call, callback, listen } from "./bridge.js";
 
 const SERVICE = "wifi";
 const interfaces = new Map();
@@ -52,7 +52,7 @@ export class WiFi {
   }
 
   #changed(property) {
-    this.#onChanged?.call(this, property);
+    if (this.#onChanged) callback(this.#onChanged, this, 1, property);
   }
 
   static {
