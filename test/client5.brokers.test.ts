@@ -106,13 +106,13 @@ describe("client with protocolVersion 5 against mosquitto, MQTT.js v5 as the pee
     return theirs;
   }
 
-  it("CONNECT at level 5 carries Session Expiry, Receive Maximum and Maximum Packet Size; CONNACK's limits and assigned client id are taken [MQTT-3.1.2-2][MQTT-3.2.2-16]", async () => {
+  it("CONNECT at level 5 carries Session Expiry, Receive Maximum, Maximum Packet Size and Topic Alias Maximum; CONNACK's limits and assigned client id are taken [MQTT-3.1.2-2][MQTT-3.2.2-16]", async () => {
     const mine = ours({ clientId: "", sessionExpiry: 120, maxInflight: 7, receiveBufferSize: 300, keepAlive: 60 });
     await connect(mine);
     const [connect5] = written(mine) as mqttPacket.IConnectPacket[];
     expect(connect5).toMatchObject({ cmd: "connect", protocolVersion: 5, clientId: "", keepalive: 60 });
     // the largest packet a 300-byte receive buffer takes: header byte, 2 length bytes, body [MQTT-3.1.2-24]
-    expect(connect5.properties).toEqual({ sessionExpiryInterval: 120, receiveMaximum: 7, maximumPacketSize: 303 });
+    expect(connect5.properties).toEqual({ sessionExpiryInterval: 120, receiveMaximum: 7, maximumPacketSize: 303, topicAliasMaximum: 2 });
     const session = mine.client.session5!;
     expect(session.assignedClientId).toMatch(/^auto-/);
     expect(session.receiveMaximum).toBe(3); // max_inflight_messages 3

@@ -32,6 +32,11 @@ function sent(link: Link): mqtt.Packet[] {
   return link.packets.map((p) => p.packet);
 }
 
+/** A server's PUBLISH with a topic alias (and an empty topic: the alias alone). */
+function aliased(topic: string, alias: number, payload: string, qos: 0 | 1 = 0, messageId?: number): mqtt.IPublishPacket {
+  return { cmd: "publish", topic, payload: Buffer.from(payload), qos, messageId, retain: false, dup: false, properties: { topicAlias: alias } } as mqtt.IPublishPacket;
+}
+
 /** The CONNACK a scripted server sends, with properties. */
 function connackWith(session: Harness, properties: Record<string, unknown>): Link {
   session.net.connack = null;
@@ -53,7 +58,7 @@ describe("CONNECT and CONNACK at 5.0", () => {
   });
 
   it("a 3.1.1 client refuses the options only 5.0 has", () => {
-    for (const extra of [{ sessionExpiry: 10 }, { connectProperties: {} }, { maxTopicAliases: 2 }, { onAuth: () => undefined }]) {
+    for (const extra of [{ sessionExpiry: 10 }, { connectProperties: {} }, { maxTopicAliases: 2 }, { maxIncomingAliases: 2 }, { onAuth: () => undefined }]) {
       expect(() => harness(extra)).toThrow(/protocolVersion 5/);
     }
     expect(() => harness({ protocolVersion: 3 })).toThrow(/protocolVersion/);
@@ -68,7 +73,7 @@ describe("CONNECT and CONNACK at 5.0", () => {
     const board = readFileSync(join(import.meta.dirname, "..", "dist", "board.js"), "utf8");
     const library = readFileSync(join(import.meta.dirname, "..", "dist", "xs-mqtt.js"), "utf8");
     // esbuild writes each class as `const Name = class`
-    for (const name of ["Session5 = class", "PacketDecoder5 = class", "SubscriptionTable5 = class", "Message5 = class", "session-taken-over"]) {
+    for (const name of ["Session5 = class", "IncomingAliases = class", "PacketDecoder5 = class", "SubscriptionTable5 = class", "Message5 = class", "session-taken-over"]) {
       expect(library, name).toContain(name);
       expect(board, name).not.toContain(name);
     }
@@ -274,11 +279,59 @@ describe("topic aliases and the receive side", () => {
   });
 
   it("a PUBLISH with a topic alias from the server, which was allowed none, is a protocol violation [MQTT-3.1.2-26]", () => {
-    const session = harness5();
+    const session = harness5({ maxIncomingAliases: 0 });
     const link = session.start();
-    link.send({ cmd: "publish", topic: "a", payload: Buffer.from("x"), qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } } as mqtt.IPublishPacket);
+    expect(sent(link)[0]).toMatchObject({ cmd: "connect" });
+    expect((sent(link)[0] as mqtt.IConnectPacket).properties?.topicAliasMaximum).toBeUndefined();
+    link.send(aliased("a", 1, "x"));
     session.settle();
     expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(reasonOf(session.errors[0])).toBe(0x94);
+  });
+
+  it("incoming topic aliases: CONNECT announces maxIncomingAliases (default 2); the topic an alias set reaches handlers and subscriptions when the alias comes alone; a new connection forgets them [MQTT-3.3.2-10][MQTT-3.3.2-7]", () => {
+    const got: string[] = [];
+    const session = harness5();
+    const link = session.start();
+    expect((sent(link)[0] as mqtt.IConnectPacket).properties?.topicAliasMaximum).toBe(2);
+    const kitchen = session.client.prepareTopic("home/kitchen");
+    session.client.subscribe("home/+", { qos: 1 }, (m) => got.push(`${m.topic} ${m.text()} ${m.topicIs(kitchen)}`));
+    session.settle();
+    link.send(aliased("home/kitchen", 1, "a"));
+    link.send(aliased("home/hall", 2, "b"));
+    link.send(aliased("", 1, "c"));
+    link.send(aliased("", 2, "d", 1, 7));
+    link.send(aliased("home/kitchen", 2, "e")); // an alias set again takes its new topic
+    link.send(aliased("", 2, "f"));
+    session.settle();
+    expect(got).toEqual(["home/kitchen a true", "home/hall b false", "home/kitchen c true", "home/hall d false", "home/kitchen e true", "home/kitchen f true"]);
+    expect(session.messages.map((m) => m.topic)).toEqual(["home/kitchen", "home/hall", "home/kitchen", "home/hall", "home/kitchen", "home/kitchen"]);
+    expect(sent(link).at(-1)).toMatchObject({ cmd: "puback", messageId: 7 });
+    expect(session.errors).toEqual([]);
+    link.cut();
+    session.clock.advance(5_000);
+    session.settle();
+    const again = session.net.last;
+    expect(again).not.toBe(link);
+    again.send(aliased("", 1, "g")); // set on the old connection only: used alone here, a protocol error
+    session.settle();
+    expect(session.codes()).toContain("protocol-violation");
+    expect(reasonOf(session.errors.at(-1)!)).toBe(0x82);
+    expect(got).toHaveLength(6);
+  });
+
+  it("an incoming topic alias above maxIncomingAliases is a protocol violation, reason 0x94 (topic alias invalid); an alias of 0 one the decoder refuses [MQTT-3.3.2-10][MQTT-3.3.2-8]", () => {
+    for (const alias of [4, 0]) {
+      const session = harness5({ maxIncomingAliases: 3 });
+      const link = session.start();
+      expect((sent(link)[0] as mqtt.IConnectPacket).properties?.topicAliasMaximum).toBe(3);
+      link.send(aliased("a", alias, "x"));
+      session.settle();
+      expect(session.codes()).toEqual(["protocol-violation"]);
+      if (alias === 0) expect(session.errors[0].message).toMatch(/property-invalid/);
+      else expect(reasonOf(session.errors[0])).toBe(0x94);
+      expect(session.messages).toEqual([]);
+    }
   });
 
   it("a received message reads its properties in place, by accessor", () => {

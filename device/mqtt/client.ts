@@ -581,7 +581,7 @@ export class MqttClient {
     this.stats.received++;
     const generation = this.#generation;
     const subscriptions = this.#subscriptions;
-    const { buf, topicOffset, topicLength } = decoder;
+    const { topicBuffer: buf, topicOffset, topicLength } = message;
     for (let slot = subscriptions.match(0, buf, topicOffset, topicLength); slot >= 0;
       slot = subscriptions.match(slot + 1, buf, topicOffset, topicLength)) {
       const exact = subscriptions.exactTopic(slot);
