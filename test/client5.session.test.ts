@@ -317,6 +317,7 @@ describe("topic aliases and the receive side", () => {
     session.settle();
     expect(session.codes()).toContain("protocol-violation");
     expect(reasonOf(session.errors.at(-1)!)).toBe(0x82);
+    expect(sent(again).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: 0x82 });
     expect(got).toHaveLength(6);
   });
 
@@ -330,8 +331,39 @@ describe("topic aliases and the receive side", () => {
       expect(session.codes()).toEqual(["protocol-violation"]);
       if (alias === 0) expect(session.errors[0].message).toMatch(/property-invalid/);
       else expect(reasonOf(session.errors[0])).toBe(0x94);
+      // the client says why before it closes: 0x94 topic alias invalid, 0x81 malformed packet
+      expect(sent(link).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: alias === 0 ? 0x81 : 0x94 });
+      expect(link.open).toBe(false);
       expect(session.messages).toEqual([]);
     }
+  });
+
+  it("a protocol violation the client finds ends with DISCONNECT and its reason code before the close: 0x81 for a packet the decoder refuses, 0x82 for one out of place (MQTT 5.0 4.13.1)", () => {
+    const malformed = harness5();
+    const first = malformed.start();
+    // a PUBACK whose property length runs past the packet's end
+    first.deliver(new Uint8Array([0x40, 4, 0, 1, 0x00, 9]));
+    malformed.settle();
+    expect(malformed.codes()).toEqual(["protocol-violation"]);
+    expect(sent(first).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: 0x81 });
+    expect(first.open).toBe(false);
+
+    const outOfPlace = harness5();
+    const second = outOfPlace.start();
+    second.send({ cmd: "suback", messageId: 77, granted: [0], properties: {} } as mqtt.ISubackPacket); // no SUBSCRIBE has id 77
+    outOfPlace.settle();
+    expect(outOfPlace.codes()).toEqual(["protocol-violation"]);
+    expect(sent(second).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: 0x82 });
+    expect(second.open).toBe(false);
+  });
+
+  it("a 3.1.1 client closes on a protocol violation without DISCONNECT (3.1.1 has no reason to give)", () => {
+    const session = harness();
+    const link = session.start();
+    link.send({ cmd: "suback", messageId: 77, granted: [0] } as mqtt.ISubackPacket);
+    session.settle();
+    expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(sent(link).map((p) => p.cmd)).toEqual(["connect"]);
   });
 
   it("a received message reads its properties in place, by accessor", () => {

@@ -9,7 +9,8 @@
 import type { PacketDecoder5 } from "./decode5.js";
 import { PROP_TOPIC_ALIAS } from "./props.js";
 
-/** DISCONNECT reason codes for a bad alias. */
+/** DISCONNECT reason codes for a protocol violation (a bad alias among them). */
+export const REASON_MALFORMED_PACKET = 0x81;
 export const REASON_PROTOCOL_ERROR = 0x82;
 export const REASON_TOPIC_ALIAS_INVALID = 0x94;
 

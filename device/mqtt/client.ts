@@ -291,7 +291,7 @@ export class MqttClient {
   }
 
   /** Ends the current connection attempt or connection and schedules the next one; while closing, ends the close. */
-  #fail(code: ErrorCode, detail?: string): void {
+  #fail(code: ErrorCode, detail?: string, malformed = false): void {
     if (this.#state === CLOSING || this.#state === CLOSED) {
       this.#finishClose();
       return;
@@ -299,7 +299,11 @@ export class MqttClient {
     const error = this.#v5 === undefined ? new MqttError(code, detail) : this.#v5.error(code, detail);
     const wasConnected = this.#state === CONNECTED;
     // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
-    if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
+    // (5.0: then DISCONNECT with the violation's reason code)
+    if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) {
+      if (this.#v5 !== undefined) this.#v5.violation(this.#tx, error.reasonCode, malformed);
+      this.#tx.writeAllOrNothing(this.#socket);
+    }
     this.#dropSocket();
     const settings = this.#settings;
     if (wasConnected && this.#now() - this.#connectedAt >= settings.stableAfter) this.#failures = 0;
@@ -448,7 +452,7 @@ export class MqttClient {
       try {
         kind = decoder.next();
       } catch (error) {
-        this.#fail("protocol-violation", (error as MqttError).code + ": " + (error as MqttError).message);
+        this.#fail("protocol-violation", (error as MqttError).code + ": " + (error as MqttError).message, true);
         return;
       }
       if (kind === NEED_MORE) continue;

@@ -24,7 +24,7 @@ import {
   PROP_RECEIVE_MAXIMUM, PROP_RETAIN_AVAILABLE, PROP_SERVER_KEEPALIVE, PROP_TOPIC_ALIAS, PROP_TOPIC_ALIAS_MAXIMUM,
   propertiesSize,
 } from "./props.js";
-import { IncomingAliases } from "./aliases5.js";
+import { IncomingAliases, REASON_MALFORMED_PACKET, REASON_PROTOCOL_ERROR } from "./aliases5.js";
 import { Message5 } from "./message5.js";
 import type { ClientOptions, PublishOptions, Settings, SubscribeOptions } from "./options.js";
 import { incomingAliases, isWhole } from "./options.js";
@@ -292,6 +292,16 @@ export class Session5 {
     if (!reasonAllowed(DISCONNECT, reason)) throw new MqttError("argument-invalid", "DISCONNECT reason code");
     if (sessionExpiry !== undefined && !isWhole(sessionExpiry, 0, 0xffffffff)) throw new MqttError("argument-invalid", "sessionExpiry");
     this.#closing.sessionExpiry = sessionExpiry;
+  }
+
+  /**
+   * Stages DISCONNECT for a protocol violation the client found, before it closes the
+   * connection (MQTT 5.0 4.13.1): the reason check() gave, else 0x81 (Malformed Packet) for a
+   * packet the decoder refused, else 0x82 (Protocol Error). Nothing when `tx` has no room.
+   */
+  violation(tx: Transmit, reason: number | undefined, malformed: boolean): void {
+    const code = reason !== undefined ? reason : malformed ? REASON_MALFORMED_PACKET : REASON_PROTOCOL_ERROR;
+    if (tx.room >= 4) tx.fill += encodeDisconnect5(tx.bytes, tx.fill, code); // the last packet: the control reserve may go
   }
 
   /** DISCONNECT with the reason and Session Expiry closing() set, in the shape the client's reserve takes. */
