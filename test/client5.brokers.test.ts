@@ -217,6 +217,21 @@ describe("client with protocolVersion 5 against mosquitto, MQTT.js v5 as the pee
     expect(subscribe.subscriptions).toEqual([{ topic: filter, qos: 2, nl: false, rap: false, rh: 0 }]);
   });
 
+  it("subscription identifiers: each message carries the identifier of the subscription that brought it (Message5.subscriptionIdentifier) [MQTT-3.3.4-3]", async () => {
+    const topic = uniqueName("sid");
+    const ids: [string, number][] = [];
+    const mine = ours();
+    await connect(mine);
+    mine.client.subscribe(topic + "/a/#", { qos: 1, subscriptionIdentifier: 7 }, (m) => ids.push([m.text(), (m as Message5).subscriptionIdentifier]));
+    mine.client.subscribe(topic + "/b/+", { qos: 1, subscriptionIdentifier: 300_000 }, (m) => ids.push([m.text(), (m as Message5).subscriptionIdentifier]));
+    mine.client.subscribe(topic + "/c", { qos: 1 }, (m) => ids.push([m.text(), (m as Message5).subscriptionIdentifier]));
+    await waitFor(() => mine.seen.subscribed.length === 3, "three SUBACKs");
+    const theirs = await peer();
+    for (const [sub, text] of [["a/x", "one"], ["b/y", "two"], ["c", "three"]]) await theirs.client.publishAsync(topic + "/" + sub, text, { qos: 1 });
+    await waitFor(() => ids.length === 3, "three messages");
+    expect(ids).toEqual([["one", 7], ["two", 300_000], ["three", 0]]);
+  });
+
   it("noLocal: the broker does not send back what this client publishes on its own subscription; the peer's comes through [MQTT-3.8.3-3]", async () => {
     const topic = uniqueName("nl");
     const mine = ours();

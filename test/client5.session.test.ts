@@ -195,6 +195,28 @@ describe("reason codes on acknowledgements and DISCONNECT", () => {
     expect(granted).toEqual([["a/+", 2], ["b", 1]]);
   });
 
+  it("subscribe() with a subscriptionIdentifier puts it in SUBSCRIBE, again when the subscription is renewed after a lost session; a bad one throws, and 3.1.1 refuses any (MQTT 5.0 3.8.2.1.2: 0 is a protocol error)", () => {
+    const session = harness5();
+    const link = session.start();
+    session.client.subscribe("a/#", { qos: 1, subscriptionIdentifier: 268_435_455 });
+    session.client.subscribe("b", { qos: 0 });
+    for (const bad of [0, -1, 268_435_456, 1.5, "3"]) {
+      expect(() => session.client.subscribe("c", { subscriptionIdentifier: bad as number })).toThrow(expect.objectContaining({ code: "argument-invalid" }));
+    }
+    session.settle();
+    const ids = (l: Link) => sent(l).filter((p): p is mqtt.ISubscribePacket => p.cmd === "subscribe")
+      .map((p) => [p.subscriptions[0].topic, p.properties?.subscriptionIdentifier]);
+    expect(ids(link)).toEqual([["a/#", 268_435_455], ["b", undefined]]);
+    session.client.subscribe("b", { qos: 0, subscriptionIdentifier: 3 }); // subscribing again replaces it
+    session.settle();
+    expect(ids(link).at(-1)).toEqual(["b", 3]);
+    link.cut();
+    session.clock.advance(5_000);
+    session.settle();
+    expect(ids(session.net.last)).toEqual([["a/#", 268_435_455], ["b", 3]]); // no session: renewed with their ids
+    expect(() => harness().client.subscribe("a", { subscriptionIdentifier: 1 })).toThrow(/protocolVersion 5/);
+  });
+
   it("SUBACK 0x87 refuses the subscription: subscription-refused names the filter and the code [MQTT-3.9.3-2]", () => {
     const session = harness5();
     session.net.autoSuback = false;

@@ -20,7 +20,7 @@ import { Message } from "./message.js";
 import {
   checkClose, checkOptions, CLOSED, CLOSING, type ClientOptions, type ClientState, type ClientStats, CONNECTED, CONNECTING, DROPPED,
   encodeConnectPacket, IDLE, mqtt5Of, type MessageHandler, OUTBOX_FULL, payloadBytes, payloadLengthOf, type PublishOptions,
-  type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, WAITING,
+  type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, subscriptionIdOf, WAITING,
 } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
 import { stagesBehindConnect } from "./pipeline.js";
@@ -203,7 +203,7 @@ export class MqttClient {
     const bytes = prepareFilter(filter, this.#encoder);
     const qos = qosOf(options) | (this.#v5 === undefined ? 0 : this.#v5.subscriptionOptions(options)); // 5.0: options above the QoS
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
-    if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
+    if (!this.#subscriptions.add(filter, bytes, qos, handler, subscriptionIdOf(options, this.#v5 !== undefined))) throw new MqttError("too-many-subscriptions");
     if (this.#state === CONNECTED) this.#flush();
   }
 

@@ -152,6 +152,8 @@ export interface SubscribeOptions {
   retainAsPublished?: boolean;
   /** MQTT 5.0: retained messages on subscribing: 0 always (default), 1 only for a new subscription, 2 never. */
   retainHandling?: number;
+  /** MQTT 5.0: a number (1 to 268,435,455) the broker puts on every message this subscription brings (Message5.subscriptionIdentifier). */
+  subscriptionIdentifier?: number;
 }
 
 /**
@@ -410,6 +412,15 @@ export function qosOf(options: { qos?: number } | undefined): number {
   const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttError("qos-invalid");
   return qos;
+}
+
+/** subscribe()'s subscription identifier: 0 for none; throws an MqttError for a bad one, or any on 3.1.1. */
+export function subscriptionIdOf(options: SubscribeOptions | undefined, v5: boolean): number {
+  const id = options === undefined ? undefined : options.subscriptionIdentifier;
+  if (id === undefined) return 0;
+  if (!v5) throw new MqttError("argument-invalid", "subscriptionIdentifier needs protocolVersion 5");
+  if (!isWhole(id, 1, 268_435_455)) throw new MqttError("argument-invalid", "subscriptionIdentifier: 1 to 268,435,455");
+  return id;
 }
 
 /** Whether a value is a whole number from `min` to `max`: the one range check of every option, here and in device/app. */
