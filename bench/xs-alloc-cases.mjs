@@ -38,6 +38,8 @@ export const GOALS = /** @type {const} */ ({
   "publish-v5-qos1-acked": 0,
   // MQTT 5.0: a QoS 1 message with properties whose handler reads them by accessor, in place
   "receive-v5-qos1-in-place": 0,
+  // MQTT 5.0: a QoS 1 message whose topic came as its topic alias alone, read from the alias table
+  "receive-v5-alias-in-place": 0,
   "receive-qos0": 4,
   "receive-qos1": 4,
   "receive-qos1-in-place": 0,
@@ -469,6 +471,35 @@ var incomingProps = { messageExpiry: 60, contentType };
 var incomingBuf = new Uint8Array(256);
 var incomingLength = M.encodePublish5(incomingBuf, 0, topic, payload, 1, false, false, 7, incomingProps, M.propertiesSize(incomingProps, M.PUBLISH));
 var incoming = incomingBuf.slice(0, incomingLength);
+`,
+    op: `const before = seen;
+sock.inject(incoming, incoming.length);
+if (seen !== before + 1 || seenLength !== payload.length) throw new Error("receive");
+if (sock.written[0] !== 0x40 || sock.lastPacketId() !== 7) throw new Error("no PUBACK");`,
+  },
+  "receive-v5-alias-in-place": {
+    setup: COMMON + LOOPBACK5 + `
+var seen = 0;
+var seenLength = 0;
+var copied = new Uint8Array(64);
+client.subscribe("sensors/+/temperature", { qos: 1 }, (message) => {
+  if (!message.topicIs(topic)) throw new Error("topic");
+  seenLength = message.copyPayload(copied);
+  seen++;
+});
+if ((sock.written[0] >> 4) !== 8) throw new Error("the client did not write SUBSCRIBE");
+var subId = sock.lastPacketId();
+sock.inject(new Uint8Array([0x90, 4, subId >> 8, subId & 0xff, 0, 1]), 6);
+var aliasProps = { topicAlias: 1 };
+var aliasSize = M.propertiesSize(aliasProps, M.PUBLISH);
+var incomingBuf = new Uint8Array(256);
+// the first PUBLISH sets alias 1 (topic and alias), the op's come with the alias alone
+var setLength = M.encodePublish5(incomingBuf, 0, topic, payload, 1, false, false, 6, aliasProps, aliasSize);
+sock.inject(incomingBuf.slice(0, setLength), setLength);
+if (seen !== 1) throw new Error("the PUBLISH setting the alias was not delivered");
+var incomingLength = M.encodePublish5(incomingBuf, 0, undefined, payload, 1, false, false, 7, aliasProps, aliasSize);
+var incoming = incomingBuf.slice(0, incomingLength);
+if (incoming[2] !== 0 || incoming[3] !== 0) throw new Error("not an empty topic");
 `,
     op: `const before = seen;
 sock.inject(incoming, incoming.length);

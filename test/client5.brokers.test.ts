@@ -106,13 +106,13 @@ describe("client with protocolVersion 5 against mosquitto, MQTT.js v5 as the pee
     return theirs;
   }
 
-  it("CONNECT at level 5 carries Session Expiry, Receive Maximum and Maximum Packet Size; CONNACK's limits and assigned client id are taken [MQTT-3.1.2-2][MQTT-3.2.2-16]", async () => {
+  it("CONNECT at level 5 carries Session Expiry, Receive Maximum, Maximum Packet Size and Topic Alias Maximum; CONNACK's limits and assigned client id are taken [MQTT-3.1.2-2][MQTT-3.2.2-16]", async () => {
     const mine = ours({ clientId: "", sessionExpiry: 120, maxInflight: 7, receiveBufferSize: 300, keepAlive: 60 });
     await connect(mine);
     const [connect5] = written(mine) as mqttPacket.IConnectPacket[];
     expect(connect5).toMatchObject({ cmd: "connect", protocolVersion: 5, clientId: "", keepalive: 60 });
     // the largest packet a 300-byte receive buffer takes: header byte, 2 length bytes, body [MQTT-3.1.2-24]
-    expect(connect5.properties).toEqual({ sessionExpiryInterval: 120, receiveMaximum: 7, maximumPacketSize: 303 });
+    expect(connect5.properties).toEqual({ sessionExpiryInterval: 120, receiveMaximum: 7, maximumPacketSize: 303, topicAliasMaximum: 2 });
     const session = mine.client.session5!;
     expect(session.assignedClientId).toMatch(/^auto-/);
     expect(session.receiveMaximum).toBe(3); // max_inflight_messages 3
@@ -215,6 +215,21 @@ describe("client with protocolVersion 5 against mosquitto, MQTT.js v5 as the pee
     expect(mine.seen.unsubscribed).toEqual([[filter, 0x00]]);
     const [subscribe] = written(mine).filter((p): p is mqttPacket.ISubscribePacket => p.cmd === "subscribe");
     expect(subscribe.subscriptions).toEqual([{ topic: filter, qos: 2, nl: false, rap: false, rh: 0 }]);
+  });
+
+  it("subscription identifiers: each message carries the identifier of the subscription that brought it (Message5.subscriptionIdentifier) [MQTT-3.3.4-3]", async () => {
+    const topic = uniqueName("sid");
+    const ids: [string, number][] = [];
+    const mine = ours();
+    await connect(mine);
+    mine.client.subscribe(topic + "/a/#", { qos: 1, subscriptionIdentifier: 7 }, (m) => ids.push([m.text(), (m as Message5).subscriptionIdentifier]));
+    mine.client.subscribe(topic + "/b/+", { qos: 1, subscriptionIdentifier: 300_000 }, (m) => ids.push([m.text(), (m as Message5).subscriptionIdentifier]));
+    mine.client.subscribe(topic + "/c", { qos: 1 }, (m) => ids.push([m.text(), (m as Message5).subscriptionIdentifier]));
+    await waitFor(() => mine.seen.subscribed.length === 3, "three SUBACKs");
+    const theirs = await peer();
+    for (const [sub, text] of [["a/x", "one"], ["b/y", "two"], ["c", "three"]]) await theirs.client.publishAsync(topic + "/" + sub, text, { qos: 1 });
+    await waitFor(() => ids.length === 3, "three messages");
+    expect(ids).toEqual([["one", 7], ["two", 300_000], ["three", 0]]);
   });
 
   it("noLocal: the broker does not send back what this client publishes on its own subscription; the peer's comes through [MQTT-3.8.3-3]", async () => {

@@ -32,6 +32,11 @@ function sent(link: Link): mqtt.Packet[] {
   return link.packets.map((p) => p.packet);
 }
 
+/** A server's PUBLISH with a topic alias (and an empty topic: the alias alone). */
+function aliased(topic: string, alias: number, payload: string, qos: 0 | 1 = 0, messageId?: number): mqtt.IPublishPacket {
+  return { cmd: "publish", topic, payload: Buffer.from(payload), qos, messageId, retain: false, dup: false, properties: { topicAlias: alias } } as mqtt.IPublishPacket;
+}
+
 /** The CONNACK a scripted server sends, with properties. */
 function connackWith(session: Harness, properties: Record<string, unknown>): Link {
   session.net.connack = null;
@@ -53,7 +58,7 @@ describe("CONNECT and CONNACK at 5.0", () => {
   });
 
   it("a 3.1.1 client refuses the options only 5.0 has", () => {
-    for (const extra of [{ sessionExpiry: 10 }, { connectProperties: {} }, { maxTopicAliases: 2 }, { onAuth: () => undefined }]) {
+    for (const extra of [{ sessionExpiry: 10 }, { connectProperties: {} }, { maxTopicAliases: 2 }, { maxIncomingAliases: 2 }, { onAuth: () => undefined }]) {
       expect(() => harness(extra)).toThrow(/protocolVersion 5/);
     }
     expect(() => harness({ protocolVersion: 3 })).toThrow(/protocolVersion/);
@@ -68,7 +73,7 @@ describe("CONNECT and CONNACK at 5.0", () => {
     const board = readFileSync(join(import.meta.dirname, "..", "dist", "board.js"), "utf8");
     const library = readFileSync(join(import.meta.dirname, "..", "dist", "xs-mqtt.js"), "utf8");
     // esbuild writes each class as `const Name = class`
-    for (const name of ["Session5 = class", "PacketDecoder5 = class", "SubscriptionTable5 = class", "Message5 = class", "session-taken-over"]) {
+    for (const name of ["Session5 = class", "IncomingAliases = class", "PacketDecoder5 = class", "SubscriptionTable5 = class", "Message5 = class", "session-taken-over"]) {
       expect(library, name).toContain(name);
       expect(board, name).not.toContain(name);
     }
@@ -190,6 +195,28 @@ describe("reason codes on acknowledgements and DISCONNECT", () => {
     expect(granted).toEqual([["a/+", 2], ["b", 1]]);
   });
 
+  it("subscribe() with a subscriptionIdentifier puts it in SUBSCRIBE, again when the subscription is renewed after a lost session; a bad one throws, and 3.1.1 refuses any (MQTT 5.0 3.8.2.1.2: 0 is a protocol error)", () => {
+    const session = harness5();
+    const link = session.start();
+    session.client.subscribe("a/#", { qos: 1, subscriptionIdentifier: 268_435_455 });
+    session.client.subscribe("b", { qos: 0 });
+    for (const bad of [0, -1, 268_435_456, 1.5, "3"]) {
+      expect(() => session.client.subscribe("c", { subscriptionIdentifier: bad as number })).toThrow(expect.objectContaining({ code: "argument-invalid" }));
+    }
+    session.settle();
+    const ids = (l: Link) => sent(l).filter((p): p is mqtt.ISubscribePacket => p.cmd === "subscribe")
+      .map((p) => [p.subscriptions[0].topic, p.properties?.subscriptionIdentifier]);
+    expect(ids(link)).toEqual([["a/#", 268_435_455], ["b", undefined]]);
+    session.client.subscribe("b", { qos: 0, subscriptionIdentifier: 3 }); // subscribing again replaces it
+    session.settle();
+    expect(ids(link).at(-1)).toEqual(["b", 3]);
+    link.cut();
+    session.clock.advance(5_000);
+    session.settle();
+    expect(ids(session.net.last)).toEqual([["a/#", 268_435_455], ["b", 3]]); // no session: renewed with their ids
+    expect(() => harness().client.subscribe("a", { subscriptionIdentifier: 1 })).toThrow(/protocolVersion 5/);
+  });
+
   it("SUBACK 0x87 refuses the subscription: subscription-refused names the filter and the code [MQTT-3.9.3-2]", () => {
     const session = harness5();
     session.net.autoSuback = false;
@@ -274,11 +301,91 @@ describe("topic aliases and the receive side", () => {
   });
 
   it("a PUBLISH with a topic alias from the server, which was allowed none, is a protocol violation [MQTT-3.1.2-26]", () => {
-    const session = harness5();
+    const session = harness5({ maxIncomingAliases: 0 });
     const link = session.start();
-    link.send({ cmd: "publish", topic: "a", payload: Buffer.from("x"), qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } } as mqtt.IPublishPacket);
+    expect(sent(link)[0]).toMatchObject({ cmd: "connect" });
+    expect((sent(link)[0] as mqtt.IConnectPacket).properties?.topicAliasMaximum).toBeUndefined();
+    link.send(aliased("a", 1, "x"));
     session.settle();
     expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(reasonOf(session.errors[0])).toBe(0x94);
+  });
+
+  it("incoming topic aliases: CONNECT announces maxIncomingAliases (default 2); the topic an alias set reaches handlers and subscriptions when the alias comes alone; a new connection forgets them [MQTT-3.3.2-10][MQTT-3.3.2-7]", () => {
+    const got: string[] = [];
+    const session = harness5();
+    const link = session.start();
+    expect((sent(link)[0] as mqtt.IConnectPacket).properties?.topicAliasMaximum).toBe(2);
+    const kitchen = session.client.prepareTopic("home/kitchen");
+    session.client.subscribe("home/+", { qos: 1 }, (m) => got.push(`${m.topic} ${m.text()} ${m.topicIs(kitchen)}`));
+    session.settle();
+    link.send(aliased("home/kitchen", 1, "a"));
+    link.send(aliased("home/hall", 2, "b"));
+    link.send(aliased("", 1, "c"));
+    link.send(aliased("", 2, "d", 1, 7));
+    link.send(aliased("home/kitchen", 2, "e")); // an alias set again takes its new topic
+    link.send(aliased("", 2, "f"));
+    session.settle();
+    expect(got).toEqual(["home/kitchen a true", "home/hall b false", "home/kitchen c true", "home/hall d false", "home/kitchen e true", "home/kitchen f true"]);
+    expect(session.messages.map((m) => m.topic)).toEqual(["home/kitchen", "home/hall", "home/kitchen", "home/hall", "home/kitchen", "home/kitchen"]);
+    expect(sent(link).at(-1)).toMatchObject({ cmd: "puback", messageId: 7 });
+    expect(session.errors).toEqual([]);
+    link.cut();
+    session.clock.advance(5_000);
+    session.settle();
+    const again = session.net.last;
+    expect(again).not.toBe(link);
+    again.send(aliased("", 1, "g")); // set on the old connection only: used alone here, a protocol error
+    session.settle();
+    expect(session.codes()).toContain("protocol-violation");
+    expect(reasonOf(session.errors.at(-1)!)).toBe(0x82);
+    expect(sent(again).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: 0x82 });
+    expect(got).toHaveLength(6);
+  });
+
+  it("an incoming topic alias above maxIncomingAliases is a protocol violation, reason 0x94 (topic alias invalid); an alias of 0 one the decoder refuses [MQTT-3.3.2-10][MQTT-3.3.2-8]", () => {
+    for (const alias of [4, 0]) {
+      const session = harness5({ maxIncomingAliases: 3 });
+      const link = session.start();
+      expect((sent(link)[0] as mqtt.IConnectPacket).properties?.topicAliasMaximum).toBe(3);
+      link.send(aliased("a", alias, "x"));
+      session.settle();
+      expect(session.codes()).toEqual(["protocol-violation"]);
+      if (alias === 0) expect(session.errors[0].message).toMatch(/property-invalid/);
+      else expect(reasonOf(session.errors[0])).toBe(0x94);
+      // the client says why before it closes: 0x94 topic alias invalid, 0x81 malformed packet
+      expect(sent(link).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: alias === 0 ? 0x81 : 0x94 });
+      expect(link.open).toBe(false);
+      expect(session.messages).toEqual([]);
+    }
+  });
+
+  it("a protocol violation the client finds ends with DISCONNECT and its reason code before the close: 0x81 for a packet the decoder refuses, 0x82 for one out of place (MQTT 5.0 4.13.1)", () => {
+    const malformed = harness5();
+    const first = malformed.start();
+    // a PUBACK whose property length runs past the packet's end
+    first.deliver(new Uint8Array([0x40, 4, 0, 1, 0x00, 9]));
+    malformed.settle();
+    expect(malformed.codes()).toEqual(["protocol-violation"]);
+    expect(sent(first).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: 0x81 });
+    expect(first.open).toBe(false);
+
+    const outOfPlace = harness5();
+    const second = outOfPlace.start();
+    second.send({ cmd: "suback", messageId: 77, granted: [0], properties: {} } as mqtt.ISubackPacket); // no SUBSCRIBE has id 77
+    outOfPlace.settle();
+    expect(outOfPlace.codes()).toEqual(["protocol-violation"]);
+    expect(sent(second).at(-1)).toMatchObject({ cmd: "disconnect", reasonCode: 0x82 });
+    expect(second.open).toBe(false);
+  });
+
+  it("a 3.1.1 client closes on a protocol violation without DISCONNECT (3.1.1 has no reason to give)", () => {
+    const session = harness();
+    const link = session.start();
+    link.send({ cmd: "suback", messageId: 77, granted: [0] } as mqtt.ISubackPacket);
+    session.settle();
+    expect(session.codes()).toEqual(["protocol-violation"]);
+    expect(sent(link).map((p) => p.cmd)).toEqual(["connect"]);
   });
 
   it("a received message reads its properties in place, by accessor", () => {

@@ -18,7 +18,7 @@ import { XsWorker } from "../host-sim/engines/xs/harness.mjs";
 describe("slots allocated per operation on XS", () => {
   for (const name of [
     "encode-publish-qos0", "encode-publish-qos1", "publish-qos0", "publish-qos1-acked", "publish-qos2-complete", "receive-qos1-in-place",
-    "publish-v5-qos1-acked", "receive-v5-qos1-in-place",
+    "publish-v5-qos1-acked", "receive-v5-qos1-in-place", "receive-v5-alias-in-place",
   ] as const) {
     it(`${name}: exactly 0`, async () => {
       expect(await measureCase(name)).toBe(0);

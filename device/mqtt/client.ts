@@ -20,7 +20,7 @@ import { Message } from "./message.js";
 import {
   checkClose, checkOptions, CLOSED, CLOSING, type ClientOptions, type ClientState, type ClientStats, CONNECTED, CONNECTING, DROPPED,
   encodeConnectPacket, IDLE, mqtt5Of, type MessageHandler, OUTBOX_FULL, payloadBytes, payloadLengthOf, type PublishOptions,
-  type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, WAITING,
+  type PublishStatus, qosOf, QUEUED_STATUS, reconnectDelay, SENT, type Settings, type SubscribeOptions, subscriptionIdOf, WAITING,
 } from "./options.js";
 import { type Outbox, QUEUED } from "./outbox.js";
 import { stagesBehindConnect } from "./pipeline.js";
@@ -203,7 +203,7 @@ export class MqttClient {
     const bytes = prepareFilter(filter, this.#encoder);
     const qos = qosOf(options) | (this.#v5 === undefined ? 0 : this.#v5.subscriptionOptions(options)); // 5.0: options above the QoS
     if (handler !== undefined && typeof handler !== "function") throw new MqttError("argument-invalid", "handler");
-    if (!this.#subscriptions.add(filter, bytes, qos, handler)) throw new MqttError("too-many-subscriptions");
+    if (!this.#subscriptions.add(filter, bytes, qos, handler, subscriptionIdOf(options, this.#v5 !== undefined))) throw new MqttError("too-many-subscriptions");
     if (this.#state === CONNECTED) this.#flush();
   }
 
@@ -291,7 +291,7 @@ export class MqttClient {
   }
 
   /** Ends the current connection attempt or connection and schedules the next one; while closing, ends the close. */
-  #fail(code: ErrorCode, detail?: string): void {
+  #fail(code: ErrorCode, detail?: string, malformed = false): void {
     if (this.#state === CLOSING || this.#state === CLOSED) {
       this.#finishClose();
       return;
@@ -299,7 +299,11 @@ export class MqttClient {
     const error = this.#v5 === undefined ? new MqttError(code, detail) : this.#v5.error(code, detail);
     const wasConnected = this.#state === CONNECTED;
     // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
-    if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
+    // (5.0: then DISCONNECT with the violation's reason code)
+    if (wasConnected && code === "protocol-violation" && this.#socket !== undefined) {
+      if (this.#v5 !== undefined) this.#v5.violation(this.#tx, error.reasonCode, malformed);
+      this.#tx.writeAllOrNothing(this.#socket);
+    }
     this.#dropSocket();
     const settings = this.#settings;
     if (wasConnected && this.#now() - this.#connectedAt >= settings.stableAfter) this.#failures = 0;
@@ -448,7 +452,7 @@ export class MqttClient {
       try {
         kind = decoder.next();
       } catch (error) {
-        this.#fail("protocol-violation", (error as MqttError).code + ": " + (error as MqttError).message);
+        this.#fail("protocol-violation", (error as MqttError).code + ": " + (error as MqttError).message, true);
         return;
       }
       if (kind === NEED_MORE) continue;
@@ -581,7 +585,7 @@ export class MqttClient {
     this.stats.received++;
     const generation = this.#generation;
     const subscriptions = this.#subscriptions;
-    const { buf, topicOffset, topicLength } = decoder;
+    const { topicBuffer: buf, topicOffset, topicLength } = message;
     for (let slot = subscriptions.match(0, buf, topicOffset, topicLength); slot >= 0;
       slot = subscriptions.match(slot + 1, buf, topicOffset, topicLength)) {
       const exact = subscriptions.exactTopic(slot);

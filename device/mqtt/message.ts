@@ -50,11 +50,16 @@ export class Message {
     return this.#decoder.decode(bytes);
   }
 
+  /** The bytes the topic lies in: `buffer` (5.0: a topic alias's table when the topic came as its alias alone). */
+  get topicBuffer(): Uint8Array {
+    return this.buffer;
+  }
+
   /** The topic name (decoded once per message, unless an exact subscription already knows it). */
   get topic(): string {
     if (this.knownTopic === undefined) {
       const start = this.topicOffset;
-      this.knownTopic = this.#text(this.buffer.subarray(start, start + this.topicLength));
+      this.knownTopic = this.#text(this.topicBuffer.subarray(start, start + this.topicLength));
     }
     return this.knownTopic;
   }
@@ -72,18 +77,17 @@ export class Message {
 
   /** Whether the topic is exactly this prepared topic (no allocation). */
   topicIs(topic: PreparedTopic): boolean {
-    return this.#equals(this.topicOffset, this.topicLength, topic.bytes);
+    return this.#equals(this.topicBuffer, this.topicOffset, this.topicLength, topic.bytes);
   }
 
   /** Whether the payload is exactly these bytes (no allocation). */
   payloadEquals(bytes: Uint8Array): boolean {
-    return this.#equals(this.payloadOffset, this.payloadLength, bytes);
+    return this.#equals(this.buffer, this.payloadOffset, this.payloadLength, bytes);
   }
 
-  /** Whether buffer[offset, offset + length) is exactly `bytes`. */
-  #equals(offset: number, length: number, bytes: Uint8Array): boolean {
+  /** Whether buf[offset, offset + length) is exactly `bytes`. */
+  #equals(buf: Uint8Array, offset: number, length: number, bytes: Uint8Array): boolean {
     if (bytes.length !== length) return false;
-    const buf = this.buffer;
     for (let i = 0, at = offset; i < length; i++, at++) if (buf[at] !== bytes[i]) return false;
     return true;
   }

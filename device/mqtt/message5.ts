@@ -2,9 +2,12 @@
  * A received MQTT 5.0 message: the Message handlers know (message.ts), plus its properties,
  * read in place from the decoder while the handler runs. Numbers and comparisons allocate
  * nothing; reading text or bytes allocates what it returns (a string, a view), only when asked.
+ * A topic that came as its alias alone is read from the alias table (aliases5.ts).
  * Only a protocolVersion 5 client makes one.
  */
 
+import type { IncomingAliases } from "./aliases5.js";
+import type { PacketDecoder } from "./decode.js";
 import type { PacketDecoder5 } from "./decode5.js";
 import type { TextDecoderLike } from "./io.js";
 import { Message } from "./message.js";
@@ -16,11 +19,31 @@ import {
 export class Message5 extends Message {
   readonly #source: PacketDecoder5;
   readonly #Text: new () => TextDecoderLike;
+  readonly #aliases: IncomingAliases | undefined;
+  #topicBuffer: Uint8Array;
 
-  constructor(decoder: PacketDecoder5, Decoder: new () => TextDecoderLike) {
+  constructor(decoder: PacketDecoder5, Decoder: new () => TextDecoderLike, aliases?: IncomingAliases) {
     super(decoder.receiveBuffer, Decoder);
     this.#source = decoder;
     this.#Text = Decoder;
+    this.#aliases = aliases;
+    this.#topicBuffer = decoder.receiveBuffer;
+  }
+
+  override load(decoder: PacketDecoder): void {
+    super.load(decoder);
+    const aliases = this.#aliases;
+    if (aliases !== undefined && aliases.offset >= 0) {
+      this.#topicBuffer = aliases.bytes;
+      this.topicOffset = aliases.offset;
+      this.topicLength = aliases.length;
+    } else {
+      this.#topicBuffer = this.buffer;
+    }
+  }
+
+  override get topicBuffer(): Uint8Array {
+    return this.#topicBuffer;
   }
 
   /** Whether the message carries property `id` (PROP_* of the package). */

@@ -129,6 +129,8 @@ export interface ClientOptions {
   connectProperties?: Properties;
   /** How many prepared topics may get a topic alias, within the server's Topic Alias Maximum (default 8). */
   maxTopicAliases?: number;
+  /** How many topic aliases the server may set toward this client (its Topic Alias Maximum; default 2, 0 to 255): each holds a topic of up to receiveBufferSize bytes. */
+  maxIncomingAliases?: number;
   /** The server's AUTH during enhanced authentication: answer with the next authentication data, or undefined to give up. */
   onAuth?: AuthHandler;
 }
@@ -150,6 +152,8 @@ export interface SubscribeOptions {
   retainAsPublished?: boolean;
   /** MQTT 5.0: retained messages on subscribing: 0 always (default), 1 only for a new subscription, 2 never. */
   retainHandling?: number;
+  /** MQTT 5.0: a number (1 to 268,435,455) the broker puts on every message this subscription brings (Message5.subscriptionIdentifier). */
+  subscriptionIdentifier?: number;
 }
 
 /**
@@ -164,6 +168,14 @@ export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "clo
 // The values of PublishStatus and ClientState, each made once: in XS, a string literal in a
 // function makes a new string (a chunk) each time it runs (xs/sources/xsRun.c,
 // XS_CODE_STRING), a module-level const does not. The client's hot paths use these.
+/** The Topic Alias Maximum a 5.0 client announces unless `maxIncomingAliases` says otherwise. */
+const INCOMING_ALIASES = 2;
+
+/** How many topic aliases a 5.0 client takes from the server (its Topic Alias Maximum). */
+export function incomingAliases(options: ClientOptions): number {
+  return options.maxIncomingAliases ?? INCOMING_ALIASES;
+}
+
 export const SENT = "sent";
 export const QUEUED_STATUS = "queued";
 export const OUTBOX_FULL = "outbox-full";
@@ -249,8 +261,8 @@ export function checkOptions(options: ClientOptions): Settings {
   const keepAliveMs = keepAlive * 1000;
   const protocolVersion = whole(options.protocolVersion, 4, 4, 5, "protocolVersion");
   if (protocolVersion === 4 && (options.sessionExpiry !== undefined || options.connectProperties !== undefined
-    || options.onAuth !== undefined || options.maxTopicAliases !== undefined || (options.will !== undefined && options.will.properties !== undefined))) {
-    throw new MqttError("argument-invalid", "sessionExpiry, connectProperties, onAuth, maxTopicAliases and will.properties need protocolVersion 5");
+    || options.onAuth !== undefined || options.maxTopicAliases !== undefined || options.maxIncomingAliases !== undefined || (options.will !== undefined && options.will.properties !== undefined))) {
+    throw new MqttError("argument-invalid", "sessionExpiry, connectProperties, onAuth, maxTopicAliases, maxIncomingAliases and will.properties need protocolVersion 5");
   }
   if (protocolVersion === 5 && (options.mqtt5 === null || typeof options.mqtt5 !== "object" || typeof options.mqtt5.session !== "function")) {
     throw new MqttError("argument-invalid", "protocolVersion 5 needs the mqtt5 option: import { mqtt5 } from \"xs-mqtt\"");
@@ -258,6 +270,7 @@ export function checkOptions(options: ClientOptions): Settings {
   // checked here, read where used: a 3.1.1 client's settings keep nothing of 5.0
   whole(options.sessionExpiry, 0, 0, 0xffffffff, "sessionExpiry");
   whole(options.maxTopicAliases, 8, 0, 65_535, "maxTopicAliases");
+  whole(options.maxIncomingAliases, INCOMING_ALIASES, 0, 255, "maxIncomingAliases");
   return {
     host: options.host,
     port,
@@ -316,7 +329,7 @@ export function encodeConnectPacket(options: ClientOptions, keepAlive: number, e
       const rx = settings.receiveBufferSize;
       const properties: Properties = {
         ...options.connectProperties, sessionExpiry: options.sessionExpiry, receiveMaximum: settings.maxInflight,
-        maximumPacketSize: 1 + lengthFieldSize(rx) + rx,
+        maximumPacketSize: 1 + lengthFieldSize(rx) + rx, topicAliasMaximum: incomingAliases(options) || undefined,
       };
       if (fields.will !== undefined) fields.will = { ...fields.will, properties: options.will!.properties } as typeof fields.will;
       return options.mqtt5!.encodeConnect(buf, 0, { ...fields, properties });
@@ -399,6 +412,15 @@ export function qosOf(options: { qos?: number } | undefined): number {
   const qos = options === undefined || options.qos === undefined ? 0 : options.qos;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttError("qos-invalid");
   return qos;
+}
+
+/** subscribe()'s subscription identifier: 0 for none; throws an MqttError for a bad one, or any on 3.1.1. */
+export function subscriptionIdOf(options: SubscribeOptions | undefined, v5: boolean): number {
+  const id = options === undefined ? undefined : options.subscriptionIdentifier;
+  if (id === undefined) return 0;
+  if (!v5) throw new MqttError("argument-invalid", "subscriptionIdentifier needs protocolVersion 5");
+  if (!isWhole(id, 1, 268_435_455)) throw new MqttError("argument-invalid", "subscriptionIdentifier: 1 to 268,435,455");
+  return id;
 }
 
 /** Whether a value is a whole number from `min` to `max`: the one range check of every option, here and in device/app. */

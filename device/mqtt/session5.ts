@@ -24,9 +24,10 @@ import {
   PROP_RECEIVE_MAXIMUM, PROP_RETAIN_AVAILABLE, PROP_SERVER_KEEPALIVE, PROP_TOPIC_ALIAS, PROP_TOPIC_ALIAS_MAXIMUM,
   propertiesSize,
 } from "./props.js";
+import { IncomingAliases, REASON_MALFORMED_PACKET, REASON_PROTOCOL_ERROR } from "./aliases5.js";
 import { Message5 } from "./message5.js";
 import type { ClientOptions, PublishOptions, Settings, SubscribeOptions } from "./options.js";
-import { isWhole } from "./options.js";
+import { incomingAliases, isWhole } from "./options.js";
 import { INFLIGHT, type Outbox } from "./outbox.js";
 import { connackRefusal5, REASON_CONTINUE_AUTHENTICATION, reasonAllowed, reasonName } from "./reasons.js";
 import type { PreparedTopic } from "./topic.js";
@@ -68,6 +69,8 @@ export class Session5 {
   /** The prepared topic of each alias (index + 1), and whether this connection has set it. */
   readonly #aliases: (PreparedTopic | undefined)[];
   readonly #aliasSet: Uint8Array;
+  /** The aliases the server sets toward this client; undefined when it announces none. */
+  readonly #incoming: IncomingAliases | undefined;
   /** The properties of the PUBLISH being encoded: the caller's, plus the topic alias. */
   readonly #scratch: Properties = {};
   #scratchSize = 0;
@@ -77,11 +80,12 @@ export class Session5 {
 
   constructor(
     decoder: PacketDecoder5, Text: new () => TextDecoderLike, keepAlive: number, maxInflight: number, maxAliases: number,
-    authMethod: Uint8Array | undefined, onAuth: AuthHandler | undefined,
+    authMethod: Uint8Array | undefined, onAuth: AuthHandler | undefined, incoming?: IncomingAliases,
   ) {
     this.#maxInflight = this.inflightLimit = maxInflight;
     this.#decoder = decoder;
-    this.message = new Message5(decoder, Text);
+    this.#incoming = incoming;
+    this.message = new Message5(decoder, Text, incoming);
     this.#keepAlive = this.keepAlive = keepAlive;
     this.#Text = Text;
     this.#aliases = [];
@@ -99,7 +103,11 @@ export class Session5 {
     if (options.onAuth !== undefined && (typeof options.onAuth !== "function" || method === undefined)) {
       throw new MqttError("argument-invalid", "onAuth needs connectProperties.authenticationMethod");
     }
-    return new Session5(decoder as PacketDecoder5, Text, settings.keepAlive, settings.maxInflight, options.maxTopicAliases ?? 8, method, options.onAuth);
+    const incoming = incomingAliases(options);
+    return new Session5(
+      decoder as PacketDecoder5, Text, settings.keepAlive, settings.maxInflight, options.maxTopicAliases ?? 8, method, options.onAuth,
+      incoming === 0 ? undefined : new IncomingAliases(incoming, settings.receiveBufferSize),
+    );
   }
 
   /** The reason code of the acknowledgement just read (0 when left out). */
@@ -130,6 +138,7 @@ export class Session5 {
   /** A new connection: no alias is set on it yet. */
   connectionLost(): void {
     this.#aliasSet.fill(0);
+    if (this.#incoming !== undefined) this.#incoming.clear();
   }
 
   /**
@@ -156,14 +165,16 @@ export class Session5 {
 
   /**
    * A packet only 5.0 has, or that 5.0 reads differently, before the client's own handling:
-   * DISCONNECT and a PUBLISH with a topic alias (this client accepts none) give an error;
+   * DISCONNECT, and a PUBLISH with a topic alias this client cannot take, give an error;
    * AUTH is answered through the callback, into `tx`. Undefined when the client goes on.
    */
   check(kind: number, tx: Transmit): ErrorCode | undefined {
     const d = this.#decoder;
     if (kind === PUBLISH) {
-      // this client's Topic Alias Maximum is 0: the server may send no alias [MQTT-3.1.2-26]
-      return d.has(PROP_TOPIC_ALIAS) ? this.#failWith(0x94, "protocol-violation") : undefined;
+      const incoming = this.#incoming;
+      // a Topic Alias Maximum of 0: the server may send no alias [MQTT-3.1.2-26]
+      const reason = incoming === undefined ? (d.has(PROP_TOPIC_ALIAS) ? 0x94 : 0) : incoming.resolve(d);
+      return reason === 0 ? undefined : this.#failWith(reason, "protocol-violation");
     }
     if (kind === DISCONNECT) return this.#failWith(d.reasonCode, "server-disconnected");
     if (kind !== AUTH) return undefined;
@@ -281,6 +292,16 @@ export class Session5 {
     if (!reasonAllowed(DISCONNECT, reason)) throw new MqttError("argument-invalid", "DISCONNECT reason code");
     if (sessionExpiry !== undefined && !isWhole(sessionExpiry, 0, 0xffffffff)) throw new MqttError("argument-invalid", "sessionExpiry");
     this.#closing.sessionExpiry = sessionExpiry;
+  }
+
+  /**
+   * Stages DISCONNECT for a protocol violation the client found, before it closes the
+   * connection (MQTT 5.0 4.13.1): the reason check() gave, else 0x81 (Malformed Packet) for a
+   * packet the decoder refused, else 0x82 (Protocol Error). Nothing when `tx` has no room.
+   */
+  violation(tx: Transmit, reason: number | undefined, malformed: boolean): void {
+    const code = reason !== undefined ? reason : malformed ? REASON_MALFORMED_PACKET : REASON_PROTOCOL_ERROR;
+    if (tx.room >= 4) tx.fill += encodeDisconnect5(tx.bytes, tx.fill, code); // the last packet: the control reserve may go
   }
 
   /** DISCONNECT with the reason and Session Expiry closing() set, in the shape the client's reserve takes. */

@@ -76,15 +76,17 @@ export class SubscriptionTable {
 
   /**
    * Adds a subscription, or replaces the QoS and handler of the same filter. `qos` may carry
-   * MQTT 5.0's subscription options above its two bits. False when the table is full.
+   * MQTT 5.0's subscription options above its two bits, and `id` a subscription identifier
+   * (0: none; 3.1.1 has none). False when the table is full.
    */
-  add(filter: string, bytes: Uint8Array, qos: number, handler: MessageHandler | undefined): boolean {
+  add(filter: string, bytes: Uint8Array, qos: number, handler: MessageHandler | undefined, id = 0): boolean {
     let slot = this.#find(filter);
     if (slot < 0) slot = this.#freeSlot();
     if (slot < 0) return false;
     const states = this.#states;
     this.#subs[slot] = { filter, bytes, handler };
     this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
+    this.identify(slot, id);
     if (states[slot] === PENDING || states[slot] === STALE || (states[slot] === UNSUBSCRIBE && this.#packetIds[slot] !== 0)) {
       states[slot] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
@@ -141,8 +143,11 @@ export class SubscriptionTable {
     return 0;
   }
 
-  /** SUBSCRIBE and UNSUBSCRIBE as 3.1.1 writes them; SubscriptionTable5 writes 5.0's. */
-  protected encodeSubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly SubscribeFilter[]): number {
+  /** Keeps a slot's subscription identifier (MQTT 5.0; 3.1.1 has none). */
+  protected identify(_slot: number, _id: number): void {}
+
+  /** SUBSCRIBE and UNSUBSCRIBE as 3.1.1 writes them; SubscriptionTable5 writes 5.0's (with `slot`'s subscription identifier). */
+  protected encodeSubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly SubscribeFilter[], _slot: number): number {
     return encodeSubscribe(buf, offset, packetId, list);
   }
 
@@ -166,7 +171,7 @@ export class SubscriptionTable {
       entry.filter = filter;
       entry.qos = this.#flags[slot] & this.optionMask;
       const packetId = this.nextPacketId();
-      tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList);
+      tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList, slot);
       states[slot] = PENDING;
       this.#packetIds[slot] = packetId;
     }
