@@ -173,12 +173,14 @@ describe("range checks come before anything starts", () => {
 });
 
 describe("--protocol 5 with --broker: the boards speak MQTT 5.0", () => {
-  it("every board comes online on mosquitto with a CONNECT at protocol level 5 (read off the wire by a recording proxy)", async () => {
+  it.each(["node", "xs"])("engine %s: every board comes online on mosquitto with a CONNECT at protocol level 5 (read off the wire by a recording proxy)", async (engine) => {
     const broker = await Mosquitto.start();
     cleanups.push(() => broker.close());
     const link = await TcpProxy.start(broker.port, { record: true });
     cleanups.push(() => link.close());
-    const { code, stderr } = await sim(["--duration", "2", "--devices", "2", "--protocol", "5", "--broker", `mqtt://127.0.0.1:${link.port}`]);
+    const { code, stderr } = await sim([
+      "--duration", engine === "xs" ? "4" : "2", "--devices", "2", "--engine", engine, "--protocol", "5", "--broker", `mqtt://127.0.0.1:${link.port}`,
+    ]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     const connects = link.upstream.map((chunks) => {
       const parser = mqttPacket.parser({ protocolVersion: 5 });
