@@ -196,6 +196,11 @@ describe("diagnostics: which entities, and the bookkeeping", () => {
     const broker = await startBroker();
     const first = startBoard(nodeConfig(broker.port));
     await waitFor(() => first.firmware.counts.discoveryPublished === 5 && first.firmware.client.outboxCount === 0, "the first run's configs", WAIT_MS);
+    // the manifest of what it announced goes out after its SUBACK: the second run clears from it
+    const manifests = await startPeer(broker.port, [`xs-mqtt/${NODE}/discovery`]);
+    await waitFor(() => on(manifests.messages, `xs-mqtt/${NODE}/discovery`).some((m) => m.text.includes("button/xs-mqtt_diagnostics_restart")),
+      "the first run's retained manifest", WAIT_MS);
+    await waitFor(() => first.firmware.client.outboxCount === 0, "the manifest acknowledged", WAIT_MS);
     first.firmware.stop();
     await first.network.settled(2_000);
     const peer = await startPeer(broker.port, [`homeassistant/+/${NODE}/+/config`]);
