@@ -193,6 +193,9 @@ describe.each(kinds)("wakes against $name on the $engine engine", (kind) => {
     board.chip("sht3x").set({ temperature: 21, humidity: 40 });
     const sent = (): IPublishPacket[] => connections(proxy).flatMap((packets) => packets.filter((p): p is IPublishPacket => p.cmd === "publish"));
     await waitFor(() => sent().some((p) => JSON.parse(p.payload.toString()).temperature === 21) && proxy.open === 0, "21 °C published", 15_000);
+    // the publishing wake is on record once the board sleeps again (on the XS engine its record comes with the next report)
+    await waitFor(() => board.asleep && board.wakes.filter((cycle) => cycle.roundTrips > 0).length === proxy.connections,
+      "the publishing wake recorded", 15_000);
     const published = board.wakes.length;
     const connected = proxy.connections;
     await wakes(board, published + 2, "two more wakes");
