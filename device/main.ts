@@ -17,12 +17,14 @@
  *   resources: the CA to trust, the client certificate and its PKCS #8 key; tlsCert and
  *   tlsKey go together), tlsServerName (the name the broker's certificate carries, when the
  *   broker is given by IP address)
- * ("password" is left to Wi-Fi: manifest_net.json reads ssid and password.)
+ * ssid, password: the Wi-Fi access point. Moddable's setup/network (examples/manifest_net.json)
+ * joins it once at boot; the firmware rejoins it with the same keys when the link is lost
+ * (device/app/wifi.ts). Without ssid there is no Wi-Fi to rejoin (as setup/network).
  * Battery mode comes with a build of manifest_sleep.json, whose main, device/main-sleep.ts,
  * hands startBoard() the board's sleep module and its keys (sleep, sleepAckTimeout,
  * sleepPipeline: docs/battery.md); the relay and the LED are then left out.
  * The firmware watches Moddable's ECMA-419 Wi-Fi interface (embedded:network/interface/wifi:
- * no connection attempts while the link is down), reads the board's address with
+ * no connection attempts while the link is down, and a rejoin with backoff), reads the board's address with
  * Net.get("IP"), and restarts the board with System.restart() when Home Assistant's restart
  * button is pressed. The desktop build has neither Wi-Fi nor System.restart(): there the
  * firmware treats the network as always up, announces no RSSI, and a restart starts the
@@ -44,7 +46,7 @@ import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import Timer from "timer";
 import { buildSensors, climateSensor, lightSensor, resolveConfig, startFirmware } from "./board/index.js";
-import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec, SleepIo, WiFiInterfaceClass } from "./board/index.js";
+import type { ActuatorConfig, Config, FirmwareConfig, FirmwareIo, Sensor, SensorSpec, SleepIo, WiFiInterfaceClass, WifiCredentials } from "./board/index.js";
 import type { I2CClass } from "./drivers/io.js";
 import type { SocketClass, TlsOptions } from "./mqtt/index.js";
 
@@ -92,7 +94,10 @@ export function startBoard(boardTls: BoardTls | undefined, boardSleep?: BoardSle
     TextDecoder,
     address: boardAddress,
   };
-  if (WiFi !== undefined) io.WiFi = WiFi as WiFiInterfaceClass;
+  if (WiFi !== undefined) {
+    io.WiFi = WiFi as WiFiInterfaceClass;
+    io.wifiCredentials = wifiCredentials();
+  }
   try {
     if (settings.broker.tls === true) addTls(io, boardTls);
     startFirmware({
@@ -107,6 +112,14 @@ export function startBoard(boardTls: BoardTls | undefined, boardSleep?: BoardSle
   } catch (error) {
     log("xs-mqtt: cannot start: " + String(error));
   }
+}
+
+/** connect()'s options from mc/config's ssid and password, as setup/network reads them; undefined without an ssid. */
+function wifiCredentials(): WifiCredentials | undefined {
+  const SSID = optionalText(config.ssid);
+  if (SSID === undefined) return undefined;
+  const password = optionalText(config.password);
+  return password === undefined ? { SSID } : { SSID, password };
 }
 
 /** The board's IP address (Net.get("IP")), or undefined before it has one. */

@@ -106,6 +106,8 @@ declare module "embedded:network/interface/wifi" {
     readonly connection: number;
     readonly address: string | undefined;
     readonly RSSI: number | undefined;
+    connect(options: { SSID: string; password?: string; channel?: number }): void;
+    disconnect(): void;
     close(): void;
   }
   export default WiFi;

@@ -5,7 +5,8 @@
 // mc/config, net) and the System global supplied by this test:
 // - with the esp32 manifest: TCP and Timer bridged to Node, the I²C bus, pins and Wi-Fi radio
 //   bridged to a simulated board's chips, VirtualPins and BoardWiFi (the simulator's XS
-//   bridge); Net.get("IP") answers an address, System.restart() counts;
+//   bridge), mc/config's ssid and password its access point's; Net.get("IP") answers an
+//   address, System.restart() counts;
 // - with the lin manifest: its own desktop stand-ins for Digital, I2C and Wi-Fi (manifests/lin),
 //   and a System without restart(), as Moddable's Linux build has;
 // - the battery build (dist/board-sleep.js: device/main-sleep.ts over dist/board.js) with
@@ -207,7 +208,9 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
 
   beforeAll(async () => {
     hardware.sht3x.set({ temperature: 21.5, humidity: 45 });
-    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500" }), bridged(hardware));
+    // ssid and password as mcconfig's command line gives them (ssid=... password=...), the access point's
+    const wifi = { ssid: hardware.wifi.ssid, password: hardware.wifi.password ?? "" };
+    board = await startBoardMain(NODE, manifestConfig("esp32", NODE, { sampleInterval: "500", ...wifi }), bridged(hardware));
     ({ xs, peer, traced, latest } = board);
   });
 
@@ -270,14 +273,15 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
     expect(Number.isInteger(state.uptime)).toBe(true);
   });
 
-  it("Wi-Fi lost: goes offline and waits for the link; back: connects at once", async () => {
+  it("Wi-Fi lost: goes offline and rejoins the access point with mc/config's ssid and password; back: connects at once", async () => {
     hardware.wifi.drop();
     await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "offline", "the will", 10_000);
     await waitFor(() => traced.join("").includes("Wi-Fi is down: no connection attempts until it is back"), "the log line", 5_000);
     const connects = () => traced.join("").split("status: online").length - 1;
     const before = connects();
     hardware.wifi.restore();
-    await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "online" && connects() === before + 1, "online again", 10_000);
+    await waitFor(() => latest(`xs-mqtt/${NODE}/status`) === "online" && connects() === before + 1, "online again", 15_000);
+    expect(hardware.wifi.joins).toBeGreaterThanOrEqual(1); // the firmware's connect() joined it
     expect(traced.join("")).toContain("Wi-Fi is back: connecting now");
   });
 

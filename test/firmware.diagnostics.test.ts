@@ -13,7 +13,8 @@ import type { FirmwareConfig } from "../device/app/config.js";
 import { sensorDeviceClass } from "../device/app/ha-sensor-classes.js";
 import { hostIo } from "../host-sim/io/io.js";
 import { BoardNetwork } from "../host-sim/io/network.js";
-import { BoardWiFi } from "../host-sim/io/wifi.js";
+import { BoardWiFi, WIFI_DISCONNECTED } from "../host-sim/io/wifi.js";
+import { REJOIN_MAX_MS, rejoinDelay } from "../device/app/wifi.js";
 import { AedesBroker } from "./brokers/aedes.js";
 import { Mosquitto } from "./brokers/mosquitto.js";
 import type { TestBroker } from "./brokers/helpers.js";
@@ -81,7 +82,7 @@ interface Board {
  * board's address from the radio, and a restart that counts (and, with `again`, starts
  * the firmware anew as the simulator does).
  */
-function startBoard(config: FirmwareConfig, options: { restart?: boolean; again?: boolean; wifiUp?: boolean } = {}): Board {
+function startBoard(config: FirmwareConfig, options: { restart?: boolean; again?: boolean; wifiUp?: boolean; listenOnly?: boolean } = {}): Board {
   const wifi = new BoardWiFi({ seed: 42, boardNumber: 7 });
   const network = new BoardNetwork();
   wifi.attach(network);
@@ -95,6 +96,8 @@ function startBoard(config: FirmwareConfig, options: { restart?: boolean; again?
       TCP: network.TCP,
       WiFi: wifi.interfaceClass((callback, self, property) => callback.call(self, property)),
       address: () => (wifi.up ? wifi.address : undefined),
+      // listenOnly: the firmware is given no SSID, so it only listens to the interface
+      ...(options.listenOnly === true ? {} : { wifiCredentials: { SSID: wifi.ssid, password: wifi.password } }),
     },
     sensors: { climate: sensor },
     log: (line) => board.log.push(line),
@@ -269,8 +272,39 @@ describe("Wi-Fi awareness", () => {
     board.wifi.restore();
     await waitFor(() => board.firmware.status === "online", "online again", WAIT_MS);
     expect(client.stats.attempts).toBe(attempts + 1);
+    expect(board.wifi.joins).toBeGreaterThanOrEqual(1); // back only through the firmware's connect()
+    expect(board.firmware.counts.wifiJoins).toBe(board.wifi.joins);
     expect(board.log).toContain("Wi-Fi is back: connecting now");
     await waitFor(() => on(peer.messages, STATUS).at(-1)?.text === "online", "the birth again", WAIT_MS);
+  });
+
+  it("a firmware that only listens (no SSID given) stays offline once the access point is back: nothing rejoins it by itself", async () => {
+    const broker = await startBroker("mosquitto");
+    const peer = await startPeer(broker.port, [STATUS]);
+    const board = startBoard(nodeConfig(broker.port), { listenOnly: true });
+    await waitFor(() => on(peer.messages, STATUS).at(-1)?.text === "online", "the birth", WAIT_MS);
+    board.wifi.drop();
+    await waitFor(() => on(peer.messages, STATUS).at(-1)?.text === "offline", "the will", WAIT_MS);
+    const attempts = board.firmware.client.stats.attempts;
+    board.wifi.restore();
+    await sleep(3_000); // many times a join, and past the rejoin's first waits
+    expect([board.wifi.joins, board.wifi.connection, board.firmware.counts.wifiJoins]).toEqual([0, WIFI_DISCONNECTED, 0]);
+    expect(board.firmware.client.stats.attempts).toBe(attempts);
+    expect(board.firmware.status).not.toBe("online");
+    expect(on(peer.messages, STATUS).at(-1)?.text).toBe("offline");
+  });
+
+  it("the rejoin's backoff: about 1 s first, doubling per failed join up to 60 s, less up to a quarter at random", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 50].map((failures) => rejoinDelay(failures, 0))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(rejoinDelay(0, 0.999_999)).toBe(751);
+    expect(rejoinDelay(9, 0.999_999)).toBe(45_001);
+    for (let failures = 0; failures < 12; failures++) {
+      for (const random of [0, 0.25, 0.5, 0.75, 0.999]) {
+        const delay = rejoinDelay(failures, random);
+        expect(delay).toBeGreaterThan(0.75 * Math.min(60_000, 1_000 * 2 ** failures));
+        expect(delay).toBeLessThanOrEqual(REJOIN_MAX_MS);
+      }
+    }
   });
 
   it("a board that starts without Wi-Fi makes no attempt until the link comes up", async () => {
@@ -291,6 +325,8 @@ describe("Wi-Fi awareness", () => {
       constructor(_options: { onChanged: (property: string) => void }) {}
       get connection(): number { return 400; }
       get RSSI(): number { return -70; }
+      connect(): void {}
+      disconnect(): void {}
       close(): void {}
     }
     const firmware = startFirmware({ config: nodeConfig(broker.port), io: { ...hostIo(), WiFi: Ipv4OnlyWiFi } });

@@ -5,11 +5,14 @@
 // return, Home Assistant's restart button, and the CLI's board line. Sockets only on
 // 127.0.0.1; every wait bounded; everything started is stopped.
 import * as net from "node:net";
+import path from "node:path";
 import { connectAsync } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { boardLines } from "../host-sim/cli/cli-view.js";
 import { BoardNetwork } from "../host-sim/io/network.js";
-import { BoardWiFi, WIFI_ASSOCIATED, WIFI_CONNECTED, WIFI_DISCONNECTED } from "../host-sim/io/wifi.js";
+import { BoardWiFi, JOIN_MS, WIFI_ASSOCIATED, WIFI_CONNECTED, WIFI_CONNECTING, WIFI_DISCONNECTED } from "../host-sim/io/wifi.js";
+import { XS_IO_MODULE, XsHost } from "../host-sim/engines/xs/host.js";
+import { WifiService } from "../host-sim/engines/xs/wifi-service.js";
 import { startSimulator } from "../host-sim/simulator.js";
 import type { Simulator } from "../host-sim/simulator.js";
 import { listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
@@ -39,7 +42,7 @@ describe("the simulated Wi-Fi radio", () => {
     for (let i = 1; i < values.length; i++) expect(Math.abs(values[i] - values[i - 1])).toBeLessThanOrEqual(6);
   });
 
-  it("its interface class has the ECMA-419 shape: connection 500/400/200, no address or RSSI while down, onChanged later, never inside a call", async () => {
+  it("its interface class has the ECMA-419 shape: connection 500/400/300/200, no address or RSSI while down, onChanged later, never inside a call", async () => {
     const wifi = new BoardWiFi({ seed: 1, boardNumber: 3 });
     const heard: [number, string][] = [];
     const WiFi = wifi.interfaceClass((callback, self, property) => callback.call(self, property));
@@ -49,18 +52,101 @@ describe("the simulated Wi-Fi radio", () => {
     expect(typeof iface.RSSI).toBe("number");
     wifi.drop();
     expect(heard).toEqual([]); // not inside drop()
-    expect(iface.connection).toBe(WIFI_DISCONNECTED);
+    // the instance's own view changes when the event is delivered to it (wifi-esp32.c wifiConnectDeliver); the radio's at once
+    expect(iface.connection).toBe(WIFI_CONNECTED);
     expect(iface.address).toBeUndefined();
     expect(iface.RSSI).toBeUndefined();
     await waitFor(() => heard.length === 1, "the drop heard");
+    expect(iface.connection).toBe(WIFI_DISCONNECTED);
     wifi.restore();
-    expect(iface.connection).toBe(WIFI_ASSOCIATED);
+    expect(iface.connection).toBe(WIFI_DISCONNECTED); // the access point is back; the station is not
+    expect(iface.connect({ SSID: wifi.ssid, password: wifi.password })).toBeUndefined();
+    expect(iface.connection).toBe(WIFI_CONNECTING);
+    expect(heard.length).toBe(1); // nothing from inside connect()
     await waitFor(() => heard.length === 4, "associated, then up with an address");
     expect(heard).toEqual([[WIFI_DISCONNECTED, "connection"], [WIFI_ASSOCIATED, "connection"], [WIFI_CONNECTED, "connection"], [WIFI_CONNECTED, "address"]]);
     expect(wifi.drops).toBe(1);
+    expect(wifi.joins).toBe(1);
     iface.close();
     iface.close();
     expect(() => iface.connection).toThrow(SyntaxError);
+    expect(() => iface.connect({ SSID: wifi.ssid })).toThrow(SyntaxError);
+  });
+
+  it("restore() alone does not bring the station back: a listening interface stays at 200 and the board's sockets never connect (no join without connect())", async () => {
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((socket) => accepted.push(socket));
+    const port = await listenLoopback(server);
+    cleanups.push(() => new Promise<void>((resolve) => { for (const s of accepted) s.destroy(); server.close(() => resolve()); }));
+    const wifi = new BoardWiFi({ seed: 2, boardNumber: 1 });
+    const network = new BoardNetwork();
+    wifi.attach(network);
+    cleanups.push(() => network.settled(0));
+    const heard: number[] = [];
+    const WiFi = wifi.interfaceClass((callback, self, property) => callback.call(self, property));
+    const listening = new WiFi({ onChanged(this: InstanceType<typeof WiFi>) { heard.push(this.connection); } });
+    wifi.drop();
+    await waitFor(() => heard.length === 1, "the drop heard");
+    wifi.restore();
+    expect(wifi.accessPoint).toBe(true);
+    await sleep(10 * JOIN_MS); // many times the time a join takes
+    expect(heard).toEqual([WIFI_DISCONNECTED]);
+    expect([listening.connection, wifi.connection, wifi.joins, wifi.up]).toEqual([WIFI_DISCONNECTED, WIFI_DISCONNECTED, 0, false]);
+    const events: string[] = [];
+    const socket = new network.TCP({ address: "127.0.0.1", port, onWritable: () => events.push("writable"), onError: () => events.push("error") });
+    await sleep(300);
+    expect(events).toEqual([]);
+    expect(accepted.length).toBe(0);
+    socket.close();
+    listening.close();
+  });
+
+  it("connect() as Moddable's on an ESP32: its throws, one join per call that fails with a disconnect while the access point is away, 'connect failed' while associated; disconnect()", async () => {
+    const wifi = new BoardWiFi({ seed: 3, boardNumber: 1 });
+    const heard: [string, number, string][] = [];
+    const WiFi = wifi.interfaceClass((callback, self, property) => callback.call(self, property));
+    const joiner = new WiFi({ onChanged(this: InstanceType<typeof WiFi>, property) { heard.push(["joiner", this.connection, property]); } });
+    const other = new WiFi({ onChanged(this: InstanceType<typeof WiFi>, property) { heard.push(["other", this.connection, property]); } });
+    // associated: ESP-IDF refuses esp_wifi_connect, Moddable throws and is not left connecting
+    expect(() => joiner.connect({ SSID: wifi.ssid, password: wifi.password })).toThrow(new Error("connect failed"));
+    expect(joiner.connection).toBe(WIFI_CONNECTED);
+    wifi.drop();
+    await waitFor(() => heard.length === 2, "both heard the drop");
+    expect(() => joiner.connect(undefined as never)).toThrow(TypeError);
+    expect(() => joiner.connect({} as never)).toThrow(new Error("SSID required"));
+    expect(() => joiner.connect({ SSID: "x".repeat(33) })).toThrow(new RangeError("cannot buffer string"));
+    expect(() => joiner.connect({ SSID: wifi.ssid, password: "p".repeat(65) })).toThrow(new RangeError("cannot buffer string"));
+    expect(() => joiner.connect({ SSID: wifi.ssid, channel: 14 } as never)).toThrow(new RangeError("invalid channel"));
+    expect(wifi.joins).toBe(0);
+    // the access point is away: the join fails with a disconnect; only the joiner hears it (its 300 becomes 200)
+    joiner.connect({ SSID: wifi.ssid, password: wifi.password });
+    expect([joiner.connection, other.connection, wifi.connection]).toEqual([WIFI_CONNECTING, WIFI_DISCONNECTED, WIFI_CONNECTING]);
+    expect(() => joiner.connect({ SSID: wifi.ssid })).toThrow(new Error("already connecting"));
+    const late = new WiFi({});
+    expect(late.connection).toBe(WIFI_DISCONNECTED); // made while another instance's join is under way
+    late.close();
+    await waitFor(() => heard.length === 3, "the failed join");
+    expect(heard[2]).toEqual(["joiner", WIFI_DISCONNECTED, "connection"]);
+    expect(wifi.joins).toBe(1);
+    // back, but a wrong password fails as well
+    wifi.restore();
+    joiner.connect({ SSID: wifi.ssid, password: "wrong" });
+    await waitFor(() => heard.length === 4, "the refused join");
+    expect(heard[3]).toEqual(["joiner", WIFI_DISCONNECTED, "connection"]);
+    // a join ended by disconnect(): 200 at once, nothing more heard from it
+    joiner.connect({ SSID: wifi.ssid, password: wifi.password });
+    joiner.disconnect();
+    expect(joiner.connection).toBe(WIFI_DISCONNECTED);
+    await sleep(5 * JOIN_MS);
+    expect(heard.length).toBe(4);
+    expect(wifi.up).toBe(false);
+    // the right one: both instances hear the station come up
+    joiner.connect({ SSID: wifi.ssid, password: wifi.password });
+    await waitFor(() => heard.filter(([, connection, property]) => connection === WIFI_CONNECTED && property === "address").length === 2, "up, heard by both");
+    expect(heard.slice(4).filter(([who]) => who === "other").map(([, c, p]) => [c, p])).toEqual([[WIFI_ASSOCIATED, "connection"], [WIFI_CONNECTED, "connection"], [WIFI_CONNECTED, "address"]]);
+    expect(wifi.joins).toBe(4);
+    joiner.close();
+    other.close();
   });
 
   it("while it is down the board's sockets behave as an ESP32's: the open connection fails, a new one never connects nor calls back", async () => {
@@ -87,12 +173,51 @@ describe("the simulated Wi-Fi radio", () => {
     expect(() => late.write(new Uint8Array(1))).toThrow("not ready");
     late.close();
     wifi.restore();
+    const WiFi = wifi.interfaceClass((callback, self, property) => callback.call(self, property));
+    const joiner = new WiFi({});
+    joiner.connect({ SSID: wifi.ssid, password: wifi.password });
     await waitFor(() => wifi.up, "up");
+    joiner.close();
     await sleep(200);
     expect(events.filter((e) => e.startsWith("late"))).toEqual([]); // a socket made while down stays dead
     const again = new network.TCP({ address: "127.0.0.1", port, onWritable: () => events.push("again: writable") });
     await waitFor(() => events.includes("again: writable"), "a new connection once the link is back");
     again.close();
+  });
+});
+
+describe("the bridged Wi-Fi interface inside XS", () => {
+  it("connect() throws as Moddable's, in its order, and joins through the radio; disconnect() and close() too", async () => {
+    const xs = await XsHost.start({ name: "wifi-bridge" });
+    cleanups.push(() => xs.close());
+    const wifi = new BoardWiFi({ seed: 4, boardNumber: 1 });
+    xs.register(new WifiService(wifi, (header, body) => xs.deliver(header, body)));
+    await xs.load(path.join(path.dirname(XS_IO_MODULE), "wifi.js"), "BridgedWiFi");
+    const attempt = (options: string) => `(() => { try { w.connect(${options}); return "ok " + w.connection; } catch (e) { return e.constructor.name + ": " + e.message; } })()`;
+    await xs.evaluate("globalThis.heard = []; globalThis.w = new BridgedWiFi.WiFi({ onChanged(p) { heard.push(this.connection + ' ' + p); } }); undefined");
+    expect((await xs.evaluate(attempt(`{ SSID: "${wifi.ssid}", password: "${wifi.password}" }`))).value).toBe("Error: connect failed");
+    wifi.drop();
+    const heardCount = async (count: number) => {
+      for (let i = 0; i < 200 && (await xs.evaluate("heard.length")).value !== count; i++) await sleep(10);
+      expect((await xs.evaluate("heard.length")).value).toBe(count);
+    };
+    await heardCount(1); // the drop
+    const refused: unknown[] = [];
+    for (const options of ["undefined", "{}", `{ SSID: "${"x".repeat(33)}" }`, `{ SSID: "a", password: "${"p".repeat(65)}" }`, "{ SSID: 'a', channel: 0 }", "{ SSID: Symbol() }"]) {
+      refused.push((await xs.evaluate(attempt(options))).value);
+    }
+    expect(refused).toEqual(["TypeError: cannot coerce undefined to object", "Error: SSID required", "RangeError: cannot buffer string",
+      "RangeError: cannot buffer string", "RangeError: invalid channel", expect.stringMatching(/^TypeError/)]);
+    expect(wifi.joins).toBe(0);
+    wifi.restore();
+    expect((await xs.evaluate(attempt(`{ SSID: "${wifi.ssid}", password: "${wifi.password}", secure: true }`))).value).toBe("ok 300");
+    expect((await xs.evaluate(attempt("undefined"))).value).toBe("Error: already connecting"); // before the options are read
+    await heardCount(4); // associated, then up
+    expect((await xs.evaluate("heard")).value).toEqual(["200 connection", "400 connection", "500 connection", "500 address"]);
+    expect(wifi.joins).toBe(1);
+    expect((await xs.evaluate("w.disconnect(); w.connection")).value).toBe(WIFI_DISCONNECTED);
+    expect(wifi.up).toBe(false);
+    expect((await xs.evaluate("w.close(); (() => { try { w.connect({ SSID: 'a' }); } catch (e) { return e.constructor.name; } })()")).value).toBe("SyntaxError");
   });
 });
 
@@ -103,7 +228,7 @@ async function simulator(engine: "node" | "xs"): Promise<Simulator> {
 }
 
 describe.each(["node", "xs"] as const)("the simulator library, %s engine", (engine) => {
-  it("diagnostics from the broker's side; a Wi-Fi drop: offline, no attempts while down, online again once it is back; the CLI line shows it", async () => {
+  it("diagnostics from the broker's side; the access point away: offline, no MQTT attempts, joins that back off; back while the backoff waits: the next join brings the board online; the CLI line shows it", async () => {
     const sim = await simulator(engine);
     const board = sim.boards[0];
     const state = await sim.waitForMessage("xs-mqtt/board-1/diagnostics/state", { timeout: 15_000 });
@@ -112,6 +237,7 @@ describe.each(["node", "xs"] as const)("the simulator library, %s engine", (engi
     expect(Number.isInteger(diagnostics.rssi) && diagnostics.rssi <= -30 && diagnostics.rssi >= -95).toBe(true);
     await waitFor(() => board.status === "online", "online", 15_000);
     expect(boardLines(board, false).join(" ")).toMatch(/\| wifi -\d+ dBm \| sent \d+/);
+    expect(board.wifi.joins).toBe(0);
 
     const will = sim.waitForMessage("xs-mqtt/board-1/status", { predicate: (m) => m.payload === "offline", timeout: 15_000 });
     await will.subscribed;
@@ -121,14 +247,26 @@ describe.each(["node", "xs"] as const)("the simulator library, %s engine", (engi
     await sleep(500); // a report from inside XS
     const attempts = board.stats.attempts;
     expect(boardLines(board, false)[0]).toMatch(/^board-1 +no wifi +relay OFF, led OFF \| .*wifi down/);
-    await sleep(2_500); // past the client's first reconnect delays
-    expect(board.stats.attempts).toBe(attempts);
+    // 6 s with the access point away: joins 1, 2, 4 s apart (less up to a quarter) make at
+    // most 3; a join at every firmware tick (250 ms) would make more than 15
+    await sleep(6_000);
+    expect(board.stats.attempts).toBe(attempts); // the client stays paused
+    expect(board.wifi.joins).toBeGreaterThanOrEqual(1);
+    expect(board.wifi.joins).toBeLessThanOrEqual(3);
+    expect(board.status).toBe("offline");
 
-    const back = sim.waitForMessage("xs-mqtt/board-1/status", { predicate: (m) => m.payload === "online", timeout: 15_000 });
+    const back = sim.waitForMessage("xs-mqtt/board-1/status", { predicate: (m) => m.payload === "online", timeout: 30_000 });
     await back.subscribed;
+    // restored while the board waits out its backoff (no join under way): its next join is the one
+    await waitFor(() => board.wifi.connection === WIFI_DISCONNECTED, "between joins", 10_000);
+    const joins = board.wifi.joins;
     board.wifi.restore();
     await back;
-    await waitFor(() => board.stats.attempts === attempts + 1, "one attempt, at once", 5_000);
+    expect(board.wifi.joins).toBe(joins + 1);
+    expect(board.wifi.up).toBe(true);
+    await waitFor(() => board.stats.attempts === attempts + 1, "one MQTT attempt, at once", 5_000);
+    // the board's own count of its joins (its stats, as the CLI and the dashboard show them)
+    await waitFor(() => board.counts.wifiJoins === board.wifi.joins, "the board's count of its joins", 5_000);
   });
 
   it("Home Assistant's restart button: offline, then the firmware starts anew (uptime from 0) and announces itself again", async () => {

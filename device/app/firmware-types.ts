@@ -99,6 +99,8 @@ export interface FirmwareCounts {
   disconnects: number;
   /** Diagnostics states handed to the client (health.ts). */
   diagnosticsPublished: number;
+  /** Joins of the Wi-Fi access point the firmware started after the link was lost (wifi.ts). */
+  wifiJoins: number;
 }
 
 export interface ReadingState {

@@ -373,7 +373,10 @@ class SensorNode implements Firmware {
         this.sampleNow();
       }
       this.#led?.show(this.#status, ticks);
-      if (this.#health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
+      const health = this.#health;
+      health.tick();
+      this.counts.wifiJoins = health.wifiJoins;
+      if (health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
       if (this.#pacer.pending > 0) this.#pump();
     } catch (error) {
       this.#say("tick failed: " + String(error));

@@ -1,7 +1,8 @@
 /*
  * The board's health while the firmware runs: the diagnostics' schedule and state
  * (diagnostics.ts), the Wi-Fi watch (wifi.ts) that pauses the client's connection
- * attempts while the link is down and lets it connect at once when the link is back, the
+ * attempts while the link is down, rejoins the access point (with the board's SSID, from
+ * the firmware's tick) and lets the client connect at once when the link is back, the
  * board's address (read at connect and when the Wi-Fi interface reports a new one), and
  * Home Assistant's restart button: "PRESS" stops the node gracefully ("offline",
  * DISCONNECT), then calls the board's restart. The firmware (firmware.ts) owns one and
@@ -62,6 +63,9 @@ export class Health {
     if (WiFi === undefined) return;
     const health = this;
     try {
+      const credentials = io.wifiCredentials;
+      const random = io.random ?? Math.random;
+      const rejoin = credentials === undefined ? undefined : { credentials, now: hooks.now, random };
       this.#wifi = new WifiWatch(WiFi, {
         onLink(up) {
           health.#onLink(up);
@@ -72,7 +76,7 @@ export class Health {
         onFault(error) {
           hooks.say("Wi-Fi: " + String(error));
         },
-      });
+      }, rejoin);
     } catch (error) {
       hooks.say("Wi-Fi: the interface could not be opened (" + String(error) + "); the network counts as up");
       return;
@@ -88,6 +92,16 @@ export class Health {
   /** Whether the Wi-Fi link is up (true on a board without a Wi-Fi interface). */
   get wifiUp(): boolean {
     return this.#wifi === undefined || this.#wifi.up;
+  }
+
+  /** Joins of the access point made to rejoin it (0 without Wi-Fi or an SSID). */
+  get wifiJoins(): number {
+    return this.#wifi === undefined ? 0 : this.#wifi.joins;
+  }
+
+  /** From the firmware's tick: the Wi-Fi watch rejoins the access point when due. */
+  tick(): void {
+    this.#wifi?.tick();
   }
 
   /** The Wi-Fi signal strength, dBm; NaN when unknown or without Wi-Fi. */

@@ -50,21 +50,30 @@ export interface DigitalClass {
 
 /**
  * A Wi-Fi network interface of ECMA-419's shape (`embedded:network/interface/wifi`; on an
- * ESP32, Moddable's modules/io/wifi/esp32/wifi-esp32.js): only what the firmware watches.
- * An instance made without connect() only listens: onChanged("connection") when the link
- * goes up or down, onChanged("address") when it gets an address, called later (never
- * inside a call) with `this` = the instance.
+ * ESP32, Moddable's modules/io/wifi/esp32/wifi-esp32.js): what the firmware uses.
+ * onChanged("connection") when the link goes up or down or a join ends, onChanged("address")
+ * when it gets an address, called later (never inside a call) with `this` = the instance.
  */
 export interface WiFiInterface {
-  /** 500: connected with an address; 400: connected without one yet; 300: connecting; 200: disconnected (wifi.ts). */
+  /** 500: connected with an address; 400: connected without one yet; 300: this instance's join under way; 200: disconnected (wifi.ts). */
   readonly connection: number;
   /** The access point's signal strength, dBm; undefined while not connected. */
   readonly RSSI: number | undefined;
+  /** Starts one join (returns at once; throws "already connecting" while this instance's is under way, "connect failed" when refused). */
+  connect(options: WifiCredentials): void;
+  /** Leaves the access point, or ends a join under way. */
+  disconnect(): void;
   close(): void;
 }
 
 export interface WiFiInterfaceClass {
   new (options: { onChanged: (this: WiFiInterface, property: string) => void }): WiFiInterface;
+}
+
+/** connect()'s options: the access point's SSID, and its password (none for an open one). */
+export interface WifiCredentials {
+  readonly SSID: string;
+  readonly password?: string;
 }
 
 /**
@@ -79,6 +88,12 @@ export interface FirmwareIo extends ClientIo {
    * network counts as always up and no RSSI is announced (a board without Wi-Fi).
    */
   WiFi?: WiFiInterfaceClass;
+  /**
+   * The board's SSID and password (Moddable: mc/config's ssid and password, which
+   * setup/network joins at boot): with them the firmware rejoins when the link is lost
+   * (wifi.ts); without them it only listens.
+   */
+  wifiCredentials?: WifiCredentials;
   /** The board's IP address now (Moddable: Net.get("IP")), or undefined; read at connect and when it changes, never on the publish path. */
   address?: () => string | undefined;
 }

@@ -52,7 +52,7 @@ export function taken(status: PublishStatus): boolean {
 export function zeroCounts(): FirmwareCounts {
   return {
     samples: 0, sampleFailures: 0, readingsPublished: 0, statesPublished: 0, discoveryPublished: 0,
-    commands: 0, badCommands: 0, connects: 0, disconnects: 0, diagnosticsPublished: 0,
+    commands: 0, badCommands: 0, connects: 0, disconnects: 0, diagnosticsPublished: 0, wifiJoins: 0,
   };
 }
 

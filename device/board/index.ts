@@ -15,7 +15,7 @@ export { mqtt5 } from "../mqtt/index.js";
 export type {
   ActuatorState, ClientBuffers, Firmware, FirmwareCounts, FirmwareOptions, FirmwareStatus, ReadingState, ResolvedFirmwareOptions,
 } from "../app/firmware.js";
-export type { FirmwareIo, Sensor, SleepIo, WiFiInterface, WiFiInterfaceClass } from "../app/io.js";
+export type { FirmwareIo, Sensor, SleepIo, WiFiInterface, WiFiInterfaceClass, WifiCredentials } from "../app/io.js";
 export { commandTopic, stateTopic, statusTopic } from "../app/topics.js";
 export { BH1750 } from "../drivers/bh1750.js";
 export { SHT3x } from "../drivers/sht3x.js";

@@ -3,7 +3,8 @@
  * by the simulator) runs in this Node process with the board's own IO: TCP/TLS from its
  * BoardNetwork (the device's send window; cut and restore), DNS, Timer and its clock, its
  * VirtualPins' Digital class and its I2CBus's I2C class, the Wi-Fi interface of its radio
- * (io/wifi.ts, which governs the network link) and its address. Home Assistant's restart
+ * (io/wifi.ts, which governs the network link), the access point's SSID and password (the
+ * firmware rejoins with them) and its address. Home Assistant's restart
  * button starts the firmware anew on the same IO. Every callback that IO delivers
  * runs through the board's BoardAbort (host-sim/io/abort.ts): an exception escaping one
  * aborts the board, as fxAbort resets a real one. A board in battery mode (config.sleep)
@@ -43,6 +44,8 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     TCP: network.TCP, resolver, Timer, TextEncoder, TextDecoder, now, ...(start.config.broker.tls === true ? { TLS: network.TLS } : {}),
     WiFi: wifi.interfaceClass((callback, self, property) => abort.run(callback, self, property)),
     address: () => (wifi.up ? wifi.address : undefined),
+    // the access point's SSID and password, as a board's mc/config gives them: the firmware rejoins with them
+    wifiCredentials: wifi.password === undefined ? { SSID: wifi.ssid } : { SSID: wifi.ssid, password: wifi.password },
   };
   let engine: NodeEngine | undefined = undefined;
   // deep sleep resets the board's peripherals: the I²C connections of a wake close with it

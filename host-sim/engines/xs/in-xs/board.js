@@ -1,6 +1,7 @@
 // XS side of a simulated board (loaded by host-sim/engines/xs/xs-board.ts into the board's own xsnap
 // worker, after the bridge `hostIo`): starts the built firmware (its module namespace is
-// passed in) with the bridged TCP, Timer, I²C, Digital and Wi-Fi classes (a restart from
+// passed in) with the bridged TCP, Timer, I²C, Digital and Wi-Fi classes and the access
+// point's credentials (a restart from
 // Home Assistant's button starts it anew on them), and reports to the
 // Node side through the "board" service: every status change at once, and a snapshot
 // (readings, actuators, counts, client stats) every `reportInterval` ms, on stop and at
@@ -12,7 +13,7 @@
 import { call, io, Timer } from "./io.js";
 import { I2C } from "./i2c.js";
 import { Digital } from "./digital.js";
-import { address, WiFi } from "./wifi.js";
+import { address, credentials, WiFi } from "./wifi.js";
 import { startBoard } from "./board-wiring.js";
 import { boardSleep, onWake } from "./sleep.js";
 
@@ -36,9 +37,11 @@ export function start(module, resolved, wiring) {
     report();
     for (const connection of wakeI2C.splice(0)) connection.close();
   }) : undefined;
+  // the access point's SSID and password, as a board's mc/config gives them: the firmware rejoins with them
+  const wifiCredentials = credentials();
   const begin = () => startBoard(module, {
     resolved,
-    io: { ...io, WiFi, address },
+    io: { ...io, WiFi, address, wifiCredentials },
     I2C: battery ? class WakeI2C extends I2C {
       constructor(options) {
         super(options);

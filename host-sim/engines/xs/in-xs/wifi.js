@@ -1,9 +1,12 @@
 // XS side of the bridged Wi-Fi interface: a class of the ECMA-419 network interface shape
 // of Moddable's embedded:network/interface/wifi (options onChanged; getters connection,
-// address, RSSI; close) over a simulated board's radio on the Node side (host-sim/io/wifi.ts,
-// through host-sim/engines/xs/wifi-service.ts). onChanged runs only from a delivery, never
-// inside a method call, with `this` = the instance; after close() the getters throw as
-// Moddable's do. `address()` is the board's address (the firmware's io.address).
+// address, RSSI; connect, disconnect, close) over a simulated board's radio on the Node side
+// (host-sim/io/wifi.ts, through host-sim/engines/xs/wifi-service.ts). connect() reads its
+// options here in Moddable's order (wifi-esp32.c xs_wifi419_connect) and the Node side checks
+// and joins; onChanged runs only from a delivery, never inside a method call, with `this` =
+// the instance; after close() everything throws as Moddable's does. `address()` is the
+// board's address (the firmware's io.address), `credentials()` the access point's SSID and
+// password (what a board's mc/config gives).
 // Simulator only: it allocates freely and must not be bundled into device code.
 
 import { call, callback, listen } from "./bridge.js";
@@ -39,6 +42,23 @@ export class WiFi {
     return this.#state().RSSI ?? undefined;
   }
 
+  connect(options) {
+    this.#open();
+    if (this.connection === 300) throw new Error("already connecting");
+    if (options === undefined || options === null) throw new TypeError("cannot coerce " + options + " to object");
+    const object = Object(options);
+    if (!("SSID" in object)) throw new Error("SSID required");
+    const SSID = `${object.SSID}`; // ToString, as XS: a Symbol is a TypeError
+    const password = "password" in object ? `${object.password}` : null;
+    const channel = "channel" in object ? Math.trunc(Number(object.channel)) || 0 : null;
+    call(SERVICE, { op: "connect", id: this.#id, SSID, password, channel });
+  }
+
+  disconnect() {
+    this.#open();
+    call(SERVICE, { op: "disconnect", id: this.#id });
+  }
+
   close() {
     if (this.#closed) return;
     this.#closed = true;
@@ -46,8 +66,12 @@ export class WiFi {
     call(SERVICE, { op: "close", id: this.#id });
   }
 
-  #state() {
+  #open() {
     if (this.#closed) throw new SyntaxError("C: xsGetHostData: invalid host data");
+  }
+
+  #state() {
+    this.#open();
     return call(SERVICE, { op: "state", id: this.#id }).header;
   }
 
@@ -66,4 +90,10 @@ export class WiFi {
 /** The board's IP address, or undefined while its Wi-Fi is down. */
 export function address() {
   return call(SERVICE, { op: "address" }).header.address ?? undefined;
+}
+
+/** The access point's SSID and password: { SSID, password } (password undefined for an open one). */
+export function credentials() {
+  const { SSID, password } = call(SERVICE, { op: "credentials" }).header;
+  return password === null ? { SSID } : { SSID, password };
 }
