@@ -49,6 +49,8 @@ export const GOALS = /** @type {const} */ ({
   "firmware-reading": 0,
   // a connected board sampling unchanged readings: slots per simulated second
   "firmware-idle": 0,
+  // a board rejoining its Wi-Fi access point with backoff: slots per failed join
+  "firmware-rejoin": 0,
 });
 
 /** @typedef {keyof typeof GOALS} CaseName */
@@ -228,11 +230,18 @@ var incoming = packet(${qos}, 7);
 // sensor on LoopbackSocket, the given Timer and the global `clock`, answers CONNECT with
 // CONNACK and the birth with its PUBACK, and returns the firmware, online.
 const CONNECTED_FIRMWARE = STRINGS + LOOPBACK_SOCKET + `
-// the board's Wi-Fi interface (ECMA-419 shape): up, with a signal the diagnostics report
+// the board's Wi-Fi interface (ECMA-419 shape): up, with a signal the diagnostics report;
+// drop() loses the link, connect() counts the joins, fail() ends one as an absent access point does
+var CONNECTION = "connection";
+var CREDENTIALS = { SSID: "bench", password: "bench-pass" };
 class BenchWiFi {
-  constructor(options) { this.onChanged = options.onChanged; }
-  get connection() { return 500; }
-  get RSSI() { return -61; }
+  constructor(options) { this.onChanged = options.onChanged; this.state = 500; this.joins = 0; BenchWiFi.last = this; }
+  get connection() { return this.state; }
+  get RSSI() { return this.state === 500 ? -61 : undefined; }
+  connect(options) { if (options !== CREDENTIALS) throw new Error("not the board's credentials"); this.joins++; this.state = 300; }
+  disconnect() { this.state = 200; }
+  drop() { this.state = 200; this.onChanged(CONNECTION); }
+  fail() { this.state = 200; this.onChanged(CONNECTION); }
   close() {}
 }
 function startConnected({ keepAlive, sampleInterval, maxSilence, statusLed }, Timer, sensor, Digital) {
@@ -252,7 +261,7 @@ function startConnected({ keepAlive, sampleInterval, maxSilence, statusLed }, Ti
         ],
       }],
     },
-    io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock, WiFi: BenchWiFi, address: () => "192.168.1.23" },
+    io: { TCP: LoopbackSocket, Timer, TextEncoder, TextDecoder, now: () => clock, WiFi: BenchWiFi, wifiCredentials: CREDENTIALS, address: () => "192.168.1.23", random: () => 0.5 },
     sensors: { climate: sensor },
     Digital,
   });
@@ -375,6 +384,19 @@ function advance(ms) {
 var counts = fw.counts;
 for (let i = 0; i < 8; i++) advance(250); // the first tick takes (and publishes) the first sample
 if (counts.readingsPublished !== 1) throw new Error("the first sample was not published");
+`;
+
+// The idle board of FIRMWARE_IDLE whose Wi-Fi link is then lost, its access point away: the
+// client paused, the firmware's tick rejoining with backoff (device/app/wifi.ts). The
+// client's own timer (its tickInterval, 500 ms) is stopped: what the paused client does is
+// the client's part, not the rejoin's.
+const FIRMWARE_REJOIN = FIRMWARE_IDLE + `
+var wifi = BenchWiFi.last;
+wifi.drop();
+if (fw.status === ONLINE) throw new Error("the board is still online without Wi-Fi");
+var clientTimers = timers.filter((t) => !t.cleared && t.interval === 500);
+if (clientTimers.length !== 1) throw new Error("expected the client's one timer every 500 ms");
+clientTimers[0].cleared = true;
 `;
 
 // A loop on the idle board's simulated clock that makes one string of `length` characters
@@ -560,6 +582,19 @@ clock += SAMPLE_INTERVAL;
 sampleTick();
 if (counts.readingsPublished !== before + 1 || written[0] !== 0x31 || sock.writtenLength !== readingLength) throw new Error("the reading was not published");`,
     exclude: `sensor.sample();`,
+  },
+  // one failed join while the access point is away: the backoff's wait runs out on the
+  // firmware's tick (a simulated 250 ms each), connect() is called, the join fails (see FIRMWARE_REJOIN)
+  "firmware-rejoin": {
+    bundle: FIRMWARE_BUNDLE,
+    setup: FIRMWARE_REJOIN,
+    op: `const before = wifi.joins;
+for (let i = 0; i < 400 && wifi.joins === before; i++) advance(250);
+if (wifi.joins !== before + 1) throw new Error("no join within 100 s");
+wifi.fail();`,
+    verify: `if (wifi.joins < 10) throw new Error("too few joins: " + wifi.joins);
+if (counts.wifiJoins !== wifi.joins) throw new Error("the firmware's count of its joins is " + counts.wifiJoins + ", not " + wifi.joins);
+if (fw.client.stats.attempts !== 1) throw new Error("the client made attempts while Wi-Fi was down: " + fw.client.stats.attempts);`,
   },
   // one simulated second of an idle connected board (see FIRMWARE_IDLE)
   "firmware-idle": {

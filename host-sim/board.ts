@@ -307,9 +307,10 @@ export class SimBoard {
   }
 
   /**
-   * The board's Wi-Fi radio: `up`, `connection`, `address`, `rssi()`, `drops`; `drop()` loses
-   * the link (its connection fails, no connection attempts until it is back: the client's
-   * `attempts` stay put) and `restore()` brings it back (the board connects at once).
+   * The board's Wi-Fi radio: `up`, `connection`, `accessPoint`, `address`, `rssi()`, `drops`,
+   * `joins`; `drop()` takes the access point away (the connection fails, no MQTT attempts
+   * until the link is back: the client's `attempts` stay put; the board's joins back off)
+   * and `restore()` brings it back (the board is back at its next join, then connects at once).
    */
   get wifi(): BoardWiFi {
     return this.hardware.wifi;

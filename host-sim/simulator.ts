@@ -7,8 +7,8 @@
  *   await reading.subscribed;
  *   sim.boards[0].chip("sht3x").set({ temperature: 25 });
  *   await reading;                                            // { topic, payload, retain }
- *   sim.boards[0].wifi.drop();                                // Wi-Fi lost: no connection attempts
- *   sim.boards[0].wifi.restore();                             // back: the board connects at once
+ *   sim.boards[0].wifi.drop();                                // access point away: no MQTT attempts, joins back off
+ *   sim.boards[0].wifi.restore();                             // back: the board's next join, then it connects
  *   await sim.stop();
  *
  * Every board runs the BUILT firmware bundle (dist/firmware.js by default) on hardware of

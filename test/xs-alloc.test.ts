@@ -35,6 +35,11 @@ describe("slots allocated per operation on XS", () => {
     expect(await measureCase("firmware-idle", 600)).toBe(0);
   });
 
+  it("firmware-rejoin: exactly 0 slots per failed Wi-Fi join (the backoff's wait on the firmware's tick, connect() with the credentials made once, the failure heard)", async () => {
+    expect(GOALS["firmware-rejoin"]).toBe(0);
+    expect(await measureCase("firmware-rejoin", 50)).toBe(0);
+  });
+
   for (const name of ["decode-publish-qos0", "decode-publish-qos1", "receive-qos0", "receive-qos1", "receive-qos2"] as const) {
     it(`${name}: at most ${GOALS[name]}`, async () => {
       expect(await measureCase(name)).toBeLessThanOrEqual(GOALS[name]);
