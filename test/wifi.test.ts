@@ -23,6 +23,19 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A TCP server on 127.0.0.1 that keeps what it accepts, and a radio (seeded) governing a board's network link; both stopped after the test. */
+async function radioAndServer(seed: number): Promise<{ accepted: net.Socket[]; port: number; wifi: BoardWiFi; network: BoardNetwork }> {
+  const accepted: net.Socket[] = [];
+  const server = net.createServer((socket) => accepted.push(socket));
+  const port = await listenLoopback(server);
+  cleanups.push(() => new Promise<void>((resolve) => { for (const s of accepted) s.destroy(); server.close(() => resolve()); }));
+  const wifi = new BoardWiFi({ seed, boardNumber: 1 });
+  const network = new BoardNetwork();
+  wifi.attach(network);
+  cleanups.push(() => network.settled(0));
+  return { accepted, port, wifi, network };
+}
+
 describe("the simulated Wi-Fi radio", () => {
   it("reports an RSSI that is plausible, varies with time, and is the same for the same seed and time", () => {
     const a = new BoardWiFi({ seed: 5, boardNumber: 1 });
@@ -74,14 +87,7 @@ describe("the simulated Wi-Fi radio", () => {
   });
 
   it("restore() alone does not bring the station back: a listening interface stays at 200 and the board's sockets never connect (no join without connect())", async () => {
-    const accepted: net.Socket[] = [];
-    const server = net.createServer((socket) => accepted.push(socket));
-    const port = await listenLoopback(server);
-    cleanups.push(() => new Promise<void>((resolve) => { for (const s of accepted) s.destroy(); server.close(() => resolve()); }));
-    const wifi = new BoardWiFi({ seed: 2, boardNumber: 1 });
-    const network = new BoardNetwork();
-    wifi.attach(network);
-    cleanups.push(() => network.settled(0));
+    const { accepted, port, wifi, network } = await radioAndServer(2);
     const heard: number[] = [];
     const WiFi = wifi.interfaceClass((callback, self, property) => callback.call(self, property));
     const listening = new WiFi({ onChanged(this: InstanceType<typeof WiFi>) { heard.push(this.connection); } });
@@ -150,14 +156,7 @@ describe("the simulated Wi-Fi radio", () => {
   });
 
   it("while it is down the board's sockets behave as an ESP32's: the open connection fails, a new one never connects nor calls back", async () => {
-    const accepted: net.Socket[] = [];
-    const server = net.createServer((socket) => accepted.push(socket));
-    const port = await listenLoopback(server);
-    cleanups.push(() => new Promise<void>((resolve) => { for (const s of accepted) s.destroy(); server.close(() => resolve()); }));
-    const wifi = new BoardWiFi({ seed: 1, boardNumber: 1 });
-    const network = new BoardNetwork();
-    wifi.attach(network);
-    cleanups.push(() => network.settled(0));
+    const { accepted, port, wifi, network } = await radioAndServer(1);
     const events: string[] = [];
     const open = new network.TCP({ address: "127.0.0.1", port, onWritable: () => events.push("open: writable"), onError: () => events.push("open: error") });
     await waitFor(() => events.includes("open: writable") && accepted.length === 1, "connected");

@@ -207,12 +207,17 @@ export class BoardWiFi {
     this.#lose();
   }
 
-  /** An ECMA-419 Wi-Fi interface class over this radio; `deliver` runs the instances' onChanged. */
-  interfaceClass(deliver: WifiDeliver): new (options: { onChanged?: OnChanged }) => SimWiFiInterface {
+  /**
+   * An ECMA-419 Wi-Fi interface class over this radio; `deliver` runs the instances'
+   * onChanged. With `forward`, an instance hands each event to it instead, untouched, and
+   * whoever runs the instance's callbacks applies it with apply() when they run (the XS
+   * engine: inside XS, as Moddable's delivery runs in the machine).
+   */
+  interfaceClass(deliver: WifiDeliver, forward?: (event: WifiEvent) => void): new (options: { onChanged?: OnChanged }) => SimWiFiInterface {
     const wifi = this;
     return class extends SimWiFiInterface {
       constructor(options: { onChanged?: OnChanged }) {
-        super(wifi, options, deliver);
+        super(wifi, options, deliver, forward);
       }
     };
   }
@@ -251,19 +256,21 @@ export class SimWiFiInterface implements WifiListener {
   readonly #wifi: BoardWiFi;
   readonly #onChanged: OnChanged | undefined;
   readonly #deliver: WifiDeliver;
+  readonly #forward: ((event: WifiEvent) => void) | undefined;
   #closed = false;
   #connecting = false;
   #connected: boolean;
   /** Has its addresses (Moddable's `ip` 0x03: IPv4 and IPv6 link-local). */
   #addressed: boolean;
 
-  constructor(wifi: BoardWiFi, options: { onChanged?: OnChanged }, deliver: WifiDeliver) {
+  constructor(wifi: BoardWiFi, options: { onChanged?: OnChanged }, deliver: WifiDeliver, forward?: (event: WifiEvent) => void) {
     if (options === null || typeof options !== "object") throw new TypeError("options required");
     const onChanged = options.onChanged;
     if (onChanged !== undefined && typeof onChanged !== "function") throw new Error("not a function");
     this.#wifi = wifi;
     this.#onChanged = onChanged;
     this.#deliver = deliver;
+    this.#forward = forward;
     this.#connected = wifi.associated;
     this.#addressed = wifi.up;
     wifi._listen(this);
@@ -327,9 +334,22 @@ export class SimWiFiInterface implements WifiListener {
     this.#wifi._unlisten(this);
   }
 
-  /** @internal An event delivered: the state changes, then onChanged("connection") and onChanged("address") as they apply. */
+  /** @internal An event for this instance: applied, then onChanged as it says (or handed to `forward`). */
   changed(event: WifiEvent): void {
     if (this.#closed) return;
+    if (this.#forward !== undefined) return this.#forward(event);
+    const onChanged = this.#onChanged;
+    for (const property of this.apply(event)) {
+      if (onChanged !== undefined && !this.#closed) this.#deliver(onChanged, this, property);
+    }
+  }
+
+  /**
+   * Applies a delivered event as wifiConnectDeliver does: the new state, and the onChanged
+   * calls due: "connection" when the view changed, then "address" when it got its address.
+   */
+  apply(event: WifiEvent): string[] {
+    if (this.#closed) return [];
     const connecting = this.#connecting;
     const connected = this.#connected;
     const addressed = this.#addressed;
@@ -345,10 +365,10 @@ export class SimWiFiInterface implements WifiListener {
       this.#connected = true;
       this.#addressed = true;
     }
-    const onChanged = this.#onChanged;
-    if (onChanged === undefined) return;
-    if (connecting !== this.#connecting || connected !== this.#connected || addressed !== this.#addressed) this.#deliver(onChanged, this, "connection");
-    if (!addressed && this.#addressed && !this.#closed) this.#deliver(onChanged, this, "address");
+    const properties: string[] = [];
+    if (connecting !== this.#connecting || connected !== this.#connected || addressed !== this.#addressed) properties.push("connection");
+    if (!addressed && this.#addressed) properties.push("address");
+    return properties;
   }
 
   #open(): BoardWiFi {

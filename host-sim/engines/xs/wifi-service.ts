@@ -5,10 +5,12 @@
  * channel; the interface's throws go back to XS), disconnect, close, and, with no instance
  * needed, "address" (the board's address, for the firmware's io.address) and "credentials"
  * (the access point's SSID and password: what a board's mc/config gives). An instance's
- * onChanged goes into XS as a delivery with the property's name. Node side only.
+ * events go into XS as deliveries; XS applies each ("apply": the instance's new state and
+ * the onChanged calls due) when its delivery runs, so inside onChanged `connection` reads
+ * what it reads on a board. Node side only.
  */
 
-import type { BoardWiFi, SimWiFiInterface, WifiConnectOptions } from "../../io/wifi.js";
+import type { BoardWiFi, SimWiFiInterface, WifiConnectOptions, WifiEvent } from "../../io/wifi.js";
 import type { Frame } from "./frame.js";
 import { InstanceService } from "./service.js";
 import type { Deliver, ServiceReply } from "./service.js";
@@ -34,7 +36,8 @@ export class WifiService extends InstanceService<SimWiFiInterface> {
   protected open(id: number, { header }: Frame): SimWiFiInterface {
     const deliver = this.#deliver;
     const service = this.name;
-    const Interface = this.#wifi.interfaceClass((_callback, _self, property) => void deliver({ service, event: "changed", id, property }));
+    // each event goes into XS as it is; XS applies it ("apply") when its delivery runs, as Moddable's runs in the machine
+    const Interface = this.#wifi.interfaceClass(() => {}, (wifiEvent) => void deliver({ service, event: "changed", id, wifiEvent }));
     return new Interface({ onChanged: header.onChanged === "function" ? () => {} : undefined });
   }
 
@@ -46,6 +49,7 @@ export class WifiService extends InstanceService<SimWiFiInterface> {
       wifi.connect(options);
       return undefined;
     }
+    if (header.op === "apply") return { header: { properties: wifi.apply(header.wifiEvent as WifiEvent) } };
     if (header.op === "disconnect") {
       wifi.disconnect();
       return undefined;

@@ -75,14 +75,18 @@ export class WiFi {
     return call(SERVICE, { op: "state", id: this.#id }).header;
   }
 
-  #changed(property) {
-    if (this.#onChanged) callback(this.#onChanged, this, 1, property);
+  // an event delivered: applied on the Node side now (as Moddable's wifiConnectDeliver runs in the machine), then onChanged as due
+  #changed(wifiEvent) {
+    const { properties } = call(SERVICE, { op: "apply", id: this.#id, wifiEvent }).header;
+    for (const property of properties) {
+      if (this.#onChanged && !this.#closed) callback(this.#onChanged, this, 1, property);
+    }
   }
 
   static {
     listen(SERVICE, (header) => {
       const wifi = interfaces.get(header.id);
-      if (wifi !== undefined && !wifi.#closed) wifi.#changed(header.property);
+      if (wifi !== undefined && !wifi.#closed) wifi.#changed(header.wifiEvent);
     });
   }
 }
