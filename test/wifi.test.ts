@@ -8,6 +8,7 @@ import * as net from "node:net";
 import path from "node:path";
 import { connectAsync } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
+import { WifiWatch } from "../device/app/wifi.js";
 import { boardLines } from "../host-sim/cli/cli-view.js";
 import { BoardNetwork } from "../host-sim/io/network.js";
 import { BoardWiFi, JOIN_MS, WIFI_ASSOCIATED, WIFI_CONNECTED, WIFI_CONNECTING, WIFI_DISCONNECTED } from "../host-sim/io/wifi.js";
@@ -182,6 +183,72 @@ describe("the simulated Wi-Fi radio", () => {
     const again = new network.TCP({ address: "127.0.0.1", port, onWritable: () => events.push("again: writable") });
     await waitFor(() => events.includes("again: writable"), "a new connection once the link is back");
     again.close();
+  });
+});
+
+describe("the firmware's Wi-Fi watch (device/app/wifi.ts) on what the simulator's radio never does", () => {
+  /** An interface whose joins the test settles: `mode` "refuse" throws from connect(), "silent" never reports. */
+  function scriptedWiFi(mode: "refuse" | "silent") {
+    const calls: string[] = [];
+    let connection = WIFI_CONNECTED;
+    let onChanged: ((property: string) => void) | undefined;
+    class ScriptedWiFi {
+      constructor(options: { onChanged: (this: ScriptedWiFi, property: string) => void }) {
+        onChanged = (property) => options.onChanged.call(this, property);
+      }
+      get connection(): number { return connection; }
+      get RSSI(): undefined { return undefined; }
+      connect(): void {
+        calls.push("connect");
+        if (mode === "refuse") throw new Error("connect failed");
+        connection = WIFI_CONNECTING;
+      }
+      disconnect(): void {
+        calls.push("disconnect");
+        connection = WIFI_DISCONNECTED;
+      }
+      close(): void {}
+    }
+    const lose = () => {
+      connection = WIFI_DISCONNECTED;
+      onChanged?.("connection");
+    };
+    return { ScriptedWiFi, calls, lose };
+  }
+
+  it("a connect() that throws is reported, never thrown out of the tick, and waited out as a failed join", () => {
+    const { ScriptedWiFi, calls, lose } = scriptedWiFi("refuse");
+    let clock = 0;
+    const faults: string[] = [];
+    const links: boolean[] = [];
+    const watch = new WifiWatch(ScriptedWiFi, { onLink: (up) => links.push(up), onAddress: () => {}, onFault: (e) => faults.push(String(e)) },
+      { credentials: { SSID: "home" }, now: () => clock, random: () => 0 });
+    lose();
+    expect(links).toEqual([false]);
+    const at: number[] = [];
+    for (; clock <= 20_000; clock += 250) {
+      const before = calls.length;
+      watch.tick();
+      if (calls.length > before) at.push(clock);
+    }
+    expect(at).toEqual([1_000, 3_000, 7_000, 15_000]); // 1, 2, 4, 8 s apart
+    expect(faults).toEqual(Array(4).fill("Error: connect failed"));
+    expect(watch.joins).toBe(4);
+  });
+
+  it("a join that reports nothing for 30 s is ended with disconnect() and the next one comes after the backoff", () => {
+    const { ScriptedWiFi, calls, lose } = scriptedWiFi("silent");
+    let clock = 0;
+    const watch = new WifiWatch(ScriptedWiFi, { onLink: () => {}, onAddress: () => {}, onFault: () => {} },
+      { credentials: { SSID: "home", password: "secret" }, now: () => clock, random: () => 0 });
+    lose();
+    const log: string[] = [];
+    for (; clock <= 40_000; clock += 250) {
+      const before = calls.length;
+      watch.tick();
+      for (const call of calls.slice(before)) log.push(call + " " + clock);
+    }
+    expect(log).toEqual(["connect 1000", "disconnect 31000", "connect 33000"]);
   });
 });
 
