@@ -357,7 +357,8 @@ export class MqttClient {
       }
     } else if (now >= this.#deadline) {
       if (state === CONNECTING) this.#fail("connect-timeout");
-      else if (state === WAITING) this.#open();
+      // paused, no #open(): XS makes its closures' scope on entry, even for an early return
+      else if (state === WAITING && !this.#networkDown) this.#open();
       else if (state === CLOSING) this.#finishClose();
     }
   }
