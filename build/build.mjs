@@ -8,6 +8,8 @@
 //                       Node and inside XS
 //     dist/board.js     the ESP32 / Moddable entry (device/main.ts), Moddable's modules left
 //                       external: what manifests/*/manifest.json build
+//     dist/board-network.js  the board's "setup/network" (device/setup-network.ts): joins
+//                       Wi-Fi at start-up, and lets main start when it cannot
 //     dist/board-tls.js, dist/board-sleep.js, dist/board-tls-sleep.js  the entries of the TLS,
 //                       battery and TLS battery builds (device/main-tls.ts, main-sleep.ts,
 //                       main-tls-sleep.ts) over dist/board.js: manifests/*/manifest_*.json
@@ -46,6 +48,12 @@ const bundles = [
     entry: "device/main.ts",
     out: "dist/board.js",
     external: ["embedded:*", "timer", "text/encoder", "text/decoder", "mc/config", "net"],
+  },
+  {
+    // the board's Wi-Fi at start-up (manifests/esp32/network/manifest.json): Moddable's setup/network, ours
+    entry: "device/setup-network.ts",
+    out: "dist/board-network.js",
+    external: ["embedded:*", "mc/config", "sntp", "time", "timer"],
   },
   {
     // the board's TLS entry (manifest_tls.json): device/main-tls.ts over the board's "main"

@@ -50,6 +50,17 @@ const MODDABLE_MODULES: Record<string, string> = {
   "text/encoder": "export default globalThis.TextEncoder;",
   "text/decoder": "export default globalThis.TextDecoder;",
   "timer": "export default globalThis.hostIo.Timer;",
+  // SNTP answers the time in BoardModules.sntpTime (seconds) soon after it is made; Time.set() records it
+  "sntp": `export default class SNTP {
+    static time = 1;
+    static retry = 2;
+    static error = -1;
+    constructor(options, callback) {
+      globalThis.BoardModules.sntpHost = options.host;
+      globalThis.hostIo.Timer.set(() => callback(SNTP.time, globalThis.BoardModules.sntpTime), 20);
+    }
+  }`,
+  "time": "export default { set(seconds) { globalThis.BoardModules.clockSet = seconds; } };",
   // Sleep.deep() records the time asked for; on a board it would not return
   "sleep": `export default class Sleep {
     static getRetainedValue(index) { return globalThis.BoardModules.retained[index]; }
@@ -124,7 +135,7 @@ interface BoardModules {
  */
 async function startBoardMain(
   node: string, config: Record<string, unknown>, modules: (xs: XsHost) => Promise<BoardModules>,
-  entry = boardModule, retained: number[] = [],
+  entry = boardModule, retained: number[] = [], setup?: { module: string; clock: number },
 ): Promise<RunningBoard> {
   const peer = await connectPeer(broker.port);
   await peer.client.subscribeAsync([`xs-mqtt/${node}/#`, `homeassistant/+/${node}/+/config`], { qos: 1 });
@@ -141,7 +152,23 @@ async function startBoardMain(
     await xs.evaluate(`globalThis.BoardModules = { Digital: ${Digital}, I2C: ${I2C}, WiFi: ${WiFi}, IP: ${IP}, restarts: 0, ` +
       `config: ${JSON.stringify(config)}, retained: ${JSON.stringify(retained)} }; globalThis.System = ${System}; undefined`);
     await xs.load(entry, "BoardMain");
-    await xs.evaluate("BoardMain.default(); undefined"); // as Moddable calls "main" at start-up
+    if (setup === undefined) {
+      await xs.evaluate("BoardMain.default(); undefined"); // as Moddable calls "main" at start-up
+    } else {
+      // as Moddable starts: setup/network with its done(), and main once done() is called;
+      // until then Date.now() reads setup.clock (ms), a board's clock before SNTP sets it
+      // (Date itself is frozen, as after preload: the global binding is swapped instead)
+      await xs.load(setup.module, "BoardSetup");
+      await xs.evaluate(`BoardModules.setupDone = 0;
+        const RealDate = globalThis.Date;
+        globalThis.Date = { now: () => ${setup.clock} };
+        BoardSetup.default(() => {
+          globalThis.Date = RealDate;
+          BoardModules.setupDone++;
+          BoardMain.default();
+        });
+        undefined`);
+    }
   } catch (error) {
     await close();
     throw error;
@@ -293,6 +320,70 @@ describe("device/main.ts (dist/board.js) started inside XS with the esp32 manife
     for (let i = 0; i < 50 && (await restarts()) === 0; i++) await sleep(100); // bounded: 5 s
     expect(await restarts()).toBe(1);
     expect(board.hostErrors).toEqual([]);
+  });
+});
+
+describe("the board's setup/network (dist/board-network.js: device/setup-network.ts) inside XS, then main, as Moddable starts an esp32 build", () => {
+  let setupModule: string;
+  const boards: RunningBoard[] = [];
+
+  beforeAll(async () => {
+    setupModule = await bundleBoard("dist/board-network.js");
+  });
+
+  afterAll(async () => {
+    for (const board of boards) await board.close();
+  });
+
+  /** A board powered up: its station not associated, the access point there or away. */
+  function poweredUp(seed: number, accessPoint: boolean): BoardHardware {
+    const hardware = new BoardHardware(seed);
+    hardware.sht3x.set({ temperature: 20, humidity: 50 });
+    hardware.wifi.drop(); // the station as at power-up: not associated
+    if (accessPoint) hardware.wifi.restore();
+    return hardware;
+  }
+
+  it("the access point there: joins it with mc/config's ssid and password, sets the clock from mc/config's SNTP server, then main comes online", async () => {
+    const NODE = "xs-setup-joined";
+    const hardware = poweredUp(11, true);
+    const config = manifestConfig("esp32", NODE, { ssid: hardware.wifi.ssid, password: hardware.wifi.password ?? "", sntp: "pool.ntp.org" });
+    const board = await startBoardMain(NODE, config, bridged(hardware), boardModule, [], { module: setupModule, clock: 0 });
+    boards.push(board);
+    await board.xs.evaluate("BoardModules.sntpTime = 1796380800; undefined");
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/status`) === "online", "online", 10_000);
+    expect((await board.xs.evaluate("[BoardModules.setupDone, BoardModules.sntpHost, BoardModules.clockSet]")).value).toEqual([1, "pool.ntp.org", 1796380800]);
+    expect(hardware.wifi.joins).toBe(1); // setup/network's join; the firmware found the link up
+    expect(board.traced.join("")).toContain("clock set from pool.ntp.org");
+    expect(board.hostErrors).toEqual([]);
+  });
+
+  it("the access point away at power-up: its one join fails, main starts anyway, and the board comes online by itself once the access point is back (the SDK's setup/network would keep main from ever running)", async () => {
+    const NODE = "xs-setup-no-ap";
+    const hardware = poweredUp(12, false);
+    const config = manifestConfig("esp32", NODE, { ssid: hardware.wifi.ssid, password: hardware.wifi.password ?? "", sntp: "pool.ntp.org" });
+    const board = await startBoardMain(NODE, config, bridged(hardware), boardModule, [], { module: setupModule, clock: 0 });
+    boards.push(board);
+    await waitFor(() => board.traced.join("").includes("not joined; starting without it"), "setup/network giving up", 5_000);
+    expect((await board.xs.evaluate("BoardModules.setupDone")).value).toBe(1);
+    // main runs: its Wi-Fi watch joins again with backoff (about 1 s, then 2 s) while the access point is away
+    await waitFor(() => hardware.wifi.joins >= 3, "the firmware's own joins", 10_000);
+    expect(board.latest(`xs-mqtt/${NODE}/status`)).toBeUndefined();
+    hardware.wifi.restore();
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/status`) === "online", "online once the access point is back", 15_000);
+    // no address at start-up, so no SNTP: the clock is left as it was
+    expect((await board.xs.evaluate("[typeof BoardModules.sntpHost, typeof BoardModules.clockSet]")).value).toEqual(["undefined", "undefined"]);
+    expect(board.hostErrors).toEqual([]);
+  });
+
+  it("no ssid in mc/config: done() at once, no join, and main starts", async () => {
+    const NODE = "xs-setup-no-ssid";
+    const hardware = new BoardHardware(13);
+    const board = await startBoardMain(NODE, manifestConfig("esp32", NODE), bridged(hardware), boardModule, [], { module: setupModule, clock: 0 });
+    boards.push(board);
+    expect((await board.xs.evaluate("BoardModules.setupDone")).value).toBe(1);
+    await waitFor(() => board.latest(`xs-mqtt/${NODE}/status`) === "online", "online", 10_000);
+    expect(hardware.wifi.joins).toBe(0);
   });
 });
 

@@ -4,7 +4,8 @@
  * stand-ins) and preloads its entry (and the TLS battery build, manifest_tls_sleep.json,
  * merges the TLS and battery manifests and starts an entry that takes from both); each gives every mc/config key that device/main.ts
  * reads, and none that it does not; its "Flash an ESP32" table lists every key,
- * with the esp32 manifest's value as its default. No Moddable SDK here: mcconfig itself is
+ * with the esp32 manifest's value as its default; each links this project's setup/network
+ * (device/setup-network.ts) in place of the SDK's. No Moddable SDK here: mcconfig itself is
  * not run. Reads files only.
  */
 
@@ -62,6 +63,17 @@ describe.each(["esp32", "lin"])("manifests/%s/manifest.json", (name) => {
     }
     expect(manifestJson.creation.main).toBe("main");
     expect(manifestJson.include).toContain("$(MODDABLE)/modules/io/manifest.json");
+  });
+
+  it("links this project's setup/network (dist/board-network.js), not the SDK's that keeps main from running until Wi-Fi has an address: its manifest is the first include, and mcconfig keeps the first module of a name", () => {
+    const include = resolve(dir, manifestJson.include[0]);
+    expect(include).toBe(join(root, "manifests/esp32/network/manifest.json"));
+    const network = JSON.parse(readFileSync(include, "utf8")) as Manifest;
+    expect(resolve(dirname(include), network.modules["setup/network"])).toBe(join(root, "dist/board-network"));
+    expect(existsSync(join(root, "dist/board-network.js"))).toBe(true);
+    expect(network.preload).toEqual(["setup/network"]);
+    // the SDK's setup/network comes with manifest_net.json, after this one
+    expect(manifestJson.include.indexOf("$(MODDABLE)/examples/manifest_net.json")).toBeGreaterThan(0);
   });
 
   it("gives every mc/config key device/main.ts reads, and no other", () => {
