@@ -1,0 +1,30 @@
+-- The Lua face of the codec: require("xsmqtt") loads the typed-array shim, then the codec
+-- compiled from device/mqtt (dist/lua/lua/codec.lua), and adds what Lua code needs to
+-- hand it strings: bytes(s) and an encoder for prepareTopic/prepareFilter (a Lua string
+-- already is bytes: UTF-8 source text stays UTF-8), and text(buf, offset, length) back.
+-- Must not hold state: every client keeps its own buffers.
+require("typedarray")
+local codec = require("lua.codec")
+
+local Uint8Array = Uint8Array
+local byte, char, concat = string.byte, string.char, table.concat
+
+--- A Uint8Array holding the bytes of the Lua string `s`.
+function codec.bytes(s)
+  local n = #s
+  local out = setmetatable({ length = n }, Uint8Array.prototype)
+  for i = 1, n do out[i - 1] = byte(s, i) end
+  return out
+end
+
+--- buf[offset .. offset+length-1] as a Lua string.
+function codec.text(buf, offset, length)
+  local parts = {}
+  for i = 0, length - 1 do parts[i + 1] = char(buf[offset + i]) end
+  return concat(parts)
+end
+
+--- What prepareTopic and prepareFilter call: encoder:encode(s).
+codec.encoder = { encode = function(_, s) return codec.bytes(s) end }
+
+return codec

@@ -1,0 +1,78 @@
+/*
+ * The Lua target under a real Lua 5.4 (Debian's lua5.4; .ci/run installs it): lua/build.mjs
+ * compiles the codec of device/mqtt with typescript-to-lua into a temporary folder, and
+ * test/lua/run.lua runs there the same vectors as test/codec.vectors.test.ts and the seeded
+ * round-trip fuzz of test/lua/fuzz.ts. Its counts must equal those of the same runner and
+ * fuzz on Node against the TypeScript source, and so must the fuzz's digest of outcomes.
+ * A codec broken on the Lua side only must make the run fail. Never skipped: without
+ * lua5.4 the suite fails and says what to install.
+ */
+
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as lib from "../device/mqtt/index.js";
+import { buildLua } from "../lua/build.mjs";
+import { runFuzz } from "./lua/fuzz.js";
+import { runVectors } from "./vectors/run-vectors.js";
+
+const root = path.join(import.meta.dirname, "..");
+const LUA = process.env.LUA ?? "lua5.4";
+const SEED = 20_251_204;
+const CASES = 2_000;
+
+let dir: string;
+
+/** Runs test/lua/run.lua over the build in `build`; its exit status and output lines. */
+function runLua(build: string): { status: number | null; lines: string[]; stderr: string } {
+  const run = spawnSync(LUA, [path.join(root, "test", "lua", "run.lua"), build, String(SEED), String(CASES)], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  if (run.error !== undefined) {
+    throw new Error(`${LUA} did not run (${run.error.message}): install Lua 5.4 (Debian: apt-get install lua5.4) or set $LUA`);
+  }
+  return { status: run.status, lines: run.stdout.trim().split("\n"), stderr: run.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "xs-mqtt-lua-test-"));
+  buildLua({ outDir: path.join(dir, "lua") });
+}, 120_000);
+
+afterAll(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the codec compiled to Lua runs the codec vectors and the fuzz under lua5.4", () => {
+  it("every vector and fuzz case passes, as many as on Node, with the same fuzz digest", () => {
+    const node = runVectors(lib, new TextEncoder());
+    const fuzz = runFuzz(lib, new TextEncoder(), SEED, CASES);
+    expect(node.failures).toEqual([]);
+    expect(fuzz.failures).toEqual([]);
+    const { status, lines, stderr } = runLua(path.join(dir, "lua"));
+    expect(stderr).toBe("");
+    expect(lines.slice(0, 2)).toEqual([
+      `vectors: ${node.passed} passed, 0 failed`,
+      `fuzz: ${fuzz.passed} passed, 0 failed (seed ${SEED}, ${CASES} cases, digest ${fuzz.digest})`,
+    ]);
+    expect(lines.at(-1)).toBe(`${node.passed + fuzz.passed} passed, 0 failed`);
+    expect(status).toBe(0);
+  }, 300_000);
+
+  it("a codec broken on the Lua side only fails the run: an encoder writing packet id 0x1234 wrong", () => {
+    const broken = path.join(dir, "broken");
+    cpSync(path.join(dir, "lua"), broken, { recursive: true });
+    const encode = path.join(broken, "device", "mqtt", "encode.lua");
+    const source = readFileSync(encode, "utf8");
+    const patched = source.replace("function ____exports.writeU16(buf, pos, value)\n", "function ____exports.writeU16(buf, pos, value)\n    if value == 4660 then value = 4661 end\n");
+    expect(patched).not.toBe(source);
+    writeFileSync(encode, patched);
+    const { status, lines } = runLua(broken);
+    expect(lines.at(-1)).toMatch(/^\d+ passed, [1-9]\d* failed$/);
+    expect(lines.some((line) => line.includes("encode PUBLISH QoS 1 DUP retained [MQTT-3.3.1-1]"))).toBe(true);
+    expect(status).toBe(1);
+  }, 300_000);
+});
