@@ -4,17 +4,21 @@
  * test/lua/run.lua runs there the same vectors as test/codec.vectors.test.ts and the seeded
  * round-trip fuzz of test/lua/fuzz.ts. Its counts must equal those of the same runner and
  * fuzz on Node against the TypeScript source, and so must the fuzz's digest of outcomes.
- * A codec broken on the Lua side only must make the run fail. Never skipped: without
- * lua5.4 the suite fails and says what to install.
+ * A codec broken on the Lua side only must make the run fail. Then the Lua example
+ * (lua/example/pubsub.lua, LuaSocket) connects, subscribes, publishes and receives through
+ * a mosquitto started on 127.0.0.1, with an MQTT.js subscriber checking what it published.
+ * Never skipped: without lua5.4 (or LuaSocket) the suite fails and says what to install.
  */
 
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as lib from "../device/mqtt/index.js";
 import { buildLua } from "../lua/build.mjs";
+import { connectPeer, freePort, runCleanups, uniqueName, waitFor } from "./brokers/helpers.js";
+import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
 import { runFuzz } from "./lua/fuzz.js";
 import { runVectors } from "./vectors/run-vectors.js";
 
@@ -42,9 +46,23 @@ beforeAll(() => {
   buildLua({ outDir: path.join(dir, "lua") });
 }, 120_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await stopAllMosquittos();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Runs the example with `args`, dist/lua of this build on LUA_PATH; bounded to 20 s. */
+function runExample(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(LUA, [path.join(root, "lua", "example", "pubsub.lua"), ...args], {
+      env: { ...process.env, LUA_PATH: path.join(dir, "lua", "?.lua") + ";;" },
+      timeout: 20_000,
+      encoding: "utf8",
+    }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
+    });
+  });
+}
 
 describe("the codec compiled to Lua runs the codec vectors and the fuzz under lua5.4", () => {
   it("every vector and fuzz case passes, as many as on Node, with the same fuzz digest", () => {
@@ -75,4 +93,34 @@ describe("the codec compiled to Lua runs the codec vectors and the fuzz under lu
     expect(lines.some((line) => line.includes("encode PUBLISH QoS 1 DUP retained [MQTT-3.3.1-1]"))).toBe(true);
     expect(status).toBe(1);
   }, 300_000);
+});
+
+describe("the Lua example over LuaSocket (lua/example/pubsub.lua)", () => {
+  it("connects, subscribes, publishes QoS 1 and gets its message back through mosquitto; MQTT.js sees the same message", async () => {
+    const cleanups: (() => unknown)[] = [];
+    try {
+      const broker = await Mosquitto.start();
+      cleanups.push(() => broker.stop());
+      const topic = uniqueName("lua/example");
+      const peer = await connectPeer(broker.port);
+      cleanups.push(() => peer.client.end(true));
+      await peer.client.subscribeAsync(topic, { qos: 1 });
+      const { code, stdout, stderr } = await runExample(["127.0.0.1", String(broker.port), topic]);
+      expect(stderr).toBe("");
+      expect(stdout).toBe(`${topic}: hello from Lua\n`);
+      expect(code).toBe(0);
+      await waitFor(() => peer.messages.length > 0, "the peer's copy of the Lua client's message");
+      expect(peer.messages.map((m) => [m.topic, m.payload.toString(), m.qos, m.retain, m.dup])).toEqual([[topic, "hello from Lua", 1, false, false]]);
+    } finally {
+      await runCleanups(cleanups);
+    }
+  }, 60_000);
+
+  it("with no broker on the port it says so on stderr and exits 1", async () => {
+    const port = await freePort();
+    const { code, stdout, stderr } = await runExample(["127.0.0.1", String(port)]);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(new RegExp(`^pubsub\\.lua: connect to 127\\.0\\.0\\.1:${port}: connection refused\\n$`));
+    expect(code).toBe(1);
+  });
 });

@@ -1,13 +1,25 @@
 -- The Lua face of the codec: require("xsmqtt") loads the typed-array shim, then the codec
 -- compiled from device/mqtt (dist/lua/lua/codec.lua), and adds what Lua code needs to
--- hand it strings: bytes(s) and an encoder for prepareTopic/prepareFilter (a Lua string
--- already is bytes: UTF-8 source text stays UTF-8), and text(buf, offset, length) back.
+-- call it: buffer(n) and decoder(size) (JavaScript's `new`), bytes(s) and an encoder for
+-- prepareTopic/prepareFilter (a Lua string already is bytes: UTF-8 source text stays
+-- UTF-8), and text(buf, offset, length) back to a string.
 -- Must not hold state: every client keeps its own buffers.
 require("typedarray")
 local codec = require("lua.codec")
+local New = require("lualib_bundle").__TS__New
 
 local Uint8Array = Uint8Array
 local byte, char, concat = string.byte, string.char, table.concat
+
+--- new Uint8Array(n): n zero bytes.
+function codec.buffer(n)
+  return New(Uint8Array, n)
+end
+
+--- new PacketDecoder(size): a stream decoder with a receive buffer of `size` bytes.
+function codec.decoder(size)
+  return New(codec.PacketDecoder, size)
+end
 
 --- A Uint8Array holding the bytes of the Lua string `s`.
 function codec.bytes(s)
