@@ -62,6 +62,14 @@ local function clamp(index, length, default)
   return index
 end
 
+-- the range [first, last) of a typed array as slice() and subarray() read it: its start and size
+local function range(self, first, last)
+  local length = self.length
+  first = clamp(first, length, 0)
+  last = clamp(last, length, length)
+  return first, last > first and last - first or 0
+end
+
 local function newUint8Array(n)
   local out = setmetatable({}, prototype)
   for i = 0, n - 1 do out[i] = 0 end
@@ -99,29 +107,19 @@ function prototype.fill(self, value, first, last)
 end
 
 function prototype.slice(self, first, last)
-  local length = self.length
-  first = clamp(first, length, 0)
-  last = clamp(last, length, length)
-  local n = last > first and last - first or 0
+  local n
+  first, n = range(self, first, last)
   local out = newUint8Array(n)
   for i = 0, n - 1 do out[i] = self[first + i] end
   return out
 end
 
 function prototype.subarray(self, first, last)
-  local length = self.length
-  first = clamp(first, length, 0)
-  last = clamp(last, length, length)
+  local n
+  first, n = range(self, first, last)
   local base, offset = self, first
   if getmetatable(self) == view then base, offset = rawget(self, "base"), rawget(self, "offset") + first end
-  return setmetatable({ length = last > first and last - first or 0, base = base, offset = offset }, view)
-end
-
-function prototype.every(self, predicate)
-  for i = 0, self.length - 1 do
-    if not predicate(nil, self[i], i, self) then return false end
-  end
-  return true
+  return setmetatable({ length = n, base = base, offset = offset }, view)
 end
 
 view.__index = function(self, key)
