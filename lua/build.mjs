@@ -9,13 +9,17 @@
 // - Imports name "./x.js" (ES modules); TSTL resolves "./x": the stage drops the ".js".
 // - Lua has no typed arrays: lua/shim/typedarray.lua provides the Uint8Array the code
 //   uses; it and lua/shim/xsmqtt.lua (what a Lua program requires) are copied next to the output.
+// - The plugin below handles what TSTL refuses (`>>`, Object.freeze) or would translate with
+//   another meaning (`>>>`, a number or a string tested for truth).
+// - The target is Lua 5.3 (NodeMCU's; TSTL's output for this code is the same for 5.4); the
+//   tests run it under Debian's lua5.4.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import ts from "typescript";
 import * as tstl from "typescript-to-lua";
-import { createRequire } from "node:module";
 
 const { transformInPrecedingStatementScope } = createRequire(import.meta.url)("typescript-to-lua/dist/transformation/utils/preceding-statements.js");
 
@@ -51,16 +55,6 @@ export function renamePrivateNames(source, file) {
 
 const MASK32 = 0xffffffff;
 
-/**
- * The TSTL plugin of the Lua target: what TSTL refuses or leaves out, written in Lua.
- * - `a >> b` (TSTL: "Right shift operator is not supported for target Lua 5.3"): Lua 5.4
- *   has only a logical shift, so it becomes `a // (1 << b)`, JavaScript's arithmetic shift
- *   for every 32-bit integer `a` and shift 0 to 31 (the codec shifts bytes and 16-bit ids).
- * - `a >>> b`: TSTL emits Lua's 64-bit `>>`; JavaScript first takes the low 32 bits, so it
- *   becomes `(a & 0xFFFFFFFF) >> b` (the test's xorshift32 then gives the same numbers).
- * - `Object.freeze(x)` (TSTL: "Object.freeze is unsupported"): `x`. The frozen tables of
- *   errors.ts are module-private; nothing writes them.
- */
 /** Whether JavaScript would test `node` for truth only (an if, a loop, `?:`, `!`, `&&`/`||` so used). */
 function inTruthContext(node) {
   const parent = node.parent;
@@ -149,8 +143,8 @@ const superExpression = (node, context) => context.superTransformExpression(node
 
 /**
  * The TSTL plugin of the Lua target: what TSTL refuses or translates with another meaning.
- * - `a >> b` (TSTL: "Right shift operator is not supported for target Lua 5.3"): Lua 5.4
- *   has only a logical shift, so it becomes `a // (1 << b)`, JavaScript's arithmetic shift
+ * - `a >> b` (TSTL: "Right shift operator is not supported for target Lua 5.3"): Lua 5.3
+ *   and 5.4 have only a logical shift, so it becomes `a // (1 << b)`, JavaScript's arithmetic shift
  *   for every 32-bit integer `a` and shift 0 to 31 (the codec shifts bytes and 16-bit ids).
  * - `a >>> b`: TSTL emits Lua's 64-bit `>>`; JavaScript first takes the low 32 bits, so it
  *   becomes `(a & 0xFFFFFFFF) >> b` (the test's xorshift32 then gives the same numbers).
@@ -254,7 +248,7 @@ export function buildLua({ outDir = LUA_DIST, log = () => {} } = {}) {
       types: [],
       rootDir: stageDir,
       outDir,
-      luaTarget: tstl.LuaTarget.Lua54,
+      luaTarget: tstl.LuaTarget.Lua53,
       noImplicitSelf: true,
       luaLibImport: tstl.LuaLibImportKind.Require,
       noHeader: true,
