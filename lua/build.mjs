@@ -1,14 +1,15 @@
 // Builds the Lua target into dist/lua/ (never committed) with typescript-to-lua: the MQTT
 // codec of device/mqtt (encode, decode, topic, utf8 and what they import) through lua/codec.ts,
-// and for `npm run test:lua` the vectors with their runner (test/vectors/) and the seeded
+// the client (client.ts and its modules) through lua/client.ts, and for `npm run test:lua` the vectors with their runner (test/vectors/) and the seeded
 // fuzz (test/lua/fuzz.ts), under dist/lua/test/ (not part of the package). Writes only under
 // dist/lua/ and a temporary staging folder; device/ stays the one TypeScript source.
 // - TSTL has no ES private names (`#field`: "PrivateIdentifier is not supported"): the
 //   sources are staged with each `#name` token renamed to `_file_name` (found by TypeScript's
 //   own scanner, so strings and comments are left alone), then compiled from the stage.
 // - Imports name "./x.js" (ES modules); TSTL resolves "./x": the stage drops the ".js".
-// - Lua has no typed arrays: lua/shim/typedarray.lua provides the Uint8Array the code
-//   uses; it and lua/shim/xsmqtt.lua (what a Lua program requires) are copied next to the output.
+// - Lua has no typed arrays: lua/shim/typedarray.lua provides the ones the code uses; it,
+//   lua/shim/xsmqtt.lua (what a Lua program requires) and lua/shim/mqttio.lua (the client's
+//   IO over LuaSocket) are copied next to the output.
 // - The plugin below handles what TSTL refuses (`>>`, Object.freeze) or would translate with
 //   another meaning (`>>>`, a number or a string tested for truth).
 // - The target is Lua 5.3 (NodeMCU's; TSTL's output for this code is the same for 5.4); the
@@ -30,10 +31,10 @@ export const LUA_DIST = join(root, "dist", "lua");
 
 /** The folders staged for TSTL (every .ts file in them; the entries pull in what they need). */
 const STAGED = ["device/mqtt", "test/vectors", "test/support", "test/lua", "lua"];
-/** The entry modules: the codec (lua/codec.ts), and the vector runner and fuzz of test:lua. */
-const ENTRIES = ["lua/codec.ts", "test/vectors/run-vectors.ts", "test/lua/fuzz.ts"];
-/** Hand-written Lua copied next to the output: the shim and the module Lua programs require. */
-const LUA_FILES = ["typedarray.lua", "xsmqtt.lua"];
+/** The entry modules: the codec and the client, and the vector runner and fuzz of test:lua. */
+const ENTRIES = ["lua/codec.ts", "lua/client.ts", "test/vectors/run-vectors.ts", "test/lua/fuzz.ts"];
+/** Hand-written Lua copied next to the output: the shim, the module Lua programs require, the IO. */
+const LUA_FILES = ["typedarray.lua", "xsmqtt.lua", "mqttio.lua"];
 
 /**
  * `source` with every private name `#x` written `_<file>_x` (TSTL cannot express `#x`); the
@@ -65,6 +66,11 @@ function inTruthContext(node) {
   if (ts.isPrefixUnaryExpression(parent)) return parent.operator === ts.SyntaxKind.ExclamationToken;
   if (ts.isBinaryExpression(parent) && isLogical(parent)) return truthOf(parent);
   return false;
+}
+
+function isEquality(op) {
+  return op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+    op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken;
 }
 
 function isLogical(node) {
@@ -150,6 +156,13 @@ const superExpression = (node, context) => context.superTransformExpression(node
  *   becomes `(a & 0xFFFFFFFF) >> b` (the test's xorshift32 then gives the same numbers).
  * - `Object.freeze(x)` (TSTL: "Object.freeze is unsupported"): `x`. The frozen tables of
  *   errors.ts are module-private; nothing writes them.
+ * - `typeof x`: the shim's `__JS_TypeOf(x)`, which says "function" for a class (TSTL's
+ *   classes are tables, for which its own `typeof` says "object": the client checks that
+ *   `io.TCP` is a function).
+ * - `new Array(n)` (TSTL: "Constructing new Array with length is not supported"): `{}`, an
+ *   empty Lua sequence. Its slots read as undefined, as JavaScript's; but `#` (TSTL's
+ *   `length`) ends at the first nil, so the code must not take such an array's length
+ *   (subscriptions.ts counts its slots from its typed arrays).
  * - 0 and "" are true in Lua: a number or a string tested for truth (`if (flags & DUP)`)
  *   gets an explicit comparison (see truth()), and `a || b` whose value is used, `a` a number
  *   or a string, is decided by JavaScript's truth of `a` (see logicalValue()).
@@ -159,6 +172,12 @@ const plugin = {
     [ts.SyntaxKind.BinaryExpression]: truthful((node, context) => {
       const op = node.operatorToken.kind;
       if (isLogical(node) && !truthOf(node) && falsyKind(node.left, context) !== undefined) return logicalValue(node, context);
+      if (isEquality(op) && (ts.isTypeOfExpression(node.left) || ts.isTypeOfExpression(node.right))) {
+        // TSTL would compare Lua's type() itself, past the TypeOfExpression visitor
+        const equal = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+        return tstl.createBinaryExpression(context.transformExpression(node.left), context.transformExpression(node.right),
+          equal ? tstl.SyntaxKind.EqualityOperator : tstl.SyntaxKind.InequalityOperator, node);
+      }
       if (op !== ts.SyntaxKind.GreaterThanGreaterThanToken && op !== ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken) {
         return context.superTransformExpression(node);
       }
@@ -179,6 +198,15 @@ const plugin = {
       }
       return context.superTransformExpression(node);
     }),
+    [ts.SyntaxKind.TypeOfExpression]: (node, context) =>
+      tstl.createCallExpression(tstl.createIdentifier("__JS_TypeOf"), [context.transformExpression(node.expression)], node),
+    [ts.SyntaxKind.NewExpression]: (node, context) => {
+      if (ts.isIdentifier(node.expression) && node.expression.text === "Array" && node.arguments?.length === 1) {
+        context.transformExpression(node.arguments[0]);
+        return tstl.createTableExpression([], node);
+      }
+      return context.superTransformExpression(node);
+    },
     [ts.SyntaxKind.Identifier]: truthful(superExpression),
     [ts.SyntaxKind.PropertyAccessExpression]: truthful(superExpression),
     [ts.SyntaxKind.ElementAccessExpression]: truthful(superExpression),

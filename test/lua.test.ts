@@ -4,9 +4,11 @@
  * test/lua/run.lua runs there the same vectors as test/codec.vectors.test.ts and the seeded
  * round-trip fuzz of test/lua/fuzz.ts. Its counts must equal those of the same runner and
  * fuzz on Node against the TypeScript source, and so must the fuzz's digest of outcomes.
- * A codec broken on the Lua side only must make the run fail. Then the Lua example
- * (lua/example/pubsub.lua, LuaSocket) connects, subscribes, publishes and receives through
- * a mosquitto started on 127.0.0.1, with an MQTT.js subscriber checking what it published.
+ * A codec broken on the Lua side only must make the run fail. Then the Lua examples over
+ * LuaSocket (lua/example/client.lua, the client compiled to Lua with lua/shim/mqttio.lua;
+ * pubsub.lua, the codec alone) connect, subscribe, publish and receive through a mosquitto
+ * started on 127.0.0.1, with an MQTT.js subscriber checking what they published, and
+ * test/lua/session.lua drives the client through subscription-table holes and QoS 2.
  * Never skipped: without lua5.4 (or LuaSocket) the suite fails and says what to install.
  */
 
@@ -51,10 +53,10 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the example with `args`, dist/lua of this build on LUA_PATH; bounded to 20 s. */
-function runExample(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs lua/example/<example> with `args`, dist/lua of this build on LUA_PATH; bounded to 20 s. */
+function runExample(example: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(LUA, [path.join(root, "lua", "example", "pubsub.lua"), ...args], {
+    execFile(LUA, [path.join(root, "lua", "example", example), ...args], {
       env: { ...process.env, LUA_PATH: path.join(dir, "lua", "?.lua") + ";;" },
       timeout: 20_000,
       encoding: "utf8",
@@ -95,32 +97,73 @@ describe("the codec compiled to Lua runs the codec vectors and the fuzz under lu
   }, 300_000);
 });
 
-describe("the Lua example over LuaSocket (lua/example/pubsub.lua)", () => {
-  it("connects, subscribes, publishes QoS 1 and gets its message back through mosquitto; MQTT.js sees the same message", async () => {
-    const cleanups: (() => unknown)[] = [];
+/**
+ * Runs `example` against a mosquitto started here, an MQTT.js peer subscribed to its topic:
+ * it must print the message back and exit 0, and the peer must get it as published.
+ */
+async function roundTrip(example: string): Promise<void> {
+  const cleanups: (() => unknown)[] = [];
+  try {
+    const broker = await Mosquitto.start();
+    cleanups.push(() => broker.stop());
+    const topic = uniqueName("lua/example");
+    const peer = await connectPeer(broker.port);
+    cleanups.push(() => peer.client.end(true));
+    await peer.client.subscribeAsync(topic, { qos: 1 });
+    const { code, stdout, stderr } = await runExample(example, ["127.0.0.1", String(broker.port), topic]);
+    expect(stderr).toBe("");
+    expect(stdout).toBe(`${topic}: hello from Lua\n`);
+    expect(code).toBe(0);
+    await waitFor(() => peer.messages.length > 0, "the peer's copy of the Lua client's message");
+    expect(peer.messages.map((m) => [m.topic, m.payload.toString(), m.qos, m.retain, m.dup])).toEqual([[topic, "hello from Lua", 1, false, false]]);
+  } finally {
+    await runCleanups(cleanups);
+  }
+}
+
+describe("the Lua examples over LuaSocket against mosquitto on 127.0.0.1", () => {
+  it("client.lua, the client's session core compiled to Lua: connects, subscribes, publishes QoS 1 [MQTT-4.3.2-1] and gets its message back", async () => {
+    await roundTrip("client.lua");
+  }, 60_000);
+
+  it("the client under Lua: a re-subscription replaces its handler past free slots [MQTT-3.8.4-3]; QoS 2 each way is delivered once [MQTT-4.3.3-2]", async () => {
+    const broker = await Mosquitto.start();
     try {
-      const broker = await Mosquitto.start();
-      cleanups.push(() => broker.stop());
-      const topic = uniqueName("lua/example");
-      const peer = await connectPeer(broker.port);
-      cleanups.push(() => peer.client.end(true));
-      await peer.client.subscribeAsync(topic, { qos: 1 });
-      const { code, stdout, stderr } = await runExample(["127.0.0.1", String(broker.port), topic]);
-      expect(stderr).toBe("");
-      expect(stdout).toBe(`${topic}: hello from Lua\n`);
-      expect(code).toBe(0);
-      await waitFor(() => peer.messages.length > 0, "the peer's copy of the Lua client's message");
-      expect(peer.messages.map((m) => [m.topic, m.payload.toString(), m.qos, m.retain, m.dup])).toEqual([[topic, "hello from Lua", 1, false, false]]);
+      const prefix = uniqueName("lua/session");
+      const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(LUA, [path.join(root, "test", "lua", "session.lua"), path.join(dir, "lua"), String(broker.port), prefix], {
+          timeout: 40_000, encoding: "utf8",
+        }, (error, stdout) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout }));
+      });
+      expect(run.stdout.trim().split("\n")).toEqual([
+        "connected, session present false",
+        "subscribed a qos 2", "subscribed b qos 2", "subscribed c qos 2", "subscribed d qos 2", "subscribed e qos 2",
+        "unsubscribed b", "unsubscribed d", "unsubscribed e",
+        "subscribed c qos 2",
+        "publish c: sent",
+        "second c got c qos 2: to c",
+        "publish a: sent",
+        "first a got a qos 2: to a",
+        "state closed",
+      ]);
+      expect(run.code).toBe(0);
     } finally {
-      await runCleanups(cleanups);
+      await broker.stop();
     }
   }, 60_000);
 
-  it("with no broker on the port it says so on stderr and exits 1", async () => {
+  it("pubsub.lua, on the codec alone: connects, subscribes, publishes QoS 1 and gets its message back", async () => {
+    await roundTrip("pubsub.lua");
+  }, 60_000);
+
+  it.each([
+    ["client.lua", (_port: number) => /^client\.lua: connection-lost: /],
+    ["pubsub.lua", (port: number) => new RegExp(`^pubsub\\.lua: connect to 127\\.0\\.0\\.1:${port}: connection refused\\n$`)],
+  ])("%s with no broker on the port says why on stderr and exits 1", async (example, reason) => {
     const port = await freePort();
-    const { code, stdout, stderr } = await runExample(["127.0.0.1", String(port)]);
+    const { code, stdout, stderr } = await runExample(example, ["127.0.0.1", String(port)]);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(new RegExp(`^pubsub\\.lua: connect to 127\\.0\\.0\\.1:${port}: connection refused\\n$`));
+    expect(stderr).toMatch(reason(port));
     expect(code).toBe(1);
-  });
+  }, 30_000);
 });

@@ -1,57 +1,60 @@
--- The JavaScript globals the codec compiled by typescript-to-lua uses and TSTL's lualib
--- lacks: Uint8Array (the subset the codec and the vector runner call), JSON.stringify
--- (for strings and numbers: error details and test labels) and __JS_Truthy (JavaScript's
--- truth of a value, for lua/build.mjs's translation of `if (x)`). Loading this file sets
--- those three globals; it must not change any other.
+-- The JavaScript globals the code compiled by typescript-to-lua uses and TSTL's lualib
+-- lacks: ArrayBuffer (resizable too), Uint8Array, Uint16Array and Uint32Array (the subset
+-- the codec, the client and the vector runner call), JSON.stringify (for strings and
+-- numbers: error details and test labels), and for lua/build.mjs's translations
+-- __JS_Truthy (JavaScript's truth of a value) and __JS_TypeOf (`typeof`, "function" for a
+-- class). Loading this file sets those globals; it must not change any other.
 --
--- A Uint8Array is a Lua table holding its bytes at integer keys 0 .. length-1, with a
--- `length` field and Uint8Array.prototype as metatable (TSTL's class layout, so `new`,
--- `instanceof` and method calls work): the codec's `buf[i]` is a plain table access.
--- Differences from JavaScript, none of which the codec relies on (test/lua.test.ts runs the
--- same vectors and a seeded fuzz under Lua):
---   * a write stores the value as given: no wrap to 0..255 (the codec writes bytes only);
---   * a write past the end is stored, not dropped (the codec checks room first);
---   * subarray() gives a view (a shared window) whose reads and writes go through
---     metamethods: correct, but slower than a plain array; the codec makes no views.
+-- A Uint8Array made from a length is a Lua table holding its bytes at integer keys 0 ..
+-- length-1, with a `length` field and Uint8Array.prototype as metatable (TSTL's class
+-- layout, so `new`, `instanceof` and method calls work): the codec's `buf[i]` is a plain
+-- table access. A view (subarray(), or any typed array over an ArrayBuffer) is a table
+-- whose reads and writes go through metamethods to the bytes it shares: correct, slower.
+-- Differences from JavaScript, none of which the code relies on (test/lua.test.ts runs the
+-- same vectors and a seeded fuzz under Lua, and the client against mosquitto):
+--   * a write into a plain Uint8Array stores the value as given: no wrap to 0..255, and a
+--     write past the end is stored, not dropped (the codec writes bytes, after checking room);
+--   * a value written into a view must be an integer (JavaScript would truncate a fraction).
 
 local floor = math.floor
 local tointeger = math.tointeger
 local move = table.move
 
-local Uint8Array = { name = "Uint8Array" }
-local prototype = {}
-prototype.__index = prototype
-prototype.constructor = Uint8Array
-Uint8Array.prototype = prototype
-
--- a view: bytes base[offset .. offset+length-1]; `length`, `base`, `offset` are raw fields
-local view = { __index = nil, __newindex = nil }
-
 local function whole(value, what)
   local n = tointeger(value)
-  if n == nil or n < 0 then error(what .. ": not a length: " .. tostring(value), 2) end
+  if n == nil or n < 0 then error("RangeError: " .. what .. ": not a length: " .. tostring(value), 3) end
   return n
 end
 
--- new Uint8Array(length) (zeros), new Uint8Array(uint8array) (a copy) or
--- new Uint8Array(sequence) (a copy of a Lua sequence, 1-based, as TSTL emits arrays)
-function prototype.____constructor(self, source)
-  if type(source) == "number" or source == nil then
-    local n = whole(source or 0, "Uint8Array")
-    for i = 0, n - 1 do self[i] = 0 end
-    self.length = n
-  elseif type(source) == "table" and source.length ~= nil then
-    local n = source.length
-    for i = 0, n - 1 do self[i] = source[i] end
-    self.length = n
-  elseif type(source) == "table" then
-    local n = #source
-    for i = 1, n do self[i - 1] = source[i] & 0xff end
-    self.length = n
-  else
-    error("Uint8Array: unsupported source " .. type(source), 2)
-  end
+-- ---------------------------------------------------------------- ArrayBuffer
+
+local ArrayBuffer = { name = "ArrayBuffer" }
+ArrayBuffer.prototype = { constructor = ArrayBuffer }
+ArrayBuffer.prototype.__index = ArrayBuffer.prototype
+
+-- new ArrayBuffer(length[, { maxByteLength }]): `store` holds bytes 0 .. maxByteLength-1
+function ArrayBuffer.prototype.____constructor(self, length, options)
+  local n = whole(length or 0, "ArrayBuffer")
+  local max = options ~= nil and options.maxByteLength ~= nil and whole(options.maxByteLength, "maxByteLength") or n
+  if max < n then error("RangeError: maxByteLength below the length", 2) end
+  local store = {}
+  for i = 0, max - 1 do store[i] = 0 end
+  self.store = store
+  self.byteLength = n
+  self.maxByteLength = max
+  self.resizable = options ~= nil and options.maxByteLength ~= nil
 end
+
+-- bytes cut off are zero when the buffer grows again, as in JavaScript
+function ArrayBuffer.prototype.resize(self, length)
+  local n = whole(length, "resize")
+  if not self.resizable or n > self.maxByteLength then error("RangeError: resize beyond maxByteLength", 2) end
+  local store = self.store
+  for i = n, self.byteLength - 1 do store[i] = 0 end
+  self.byteLength = n
+end
+
+-- ---------------------------------------------------------------- typed arrays
 
 -- relative index as JavaScript's: negative counts from the end, clamped to 0 .. length
 local function clamp(index, length, default)
@@ -62,7 +65,7 @@ local function clamp(index, length, default)
   return index
 end
 
--- the range [first, last) of a typed array as slice() and subarray() read it: its start and size
+-- the range [first, last) of a typed array as slice(), subarray() and fill() read it: its start and size
 local function range(self, first, last)
   local length = self.length
   first = clamp(first, length, 0)
@@ -70,72 +73,196 @@ local function range(self, first, last)
   return first, last > first and last - first or 0
 end
 
-local function newUint8Array(n)
-  local out = setmetatable({}, prototype)
-  for i = 0, n - 1 do out[i] = 0 end
-  out.length = n
-  return out
-end
+-- the methods every typed array class shares, on each class's prototype
+local shared = {}
 
-function prototype.set(self, source, offset)
-  offset = offset or 0
-  local n = source.length
-  if n == nil then
-    -- a Lua sequence
-    n = #source
-    if offset < 0 or offset + n > self.length then error("RangeError: offset is out of bounds", 2) end
-    for i = 1, n do self[offset + i - 1] = source[i] end
-    return
-  end
-  if offset < 0 or offset + n > self.length then error("RangeError: offset is out of bounds", 2) end
-  if n > 0 then
-    if rawequal(source, self) or getmetatable(source) == view or getmetatable(self) == view then
-      -- a view may overlap its base: copy through a temporary, as JavaScript does
-      local copy = {}
-      for i = 0, n - 1 do copy[i] = source[i] end
-      for i = 0, n - 1 do self[offset + i] = copy[i] end
-    else
-      move(source, 0, n - 1, offset, self)
-    end
-  end
-end
-
-function prototype.fill(self, value, first, last)
-  local length = self.length
-  for i = clamp(first, length, 0), clamp(last, length, length) - 1 do self[i] = value & 0xff end
+function shared.fill(self, value, first, last)
+  local n
+  first, n = range(self, first, last)
+  for i = first, first + n - 1 do self[i] = value end
   return self
 end
 
-function prototype.slice(self, first, last)
-  local n
-  first, n = range(self, first, last)
-  local out = newUint8Array(n)
-  for i = 0, n - 1 do out[i] = self[first + i] end
-  return out
+function shared.indexOf(self, value, from)
+  local length = self.length
+  for i = clamp(from, length, 0), length - 1 do
+    if self[i] == value then return i end
+  end
+  return -1
 end
 
-function prototype.subarray(self, first, last)
+function shared.copyWithin(self, target, first, last)
+  local length = self.length
+  target = clamp(target, length, 0)
   local n
   first, n = range(self, first, last)
-  local base, offset = self, first
-  if getmetatable(self) == view then base, offset = rawget(self, "base"), rawget(self, "offset") + first end
-  return setmetatable({ length = n, base = base, offset = offset }, view)
+  if target + n > length then n = length - target end
+  local copy = {}
+  for i = 0, n - 1 do copy[i] = self[first + i] end
+  for i = 0, n - 1 do self[target + i] = copy[i] end
+  return self
 end
 
-view.__index = function(self, key)
-  if type(key) == "number" then
-    if key >= 0 and key < rawget(self, "length") then return rawget(self, "base")[rawget(self, "offset") + key] end
-    return nil
+-- One typed array class: plain-table instances when `plain`, views otherwise. A view's raw
+-- fields: `store` (the byte table), `offset` (a byte offset into it), `fixed` (its length,
+-- or nil to track its ArrayBuffer's), `source` (the ArrayBuffer, or nil for a subarray of
+-- a plain Uint8Array).
+local function typedArrayClass(name, size, plain)
+  local class = { name = name, BYTES_PER_ELEMENT = size }
+  local prototype = { constructor = class }
+  for key, method in pairs(shared) do prototype[key] = method end
+  class.prototype = prototype
+  prototype.__index = prototype
+
+  local mask = (1 << (8 * size)) - 1
+  local view = {}
+  class.view = view
+
+  local function length(self)
+    local fixed, source = rawget(self, "fixed"), rawget(self, "source")
+    if source == nil then return fixed end
+    local room = source.byteLength - rawget(self, "offset")
+    if fixed == nil then return room >= 0 and room // size or 0 end
+    return fixed * size <= room and fixed or 0 -- out of bounds once its buffer shrank
   end
-  return prototype[key]
-end
-view.__newindex = function(self, key, value)
-  if type(key) == "number" then
-    if key >= 0 and key < rawget(self, "length") then rawget(self, "base")[rawget(self, "offset") + key] = value end
-    return
+
+  local get, set
+  if size == 1 then
+    get = function(store, at) return store[at] end
+    set = function(store, at, value) store[at] = value & 0xff end
+  elseif size == 2 then
+    get = function(store, at) return store[at] | store[at + 1] << 8 end
+    set = function(store, at, value)
+      value = value & mask
+      store[at], store[at + 1] = value & 0xff, value >> 8
+    end
+  else
+    get = function(store, at) return store[at] | store[at + 1] << 8 | store[at + 2] << 16 | store[at + 3] << 24 end
+    set = function(store, at, value)
+      value = value & mask
+      store[at], store[at + 1], store[at + 2], store[at + 3] = value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff, value >> 24
+    end
   end
-  rawset(self, key, value)
+
+  view.__index = function(self, key)
+    if type(key) == "number" then
+      if key >= 0 and key < length(self) then return get(rawget(self, "store"), rawget(self, "offset") + key * size) end
+      return nil
+    elseif key == "length" then
+      return length(self)
+    elseif key == "buffer" then
+      return rawget(self, "source")
+    elseif key == "byteOffset" then
+      return rawget(self, "offset")
+    elseif key == "byteLength" then
+      return length(self) * size
+    end
+    return prototype[key]
+  end
+  view.__newindex = function(self, key, value)
+    if type(key) == "number" then
+      if key >= 0 and key < length(self) then set(rawget(self, "store"), rawget(self, "offset") + key * size, value) end
+      return
+    end
+    rawset(self, key, value)
+  end
+
+  local function makeView(self, store, offset, fixed, source)
+    setmetatable(self, view)
+    rawset(self, "store", store)
+    rawset(self, "offset", offset)
+    rawset(self, "fixed", fixed)
+    rawset(self, "source", source)
+    return self
+  end
+
+  -- new X(length) (zeros), new X(buffer[, byteOffset[, length]]) (a view), new X(typed
+  -- array) (a copy) or new X(sequence) (a copy of a Lua sequence, 1-based, as TSTL emits arrays)
+  function prototype.____constructor(self, source, byteOffset, count)
+    if plain and type(source) == "number" then -- the common case first: new Uint8Array(n)
+      local n = whole(source, name)
+      for i = 0, n - 1 do self[i] = 0 end
+      self.length = n
+      return
+    end
+    if getmetatable(source) == ArrayBuffer.prototype then
+      local offset = whole(byteOffset or 0, name .. " offset")
+      if offset % size ~= 0 then error("RangeError: " .. name .. " offset not a multiple of " .. size, 2) end
+      local fixed = count ~= nil and whole(count, name .. " length") or nil
+      if not source.resizable and fixed == nil then fixed = (source.byteLength - offset) // size end
+      if fixed ~= nil and offset + fixed * size > source.byteLength then error("RangeError: " .. name .. " past its buffer", 2) end
+      makeView(self, source.store, offset, fixed, source)
+      return
+    end
+    local n
+    if type(source) == "number" or source == nil then
+      n = whole(source or 0, name)
+    elseif type(source) == "table" and source.length ~= nil then
+      n = source.length
+    elseif type(source) == "table" then
+      n = #source
+    else
+      error("TypeError: " .. name .. ": unsupported source " .. type(source), 2)
+    end
+    if not plain then
+      local buffer = setmetatable({}, ArrayBuffer.prototype)
+      buffer:____constructor(n * size)
+      makeView(self, buffer.store, 0, n, buffer)
+    else
+      for i = 0, n - 1 do self[i] = 0 end
+      self.length = n
+    end
+    if type(source) == "table" and source.length ~= nil then
+      for i = 0, n - 1 do self[i] = source[i] end
+    elseif type(source) == "table" then
+      for i = 1, n do self[i - 1] = source[i] & mask end
+    end
+  end
+
+  function prototype.set(self, source, offset)
+    offset = offset or 0
+    local n = source.length
+    local sequence = n == nil
+    if sequence then n = #source end
+    if offset < 0 or offset + n > self.length then error("RangeError: offset is out of bounds", 2) end
+    if n == 0 then return end
+    if sequence then
+      for i = 1, n do self[offset + i - 1] = source[i] end
+    elseif getmetatable(self) == prototype and getmetatable(source) == prototype and not rawequal(source, self) then
+      move(source, 0, n - 1, offset, self)
+    else
+      -- a view may share bytes with the source: copy through a temporary, as JavaScript does
+      local copy = {}
+      for i = 0, n - 1 do copy[i] = source[i] end
+      for i = 0, n - 1 do self[offset + i] = copy[i] end
+    end
+  end
+
+  function prototype.slice(self, first, last)
+    local n
+    first, n = range(self, first, last)
+    local out = setmetatable({}, prototype)
+    out:____constructor(n)
+    for i = 0, n - 1 do out[i] = self[first + i] end
+    return out
+  end
+
+  function prototype.subarray(self, first, last)
+    local n
+    first, n = range(self, first, last)
+    local out = setmetatable({}, prototype)
+    if getmetatable(self) == view then
+      return makeView(out, rawget(self, "store"), rawget(self, "offset") + first * size, n, rawget(self, "source"))
+    end
+    return makeView(out, self, first, n, nil)
+  end
+
+  return class
 end
+
+local Uint8Array = typedArrayClass("Uint8Array", 1, true)
+local Uint16Array = typedArrayClass("Uint16Array", 2, false)
+local Uint32Array = typedArrayClass("Uint32Array", 4, false)
 
 -- JSON.stringify of a string or a number (what the codec's error details and the vector
 -- runner's labels need); anything else is shown as "<type>"
@@ -157,7 +284,24 @@ local function truthy(value)
   return value == value
 end
 
+-- `typeof value`: TSTL's answer, but "function" for a class (a table whose prototype's
+-- constructor is itself), which JavaScript's classes are
+local function typeOf(value)
+  local luaType = type(value)
+  if luaType == "table" then
+    local prototype = rawget(value, "prototype")
+    return type(prototype) == "table" and rawget(prototype, "constructor") == value and "function" or "object"
+  elseif luaType == "nil" then
+    return "undefined"
+  end
+  return luaType
+end
+
+_G.ArrayBuffer = ArrayBuffer
 _G.Uint8Array = Uint8Array
-_G.__JS_Truthy = truthy
+_G.Uint16Array = Uint16Array
+_G.Uint32Array = Uint32Array
 _G.JSON = JSON
+_G.__JS_Truthy = truthy
+_G.__JS_TypeOf = typeOf
 return Uint8Array
