@@ -213,6 +213,9 @@ const plugin = {
     [ts.SyntaxKind.ParenthesizedExpression]: truthful(superExpression),
     [ts.SyntaxKind.PostfixUnaryExpression]: truthful(superExpression),
     [ts.SyntaxKind.PrefixUnaryExpression]: truthful(superExpression),
+    [ts.SyntaxKind.AsExpression]: truthful(superExpression),
+    [ts.SyntaxKind.NonNullExpression]: truthful(superExpression),
+    [ts.SyntaxKind.ConditionalExpression]: truthful(superExpression),
   },
 };
 

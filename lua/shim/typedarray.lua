@@ -105,8 +105,8 @@ end
 
 -- One typed array class: plain-table instances when `plain`, views otherwise. A view's raw
 -- fields: `store` (the byte table), `offset` (a byte offset into it), `fixed` (its length,
--- or nil to track its ArrayBuffer's), `source` (the ArrayBuffer, or nil for a subarray of
--- a plain Uint8Array).
+-- or false to track its ArrayBuffer's), `source` (the ArrayBuffer, or false for a subarray
+-- of a plain Uint8Array).
 local function typedArrayClass(name, size, plain)
   local class = { name = name, BYTES_PER_ELEMENT = size }
   local prototype = { constructor = class }
@@ -118,11 +118,13 @@ local function typedArrayClass(name, size, plain)
   local view = {}
   class.view = view
 
+  -- (a view's raw fields are read as self.x: present, they reach no metamethod; `fixed` and
+  -- `source` are false, not nil, when absent)
   local function length(self)
-    local fixed, source = rawget(self, "fixed"), rawget(self, "source")
-    if source == nil then return fixed end
-    local room = source.byteLength - rawget(self, "offset")
-    if fixed == nil then return room >= 0 and room // size or 0 end
+    local fixed, source = self.fixed, self.source
+    if not source then return fixed end
+    local room = source.byteLength - self.offset
+    if not fixed then return room >= 0 and room // size or 0 end
     return fixed * size <= room and fixed or 0 -- out of bounds once its buffer shrank
   end
 
@@ -146,14 +148,24 @@ local function typedArrayClass(name, size, plain)
 
   view.__index = function(self, key)
     if type(key) == "number" then
-      if key >= 0 and key < length(self) then return get(rawget(self, "store"), rawget(self, "offset") + key * size) end
+      -- length(self), inline: this is every byte the client reads from its buffers
+      local fixed, source, offset = self.fixed, self.source, self.offset
+      local n = fixed
+      if source then
+        local room = source.byteLength - offset
+        if not fixed then n = room >= 0 and room // size or 0 elseif fixed * size > room then n = 0 end
+      end
+      if key >= 0 and key < n then
+        if size == 1 then return self.store[offset + key] end
+        return get(self.store, offset + key * size)
+      end
       return nil
     elseif key == "length" then
       return length(self)
     elseif key == "buffer" then
-      return rawget(self, "source")
+      return self.source or nil
     elseif key == "byteOffset" then
-      return rawget(self, "offset")
+      return self.offset
     elseif key == "byteLength" then
       return length(self) * size
     end
@@ -161,7 +173,7 @@ local function typedArrayClass(name, size, plain)
   end
   view.__newindex = function(self, key, value)
     if type(key) == "number" then
-      if key >= 0 and key < length(self) then set(rawget(self, "store"), rawget(self, "offset") + key * size, value) end
+      if key >= 0 and key < length(self) then set(self.store, self.offset + key * size, value) end
       return
     end
     rawset(self, key, value)
@@ -171,8 +183,8 @@ local function typedArrayClass(name, size, plain)
     setmetatable(self, view)
     rawset(self, "store", store)
     rawset(self, "offset", offset)
-    rawset(self, "fixed", fixed)
-    rawset(self, "source", source)
+    rawset(self, "fixed", fixed or false)
+    rawset(self, "source", source or false)
     return self
   end
 
@@ -251,9 +263,7 @@ local function typedArrayClass(name, size, plain)
     local n
     first, n = range(self, first, last)
     local out = setmetatable({}, prototype)
-    if getmetatable(self) == view then
-      return makeView(out, rawget(self, "store"), rawget(self, "offset") + first * size, n, rawget(self, "source"))
-    end
+    if getmetatable(self) == view then return makeView(out, self.store, self.offset + first * size, n, self.source) end
     return makeView(out, self, first, n, nil)
   end
 
