@@ -27,6 +27,17 @@ local encodePublish = mqtt.encodePublish
 local clock = os.clock
 local sink = 0
 
+--- A case reading 64 bytes of `array` one by one.
+local function reader(array)
+  return function(n)
+    for _ = 1, n do
+      local s = 0
+      for i = 0, 63 do s = s + array[i] end
+      sink = sink + s
+    end
+  end
+end
+
 local cases = {
   { "encode-publish-64", function(n)
     for _ = 1, n do sink = sink + encodePublish(buf, 0, topic, payload, 0, false, false, 0) end
@@ -46,21 +57,9 @@ local cases = {
   { "shim-copy-64", function(n)
     for _ = 1, n do buf:set(packet, 0) end
   end },
-  { "shim-read-64", function(n)
-    for _ = 1, n do
-      local s = 0
-      for i = 0, 63 do s = s + packet[i] end
-      sink = sink + s
-    end
-  end },
+  { "shim-read-64", reader(packet) },
   -- a view over an ArrayBuffer, as the client's receive chunk and tables are: metamethods
-  { "shim-view-read-64", function(n)
-    for _ = 1, n do
-      local s = 0
-      for i = 0, 63 do s = s + view[i] end
-      sink = sink + s
-    end
-  end },
+  { "shim-view-read-64", reader(view) },
 }
 
 --- Operations per round of about `ms`, found by doubling.
