@@ -8,14 +8,16 @@
  * LuaSocket (lua/example/client.lua, the client compiled to Lua with lua/shim/mqttio.lua;
  * pubsub.lua, the codec alone) connect, subscribe, publish and receive through a mosquitto
  * started on 127.0.0.1, with an MQTT.js subscriber checking what they published, and
- * test/lua/session.lua drives the client through subscription-table holes and QoS 2.
+ * test/lua/session.lua drives the client through subscription-table holes, QoS 2 and a
+ * broker restart.
  * Never skipped: without lua5.4 (or LuaSocket) the suite fails and says what to install.
  */
 
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as lib from "../device/mqtt/index.js";
 import { buildLua } from "../lua/build.mjs";
@@ -126,16 +128,24 @@ describe("the Lua examples over LuaSocket against mosquitto on 127.0.0.1", () =>
     await roundTrip("client.lua");
   }, 60_000);
 
-  it("the client under Lua: a re-subscription replaces its handler past free slots [MQTT-3.8.4-3]; QoS 2 each way is delivered once [MQTT-4.3.3-2]", async () => {
+  it("the client under Lua: a re-subscription replaces its handler past free slots [MQTT-3.8.4-3]; QoS 2 each way is delivered once [MQTT-4.3.3-2]; after the broker restarts it reconnects, renews its subscriptions and sends what was queued", async () => {
     const broker = await Mosquitto.start();
     try {
       const prefix = uniqueName("lua/session");
-      const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-        execFile(LUA, [path.join(root, "test", "lua", "session.lua"), path.join(dir, "lua"), String(broker.port), prefix], {
-          timeout: 40_000, encoding: "utf8",
-        }, (error, stdout) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout }));
+      const child = spawn(LUA, [path.join(root, "test", "lua", "session.lua"), path.join(dir, "lua"), String(broker.port), prefix], {
+        stdio: ["ignore", "pipe", "inherit"],
       });
-      expect(run.stdout.trim().split("\n")).toEqual([
+      const killer = setTimeout(() => child.kill("SIGKILL"), 40_000);
+      const lines: string[] = [];
+      let restart: Promise<void> | undefined;
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        lines.push(line);
+        if (line === "restart the broker") restart = broker.stop().then(() => broker.start());
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(killer);
+      await restart;
+      expect(lines).toEqual([
         "connected, session present false",
         "subscribed a qos 2", "subscribed b qos 2", "subscribed c qos 2", "subscribed d qos 2", "subscribed e qos 2",
         "unsubscribed b", "unsubscribed d", "unsubscribed e",
@@ -144,9 +154,17 @@ describe("the Lua examples over LuaSocket against mosquitto on 127.0.0.1", () =>
         "second c got c qos 2: to c",
         "publish a: sent",
         "first a got a qos 2: to a",
+        "restart the broker",
+        "error connection-lost",
+        "disconnected: connection-lost",
+        "publish a: queued",
+        "connected, session present false",
+        "subscribed a qos 2", "subscribed c qos 2",
+        "first a got a qos 1: while away",
+        "disconnected: closed",
         "state closed",
       ]);
-      expect(run.code).toBe(0);
+      expect(code).toBe(0);
     } finally {
       await broker.stop();
     }

@@ -134,8 +134,9 @@ function M.new()
   end
   io.TextDecoder = TextDecoder
 
-  io.now = now
-  io.random = math.random
+  -- called as methods (`io:random()`): the argument is the io table, not a range
+  io.now = function() return now() end
+  io.random = function() return math.random() end
 
   --- Runs the sockets and timers for up to `seconds`, or until `done()` is true.
   function io.run(seconds, done)
