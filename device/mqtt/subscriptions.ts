@@ -285,6 +285,7 @@ export class SubscriptionTable {
 
   #find(filter: string): number {
     const subs = this.#subs;
+    // the typed arrays' count, not subs.length: the Lua target's arrays have no length past a hole
     for (let slot = 0; slot < this.#states.length; slot++) {
       const sub = subs[slot];
       if (this.#states[slot] !== FREE && sub !== undefined && sub.filter === filter) return slot;
