@@ -2,7 +2,7 @@
  * The architecture's rules, as a test: which part of the tree may import which. It reads
  * every import (static `import ... from`, `export ... from`, a dynamic `import("...")` with
  * a literal, and a type's `import("...")`) of every source file under device/, host-sim/,
- * bench/, build/ and test/ with TypeScript's parser, and fails naming the file and the
+ * bench/, build/, lua/ and test/ with TypeScript's parser, and fails naming the file and the
  * import that breaks a rule:
  *   - device/ runs on the board: it imports nothing from host-sim/, bench/ or test/, and no
  *     Node built-in (`node:*` or a bare built-in name);
@@ -20,7 +20,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const root = path.join(import.meta.dirname, "..");
-const PARTS = ["device", "host-sim", "bench", "build", "test"];
+const PARTS = ["device", "host-sim", "bench", "build", "lua", "test"];
 const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
 
 /**

@@ -122,7 +122,9 @@ export class SubscriptionTable {
       if (states[slot] === PENDING || states[slot] === STALE) states[slot] = UNSENT;
     }
     this.#packetIds.fill(0);
-    this.#unsubscribed.fill(undefined);
+    // slot by slot, over the typed arrays' count: the Lua target's arrays have no length past a hole
+    const unsubscribed = this.#unsubscribed;
+    for (let slot = 0; slot < states.length; slot++) unsubscribed[slot] = undefined;
   }
 
   /** The broker has no session: every subscription is sent again. */
@@ -283,7 +285,8 @@ export class SubscriptionTable {
 
   #find(filter: string): number {
     const subs = this.#subs;
-    for (let slot = 0; slot < subs.length; slot++) {
+    // the typed arrays' count, not subs.length: the Lua target's arrays have no length past a hole
+    for (let slot = 0; slot < this.#states.length; slot++) {
       const sub = subs[slot];
       if (this.#states[slot] !== FREE && sub !== undefined && sub.filter === filter) return slot;
     }

@@ -480,13 +480,15 @@ function runEncodeVectors(lib: MqttLibrary, encoder: Utf8Encoder, report: Report
       if (message === undefined) report.passed++;
       else report.fail("encode " + vector.name + " / " + mode, "encode " + vector.name + " / " + mode + ": " + message);
     };
-    let expected: Uint8Array;
+    let parsed: Uint8Array | undefined;
     try {
-      expected = fromHex(vector.bytes);
+      parsed = fromHex(vector.bytes);
     } catch (error) {
       report.fail("encode " + vector.name, "encode " + vector.name + ": bad vector: " + describe(error));
-      continue;
     }
+    // outside the catch: typescript-to-lua turns a `continue` inside a catch into a goto out of a function
+    if (parsed === undefined) continue;
+    const expected = parsed;
     const size = expected.length;
     check("the vector's own length field", () => {
       const header = readFixedHeader(expected, 0);
