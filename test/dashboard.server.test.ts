@@ -15,6 +15,7 @@ import { startDashboard } from "../host-sim/dashboard/server.js";
 import type { Dashboard } from "../host-sim/dashboard/server.js";
 import { simulatorSource } from "../host-sim/dashboard/source.js";
 import type { DashboardSource } from "../host-sim/dashboard/source.js";
+import { EmbeddedBroker } from "../host-sim/broker.js";
 import { startSimulator } from "../host-sim/simulator.js";
 import type { SimulatorOptions } from "../host-sim/simulator.js";
 import { Mosquitto, stopAllMosquittos } from "./brokers/mosquitto.js";
@@ -113,6 +114,23 @@ describe("the dashboard's memory is bounded", () => {
       }, 3_000);
     });
     expect(dropped).toBeGreaterThan(0);
+  });
+});
+
+describe("the dashboard's MQTT client", () => {
+  it("falls back to MQTT 3.1.1 with an external broker that refuses 5.0 (aedes: CONNACK 1), and its command gets through", async () => {
+    const aedes = await EmbeddedBroker.start(); // to the simulator an external broker: a --broker URL
+    cleanups.push(() => aedes.close());
+    const sim = await startSimulator({ devices: 1, broker: aedes.url });
+    cleanups.push(() => sim.stop());
+    const dashboard = await startDashboard({ source: simulatorSource(sim), assets: ASSETS });
+    cleanups.push(() => dashboard.close());
+    const board = sim.boards[0];
+    const on = sim.waitForMessage(board.topics.state("relay"), { predicate: (m) => m.payload === "ON" });
+    await on.subscribed;
+    expect(await post(dashboard, "/api/boards/board-1/actuators/relay", { state: "ON" })).toEqual({ status: 200, body: { topic: "xs-mqtt/board-1/relay/set", payload: "ON" } });
+    await on;
+    expect(board.actuators.find((a) => a.id === "relay")?.state).toBe("ON");
   });
 });
 

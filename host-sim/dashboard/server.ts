@@ -253,8 +253,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 /** The dashboard's MQTT client: commands out, the watched boards' messages into the feed. */
 function mqttClient(source: DashboardSource, feed: DashboardFeed, watched: Map<string, number>): MqttClient {
   const client = connect(source.brokerUrl, {
-    // MQTT 5.0 keeps each message's retain flag as published (an external broker); the
-    // embedded aedes speaks 3.1.1, where a live message arrives with retain 0
+    // MQTT 5.0 keeps each message's retain flag as published (an external broker, unless it
+    // speaks 3.1.1 only: below); the embedded aedes speaks 3.1.1, where a live message
+    // arrives with retain 0
     protocolVersion: source.embeddedBroker ? 4 : 5,
     clientId: `xs-mqtt-dashboard-${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`,
     clean: true,
@@ -262,7 +263,17 @@ function mqttClient(source: DashboardSource, feed: DashboardFeed, watched: Map<s
     connectTimeout: 5_000,
     ca: source.ca,
   });
-  client.on("error", () => {}); // it reconnects by itself; a command meanwhile gets a 503
+  client.on("error", (error: Error & { code?: unknown }) => {
+    // a broker that speaks 3.1.1 only refuses 5.0 (CONNACK 1): the next attempt speaks 3.1.1;
+    // any other error: it reconnects by itself, and a command meanwhile gets a 503
+    if (error.code === 1 && client.options.protocolVersion === 5) {
+      client.options.protocolVersion = 4;
+      // MQTT.js does not retry after a refusing CONNACK by itself
+      setImmediate(() => {
+        if (!client.disconnecting && !client.disconnected) client.reconnect();
+      });
+    }
+  });
   client.on("connect", () => {
     // a fresh session (clean, or a restarted broker): subscribe again
     for (const id of watched.keys()) client.subscribe(source.messageFilters(id) ?? [], { qos: 2, rap: true });
