@@ -68,6 +68,13 @@ export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
   const ids = sim.boards.map((board) => board.id);
   /** The boards whose link the dashboard cut. */
   const cut = new Set<string>();
+  const status = (id: string): string | undefined => {
+    const board = sim.board(id);
+    if (board === undefined) return undefined;
+    return board.wifi.up || board.status === "aborted" ? board.status : "no wifi";
+  };
+  const readings = (id: string): BoardRow["readings"] | undefined =>
+    sim.board(id)?.readings.map((r) => ({ key: r.key, name: r.name, unit: r.unit ?? null, value: r.value }));
   return {
     brokerUrl: sim.brokerUrl,
     ca,
@@ -83,11 +90,7 @@ export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
       }
       return { boards: ids.length, online, messages };
     },
-    status(id) {
-      const board = sim.board(id);
-      if (board === undefined) return undefined;
-      return board.wifi.up || board.status === "aborted" ? board.status : "no wifi";
-    },
+    status,
     row(id) {
       const board = sim.board(id);
       if (board === undefined) return undefined;
@@ -95,8 +98,8 @@ export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
       const error = latestError(board.log);
       return {
         id,
-        status: this.status(id)!,
-        readings: this.readings(id)!,
+        status: status(id)!,
+        readings: readings(id)!,
         actuators: board.actuators.map((a) => ({ id: a.id, name: a.name, state: a.state })),
         sent: stats.sent,
         received: stats.received,
@@ -104,9 +107,7 @@ export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
         error: error === undefined ? null : shortError(error),
       };
     },
-    readings(id) {
-      return sim.board(id)?.readings.map((r) => ({ key: r.key, name: r.name, unit: r.unit ?? null, value: r.value }));
-    },
+    readings,
     commandTopic(id, actuator) {
       const board = sim.board(id);
       if (board === undefined || !board.config.actuators.some((a) => a.id === actuator)) return undefined;
