@@ -13,6 +13,7 @@
 import { readFile } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "mqtt";
 import type { MqttClient } from "mqtt";
@@ -148,8 +149,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const path = url.pathname;
     if (req.method === "GET" && ASSETS[path] !== undefined) {
       const file = ASSETS[path];
-      const body = await readFile(assets + file).catch(() => undefined);
-      if (body === undefined) return reply(res, 500, { error: `the page is not built: ${assets}${file} is missing (npm run build)` });
+      const body = await readFile(join(assets, file)).catch(() => undefined);
+      if (body === undefined) return reply(res, 500, { error: `the page is not built: ${join(assets, file)} is missing (npm run build)` });
       res.writeHead(200, { "content-type": TYPES[file.slice(file.lastIndexOf(".") + 1)], "cache-control": "no-cache" });
       res.end(body);
       return;
