@@ -86,7 +86,10 @@ export class DashboardFeed {
   readonly #boards = new Map<string, { keys: string[]; ring: Ring }>();
   readonly #logs = new Map<string, LogEntry[]>();
   #seq = 0;
-  #lastHistory = -Infinity;
+  /** Ticks taken; a board's readings are recorded on the ticks where tick % slots = its index % slots. */
+  #ticks = 0;
+  /** Ticks per history step: each tick records one slot's share of the boards (no burst of them all at once). */
+  readonly #slots: number;
   /** The message totals of the last RATE_TICKS ticks, oldest first: messages/s is over them all. */
   readonly #counts: { t: number; count: number }[] = [];
   /** The latest fleet point. */
@@ -95,6 +98,7 @@ export class DashboardFeed {
   constructor(source: DashboardSource, options: FeedOptions) {
     this.#source = source;
     this.#historyStep = options.historyStepMs;
+    this.#slots = Math.max(1, Math.round(options.historyStepMs / options.tickMs));
     this.#fleet = new Ring(Math.ceil(HISTORY_MS / options.tickMs), 2);
   }
 
@@ -102,7 +106,7 @@ export class DashboardFeed {
     return this.#latest;
   }
 
-  /** Takes the fleet's point, and every board's readings when a history step has passed. */
+  /** Takes the fleet's point, and the readings of the boards whose turn it is (each board's once a history step). */
   tick(now = Date.now()): void {
     const totals = this.#source.totals();
     const counts = this.#counts;
@@ -112,10 +116,9 @@ export class DashboardFeed {
     const rate = now <= first.t ? 0 : Math.max(0, (totals.messages - first.count) * 1000 / (now - first.t));
     this.#latest = { t: now, boards: totals.boards, online: totals.online, rate: Math.round(rate * 10) / 10 };
     this.#fleet.push(now, [totals.online, rate]);
-    if (now - this.#lastHistory >= this.#historyStep) {
-      this.#lastHistory = now;
-      for (const id of this.#source.ids()) this.#record(id, now);
-    }
+    const ids = this.#source.ids();
+    const slot = this.#ticks++ % this.#slots;
+    for (let at = slot; at < ids.length; at += this.#slots) this.#record(ids[at], now);
   }
 
   #record(id: string, now: number): void {
