@@ -24,6 +24,11 @@
 //     dist/node.mjs       the client's IO on Node (host-sim/node.ts): hostIo() and its classes
 //     dist/in-xs/*.js     the XS side of the host bridge, copied as it is (XsHost loads it
 //                         from next to the bundle)
+//     dist/dashboard.mjs  the dashboard's server (host-sim/dashboard/server.ts): startDashboard(),
+//                         for scripts (the CLI holds its own copy)
+// - The dashboard's page for browsers (host-sim/dashboard/page/): dist/dashboard/index.html
+//   as it is, app.js (page.ts with uPlot) and app.css (page.css with uPlot's), minified;
+//   no file is fetched from elsewhere at run time
 // - Type declarations for the package's exports (tsconfig.types.json: TypeScript's own
 //   declaration emit from the sources), under dist/types/ with the source tree's layout:
 //   device/mqtt/index.d.ts ("xs-mqtt"), device/board/index.d.ts ("xs-mqtt/firmware"),
@@ -80,6 +85,7 @@ const nodeBundles = [
   { entry: "host-sim/cli/cli.ts", out: "dist/sim.mjs" },
   { entry: "host-sim/simulator.ts", out: "dist/simulator.mjs" },
   { entry: "host-sim/node.ts", out: "dist/node.mjs" },
+  { entry: "host-sim/dashboard/server.ts", out: "dist/dashboard.mjs" },
 ];
 
 const common = {
@@ -135,6 +141,25 @@ const inXs = join(root, "host-sim/engines/xs/in-xs");
 mkdirSync(join(root, "dist/in-xs"), { recursive: true });
 for (const file of readdirSync(inXs).filter((name) => name.endsWith(".js"))) {
   copyFileSync(join(inXs, file), join(root, "dist/in-xs", file));
+}
+
+const page = join(root, "host-sim/dashboard/page");
+mkdirSync(join(root, "dist/dashboard"), { recursive: true });
+await build({
+  entryPoints: { app: join(page, "page.ts") },
+  outdir: join(root, "dist/dashboard"),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  logLevel: "error",
+  legalComments: "none",
+});
+copyFileSync(join(page, "index.html"), join(root, "dist/dashboard/index.html"));
+if (!quiet) {
+  const size = ["app.js", "app.css", "index.html"].reduce((sum, file) => sum + readFileSync(join(root, "dist/dashboard", file)).length, 0);
+  console.log(`dist/dashboard/: ${kb(size)} KB (the page, uPlot included)`);
 }
 
 await emitTypes();

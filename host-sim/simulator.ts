@@ -9,6 +9,7 @@
  *   await reading;                                            // { topic, payload, retain }
  *   sim.boards[0].wifi.drop();                                // access point away: no MQTT attempts, joins back off
  *   sim.boards[0].wifi.restore();                             // back: the board's next join, then it connects
+ *   await sim.restartBroker();                                // the embedded broker restarts on its port
  *   await sim.stop();
  *
  * Every board runs the BUILT firmware bundle (dist/firmware.js by default) on hardware of
@@ -83,6 +84,8 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** The broker the boards use. */
   readonly brokerUrl: string;
+  /** Whether that broker is the embedded aedes (no `broker` option). */
+  readonly embeddedBroker: boolean;
   readonly engine: Engine;
   readonly seed: number;
   /** board-1 ... board-N, in order. */
@@ -98,6 +101,12 @@ export interface Simulator {
    * Await its `subscribed` before causing the message, to be sure not to miss it.
    */
   waitForMessage(topic: string, options?: WaitOptions & { ignoreAborts?: boolean }): MessageWait;
+  /**
+   * Stops the embedded broker (every connection cut) and starts a fresh one on the same port; the boards and the
+   * watcher reconnect by themselves. Retained messages are lost with it. Rejects with an
+   * external broker.
+   */
+  restartBroker(): Promise<void>;
   /** Stops every board gracefully ("offline"), then the watcher and the embedded broker. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -195,6 +204,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const byId = new Map(boards.map((board) => [board.id, board]));
   return {
     brokerUrl,
+    embeddedBroker: embedded !== undefined,
     engine,
     seed,
     boards,
@@ -215,6 +225,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       raced.subscribed = wait.subscribed;
       return raced;
     },
+    restartBroker: () => embedded === undefined
+      ? Promise.reject(new Error(`restartBroker: the broker ${brokerUrl} is not the embedded one`))
+      : embedded.restart(),
     stop,
   };
 }

@@ -135,7 +135,7 @@ export class MessageWatcher {
 }
 
 /** Whether an MQTT topic filter (with + and #) matches a topic name: the client's own matching, on their UTF-8 bytes. */
-function filterMatches(filter: string, topic: string): boolean {
+export function filterMatches(filter: string, topic: string): boolean {
   const filterBytes = utf8.encode(filter);
   const topicBytes = utf8.encode(topic);
   return topicMatches(filterBytes, 0, filterBytes.length, topicBytes, 0, topicBytes.length);

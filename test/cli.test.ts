@@ -10,6 +10,7 @@
  */
 
 import { spawn } from "node:child_process";
+import * as net from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,7 +120,7 @@ describe("options: the user's own messages, each naming the option and what it a
   it("an unknown option: named, with the nearest option and the list, quotes closed", async () => {
     const typo = await sim(["--devics", "3"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --protocol, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --verbose, --help \(see --help\)\.\n$/);
+    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --protocol, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --http, --http-host, --no-http, --verbose, --help \(see --help\)\.\n$/);
     const other = await sim(["--colour"]);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/^sim: unknown option --colour\. The options are --devices, /);
@@ -180,6 +181,7 @@ describe("--protocol 5 with --broker: the boards speak MQTT 5.0", () => {
     cleanups.push(() => link.close());
     const { code, stderr } = await sim([
       "--duration", engine === "xs" ? "4" : "2", "--devices", "2", "--engine", engine, "--protocol", "5", "--broker", `mqtt://127.0.0.1:${link.port}`,
+      "--no-http", // the boards' connections only (the dashboard's MQTT client would be one more)
     ]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     const connects = link.upstream.map((chunks) => {
@@ -234,6 +236,38 @@ describe("the reason given for boards that never came online fits the error", ()
     expect(code).toBe(1);
     expect(stderr).not.toMatch(/check --ca|reachable/);
     expect(stderr).toContain(`never came online: mqtts://127.0.0.1:${broker.port} closed the connection during the TLS handshake: is that port a TLS (mqtts://) listener, and does it want a client certificate?\n`);
+  });
+});
+
+describe("the dashboard's options", () => {
+  it("the header names the dashboard's URL on 127.0.0.1; --no-http serves none", async () => {
+    const served = await sim(["--devices", "1", "--duration", "1"]);
+    expect(served.code).toBe(0);
+    expect(served.stdout).toMatch(/^dashboard: {10}http:\/\/127\.0\.0\.1:\d+\/$/m);
+    const off = await sim(["--devices", "1", "--duration", "1", "--no-http"]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).not.toMatch(/dashboard/);
+  });
+
+  it("--http PORT: the port is checked before anything starts; one in use stops the start with exit status 2", async () => {
+    const bad = await sim(["--http", "65536"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(`sim: --http must be a port number from 0 (a free one) to 65535, not "65536"\n`);
+    const both = await sim(["--no-http", "--http", "8080"]);
+    expect(both.stderr).toBe("sim: --no-http turns the dashboard off: leave out --http\n");
+    const taken = net.createServer();
+    const port = await new Promise<number>((resolve) => taken.listen(0, "127.0.0.1", () => resolve((taken.address() as net.AddressInfo).port)));
+    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+    const busy = await sim(["--devices", "1", "--duration", "5", "--http", String(port)]);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toMatch(new RegExp(`^sim: cannot serve the dashboard on 127\\.0\\.0\\.1 port ${port}: .*EADDRINUSE.*\\(another --http port, or --no-http\\)`));
+  });
+
+  it("--http-host other than loopback is warned about (here an address this machine lacks: nothing listens)", async () => {
+    const { code, stderr } = await sim(["--devices", "1", "--duration", "5", "--http-host", "192.0.2.1"]);
+    expect(stderr).toMatch(/^sim: warning: the dashboard listens on 192\.0\.2\.1: anyone who reaches it can switch the boards' actuators/);
+    expect(stderr).toMatch(/sim: cannot serve the dashboard on 192\.0\.2\.1 port 0: .*EADDRNOTAVAIL/);
+    expect(code).toBe(2);
   });
 });
 

@@ -80,7 +80,7 @@ describe("docs/client.md", () => {
 
 describe("docs/simulator.md", () => {
   it("lists every option of the CLI's --help", () => {
-    const options = [...new Set([...HELP.matchAll(/^\s{2}--([a-z]+)/gm)].map((match) => match[1]))];
+    const options = [...new Set([...HELP.matchAll(/^\s{2}--([a-z-]+)/gm)].map((match) => match[1]))];
     expect(options).toContain("devices");
     const table = section("docs/simulator.md", "## Command-line options");
     for (const name of options) expect(table, `--${name}`).toMatch(new RegExp(`^\\| \`--${name}[ \`]`, "m"));

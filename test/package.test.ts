@@ -110,8 +110,11 @@ describe("the packed package", () => {
     }
     // the XS engine of the simulator loads these from next to its bundle
     expect(files).toContain("dist/in-xs/io.js");
-    // the README and the pages of docs/ it links to, the licence, package.json, and under dist/ bundles and declarations only
-    const other = files.filter((file) => !/^(?:README\.md|LICENSE|package\.json|docs\/[^/]+\.md|dist\/.+\.(?:m?js|d\.m?ts))$/.test(file));
+    // the simulator's CLI serves the dashboard's page from next to its bundle
+    for (const file of ["index.html", "app.js", "app.css"]) expect(files).toContain(`dist/dashboard/${file}`);
+    // the README and the pages of docs/ it links to (and its picture), the licence, package.json, and under dist/ bundles,
+    // declarations and the dashboard's page only
+    const other = files.filter((file) => !/^(?:README\.md|LICENSE|package\.json|docs\/[^/]+\.md|docs\/dashboard\.png|dist\/.+\.(?:m?js|d\.m?ts)|dist\/dashboard\/(?:index\.html|app\.css))$/.test(file));
     expect(other).toEqual([]);
     const readme = readFileSync(path.join(installed, "README.md"), "utf8");
     for (const [, target] of readme.matchAll(/\]\((docs\/[^)#\s]+)/g)) expect(files, `the README's link ${target}`).toContain(target);

@@ -287,6 +287,30 @@ describe("simulator over TLS (mqtts://), against mosquitto with a CA of the test
   });
 });
 
+describe("restartBroker(): the embedded broker restarts on its port", () => {
+  it("cuts every connection, keeps nothing retained, and the boards come back online by themselves", async () => {
+    const sim = await startSimulator({ devices: 2 });
+    cleanups.push(() => sim.stop());
+    expect(sim.embeddedBroker).toBe(true);
+    const [first, second] = sim.boards;
+    await online(sim, first);
+    await online(sim, second);
+    const reconnects = first.stats.reconnects;
+    await sim.restartBroker();
+    // the restarted broker kept nothing: "online" is retained again only once each board reconnected
+    await online(sim, first);
+    await online(sim, second);
+    expect(first.stats.reconnects).toBeGreaterThan(reconnects);
+    expect(sim.brokerUrl).toBe(`mqtt://127.0.0.1:${new URL(sim.brokerUrl).port}`);
+  });
+
+  it("rejects with an external broker", async () => {
+    const sim = await simulate({ devices: 1 });
+    expect(sim.embeddedBroker).toBe(false);
+    await expect(sim.restartBroker()).rejects.toThrow(/is not the embedded one/);
+  });
+});
+
 describe("simulator configuration mistakes", () => {
   it.each(["node", "xs"] as const)("refuses to start, naming every mistake, with a suggestion for a near miss (%s engine)", async (engine) => {
     const config = { sampleIntervl: 500, maxSilence: -1 } as unknown as SimulatorOptions["config"];

@@ -41,6 +41,11 @@ Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
                    <nodeId>-<n>
   --ca FILE        PEM CA certificate to trust for an mqtts:// broker
   --firmware FILE  the built firmware bundle to run (default dist/firmware.js)
+  --http PORT      serve the live dashboard on this port (0 to 65535; default 0:
+                   a free port; its URL is printed in the header)
+  --http-host H    the address the dashboard listens on (default 127.0.0.1;
+                   another exposes the boards' controls to the network: warned)
+  --no-http        no dashboard
   --verbose        print the boards' log lines
   --help           this text
 
@@ -62,6 +67,9 @@ export interface CliOptions {
   ca: string | undefined;
   caFile: string | undefined;
   firmware: string | undefined;
+  /** The dashboard's port (0: a free one), or undefined for none (--no-http). */
+  http: number | undefined;
+  httpHost: string;
   verbose: boolean;
 }
 
@@ -82,6 +90,9 @@ const SPECS: Readonly<Record<string, Spec>> = {
   config: { value: "FILE", accepts: "a JSON file of firmware settings" },
   ca: { value: "FILE", accepts: "a PEM CA certificate file" },
   firmware: { value: "FILE", accepts: "a built firmware bundle" },
+  http: { value: "PORT", accepts: "a port number from 0 (a free one) to 65535" },
+  "http-host": { value: "HOST", accepts: "an address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0" },
+  "no-http": {},
   verbose: {},
   help: {},
 };
@@ -99,7 +110,7 @@ export function npmHint(args: readonly string[], env: NodeJS.ProcessEnv): string
   const event = env.npm_lifecycle_event;
   if (event === undefined) return undefined;
   // npm knows --ca and --verbose itself: a user's .npmrc may set them, so only these tell
-  const kept = ["devices", "broker", "protocol", "engine", "duration", "seed", "rtt", "config", "firmware"].filter((name) => env[`npm_config_${name}`] !== undefined);
+  const kept = ["devices", "broker", "protocol", "engine", "duration", "seed", "rtt", "config", "firmware", "http"].filter((name) => env[`npm_config_${name}`] !== undefined);
   if (kept.length === 0) return undefined;
   const loose = kept.filter((name) => env[`npm_config_${name}`] === "true");
   const words = kept.map((name) => {
@@ -207,6 +218,12 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
   if (caFile !== undefined && !broker?.startsWith("mqtts:")) {
     throw new OptionError("--ca is for an mqtts:// --broker (the embedded broker and mqtt:// brokers use no TLS)");
   }
+  if (values.has("no-http") && (values.has("http") || values.has("http-host"))) {
+    throw new OptionError(`--no-http turns the dashboard off: leave out --${values.has("http") ? "http" : "http-host"}`);
+  }
+  const http = number("http", 0, 0, 65535);
+  const httpHost = text("http-host") ?? "127.0.0.1";
+  if (httpHost.trim() === "") throw new OptionError(`--http-host must be ${SPECS["http-host"].accepts}`);
   const firmware = text("firmware");
   if (firmware !== undefined) {
     await access(firmware).catch((error: Error) => {
@@ -226,6 +243,8 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
     }),
     caFile,
     firmware,
+    http: values.has("no-http") ? undefined : http,
+    httpHost,
     verbose: values.has("verbose"),
   };
 }

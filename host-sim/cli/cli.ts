@@ -1,8 +1,9 @@
 /*
  * The simulator's command line (`npm start -- [options]`, or `node dist/sim.mjs`): starts
  * the embedded broker unless --broker is given, starts the boards on the chosen engine,
- * shows them live (cli-view.ts) and stops them cleanly on Ctrl-C or after --duration
- * seconds: boards close gracefully (each publishes "offline"), then the broker.
+ * shows them live (cli-view.ts) and on the web dashboard (../dashboard/server.ts, unless
+ * --no-http) and stops them cleanly on Ctrl-C or after --duration seconds: the dashboard
+ * first, then the boards gracefully (each publishes "offline"), then the broker.
  * Exit status: 0 when every board came online, 1 when one never did, 2 for bad options or
  * a failed start. Node side only.
  */
@@ -11,6 +12,9 @@ import { explain, latestError } from "./cli-errors.js";
 import { HELP, npmHint, OptionError, parseOptions } from "./cli-options.js";
 import type { CliOptions } from "./cli-options.js";
 import { boardLines, headerLines, LiveView, summaryLine, totals } from "./cli-view.js";
+import { startDashboard } from "../dashboard/server.js";
+import type { Dashboard } from "../dashboard/server.js";
+import { simulatorSource } from "../dashboard/source.js";
 import { openFileLimit } from "../open-files.js";
 import { START_BATCH, startSimulator } from "../simulator.js";
 import type { Engine, SimBoard, Simulator } from "../simulator.js";
@@ -23,6 +27,8 @@ const FILES_PER_BOARD: Record<Engine, number> = { node: 1, xs: 6 };
 const FILES_SPARE = 256;
 /** How long the boards get to stop before the process exits anyway, ms. */
 const STOP_TIMEOUT = 10_000;
+/** --http-host values that keep the dashboard on this machine. */
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -76,8 +82,24 @@ async function main(): Promise<number> {
     process.stderr.write(`sim: cannot start: ${(error as Error).message}\n`);
     return 2;
   }
+  let dashboard: Dashboard | undefined;
+  if (options.http !== undefined) {
+    if (!LOOPBACK.has(options.httpHost)) {
+      process.stderr.write(`sim: warning: the dashboard listens on ${options.httpHost}: anyone who reaches it can switch the boards' actuators, cut their network and restart the broker\n`);
+    }
+    try {
+      dashboard = await startDashboard({ source: simulatorSource(sim, options.ca), port: options.http, host: options.httpHost });
+    } catch (error) {
+      process.stderr.write(`sim: cannot serve the dashboard on ${options.httpHost} port ${options.http}: ${(error as Error).message} ` +
+        "(another --http port, or --no-http)\n");
+      await sim.stop();
+      return 2;
+    }
+  }
   view = new LiveView(sim, out);
-  view.print([...headerLines(sim, options.broker === undefined, options.caFile), options.duration === undefined ? "Ctrl-C stops." : `Stopping after ${options.duration} s.`, ""]);
+  const header = headerLines(sim, options.broker === undefined, options.caFile);
+  if (dashboard !== undefined) header.push(`dashboard:          ${dashboard.url}`);
+  view.print([...header, options.duration === undefined ? "Ctrl-C stops." : `Stopping after ${options.duration} s.`, ""]);
   for (const [board, status] of early) view.statusChanged(board, status);
   view.update();
   const redraw = setInterval(() => view!.update(), REDRAW_MS);
@@ -103,6 +125,7 @@ async function main(): Promise<number> {
   if (listed.length < sim.boards.length) lines.push(`  ... and ${sim.boards.length - listed.length} more`);
   view.print(lines);
 
+  await dashboard?.close();
   const stopping = sim.stop();
   const stopped = await Promise.race([stopping.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_TIMEOUT).unref())]);
   const offline = sim.boards.filter((board) => board.status === "offline").length;
