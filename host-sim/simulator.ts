@@ -176,6 +176,10 @@ export const START_BATCH: Readonly<Record<Engine, number>> = Object.freeze({ nod
 export const MAX_DEVICES = 100_000;
 /** The longest round-trip time a board's link may be given, ms. */
 export const MAX_RTT = 10_000;
+/** Boards of one process waiting for their first CONNACK at once, at most, while a fleet starts (paceConnects()). */
+export const CONNECTING_WINDOW = 500;
+/** How long a start waits for the broker to answer a board before it stops pacing, ms. */
+const STALL_MS = 1_000;
 /** The most worker processes one simulator starts. */
 export const MAX_WORKERS = 256;
 
@@ -287,6 +291,33 @@ export async function startSimulatorRange(options: SimulatorOptions<any> & { wor
   };
 }
 
+/**
+ * Waits while more than CONNECTING_WINDOW started boards have never been online, so that a
+ * fleet's CONNECTs reach the broker about as fast as it answers them (a board whose CONNACK
+ * takes longer than its connectTimeout backs off, and the fleet's start drags on). False,
+ * and no more pacing, when no board came online for STALL_MS: the broker answers none.
+ */
+async function paceConnects(boards: readonly SimBoard[]): Promise<boolean> {
+  const everOnline = (): number => {
+    let count = 0;
+    for (const board of boards) if (board.everOnline || board.status === "aborted") count++;
+    return count;
+  };
+  let online = everOnline();
+  let progressAt = Date.now();
+  while (boards.length - online > CONNECTING_WINDOW) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = everOnline();
+    if (now > online) {
+      online = now;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > STALL_MS) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** The boards of one range in this process: started a batch at a time; all or nothing. */
 async function startLocalBoards(settings: BoardSettings, range: BoardRange): Promise<BoardFleet> {
   const { options, engine, seed, rtt, firmware, firmwarePath, sensors, address } = settings;
@@ -296,6 +327,7 @@ async function startLocalBoards(settings: BoardSettings, range: BoardRange): Pro
     await Promise.all(boards.map((board) => board.stop()));
   };
   const total = rangeSize(range);
+  let pacing = true;
   try {
     const batch = START_BATCH[engine];
     for (let first = range.first; first <= range.last; first += batch) {
@@ -322,7 +354,10 @@ async function startLocalBoards(settings: BoardSettings, range: BoardRange): Pro
       const failed = results.find((result) => result.status === "rejected");
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
       options.onStarted?.(boards.length, total);
-      if (engine === "node" && first + batch <= range.last) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (engine === "node" && first + batch <= range.last) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (pacing) pacing = await paceConnects(boards);
+      }
     }
   } catch (error) {
     await stop();

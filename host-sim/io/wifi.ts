@@ -117,14 +117,13 @@ export class BoardWiFi {
     });
   }
 
-  /** An ECMA-419 Wi-Fi interface class over this radio; `deliver` runs the instances' onChanged. */
+  /**
+   * An ECMA-419 Wi-Fi interface class over this radio; `deliver` runs the instances'
+   * onChanged. A bound constructor, not a class per board: a fleet's boards share one
+   * class and its hidden classes.
+   */
   interfaceClass(deliver: WifiDeliver): new (options: { onChanged?: OnChanged }) => SimWiFiInterface {
-    const wifi = this;
-    return class extends SimWiFiInterface {
-      constructor(options: { onChanged?: OnChanged }) {
-        super(wifi, options, deliver);
-      }
-    };
+    return SimWiFiInterface.bind(null, this, deliver) as unknown as new (options: { onChanged?: OnChanged }) => SimWiFiInterface;
   }
 
   /** @internal */
@@ -153,7 +152,7 @@ export class SimWiFiInterface implements WifiListener {
   readonly #deliver: WifiDeliver;
   #closed = false;
 
-  constructor(wifi: BoardWiFi, options: { onChanged?: OnChanged }, deliver: WifiDeliver) {
+  constructor(wifi: BoardWiFi, deliver: WifiDeliver, options: { onChanged?: OnChanged }) {
     if (options === null || typeof options !== "object") throw new TypeError("options required");
     const onChanged = options.onChanged;
     if (onChanged !== undefined && typeof onChanged !== "function") throw new Error("not a function");
