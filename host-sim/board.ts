@@ -19,7 +19,7 @@ import { VirtualPins } from "./io/digital.js";
 import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
-import { withItem } from "./io/lists.js";
+import { addListener, withItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
 import { BoardWiFi } from "./io/wifi.js";
 
@@ -357,12 +357,7 @@ export class SimBoard implements FleetBoard {
 
   /** Hears every status change; returns a function that removes the listener. */
   onStatus(listener: (status: BoardStatus) => void): () => void {
-    const listeners = (this.#listeners ??= []);
-    listeners.push(listener);
-    return () => {
-      const at = listeners.indexOf(listener);
-      if (at >= 0) listeners.splice(at, 1);
-    };
+    return addListener((this.#listeners ??= []), listener);
   }
 
   /** Stops the firmware gracefully ("offline" published, then DISCONNECT). Safe to call twice. */

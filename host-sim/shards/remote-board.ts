@@ -13,7 +13,7 @@ import type { ClientStats } from "../../device/mqtt/index.js";
 import { BoardTopics } from "../board.js";
 import type { BoardStatus, Engine, FleetBoard } from "../board.js";
 import type { FirmwareModule } from "../firmware-module.js";
-import { withItem } from "../io/lists.js";
+import { addListener, withItem } from "../io/lists.js";
 import type { BoardReport } from "./reports.js";
 import type { BoardAction } from "./protocol.js";
 
@@ -120,12 +120,7 @@ export class RemoteBoard implements FleetBoard {
   }
 
   onStatus(listener: (status: BoardStatus) => void): () => void {
-    const listeners = (this.#listeners ??= []);
-    listeners.push(listener);
-    return () => {
-      const at = listeners.indexOf(listener);
-      if (at >= 0) listeners.splice(at, 1);
-    };
+    return addListener((this.#listeners ??= []), listener);
   }
 
   setActuator(id: string, on: boolean): Promise<boolean> {
