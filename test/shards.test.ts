@@ -141,6 +141,20 @@ describe("the simulator with worker processes, against mosquitto", () => {
     expect(sim.boards.map((b) => b.status)).toEqual(["aborted", "aborted"]);
   }, 30_000);
 
+  it("a worker process that ends while its boards run: they abort (onAbort names it), the others run on, stop() completes", async () => {
+    const aborts: string[] = [];
+    const sim = await withWorkers({ devices: 4, workers: 2, onAbort: (board, error) => aborts.push(`${board.id}: ${error.message}`) });
+    await waitFor(() => sim.boards.every((board) => board.status === "online"), "every board online", 15_000);
+    const [first] = await sim.measure(false);
+    process.kill(first.pid, "SIGKILL");
+    await waitFor(() => sim.aborted.length === 2, "the first worker's two boards aborted", 10_000);
+    expect(aborts.map((line) => line.split(":")[0]).sort()).toEqual(["board-1", "board-2"]);
+    expect(aborts[0]).toMatch(/its worker process \(pid \d+\) ended by SIGKILL/);
+    expect(sim.boards.map((board) => board.status)).toEqual(["aborted", "aborted", "online", "online"]);
+    await sim.stop();
+    expect(sim.boards.map((board) => board.status)).toEqual(["aborted", "aborted", "offline", "offline"]);
+  }, 30_000);
+
   it("refuses what cannot go to a worker, and names a configuration mistake before starting one", async () => {
     await expect(startSimulator({ broker: brokerUrl(), devices: 2, workers: 2, config: (i) => ({ nodeId: `n${i}` }) })).rejects.toThrow(/config as a function cannot go to worker processes/);
     await expect(startSimulator({ broker: brokerUrl(), devices: 2, workers: 2, config: { sampleIntervl: 5 } as never })).rejects.toThrow(/sampleIntervl: unknown key; did you mean "sampleInterval"/);

@@ -32,7 +32,7 @@ export function measureProcess(collect = true): WorkerMeasure {
   if (collect && gc !== undefined) for (let i = 0; i < 3; i++) gc();
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
-  return { heapUsed: memory.heapUsed, arrayBuffers: memory.arrayBuffers, rss: memory.rss, cpu: cpu.user + cpu.system };
+  return { pid: process.pid, heapUsed: memory.heapUsed, arrayBuffers: memory.arrayBuffers, rss: memory.rss, cpu: cpu.user + cpu.system };
 }
 
 /** One worker process and the boards it runs. */
@@ -43,7 +43,7 @@ class ShardWorker {
   started = 0;
   #asked = 0;
   readonly #answers = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  readonly started$: Promise<void>;
+  readonly ready: Promise<void>;
   readonly exited: Promise<void>;
   #stopping = false;
 
@@ -53,11 +53,11 @@ class ShardWorker {
     this.child = fork(WORKER_ENTRY, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--expose-gc"] });
     let startedResolve!: () => void;
     let startedReject!: (error: Error) => void;
-    this.started$ = new Promise((resolve, reject) => {
+    this.ready = new Promise((resolve, reject) => {
       startedResolve = resolve;
       startedReject = reject;
     });
-    this.started$.catch(() => {}); // start() reports it
+    this.ready.catch(() => {}); // start() reports it
     this.child.on("message", (message: FromWorker) => {
       if (message.type === "started") startedResolve();
       else if (message.type === "failed") startedReject(new Error(message.message));
@@ -180,7 +180,7 @@ export async function startWorkerBoards(settings: BoardSettings, range: BoardRan
     await Promise.all(pool.map((worker) => worker.stop()));
   };
   try {
-    await Promise.all(pool.map((worker) => worker.started$));
+    await Promise.all(pool.map((worker) => worker.ready));
   } catch (error) {
     await stop();
     throw error;

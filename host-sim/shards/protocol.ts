@@ -38,6 +38,8 @@ export type BoardAction = "setActuator" | "cutNetwork" | "restoreNetwork" | "sto
 
 /** A process's memory and CPU (after forced collections when asked and it has gc). */
 export interface WorkerMeasure {
+  /** The process measured. */
+  pid: number;
   heapUsed: number;
   arrayBuffers: number;
   rss: number;
