@@ -24,10 +24,20 @@
 // two processes. Connecting is not timed. Each case runs ROUNDS rounds, the publisher
 // order rotated every round, after a short unreported warm-up; the figure is the median.
 //
+// Then the client-bound cases: the same three publishers and rounds against a sink child
+// process (this file with --sink) in mosquitto's place, which accepts the connection, answers
+// CONNECT and PINGREQ, frames and counts PUBLISH packets and answers QoS 1 ones with PUBACK
+// (the subscriber's parser): the publisher's own costs, with no broker between.
+// With --profile it runs only our client's QoS 0 client-bound case under V8's sampling
+// profiler (the inspector, 100 µs) and prints the frames with the most self time.
+//
 // Prints one JSON object per line:
 //   {"bench":"broker","case":"qos0"|"qos1","messages":N,"ours_msgs_s":A,"mqttjs_msgs_s":B,
 //    "raw_msgs_s":C, "ours_vs_raw":A/C, "ours_vs_mqttjs":A/B, "ours_cpu_us_per_msg":U, ...,
 //    "ours_qos0_retries":R, "rounds":3, "all_received":bool}
+//   {"bench":"broker","case":"qos0-client-bound"|"qos1-client-bound", the same fields,
+//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg}
+//   with --profile: {"bench":"broker","case":"qos0-client-bound-profile","top":[{"frame","self_pct"},..]}
 //   where *_cpu_us_per_msg is the CPU time (user + system) of this process, which runs
 //   only the publisher, per message: a figure that the machine's load disturbs less than
 //   the rate does. R = "dropped" answers retried per round (QoS 0).
@@ -60,6 +70,7 @@
 
 import { fork } from "node:child_process";
 import { once } from "node:events";
+import inspector from "node:inspector/promises";
 import * as net from "node:net";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -73,6 +84,8 @@ const QOS1_MESSAGES = 50_000;
 const BURST_MESSAGES = 200_000;
 const WARMUP_MESSAGES = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** --profile: only our client's QoS 0 client-bound case, with the top frames of its CPU profile. */
+const PROFILE = process.argv.includes("--profile");
 const MEASURE_TIMEOUT_MS = 30_000; // one publisher, one case, one round
 const BURST_TIMEOUT_MS = 60_000;
 const RUN_BUDGET_MS = 270_000; // the option sweep is skipped past this
@@ -95,6 +108,8 @@ const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === "--subscriber") {
   runSubscriber(Number(process.argv[3]));
+} else if (process.argv[2] === "--sink") {
+  runSink();
 } else {
   await main();
 }
@@ -120,121 +135,187 @@ function runSubscriber(port) {
     Buffer.from([0x82, subscribeBody.length]), subscribeBody,
   ]));
 
-  let count = 0;
-  let expected = Infinity;
-  let firstAt = 0;
-  let lastAt = 0;
-  let doneSent = false;
-  // parser state: 0 fixed header byte, 1 remaining length, 2 body
-  let state = 0;
-  let header = 0;
-  let remaining = 0;
-  let multiplier = 1;
-  let pos = 0;
-  let wantId = false;
-  let topicLength = 0;
-  let packetId = 0;
-  let acks = Buffer.allocUnsafe(4096);
-
-  const packetDone = () => {
-    const type = header >> 4;
-    if (type === 3) count++;
-    else if (type === 9) process.send({ type: "ready" });
-  };
-
-  socket.on("data", (data) => {
-    const before = count;
-    let ackBytes = 0;
-    if (acks.length < data.length) acks = Buffer.allocUnsafe(data.length);
-    const length = data.length;
-    let index = 0;
-    while (index < length) {
-      if (state === 0) {
-        header = data[index++];
-        remaining = 0;
-        multiplier = 1;
-        state = 1;
-        continue;
-      }
-      if (state === 1) {
-        const byte = data[index++];
-        remaining += (byte & 0x7f) * multiplier;
-        multiplier *= 128;
-        if (byte & 0x80) continue;
-        pos = 0;
-        wantId = header >> 4 === 3 && ((header >> 1) & 3) > 0;
-        topicLength = 0;
-        packetId = 0;
-        if (remaining === 0) {
-          packetDone();
-          state = 0;
-        } else {
-          state = 2;
-        }
-        continue;
-      }
-      // body: for a QoS 1 PUBLISH read the topic length and packet id, skip everything else
-      if (wantId) {
-        if (pos < 2) {
-          topicLength = (topicLength << 8) | data[index++];
-          pos++;
-        } else if (pos < 2 + topicLength) {
-          const take = Math.min(2 + topicLength - pos, length - index);
-          index += take;
-          pos += take;
-        } else {
-          packetId = (packetId << 8) | data[index++];
-          pos++;
-          if (pos === 4 + topicLength) {
-            wantId = false;
-            acks[ackBytes] = 0x40;
-            acks[ackBytes + 1] = 2;
-            acks[ackBytes + 2] = packetId >> 8;
-            acks[ackBytes + 3] = packetId & 0xff;
-            ackBytes += 4;
-          }
-        }
-      } else {
-        const take = Math.min(remaining - pos, length - index);
-        index += take;
-        pos += take;
-      }
-      if (pos === remaining) {
-        packetDone();
-        state = 0;
-      }
-    }
-    if (ackBytes > 0) socket.write(Buffer.from(acks.subarray(0, ackBytes)));
-    if (count !== before) {
-      lastAt = nowMs();
-      if (before === 0) firstAt = lastAt;
-      if (!doneSent && count >= expected) {
-        doneSent = true;
-        process.send({ type: "done", count, firstAt, lastAt });
-      }
-    }
+  const counter = packetCounter();
+  counter.attach(socket, (type) => {
+    if (type === 9) process.send({ type: "ready" });
   });
   socket.on("error", (error) => {
     process.send({ type: "error", message: error.message });
     process.exit(1);
   });
   socket.on("close", () => process.exit(0));
-  process.on("message", (message) => {
-    if (message.cmd === "expect") {
-      count = 0;
-      expected = message.count;
-      firstAt = 0;
-      lastAt = 0;
-      doneSent = false;
-      process.send({ type: "armed" });
-    } else if (message.cmd === "report") {
-      process.send({ type: "report", count, firstAt, lastAt });
-    } else if (message.cmd === "exit") {
-      socket.destroy();
-      process.exit(0);
-    }
+  counter.listen(() => socket.destroy());
+}
+
+/**
+ * The client-bound sink: a child process that stands in for the broker, so the publisher's
+ * own costs are measured: it accepts MQTT connections on a free 127.0.0.1 port (sent to the
+ * parent as {type: "port"}), answers CONNECT with CONNACK and PINGREQ with PINGRESP, frames
+ * and counts PUBLISH packets and answers QoS 1 ones with PUBACK, as the subscriber does.
+ */
+function runSink() {
+  const counter = packetCounter();
+  const sockets = new Set();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    counter.attach(socket, (type) => {
+      if (type === 1) socket.write(Buffer.from([0x20, 2, 0, 0]));
+      else if (type === 12) socket.write(Buffer.from([0xd0, 0]));
+      else if (type === 14) socket.end();
+    });
   });
-  process.on("disconnect", () => process.exit(0));
+  server.listen(0, "127.0.0.1", () => process.send({ type: "port", port: server.address().port }));
+  counter.listen(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+}
+
+/**
+ * Counts PUBLISH packets over the sockets attached (a streaming parser of fixed header and
+ * remaining length per socket; QoS 1 PUBLISHes answered with PUBACK, one write per data
+ * chunk) and answers the parent: "expect" arms a count, "done" goes once it is reached,
+ * "report" says how far it is, "exit" ends the process.
+ */
+function packetCounter() {
+  let count = 0;
+  let expected = Infinity;
+  let firstAt = 0;
+  let lastAt = 0;
+  let doneSent = false;
+  let acks = Buffer.allocUnsafe(4096);
+
+  /** Parses what `socket` receives; `onPacket(type)` hears every packet other than PUBLISH. */
+  function attach(socket, onPacket) {
+    // parser state: 0 fixed header byte, 1 remaining length, 2 body
+    let state = 0;
+    let header = 0;
+    let remaining = 0;
+    let multiplier = 1;
+    let pos = 0;
+    let wantId = false;
+    let topicLength = 0;
+    let packetId = 0;
+
+    const packetDone = () => {
+      const type = header >> 4;
+      if (type === 3) count++;
+      else onPacket(type);
+    };
+
+    socket.on("data", (data) => {
+      const before = count;
+      let ackBytes = 0;
+      if (acks.length < data.length) acks = Buffer.allocUnsafe(data.length);
+      const length = data.length;
+      let index = 0;
+      while (index < length) {
+        if (state === 0) {
+          header = data[index++];
+          remaining = 0;
+          multiplier = 1;
+          state = 1;
+          continue;
+        }
+        if (state === 1) {
+          const byte = data[index++];
+          remaining += (byte & 0x7f) * multiplier;
+          multiplier *= 128;
+          if (byte & 0x80) continue;
+          pos = 0;
+          wantId = header >> 4 === 3 && ((header >> 1) & 3) > 0;
+          topicLength = 0;
+          packetId = 0;
+          if (remaining === 0) {
+            packetDone();
+            state = 0;
+          } else {
+            state = 2;
+          }
+          continue;
+        }
+        // body: for a QoS 1 PUBLISH read the topic length and packet id, skip everything else
+        if (wantId) {
+          if (pos < 2) {
+            topicLength = (topicLength << 8) | data[index++];
+            pos++;
+          } else if (pos < 2 + topicLength) {
+            const take = Math.min(2 + topicLength - pos, length - index);
+            index += take;
+            pos += take;
+          } else {
+            packetId = (packetId << 8) | data[index++];
+            pos++;
+            if (pos === 4 + topicLength) {
+              wantId = false;
+              acks[ackBytes] = 0x40;
+              acks[ackBytes + 1] = 2;
+              acks[ackBytes + 2] = packetId >> 8;
+              acks[ackBytes + 3] = packetId & 0xff;
+              ackBytes += 4;
+            }
+          }
+        } else {
+          const take = Math.min(remaining - pos, length - index);
+          index += take;
+          pos += take;
+        }
+        if (pos === remaining) {
+          packetDone();
+          state = 0;
+        }
+      }
+      if (ackBytes > 0) socket.write(Buffer.from(acks.subarray(0, ackBytes)));
+      if (count !== before) {
+        lastAt = nowMs();
+        if (before === 0) firstAt = lastAt;
+        if (!doneSent && count >= expected) {
+          doneSent = true;
+          process.send({ type: "done", count, firstAt, lastAt });
+        }
+      }
+    });
+  }
+
+  /** Answers the parent; `close()` before the process exits. */
+  function listen(close) {
+    process.on("message", (message) => {
+      if (message.cmd === "expect") {
+        count = 0;
+        expected = message.count;
+        firstAt = 0;
+        lastAt = 0;
+        doneSent = false;
+        process.send({ type: "armed" });
+      } else if (message.cmd === "report") {
+        process.send({ type: "report", count, firstAt, lastAt });
+      } else if (message.cmd === "exit") {
+        close();
+        process.exit(0);
+      }
+    });
+    process.on("disconnect", () => process.exit(0));
+  }
+
+  return { attach, listen };
+}
+
+/** The frames with the most self time in a CPU profile (idle and the GC apart), as {frame, self_pct}. */
+function topFrames(profile, count) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((id, at) => {
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    if (functionName === "(idle)") return;
+    const key = `${functionName || "(anonymous)"} ${url.split("/").pop()}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + profile.timeDeltas[at]);
+    total += profile.timeDeltas[at];
+  });
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([frame, time]) => ({ frame, self_pct: Math.round((1000 * time) / total) / 10 }));
 }
 
 /** A full garbage collection, without --expose-gc on the command line (bench:broker has none). */
@@ -263,57 +344,70 @@ async function main() {
   const broker = await startMosquitto({ config: ["max_inflight_messages 0", "max_queued_messages 0"] });
   // the measurements, in order: warm-ups and rounds of qos0 and qos1, the burst, the sweep's
   // warm-up and its four measurements per variant
-  const shown = progress("bench:broker", 2 * (3 + 3 * ROUNDS) + 1 + 1 + 4 * OPTION_VARIANTS.length);
+  const shown = progress("bench:broker", 4 * (3 + 3 * ROUNDS) + 1 + 1 + 4 * OPTION_VARIANTS.length);
   let subscriber;
+  let sinkChild;
   const open = new Set(); // publishers to close whatever happens
   try {
     const { hostIo } = await loadHostIo(broker.dir);
     const io = hostIo();
-    const port = broker.port;
+    let port = broker.port;
     const payload = new Uint8Array(PAYLOAD_BYTES).fill(0x61);
     const payloadBuffer = Buffer.from(payload);
     let nextId = 0;
 
-    // ---- subscriber control
-    subscriber = fork(self, ["--subscriber", String(port)], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const inbox = [];
-    let waiting;
-    subscriber.on("message", (message) => {
-      inbox.push(message);
-      if (waiting) waiting();
-    });
-    subscriber.on("error", () => {}); // a send after it died: reported by the exit below
-    subscriber.on("exit", (code, signal) => {
-      inbox.push({ type: "error", message: `exited (${signal ?? code}); mosquitto: ${broker.status}` });
-      if (waiting) waiting();
-    });
-    const toSubscriber = (message) => {
-      if (!subscriber.connected) throw new Error(`the subscriber is gone; mosquitto: ${broker.status}`);
-      subscriber.send(message);
-    };
-    /** The next message of `type` from the subscriber, or undefined at `deadline`. */
-    async function fromSubscriber(type, deadline) {
-      for (;;) {
-        const at = inbox.findIndex((m) => m.type === type || m.type === "error");
-        if (at >= 0) {
-          const message = inbox.splice(at, 1)[0];
-          if (message.type === "error") {
-            throw new Error(`subscriber: ${message.message}; mosquitto: ${broker.status} ${broker.stderr.trim()}`);
+    // ---- the counting processes: the subscriber (through mosquitto), the sink (in its place)
+    /** A child that counts what it receives: `to(message)`, `from(type, deadline)`. */
+    function counterProcess(args, name) {
+      const child = fork(self, args, { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const inbox = [];
+      let waiting;
+      child.on("message", (message) => {
+        inbox.push(message);
+        if (waiting) waiting();
+      });
+      child.on("error", () => {}); // a send after it died: reported by the exit below
+      child.on("exit", (code, signal) => {
+        inbox.push({ type: "error", message: `exited (${signal ?? code}); mosquitto: ${broker.status}` });
+        if (waiting) waiting();
+      });
+      return {
+        child,
+        inbox,
+        to(message) {
+          if (!child.connected) throw new Error(`the ${name} is gone; mosquitto: ${broker.status}`);
+          child.send(message);
+        },
+        /** The next message of `type` from it, or undefined at `deadline`. */
+        async from(type, deadline) {
+          for (;;) {
+            const at = inbox.findIndex((m) => m.type === type || m.type === "error");
+            if (at >= 0) {
+              const message = inbox.splice(at, 1)[0];
+              if (message.type === "error") {
+                throw new Error(`${name}: ${message.message}; mosquitto: ${broker.status} ${broker.stderr.trim()}`);
+              }
+              return message;
+            }
+            const left = deadline - Date.now();
+            if (left <= 0) return undefined;
+            await new Promise((resolve) => {
+              const timer = setTimeout(resolve, left);
+              waiting = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            waiting = undefined;
           }
-          return message;
-        }
-        const left = deadline - Date.now();
-        if (left <= 0) return undefined;
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, left);
-          waiting = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        waiting = undefined;
-      }
+        },
+      };
     }
+    const subscribing = counterProcess(["--subscriber", String(port)], "subscriber");
+    subscriber = subscribing.child;
+    let counting = subscribing;
+    const toSubscriber = (message) => counting.to(message);
+    const fromSubscriber = (type, deadline) => counting.from(type, deadline);
     if (!(await fromSubscriber("ready", Date.now() + 10_000))) throw new Error("the subscriber did not subscribe");
 
     // ---- publishers: open() connects; run(count, deadline) publishes count messages; close() ends it
@@ -513,7 +607,7 @@ async function main() {
     /** One publisher, `count` messages: connect, publish, wait for the subscriber to count them all. */
     async function measure(publisher, count, timeoutMs, beforeClose) {
       shown.step(`${stage}: ${publisher.name}, ${count.toLocaleString("en")} messages`);
-      inbox.length = 0;
+      counting.inbox.length = 0;
       toSubscriber({ cmd: "expect", count });
       if (!(await fromSubscriber("armed", Date.now() + 5_000))) throw new Error("subscriber not armed");
       await publisher.open();
@@ -559,8 +653,8 @@ async function main() {
     };
 
     // ---- qos0 and qos1: the three publishers, rotated over the rounds
-    for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) {
-      stage = "qos" + qos;
+    async function compare(qos, count, suffix) {
+      stage = "qos" + qos + suffix;
       const makers = [() => ours(qos), () => mqttjs(qos), () => raw(qos)];
       for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
       const rates = { ours: [], mqttjs: [], raw: [] };
@@ -579,16 +673,45 @@ async function main() {
       }
       const [oursRate, mqttjsRate, rawRate] = [median(rates.ours), median(rates.mqttjs), median(rates.raw)];
       const line = {
-        bench: "broker", case: "qos" + qos, messages: count,
+        bench: "broker", case: "qos" + qos + suffix, messages: count,
         ours_msgs_s: round0(oursRate), mqttjs_msgs_s: round0(mqttjsRate), raw_msgs_s: round0(rawRate),
         ours_vs_raw: ratio(oursRate, rawRate), ours_vs_mqttjs: ratio(oursRate, mqttjsRate),
         ours_cpu_us_per_msg: us(median(cpus.ours)), mqttjs_cpu_us_per_msg: us(median(cpus.mqttjs)),
         raw_cpu_us_per_msg: us(median(cpus.raw)),
+        ours_vs_mqttjs_cpu: ratio(median(cpus.ours), median(cpus.mqttjs)),
       };
       if (qos === 0) line.ours_qos0_retries = Math.round(retries / ROUNDS);
       line.rounds = ROUNDS;
       line.all_received = allReceived;
       emit(line);
+    }
+    if (!PROFILE) for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "");
+
+    // ---- client-bound: the same, against the sink in the broker's place
+    {
+      const sink = counterProcess(["--sink"], "sink");
+      sinkChild = sink.child;
+      const listening = await sink.from("port", Date.now() + 10_000);
+      if (!listening) throw new Error("the sink did not listen");
+      [port, counting] = [listening.port, sink];
+      if (PROFILE) {
+        // the publisher's own costs, sampled: the top frames of our client's QoS 0 case
+        await measure(ours(0), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS);
+        const session = new inspector.Session();
+        session.connect();
+        await session.post("Profiler.enable");
+        await session.post("Profiler.setSamplingInterval", { interval: 100 });
+        await session.post("Profiler.start");
+        const measured = await measure(ours(0), QOS0_MESSAGES, MEASURE_TIMEOUT_MS);
+        const { profile } = await session.post("Profiler.stop");
+        session.disconnect();
+        emit({ bench: "broker", case: "qos0-client-bound-profile", messages: QOS0_MESSAGES, ours_msgs_s: round0(measured.rate), top: topFrames(profile, 15) });
+        sink.to({ cmd: "exit" });
+        return;
+      }
+      for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "-client-bound");
+      [port, counting] = [broker.port, subscribing];
+      sink.to({ cmd: "exit" });
     }
 
     // ---- qos1-burst: 200,000 QoS 1 publishes from our client, heap sampled
@@ -685,6 +808,7 @@ async function main() {
     if (subscriber && subscriber.exitCode === null) {
       subscriber.kill();
     }
+    if (sinkChild && sinkChild.exitCode === null) sinkChild.kill();
     await broker.stop();
   }
 }

@@ -1,39 +1,53 @@
-// Fleet: N simulated boards (default 5,000) running the built firmware on the Node engine,
-// all in this one process (dist/simulator.mjs, startSimulator), against a private
-// mosquitto (bench/mosquitto.mjs: its own config file, a free 127.0.0.1 port,
-// max_connections -1). This process and mosquitto (which inherits its limits) each hold an
-// open file per board: when this process's open-file limit (openFileLimit() from
-// dist/simulator.mjs; Node has already raised its soft limit to the hard one) is below
-// what N boards need, it throws before starting anything (lower --devices).
-// Steps: a few boards are started and stopped first (code and caches warm); forced GC
-// (node --expose-gc) and a baseline; the fleet starts (100 boards at a time) and must be
-// all online within ONLINE_TIMEOUT; it runs SETTLE_MS (discovery and first readings done);
-// then the PUBLISH packets the boards send in WINDOW_MS give msgs_s; forced GC again.
-// heap per device = growth of (heapUsed + arrayBuffers) / N, so the boards' preallocated
-// buffers count; the JS heap and ArrayBuffer parts, RSS, and what one board's MQTT client
-// preallocates (from its resolved configuration, as the firmware sizes it) are printed too.
+// Fleet: N simulated boards (default 15,000) running the built firmware on the Node engine,
+// spread over W worker processes (dist/simulator.mjs, startSimulator with `workers`),
+// against a private mosquitto (bench/mosquitto.mjs: its own config file, a free 127.0.0.1
+// port, max_connections -1, its open-file limit raised to what the fleet needs), then a
+// comparison fleet of MQTT.js clients publishing the same load against the same broker.
+// Each board publishes its two sensor states (QoS 0, retained) every 2 / rate seconds
+// (sampleInterval = maxSilence: every sample publishes both), so `--rate` is messages per
+// board per second.
+// Steps: a baseline simulator of one board per worker (the workers' code, caches and one
+// board: subtracted from the fleet's heap); the fleet starts and must be all online within
+// ONLINE_TIMEOUT (start_seconds: from the start call to the last board online); it runs
+// SETTLE_MS; then PUBLISH packets sent and CPU time (every worker and this process, which
+// holds the boards' views) in WINDOW_MS give msgs_s and cpu_s_per_1k_msgs; forced GC in
+// every worker, and heap per device = growth of (heapUsed + arrayBuffers) over the workers
+// / boards beyond the baseline's. This process's own growth (the boards' views and their
+// latest reports) is printed apart (parent_heap_per_device_kb). The fleet stops, then the
+// MQTT.js fleet (in this process: it has one event loop, like one worker) connects, runs
+// SETTLE_MS and is measured over the same window: its msgs per CPU-second against ours.
 //
 // Prints one JSON object:
-//   {"bench":"fleet","devices":N,"all_online":true|false,"heap_per_device_kb":K,"msgs_s":R,
-//    "online_s":..,"js_heap_per_device_kb":..,"array_buffers_per_device_kb":..,
-//    "rss_per_device_kb":..,"client_buffer_bytes":{..},"goal_kb":16}
-// (client_buffer_bytes describes dist/firmware.js as built from device/app/firmware.ts; it is
-// left out with --firmware.)
-// Options: --devices N, --window S, --settle S, --firmware FILE (another build of the
-// firmware bundle, e.g. one with other client buffer sizes; default dist/firmware.js).
-// Its progress goes to stderr (bench/progress.mjs). It stops what it starts: the boards
-// (gracefully), then mosquitto, also after an error.
-// Usage: npm run bench:fleet (builds dist/ first).
+//   {"bench":"fleet","devices":N,"workers":W,"all_online":true|false,"heap_per_device_kb":K,
+//    "start_seconds":S,"msgs_s":R,"cpu_s_per_1k_msgs":C,"rate":..,"parent_heap_per_device_kb":..,
+//    "rss_per_device_kb":..,"mqttjs":{"devices","msgs_s","cpu_s_per_1k_msgs","heap_per_device_kb"},
+//    "msgs_per_cpu_s_vs_mqttjs":X,"client_buffer_bytes":{..},"goal_kb":10,"goal_start_seconds":60}
+// Options: --devices N, --workers W (default: the cores, at most one per board), --rate R
+// (default 0.2), --mqttjs N (MQTT.js clients, default min(devices, 2,000); 0: none),
+// --window S (default two sample intervals, at least 10), --settle S, --firmware FILE
+// (another build of the firmware bundle).
+// Needs: this process's open-file limit at least devices / W plus room, and the hard limit
+// at least devices + the MQTT.js clients plus room (mosquitto holds them all); it throws
+// before starting anything otherwise. Its progress goes to stderr (bench/progress.mjs). It
+// stops what it starts (boards gracefully, workers, MQTT.js clients, mosquitto), also after
+// an error. Usage: npm run bench:fleet (builds dist/ first); the machine's both cores for
+// about a minute and a half: run it alone.
 
 import { createRequire } from "node:module";
-import { CLIENT_BUFFERS, openFileLimit, startSimulator } from "../dist/simulator.mjs";
+import { CLIENT_BUFFERS, defaultWorkers, openFileLimit, startSimulator } from "../dist/simulator.mjs";
 import { startMosquitto } from "./mosquitto.mjs";
 import { progress } from "./progress.mjs";
 
-const DEFAULT_DEVICES = 5_000;
-const WARMUP_DEVICES = 20;
+const require = createRequire(import.meta.url);
+const mqtt = require("mqtt");
+
+const DEFAULT_DEVICES = 15_000;
+const DEFAULT_MQTTJS = 2_000;
 const ONLINE_TIMEOUT_MS = 120_000;
-const GOAL_KB = 16;
+const GOAL_KB = 10;
+const GOAL_START_SECONDS = 60;
+/** Open files beyond the boards': the runtime, pipes, the broker's listener. */
+const SPARE_FILES = 500;
 
 const args = process.argv.slice(2);
 const text = (name) => {
@@ -43,87 +57,201 @@ const text = (name) => {
 const option = (name, fallback) => (text(name) === undefined ? fallback : Number(text(name)));
 const firmware = text("--firmware");
 const devices = option("--devices", DEFAULT_DEVICES);
-const windowMs = option("--window", 10) * 1000;
+const workers = option("--workers", defaultWorkers(devices));
+const rate = option("--rate", 0.2);
+const mqttjsDevices = option("--mqttjs", Math.min(devices, DEFAULT_MQTTJS));
+/** ms between a board's samples: each publishes its two sensor states. */
+const interval = Math.round(2_000 / rate);
+// the boards sample in step from their start: a window of whole intervals counts each once
+const windowMs = option("--window", Math.max(10, 2 * Math.ceil(interval / 1000))) * 1000;
 const settleMs = option("--settle", 10) * 1000;
+if (!(Number.isInteger(devices) && devices >= 1)) throw new Error("--devices must be a whole number from 1");
+if (!(Number.isInteger(workers) && workers >= 1)) throw new Error("--workers must be a whole number from 1");
+if (!(rate > 0 && interval >= 20)) throw new Error("--rate must be above 0 and at most 100 (a board samples at most every 20 ms)");
 
-// file descriptors: one per board here, one per board in mosquitto, plus room for the runtime
-const needed = devices + 1_000;
 const limit = openFileLimit(); // undefined off Linux: not checked
-if (limit !== undefined && limit < needed) {
-  throw new Error(`the open-file limit (${limit}) is below the ${needed} that ${devices} boards need: lower --devices ` +
-    "(only root can raise the hard limit, ulimit -Hn)");
+const brokerFiles = devices + mqttjsDevices + SPARE_FILES;
+if (limit !== undefined && limit < Math.max(Math.ceil(devices / workers), mqttjsDevices) + SPARE_FILES) {
+  throw new Error(`the open-file limit (${limit}) is below what ${devices} boards over ${workers} workers need: lower --devices or add --workers`);
+}
+if (limit !== undefined && limit < brokerFiles) {
+  throw new Error(`mosquitto needs ${brokerFiles} open files for ${devices} boards and ${mqttjsDevices} MQTT.js clients, and the limit is ${limit}: ` +
+    "lower --devices or --mqttjs (only root can raise the hard limit, ulimit -Hn)");
 }
 await main();
 
 async function main() {
   if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc (npm run bench:fleet does)");
-  const broker = await startMosquitto({ config: ["max_connections -1"] });
+  const broker = await startMosquitto({ config: ["max_connections -1"], openFiles: limit === undefined ? undefined : Math.min(limit, brokerFiles * 2) });
   const url = `mqtt://127.0.0.1:${broker.port}`;
-  const shown = progress("bench:fleet", 5);
+  const shown = progress("bench:fleet", 6);
+  const config = { sampleInterval: interval, maxSilence: interval };
   let sim;
+  let clients = [];
   try {
-    shown.step(`warm-up: ${WARMUP_DEVICES} boards`);
-    const warm = await startSimulator({ broker: url, devices: WARMUP_DEVICES, seed: 99, config: { nodeId: "warmup" }, firmware });
-    await until(() => warm.boards.every((b) => b.status === "online"), 20_000);
-    await warm.stop();
+    shown.step(`baseline: ${workers} workers of one board`);
+    const base = await startSimulator({ broker: url, devices: workers, workers, seed: 99, config: { ...config, nodeId: "baseline" }, firmware });
+    await until(() => base.boards.every((b) => b.status === "online"), 20_000);
+    await sleep(1_000);
+    const baseHeap = sum(await base.measure(), heapOf);
+    await base.stop();
 
-    const before = measure();
+    const parentBefore = measureHere();
+    shown.step(`starting ${devices} boards in ${workers} workers`);
     const started = Date.now();
-    shown.step(`starting ${devices} boards`);
-    sim = await startSimulator({ broker: url, devices, firmware, onStarted: (started) => shown.update(`${started}/${devices} boards started`) });
+    sim = await startSimulator({ broker: url, devices, workers, config, firmware, onStarted: (n) => shown.update(`${n}/${devices} boards started`) });
     shown.step(`${devices} boards connecting`);
     const allOnline = await until(() => {
-      const online = sim.boards.filter((b) => b.status === "online").length;
+      const online = countOnline(sim);
       shown.update(`${online}/${devices} boards online`);
       return online === devices;
     }, ONLINE_TIMEOUT_MS);
-    const onlineSeconds = (Date.now() - started) / 1000;
-    shown.step(`settling for ${settleMs / 1000} s (discovery, first readings)`);
+    const startSeconds = (Date.now() - started) / 1000;
+    shown.step(`settling for ${settleMs / 1000} s`);
     await sleep(settleMs);
-    shown.step(`counting PUBLISH packets for ${windowMs / 1000} s, then the heap`);
-    const sentBefore = sent(sim);
-    const windowStart = Date.now();
-    await sleep(windowMs);
-    const msgsPerSecond = (sent(sim) - sentBefore) / ((Date.now() - windowStart) / 1000);
-    const after = measure();
-    const stillOnline = sim.boards.filter((b) => b.status === "online").length;
+    shown.step(`counting PUBLISH packets and CPU time for ${windowMs / 1000} s, then the heap`);
+    const ours = await window(() => sent(sim), async () => sum(await sim.measure(false), (m) => m.cpu) + cpuHere());
+    const measured = await sim.measure();
+    const parentAfter = measureHere();
+    const stillOnline = countOnline(sim);
+    const bufferBytes = firmware === undefined ? await clientBuffers(url, sim.boards[0], CLIENT_BUFFERS) : undefined;
+    await sim.stop();
+    sim = undefined;
+
+    let theirs;
+    if (mqttjsDevices > 0) {
+      shown.step(`MQTT.js: ${mqttjsDevices} clients, the same load`);
+      global.gc();
+      const before = measureHere();
+      clients = await mqttjsFleet(url, mqttjsDevices, interval, (n) => shown.update(`MQTT.js: ${n}/${mqttjsDevices} connected`));
+      await sleep(settleMs);
+      const rates = await window(() => clients.sent, async () => cpuHere());
+      const after = measureHere();
+      theirs = { devices: mqttjsDevices, ...rates, heap_per_device_kb: kb((heapOf(after) - heapOf(before)) / mqttjsDevices) };
+    }
 
     shown.clear();
-    const kb = (bytes) => Math.round((bytes / 1024) * 100) / 100;
-    const per = (key) => kb((after[key] - before[key]) / devices);
+    const boardsBeyondBase = Math.max(1, devices - workers);
+    const perCpuSecond = (r) => 1000 / r.cpu_s_per_1k_msgs;
     console.log(JSON.stringify({
       bench: "fleet",
       devices,
+      workers,
       all_online: allOnline && stillOnline === devices,
-      heap_per_device_kb: kb((after.heap - before.heap) / devices),
-      msgs_s: Math.round(msgsPerSecond),
-      online_s: Math.round(onlineSeconds * 10) / 10,
+      heap_per_device_kb: kb((sum(measured, heapOf) - baseHeap) / boardsBeyondBase),
+      start_seconds: round(startSeconds, 1),
+      ...ours,
+      rate,
       online_at_end: stillOnline,
-      js_heap_per_device_kb: per("heapUsed"),
-      array_buffers_per_device_kb: per("arrayBuffers"),
-      rss_per_device_kb: per("rss"),
-      ...(firmware === undefined ? { client_buffer_bytes: await clientBuffers(url, sim.boards[0], CLIENT_BUFFERS) } : { firmware }),
+      parent_heap_per_device_kb: kb((heapOf(parentAfter) - heapOf(parentBefore)) / devices),
+      rss_per_device_kb: kb(sum(measured, (m) => m.rss) / devices),
+      ...(theirs === undefined ? {} : { mqttjs: theirs, msgs_per_cpu_s_vs_mqttjs: round(perCpuSecond(ours) / perCpuSecond(theirs), 2) }),
+      ...(bufferBytes === undefined ? { firmware } : { client_buffer_bytes: bufferBytes }),
       goal_kb: GOAL_KB,
+      goal_start_seconds: GOAL_START_SECONDS,
     }));
   } finally {
     shown.clear();
+    await stopClients(clients);
     if (sim !== undefined) await sim.stop();
     await broker.stop();
   }
 }
 
-/** heapUsed + arrayBuffers (and the parts, and RSS) after forced collections. */
-function measure() {
-  for (let i = 0; i < 3; i++) globalThis.gc();
-  const usage = process.memoryUsage();
-  return { heap: usage.heapUsed + usage.arrayBuffers, heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers, rss: usage.rss };
+/** Messages and CPU time over WINDOW_MS: msgs_s and cpu_s_per_1k_msgs. `cpu()` in µs. */
+async function window(sentSoFar, cpu) {
+  const sentBefore = sentSoFar();
+  const cpuBefore = await cpu();
+  const began = Date.now();
+  await sleep(windowMs);
+  const messages = sentSoFar() - sentBefore;
+  const cpuSeconds = ((await cpu()) - cpuBefore) / 1e6;
+  const seconds = (Date.now() - began) / 1000;
+  return { msgs_s: Math.round(messages / seconds), cpu_s_per_1k_msgs: round(cpuSeconds / Math.max(1, messages / 1000), 4) };
 }
 
-/** PUBLISH packets written by every board so far. */
+/**
+ * `count` MQTT.js clients (100 connecting at a time), each publishing two sensor states
+ * like a board's (QoS 0, retained, JSON of the same size) every `interval` ms from a random
+ * phase; `fleet.sent` counts the publishes handed to MQTT.js.
+ */
+async function mqttjsFleet(url, count, every, onConnected) {
+  const fleet = [];
+  fleet.sent = 0;
+  for (let first = 0; first < count; first += 100) {
+    const batch = [];
+    for (let i = first; i < Math.min(count, first + 100); i++) {
+      batch.push(mqtt.connectAsync(url, { clientId: `mqttjs-${i + 1}`, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 }).then((client) => {
+        const base = `xs-mqtt/mqttjs-${i + 1}`;
+        const publish = () => {
+          const t = (20 + Math.random() * 5).toFixed(2);
+          const h = (40 + Math.random() * 20).toFixed(1);
+          client.publish(`${base}/climate/state`, `{"temperature":${t},"humidity":${h}}`, { qos: 0, retain: true });
+          client.publish(`${base}/light/state`, `{"illuminance":${Math.round(Math.random() * 800)}}`, { qos: 0, retain: true });
+          fleet.sent += 2;
+        };
+        client.phase = setTimeout(() => {
+          client.timer = setInterval(publish, every);
+          publish();
+        }, Math.random() * every);
+        fleet.push(client);
+      }));
+    }
+    await Promise.all(batch);
+    onConnected(fleet.length);
+  }
+  return fleet;
+}
+
+async function stopClients(clients) {
+  for (const client of clients) {
+    clearTimeout(client.phase);
+    clearInterval(client.timer);
+  }
+  await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
+}
+
+function heapOf(m) {
+  return m.heapUsed + m.arrayBuffers;
+}
+
+function sum(list, of) {
+  return list.reduce((total, item) => total + of(item), 0);
+}
+
+/** This process after forced collections. */
+function measureHere() {
+  for (let i = 0; i < 3; i++) globalThis.gc();
+  const usage = process.memoryUsage();
+  return { heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers };
+}
+
+/** This process's CPU time so far, µs. */
+function cpuHere() {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+function countOnline(sim) {
+  let online = 0;
+  for (const board of sim.boards) if (board.status === "online") online++;
+  return online;
+}
+
+/** PUBLISH packets written by every board so far (as of the workers' latest reports). */
 function sent(sim) {
   let total = 0;
-  for (const board of sim.boards) total += board.messages.sent;
+  for (const board of sim.boards) total += board.stats.sent;
   return total;
+}
+
+function kb(bytes) {
+  return round(bytes / 1024, 2);
+}
+
+function round(value, digits) {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
 
 /**
@@ -136,7 +264,6 @@ function sent(sim) {
  * writing). The largest PUBLISH (a discovery config) is read back retained from the broker.
  */
 async function clientBuffers(url, board, buffers) {
-  const mqtt = createRequire(import.meta.url)("mqtt");
   const peer = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
   const config = board.config;
   const node = `${config.prefix}/${board.id}`;

@@ -5,7 +5,8 @@
 // so a bench that throws or is interrupted never leaves a broker behind.
 //
 // mosquitto inherits this process's open-file limit (Node raises its soft limit to the hard
-// one at start-up): a bench that needs many connections checks openFileLimit() itself.
+// one at start-up); `openFiles` sets its soft limit through the shell's `ulimit -n` (at most
+// the hard limit): a bench that needs many connections checks openFileLimit() itself.
 //
 //   const broker = await startMosquitto({ config: ["max_connections -1"] });
 //   broker.port; broker.dir (a temp dir the caller may also use); await broker.stop();
@@ -32,8 +33,8 @@ function freePort() {
   });
 }
 
-/** Starts mosquitto; resolves once it accepts connections. `config`: extra config lines. */
-export async function startMosquitto({ config = [] } = {}) {
+/** Starts mosquitto; resolves once it accepts connections. `config`: extra config lines; `openFiles`: its file limit. */
+export async function startMosquitto({ config = [], openFiles } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "xs-mqtt-bench-"));
   const port = await freePort();
   const confPath = join(dir, "mosquitto.conf");
@@ -47,7 +48,9 @@ export async function startMosquitto({ config = [] } = {}) {
     ...config,
     "",
   ].join("\n"));
-  const child = spawn(MOSQUITTO, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = openFiles === undefined
+    ? spawn(MOSQUITTO, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn("sh", ["-c", `ulimit -n ${Number(openFiles)} && exec "$0" -c "$1"`, MOSQUITTO, confPath], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
   let exited = false;

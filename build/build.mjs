@@ -22,6 +22,7 @@
 //     dist/sim.mjs        the simulator CLI (host-sim/cli/cli.ts): `npm start`
 //     dist/simulator.mjs  the simulator library (host-sim/simulator.ts): startSimulator()
 //     dist/node.mjs       the client's IO on Node (host-sim/node.ts): hostIo() and its classes
+//     dist/shard-worker.mjs  a worker process of a simulator with workers (host-sim/shards/)
 //     dist/in-xs/*.js     the XS side of the host bridge, copied as it is (XsHost loads it
 //                         from next to the bundle)
 //     dist/dashboard.mjs  the dashboard's server (host-sim/dashboard/server.ts): startDashboard(),
@@ -86,6 +87,7 @@ const nodeBundles = [
   { entry: "host-sim/simulator.ts", out: "dist/simulator.mjs" },
   { entry: "host-sim/node.ts", out: "dist/node.mjs" },
   { entry: "host-sim/dashboard/server.ts", out: "dist/dashboard.mjs" },
+  { entry: "host-sim/shards/shard-worker.ts", out: "dist/shard-worker.mjs" },
 ];
 
 const common = {

@@ -97,3 +97,8 @@ export function boardConfig(
     device: { name: `Simulated board ${boardNumber}`, model: "xs-mqtt simulated ESP32", manufacturer: "xs-mqtt", sw_version: "simulator", ...extra.device },
   };
 }
+
+/** A board's own seed, from the simulator's seed and its number (the same in every shard and worker). */
+export function boardSeed(seed: number, boardNumber: number): number {
+  return (Math.imul(seed, 0x9e3779b1) + Math.imul(boardNumber, 0x85ebca6b)) >>> 0;
+}

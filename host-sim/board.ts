@@ -19,7 +19,7 @@ import { VirtualPins } from "./io/digital.js";
 import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
-import { withItem } from "./io/lists.js";
+import { addListener, withItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
 import { BoardWiFi } from "./io/wifi.js";
 
@@ -109,12 +109,43 @@ export type EngineStarter = (start: BoardStart) => Promise<BoardEngine>;
 /** How many log lines a board keeps. */
 const LOG_LINES = 50;
 
+/**
+ * What a live view, a dashboard or a test reads of a board and may do to it, whether the
+ * board runs in this process (SimBoard) or in a worker process (shards/remote-board.ts).
+ */
+export interface FleetBoard {
+  readonly id: string;
+  readonly number: number;
+  /** The board's own seed (its chips' values, its reconnect jitter): from the simulator's seed and the board's number only. */
+  readonly seed: number;
+  readonly engine: Engine;
+  readonly status: BoardStatus;
+  readonly everOnline: boolean;
+  readonly abortError: Error | undefined;
+  readonly log: readonly string[];
+  readonly config: Config;
+  readonly topics: BoardTopics;
+  readonly readings: ReadingState[];
+  readonly actuators: ActuatorState[];
+  readonly counts: FirmwareCounts;
+  readonly messages: { sent: number; received: number };
+  readonly stats: ClientStats;
+  readonly wifi: { readonly up: boolean; rssi(): number };
+  onStatus(listener: (status: BoardStatus) => void): () => void;
+  setActuator(id: string, on: boolean): Promise<boolean>;
+  cutNetwork(): void;
+  restoreNetwork(): void;
+  /** Sets a chip's values, as chip(name).set(values) (in a worker process too); rejects with what the chip refuses. */
+  setChip(chip: "sht3x" | "bh1750", values: Record<string, number>): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** A board's topics, from its configuration by the firmware bundle's own topic functions. */
 export class BoardTopics {
-  readonly #board: SimBoard;
+  readonly #board: { readonly config: Config };
   readonly #firmware: FirmwareModule;
 
-  constructor(board: SimBoard, firmware: FirmwareModule) {
+  constructor(board: { readonly config: Config }, firmware: FirmwareModule) {
     this.#board = board;
     this.#firmware = firmware;
   }
@@ -138,10 +169,11 @@ export class BoardTopics {
   }
 }
 
-export class SimBoard {
+export class SimBoard implements FleetBoard {
   /** The firmware's node id, e.g. "board-1". */
   readonly id: string;
   readonly number: number;
+  readonly seed: number;
   readonly engine: Engine;
   readonly hardware: BoardHardware;
   /** The last log lines, replaced on every line (io/lists.ts). */
@@ -160,8 +192,9 @@ export class SimBoard {
   #topics: BoardTopics | undefined = undefined;
 
   /** Use SimBoard.start(). */
-  private constructor(number: number, engine: Engine, config: Config, hardware: BoardHardware, firmware: FirmwareModule) {
+  private constructor(number: number, seed: number, engine: Engine, config: Config, hardware: BoardHardware, firmware: FirmwareModule) {
     this.number = number;
+    this.seed = seed;
     this.id = config.nodeId;
     this.engine = engine;
     this.#config = config;
@@ -179,7 +212,7 @@ export class SimBoard {
   }): Promise<SimBoard> {
     const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
     const hardware = new BoardHardware(options.seed, options.number);
-    const board = new SimBoard(options.number, options.engine, resolved, hardware, options.firmware);
+    const board = new SimBoard(options.number, options.seed, options.engine, resolved, hardware, options.firmware);
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
     if (onStatus !== undefined) (board.#listeners ??= []).push((status) => onStatus(board, status));
@@ -282,6 +315,11 @@ export class SimBoard {
     return this.#started().stats();
   }
 
+  async setChip(chip: "sht3x" | "bh1750", values: Record<string, number>): Promise<void> {
+    if (chip === "sht3x") this.chip("sht3x").set(values);
+    else this.chip("bh1750").set(values);
+  }
+
   /** A simulated chip on the board's I²C bus, to set its values: chip("sht3x").set({temperature: 25}). */
   chip(name: "sht3x"): SHT3xChip;
   chip(name: "bh1750"): BH1750Chip;
@@ -327,12 +365,7 @@ export class SimBoard {
 
   /** Hears every status change; returns a function that removes the listener. */
   onStatus(listener: (status: BoardStatus) => void): () => void {
-    const listeners = (this.#listeners ??= []);
-    listeners.push(listener);
-    return () => {
-      const at = listeners.indexOf(listener);
-      if (at >= 0) listeners.splice(at, 1);
-    };
+    return addListener((this.#listeners ??= []), listener);
   }
 
   /** Stops the firmware gracefully ("offline" published, then DISCONNECT). Safe to call twice. */

@@ -120,7 +120,7 @@ describe("options: the user's own messages, each naming the option and what it a
   it("an unknown option: named, with the nearest option and the list, quotes closed", async () => {
     const typo = await sim(["--devics", "3"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --broker, --protocol, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --http, --http-host, --no-http, --verbose, --help \(see --help\)\.\n$/);
+    expect(typo.stderr).toMatch(/^sim: unknown option --devics: did you mean --devices\? The options are --devices, --workers, --shard, --broker, --protocol, --engine, --duration, --seed, --rtt, --config, --ca, --firmware, --http, --http-host, --no-http, --verbose, --help \(see --help\)\.\n$/);
     const other = await sim(["--colour"]);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/^sim: unknown option --colour\. The options are --devices, /);

@@ -54,7 +54,7 @@ function fixedSource(ids: string[]): DashboardSource {
     readings: (id) => (ids.includes(id) ? [{ key: "temperature", name: "Temperature", unit: "°C", value: 20 }] : undefined),
     commandTopic: () => undefined,
     messageFilters: () => undefined,
-    setChip: () => "no chips",
+    setChip: () => Promise.resolve("no chips"),
     setNetwork: () => "no network",
     restartBroker: () => Promise.reject(new Error("no broker")),
   };

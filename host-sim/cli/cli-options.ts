@@ -7,8 +7,10 @@
 
 import { access, readFile } from "node:fs/promises";
 import type { FirmwareConfig } from "../../device/app/config.js";
-import { MAX_DEVICES, MAX_RTT, parseBrokerUrl } from "../simulator.js";
+import { MAX_DEVICES, MAX_RTT, MAX_WORKERS, parseBrokerUrl } from "../simulator.js";
 import type { Engine } from "../simulator.js";
+import { defaultWorkers, parseShard, rangeSize, shardFromEnvironment, sliceRange } from "../shards/slice.js";
+import type { Shard } from "../shards/slice.js";
 
 /** The longest --duration: a Node timer fires at once beyond 2^31-1 ms. */
 const MAX_DURATION = 2_147_483;
@@ -22,7 +24,14 @@ against an MQTT broker.
 Usage: npm start -- [options]        (or: node dist/sim.mjs [options])
 
   --devices N      boards to simulate, node ids board-1 ... board-N
-                   (1 to ${MAX_DEVICES}, default 3)
+                   (1 to ${MAX_DEVICES}, default 3): the whole fleet with --shard
+  --workers N      worker processes to spread the boards over, each with its
+                   own event loop and open files (0 to ${MAX_WORKERS}; default the
+                   cores, at most one per board; 0: all in this process)
+  --shard I/N      run slice I (from 1) of N of the --devices boards, with the
+                   board numbers, ids and seeds of the whole fleet (needs
+                   --broker); default from a Kubernetes Indexed Job's
+                   JOB_COMPLETION_INDEX (from 0) and JOB_COMPLETIONS
   --broker URL     mqtt://host:port or mqtts://host:port (default: an embedded
                    aedes broker on a free 127.0.0.1 port)
   --protocol V     4 (MQTT 3.1.1, default) or 5 (MQTT 5.0; needs --broker: the
@@ -57,7 +66,11 @@ Exit status: 0 when every board came online, 1 when one never did or one
 aborted, 2 for bad options or a failed start.`;
 
 export interface CliOptions {
+  /** The whole fleet. */
   devices: number;
+  workers: number;
+  /** This process's slice of the fleet, when sharded. */
+  shard: Shard | undefined;
   broker: string | undefined;
   engine: Engine;
   duration: number | undefined;
@@ -81,6 +94,8 @@ interface Spec {
 
 const SPECS: Readonly<Record<string, Spec>> = {
   devices: { value: "N", accepts: `a whole number from 1 to ${MAX_DEVICES}` },
+  workers: { value: "N", accepts: `a whole number from 0 to ${MAX_WORKERS}` },
+  shard: { value: "I/N", accepts: "I/N: slice I (a whole number from 1 to N) of N, as in 2/3" },
   broker: { value: "URL", accepts: "mqtt://host:port or mqtts://host:port" },
   protocol: { value: "V", accepts: "4 (MQTT 3.1.1) or 5 (MQTT 5.0)" },
   engine: { value: "E", accepts: "node or xs" },
@@ -110,7 +125,7 @@ export function npmHint(args: readonly string[], env: NodeJS.ProcessEnv): string
   const event = env.npm_lifecycle_event;
   if (event === undefined) return undefined;
   // npm knows --ca and --verbose itself: a user's .npmrc may set them, so only these tell
-  const kept = ["devices", "broker", "protocol", "engine", "duration", "seed", "rtt", "config", "firmware", "http"].filter((name) => env[`npm_config_${name}`] !== undefined);
+  const kept = ["devices", "workers", "shard", "broker", "protocol", "engine", "duration", "seed", "rtt", "config", "firmware", "http"].filter((name) => env[`npm_config_${name}`] !== undefined);
   if (kept.length === 0) return undefined;
   const loose = kept.filter((name) => env[`npm_config_${name}`] === "true");
   const words = kept.map((name) => {
@@ -179,8 +194,11 @@ function distance(a: string, b: string): number {
   return row[b.length];
 }
 
-/** Parses and checks the command line; throws an OptionError naming the option for any mistake. */
-export async function parseOptions(argv: readonly string[]): Promise<CliOptions | "help"> {
+/**
+ * Parses and checks the command line (and, without --shard, a Kubernetes Indexed Job's
+ * environment); throws an OptionError naming the option for any mistake.
+ */
+export async function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliOptions | "help"> {
   const values = new Map<string, string | undefined>();
   for (const [name, value] of split(argv)) {
     if (values.has(name) && name !== "help") throw new OptionError(`--${name} is given twice: give it once`);
@@ -212,6 +230,9 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
   }
   const broker = text("broker");
   if (broker !== undefined) checkBroker(broker, engine);
+  const shard = readShard(text("shard"), env, devices, broker);
+  const boards = shard === undefined ? devices : rangeSize(sliceRange({ first: 1, last: devices }, shard));
+  const workers = number("workers", defaultWorkers(boards), 0, MAX_WORKERS);
   const protocol = number("protocol", 4, 4, 5);
   if (protocol === 5 && broker === undefined) throw new OptionError("--protocol 5 needs a --broker that speaks MQTT 5.0 (the embedded aedes speaks 3.1.1 only)");
   const caFile = text("ca");
@@ -232,6 +253,8 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
   }
   return {
     devices,
+    workers,
+    shard,
     broker,
     engine,
     duration,
@@ -247,6 +270,27 @@ export async function parseOptions(argv: readonly string[]): Promise<CliOptions 
     httpHost,
     verbose: values.has("verbose"),
   };
+}
+
+/** --shard I/N, else the Indexed Job's environment; checked against the fleet and the broker. */
+function readShard(given: string | undefined, env: NodeJS.ProcessEnv, devices: number, broker: string | undefined): Shard | undefined {
+  let shard: Shard | undefined;
+  let source = "--shard";
+  if (given !== undefined) {
+    shard = parseShard(given);
+    if (shard === undefined) throw new OptionError(`--shard must be ${SPECS.shard.accepts}, not ${JSON.stringify(given)}`);
+  } else {
+    const fromJob = shardFromEnvironment(env);
+    if (fromJob instanceof Error) throw new OptionError(fromJob.message);
+    shard = fromJob;
+    source = "JOB_COMPLETION_INDEX and JOB_COMPLETIONS";
+  }
+  if (shard === undefined) return undefined;
+  if (shard.count > devices) throw new OptionError(`${source}: ${shard.count} shards of ${devices} boards would leave shards without a board: give --devices at least ${shard.count}`);
+  if (broker === undefined && shard.count > 1) {
+    throw new OptionError(`${source}: the shards of a fleet share one broker: give its --broker (each shard would start an embedded broker of its own)`);
+  }
+  return shard;
 }
 
 /** The configuration overrides with the broker's protocol version (5) merged in; as they are for 4. */

@@ -10,7 +10,7 @@
 
 import type { BoardStatus } from "../board.js";
 import { latestError, shortError } from "./cli-errors.js";
-import type { SimBoard } from "../board.js";
+import type { FleetBoard } from "../board.js";
 import type { Simulator } from "../simulator.js";
 
 /** Beyond this many boards, a non-terminal output gets summaries only, no line per status change. */
@@ -30,7 +30,7 @@ export interface Totals {
   commands: number;
 }
 
-export function totals(sim: Simulator): Totals {
+export function totals(sim: Simulator<FleetBoard>): Totals {
   const sum: Totals = { boards: sim.boards.length, online: 0, everOnline: 0, sent: 0, received: 0, readings: 0, states: 0, discovery: 0, commands: 0 };
   for (const board of sim.boards) {
     if (board.status === "online") sum.online++;
@@ -48,14 +48,18 @@ export function totals(sim: Simulator): Totals {
 }
 
 /** The lines printed once at start. */
-export function headerLines(sim: Simulator, embedded: boolean, caFile: string | undefined): string[] {
+export function headerLines(sim: Simulator<FleetBoard>, embedded: boolean, caFile: string | undefined): string[] {
   const url = new URL(sim.brokerUrl);
   const tls = url.protocol === "mqtts:";
   const port = url.port === "" ? (tls ? "8883" : "1883") : url.port;
   const cafile = tls ? ` --cafile ${caFile ?? "<ca.pem>"}` : "";
   const first = sim.boards[0];
+  const count = sim.boards.length;
+  const which = count === sim.devices ? `${count} board${count === 1 ? "" : "s"}` : `boards ${sim.range.first} to ${sim.range.last} of ${sim.devices}`;
+  const workers = Math.min(sim.workers, count);
   const lines = [
-    `xs-mqtt simulator: ${sim.boards.length} board${sim.boards.length === 1 ? "" : "s"} on the ${sim.engine} engine, ` +
+    `xs-mqtt simulator: ${which} on the ${sim.engine} engine` +
+      `${workers === 0 ? "" : ` (worker processes: ${workers})`}, ` +
       `broker ${sim.brokerUrl}${embedded ? " (embedded aedes)" : ""}, seed ${sim.seed}`,
   ];
   if (first !== undefined) {
@@ -67,11 +71,11 @@ export function headerLines(sim: Simulator, embedded: boolean, caFile: string | 
   return lines;
 }
 
-export function summaryLine(sim: Simulator, seconds: number): string {
+export function summaryLine(sim: Simulator<FleetBoard>, seconds: number): string {
   return summaryParts(sim, seconds).join(", ");
 }
 
-function summaryParts(sim: Simulator, seconds: number): string[] {
+function summaryParts(sim: Simulator<FleetBoard>, seconds: number): string[] {
   const sum = totals(sim);
   return [`${seconds.toFixed(1)} s: online ${sum.online}/${sum.boards}`,
     `published ${sum.sent} (readings ${sum.readings}, states ${sum.states}, discovery ${sum.discovery})`,
@@ -83,7 +87,7 @@ function summaryParts(sim: Simulator, seconds: number): string[] {
  * readings, Wi-Fi signal and message counts, or for a connecting board its latest error. Within `width` columns the readings (or the error) are
  * cut; the actuator states never are: when they alone do not fit, they go on onto more lines.
  */
-export function boardLines(board: SimBoard, color: boolean, width = Infinity): string[] {
+export function boardLines(board: FleetBoard, color: boolean, width = Infinity): string[] {
   const actuators = board.actuators.map((a) => `${a.id} ${a.state}`);
   const wifi = board.wifi;
   const status = wifi.up || board.status === "aborted" ? board.status : "no wifi";
@@ -128,7 +132,7 @@ function paint(text: string, status: BoardStatus, color: boolean): string {
 const FAILING_LINES = 3;
 
 /** For a non-terminal output: the connecting boards that have an error, each with its latest. */
-function failingLines(boards: readonly SimBoard[]): string[] {
+function failingLines(boards: readonly FleetBoard[]): string[] {
   const lines: string[] = [];
   let more = 0;
   for (const board of boards) {
@@ -144,7 +148,7 @@ function failingLines(boards: readonly SimBoard[]): string[] {
 
 /** The live view: call update() as often as wanted, statusChanged() on every change, end() before the summary. */
 export class LiveView {
-  readonly #sim: Simulator;
+  readonly #sim: Simulator<FleetBoard>;
   readonly #out: NodeJS.WriteStream;
   readonly #tty: boolean;
   readonly #start = Date.now();
@@ -152,7 +156,7 @@ export class LiveView {
   #lastSummary = 0;
   #ended = false;
 
-  constructor(sim: Simulator, out: NodeJS.WriteStream, summaryEvery = 5_000) {
+  constructor(sim: Simulator<FleetBoard>, out: NodeJS.WriteStream, summaryEvery = 5_000) {
     this.#sim = sim;
     this.#out = out;
     this.#tty = out.isTTY === true;
@@ -169,7 +173,7 @@ export class LiveView {
     this.#out.write(lines.join("\n") + "\n");
   }
 
-  statusChanged(board: SimBoard, status: BoardStatus): void {
+  statusChanged(board: FleetBoard, status: BoardStatus): void {
     if (this.#ended || this.#tty || this.#sim.boards.length > LINE_BOARDS) return;
     this.#out.write(`${this.seconds.toFixed(1)} s: ${board.id} ${status}\n`);
   }

@@ -17,7 +17,8 @@ import type { Dashboard } from "../dashboard/server.js";
 import { simulatorSource } from "../dashboard/source.js";
 import { openFileLimit } from "../open-files.js";
 import { START_BATCH, startSimulator } from "../simulator.js";
-import type { Engine, SimBoard, Simulator } from "../simulator.js";
+import type { Engine, FleetBoard, Simulator } from "../simulator.js";
+import { rangeSize, sliceRange } from "../shards/slice.js";
 import type { BoardStatus } from "../board.js";
 
 const REDRAW_MS = 500;
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   }
   let options: CliOptions | "help";
   try {
-    options = await parseOptions(args);
+    options = await parseOptions(args, process.env);
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
     process.stderr.write(`sim: ${error.message}\n`);
@@ -50,32 +51,39 @@ async function main(): Promise<number> {
     return 0;
   }
   const out = process.stdout;
-  // a large fleet needs more open files than some systems allow
-  const files = options.devices * (FILES_PER_BOARD[options.engine] + (options.broker === undefined ? 1 : 0)) + FILES_SPARE;
+  const range = sliceRange({ first: 1, last: options.devices }, options.shard ?? { index: 1, count: 1 });
+  const boards = rangeSize(range);
+  // a large fleet needs more open files than some systems allow: each process, its own boards
+  const perProcess = Math.ceil(boards / Math.max(1, options.workers)) * FILES_PER_BOARD[options.engine];
+  const brokerFiles = options.broker === undefined ? boards : 0;
+  const files = (options.workers === 0 ? perProcess + brokerFiles : Math.max(perProcess, brokerFiles)) + FILES_SPARE;
   const limit = openFileLimit();
   if (limit !== undefined && limit < files) {
-    process.stderr.write(`sim: warning: ${options.devices} boards need about ${files} open files and this process may open ${limit}: ` +
-      `boards past that will not connect. Raise the limit (ulimit -n; above the hard limit, as root) or start fewer --devices.\n`);
+    const where = options.workers === 0 ? "this process may" : "each process (every worker, and this one for the embedded broker) may";
+    process.stderr.write(`sim: warning: ${boards} boards need about ${files} open files and ${where} open ${limit}: ` +
+      `boards past that will not connect. Raise the limit (ulimit -n; above the hard limit, as root), add --workers or start fewer --devices.\n`);
   }
-  const progress = startProgress(out, options.devices, options.engine);
+  const progress = startProgress(out, boards, options.engine, options.workers);
   let view: LiveView | undefined;
   /** Status changes during start-up, shown once the view exists. */
-  const early: [SimBoard, BoardStatus][] = [];
-  let sim: Simulator;
+  const early: [FleetBoard, BoardStatus][] = [];
+  let sim: Simulator<FleetBoard>;
   try {
     sim = await startSimulator({
       broker: options.broker,
       devices: options.devices,
+      shard: options.shard,
+      workers: options.workers,
       engine: options.engine,
       seed: options.seed,
       rtt: options.rtt,
       config: options.config,
       ca: options.ca,
       firmware: options.firmware,
-      onStatus: (board, status) => (view === undefined ? early.push([board, status]) : view.statusChanged(board, status)),
-      onLog: options.verbose ? (board, line) => out.write(`${board.id}: ${line}\n`) : undefined,
+      onStatus: (board: FleetBoard, status: BoardStatus) => (view === undefined ? early.push([board, status]) : view.statusChanged(board, status)),
+      onLog: options.verbose ? (board: FleetBoard, line: string) => out.write(`${board.id}: ${line}\n`) : undefined,
       // as a real board's reset: said at once, and the run fails (exit code 1) at the end
-      onAbort: (board, error) => process.stderr.write(`sim: ${board.id} aborted: ${error.stack ?? String(error)}\n`),
+      onAbort: (board: FleetBoard, error: Error) => process.stderr.write(`sim: ${board.id} aborted: ${error.stack ?? String(error)}\n`),
       onStarted: progress,
     });
   } catch (error) {
@@ -150,12 +158,12 @@ async function main(): Promise<number> {
  * a few at a time): one line updated in place on a terminal, else a line every 2 s.
  * undefined for a start of one batch.
  */
-function startProgress(out: NodeJS.WriteStream, devices: number, engine: Engine): ((started: number, total: number) => void) | undefined {
-  if (devices <= START_BATCH[engine]) return undefined; // one batch
+function startProgress(out: NodeJS.WriteStream, devices: number, engine: Engine, workers: number): ((started: number, total: number) => void) | undefined {
+  if (devices <= START_BATCH[engine] * Math.max(1, workers)) return undefined; // one batch
   const tty = out.isTTY === true;
   const began = Date.now();
   let printed = 0;
-  out.write(`starting ${devices} boards on the ${engine} engine ...\n`);
+  out.write(`starting ${devices} boards on the ${engine} engine${workers === 0 ? "" : ` in ${Math.min(workers, devices)} worker processes`} ...\n`);
   return (started, total) => {
     const now = Date.now();
     const done = started === total;

@@ -211,7 +211,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return reply(res, 200, { topic, payload: body.state });
     }
     const problem = boardPath[2] === "chip"
-      ? source.setChip(id, String(body.chip), (body.values ?? {}) as Record<string, number>)
+      ? await source.setChip(id, String(body.chip), (body.values ?? {}) as Record<string, number>)
       : source.setNetwork(id, body.up === true);
     return problem === undefined ? reply(res, 200, { done: true }) : reply(res, 400, { error: problem });
   };

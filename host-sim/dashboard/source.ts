@@ -8,6 +8,7 @@
  */
 
 import { latestError, shortError } from "../cli/cli-errors.js";
+import type { FleetBoard } from "../board.js";
 import type { Simulator } from "../simulator.js";
 
 /** A board as the dashboard shows it: plain data, safe to send as JSON. */
@@ -53,8 +54,8 @@ export interface DashboardSource {
   commandTopic(id: string, actuator: string): string | undefined;
   /** The topic filters a board's messages travel on (its state, status and command topics, its discovery configs). */
   messageFilters(id: string): string[] | undefined;
-  /** Sets a chip's values; a message saying what is wrong, or undefined when done. */
-  setChip(id: string, chip: string, values: Record<string, number>): string | undefined;
+  /** Sets a chip's values (on a board in a worker process too); a message saying what is wrong, or undefined when done. */
+  setChip(id: string, chip: string, values: Record<string, number>): Promise<string | undefined>;
   /** Cuts (false) or restores (true) a board's network link; a message saying what is wrong, or undefined when done. */
   setNetwork(id: string, up: boolean): string | undefined;
   /** Restarts the embedded broker (its clients reconnect); rejects for an external broker. */
@@ -64,7 +65,7 @@ export interface DashboardSource {
 /** The chips of a simulated board and the values each takes. */
 const CHIPS: Readonly<Record<string, readonly string[]>> = { sht3x: ["temperature", "humidity"], bh1750: ["illuminance"] };
 
-export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
+export function simulatorSource(sim: Simulator<FleetBoard>, ca?: string): DashboardSource {
   const ids = sim.boards.map((board) => board.id);
   /** The boards whose link the dashboard cut. */
   const cut = new Set<string>();
@@ -119,7 +120,7 @@ export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
       const config = board.config;
       return [`${config.prefix}/${config.nodeId}/#`, `${config.discoveryPrefix}/+/${config.nodeId}/#`];
     },
-    setChip(id, chip, values) {
+    async setChip(id, chip, values) {
       const board = sim.board(id);
       if (board === undefined) return `no board ${JSON.stringify(id)}`;
       const keys = CHIPS[chip];
@@ -131,8 +132,7 @@ export function simulatorSource(sim: Simulator, ca?: string): DashboardSource {
         given[key] = value;
       }
       try {
-        if (chip === "sht3x") board.chip("sht3x").set(given);
-        else board.chip("bh1750").set(given);
+        await board.setChip(chip === "sht3x" ? "sht3x" : "bh1750", given);
       } catch (error) {
         return (error as Error).message;
       }

@@ -27,3 +27,12 @@ export function withoutAt<T>(list: readonly T[], at: number): readonly T[] {
   for (let i = 0, j = 0; i < list.length; i++) if (i !== at) out[j++] = list[i];
   return out;
 }
+
+/** Adds `listener` to `listeners`; returns a function that removes it again. */
+export function addListener<T>(listeners: T[], listener: T): () => void {
+  listeners.push(listener);
+  return () => {
+    const at = listeners.indexOf(listener);
+    if (at >= 0) listeners.splice(at, 1);
+  };
+}

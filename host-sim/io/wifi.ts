@@ -211,15 +211,11 @@ export class BoardWiFi {
    * An ECMA-419 Wi-Fi interface class over this radio; `deliver` runs the instances'
    * onChanged. With `forward`, an instance hands each event to it instead, untouched, and
    * whoever runs the instance's callbacks applies it with apply() when they run (the XS
-   * engine: inside XS, as Moddable's delivery runs in the machine).
+   * engine: inside XS, as Moddable's delivery runs in the machine). A bound constructor,
+   * not a class per board: a fleet's boards share one class and its hidden classes.
    */
   interfaceClass(deliver: WifiDeliver, forward?: (event: WifiEvent) => void): new (options: { onChanged?: OnChanged }) => SimWiFiInterface {
-    const wifi = this;
-    return class extends SimWiFiInterface {
-      constructor(options: { onChanged?: OnChanged }) {
-        super(wifi, options, deliver, forward);
-      }
-    };
+    return SimWiFiInterface.bind(null, this, deliver, forward) as unknown as new (options: { onChanged?: OnChanged }) => SimWiFiInterface;
   }
 
   /** @internal */
@@ -263,7 +259,7 @@ export class SimWiFiInterface implements WifiListener {
   /** Has its addresses (Moddable's `ip` 0x03: IPv4 and IPv6 link-local). */
   #addressed: boolean;
 
-  constructor(wifi: BoardWiFi, options: { onChanged?: OnChanged }, deliver: WifiDeliver, forward?: (event: WifiEvent) => void) {
+  constructor(wifi: BoardWiFi, deliver: WifiDeliver, forward: ((event: WifiEvent) => void) | undefined, options: { onChanged?: OnChanged }) {
     if (options === null || typeof options !== "object") throw new TypeError("options required");
     const onChanged = options.onChanged;
     if (onChanged !== undefined && typeof onChanged !== "function") throw new Error("not a function");
