@@ -2,7 +2,8 @@
  * Unit tests of device/mqtt/transmit.ts: room and hasRoomFor() with TX_RESERVE, the writable
  * count and window, gathering, and write()/writeAllOrNothing() into the simulator's
  * Moddable-exact TCP socket (host-sim/io/sockets.ts) connected to a node:net server on
- * 127.0.0.1, which records every byte it receives. Everything is closed after each test.
+ * 127.0.0.1, which records every byte it receives (and that socket's one onWritable for a turn's
+ * writes). Everything is closed after each test.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { TX_RESERVE, Transmit } from "../device/mqtt/transmit.js";
@@ -182,6 +183,19 @@ describe("Transmit: writing to a Moddable-exact TCP socket", () => {
     expect(tx.writable).toBe(DEFAULT_WINDOW - 600);
     await waitFor(() => link.received().length === 600, "600 bytes at the server");
     expect(link.received()).toEqual(Buffer.from(bytes));
+  });
+
+  it("the simulator's socket: writes of one turn go out together and their room comes back in one onWritable, never sooner", async () => {
+    const link = await connect();
+    const first = pattern(100, 1);
+    const second = pattern(200, 2);
+    expect(link.socket.write(first.slice().buffer)).toBe(DEFAULT_WINDOW - 100);
+    expect(link.socket.write(second.slice().buffer)).toBe(DEFAULT_WINDOW - 300);
+    await waitFor(() => link.received().length === 300, "300 bytes at the server");
+    await waitFor(() => link.writable.length === 2, "onWritable");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(link.writable).toEqual([DEFAULT_WINDOW, DEFAULT_WINDOW]); // at connect, then once for both writes
+    expect(link.received()).toEqual(Buffer.concat([first, second]));
   });
 
   it("write() throws what the socket throws, and the buffer keeps its full size", async () => {
