@@ -29,7 +29,8 @@
 // CONNECT and PINGREQ, frames and counts PUBLISH packets and answers QoS 1 ones with PUBACK
 // (the subscriber's parser): the publisher's own costs, with no broker between.
 // With --profile it runs only our client's QoS 0 client-bound case under V8's sampling
-// profiler (the inspector, 100 µs) and prints the frames with the most self time.
+// profiler (the inspector, 100 µs) and prints the frames with the most self time; with
+// --client-bound it runs only the two client-bound cases.
 //
 // Prints one JSON object per line:
 //   {"bench":"broker","case":"qos0"|"qos1","messages":N,"ours_msgs_s":A,"mqttjs_msgs_s":B,
@@ -86,6 +87,8 @@ const WARMUP_MESSAGES = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** --profile: only our client's QoS 0 client-bound case, with the top frames of its CPU profile. */
 const PROFILE = process.argv.includes("--profile");
+/** --client-bound: only the two client-bound cases. */
+const CLIENT_BOUND = process.argv.includes("--client-bound");
 const MEASURE_TIMEOUT_MS = 30_000; // one publisher, one case, one round
 const BURST_TIMEOUT_MS = 60_000;
 const RUN_BUDGET_MS = 270_000; // the option sweep is skipped past this
@@ -685,7 +688,7 @@ async function main() {
       line.all_received = allReceived;
       emit(line);
     }
-    if (!PROFILE) for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "");
+    if (!PROFILE && !CLIENT_BOUND) for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "");
 
     // ---- client-bound: the same, against the sink in the broker's place
     {
@@ -712,6 +715,7 @@ async function main() {
       for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "-client-bound");
       [port, counting] = [broker.port, subscribing];
       sink.to({ cmd: "exit" });
+      if (CLIENT_BOUND) return;
     }
 
     // ---- qos1-burst: 200,000 QoS 1 publishes from our client, heap sampled

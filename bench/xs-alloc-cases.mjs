@@ -633,6 +633,32 @@ export async function measureCase(name, count = DEFAULT_N) {
 }
 
 /**
+ * XS computrons (xsnap's compute meter, which counts the instructions XS runs) one op of a
+ * case takes, in a worker of its own: a delivery that runs the op `count` times less one
+ * that runs it no time, after a warm-up run. Closes the worker.
+ * @param {CaseName} name
+ * @param {number} [count]
+ * @param {string} [bundle] the build to measure (default: the case's)
+ * @returns {Promise<number>}
+ */
+export async function measureCompute(name, count = DEFAULT_N, bundle = undefined) {
+  const spec = CASES[name];
+  if (spec === undefined) throw new Error(`no xs-alloc case named ${name}`);
+  const worker = await XsWorker.start({ name: `xs-compute ${name}` });
+  try {
+    await worker.importModule(bundle ?? spec.bundle ?? BUNDLE, "M");
+    await worker.evaluate(spec.setup);
+    const loop = (n) => `for (let __computeI = 0; __computeI < ${n}; __computeI++) {\n${spec.op}\n}`;
+    await worker.evaluate(loop(count));
+    const base = (await worker.evaluate(loop(0))).compute;
+    const measured = (await worker.evaluate(loop(count))).compute;
+    return (measured - base) / count;
+  } finally {
+    await worker.close();
+  }
+}
+
+/**
  * Chunk-heap bytes one op of a case allocates (string and buffer contents, XS's chunk
  * headers included), by chunkBytesPerOp (host-sim/engines/xs/chunk-probe.mjs), in a worker of its own. Closes the worker.
  * Exact to within CHUNK_RESOLUTION / count.

@@ -8,6 +8,9 @@
 //
 // Prints one JSON object per case:
 //   {"bench":"xs-alloc","case":CASE,"slots_per_op":N}
+// with, for the client's publish cases (publish-qos0, publish-qos1-acked: QoS 1 with its
+// PUBACK), "computrons_per_op": C, XS's compute meter per op (xsnap counts the instructions
+// XS runs: the CPU a publish costs on a board, in the engine's own unit; measureCompute);
 // except firmware-idle, whose op is one simulated second of an idle connected board:
 //   {"bench":"xs-alloc","case":"firmware-idle","slots_per_second":N,"chunk_bytes_per_second":M}
 // M is the chunk heap (string and buffer contents, XS's 16-byte chunk headers included)
@@ -19,8 +22,11 @@
 // Usage: npm run bench:xs (builds dist/ first).
 
 import {
-  CASES, CHUNK_GOALS, CHUNK_RESOLUTION, CONTROLS, DEFAULT_N, GOALS, IDLE_SECONDS, measureCase, measureChunks, measureControl,
+  CASES, CHUNK_GOALS, CHUNK_RESOLUTION, CONTROLS, DEFAULT_N, GOALS, IDLE_SECONDS, measureCase, measureChunks, measureCompute, measureControl,
 } from "./xs-alloc-cases.mjs";
+
+/** The cases whose XS compute meter is printed too: the client's publish paths. */
+const COMPUTE_CASES = ["publish-qos0", "publish-qos1-acked"];
 
 let failed = false;
 /** @param {string} what @param {() => Promise<void>} measure */
@@ -41,6 +47,9 @@ for (const name of /** @type {(keyof typeof CASES)[]} */ (Object.keys(CASES))) {
       const chunks = await measureChunks(name, IDLE_SECONDS);
       console.log(JSON.stringify({ bench: "xs-alloc", case: name, slots_per_second: slots, chunk_bytes_per_second: chunks }));
       if (chunks > CHUNK_GOALS[name]) console.error(`xs-alloc: ${name} allocates ${chunks} chunk bytes per second; the goal is at most ${CHUNK_GOALS[name]}`);
+    } else if (COMPUTE_CASES.includes(name)) {
+      const compute = await measureCompute(name);
+      console.log(JSON.stringify({ bench: "xs-alloc", case: name, slots_per_op: slots, computrons_per_op: compute }));
     } else {
       console.log(JSON.stringify({ bench: "xs-alloc", case: name, slots_per_op: slots }));
     }

@@ -2,7 +2,8 @@
  * Unit tests of device/mqtt/transmit.ts: room and hasRoomFor() with TX_RESERVE, the writable
  * count and window, gathering, and write()/writeAllOrNothing() into the simulator's
  * Moddable-exact TCP socket (host-sim/io/sockets.ts) connected to a node:net server on
- * 127.0.0.1, which records every byte it receives. Everything is closed after each test.
+ * 127.0.0.1, which records every byte it receives (and that socket's one onWritable for a turn's
+ * writes). Everything is closed after each test.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { TX_RESERVE, Transmit } from "../device/mqtt/transmit.js";
@@ -101,6 +102,16 @@ describe("Transmit: room", () => {
     tx.onWritable(1000); // nothing outstanding
     expect(tx.gathering).toBe(false);
   });
+
+  it("gathering: while writes are outstanding, only until the staged bytes fill the room the socket has left", () => {
+    const tx = new Transmit(1000);
+    tx.onWritable(1536);
+    tx.onWritable(120); // 1,416 bytes outstanding, 120 of room left
+    tx.fill = 119;
+    expect(tx.gathering).toBe(true);
+    tx.fill = 120;
+    expect(tx.gathering).toBe(false); // the room is filled: one write takes it all
+  });
 });
 
 describe("Transmit: writing to a Moddable-exact TCP socket", () => {
@@ -118,7 +129,7 @@ describe("Transmit: writing to a Moddable-exact TCP socket", () => {
     expect(link.received()).toEqual(Buffer.from(bytes));
   });
 
-  it("staged bytes beyond the socket's window: a partial write of at most 256 bytes, the rest moved to the front; all arrive in order after further writes", async () => {
+  it("staged bytes beyond the socket's window, more than the spare buffer holds: a partial write of at most 256 bytes, the rest moved to the front; all arrive in order after further writes", async () => {
     const total = 4000; // more than DEFAULT_WINDOW (1,536)
     const tx = new Transmit(total);
     const bytes = pattern(total, 3);
@@ -155,21 +166,36 @@ describe("Transmit: writing to a Moddable-exact TCP socket", () => {
     expect(writes.length).toBeGreaterThan(5);
   });
 
-  it("a write of everything staged once the socket takes it all at once", async () => {
+  it("a write of as much as the socket takes when what is left fits the spare buffer; the rest moves to the front", async () => {
     const tx = new Transmit(2048);
     const link = await connect();
     tx.onWritable(link.writable[0]);
     const bytes = pattern(600);
     stage(tx, bytes);
-    tx.writable = 599; // one byte short: a prefix of 256 only
+    tx.writable = 599; // one byte short: 599 bytes in one write, the last one kept
     tx.write(link.socket);
-    expect(tx.fill).toBe(344);
-    tx.writable = 344; // exactly what is left: all of it in one write
+    expect(tx.fill).toBe(1);
+    expect(tx.bytes[0]).toBe(bytes[599]);
+    expect(tx.bytes.length).toBe(2048); // the buffer keeps its size
+    tx.writable = 1; // exactly what is left: all of it in one write
     tx.write(link.socket);
     expect(tx.fill).toBe(0);
     expect(tx.writable).toBe(DEFAULT_WINDOW - 600);
     await waitFor(() => link.received().length === 600, "600 bytes at the server");
     expect(link.received()).toEqual(Buffer.from(bytes));
+  });
+
+  it("the simulator's socket: writes of one turn go out together and their room comes back in one onWritable, never sooner", async () => {
+    const link = await connect();
+    const first = pattern(100, 1);
+    const second = pattern(200, 2);
+    expect(link.socket.write(first.slice().buffer)).toBe(DEFAULT_WINDOW - 100);
+    expect(link.socket.write(second.slice().buffer)).toBe(DEFAULT_WINDOW - 300);
+    await waitFor(() => link.received().length === 300, "300 bytes at the server");
+    await waitFor(() => link.writable.length === 2, "onWritable");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(link.writable).toEqual([DEFAULT_WINDOW, DEFAULT_WINDOW]); // at connect, then once for both writes
+    expect(link.received()).toEqual(Buffer.concat([first, second]));
   });
 
   it("write() throws what the socket throws, and the buffer keeps its full size", async () => {

@@ -56,6 +56,8 @@ export class SubscriptionTable {
   readonly #subscribeList: { filter: Uint8Array; qos: number }[];
   readonly #unsubscribeList: Uint8Array[];
   #lastId = 0;
+  /** A slot may wait to be staged (UNSENT or UNSUBSCRIBE): stage() has something to look for. */
+  #due = false;
 
   /** The bytes a table of `max` slots takes in its owner's buffer (a multiple of 2 at a multiple of 2). */
   static size(max: number): number {
@@ -87,6 +89,7 @@ export class SubscriptionTable {
     this.#subs[slot] = { filter, bytes, handler };
     this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
     this.identify(slot, id);
+    this.#due = true;
     if (states[slot] === PENDING || states[slot] === STALE || (states[slot] === UNSUBSCRIBE && this.#packetIds[slot] !== 0)) {
       states[slot] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
@@ -112,6 +115,7 @@ export class SubscriptionTable {
     // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
     // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
     this.#states[slot] = UNSUBSCRIBE;
+    this.#due = true;
     return true;
   }
 
@@ -121,6 +125,7 @@ export class SubscriptionTable {
     for (let slot = 0; slot < states.length; slot++) {
       if (states[slot] === PENDING || states[slot] === STALE) states[slot] = UNSENT;
     }
+    this.#due = true;
     this.#packetIds.fill(0);
     // slot by slot, over the typed arrays' count: the Lua target's arrays have no length past a hole
     const unsubscribed = this.#unsubscribed;
@@ -133,6 +138,7 @@ export class SubscriptionTable {
     for (let slot = 0; slot < states.length; slot++) {
       if (states[slot] !== FREE && states[slot] !== UNSUBSCRIBE) states[slot] = UNSENT;
     }
+    this.#due = true;
   }
 
   /** The bits of a slot's flags that go to encodeSubscribe as `qos`: the QoS (MQTT 5.0: and the options). */
@@ -159,6 +165,7 @@ export class SubscriptionTable {
 
   /** Stages the SUBSCRIBE and UNSUBSCRIBE packets due, in slot order, while `tx` has room. */
   stage(tx: Transmit): void {
+    if (!this.#due) return;
     const states = this.#states;
     for (let slot = 0; slot < states.length; slot++) {
       if (states[slot] === UNSUBSCRIBE) {
@@ -177,6 +184,7 @@ export class SubscriptionTable {
       states[slot] = PENDING;
       this.#packetIds[slot] = packetId;
     }
+    this.#due = false;
   }
 
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room or an id slot. */
@@ -207,6 +215,7 @@ export class SubscriptionTable {
     if (states[slot] !== PENDING) {
       this.#packetIds[slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
       if (states[slot] === STALE) states[slot] = UNSENT;
+      this.#due = true;
       return SUBACK_SUPERSEDED;
     }
     return codes === 1 ? slot : SUBACK_CODES;

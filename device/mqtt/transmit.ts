@@ -61,11 +61,12 @@ export class Transmit {
 
   /**
    * Whether staged bytes should wait: while earlier writes are still outstanding, small
-   * packets gather and go out together when the socket reports room again (one write per
-   * round trip, not one per packet).
+   * packets gather until they fill the room the socket has left (or half the buffer), and go
+   * out in one write: few writes per round trip, not one per packet.
    */
   get gathering(): boolean {
-    return this.writable < this.window && this.fill < this.bytes.length >> 1;
+    const writable = this.writable;
+    return writable < this.window && this.fill < Math.min(writable, this.bytes.length >> 1);
   }
 
   /**
@@ -76,19 +77,24 @@ export class Transmit {
    */
   write(socket: Socket): void {
     const fill = this.fill;
-    let count = Math.min(fill, this.writable);
-    if (count < fill) count = Math.min(count, this.#spare.length);
-    if (count === fill) {
+    const count = Math.min(fill, this.writable);
+    const rest = fill - count;
+    const spare = this.#spare;
+    const bytes = this.bytes;
+    if (rest <= spare.length) {
+      // the part that does not fit waits in the spare buffer while the buffer is cut to what does
+      for (let i = 0; i < rest; i++) spare[i] = bytes[count + i];
       this.writable = writePrefix(socket, this.buffer, count);
-    } else {
-      // a prefix only: copy it out, write it, move the rest to the front
-      const spare = this.#spare;
-      const bytes = this.bytes;
-      for (let i = 0; i < count; i++) spare[i] = bytes[i];
-      this.writable = writePrefix(socket, this.#spareBuffer, count);
-      bytes.copyWithin(0, count, fill);
+      for (let i = 0; i < rest; i++) bytes[i] = spare[i];
+      this.fill = rest;
+      return;
     }
-    this.fill = fill - count;
+    // more waits than the spare buffer holds: a prefix of that size goes out through it
+    const prefix = Math.min(count, spare.length);
+    for (let i = 0; i < prefix; i++) spare[i] = bytes[i];
+    this.writable = writePrefix(socket, this.#spareBuffer, prefix);
+    bytes.copyWithin(0, prefix, fill);
+    this.fill = fill - prefix;
   }
 
   /** Writes everything staged when the socket takes all of it at once; otherwise nothing. Never throws. */

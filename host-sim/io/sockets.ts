@@ -47,8 +47,9 @@ abstract class HostSocket implements Socket {
   /** The connection failed while bytes were still unread: onError waits for them to be read. */
   #errorHeld = false;
   #closed = false;
-  /** Writes are held until the end of this turn (#cork()). */
-  #corked = false;
+  /** This turn's writes, sent together at its end (_sendTurn), and their length. */
+  #turn: Buffer | undefined = undefined;
+  #turnLength = 0;
   protected readonly socket: net.Socket;
   readonly #options: HostSocketOptions;
 
@@ -202,36 +203,40 @@ abstract class HostSocket implements Socket {
     const length = bytes.length;
     if (length > this.#writable) throw new Error("would block");
     this.#writable -= length;
-    // the caller reuses its buffer at once: send a copy
-    const copy = Buffer.from(bytes);
+    // the caller reuses its buffer at once: the bytes are copied into this turn's batch
+    let turn = this.#turn;
+    if (turn === undefined) {
+      // what is written and not yet sent never exceeds the window: a turn's batch fits in one
+      turn = this.#turn = Buffer.allocUnsafe(this.#window);
+      this.#turnLength = 0;
+      process.nextTick(sendTurn, this);
+    }
+    turn.set(bytes, this.#turnLength);
+    this.#turnLength += length;
+    return this.#writable;
+  }
+
+  /**
+   * @internal The turn's writes go out as one Node write (one system call), as lwIP gathers
+   * a board's writes into segments: a client that writes packet by packet costs a fleet one
+   * call per turn, not per packet. Their room comes back together, once Node has handed all
+   * of them to the kernel (Moddable's Linux port refills its window only once everything
+   * was sent).
+   */
+  _sendTurn(): void {
+    const turn = this.#turn;
+    if (turn === undefined) return;
+    this.#turn = undefined;
+    const length = this.#turnLength;
+    const data = turn.subarray(0, length);
     this.later(2, () => {
       if (this.socket.destroyed) return;
-      this.#cork();
-      this.socket.write(copy, () => {
+      this.socket.write(data, () => {
         if (this.#closed || this.#failed) return;
         this.#writable += length;
         this.#reportWritable();
       });
     });
-    return this.#writable;
-  }
-
-  /**
-   * Holds the socket's writes until the end of this turn of the event loop, then sends them
-   * in one system call (Node's writev), as lwIP gathers a board's writes into segments:
-   * a client that writes packet by packet costs a fleet one call per turn, not per packet.
-   */
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.socket.cork();
-    process.nextTick(uncork, this);
-  }
-
-  /** @internal The turn's writes go out. */
-  _uncork(): void {
-    this.#corked = false;
-    this.socket.uncork();
   }
 
   close(): void {
@@ -242,6 +247,7 @@ abstract class HostSocket implements Socket {
       return;
     }
     // what was written still goes out, then FIN
+    this._sendTurn();
     this.later(2, () => this.socket.end(() => this.socket.destroy()));
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
@@ -252,8 +258,8 @@ abstract class HostSocket implements Socket {
   }
 }
 
-function uncork(socket: HostSocket): void {
-  socket._uncork();
+function sendTurn(socket: HostSocket): void {
+  socket._sendTurn();
 }
 
 /**
