@@ -228,6 +228,34 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(mine.seen.errors).toEqual([]);
   });
 
+  it("batch(): the publishes inside leave in one write, in order; without it the second waits for the first write's room", async () => {
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/#", QOS1);
+    const mine = ours();
+    await connect(mine);
+    const written = mine.sockets[0].written;
+    const publishTopics = (from: number) => written.slice(from).map((bytes) => parsePackets([bytes]).filter((p) => p.cmd === "publish").map((p) => (p as IPublishPacket).topic));
+
+    let before = written.length;
+    mine.client.batch(() => {
+      expect(mine.client.publish(topic + "/a", "1")).toBe("sent");
+      expect(mine.client.publish(topic + "/b", "2", QOS1)).toBe("sent");
+      expect(mine.client.publish(topic + "/c", "3")).toBe("sent");
+      expect(written.length).toBe(before); // nothing written yet
+    });
+    expect(publishTopics(before)).toEqual([[topic + "/a", topic + "/b", topic + "/c"]]);
+    await waitFor(() => theirs.messages.length === 3 && mine.seen.published.length === 1, "the three messages at the peer and the PUBACK");
+    // (a broker keeps order per topic [MQTT-4.6.0-6], and these are three: aedes may forward the QoS 1 one last)
+    expect(theirs.messages.map((m) => m.topic).sort()).toEqual([topic + "/a", topic + "/b", topic + "/c"]);
+
+    before = written.length;
+    mine.client.publish(topic + "/d", "4");
+    mine.client.publish(topic + "/e", "5");
+    await waitFor(() => theirs.messages.length === 5, "the two unbatched messages at the peer");
+    expect(publishTopics(before)).toEqual([[topic + "/d"], [topic + "/e"]]);
+    expect(mine.seen.errors).toEqual([]);
+  });
+
   it("receives QoS 0 and QoS 1 from the peer: topic, payload bytes and text(), QoS, retain=false; onSubscribed gives the granted QoS", async () => {
     const mine = ours();
     await connect(mine);

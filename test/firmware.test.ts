@@ -87,8 +87,11 @@ async function retained(port: number, filter: string, expected: number): Promise
   return out;
 }
 
-/** Host IO whose TCP sockets also record the topics of the PUBLISH packets written, in wire order. */
-function recordingIo(published: string[]) {
+/**
+ * Host IO whose TCP sockets also record the topics of the PUBLISH packets written, in wire
+ * order, and, in `writes`, those that began in each write() call.
+ */
+function recordingIo(published: string[], writes: string[][] = []) {
   class RecordingTCP extends TCP {
     constructor(options: SocketOptions) {
       super(options);
@@ -101,7 +104,9 @@ function recordingIo(published: string[]) {
     parser: ReturnType<typeof packetParser>;
     override write(buffer: ArrayBuffer | ArrayBufferView): number | undefined {
       const bytes = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      const before = published.length;
       this.parser.parse(Buffer.from(bytes));
+      writes.push(published.slice(before));
       return super.write(buffer);
     }
   }
@@ -474,6 +479,23 @@ describe("readings", () => {
       { sensor: "climate", key: "humidity", name: "Humidity", unit: "%", value: 0 },
       { sensor: "light", key: "illuminance", name: "Light level", unit: "lx", value: 120 },
     ]);
+  });
+
+  it("a sample's states leave together: one write (one TCP segment on a board), not one each", async () => {
+    const broker = await startBroker();
+    const peer = await startPeer(broker.port, ["xs-mqtt/node1/+/state"]);
+    const wire: string[] = [];
+    const writes: string[][] = [];
+    const node = start(baseConfig(broker.port, { statusLed: undefined }), { io: recordingIo(wire, writes) });
+    const states = ["xs-mqtt/node1/climate/state", "xs-mqtt/node1/light/state"];
+    await waitFor(() => states.every((topic) => on(peer.messages, topic).length === 1), "first readings", WAIT_MS);
+    await sleep(100);
+    const from = writes.length;
+    node.climate.values = { temperature: 25, humidity: 50 };
+    node.light.values = { illuminance: 500 };
+    node.firmware.sampleNow();
+    await waitFor(() => states.every((topic) => on(peer.messages, topic).length === 2), "the second readings", WAIT_MS);
+    expect(writes.slice(from).filter((topics) => topics.length > 0)).toEqual([states]);
   });
 
   it("holds back a change smaller than the deadband until maxSilence, and publishes a larger one at once", async () => {

@@ -387,9 +387,15 @@ class SensorNode implements Firmware {
 
   #pump(): void {
     if (this.#stopped || !this.client.connected) return;
+    // in one write: a sample's states leave in one TCP segment, not one each
+    this.client.batch(this.#publishPending);
+  }
+
+  /** Made once: batch() calls it without a closure per pump. */
+  readonly #publishPending = (): void => {
     if (this.#manifestDue) this.#publishManifest();
     this.#pacer.pump();
-  }
+  };
 
   /** Pacer item `index`, as the publish plan orders them. */
   #publishItem(index: number): PublishStatus | typeof SKIP | typeof WAIT {

@@ -67,7 +67,7 @@ export class MqttClient {
   /** When the current wait ends (connect timeout, reconnect, close linger), ms. */
   #deadline = 0;
   #connectedAt = 0;
-  /** True while a read is handled: writes wait for its end. */
+  /** True while a read or a batch() is handled: writes wait for its end. */
   #batching = false;
   /** A publish was refused ("dropped", "outbox-full"): onReady is due when room returns. */
   #refused = false;
@@ -197,6 +197,21 @@ export class MqttClient {
     return outbox.stateOf(index) === QUEUED ? QUEUED_STATUS : SENT;
   }
 
+  /**
+   * Runs `publishes` with writing held back, then writes what they staged at once (one TCP segment, not one each).
+   * Inside, QoS 0 messages past the transmit buffer's room are "dropped"; QoS 1 and 2 wait in the outbox.
+   */
+  batch(publishes: () => void): void {
+    const outer = this.#batching;
+    this.#batching = true;
+    try {
+      publishes();
+    } finally {
+      this.#batching = outer;
+      if (!outer && (this.#state === CONNECTED || this.#handshaking)) this.#flush();
+    }
+  }
+
   /** Subscribes (again: replaces QoS and handler; renewed after a reconnect without a session). Throws MqttError: bad filter or QoS, table full. */
   subscribe(filter: string, options?: SubscribeOptions, handler?: MessageHandler): void {
     this.#checkOpen();
@@ -292,10 +307,7 @@ export class MqttClient {
 
   /** Ends the current connection attempt or connection and schedules the next one; while closing, ends the close. */
   #fail(code: ErrorCode, detail?: string, malformed = false): void {
-    if (this.#state === CLOSING || this.#state === CLOSED) {
-      this.#finishClose();
-      return;
-    }
+    if (this.#state === CLOSING || this.#state === CLOSED) return this.#finishClose();
     const error = this.#v5 === undefined ? new MqttError(code, detail) : this.#v5.error(code, detail);
     const wasConnected = this.#state === CONNECTED;
     // acknowledgements staged for packets handled before a violation still go out, if the socket takes them
@@ -310,10 +322,7 @@ export class MqttClient {
     this.#callbacks.error(error);
     if (wasConnected) this.#callbacks.disconnected(error);
     if ((this.#state as ClientState) === CLOSED) return; // a callback closed the client
-    if (!settings.reconnect) {
-      this.#finishClose();
-      return;
-    }
+    if (!settings.reconnect) return this.#finishClose();
     const random = this.#io.random === undefined ? Math.random() : this.#io.random();
     this.#state = WAITING;
     this.#deadline = this.#now() + reconnectDelay(settings, this.#failures++, random);
@@ -471,26 +480,15 @@ export class MqttClient {
     const v5Error = this.#v5 === undefined ? undefined : this.#v5.check(kind, this.#tx);
     if (v5Error !== undefined || kind === AUTH) return v5Error === undefined ? this.#flush() : this.#fail(v5Error, this.#v5!.detail);
     switch (kind) {
-      case PUBLISH:
-      case OVERSIZE:
-        this.#onPublish(kind);
-        return;
-      case PUBACK:
-      case PUBREC:
-      case PUBCOMP:
-        this.#onAck(kind, decoder.packetId);
-        return;
+      case PUBLISH: case OVERSIZE: return this.#onPublish(kind);
+      case PUBACK: case PUBREC: case PUBCOMP: return this.#onAck(kind, decoder.packetId);
       case PUBREL:
         // the broker released an incoming QoS 2 message: PUBCOMP, whether the id is known or not
         this.#inbound.release(decoder.packetId);
         if (this.#stageReserved(encodePubcomp, decoder.packetId)) this.#flush();
         return;
-      case CONNACK:
-        this.#onConnack();
-        return;
-      case SUBACK:
-        this.#onSuback();
-        return;
+      case CONNACK: return this.#onConnack();
+      case SUBACK: return this.#onSuback();
       case UNSUBACK: {
         const filter = this.#subscriptions.unsuback(decoder.packetId);
         if (filter === undefined) this.#fail("protocol-violation", "UNSUBACK for unsent id " + decoder.packetId);
