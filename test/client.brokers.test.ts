@@ -12,6 +12,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { IPublishPacket } from "mqtt-packet";
 import { MqttClient } from "../device/mqtt/client.js";
 import type { ClientOptions } from "../device/mqtt/options.js";
+import type { TimerId, TimerModule } from "../device/mqtt/io.js";
+import { Timer as hostTimer } from "../host-sim/io/timer.js";
 import type { ErrorCode } from "../device/mqtt/errors.js";
 import { MqttError } from "../device/mqtt/errors.js";
 import type { Message } from "../device/mqtt/message.js";
@@ -75,9 +77,10 @@ const kinds: BrokerKind[] = [
   { name: "aedes", start: (options) => AedesBroker.start(options), badPassword: "bad-credentials" },
 ];
 
-/** Our client on 127.0.0.1:port, recording every callback; closed by the given cleanups. */
-function ourClient(port: number, cleanups: (() => unknown)[], options: Partial<ClientOptions> = {}): Ours {
+/** Our client on 127.0.0.1:port, recording every callback; closed by the given cleanups. `Timer`: another Timer module. */
+function ourClient(port: number, cleanups: (() => unknown)[], options: Partial<ClientOptions> = {}, Timer?: TimerModule): Ours {
   const recording = recordingIo();
+  if (Timer !== undefined) recording.io.Timer = Timer;
   const seen: Seen = {
     connected: [], connectedAt: [], disconnected: [], disconnectedAt: [], errors: [], published: [], subscribed: [], messages: [],
   };
@@ -129,8 +132,8 @@ describe.each(kinds)("client against $name", (kind) => {
   });
 
   /** Our client, on the test broker unless `port` says otherwise. */
-  function ours(options: Partial<ClientOptions> = {}): Ours {
-    return ourClient(broker.port, cleanups, options);
+  function ours(options: Partial<ClientOptions> = {}, Timer?: TimerModule): Ours {
+    return ourClient(broker.port, cleanups, options, Timer);
   }
 
   /** connect() and wait for the next onConnected. */
@@ -427,6 +430,32 @@ describe.each(kinds)("client against $name", (kind) => {
     await waitFor(() => mine.seen.connected.length === 2, "the reconnect");
     expect(mine.client.state).toBe("connected");
     expect(mine.client.stats.reconnects).toBe(1);
+  });
+
+  it("the client's timer: every eighth of the keepalive (at most 5 s) while connected, the short tick while connecting, reconnecting and closing", async () => {
+    // the host's Timer module, with the periods the client gives it recorded
+    const periods: number[] = [];
+    const Timer: TimerModule = {
+      repeat: (callback, interval) => {
+        periods.push(interval);
+        return hostTimer.repeat(callback as (id: unknown) => void, interval);
+      },
+      clear: (id) => hostTimer.clear(id as Parameters<typeof hostTimer.clear>[0]),
+      schedule: (id: TimerId, delay: number, repeat: number) => {
+        periods.push(repeat);
+        hostTimer.schedule(id as Parameters<typeof hostTimer.schedule>[0], delay, repeat);
+      },
+    };
+    const link = await proxy();
+    const mine = ours({ port: link.port, keepAlive: 60 }, Timer);
+    await connect(mine);
+    expect(periods).toEqual([25, 5_000]); // min(1 s, keepalive / 4, minDelay / 2) until CONNACK (minDelay 50 here); 60 s / 8 is over 5 s
+    link.cut();
+    await waitFor(() => mine.seen.connected.length === 2, "the reconnect");
+    expect(periods).toEqual([25, 5_000, 25, 5_000]);
+    mine.client.close();
+    await waitFor(() => mine.client.state === "closed", "closed");
+    expect(periods).toEqual([25, 5_000, 25, 5_000, 25]);
   });
 
   it("overlapping subscriptions a/# and a/+: every delivery of a/b reaches both handlers, a/b/c only a/#", async () => {

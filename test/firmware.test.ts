@@ -10,14 +10,14 @@ import { startFirmware } from "../device/app/firmware.js";
 import { mqtt5 } from "../device/mqtt/index.js";
 import type { Firmware, FirmwareOptions, FirmwareStatus } from "../device/app/firmware.js";
 import type { FirmwareConfig } from "../device/app/config.js";
-import { hostIo, TCP } from "../host-sim/io/io.js";
+import { hostIo, TCP, Timer as hostTimer } from "../host-sim/io/io.js";
 import { I2CBus } from "../host-sim/io/i2c.js";
 import { VirtualPins } from "../host-sim/io/digital.js";
 import { SHT3xChip } from "../host-sim/chips/sht3x.js";
 import { BH1750Chip } from "../host-sim/chips/bh1750.js";
 import { SHT3x } from "../device/drivers/sht3x.js";
 import { BH1750 } from "../device/drivers/bh1750.js";
-import type { SocketOptions } from "../device/mqtt/io.js";
+import type { SocketOptions, TimerModule } from "../device/mqtt/io.js";
 import { parser as packetParser } from "mqtt-packet";
 import { AedesBroker } from "./brokers/aedes.js";
 import { Mosquitto } from "./brokers/mosquitto.js";
@@ -663,6 +663,36 @@ describe("availability and reconnection", () => {
     expect(led.writes.length).toBeGreaterThanOrEqual(4);
     expect(new Set(led.writes)).toEqual(new Set([0, 1]));
     expect(node.log.some((line) => line.startsWith("mqtt connection-lost"))).toBe(true);
+  });
+
+  it("the housekeeping tick: every 250 ms until online with nothing pending, then every second; back to 250 ms while offline", async () => {
+    const broker = await startBroker();
+    const clients = new Map<string, AedesClient>();
+    broker.aedes!.on("client", (client: AedesClient) => clients.set(client.id, client));
+    // the host's Timer module, with each timer's periods recorded
+    const periods = new Map<unknown, number[]>();
+    type HostId = Parameters<typeof hostTimer.schedule>[0];
+    const Timer: TimerModule = {
+      repeat: (callback, interval) => {
+        const id = hostTimer.repeat(callback as (id: unknown) => void, interval);
+        periods.set(id, [interval]);
+        return id;
+      },
+      clear: (id) => hostTimer.clear(id as HostId),
+      schedule: (id, delay, repeat) => {
+        periods.get(id)?.push(repeat);
+        hostTimer.schedule(id as HostId, delay, repeat);
+      },
+    };
+    const node = start(baseConfig(broker.port), { io: { ...hostIo(), Timer } });
+    const tick = () => [...periods.values()].find((list) => list[0] === 250) ?? [];
+    await waitFor(() => node.firmware.status === "online" && tick().length === 2, "online and the tick slowed", WAIT_MS);
+    expect(tick()).toEqual([250, 1_000]);
+    clients.get("xs-mqtt-node1")!.conn.destroy();
+    await waitFor(() => node.firmware.status === "offline", "offline status", WAIT_MS);
+    expect(tick()).toEqual([250, 1_000, 250]); // the LED flashes on the 250 ms beat again
+    await waitFor(() => node.firmware.counts.connects === 2 && tick().length === 4, "online again and the tick slowed", 15_000);
+    expect(tick()).toEqual([250, 1_000, 250, 1_000]);
   });
 
   it("after the connection is lost: the broker publishes the will, and on reconnect the full state goes out again", async () => {

@@ -39,7 +39,7 @@ import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVE
 import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
-import { StatusLed, TICK_MS } from "./status-led.js";
+import { IDLE_TICK_MS, ONLINE, StatusLed, TICK_MS } from "./status-led.js";
 import type { FirmwareStatus } from "./status-led.js";
 import { commandTopic, discoveryManifestTopic, homeAssistantStatusTopic, statusTopic, Topics } from "./topics.js";
 
@@ -95,6 +95,8 @@ class SensorNode implements Firmware {
   readonly #tickTimer: TimerId;
   #status: FirmwareStatus = "connecting";
   #ticks = 0;
+  /** The tick's period now: TICK_MS while the LED blinks, a join waits or publishes are pending; IDLE_TICK_MS otherwise. */
+  #tickPeriod = TICK_MS;
   #sampledOnce = false;
   #stopped = false;
   /** The manifest is to go out when the outbox has room (its SUBACK came while the burst filled it). */
@@ -378,6 +380,7 @@ class SensorNode implements Firmware {
       this.counts.wifiJoins = health.wifiJoins;
       if (health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
       if (this.#pacer.pending > 0) this.#pump();
+      this.#setTickPeriod(this.#status === ONLINE && this.#pacer.pending === 0 ? IDLE_TICK_MS : TICK_MS);
     } catch (error) {
       this.#say("tick failed: " + String(error));
     }
@@ -389,6 +392,15 @@ class SensorNode implements Firmware {
     if (this.#stopped || !this.client.connected) return;
     // in one write: a sample's states leave in one TCP segment, not one each
     this.client.batch(this.#publishPending);
+    if (this.#pacer.pending > 0) this.#setTickPeriod(TICK_MS);
+  }
+
+  /** Changes the tick's period (Timer.schedule: no new timer; a Timer without it keeps TICK_MS). */
+  #setTickPeriod(period: number): void {
+    const Timer = this.#io.Timer;
+    if (period === this.#tickPeriod || Timer.schedule === undefined || this.#stopped || this.#tickTimer === undefined) return;
+    this.#tickPeriod = period;
+    Timer.schedule(this.#tickTimer, period, period);
   }
 
   /** Made once: batch() calls it without a closure per pump. */
@@ -467,6 +479,7 @@ class SensorNode implements Firmware {
     this.#status = status;
     this.#say("status: " + status);
     this.#led?.show(status, this.#ticks);
+    if (status !== ONLINE) this.#setTickPeriod(TICK_MS); // the LED blinks, the Wi-Fi may rejoin
     tellStatus(this.#onStatus, status, this.#log);
   }
 

@@ -1,19 +1,21 @@
 /*
  * The optional status LED: blinking fast while connecting for the first time, lit while
  * online, a short flash every two seconds while offline. Driven by the firmware's
- * 250 ms tick; allocates nothing after construction.
+ * 250 ms tick (1 s while online: the LED is steady then); allocates nothing after construction.
  */
 
 import type { DigitalClass, DigitalPin } from "./io.js";
 
 export type FirmwareStatus = "connecting" | "online" | "offline";
 
-/** The statuses show() compares with, made once (in XS a string literal is a new string each time it runs). */
-const ONLINE: FirmwareStatus = "online";
+/** The statuses compared with, made once (in XS a string literal is a new string each time it runs). */
+export const ONLINE: FirmwareStatus = "online";
 const CONNECTING: FirmwareStatus = "connecting";
 
 /** The firmware's housekeeping tick, ms (the LED's time base). */
 export const TICK_MS = 250;
+/** The housekeeping tick while online with nothing pending (the LED steady), ms. */
+export const IDLE_TICK_MS = 1_000;
 
 export class StatusLed {
   readonly #pin: DigitalPin;

@@ -12,9 +12,9 @@ import { Callbacks } from "./callbacks.js";
 import { NEED_MORE, OVERSIZE, type PacketDecoder } from "./decode.js";
 import { encodeDisconnect, encodePingreq, encodePuback, encodePubcomp, encodePublish, encodePubrec, publishSize } from "./encode.js";
 import { connackRefusal, type ErrorCode, MqttError } from "./errors.js";
-import type { ClientIo, Socket, TextEncoderLike, TimerId } from "./io.js";
+import type { ClientIo, Socket, TextEncoderLike } from "./io.js";
 import { INBOUND_FULL, INBOUND_NEW, type InboundQos2 } from "./inbound.js";
-import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING } from "./keepalive.js";
+import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING, Ticker } from "./keepalive.js";
 import { layOut } from "./memory.js";
 import { Message } from "./message.js";
 import {
@@ -60,7 +60,8 @@ export class MqttClient {
   #socket: Socket | undefined = undefined;
   /** Bumped whenever a socket is dropped: callbacks of an older socket see a different one and do nothing. */
   #generation = 0;
-  #timer: TimerId | undefined = undefined;
+  /** The timer: the keepalive's period while connected, the shorter tick otherwise. */
+  readonly #ticker = new Ticker();
   /** CONNECT is written, its CONNACK not yet read. */
   #handshaking = false;
   #failures = 0;
@@ -129,7 +130,7 @@ export class MqttClient {
   connect(): void {
     this.#checkOpen();
     if (this.#state !== IDLE) return;
-    this.#timer = this.#io.Timer.repeat(() => this.#tick(), this.#settings.tickInterval);
+    this.#ticker.start(this.#io.Timer, () => this.#tick(), this.#settings.tickInterval);
     this.#open();
   }
 
@@ -236,6 +237,7 @@ export class MqttClient {
     checkClose(this.#v5, reasonCode, sessionExpiry);
     if (this.#state === CONNECTED && this.#socket !== undefined) {
       this.#state = CLOSING;
+      this.#ticker.period = this.#settings.tickInterval; // the linger ends on time
       if (!this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reasonCode)) return;
       this.#deadline = this.#now() + CLOSE_LINGER;
       this.#flushNow();
@@ -333,6 +335,7 @@ export class MqttClient {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#handshaking = false;
+    this.#ticker.period = this.#settings.tickInterval;
     this.#keepalive.pingOutstanding = false;
     this.#tx.reset();
     this.#rx.waiting = 0;
@@ -346,10 +349,7 @@ export class MqttClient {
     const wasOpen = this.#socket !== undefined && (this.#state === CLOSING || this.#state === CONNECTED);
     this.#state = CLOSED;
     this.#dropSocket();
-    if (this.#timer !== undefined) {
-      this.#io.Timer.clear(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#ticker.stop();
     if (wasOpen) this.#callbacks.disconnected(new MqttError("closed"));
   }
 
@@ -548,6 +548,7 @@ export class MqttClient {
     }
     this.#handshaking = false;
     this.#state = CONNECTED;
+    this.#ticker.period = this.#keepalive.interval;
     this.#connectedAt = this.#now();
     this.#keepalive.lastReceived = this.#connectedAt;
     if (this.#everConnected) this.stats.reconnects++;

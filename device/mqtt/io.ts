@@ -71,6 +71,8 @@ export type TimerId = unknown;
 export interface TimerModule {
   repeat(callback: (id: TimerId) => void, interval: number): TimerId;
   clear(id: TimerId): void;
+  /** Reschedules a timer: due after `delay` ms, then every `repeat` ms (the client changes its timer's period with it when present). */
+  schedule?(id: TimerId, delay: number, repeat: number): void;
 }
 
 /** Node's and Moddable's TextEncoder (`text/encoder`). */
