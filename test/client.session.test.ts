@@ -176,7 +176,7 @@ describe("keepalive", () => {
     expect(gaps.length).toBeGreaterThanOrEqual(9);
     for (const gap of gaps) {
       expect(gap).toBeLessThanOrEqual(10_000);
-      expect(gap).toBeGreaterThanOrEqual(9_000); // not chatty either
+      expect(gap).toBeGreaterThanOrEqual(8_750); // not chatty either: at most one timer period (an eighth of the keepalive) early
     }
     expect(session.client.connected).toBe(true);
     expect(session.errors).toEqual([]);
