@@ -167,7 +167,7 @@ describe("pacer", () => {
       if (next instanceof Error) throw next;
       return next as ReturnType<PacerItem>;
     });
-    return { pacer: new Pacer(items, (i, e) => errors.push([i, e])), calls, errors };
+    return { pacer: new Pacer(items.length, (i) => items[i](i), (i, e) => errors.push([i, e])), calls, errors };
   }
 
   it("publishes pending items in order and keeps the one the outbox refused (and those after it) for the next pump", () => {

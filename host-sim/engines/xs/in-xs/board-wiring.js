@@ -29,12 +29,16 @@ export function startBoard(firmware, options) {
   return firmware.startFirmware({
     resolved: options.resolved, io, sensors, Digital: options.Digital, buffers: options.buffers, log, onStatus: options.onStatus,
     sleep: options.sleep,
-    restart: options.restart === undefined ? undefined : () => {
-      // as a reboot does: the sensors' I²C connections are released before the firmware starts again
-      for (const sensor of Object.values(sensors)) sensor?.close?.();
-      options.restart();
-    },
+    restart: options.restart === undefined ? undefined : restarter(sensors, options.restart),
     // MQTT 5.0 for a configuration with broker.protocolVersion 5 (the bundle's own)
     mqtt5: firmware.mqtt5,
   });
+}
+
+/** Releases the sensors' I²C connections, as a reboot does, then starts the firmware again (a closure that keeps only these two). */
+function restarter(sensors, restart) {
+  return () => {
+    for (const sensor of Object.values(sensors)) sensor?.close?.();
+    restart();
+  };
 }
