@@ -178,6 +178,8 @@ export class SimBoard implements FleetBoard {
   readonly hardware: BoardHardware;
   /** The last log lines, replaced on every line (io/lists.ts). */
   #log: readonly string[] = [];
+  /** How many it keeps (0 in a worker process: its parent keeps the lines it is sent). */
+  #logLines = LOG_LINES;
   #engine: BoardEngine | undefined;
   /** The configuration until the engine has its own. */
   #config: Config | undefined;
@@ -206,6 +208,8 @@ export class SimBoard implements FleetBoard {
   static async start(options: {
     number: number; engine: Engine; starter: EngineStarter; config: FirmwareConfig; firmware: FirmwareModule;
     firmwarePath: string; seed: number; ca?: string; rtt?: number; stack?: number | null;
+    /** Log lines kept (default 50); the onLog listener hears every line whatever this is. */
+    logLines?: number;
     onStatus?: (board: SimBoard, status: BoardStatus) => void;
     onLog?: (board: SimBoard, line: string) => void;
     onAbort?: (board: SimBoard, error: Error) => void;
@@ -213,6 +217,7 @@ export class SimBoard implements FleetBoard {
     const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
     const hardware = new BoardHardware(options.seed, options.number);
     const board = new SimBoard(options.number, options.seed, options.engine, resolved, hardware, options.firmware);
+    if (options.logLines !== undefined) board.#logLines = options.logLines;
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
     if (onStatus !== undefined) (board.#listeners ??= []).push((status) => onStatus(board, status));
@@ -395,7 +400,7 @@ export class SimBoard implements FleetBoard {
   }
 
   #addLog(line: string): void {
-    this.#log = withItem(this.#log, line, LOG_LINES);
+    if (this.#logLines > 0) this.#log = withItem(this.#log, line, this.#logLines);
     if (this.#logListeners !== undefined) for (const listener of this.#logListeners) listener(line);
   }
 }
