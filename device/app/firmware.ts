@@ -91,6 +91,10 @@ class SensorNode implements Firmware {
   readonly #discovery: Discovery | undefined;
   /** Where the discovery manifest is kept (undefined without discovery). */
   readonly #manifestTopic: string | undefined;
+  /** Home Assistant's status topic (undefined without discovery). */
+  readonly #homeAssistantStatusTopic: string | undefined;
+  /** Each actuator's command topic, in configuration order. */
+  readonly #commandTopics: string[];
   readonly #channels: SensorReadings[];
   readonly #actuators: Actuator[];
   readonly #led: StatusLed | undefined;
@@ -202,12 +206,17 @@ class SensorNode implements Firmware {
       health.publishes);
     this.#pacer = new Pacer(plan.count, (index) => this.#publishItem(index), (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
 
+    // one handler for the node's subscriptions, told apart by topic (#onMessage)
+    const onMessage = (message: Message): void => this.#onMessage(message);
+    const commandTopics = this.#commandTopics = new Array<string>(actuators.length);
     for (let index = 0; index < actuators.length; index++) {
-      client.subscribe(commandTopic(config, actuators[index].spec), { qos: 1 }, (message) => this.#onCommand(index, message));
+      commandTopics[index] = commandTopic(config, actuators[index].spec);
+      client.subscribe(commandTopics[index], { qos: 1 }, onMessage);
     }
+    this.#homeAssistantStatusTopic = discovery === undefined ? undefined : homeAssistantStatusTopic(config);
     if (discovery !== undefined) {
-      client.subscribe(homeAssistantStatusTopic(config), { qos: 1 }, (message) => this.#onHomeAssistantStatus(message));
-      client.subscribe(manifestTopic as string, { qos: 1 }, (message) => this.#onManifest(message));
+      client.subscribe(this.#homeAssistantStatusTopic as string, { qos: 1 }, onMessage);
+      client.subscribe(manifestTopic as string, { qos: 1 }, onMessage);
     }
 
     this.#led?.show(this.#status, 0);
@@ -321,6 +330,20 @@ class SensorNode implements Firmware {
     if (status === "outbox-full") return;
     this.#manifestDue = false;
     if (!taken(status)) this.#say("the discovery manifest was not published (" + status + ")");
+  }
+
+  /**
+   * A message of one of the node's subscriptions: every filter is a topic (prefixes and ids
+   * have no wildcards: config.ts), so `topic` is the very string subscribed with (no decoding).
+   */
+  #onMessage(message: Message): void {
+    const topic = message.topic;
+    const commandTopics = this.#commandTopics;
+    for (let index = 0; index < commandTopics.length; index++) {
+      if (topic === commandTopics[index]) return this.#onCommand(index, message);
+    }
+    if (topic === this.#manifestTopic) this.#onManifest(message);
+    else if (topic === this.#homeAssistantStatusTopic) this.#onHomeAssistantStatus(message);
   }
 
   /** The manifest announced last: clears the configs of entities this configuration no longer has. */
