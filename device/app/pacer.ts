@@ -24,17 +24,22 @@ const DROPPED: PublishStatus = "dropped";
 /** Publishes the item of an index. */
 export type PacerItem = (index: number) => PublishStatus | typeof SKIP | typeof WAIT;
 
+/** Items per word of the pending bits (a small integer on every engine). */
+const BITS = 30;
+
 export class Pacer {
   readonly #item: PacerItem;
-  /** 1 for a pending item, else 0. */
+  /** A bit per item, set while it is pending: item i is bit i % BITS of word i / BITS (a node's few dozen items in a word or two). */
   readonly #pending: number[];
+  readonly #size: number;
   readonly #onError: (index: number, error: unknown) => void;
   #count = 0;
 
   /** Items 0 to count - 1, each published by item(index); `onError` hears of an item that threw (it is not retried). */
   constructor(count: number, item: PacerItem, onError: (index: number, error: unknown) => void) {
     this.#item = item;
-    this.#pending = new Array<number>(count).fill(0);
+    this.#pending = new Array<number>(Math.ceil(count / BITS)).fill(0);
+    this.#size = count;
     this.#onError = onError;
   }
 
@@ -44,15 +49,18 @@ export class Pacer {
   }
 
   isPending(index: number): boolean {
-    return this.#pending[index] === 1;
+    return index >= 0 && index < this.#size && (this.#pending[Math.floor(index / BITS)] & (1 << (index % BITS))) !== 0;
   }
 
-  /** Marks items start (inclusive) to end (exclusive) pending. */
+  /** Marks items start (inclusive) to end (exclusive) pending (those in the list). */
   request(start: number, end = start + 1): void {
     const pending = this.#pending;
-    for (let i = start; i < end; i++) {
-      if (pending[i] === 0) {
-        pending[i] = 1;
+    const last = Math.min(end, this.#size); // items past the list are none
+    for (let i = Math.max(start, 0); i < last; i++) {
+      const word = Math.floor(i / BITS);
+      const bit = 1 << (i % BITS);
+      if ((pending[word] & bit) === 0) {
+        pending[word] |= bit;
         this.#count++;
       }
     }
@@ -61,9 +69,12 @@ export class Pacer {
   /** Forgets items start to end, whether pending or not. */
   cancel(start: number, end = start + 1): void {
     const pending = this.#pending;
-    for (let i = start; i < end; i++) {
-      if (pending[i] === 1) {
-        pending[i] = 0;
+    const last = Math.min(end, this.#size); // items past the list are none
+    for (let i = Math.max(start, 0); i < last; i++) {
+      const word = Math.floor(i / BITS);
+      const bit = 1 << (i % BITS);
+      if ((pending[word] & bit) !== 0) {
+        pending[word] &= ~bit;
         this.#count--;
       }
     }
@@ -71,10 +82,9 @@ export class Pacer {
 
   /** Publishes pending items in order until one cannot go now. Returns true when none is left. */
   pump(): boolean {
-    const pending = this.#pending;
     const item = this.#item;
-    for (let i = 0; i < pending.length && this.#count > 0; i++) {
-      if (pending[i] === 0) continue;
+    for (let i = 0; i < this.#size && this.#count > 0; i++) {
+      if (!this.isPending(i)) continue;
       let status: PublishStatus | typeof SKIP | typeof WAIT;
       try {
         status = item(i);
