@@ -19,7 +19,7 @@ import { VirtualPins } from "./io/digital.js";
 import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
-import { addListener, withItem } from "./io/lists.js";
+import { withItem, withoutItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
 import { BoardWiFi } from "./io/wifi.js";
 
@@ -188,8 +188,8 @@ export class SimBoard implements FleetBoard {
   #everOnline = false;
   #stopping: Promise<void> | undefined;
   /** Made on first use (most boards of a fleet have no listeners). */
-  #listeners: ((status: BoardStatus) => void)[] | undefined = undefined;
-  #logListeners: ((line: string) => void)[] | undefined = undefined;
+  #listeners: readonly ((status: BoardStatus) => void)[] | undefined = undefined;
+  #logListeners: readonly ((line: string) => void)[] | undefined = undefined;
   readonly #firmware: FirmwareModule;
   #topics: BoardTopics | undefined = undefined;
 
@@ -220,8 +220,9 @@ export class SimBoard implements FleetBoard {
     if (options.logLines !== undefined) board.#logLines = options.logLines;
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
-    if (onStatus !== undefined) (board.#listeners ??= []).push((status) => onStatus(board, status));
-    if (onLog !== undefined) (board.#logListeners ??= []).push((line) => onLog(board, line));
+    // (lists of one made at their length: one grown by push keeps room for 17)
+    if (onStatus !== undefined) board.#listeners = [(status) => onStatus(board, status)];
+    if (onLog !== undefined) board.#logListeners = [(line) => onLog(board, line)];
     board.#engine = await options.starter({
       number: options.number,
       hardware,
@@ -370,7 +371,11 @@ export class SimBoard implements FleetBoard {
 
   /** Hears every status change; returns a function that removes the listener. */
   onStatus(listener: (status: BoardStatus) => void): () => void {
-    return addListener((this.#listeners ??= []), listener);
+    // (replaced on every change, lists.ts: a status change goes to the listeners of its moment)
+    this.#listeners = withItem(this.#listeners ?? [], listener);
+    return () => {
+      if (this.#listeners !== undefined) this.#listeners = withoutItem(this.#listeners, listener);
+    };
   }
 
   /** Stops the firmware gracefully ("offline" published, then DISCONNECT). Safe to call twice. */
@@ -396,7 +401,7 @@ export class SimBoard implements FleetBoard {
     if (status === this.#status || this.#status === "aborted") return;
     this.#status = status;
     if (status === "online") this.#everOnline = true;
-    if (this.#listeners !== undefined) for (const listener of [...this.#listeners]) listener(status);
+    if (this.#listeners !== undefined) for (const listener of this.#listeners) listener(status);
   }
 
   #addLog(line: string): void {
