@@ -189,7 +189,9 @@ export class SimBoard implements FleetBoard {
   #stopping: Promise<void> | undefined;
   /** Made on first use (most boards of a fleet have no listeners). */
   #listeners: readonly ((status: BoardStatus) => void)[] | undefined = undefined;
-  #logListeners: readonly ((line: string) => void)[] | undefined = undefined;
+  /** The simulator's onStatus and onLog (SimBoard.start's options), heard before the listeners above. */
+  #simulatorOnStatus: ((board: SimBoard, status: BoardStatus) => void) | undefined = undefined;
+  #simulatorOnLog: ((board: SimBoard, line: string) => void) | undefined = undefined;
   readonly #firmware: FirmwareModule;
   #topics: BoardTopics | undefined = undefined;
 
@@ -220,9 +222,9 @@ export class SimBoard implements FleetBoard {
     if (options.logLines !== undefined) board.#logLines = options.logLines;
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
-    // (lists of one made at their length: one grown by push keeps room for 17)
-    if (onStatus !== undefined) board.#listeners = [(status) => onStatus(board, status)];
-    if (onLog !== undefined) board.#logListeners = [(line) => onLog(board, line)];
+    // the simulator's listeners, one function for every board (no closure per board)
+    board.#simulatorOnStatus = onStatus;
+    board.#simulatorOnLog = onLog;
     board.#engine = await options.starter({
       number: options.number,
       hardware,
@@ -401,11 +403,12 @@ export class SimBoard implements FleetBoard {
     if (status === this.#status || this.#status === "aborted") return;
     this.#status = status;
     if (status === "online") this.#everOnline = true;
+    this.#simulatorOnStatus?.(this, status);
     if (this.#listeners !== undefined) for (const listener of this.#listeners) listener(status);
   }
 
   #addLog(line: string): void {
     if (this.#logLines > 0) this.#log = withItem(this.#log, line, this.#logLines);
-    if (this.#logListeners !== undefined) for (const listener of this.#logListeners) listener(line);
+    this.#simulatorOnLog?.(this, line);
   }
 }
