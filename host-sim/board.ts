@@ -19,7 +19,7 @@ import { VirtualPins } from "./io/digital.js";
 import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
-import { addListener, withItem } from "./io/lists.js";
+import { withItem, withoutItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
 import { BoardWiFi } from "./io/wifi.js";
 
@@ -178,6 +178,8 @@ export class SimBoard implements FleetBoard {
   readonly hardware: BoardHardware;
   /** The last log lines, replaced on every line (io/lists.ts). */
   #log: readonly string[] = [];
+  /** How many it keeps (0 in a worker process: its parent keeps the lines it is sent). */
+  #logLines = LOG_LINES;
   #engine: BoardEngine | undefined;
   /** The configuration until the engine has its own. */
   #config: Config | undefined;
@@ -186,8 +188,10 @@ export class SimBoard implements FleetBoard {
   #everOnline = false;
   #stopping: Promise<void> | undefined;
   /** Made on first use (most boards of a fleet have no listeners). */
-  #listeners: ((status: BoardStatus) => void)[] | undefined = undefined;
-  #logListeners: ((line: string) => void)[] | undefined = undefined;
+  #listeners: readonly ((status: BoardStatus) => void)[] | undefined = undefined;
+  /** The simulator's onStatus and onLog (SimBoard.start's options), heard before the listeners above. */
+  #simulatorOnStatus: ((board: SimBoard, status: BoardStatus) => void) | undefined = undefined;
+  #simulatorOnLog: ((board: SimBoard, line: string) => void) | undefined = undefined;
   readonly #firmware: FirmwareModule;
   #topics: BoardTopics | undefined = undefined;
 
@@ -206,6 +210,8 @@ export class SimBoard implements FleetBoard {
   static async start(options: {
     number: number; engine: Engine; starter: EngineStarter; config: FirmwareConfig; firmware: FirmwareModule;
     firmwarePath: string; seed: number; ca?: string; rtt?: number; stack?: number | null;
+    /** Log lines kept (default 50); the onLog listener hears every line whatever this is. */
+    logLines?: number;
     onStatus?: (board: SimBoard, status: BoardStatus) => void;
     onLog?: (board: SimBoard, line: string) => void;
     onAbort?: (board: SimBoard, error: Error) => void;
@@ -213,10 +219,12 @@ export class SimBoard implements FleetBoard {
     const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
     const hardware = new BoardHardware(options.seed, options.number);
     const board = new SimBoard(options.number, options.seed, options.engine, resolved, hardware, options.firmware);
+    if (options.logLines !== undefined) board.#logLines = options.logLines;
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
-    if (onStatus !== undefined) (board.#listeners ??= []).push((status) => onStatus(board, status));
-    if (onLog !== undefined) (board.#logListeners ??= []).push((line) => onLog(board, line));
+    // the simulator's listeners, one function for every board (no closure per board)
+    board.#simulatorOnStatus = onStatus;
+    board.#simulatorOnLog = onLog;
     board.#engine = await options.starter({
       number: options.number,
       hardware,
@@ -365,7 +373,11 @@ export class SimBoard implements FleetBoard {
 
   /** Hears every status change; returns a function that removes the listener. */
   onStatus(listener: (status: BoardStatus) => void): () => void {
-    return addListener((this.#listeners ??= []), listener);
+    // (replaced on every change, lists.ts: a status change goes to the listeners of its moment)
+    this.#listeners = withItem(this.#listeners ?? [], listener);
+    return () => {
+      if (this.#listeners !== undefined) this.#listeners = withoutItem(this.#listeners, listener);
+    };
   }
 
   /** Stops the firmware gracefully ("offline" published, then DISCONNECT). Safe to call twice. */
@@ -391,11 +403,12 @@ export class SimBoard implements FleetBoard {
     if (status === this.#status || this.#status === "aborted") return;
     this.#status = status;
     if (status === "online") this.#everOnline = true;
-    if (this.#listeners !== undefined) for (const listener of [...this.#listeners]) listener(status);
+    this.#simulatorOnStatus?.(this, status);
+    if (this.#listeners !== undefined) for (const listener of this.#listeners) listener(status);
   }
 
   #addLog(line: string): void {
-    this.#log = withItem(this.#log, line, LOG_LINES);
-    if (this.#logListeners !== undefined) for (const listener of this.#logListeners) listener(line);
+    if (this.#logLines > 0) this.#log = withItem(this.#log, line, this.#logLines);
+    this.#simulatorOnLog?.(this, line);
   }
 }

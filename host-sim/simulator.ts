@@ -156,7 +156,7 @@ export interface Simulator<B extends FleetBoard = SimBoard> {
 
 /** @internal What starting a simulator's boards needs, in this process or in workers. */
 export interface BoardSettings {
-  options: SimulatorOptions<any>;
+  options: SimulatorOptions<any> & { logLines?: number };
   engine: Engine;
   seed: number;
   rtt: number;
@@ -207,9 +207,10 @@ export async function startSimulator(options: SimulatorOptions<any> & { workers?
 
 /**
  * @internal The boards first..last of a fleet of `options.devices` (a shard worker runs its
- * range with this); startSimulator() checks the fleet's options first.
+ * range with this); startSimulator() checks the fleet's options first. `logLines`: the log
+ * lines each board keeps (SimBoard.start's; a shard worker keeps none, its parent does).
  */
-export async function startSimulatorRange(options: SimulatorOptions<any> & { workers?: number }, range: BoardRange): Promise<Simulator<FleetBoard>> {
+export async function startSimulatorRange(options: SimulatorOptions<any> & { workers?: number; logLines?: number }, range: BoardRange): Promise<Simulator<FleetBoard>> {
   const devices = options.devices ?? 3;
   const workers = options.workers ?? 0;
   if (!Number.isInteger(workers) || workers < 0 || workers > MAX_WORKERS) throw new RangeError(`workers must be a whole number from 0 to ${MAX_WORKERS}`);
@@ -359,6 +360,7 @@ async function startLocalBoards(settings: BoardSettings, range: BoardRange): Pro
           stack: options.stack,
           onStatus: options.onStatus,
           onLog: options.onLog,
+          logLines: options.logLines,
           onAbort: settings.onAbort,
         }));
       }

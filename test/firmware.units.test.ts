@@ -167,7 +167,7 @@ describe("pacer", () => {
       if (next instanceof Error) throw next;
       return next as ReturnType<PacerItem>;
     });
-    return { pacer: new Pacer(items, (i, e) => errors.push([i, e])), calls, errors };
+    return { pacer: new Pacer(items.length, (i) => items[i](i), (i, e) => errors.push([i, e])), calls, errors };
   }
 
   it("publishes pending items in order and keeps the one the outbox refused (and those after it) for the next pump", () => {
@@ -205,6 +205,22 @@ describe("pacer", () => {
     pacer.cancel(0);
     expect(pacer.pump()).toBe(true);
     expect(calls).toEqual([1]);
+  });
+
+  it("keeps a long list's items apart (its pending marks span several words) and ignores items past its end", () => {
+    const { pacer, calls } = makePacer(Array.from({ length: 70 }, (_, index) => (index === 45 ? ["outbox-full", "sent"] : ["sent"])));
+    pacer.request(28, 33);
+    pacer.request(44, 47);
+    pacer.request(59, 75);
+    expect(pacer.pending).toBe(5 + 3 + 11);
+    expect([29, 30, 44, 60, 69].every((i) => pacer.isPending(i))).toBe(true);
+    expect([27, 33, 43, 47, 58, 70].some((i) => pacer.isPending(i))).toBe(false);
+    pacer.cancel(30);
+    expect(pacer.pump()).toBe(false); // 45: outbox full
+    expect(calls).toEqual([28, 29, 31, 32, 44, 45]);
+    expect(pacer.pump()).toBe(true);
+    expect(calls.slice(6)).toEqual([45, 46, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69]);
+    expect(pacer.pending).toBe(0);
   });
 });
 

@@ -130,8 +130,8 @@ export class BatteryNode implements Firmware {
     const asked = options.buffers ?? {};
     const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), asked, this.#channels.length);
     const node = this;
+    // (the broker's options spread last: see firmware.ts)
     this.client = new MqttClient({
-      ...brokerOptions(config, io, options.mqtt5),
       // one attempt per wake, bounded: the next wake tries again
       reconnect: false,
       connectTimeout: sleepConfig.ackTimeout,
@@ -156,6 +156,7 @@ export class BatteryNode implements Firmware {
       onError(error) {
         node.#say("mqtt " + error.code + ": " + error.message);
       },
+      ...brokerOptions(config, io, options.mqtt5),
     });
     this.#say("woke (wake " + memory.wake + (memory.valid ? "" : ", retained memory started afresh") + ")");
     // the first tick when the slowest sensor has its first measurement, then every POLL_MS

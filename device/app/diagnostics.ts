@@ -32,6 +32,12 @@ const RSSI: DiagnosticEntity = Object.freeze({ key: "rssi", component: "sensor" 
 const IP: DiagnosticEntity = Object.freeze({ key: "ip", component: "sensor" });
 const RESTART: DiagnosticEntity = Object.freeze({ key: "restart", component: "button" });
 
+const NO_ENTITIES: readonly DiagnosticEntity[] = Object.freeze([]);
+/** The four sets diagnosticEntities() answers, by (Wi-Fi ? 1 : 0) + (restart ? 2 : 0): made once, shared by every node. */
+const ENTITY_SETS: readonly (readonly DiagnosticEntity[])[] = Object.freeze([
+  Object.freeze([UPTIME, IP]), Object.freeze([UPTIME, RSSI, IP]), Object.freeze([UPTIME, IP, RESTART]), Object.freeze([UPTIME, RSSI, IP, RESTART]),
+]);
+
 /** What Home Assistant's button publishes when pressed (its default payload_press). */
 export const PRESS = "PRESS";
 export const PRESS_BYTES = asciiBytes(PRESS);
@@ -44,13 +50,9 @@ const EXPIRY_SLACK_S = 10;
  * diagnosticsInterval is 0; the RSSI only on a board with a Wi-Fi interface; the restart
  * button only on a board that can restart.
  */
-export function diagnosticEntities(config: Config, wifi: boolean, restart: boolean): DiagnosticEntity[] {
-  if (config.diagnosticsInterval === 0) return [];
-  const entities = [UPTIME];
-  if (wifi) entities.push(RSSI);
-  entities.push(IP);
-  if (restart) entities.push(RESTART);
-  return entities;
+export function diagnosticEntities(config: Config, wifi: boolean, restart: boolean): readonly DiagnosticEntity[] {
+  if (config.diagnosticsInterval === 0) return NO_ENTITIES;
+  return ENTITY_SETS[(wifi ? 1 : 0) + (restart ? 2 : 0)];
 }
 
 /** The object id of a diagnostic entity's discovery config: <p>_diagnostics_<key>. */
@@ -113,19 +115,26 @@ const CLOSE = 0x7d;
 /**
  * The diagnostics' state message: its prepared topic and the JSON written into one buffer.
  * The address is kept as its bytes (setAddress(), when it changes), so encode() only
- * copies bytes and writes two whole numbers.
+ * copies bytes and writes two whole numbers. The payload, the address and the topic's bytes
+ * are views of one ArrayBuffer (each buffer costs a header, on XS and on Node alike).
  */
 export class DiagnosticsState {
   readonly topic: PreparedTopic;
   readonly payload: Uint8Array;
-  readonly #address = new Uint8Array(ADDRESS_ROOM);
+  readonly #address: Uint8Array;
   /** Bytes of the address; 0 while it is unknown. */
   #addressLength = 0;
 
   /** Throws MqttError "topic-invalid" for an invalid topic (a prefix that makes one). */
   constructor(config: Config, encoder: Utf8Encoder) {
-    this.topic = prepareTopic(diagnosticsTopic(config), encoder);
-    this.payload = new Uint8Array(DIAGNOSTICS_PAYLOAD_BYTES);
+    const name = diagnosticsTopic(config);
+    const encoded = encoder.encode(name);
+    const memory = new ArrayBuffer(DIAGNOSTICS_PAYLOAD_BYTES + ADDRESS_ROOM + encoded.length);
+    this.payload = new Uint8Array(memory, 0, DIAGNOSTICS_PAYLOAD_BYTES);
+    this.#address = new Uint8Array(memory, DIAGNOSTICS_PAYLOAD_BYTES, ADDRESS_ROOM);
+    const topicBytes = new Uint8Array(memory, DIAGNOSTICS_PAYLOAD_BYTES + ADDRESS_ROOM, encoded.length);
+    topicBytes.set(encoded);
+    this.topic = prepareTopic(name, { encode: () => topicBytes });
   }
 
   /** The board's address, or undefined: kept as ASCII bytes (anything else counts as unknown). Allocates nothing. */

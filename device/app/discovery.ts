@@ -133,8 +133,6 @@ export class Discovery {
   readonly #sensors: readonly SensorSpec[];
   readonly #diagnostics: readonly DiagnosticEntity[];
   readonly count: number;
-  /** The manifest of this set, as it is published (built once). */
-  readonly manifest: string;
 
   constructor(config: Config, sensors: readonly SensorSpec[], diagnostics: readonly DiagnosticEntity[] = []) {
     this.#config = config;
@@ -143,11 +141,16 @@ export class Discovery {
     let count = config.actuators.length + diagnostics.length;
     for (const s of sensors) count += s.readings.length;
     this.count = count;
+  }
+
+  /** The manifest of this set, as it is published (built now: allocates; it goes out at connect only). */
+  get manifest(): string {
+    const config = this.#config;
     const entries: string[] = [];
-    for (const s of sensors) for (const r of s.readings) entries.push("sensor/" + sensorObjectId(config, s, r));
+    for (const s of this.#sensors) for (const r of s.readings) entries.push("sensor/" + sensorObjectId(config, s, r));
     for (const a of config.actuators) entries.push(a.component + "/" + actuatorObjectId(config, a));
-    for (const d of diagnostics) entries.push(d.component + "/" + diagnosticObjectId(config, d));
-    this.manifest = entries.join(" ");
+    for (const d of this.#diagnostics) entries.push(d.component + "/" + diagnosticObjectId(config, d));
+    return entries.join(" ");
   }
 
   /** Every entry's topic, in order (a new array each call). */

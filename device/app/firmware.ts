@@ -32,9 +32,8 @@ import type {
   ActuatorState, Firmware, FirmwareCounts, FirmwareOptions, FirmwareParts, ReadingState, ResolvedFirmwareOptions,
 } from "./firmware-types.js";
 import { Health } from "./health.js";
-import type { DigitalClass, FirmwareIo } from "./io.js";
+import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
-import type { PacerItem } from "./pacer.js";
 import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
 import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
@@ -68,6 +67,13 @@ export function startFirmware(options: FirmwareOptions | ResolvedFirmwareOptions
 const SENSOR_STATE = Object.freeze({ qos: 0, queue: true, retain: true });
 /** A QoS 0 retained fallback for "offline" at stop when the outbox is full. */
 const RETAINED_QOS0 = Object.freeze({ qos: 0, retain: true });
+
+/** The driver given for a sensor, if it is one (it has sample()). */
+function driverOf(sensors: Readonly<Record<string, Sensor | undefined>>, spec: SensorSpec): Sensor | undefined {
+  const given = sensors[spec.id];
+  return given !== undefined && typeof given.sample === "function" ? given : undefined;
+}
+
 /** Longest command text quoted in a log line. */
 const COMMAND_PREVIEW = 40;
 
@@ -85,6 +91,10 @@ class SensorNode implements Firmware {
   readonly #discovery: Discovery | undefined;
   /** Where the discovery manifest is kept (undefined without discovery). */
   readonly #manifestTopic: string | undefined;
+  /** Home Assistant's status topic (undefined without discovery). */
+  readonly #homeAssistantStatusTopic: string | undefined;
+  /** Each actuator's command topic, in configuration order. */
+  readonly #commandTopics: string[];
   readonly #channels: SensorReadings[];
   readonly #actuators: Actuator[];
   readonly #led: StatusLed | undefined;
@@ -115,14 +125,22 @@ class SensorNode implements Firmware {
     // one memory for every sensor's readings, with one JSON buffer for all: a state is
     // written and handed to the client (which copies it) in one go
     const memory = new ReadingsMemory(config.sensors);
-    const started: SensorSpec[] = [];
-    this.#channels = config.sensors.map((spec) => {
-      const given = sensors[spec.id];
-      const sensor = given !== undefined && typeof given.sample === "function" ? given : undefined;
-      if (sensor === undefined) this.#say("sensor " + spec.id + ": no driver was given; it is neither announced nor published");
-      else started.push(spec);
-      return new SensorReadings(spec, sensor, config.maxSilence, memory);
-    });
+    // (loops, not callbacks, here and below: on V8 the closures a constructor makes share one
+    // context, kept as long as the longest-lived of them, the client's callbacks; so no
+    // closure here sees a local the node does not keep)
+    // (arrays made at their length: one grown by push keeps room for 17)
+    const specs = config.sensors;
+    const channels: SensorReadings[] = this.#channels = new Array<SensorReadings>(specs.length);
+    let running = 0;
+    for (let i = 0; i < specs.length; i++) {
+      const sensor = driverOf(sensors, specs[i]);
+      if (sensor === undefined) this.#say("sensor " + specs[i].id + ": no driver was given; it is neither announced nor published");
+      else running++;
+      channels[i] = new SensorReadings(specs[i], sensor, config.maxSilence, memory);
+    }
+    const started = new Array<SensorSpec>(running);
+    running = 0;
+    for (const spec of specs) if (driverOf(sensors, spec) !== undefined) started[running++] = spec;
     // Home Assistant hears only of the sensors that run
     const diagnostics = diagnosticEntities(config, io.WiFi !== undefined, options.restart !== undefined);
     const discovery = this.#discovery = config.discovery ? new Discovery(config, started, diagnostics) : undefined;
@@ -131,8 +149,9 @@ class SensorNode implements Firmware {
     const buffers = clientBufferSizes(nodeSizes(config, discovery, encoder), options.buffers ?? {}, this.#channels.length);
 
     const node = this;
+    // (the broker's options spread last: V8 gives a literal that spreads first and then adds
+    // properties a hidden class of its own, about 700 bytes per client of a fleet)
     this.client = new MqttClient({
-      ...brokerOptions(config, io, options.mqtt5),
       will: availabilityWill(statusTopic(config)),
       receiveBufferSize: buffers.receiveBufferSize,
       outboxMessages: buffers.outboxMessages,
@@ -155,6 +174,7 @@ class SensorNode implements Firmware {
       onError(error) {
         node.#say("mqtt " + error.code + ": " + error.message);
       },
+      ...brokerOptions(config, io, options.mqtt5),
     });
     const client = this.client;
     this.#topics = new Topics(config, encoder);
@@ -163,14 +183,16 @@ class SensorNode implements Firmware {
       say: (line) => this.#say(line), now: () => this.#now(), stop: () => this.stop(),
     });
 
-    this.#actuators = config.actuators.map((spec) => {
+    const actuators: Actuator[] = this.#actuators = new Array<Actuator>(config.actuators.length);
+    for (let i = 0; i < actuators.length; i++) {
+      const spec = config.actuators[i];
       try {
-        return new Actuator(spec, Digital);
+        actuators[i] = new Actuator(spec, Digital);
       } catch (error) {
         this.#say("actuator " + spec.id + ": pin " + spec.pin + " could not be opened (" + String(error) + "); its state is kept without a pin");
-        return new Actuator(spec, undefined);
+        actuators[i] = new Actuator(spec, undefined);
       }
-    });
+    }
     let led: StatusLed | undefined;
     if (config.statusLed !== undefined) {
       try {
@@ -184,16 +206,19 @@ class SensorNode implements Firmware {
     // the pacer's items, in the order they go out after a connect (#publishItem)
     const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length,
       health.publishes);
-    const item: PacerItem = (index) => this.#publishItem(index);
-    const items = new Array<PacerItem>(plan.count).fill(item);
-    this.#pacer = new Pacer(items, (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
+    this.#pacer = new Pacer(plan.count, (index) => this.#publishItem(index), (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
 
-    this.#actuators.forEach((actuator, index) => {
-      client.subscribe(commandTopic(config, actuator.spec), { qos: 1 }, (message) => this.#onCommand(index, message));
-    });
+    // one handler for the node's subscriptions, told apart by topic (#onMessage)
+    const onMessage = (message: Message): void => this.#onMessage(message);
+    const commandTopics = this.#commandTopics = new Array<string>(actuators.length);
+    for (let index = 0; index < actuators.length; index++) {
+      commandTopics[index] = commandTopic(config, actuators[index].spec);
+      client.subscribe(commandTopics[index], { qos: 1 }, onMessage);
+    }
+    this.#homeAssistantStatusTopic = discovery === undefined ? undefined : homeAssistantStatusTopic(config);
     if (discovery !== undefined) {
-      client.subscribe(homeAssistantStatusTopic(config), { qos: 1 }, (message) => this.#onHomeAssistantStatus(message));
-      client.subscribe(manifestTopic as string, { qos: 1 }, (message) => this.#onManifest(message));
+      client.subscribe(this.#homeAssistantStatusTopic as string, { qos: 1 }, onMessage);
+      client.subscribe(manifestTopic as string, { qos: 1 }, onMessage);
     }
 
     this.#led?.show(this.#status, 0);
@@ -307,6 +332,20 @@ class SensorNode implements Firmware {
     if (status === "outbox-full") return;
     this.#manifestDue = false;
     if (!taken(status)) this.#say("the discovery manifest was not published (" + status + ")");
+  }
+
+  /**
+   * A message of one of the node's subscriptions: every filter is a topic (prefixes and ids
+   * have no wildcards: config.ts), so `topic` is the very string subscribed with (no decoding).
+   */
+  #onMessage(message: Message): void {
+    const topic = message.topic;
+    const commandTopics = this.#commandTopics;
+    for (let index = 0; index < commandTopics.length; index++) {
+      if (topic === commandTopics[index]) return this.#onCommand(index, message);
+    }
+    if (topic === this.#manifestTopic) this.#onManifest(message);
+    else if (topic === this.#homeAssistantStatusTopic) this.#onHomeAssistantStatus(message);
   }
 
   /** The manifest announced last: clears the configs of entities this configuration no longer has. */

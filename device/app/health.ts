@@ -18,6 +18,7 @@ import { taken } from "./node-parts.js";
 import { SKIP } from "./pacer.js";
 import { restartTopic } from "./topics.js";
 import { WifiWatch } from "./wifi.js";
+import type { WifiListener } from "./wifi.js";
 
 /** The diagnostics' state: QoS 0, kept in the outbox rather than dropped, retained (as the sensor states). */
 const STATE = Object.freeze({ qos: 0, queue: true, retain: true });
@@ -32,7 +33,7 @@ export interface HealthHooks {
   stop(): void;
 }
 
-export class Health {
+export class Health implements WifiListener {
   readonly #client: MqttClient;
   readonly #io: FirmwareIo;
   readonly #hooks: HealthHooks;
@@ -61,27 +62,32 @@ export class Health {
     if (this.#restart !== undefined) client.subscribe(restartTopic(config), { qos: 1 }, (message) => this.#onRestart(message));
     const WiFi = io.WiFi;
     if (WiFi === undefined) return;
-    const health = this;
     try {
       const credentials = io.wifiCredentials;
       const random = io.random ?? Math.random;
       const rejoin = credentials === undefined ? undefined : { credentials, now: hooks.now, random };
-      this.#wifi = new WifiWatch(WiFi, {
-        onLink(up) {
-          health.#onLink(up);
-        },
-        onAddress() {
-          health.readAddress();
-        },
-        onFault(error) {
-          hooks.say("Wi-Fi: " + String(error));
-        },
-      }, rejoin);
+      // this object is the watch's listener (its methods: no closures per node)
+      this.#wifi = new WifiWatch(WiFi, this, rejoin);
     } catch (error) {
       hooks.say("Wi-Fi: the interface could not be opened (" + String(error) + "); the network counts as up");
       return;
     }
     if (!this.#wifi.up) this.#onLink(false);
+  }
+
+  /** WifiListener: the link went up or down. */
+  onLink(up: boolean): void {
+    this.#onLink(up);
+  }
+
+  /** WifiListener: the interface has an address. */
+  onAddress(): void {
+    this.readAddress();
+  }
+
+  /** WifiListener: the listener threw, or the interface failed. */
+  onFault(error: unknown): void {
+    this.#hooks.say("Wi-Fi: " + String(error));
   }
 
   /** Whether the node publishes diagnostics (diagnosticsInterval is not 0). */

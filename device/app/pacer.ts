@@ -1,8 +1,8 @@
 /*
  * The pacer: publishes a fixed, ordered list of messages that must get out (birth,
  * discovery configs, actuator states, sensor states) as fast as the client's outbox takes
- * them, and no faster. Each item is a function that publishes one message and returns the
- * client's status. An item is marked pending by request(); pump() publishes pending items
+ * them, and no faster. Items are numbered; one function publishes item i's message and
+ * returns the client's status (one function for all: a node keeps no array of them). An item is marked pending by request(); pump() publishes pending items
  * in list order and stops at the first one the client cannot take now ("outbox-full", or
  * "dropped" for QoS 0, or WAIT from the item itself), keeping it pending for the next
  * pump() (the firmware pumps again when the broker acknowledges a message and on its tick). So a burst never overflows the
@@ -21,20 +21,25 @@ export const WAIT = "wait";
 const OUTBOX_FULL: PublishStatus = "outbox-full";
 const DROPPED: PublishStatus = "dropped";
 
-/** An item; it is called with its own index (so one function may serve every item). */
+/** Publishes the item of an index. */
 export type PacerItem = (index: number) => PublishStatus | typeof SKIP | typeof WAIT;
 
+/** Items per word of the pending bits (a small integer on every engine). */
+const BITS = 30;
+
 export class Pacer {
-  readonly #items: readonly PacerItem[];
-  /** 1 for a pending item, else 0. */
+  readonly #item: PacerItem;
+  /** A bit per item, set while it is pending: item i is bit i % BITS of word i / BITS (a node's few dozen items in a word or two). */
   readonly #pending: number[];
+  readonly #size: number;
   readonly #onError: (index: number, error: unknown) => void;
   #count = 0;
 
-  /** `onError` hears of an item that threw (it is not retried). */
-  constructor(items: readonly PacerItem[], onError: (index: number, error: unknown) => void) {
-    this.#items = items;
-    this.#pending = new Array<number>(items.length).fill(0);
+  /** Items 0 to count - 1, each published by item(index); `onError` hears of an item that threw (it is not retried). */
+  constructor(count: number, item: PacerItem, onError: (index: number, error: unknown) => void) {
+    this.#item = item;
+    this.#pending = new Array<number>(Math.ceil(count / BITS)).fill(0);
+    this.#size = count;
     this.#onError = onError;
   }
 
@@ -44,15 +49,18 @@ export class Pacer {
   }
 
   isPending(index: number): boolean {
-    return this.#pending[index] === 1;
+    return index >= 0 && index < this.#size && (this.#pending[Math.floor(index / BITS)] & (1 << (index % BITS))) !== 0;
   }
 
-  /** Marks items start (inclusive) to end (exclusive) pending. */
+  /** Marks items start (inclusive) to end (exclusive) pending (those in the list). */
   request(start: number, end = start + 1): void {
     const pending = this.#pending;
-    for (let i = start; i < end; i++) {
-      if (pending[i] === 0) {
-        pending[i] = 1;
+    const last = Math.min(end, this.#size); // items past the list are none
+    for (let i = Math.max(start, 0); i < last; i++) {
+      const word = Math.floor(i / BITS);
+      const bit = 1 << (i % BITS);
+      if ((pending[word] & bit) === 0) {
+        pending[word] |= bit;
         this.#count++;
       }
     }
@@ -61,9 +69,12 @@ export class Pacer {
   /** Forgets items start to end, whether pending or not. */
   cancel(start: number, end = start + 1): void {
     const pending = this.#pending;
-    for (let i = start; i < end; i++) {
-      if (pending[i] === 1) {
-        pending[i] = 0;
+    const last = Math.min(end, this.#size); // items past the list are none
+    for (let i = Math.max(start, 0); i < last; i++) {
+      const word = Math.floor(i / BITS);
+      const bit = 1 << (i % BITS);
+      if ((pending[word] & bit) !== 0) {
+        pending[word] &= ~bit;
         this.#count--;
       }
     }
@@ -71,13 +82,12 @@ export class Pacer {
 
   /** Publishes pending items in order until one cannot go now. Returns true when none is left. */
   pump(): boolean {
-    const pending = this.#pending;
-    const items = this.#items;
-    for (let i = 0; i < pending.length && this.#count > 0; i++) {
-      if (pending[i] === 0) continue;
+    const item = this.#item;
+    for (let i = 0; i < this.#size && this.#count > 0; i++) {
+      if (!this.isPending(i)) continue;
       let status: PublishStatus | typeof SKIP | typeof WAIT;
       try {
-        status = items[i](i);
+        status = item(i);
       } catch (error) {
         this.cancel(i);
         this.#onError(i, error);

@@ -1,21 +1,23 @@
 /*
- * Reproducible noise for the simulated chips: mulberry32 (the one copy, shared with the
+ * Reproducible noise for the simulated chips: mulberry32 (its one copy is shared with the
  * code that runs inside XS) and normally distributed values from it. The same seed gives
  * the same sequence on every run and every machine. Not for real randomness. Node side only.
  */
 
-import { mulberry32 } from "../engines/xs/in-xs/prng.js";
+import { MULBERRY32_STEP, mulberry32Value } from "../engines/xs/in-xs/prng.js";
 
+/** mulberry32's sequence, its state a field (no closure per generator: a fleet's boards have two each). */
 export class Prng {
-  readonly #next: () => number;
+  #state: number;
 
   constructor(seed: number) {
-    this.#next = mulberry32(seed);
+    this.#state = seed >>> 0;
   }
 
   /** A number in [0, 1). */
   next(): number {
-    return this.#next();
+    this.#state = (this.#state + MULBERRY32_STEP) >>> 0;
+    return mulberry32Value(this.#state);
   }
 
   /** A normally distributed number with mean 0 and the given standard deviation (Box-Muller). */

@@ -208,12 +208,6 @@ export interface VirtualPinsOptions {
 
 export type PinListener = (pin: number, level: Level) => void;
 
-/** The constants of the Digital class (static properties of SimDigital; copied onto each board's bound class). */
-const DIGITAL_CONSTANTS = Object.freeze({
-  Input: INPUT, InputPullUp: INPUT_PULL_UP, InputPullDown: INPUT_PULL_DOWN, InputPullUpDown: INPUT_PULL_UP_DOWN,
-  Output: OUTPUT, OutputOpenDrain: OUTPUT_OPEN_DRAIN, ActiveLow: ACTIVE_LOW, Rising: RISING, Falling: FALLING,
-});
-
 /** ESP32 GPIOs 34 to 39: inputs only. */
 const ESP32_INPUT_ONLY: ReadonlySet<number> = new Set([34, 35, 36, 37, 38, 39]);
 /** GPIO numbers an ESP32 lacks (ESP-IDF's SOC_GPIO_VALID_GPIO_MASK, which Moddable's registry starts from). */
@@ -242,9 +236,10 @@ export class VirtualPins {
     this.count = options.count ?? 40;
     this.inputOnly = options.inputOnly === undefined ? ESP32_INPUT_ONLY : new Set(options.inputOnly);
     this.missing = options.missing === undefined ? ESP32_MISSING : new Set(options.missing);
-    // SimDigital bound to this board, with its constants: instances are SimDigitals (one
-    // class for every board, so a fleet shares its shapes), and `instanceof` still holds
-    this.Digital = Object.assign(SimDigital.bind(null, this), DIGITAL_CONSTANTS) as DigitalClass;
+    // SimDigital bound to this board: instances are SimDigitals (one class for every board, so
+    // a fleet shares its shapes), and `instanceof` still holds; its constants (Digital.Output,
+    // ...) are SimDigital's own statics, inherited rather than copied onto every board's class
+    this.Digital = Object.setPrototypeOf(SimDigital.bind(null, this), SimDigital) as DigitalClass;
   }
 
   /** The level on a pin now. */

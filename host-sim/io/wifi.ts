@@ -16,6 +16,7 @@
  */
 
 import { mulberry32 } from "../engines/xs/in-xs/prng.js";
+import { withItem, withoutItem } from "./lists.js";
 import type { BoardNetwork } from "./network.js";
 
 /** ECMA-419 network interface `connection` values. */
@@ -61,6 +62,11 @@ export interface WifiListener {
   changed(event: WifiEvent): void;
 }
 
+/** The default clock of a radio (one function for every board). */
+function performanceNow(): number {
+  return performance.now();
+}
+
 /** connect()'s options as Moddable reads them (`xs_wifi419_connect`). */
 export interface WifiConnectOptions {
   SSID?: unknown;
@@ -86,13 +92,13 @@ export class BoardWiFi {
   #joins = 0;
   /** Numbers the joins, so a join's late steps see that it was ended. */
   #join = 0;
-  /** The open interfaces (usually one: the firmware's). */
-  readonly #listeners = new Set<WifiListener>();
+  /** The open interfaces (usually one: the firmware's), replaced on every change (lists.ts: a Set would cost each board of a fleet a hash table). */
+  #listeners: readonly WifiListener[] = [];
 
   constructor(options: { seed: number; boardNumber: number; now?: () => number; ssid?: string; password?: string }) {
     const seed = options.seed >>> 0;
     this.#seed = seed;
-    this.#now = options.now ?? (() => performance.now());
+    this.#now = options.now ?? performanceNow;
     this.ssid = options.ssid ?? SIM_SSID;
     this.password = "password" in options ? options.password : SIM_PASSWORD;
     const random = mulberry32(seed ^ 0x3c6ef372);
@@ -220,12 +226,12 @@ export class BoardWiFi {
 
   /** @internal */
   _listen(listener: WifiListener): void {
-    this.#listeners.add(listener);
+    if (!this.#listeners.includes(listener)) this.#listeners = withItem(this.#listeners, listener);
   }
 
   /** @internal */
   _unlisten(listener: WifiListener): void {
-    this.#listeners.delete(listener);
+    this.#listeners = withoutItem(this.#listeners, listener);
   }
 
   /** The station is no longer associated: its connections fail, the interfaces hear the disconnect. */
@@ -237,7 +243,7 @@ export class BoardWiFi {
 
   /** Tells every interface, from the event loop (never inside the caller's call). */
   #tell(event: WifiEvent): void {
-    for (const listener of [...this.#listeners]) setImmediate(() => listener.changed(event));
+    for (const listener of this.#listeners) setImmediate(() => listener.changed(event));
   }
 }
 

@@ -49,6 +49,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
       ca: options.ca, firmware: options.firmware, rtt: options.rtt, stack: options.stack, reportEvery: options.reportEvery,
       onStatus: (board, status) => queue(["status", board.number, status]),
       onLog: (board, line) => queue(["log", board.number, line]),
+      logLines: 0, // the parent keeps each board's lines (remote-board.ts)
       onAbort: (board, error) => queue(["abort", board.number, error.message, error.stack ?? String(error)]),
       onStarted: (started) => send({ type: "progress", started }),
     }, { first: options.first, last: options.last });

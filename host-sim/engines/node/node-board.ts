@@ -26,6 +26,7 @@ import { TextDecoder, TextEncoder } from "../../io/text.js";
 import { BoardSleep } from "../../sleep.js";
 import type { WakeCycle } from "../../sleep.js";
 import { startBoard } from "../xs/in-xs/board-wiring.js";
+import { mulberry32 } from "../xs/in-xs/prng.js";
 
 export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   // every callback the board's IO delivers runs through its BoardAbort: an exception that
@@ -46,6 +47,8 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
     address: () => (wifi.up ? wifi.address : undefined),
     // the access point's SSID and password, as a board's mc/config gives them: the firmware rejoins with them
     wifiCredentials: wifi.password === undefined ? { SSID: wifi.ssid } : { SSID: wifi.ssid, password: wifi.password },
+    // the reconnect and rejoin jitter: boot() sets the board's own, reproducible from its seed
+    random: Math.random,
   };
   let engine: NodeEngine | undefined = undefined;
   // deep sleep resets the board's peripherals: the I²C connections of a wake close with it
@@ -78,12 +81,13 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   const Digital = abort.digital(start.hardware.pins);
   const boot = (): Firmware => startBoard(start.firmware, {
     resolved: start.config,
-    io,
+    // a fresh generator for every boot, as a board's firmware starts afresh; set here rather
+    // than by startBoard's `seed`, which makes a copy of io with it that the board would keep
+    io: Object.assign(io, { random: mulberry32(start.seed) }),
     I2C,
     data: I2C_DATA,
     clock: I2C_CLOCK,
     Digital,
-    seed: start.seed,
     buffers: CLIENT_BUFFERS,
     log: start.onLog,
     onStatus: start.onStatus,
