@@ -19,7 +19,7 @@
  * publishing readings) nothing is allocated here beyond what a sensor's sample() returns.
  */
 
-import { MqttClient } from "../mqtt/index.js";
+import { MqttClient, Ticker } from "../mqtt/index.js";
 import type { Message, MqttError, PublishStatus, TextDecoderLike, TimerId } from "../mqtt/index.js";
 import { Actuator, COMMAND_INVALID, COMMAND_ON, COMMAND_TOGGLE } from "./actuators.js";
 import { availabilityWill, OFFLINE_BYTES, ONLINE_BYTES, RETAINED_QOS1 } from "./availability.js";
@@ -102,11 +102,10 @@ class SensorNode implements Firmware {
   readonly #plan: PublishPlan;
   readonly #health: Health;
   readonly #sampleTimer: TimerId;
-  readonly #tickTimer: TimerId;
+  /** The housekeeping tick: TICK_MS while the LED blinks, a join waits or publishes are pending; IDLE_TICK_MS otherwise. */
+  readonly #ticker = new Ticker();
   #status: FirmwareStatus = "connecting";
   #ticks = 0;
-  /** The tick's period now: TICK_MS while the LED blinks, a join waits or publishes are pending; IDLE_TICK_MS otherwise. */
-  #tickPeriod = TICK_MS;
   #sampledOnce = false;
   #stopped = false;
   /** The manifest is to go out when the outbox has room (its SUBACK came while the burst filled it). */
@@ -225,7 +224,7 @@ class SensorNode implements Firmware {
     this.#say("connecting to " + config.broker.host + ":" + config.broker.port + " as " + config.broker.clientId);
     client.connect();
     this.#sampleTimer = io.Timer.repeat(() => this.#sampleTick(), config.sampleInterval);
-    this.#tickTimer = io.Timer.repeat(() => this.#tick(), TICK_MS);
+    this.#ticker.start(io.Timer, () => this.#tick(), TICK_MS);
   }
 
   get status(): FirmwareStatus {
@@ -277,7 +276,7 @@ class SensorNode implements Firmware {
     this.#stopped = true;
     const io = this.#io;
     io.Timer.clear(this.#sampleTimer);
-    io.Timer.clear(this.#tickTimer);
+    this.#ticker.stop();
     const client = this.client;
     if (client.connected) {
       // a graceful close does not fire the will: say "offline" ourselves, before DISCONNECT
@@ -419,7 +418,7 @@ class SensorNode implements Firmware {
       this.counts.wifiJoins = health.wifiJoins;
       if (health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
       if (this.#pacer.pending > 0) this.#pump();
-      this.#setTickPeriod(this.#status === ONLINE && this.#pacer.pending === 0 ? IDLE_TICK_MS : TICK_MS);
+      this.#ticker.period = this.#status === ONLINE && this.#pacer.pending === 0 ? IDLE_TICK_MS : TICK_MS;
     } catch (error) {
       this.#say("tick failed: " + String(error));
     }
@@ -431,15 +430,7 @@ class SensorNode implements Firmware {
     if (this.#stopped || !this.client.connected) return;
     // in one write: a sample's states leave in one TCP segment, not one each
     this.client.batch(this.#publishPending);
-    if (this.#pacer.pending > 0) this.#setTickPeriod(TICK_MS);
-  }
-
-  /** Changes the tick's period (Timer.schedule: no new timer; a Timer without it keeps TICK_MS). */
-  #setTickPeriod(period: number): void {
-    const Timer = this.#io.Timer;
-    if (period === this.#tickPeriod || Timer.schedule === undefined || this.#stopped || this.#tickTimer === undefined) return;
-    this.#tickPeriod = period;
-    Timer.schedule(this.#tickTimer, period, period);
+    if (this.#pacer.pending > 0) this.#ticker.period = TICK_MS;
   }
 
   /** Made once: batch() calls it without a closure per pump. */
@@ -518,7 +509,7 @@ class SensorNode implements Firmware {
     this.#status = status;
     this.#say("status: " + status);
     this.#led?.show(status, this.#ticks);
-    if (status !== ONLINE) this.#setTickPeriod(TICK_MS); // the LED blinks, the Wi-Fi may rejoin
+    if (status !== ONLINE) this.#ticker.period = TICK_MS; // the LED blinks, the Wi-Fi may rejoin
     tellStatus(this.#onStatus, status, this.#log);
   }
 

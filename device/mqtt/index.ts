@@ -40,6 +40,7 @@ export type { Properties, UserProperty } from "./props.js";
 export { MqttClient } from "./client.js";
 export { isWhole } from "./options.js";
 export { TX_RESERVE } from "./transmit.js";
+export { Ticker } from "./keepalive.js";
 export type {
   ClientOptions, ClientState, ClientStats, MessageHandler, PublishOptions, PublishStatus, ReconnectOptions,
   SubscribeOptions, TlsOptions, WillOptions,
