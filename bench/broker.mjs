@@ -27,7 +27,9 @@
 // Then the client-bound cases: the same three publishers and rounds against a sink child
 // process (this file with --sink) in mosquitto's place, which accepts the connection, answers
 // CONNECT and PINGREQ, frames and counts PUBLISH packets and answers QoS 1 ones with PUBACK
-// (the subscriber's parser): the publisher's own costs, with no broker between.
+// (the subscriber's parser): the publisher's own costs, with no broker between. There, at
+// QoS 1, ours has the window MQTT.js has, MQTTJS_WINDOW messages in flight (its outbox sized
+// to hold them: CLIENT_BOUND_QOS1, printed as "ours_options"), not the default 16 of a board.
 // With --profile it runs only our client's QoS 0 client-bound case under V8's sampling
 // profiler (the inspector, 100 µs) and prints the frames with the most self time; with
 // --client-bound it runs only the two client-bound cases.
@@ -37,7 +39,8 @@
 //    "raw_msgs_s":C, "ours_vs_raw":A/C, "ours_vs_mqttjs":A/B, "ours_cpu_us_per_msg":U, ...,
 //    "ours_qos0_retries":R, "rounds":3, "all_received":bool}
 //   {"bench":"broker","case":"qos0-client-bound"|"qos1-client-bound", the same fields,
-//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg}
+//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg; QoS 1 also "ours_options",
+//    "mqttjs_window": the window both had}
 //   with --profile: {"bench":"broker","case":"qos0-client-bound-profile","top":[{"frame","self_pct"},..]}
 //   where *_cpu_us_per_msg is the CPU time (user + system) of this process, which runs
 //   only the publisher, per message: a figure that the machine's load disturbs less than
@@ -93,6 +96,8 @@ const MEASURE_TIMEOUT_MS = 30_000; // one publisher, one case, one round
 const BURST_TIMEOUT_MS = 60_000;
 const RUN_BUDGET_MS = 270_000; // the option sweep is skipped past this
 const MQTTJS_WINDOW = 1_000; // QoS 1 publishes in flight for MQTT.js (100 and 10,000 did no better here)
+/** Ours in the client-bound QoS 1 case: MQTT.js's window, and an outbox that holds it (128 bytes a message). */
+const CLIENT_BOUND_QOS1 = { maxInflight: MQTTJS_WINDOW, outboxMessages: MQTTJS_WINDOW, outboxBytes: 128 * MQTTJS_WINDOW };
 const RAW_BLOCK = 1_000;
 const TOPIC_PREFIX = "bench/";
 const SUB_FILTER = "bench/#";
@@ -658,7 +663,8 @@ async function main() {
     // ---- qos0 and qos1: the three publishers, rotated over the rounds
     async function compare(qos, count, suffix) {
       stage = "qos" + qos + suffix;
-      const makers = [() => ours(qos), () => mqttjs(qos), () => raw(qos)];
+      const options = qos === 1 && suffix === "-client-bound" ? CLIENT_BOUND_QOS1 : {};
+      const makers = [() => ours(qos, options), () => mqttjs(qos), () => raw(qos)];
       for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
       const rates = { ours: [], mqttjs: [], raw: [] };
       const cpus = { ours: [], mqttjs: [], raw: [] };
@@ -684,6 +690,7 @@ async function main() {
         ours_vs_mqttjs_cpu: ratio(median(cpus.ours), median(cpus.mqttjs)),
       };
       if (qos === 0) line.ours_qos0_retries = Math.round(retries / ROUNDS);
+      if (options === CLIENT_BOUND_QOS1) Object.assign(line, { ours_options: options, mqttjs_window: MQTTJS_WINDOW });
       line.rounds = ROUNDS;
       line.all_received = allReceived;
       emit(line);

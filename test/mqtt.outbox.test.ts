@@ -2,9 +2,12 @@
  * Unit tests of device/mqtt/outbox.ts: room in the ring (reserve/add, wrap-around), entry
  * states and the queued/inflight counters (markInflight, markDone, acknowledge), requeue()
  * after a lost connection and DUP on resend, stage() into a real Transmit
- * (maxInflight, TX_RESERVE, stats), roomy and holds(). What stage() writes is read back with
+ * (maxInflight, TX_RESERVE, stats), roomy and holds(); and every operation against a plain
+ * model of the entries (fast-check), so the held-id counts and the staging cursor never
+ * answer other than a look at every entry would. What stage() writes is read back with
  * mqtt-packet's parser. No sockets: the transmit buffer is only filled.
  */
+import fc from "fast-check";
 import type * as mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
 import { encodePublish, publishSize } from "../device/mqtt/encode.js";
@@ -110,7 +113,7 @@ describe("Outbox: reserve() and add()", () => {
   it("uses a part of its owner's buffer when given one", () => {
     const memory = new ArrayBuffer(8 + Outbox.size(10, 2));
     const outbox = new Outbox(10, 2, memory, 8);
-    expect(Outbox.size(10, 2)).toBe(12 + 24);
+    expect(Outbox.size(10, 2)).toBe(12 + 24 + 8); // the ring, 3 words per entry, 2 held-id counts
     expect(outbox.bytes.buffer).toBe(memory);
     expect([outbox.bytes.byteOffset, outbox.bytes.length]).toEqual([8, 10]);
   });
@@ -333,5 +336,94 @@ describe("Outbox: QoS 2 through PUBREC, PUBREL and PUBCOMP", () => {
     const last = new Transmit(512);
     outbox.stage(last, 1, counts);
     expect(staged(last).map((p) => p.messageId)).toEqual([2]);
+  });
+});
+
+describe("Outbox: against a plain model of its entries", () => {
+  /** An entry as the model sees it, in publish order. */
+  interface Entry { id: number; qos: number; state: "queued" | "inflight" | "done" | "released"; releaseDue: boolean; sent: boolean }
+  type Op =
+    | { op: "publish"; qos: number; id: number }
+    | { op: "stage"; maxInflight: number }
+    | { op: "puback" | "pubrec" | "pubcomp"; pick: number; stray: boolean }
+    | { op: "requeue" };
+  const CAPACITY = 6;
+  const IDS = 3 * CAPACITY; // ids collide modulo the counts' size, and come back once freed
+  const ops: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ op: fc.constant("publish" as const), qos: fc.integer({ min: 0, max: 2 }), id: fc.integer({ min: 1, max: IDS }) }),
+    fc.record({ op: fc.constant("stage" as const), maxInflight: fc.integer({ min: 1, max: CAPACITY }) }),
+    // an answer for one of the entries (any state), or now and then for an id that may be held by none
+    fc.record({ op: fc.constantFrom("puback" as const, "pubrec" as const, "pubcomp" as const), pick: fc.nat(), stray: fc.integer({ min: 0, max: 4 }).map((n) => n === 0) }),
+    fc.record({ op: fc.constant("requeue" as const) }),
+  );
+
+  /** What stage() writes, by the model: [kind, id], oldest entry first, until maxInflight binds. */
+  function stageModel(entries: Entry[], maxInflight: number): [string, number][] {
+    const out: [string, number][] = [];
+    let inflight = entries.filter((e) => e.state === "inflight" || e.state === "released").length;
+    for (const e of entries) {
+      if (e.releaseDue) {
+        out.push(["pubrel", e.id]);
+        e.releaseDue = false;
+        continue;
+      }
+      if (e.state !== "queued") continue;
+      if (e.qos > 0 && inflight >= maxInflight) break;
+      out.push(["publish", e.id]);
+      if (e.qos === 0) e.state = "done";
+      else [e.state, e.sent, inflight] = ["inflight", true, inflight + 1];
+    }
+    return out;
+  }
+
+  it("holds(), stage()'s order, the counters and the count answer as a look at every entry would, through any sequence of operations", () => {
+    fc.assert(
+      fc.property(fc.array(ops, { minLength: 1, maxLength: 60 }), (sequence) => {
+        const outbox = new Outbox(CAPACITY * 8, CAPACITY);
+        const tx = new Transmit(1024);
+        let entries: Entry[] = [];
+        const live = (id: number) => entries.some((e) => e.id === id && e.state !== "done");
+        for (const step of sequence) {
+          if (step.op === "publish") {
+            // the client never reuses a held id: the next free one from the drawn id, as nextPacketId() does
+            let id = step.qos === 0 ? 0 : step.id;
+            while (id !== 0 && live(id)) id = (id % IDS) + 1;
+            if (put(outbox, "t", "x", step.qos, id) < 0) {
+              expect(entries.length).toBeGreaterThan(CAPACITY / 2); // full, by entries or by bytes
+              continue;
+            }
+            entries.push({ id, qos: step.qos, state: "queued", releaseDue: false, sent: false });
+          } else if (step.op === "stage") {
+            tx.fill = 0;
+            const counts = stats();
+            outbox.stage(tx, step.maxInflight, counts);
+            const staged = parsePackets([tx.bytes.subarray(0, tx.fill)]).map((p) => [p.cmd, "messageId" in p ? p.messageId ?? 0 : 0]);
+            expect(staged).toEqual(stageModel(entries, step.maxInflight));
+          } else if (step.op === "requeue") {
+            outbox.requeue();
+            for (const e of entries) {
+              if (e.state === "inflight") e.state = "queued";
+              if (e.state === "released") e.releaseDue = true;
+            }
+          } else {
+            const id = entries.length > 0 && !step.stray ? entries[step.pick % entries.length].id : (step.pick % IDS) + 1;
+            const wanted = step.op === "pubcomp" ? "released" : "inflight";
+            const qos = step.op === "puback" ? 1 : 2;
+            let e = entries.find((x) => x.id === id && x.state === wanted && x.qos === qos);
+            if (step.op === "pubrec") e ??= entries.find((x) => x.id === id && x.state === "released" && x.qos === 2);
+            const answered = step.op === "puback" ? outbox.acknowledge(id) : step.op === "pubrec" ? outbox.received(id) : outbox.complete(id);
+            expect(answered).toBe(e !== undefined);
+            if (e && step.op === "pubrec") [e.state, e.releaseDue] = ["released", true];
+            else if (e) e.state = "done";
+          }
+          while (entries.length > 0 && entries[0].state === "done") entries = entries.slice(1);
+          expect(outbox.count).toBe(entries.length);
+          expect(outbox.queued).toBe(entries.filter((e) => e.state === "queued" || e.releaseDue).length);
+          expect(outbox.inflight).toBe(entries.filter((e) => e.state === "inflight" || e.state === "released").length);
+          for (let id = 1; id <= IDS; id++) expect(outbox.holds(id)).toBe(live(id));
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
