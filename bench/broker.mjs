@@ -27,20 +27,23 @@
 // Then the client-bound cases: the same three publishers and rounds against a sink child
 // process (this file with --sink) in mosquitto's place, which accepts the connection, answers
 // CONNECT and PINGREQ, frames and counts PUBLISH packets and answers QoS 1 ones with PUBACK
-// (the subscriber's parser): the publisher's own costs, with no broker between. There, at
-// QoS 1, ours has the window MQTT.js has, MQTTJS_WINDOW messages in flight (its outbox sized
-// to hold them: CLIENT_BOUND_QOS1, printed as "ours_options"), not the default 16 of a board.
+// (the subscriber's parser): the publisher's own costs, with no broker between. They run
+// twice: ours with the defaults on the default send window (Moddable's Linux port's, 1,536
+// bytes), then sized ("-sized" cases, their options printed as "ours_options"): on an
+// ESP32's send window (8,192 bytes), a 4,096-byte transmit buffer, and at QoS 1 the window
+// MQTT.js has, MQTTJS_WINDOW messages in flight, with an outbox that holds them.
 // With --profile it runs only our client's QoS 0 client-bound case under V8's sampling
 // profiler (the inspector, 100 µs) and prints the frames with the most self time; with
-// --client-bound it runs only the two client-bound cases.
+// --client-bound it runs only the client-bound cases.
 //
 // Prints one JSON object per line:
 //   {"bench":"broker","case":"qos0"|"qos1","messages":N,"ours_msgs_s":A,"mqttjs_msgs_s":B,
 //    "raw_msgs_s":C, "ours_vs_raw":A/C, "ours_vs_mqttjs":A/B, "ours_cpu_us_per_msg":U, ...,
 //    "ours_qos0_retries":R, "rounds":3, "all_received":bool}
 //   {"bench":"broker","case":"qos0-client-bound"|"qos1-client-bound", the same fields,
-//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg; QoS 1 also "ours_options",
-//    "mqttjs_window": the window both had}
+//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg}
+//   {"bench":"broker","case":"qos0-client-bound-sized"|"qos1-client-bound-sized", the same
+//    fields, "ours_options":{...},"ours_window":8192}
 //   with --profile: {"bench":"broker","case":"qos0-client-bound-profile","top":[{"frame","self_pct"},..]}
 //   where *_cpu_us_per_msg is the CPU time (user + system) of this process, which runs
 //   only the publisher, per message: a figure that the machine's load disturbs less than
@@ -90,14 +93,19 @@ const WARMUP_MESSAGES = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** --profile: only our client's QoS 0 client-bound case, with the top frames of its CPU profile. */
 const PROFILE = process.argv.includes("--profile");
-/** --client-bound: only the two client-bound cases. */
+/** --client-bound: only the client-bound cases. */
 const CLIENT_BOUND = process.argv.includes("--client-bound");
 const MEASURE_TIMEOUT_MS = 30_000; // one publisher, one case, one round
 const BURST_TIMEOUT_MS = 60_000;
 const RUN_BUDGET_MS = 270_000; // the option sweep is skipped past this
 const MQTTJS_WINDOW = 1_000; // QoS 1 publishes in flight for MQTT.js (100 and 10,000 did no better here)
-/** Ours in the client-bound QoS 1 case: MQTT.js's window, and an outbox that holds it (128 bytes a message). */
-const CLIENT_BOUND_QOS1 = { maxInflight: MQTTJS_WINDOW, outboxMessages: MQTTJS_WINDOW, outboxBytes: 128 * MQTTJS_WINDOW };
+/** The send window of an ESP32 (Moddable's lwIP configuration), for the sized client-bound cases. */
+const ESP32_WINDOW = 8192;
+/** Ours in the sized client-bound cases, by QoS: at QoS 1 MQTT.js's window, and an outbox that holds it (128 bytes a message). */
+const SIZED = [
+  { transmitBufferSize: 4096 },
+  { transmitBufferSize: 4096, maxInflight: MQTTJS_WINDOW, outboxMessages: MQTTJS_WINDOW, outboxBytes: 128 * MQTTJS_WINDOW },
+];
 const RAW_BLOCK = 1_000;
 const TOPIC_PREFIX = "bench/";
 const SUB_FILTER = "bench/#";
@@ -352,13 +360,14 @@ async function main() {
   const broker = await startMosquitto({ config: ["max_inflight_messages 0", "max_queued_messages 0"] });
   // the measurements, in order: warm-ups and rounds of qos0 and qos1, the burst, the sweep's
   // warm-up and its four measurements per variant
-  const shown = progress("bench:broker", 4 * (3 + 3 * ROUNDS) + 1 + 1 + 4 * OPTION_VARIANTS.length);
+  const shown = progress("bench:broker", 6 * (3 + 3 * ROUNDS) + 1 + 1 + 4 * OPTION_VARIANTS.length);
   let subscriber;
   let sinkChild;
   const open = new Set(); // publishers to close whatever happens
   try {
-    const { hostIo } = await loadHostIo(broker.dir);
+    const { hostIo, TCP } = await loadHostIo(broker.dir);
     const io = hostIo();
+    const esp32Io = { ...io, TCP: class extends TCP { constructor(options) { super({ ...options, window: ESP32_WINDOW }); } } };
     let port = broker.port;
     const payload = new Uint8Array(PAYLOAD_BYTES).fill(0x61);
     const payloadBuffer = Buffer.from(payload);
@@ -419,7 +428,7 @@ async function main() {
     if (!(await fromSubscriber("ready", Date.now() + 10_000))) throw new Error("the subscriber did not subscribe");
 
     // ---- publishers: open() connects; run(count, deadline) publishes count messages; close() ends it
-    function ours(qos, options = {}) {
+    function ours(qos, options = {}, withIo = io) {
       let client;
       let wake;
       let failure;
@@ -437,7 +446,7 @@ async function main() {
             setTimeout(() => reject(new Error("ours: no CONNACK")), 10_000).unref();
           });
           client = new MqttClient({
-            host: "127.0.0.1", port, clientId: `bench-ours-${nextId++}`, io, keepAlive: 60, reconnect: false,
+            host: "127.0.0.1", port, clientId: `bench-ours-${nextId++}`, io: withIo, keepAlive: 60, reconnect: false,
             ...options,
             onConnected: () => connected(),
             onPublished: wakeUp,
@@ -661,10 +670,11 @@ async function main() {
     };
 
     // ---- qos0 and qos1: the three publishers, rotated over the rounds
-    async function compare(qos, count, suffix) {
+    /** One case, "qos<qos><suffix>"; `sized`: ours with SIZED[qos] on an ESP32's window. */
+    async function compare(qos, count, suffix, sized = false) {
       stage = "qos" + qos + suffix;
-      const options = qos === 1 && suffix === "-client-bound" ? CLIENT_BOUND_QOS1 : {};
-      const makers = [() => ours(qos, options), () => mqttjs(qos), () => raw(qos)];
+      const options = sized ? SIZED[qos] : {};
+      const makers = [() => ours(qos, options, sized ? esp32Io : io), () => mqttjs(qos), () => raw(qos)];
       for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
       const rates = { ours: [], mqttjs: [], raw: [] };
       const cpus = { ours: [], mqttjs: [], raw: [] };
@@ -690,7 +700,7 @@ async function main() {
         ours_vs_mqttjs_cpu: ratio(median(cpus.ours), median(cpus.mqttjs)),
       };
       if (qos === 0) line.ours_qos0_retries = Math.round(retries / ROUNDS);
-      if (options === CLIENT_BOUND_QOS1) Object.assign(line, { ours_options: options, mqttjs_window: MQTTJS_WINDOW });
+      if (sized) Object.assign(line, { ours_options: options, ours_window: ESP32_WINDOW });
       line.rounds = ROUNDS;
       line.all_received = allReceived;
       emit(line);
@@ -720,6 +730,7 @@ async function main() {
         return;
       }
       for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "-client-bound");
+      for (const [qos, count] of [[0, QOS0_MESSAGES], [1, QOS1_MESSAGES]]) await compare(qos, count, "-client-bound-sized", true);
       [port, counting] = [broker.port, subscribing];
       sink.to({ cmd: "exit" });
       if (CLIENT_BOUND) return;
