@@ -1,6 +1,6 @@
 /*
  * Fleets over processes: the slices of a fleet (every board in exactly one, with the same
- * number, id and seed wherever it runs), a board's packed report, the simulator with worker processes (boards,
+ * number, id and seed wherever it runs), a board's packed report, the report stream, the simulator with worker processes (boards,
  * events, reports, requests, aborts, stop, through the real dist/shard-worker.mjs against
  * mosquitto), and three CLI shard processes on loopback against one mosquitto (--shard and
  * a Kubernetes Indexed Job's environment) whose union of boards is exactly the fleet. Every
@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { boardSeed } from "../host-sim/board-config.js";
-import { packedLength, packReport, reportOf, unpackReport } from "../host-sim/shards/reports.js";
+import { ReportStream, packedLength, packReport, reportOf, unpackReport } from "../host-sim/shards/reports.js";
 import { parseShard, shardFromEnvironment, sliceRange, startSimulator } from "../host-sim/simulator.js";
 import type { BoardReport, FleetBoard, Simulator } from "../host-sim/simulator.js";
 import { connectPeer, waitFor } from "./brokers/helpers.js";
@@ -107,6 +107,28 @@ describe("a board's packed report (what a worker sends after a board's first rep
     expect(unpackReport(first, none, 0)).toEqual(expected);
     expect(unpackReport(first, Float64Array.from(none, (v) => v ?? NaN), 0)).toEqual(expected);
     board.wifi.restore();
+  }, 30_000);
+});
+
+describe("the report stream of boards in one process", () => {
+  it("reports the boards that changed since its last look, and only those: a request's effect, a stop", async () => {
+    // no sample in the test's time after the first: the boards change only when asked to
+    const sim = await startSimulator({ broker: brokerUrl(), devices: 2, seed: 9, config: { sampleInterval: 600_000, maxSilence: 600_000 } });
+    cleanups.push(() => sim.stop());
+    await waitFor(() => sim.boards.every((board) => board.status === "online" && board.stats.sent > 0 && board.counts.samples > 0), "both online", 15_000);
+    const stream = new ReportStream(() => sim.boards);
+    expect(stream.changed().map((r) => r.number)).toEqual([1, 2]); // every board the first time
+    expect(stream.changed()).toEqual([]); // nothing ran in between
+    const [first, second] = sim.boards;
+    const published = second.counts.statesPublished;
+    expect(await second.setActuator("relay", true)).toBe(true);
+    await waitFor(() => second.counts.statesPublished > published, "the relay's state published", 5_000);
+    const after = stream.changed();
+    expect(after.map((r) => r.number)).toEqual([2]);
+    expect(after[0].actuators.find((a) => a.id === "relay")!.state).toBe("ON");
+    await first.stop();
+    const stopped = stream.changed().find((r) => r.number === 1);
+    expect(stopped?.status).toBe("offline");
   }, 30_000);
 });
 

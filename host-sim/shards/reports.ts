@@ -11,7 +11,9 @@
 
 import type { ActuatorState, FirmwareCounts, ReadingState } from "../../device/app/firmware.js";
 import type { ClientStats } from "../../device/mqtt/index.js";
+import { SimBoard } from "../board.js";
 import type { BoardStatus, FleetBoard } from "../board.js";
+import { activityOf } from "../io/activity.js";
 
 /** One board's state at a moment. */
 export interface BoardReport {
@@ -146,6 +148,9 @@ export class ReportStream {
   readonly #listeners = new Set<ReportListener>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #last = new Float64Array(0);
+  /** Per board: its activity slot (io/activity.ts; -1: none, looked at every time) and its count at the last look. */
+  #slots = new Int32Array(0);
+  #seen = new Int32Array(0);
   /** Per board: 0 before its first whole report, then 1 + its readings * 65,536 + its actuators as of that report. */
   #shapes = new Int32Array(0);
 
@@ -195,8 +200,20 @@ export class ReportStream {
       const shapes = new Int32Array(boards.length);
       shapes.set(this.#shapes.subarray(0, Math.min(this.#shapes.length, boards.length)));
       this.#shapes = shapes;
+      this.#slots = Int32Array.from(boards, (board) => (board instanceof SimBoard ? board.activity : -1));
+      this.#seen = new Int32Array(boards.length);
+      for (let at = 0; at < boards.length; at++) if (this.#slots[at] >= 0) this.#seen[at] = activityOf(this.#slots[at]) - 1;
     }
+    const slots = this.#slots;
+    const seen = this.#seen;
     for (let at = 0; at < boards.length; at++) {
+      // a board that did nothing since the last look has nothing new to report
+      const slot = slots[at];
+      if (slot >= 0) {
+        const count = activityOf(slot);
+        if (count === seen[at]) continue;
+        seen[at] = count;
+      }
       const board = boards[at];
       const print = fingerprint(board);
       if (print === this.#last[at]) continue;
