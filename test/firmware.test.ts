@@ -199,6 +199,25 @@ interface Node {
   pins: Map<number, { value: number | undefined; writes: number[]; closed: boolean }>;
 }
 
+/** The host's Timer module, with each repeating timer's periods recorded (its first, then each schedule's). */
+function recordingTimer(): { Timer: TimerModule; periods: Map<unknown, number[]> } {
+  const periods = new Map<unknown, number[]>();
+  type HostId = Parameters<typeof hostTimer.schedule>[0];
+  const Timer: TimerModule = {
+    repeat: (callback, interval) => {
+      const id = hostTimer.repeat(callback as (id: unknown) => void, interval);
+      periods.set(id, [interval]);
+      return id;
+    },
+    clear: (id) => hostTimer.clear(id as HostId),
+    schedule: (id, delay, repeat) => {
+      periods.get(id)?.push(repeat);
+      hostTimer.schedule(id as HostId, delay, repeat);
+    },
+  };
+  return { Timer, periods };
+}
+
 function start(config: FirmwareConfig, extra: Partial<FirmwareOptions> = {}): Node {
   const log: string[] = [];
   const statuses: FirmwareStatus[] = [];
@@ -669,21 +688,7 @@ describe("availability and reconnection", () => {
     const broker = await startBroker();
     const clients = new Map<string, AedesClient>();
     broker.aedes!.on("client", (client: AedesClient) => clients.set(client.id, client));
-    // the host's Timer module, with each timer's periods recorded
-    const periods = new Map<unknown, number[]>();
-    type HostId = Parameters<typeof hostTimer.schedule>[0];
-    const Timer: TimerModule = {
-      repeat: (callback, interval) => {
-        const id = hostTimer.repeat(callback as (id: unknown) => void, interval);
-        periods.set(id, [interval]);
-        return id;
-      },
-      clear: (id) => hostTimer.clear(id as HostId),
-      schedule: (id, delay, repeat) => {
-        periods.get(id)?.push(repeat);
-        hostTimer.schedule(id as HostId, delay, repeat);
-      },
-    };
+    const { Timer, periods } = recordingTimer();
     const node = start(baseConfig(broker.port), { io: { ...hostIo(), Timer } });
     const tick = () => [...periods.values()].find((list) => list[0] === 250) ?? [];
     await waitFor(() => node.firmware.status === "online" && tick().length === 2, "online and the tick slowed", WAIT_MS);
@@ -697,21 +702,7 @@ describe("availability and reconnection", () => {
 
   it("the housekeeping tick while online with diagnostics: until they are due, at least every second", async () => {
     const broker = await startBroker();
-    // the host's Timer module, with each timer's periods recorded
-    const periods = new Map<unknown, number[]>();
-    type HostId = Parameters<typeof hostTimer.schedule>[0];
-    const Timer: TimerModule = {
-      repeat: (callback, interval) => {
-        const id = hostTimer.repeat(callback as (id: unknown) => void, interval);
-        periods.set(id, [interval]);
-        return id;
-      },
-      clear: (id) => hostTimer.clear(id as HostId),
-      schedule: (id, delay, repeat) => {
-        periods.get(id)?.push(repeat);
-        hostTimer.schedule(id as HostId, delay, repeat);
-      },
-    };
+    const { Timer, periods } = recordingTimer();
     const node = start(baseConfig(broker.port, { diagnosticsInterval: 3_000 }), { io: { ...hostIo(), Timer } });
     const tick = () => [...periods.values()].find((list) => list[0] === 250) ?? [];
     await waitFor(() => node.firmware.counts.diagnosticsPublished >= 3, "three diagnostics", WAIT_MS);

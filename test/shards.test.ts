@@ -97,9 +97,9 @@ describe("a board's packed report (what a worker sends after a board's first rep
     expect(now.wifi.up).toBe(false);
     expect(now.actuators.find((a) => a.id === "relay")!.state).toBe("ON");
     expect(unpackReport(first, packed, 1)).toEqual(now);
-    // kept as a Float64Array (null as NaN) by the parent's view of the board
+    // kept as numbers (null as NaN) by the parent's view of the board
     expect(unpackReport(first, Float64Array.from(packed.slice(1), (v) => v ?? NaN), 0)).toEqual(now);
-    // a reading without a value yet (null) comes back null, from the array and from the Float64Array
+    // a reading without a value yet (null) comes back null, from the message and from the numbers kept
     const none: (number | null)[] = [];
     packReport(board, none);
     none[none.length - board.actuators.length - 1] = null;

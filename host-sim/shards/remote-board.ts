@@ -46,7 +46,7 @@ export class RemoteBoard implements FleetBoard {
   readonly #link: RemoteLink;
   #report: BoardReport | undefined;
   /** The numbers of the latest packed report (applyPacked), newer than #report while #stale. */
-  #values: Float64Array | undefined = undefined;
+  #values: number[] | undefined = undefined;
   #stale = false;
   #status: BoardStatus = "connecting";
   #everOnline = false;
@@ -121,7 +121,7 @@ export class RemoteBoard implements FleetBoard {
   /** The latest report from the worker, undefined before the first. */
   get report(): BoardReport | undefined {
     if (this.#stale) {
-      this.#report = unpackReport(this.#report as BoardReport, this.#values as Float64Array, 0);
+      this.#report = unpackReport(this.#report as BoardReport, this.#values as number[], 0);
       this.#stale = false;
     }
     return this.#report;
@@ -166,11 +166,12 @@ export class RemoteBoard implements FleetBoard {
    */
   applyPacked(packed: readonly (number | null)[], at: number): void {
     if (this.#report === undefined) return; // (never: see above)
-    // copied into numbers of the board's own (null as NaN): the worker's message is left to
-    // the young generation's collection rather than kept by the boards it updated
+    // copied into numbers of the board's own (null as NaN, in an array of doubles: no
+    // ArrayBuffer and its backing store per board): the worker's message is left to the
+    // young generation's collection rather than kept by the boards it updated
     const length = packedLength(packed, at);
     let values = this.#values;
-    if (values === undefined || values.length !== length) values = this.#values = new Float64Array(length);
+    if (values === undefined || values.length !== length) values = this.#values = new Array<number>(length).fill(NaN);
     for (let i = 0; i < length; i++) values[i] = packed[at + i] ?? NaN;
     this.#stale = true;
   }

@@ -75,7 +75,7 @@ export function packReport(board: FleetBoard, out: (number | null)[]): void {
   for (const actuator of actuators) out.push(actuator.state === "ON" ? 1 : 0);
 }
 
-/** A packed number as a report has it: null for null or NaN (packed numbers kept in a Float64Array hold null as NaN). */
+/** A packed number as a report has it: null for null or NaN (the numbers a board's view keeps hold null as NaN). */
 function orNull(value: number | null): number | null {
   return value === null || Number.isNaN(value) ? null : value;
 }
