@@ -45,7 +45,7 @@ export class RemoteBoard implements FleetBoard {
   readonly engine: Engine;
   readonly #link: RemoteLink;
   #report: BoardReport | undefined;
-  /** The numbers of the latest packed report (applyPacked), newer than #report while #stale. */
+  /** The numbers of the latest packed report (applyPacked), newer than #report while #stale; let go once unpacked. */
   #values: number[] | undefined = undefined;
   #stale = false;
   #status: BoardStatus = "connecting";
@@ -123,6 +123,7 @@ export class RemoteBoard implements FleetBoard {
     if (this.#stale) {
       this.#report = unpackReport(this.#report as BoardReport, this.#values as number[], 0);
       this.#stale = false;
+      this.#values = undefined; // (a board's view keeps one of the two: its report, or the numbers of a newer one)
     }
     return this.#report;
   }
