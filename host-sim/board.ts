@@ -19,6 +19,7 @@ import { VirtualPins } from "./io/digital.js";
 import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
+import { activitySlot, markActivity } from "./io/activity.js";
 import { withItem, withoutItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
 import { BoardWiFi } from "./io/wifi.js";
@@ -69,8 +70,9 @@ export class BoardHardware {
   /** The Wi-Fi radio: up at start; the engine attaches the board's network link to it. */
   readonly wifi: BoardWiFi;
 
-  constructor(seed: number, boardNumber = 1) {
-    this.wifi = new BoardWiFi({ seed, boardNumber });
+  /** `activity`: the board's slot (io/activity.ts), which its Wi-Fi station's changes count on. */
+  constructor(seed: number, boardNumber = 1, activity = -1) {
+    this.wifi = new BoardWiFi({ seed, boardNumber, activity });
     this.sht3x = new SHT3xChip({ seed });
     this.bh1750 = new BH1750Chip({ seed: seed ^ 0x5a5a });
     this.bus.attach(SHT3X_ADDRESS, this.sht3x);
@@ -90,6 +92,8 @@ export interface BoardStart {
   firmwarePath: string;
   /** Makes the reconnect jitter reproducible. */
   seed: number;
+  /** The board's activity slot (io/activity.ts): the Node engine counts every callback its IO delivers on it; -1 for none. */
+  activity?: number;
   /** PEM CA for a TLS broker with its own CA. */
   ca?: string;
   /** Round-trip time of the board's link, ms (default 0). */
@@ -176,6 +180,11 @@ export class SimBoard implements FleetBoard {
   readonly seed: number;
   readonly engine: Engine;
   readonly hardware: BoardHardware;
+  /**
+   * @internal The board's activity slot (io/activity.ts), on the Node engine (-1 inside XS,
+   * whose figures arrive in its own reports): a report stream passes over a board whose count did not change.
+   */
+  readonly activity: number;
   /** The last log lines, replaced on every line (io/lists.ts). */
   #log: readonly string[] = [];
   /** How many it keeps (0 in a worker process: its parent keeps the lines it is sent). */
@@ -196,8 +205,9 @@ export class SimBoard implements FleetBoard {
   #topics: BoardTopics | undefined = undefined;
 
   /** Use SimBoard.start(). */
-  private constructor(number: number, seed: number, engine: Engine, config: Config, hardware: BoardHardware, firmware: FirmwareModule) {
+  private constructor(number: number, seed: number, engine: Engine, config: Config, hardware: BoardHardware, firmware: FirmwareModule, activity: number) {
     this.number = number;
+    this.activity = activity;
     this.seed = seed;
     this.id = config.nodeId;
     this.engine = engine;
@@ -217,8 +227,9 @@ export class SimBoard implements FleetBoard {
     onAbort?: (board: SimBoard, error: Error) => void;
   }): Promise<SimBoard> {
     const resolved = options.firmware.resolveConfig(options.config); // a mistake throws ConfigError here
-    const hardware = new BoardHardware(options.seed, options.number);
-    const board = new SimBoard(options.number, options.seed, options.engine, resolved, hardware, options.firmware);
+    const activity = options.engine === "node" ? activitySlot() : -1;
+    const hardware = new BoardHardware(options.seed, options.number, activity);
+    const board = new SimBoard(options.number, options.seed, options.engine, resolved, hardware, options.firmware, activity);
     if (options.logLines !== undefined) board.#logLines = options.logLines;
     // (closures here see only what they need: a board keeps no copy of its raw configuration)
     const { onStatus, onLog, onAbort } = options;
@@ -232,6 +243,7 @@ export class SimBoard implements FleetBoard {
       firmware: options.firmware,
       firmwarePath: options.firmwarePath,
       seed: options.seed,
+      activity,
       ca: options.ca,
       rtt: options.rtt,
       stack: options.stack,
@@ -349,6 +361,7 @@ export class SimBoard implements FleetBoard {
 
   /** Sets an actuator as a local button would (its state is published); false for an unknown id. */
   setActuator(id: string, on: boolean): Promise<boolean> {
+    markActivity(this.activity);
     return this.#running().setActuator(id, on);
   }
 
@@ -364,10 +377,12 @@ export class SimBoard implements FleetBoard {
 
   /** Loses the network link: connections destroyed (the broker publishes the will), new ones refused until restoreNetwork(). */
   cutNetwork(): void {
+    markActivity(this.activity);
     this.#running().cutNetwork();
   }
 
   restoreNetwork(): void {
+    markActivity(this.activity);
     this.#running().restoreNetwork();
   }
 
@@ -382,6 +397,7 @@ export class SimBoard implements FleetBoard {
 
   /** Stops the firmware gracefully ("offline" published, then DISCONNECT). Safe to call twice. */
   stop(): Promise<void> {
+    markActivity(this.activity);
     this.#stopping ??= (async () => {
       await this.#engine?.stop();
       if (this.#abortError === undefined) this.#setStatus("offline");
@@ -402,6 +418,7 @@ export class SimBoard implements FleetBoard {
   #setStatus(status: BoardStatus): void {
     if (status === this.#status || this.#status === "aborted") return;
     this.#status = status;
+    markActivity(this.activity);
     if (status === "online") this.#everOnline = true;
     this.#simulatorOnStatus?.(this, status);
     if (this.#listeners !== undefined) for (const listener of this.#listeners) listener(status);

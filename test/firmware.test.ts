@@ -199,6 +199,25 @@ interface Node {
   pins: Map<number, { value: number | undefined; writes: number[]; closed: boolean }>;
 }
 
+/** The host's Timer module, with each repeating timer's periods recorded (its first, then each schedule's). */
+function recordingTimer(): { Timer: TimerModule; periods: Map<unknown, number[]> } {
+  const periods = new Map<unknown, number[]>();
+  type HostId = Parameters<typeof hostTimer.schedule>[0];
+  const Timer: TimerModule = {
+    repeat: (callback, interval) => {
+      const id = hostTimer.repeat(callback as (id: unknown) => void, interval);
+      periods.set(id, [interval]);
+      return id;
+    },
+    clear: (id) => hostTimer.clear(id as HostId),
+    schedule: (id, delay, repeat) => {
+      periods.get(id)?.push(repeat);
+      hostTimer.schedule(id as HostId, delay, repeat);
+    },
+  };
+  return { Timer, periods };
+}
+
 function start(config: FirmwareConfig, extra: Partial<FirmwareOptions> = {}): Node {
   const log: string[] = [];
   const statuses: FirmwareStatus[] = [];
@@ -665,34 +684,36 @@ describe("availability and reconnection", () => {
     expect(node.log.some((line) => line.startsWith("mqtt connection-lost"))).toBe(true);
   });
 
-  it("the housekeeping tick: every 250 ms until online with nothing pending, then every second; back to 250 ms while offline", async () => {
+  it("the housekeeping tick: every 250 ms until online with nothing pending, then every minute without diagnostics; back to 250 ms while offline", async () => {
     const broker = await startBroker();
     const clients = new Map<string, AedesClient>();
     broker.aedes!.on("client", (client: AedesClient) => clients.set(client.id, client));
-    // the host's Timer module, with each timer's periods recorded
-    const periods = new Map<unknown, number[]>();
-    type HostId = Parameters<typeof hostTimer.schedule>[0];
-    const Timer: TimerModule = {
-      repeat: (callback, interval) => {
-        const id = hostTimer.repeat(callback as (id: unknown) => void, interval);
-        periods.set(id, [interval]);
-        return id;
-      },
-      clear: (id) => hostTimer.clear(id as HostId),
-      schedule: (id, delay, repeat) => {
-        periods.get(id)?.push(repeat);
-        hostTimer.schedule(id as HostId, delay, repeat);
-      },
-    };
+    const { Timer, periods } = recordingTimer();
     const node = start(baseConfig(broker.port), { io: { ...hostIo(), Timer } });
     const tick = () => [...periods.values()].find((list) => list[0] === 250) ?? [];
     await waitFor(() => node.firmware.status === "online" && tick().length === 2, "online and the tick slowed", WAIT_MS);
-    expect(tick()).toEqual([250, 1_000]);
+    expect(tick()).toEqual([250, 60_000]);
     clients.get("xs-mqtt-node1")!.conn.destroy();
     await waitFor(() => node.firmware.status === "offline", "offline status", WAIT_MS);
-    expect(tick()).toEqual([250, 1_000, 250]); // the LED flashes on the 250 ms beat again
+    expect(tick()).toEqual([250, 60_000, 250]); // the LED flashes on the 250 ms beat again
     await waitFor(() => node.firmware.counts.connects === 2 && tick().length === 4, "online again and the tick slowed", 15_000);
-    expect(tick()).toEqual([250, 1_000, 250, 1_000]);
+    expect(tick()).toEqual([250, 60_000, 250, 60_000]);
+  });
+
+  it("the housekeeping tick while online with diagnostics: until they are due, at least every second", async () => {
+    const broker = await startBroker();
+    const { Timer, periods } = recordingTimer();
+    const node = start(baseConfig(broker.port, { diagnosticsInterval: 3_000 }), { io: { ...hostIo(), Timer } });
+    const tick = () => [...periods.values()].find((list) => list[0] === 250) ?? [];
+    await waitFor(() => node.firmware.counts.diagnosticsPublished >= 3, "three diagnostics", WAIT_MS);
+    const idle = tick().slice(1).filter((period) => period !== 250);
+    expect(idle.length).toBeGreaterThanOrEqual(2);
+    for (const period of idle) {
+      expect(period).toBeGreaterThanOrEqual(1_000);
+      expect(period).toBeLessThanOrEqual(3_000);
+    }
+    // at least one idle wait ran to the next diagnostics, past the 1 s floor
+    expect(Math.max(...idle)).toBeGreaterThan(1_000);
   });
 
   it("after the connection is lost: the broker publishes the will, and on reconnect the full state goes out again", async () => {

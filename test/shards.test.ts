@@ -1,6 +1,6 @@
 /*
  * Fleets over processes: the slices of a fleet (every board in exactly one, with the same
- * number, id and seed wherever it runs), the simulator with worker processes (boards,
+ * number, id and seed wherever it runs), a board's packed report, the report stream, the simulator with worker processes (boards,
  * events, reports, requests, aborts, stop, through the real dist/shard-worker.mjs against
  * mosquitto), and three CLI shard processes on loopback against one mosquitto (--shard and
  * a Kubernetes Indexed Job's environment) whose union of boards is exactly the fleet. Every
@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { boardSeed } from "../host-sim/board-config.js";
+import { ReportStream, packedLength, packReport, reportOf, unpackReport } from "../host-sim/shards/reports.js";
 import { parseShard, shardFromEnvironment, sliceRange, startSimulator } from "../host-sim/simulator.js";
 import type { BoardReport, FleetBoard, Simulator } from "../host-sim/simulator.js";
 import { connectPeer, waitFor } from "./brokers/helpers.js";
@@ -76,6 +77,59 @@ describe("slices of a fleet", () => {
     expect(String(shardFromEnvironment({ JOB_COMPLETION_INDEX: "3", JOB_COMPLETIONS: "3" }))).toMatch(/do not make a shard/);
     expect(String(shardFromEnvironment({ JOB_COMPLETION_INDEX: "1" }))).toMatch(/set JOB_COMPLETIONS/);
   });
+});
+
+describe("a board's packed report (what a worker sends after a board's first report)", () => {
+  it("unpacks to the report JSON carries whole: every count, stat, reading, actuator, the status and the Wi-Fi", async () => {
+    const sim = await startSimulator({ broker: brokerUrl(), devices: 1, seed: 5 });
+    cleanups.push(() => sim.stop());
+    const board = sim.boards[0];
+    const whole = () => JSON.parse(JSON.stringify(reportOf(board))) as BoardReport;
+    const first = whole();
+    await waitFor(() => board.status === "online" && board.stats.sent > 0 && board.readings.every((r) => r.value !== null), "online with readings", 15_000);
+    expect(await board.setActuator("relay", true)).toBe(true);
+    board.wifi.drop(); // the status offline, the Wi-Fi down
+    await waitFor(() => board.status === "offline", "offline", 15_000);
+    const packed: (number | null)[] = [7];
+    packReport(board, packed);
+    const now = whole();
+    expect(packedLength(packed, 1)).toBe(packed.length - 1);
+    expect(now.wifi.up).toBe(false);
+    expect(now.actuators.find((a) => a.id === "relay")!.state).toBe("ON");
+    expect(unpackReport(first, packed, 1)).toEqual(now);
+    // kept as numbers (null as NaN) by the parent's view of the board
+    expect(unpackReport(first, Float64Array.from(packed.slice(1), (v) => v ?? NaN), 0)).toEqual(now);
+    // a reading without a value yet (null) comes back null, from the message and from the numbers kept
+    const none: (number | null)[] = [];
+    packReport(board, none);
+    none[none.length - board.actuators.length - 1] = null;
+    const expected = { ...now, readings: now.readings.map((r, i) => (i === now.readings.length - 1 ? { ...r, value: null } : r)) };
+    expect(unpackReport(first, none, 0)).toEqual(expected);
+    expect(unpackReport(first, Float64Array.from(none, (v) => v ?? NaN), 0)).toEqual(expected);
+    board.wifi.restore();
+  }, 30_000);
+});
+
+describe("the report stream of boards in one process", () => {
+  it("reports the boards that changed since its last look, and only those: a request's effect, a stop", async () => {
+    // no sample in the test's time after the first: the boards change only when asked to
+    const sim = await startSimulator({ broker: brokerUrl(), devices: 2, seed: 9, config: { sampleInterval: 600_000, maxSilence: 600_000 } });
+    cleanups.push(() => sim.stop());
+    await waitFor(() => sim.boards.every((board) => board.status === "online" && board.stats.sent > 0 && board.counts.samples > 0), "both online", 15_000);
+    const stream = new ReportStream(() => sim.boards);
+    expect(stream.changed().map((r) => r.number)).toEqual([1, 2]); // every board the first time
+    expect(stream.changed()).toEqual([]); // nothing ran in between
+    const [first, second] = sim.boards;
+    const published = second.counts.statesPublished;
+    expect(await second.setActuator("relay", true)).toBe(true);
+    await waitFor(() => second.counts.statesPublished > published, "the relay's state published", 5_000);
+    const after = stream.changed();
+    expect(after.map((r) => r.number)).toEqual([2]);
+    expect(after[0].actuators.find((a) => a.id === "relay")!.state).toBe("ON");
+    await first.stop();
+    const stopped = stream.changed().find((r) => r.number === 1);
+    expect(stopped?.status).toBe("offline");
+  }, 30_000);
 });
 
 describe("the simulator with worker processes, against mosquitto", () => {

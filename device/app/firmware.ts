@@ -38,7 +38,7 @@ import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVE
 import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
-import { IDLE_TICK_MS, ONLINE, StatusLed, TICK_MS } from "./status-led.js";
+import { IDLE_TICK_MS, MAX_IDLE_TICK_MS, ONLINE, StatusLed, TICK_MS } from "./status-led.js";
 import type { FirmwareStatus } from "./status-led.js";
 import { commandTopic, discoveryManifestTopic, homeAssistantStatusTopic, statusTopic, Topics } from "./topics.js";
 
@@ -102,7 +102,7 @@ class SensorNode implements Firmware {
   readonly #plan: PublishPlan;
   readonly #health: Health;
   readonly #sampleTimer: TimerId;
-  /** The housekeeping tick: TICK_MS while the LED blinks, a join waits or publishes are pending; IDLE_TICK_MS otherwise. */
+  /** The housekeeping tick: TICK_MS while the LED blinks, a join waits or publishes are pending; else until the diagnostics are due (at least IDLE_TICK_MS, at most MAX_IDLE_TICK_MS). */
   readonly #ticker = new Ticker();
   #status: FirmwareStatus = "connecting";
   #ticks = 0;
@@ -416,9 +416,12 @@ class SensorNode implements Firmware {
       const health = this.#health;
       health.tick();
       this.counts.wifiJoins = health.wifiJoins;
-      if (health.due(this.#now())) this.#pacer.request(this.#plan.diagnostics);
+      const now = this.#now();
+      if (health.due(now)) this.#pacer.request(this.#plan.diagnostics);
       if (this.#pacer.pending > 0) this.#pump();
-      this.#ticker.period = this.#status === ONLINE && this.#pacer.pending === 0 ? IDLE_TICK_MS : TICK_MS;
+      // online with nothing pending: the next tick when the diagnostics are due (status-led.ts)
+      this.#ticker.period = this.#status === ONLINE && this.#pacer.pending === 0
+        ? Math.min(MAX_IDLE_TICK_MS, Math.max(IDLE_TICK_MS, health.untilDue(now))) : TICK_MS;
     } catch (error) {
       this.#say("tick failed: " + String(error));
     }

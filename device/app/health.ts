@@ -120,6 +120,11 @@ export class Health implements WifiListener {
     return this.#state !== undefined && now >= this.#nextAt;
   }
 
+  /** ms until the diagnostics are due: 0 when they are, Infinity without diagnostics. */
+  untilDue(now: number): number {
+    return this.#state === undefined ? Infinity : Math.max(0, this.#nextAt - now);
+  }
+
   /** Reads the board's address again (at connect, and when the Wi-Fi interface reports one). */
   readAddress(): void {
     const state = this.#state;

@@ -1,7 +1,7 @@
 /*
  * The optional status LED: blinking fast while connecting for the first time, lit while
  * online, a short flash every two seconds while offline. Driven by the firmware's
- * 250 ms tick (1 s while online: the LED is steady then); allocates nothing after construction.
+ * 250 ms tick (slower while online: the LED is steady then); allocates nothing after construction.
  */
 
 import type { DigitalClass, DigitalPin } from "./io.js";
@@ -14,8 +14,13 @@ const CONNECTING: FirmwareStatus = "connecting";
 
 /** The firmware's housekeeping tick, ms (the LED's time base). */
 export const TICK_MS = 250;
-/** The housekeeping tick while online with nothing pending (the LED steady), ms. */
+/**
+ * The housekeeping tick while online with nothing pending (the LED steady), ms: at least
+ * IDLE_TICK_MS, else until the diagnostics are due, at most MAX_IDLE_TICK_MS (with no
+ * diagnostics, nothing else needs it then: a lost link makes the node offline first).
+ */
 export const IDLE_TICK_MS = 1_000;
+export const MAX_IDLE_TICK_MS = 60_000;
 
 export class StatusLed {
   readonly #pin: DigitalPin;

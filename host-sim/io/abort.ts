@@ -10,6 +10,7 @@
  * unaware of boards). Node side only; must not catch anything outside a delivered callback.
  */
 
+import { markActivity } from "./activity.js";
 import type { VirtualPins } from "./digital.js";
 import { withItem, withoutItem } from "./lists.js";
 import { Timer } from "./timer.js";
@@ -23,8 +24,12 @@ export class BoardAbort implements TimerOwner {
   /** The board's `timer` module (Timer's, its callbacks run through this guard): made on first use. */
   #timer: BoardTimer | undefined = undefined;
 
-  constructor(onAbort: (error: Error) => void) {
+  /** The board's activity slot (activity.ts; -1: none): every delivered callback counts. */
+  readonly #activity: number;
+
+  constructor(onAbort: (error: Error) => void, activity = -1) {
     this.#onAbort = onAbort;
+    this.#activity = activity;
   }
 
   /** The exception that aborted the board, or undefined while it runs. */
@@ -35,6 +40,7 @@ export class BoardAbort implements TimerOwner {
   /** Runs a delivered callback; dropped once aborted; an exception escaping it aborts the board. */
   run<A extends unknown[]>(callback: ((...args: A) => unknown) | null | undefined, self: unknown, ...args: A): void {
     if (this.#error !== undefined || typeof callback !== "function") return;
+    markActivity(this.#activity);
     try {
       callback.apply(self, args);
     } catch (thrown) {

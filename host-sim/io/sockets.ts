@@ -203,13 +203,20 @@ abstract class HostSocket implements Socket {
     const length = bytes.length;
     if (length > this.#writable) throw new Error("would block");
     this.#writable -= length;
-    // the caller reuses its buffer at once: the bytes are copied into this turn's batch
+    // the caller reuses its buffer at once: the bytes are copied into this turn's batch,
+    // made at the first write's length (most turns have one write: a board batches its
+    // packets), and at the window's on a second (what is written and not yet sent never
+    // exceeds the window). Small buffers come from Node's shared pool: a fleet's writes
+    // take a new pool every few dozen turns, not every few.
     let turn = this.#turn;
     if (turn === undefined) {
-      // what is written and not yet sent never exceeds the window: a turn's batch fits in one
-      turn = this.#turn = Buffer.allocUnsafe(this.#window);
+      turn = this.#turn = Buffer.allocUnsafe(length);
       this.#turnLength = 0;
       process.nextTick(sendTurn, this);
+    } else if (this.#turnLength + length > turn.length) {
+      const grown = Buffer.allocUnsafe(this.#window);
+      grown.set(turn.subarray(0, this.#turnLength));
+      turn = this.#turn = grown;
     }
     turn.set(bytes, this.#turnLength);
     this.#turnLength += length;

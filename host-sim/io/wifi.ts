@@ -16,6 +16,7 @@
  */
 
 import { mulberry32 } from "../engines/xs/in-xs/prng.js";
+import { markActivity } from "./activity.js";
 import { withItem, withoutItem } from "./lists.js";
 import type { BoardNetwork } from "./network.js";
 
@@ -95,8 +96,12 @@ export class BoardWiFi {
   /** The open interfaces (usually one: the firmware's), replaced on every change (lists.ts: a Set would cost each board of a fleet a hash table). */
   #listeners: readonly WifiListener[] = [];
 
-  constructor(options: { seed: number; boardNumber: number; now?: () => number; ssid?: string; password?: string }) {
+  /** The board's activity slot (activity.ts; -1: none): each change of the station counts. */
+  readonly #activity: number;
+
+  constructor(options: { seed: number; boardNumber: number; now?: () => number; ssid?: string; password?: string; activity?: number }) {
     const seed = options.seed >>> 0;
+    this.#activity = options.activity ?? -1;
     this.#seed = seed;
     this.#now = options.now ?? performanceNow;
     this.ssid = options.ssid ?? SIM_SSID;
@@ -243,6 +248,7 @@ export class BoardWiFi {
 
   /** Tells every interface, from the event loop (never inside the caller's call). */
   #tell(event: WifiEvent): void {
+    markActivity(this.#activity); // (every change of the station is told)
     for (const listener of this.#listeners) setImmediate(() => listener.changed(event));
   }
 }

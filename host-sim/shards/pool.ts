@@ -18,8 +18,8 @@ import { RemoteBoard } from "./remote-board.js";
 import type { RemoteLink } from "./remote-board.js";
 import { WORKER_ENTRY } from "./protocol.js";
 import type { BoardAction, FromWorker, ToWorker, WorkerMeasure, WorkerStart } from "./protocol.js";
-import { REPORT_INTERVAL } from "./reports.js";
-import type { ReportListener } from "./reports.js";
+import { REPORT_INTERVAL, packedLength } from "./reports.js";
+import type { BoardReport, ReportListener } from "./reports.js";
 import { rangeSize, sliceRange } from "./slice.js";
 import type { BoardRange } from "./slice.js";
 
@@ -152,7 +152,17 @@ export async function startWorkerBoards(settings: BoardSettings, range: BoardRan
         }
       }
       for (const report of message.reports) byNumber.get(report.number)?.board.applyReport(report);
-      if (message.reports.length > 0) for (const listener of [...listeners]) listener(message.reports);
+      // packed reports are unpacked when read (RemoteBoard.report), here only for listeners
+      const heard: BoardReport[] | undefined = listeners.size > 0 ? [...message.reports] : undefined;
+      const packed = message.packed ?? [];
+      for (let at = 0; at < packed.length; at += packedLength(packed, at)) {
+        const board = byNumber.get(packed[at] as number)?.board;
+        if (board === undefined) continue;
+        board.applyPacked(packed, at);
+        const report = heard === undefined ? undefined : board.report;
+        if (report !== undefined) heard!.push(report);
+      }
+      if (heard !== undefined && heard.length > 0) for (const listener of [...listeners]) listener(heard);
     }
   };
 

@@ -3,7 +3,7 @@
  * Node's IPC channel as JSON: the parent starts a worker on a range of board numbers, asks
  * it to act on a board, to measure its memory and CPU, or to stop; the worker answers with
  * its progress, the boards' events (status changes, log lines, aborts: in order, batched)
- * and reports (shards/reports.ts), and results. Types only, and the worker's entry path.
+ * and reports (shards/reports.ts; after a board's first, packed), and results. Types only, and the worker's entry path.
  * Node side only.
  */
 
@@ -63,6 +63,7 @@ export type FromWorker =
   | { type: "progress"; started: number }
   | { type: "started"; ids: string[] }
   | { type: "failed"; message: string }
-  | { type: "batch"; events: BoardEvent[]; reports: BoardReport[] }
+  /** `packed`: reports of boards whose report came whole before, packed one after another (reports.ts packReport). */
+  | { type: "batch"; events: BoardEvent[]; reports: BoardReport[]; packed?: (number | null)[] }
   | { type: "result"; id: number; ok: boolean; value: unknown }
   | { type: "stopped" };

@@ -1,7 +1,7 @@
 /*
  * A board that runs in a worker process (shard-worker.ts), as the parent sees it: its
  * state from the worker's reports and events (status changes, log lines and aborts in
- * order, snapshots every half second), its configuration resolved here as the worker
+ * order, snapshots every half second, packed after the first), its configuration resolved here as the worker
  * resolves it (the same inputs give the same result), and the few things a test or a view
  * may ask of it (an actuator, its network, stop), sent to the worker. It holds no socket
  * and runs no firmware. Node side only.
@@ -14,6 +14,7 @@ import { BoardTopics } from "../board.js";
 import type { BoardStatus, Engine, FleetBoard } from "../board.js";
 import type { FirmwareModule } from "../firmware-module.js";
 import { addListener, withItem } from "../io/lists.js";
+import { packedLength, unpackReport } from "./reports.js";
 import type { BoardReport } from "./reports.js";
 import type { BoardAction } from "./protocol.js";
 
@@ -44,6 +45,9 @@ export class RemoteBoard implements FleetBoard {
   readonly engine: Engine;
   readonly #link: RemoteLink;
   #report: BoardReport | undefined;
+  /** The numbers of the latest packed report (applyPacked), newer than #report while #stale; let go once unpacked. */
+  #values: number[] | undefined = undefined;
+  #stale = false;
   #status: BoardStatus = "connecting";
   #everOnline = false;
   #abortError: Error | undefined;
@@ -89,19 +93,19 @@ export class RemoteBoard implements FleetBoard {
 
   /** As of the worker's last report. */
   get readings(): ReadingState[] {
-    return this.#report?.readings ?? [];
+    return this.report?.readings ?? [];
   }
 
   get actuators(): ActuatorState[] {
-    return this.#report?.actuators ?? [];
+    return this.report?.actuators ?? [];
   }
 
   get counts(): FirmwareCounts {
-    return this.#report?.counts ?? NO_COUNTS;
+    return this.report?.counts ?? NO_COUNTS;
   }
 
   get stats(): ClientStats {
-    return this.#report?.stats ?? NO_STATS;
+    return this.report?.stats ?? NO_STATS;
   }
 
   get messages(): { sent: number; received: number } {
@@ -110,12 +114,17 @@ export class RemoteBoard implements FleetBoard {
   }
 
   get wifi(): { readonly up: boolean; rssi(): number } {
-    const wifi = this.#report?.wifi ?? { up: true, rssi: 0 };
+    const wifi = this.report?.wifi ?? { up: true, rssi: 0 };
     return { up: wifi.up, rssi: () => wifi.rssi };
   }
 
   /** The latest report from the worker, undefined before the first. */
   get report(): BoardReport | undefined {
+    if (this.#stale) {
+      this.#report = unpackReport(this.#report as BoardReport, this.#values as number[], 0);
+      this.#stale = false;
+      this.#values = undefined; // (a board's view keeps one of the two: its report, or the numbers of a newer one)
+    }
     return this.#report;
   }
 
@@ -148,6 +157,24 @@ export class RemoteBoard implements FleetBoard {
   /** @internal A report from the worker. */
   applyReport(report: BoardReport): void {
     this.#report = report;
+    this.#stale = false;
+  }
+
+  /**
+   * @internal A packed report from the worker (reports.ts packReport), at `at` in `packed`:
+   * unpacked when first read, with the names of the report before it (a worker packs a
+   * board's reports only after sending one whole).
+   */
+  applyPacked(packed: readonly (number | null)[], at: number): void {
+    if (this.#report === undefined) return; // (never: see above)
+    // copied into numbers of the board's own (null as NaN, in an array of doubles: no
+    // ArrayBuffer and its backing store per board): the worker's message is left to the
+    // young generation's collection rather than kept by the boards it updated
+    const length = packedLength(packed, at);
+    let values = this.#values;
+    if (values === undefined || values.length !== length) values = this.#values = new Array<number>(length).fill(NaN);
+    for (let i = 0; i < length; i++) values[i] = packed[at + i] ?? NaN;
+    this.#stale = true;
   }
 
   /** @internal A status change, in the order the worker saw it. */

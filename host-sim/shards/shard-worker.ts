@@ -8,7 +8,8 @@
  * decides how to stop. It prints nothing. Node side only.
  */
 
-import { reportOf } from "./reports.js";
+import { ReportStream, reportOf } from "./reports.js";
+import type { BoardReport } from "./reports.js";
 import type { BoardEvent, FromWorker, ToWorker } from "./protocol.js";
 import { measureProcess } from "./pool.js";
 import { startSimulatorRange } from "../simulator.js";
@@ -22,6 +23,7 @@ let first = 1;
 let events: BoardEvent[] = [];
 let eventTimer: ReturnType<typeof setTimeout> | undefined;
 let stopping: Promise<void> | undefined;
+let reportTimer: ReturnType<typeof setInterval> | undefined;
 
 function send(message: FromWorker): void {
   if (process.connected) process.send!(message);
@@ -61,10 +63,17 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   flushEvents();
   send({ type: "batch", events: [], reports: sim.boards.map(reportOf) });
   send({ type: "started", ids: sim.boards.map((board) => board.id) });
-  sim.onReports((reports) => {
+  // every reportEvery ms the boards that changed, each packed after its first report (reports.ts)
+  const stream = new ReportStream(() => sim?.boards ?? [], options.reportEvery);
+  reportTimer = setInterval(() => {
+    const whole: BoardReport[] = [];
+    const packed: (number | null)[] = [];
+    stream.changedPacked(whole, packed);
+    if (whole.length === 0 && packed.length === 0) return;
     flushEvents();
-    send({ type: "batch", events: [], reports: [...reports] });
-  });
+    send({ type: "batch", events: [], reports: whole, packed });
+  }, options.reportEvery);
+  reportTimer.unref();
 }
 
 async function ask(message: Extract<ToWorker, { type: "ask" }>): Promise<unknown> {
@@ -79,6 +88,7 @@ async function ask(message: Extract<ToWorker, { type: "ask" }>): Promise<unknown
 
 function stop(): Promise<void> {
   stopping ??= (async () => {
+    clearInterval(reportTimer);
     if (sim !== undefined) {
       await sim.stop();
       flushEvents();

@@ -35,7 +35,7 @@ export async function startNodeBoard(start: BoardStart): Promise<BoardEngine> {
   const abort = new BoardAbort((error) => {
     network?.cut();
     start.onAbort(error);
-  });
+  }, start.activity);
   network = new BoardNetwork({ ca: start.ca, onFailure: (reason) => start.onLog("network: " + reason), abort, rtt: start.rtt });
   const resolver = new HostResolver({ abort });
   const Timer = abort.timer();
