@@ -41,8 +41,10 @@ describe("layOut", () => {
     expect(memory.decoder.receiveBuffer.length).toBe(77);
     expect(memory.connectPacket.byteOffset + memory.connectPacket.length).toBe(buffer.byteLength);
     expect(memory.decoder.receiveBuffer.byteOffset + 77).toBe(memory.connectPacket.byteOffset);
-    // the tables fill every byte between the outbox's ring and the receive buffer
-    expect(memory.decoder.receiveBuffer.byteOffset).toBe(104 + 3 * 12 + 6 * 5 + 2 * 4);
+    // the tables fill every byte between the outbox's ring and the receive buffer: 3 words per
+    // outbox entry and its 4 held-id counts (a power of two, at least one per entry), the
+    // subscriptions' 6 bytes per slot, the inbound QoS 2 ids
+    expect(memory.decoder.receiveBuffer.byteOffset).toBe(104 + 3 * 12 + 4 * 4 + 6 * 5 + 2 * 4);
     // writing every receive buffer byte touches nothing else
     memory.decoder.receiveBuffer.fill(0xff);
     expect(Array.from(memory.connectPacket)).toEqual([0x10, 2, 3, 4]);
