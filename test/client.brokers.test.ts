@@ -386,6 +386,27 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(mine.seen.disconnected).toEqual(["closed"]);
   });
 
+  it("close() with messages queued behind the in-flight limit: they go first as acknowledgements free room, then DISCONNECT, nothing after it, and no will [MQTT-3.14.4-1]", async () => {
+    const theirs = await peer();
+    await theirs.client.subscribeAsync(topic + "/#", QOS1);
+    const mine = ours({ maxInflight: 1, will: { topic: topic + "/status", payload: "will", qos: 1 } });
+    await connect(mine);
+    // the first goes on the wire; the other two wait in the outbox for its PUBACK, the board's "offline" last
+    expect(mine.client.publish(topic + "/a", "1", QOS1)).toBe("sent");
+    expect(mine.client.publish(topic + "/a", "2", QOS1)).toBe("queued");
+    expect(mine.client.publish(topic + "/status", "offline", { qos: 1, retain: true })).toBe("queued");
+    mine.client.close();
+    expect(mine.client.state).toBe("closing");
+    await waitFor(() => mine.client.state === "closed", "state closed");
+    await waitFor(() => theirs.messages.length >= 3, "the three messages at the peer");
+    await sleep(300);
+    expect(theirs.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([[topic + "/a", "1"], [topic + "/a", "2"], [topic + "/status", "offline"]]);
+    const written = parsePackets(mine.sockets[0].written).map((x) => x.cmd);
+    expect(written.filter((cmd) => cmd === "publish")).toHaveLength(3);
+    expect(written.at(-1)).toBe("disconnect"); // nothing after it, not even a late PUBACK
+    expect(mine.seen.disconnected).toEqual(["closed"]);
+  });
+
   it("the will is not published after close() [MQTT-3.1.2-10] [MQTT-3.14.4-3]", async () => {
     const theirs = await peer();
     await theirs.client.subscribeAsync(topic + "/status", QOS1);

@@ -260,8 +260,7 @@ describe("simulator on the Node engine, against mosquitto", () => {
     await waitFor(() => ha.messages.length >= 2, "the retained births");
     await sim.stop();
     expect(sim.boards.map((b) => b.status)).toEqual(["offline", "offline"]);
-    // through mosquitto to the peer: bounded generously, as a loaded machine may take seconds
-    await waitFor(() => ha.messages.filter((m) => m.payload.toString() === "offline").length === 2, "two offline messages", 15_000);
+    await waitFor(() => ha.messages.filter((m) => m.payload.toString() === "offline").length === 2, "two offline messages", 5_000);
     const retained = await retainedOn("xs-mqtt/+/status", 2);
     expect([...retained.values()].map((m) => m.payload.toString())).toEqual(["offline", "offline"]);
   });

@@ -31,7 +31,7 @@ import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
 import { Transmit, TX_RESERVE } from "./transmit.js";
 import { closeQuietly, openSocket, resolveHost } from "./transport.js";
 
-/** How long close() waits for the staged bytes to drain, ms. */
+/** How long close() waits for the outbox's queued messages and the staged bytes to drain, ms. */
 const CLOSE_LINGER = 2_000;
 
 export class MqttClient {
@@ -75,6 +75,8 @@ export class MqttClient {
   #everConnected = false;
   #lastPacketId = 0;
   #networkDown = false; // setNetworkAvailable(false): no connection attempts
+  /** Closing: the DISCONNECT's reason code, staged once the outbox has written what it held queued (-1: staged). */
+  #closeReason = -1;
   readonly #now: () => number;
 
   constructor(options: ClientOptions) {
@@ -98,33 +100,18 @@ export class MqttClient {
   }
 
   /** "idle", "connecting", "connected", "waiting" (to reconnect), "closing" or "closed". */
-  get state(): ClientState {
-    return this.#state;
-  }
-
-  get connected(): boolean {
-    return this.#state === CONNECTED;
-  }
-
+  get state(): ClientState { return this.#state; }
+  get connected(): boolean { return this.#state === CONNECTED; }
   /** Messages held in the outbox (not yet acknowledged, or queued). */
-  get outboxCount(): number {
-    return this.#outbox.count;
-  }
-
+  get outboxCount(): number { return this.#outbox.count; }
   /** Bytes held in the outbox. */
-  get outboxUsed(): number {
-    return this.#outbox.usedBytes;
-  }
+  get outboxUsed(): number { return this.#outbox.usedBytes; }
 
   /** The packet id of the last QoS 1 message publish() took, for matching onPublished; 0 after one it did not take. */
-  get lastPacketId(): number {
-    return this.#lastPacketId;
-  }
+  get lastPacketId(): number { return this.#lastPacketId; }
 
   /** MQTT 5.0: the server's limits from CONNACK and the assigned client id (docs/mqtt5.md); undefined on 3.1.1. */
-  get session5(): Session5 | undefined {
-    return this.#v5;
-  }
+  get session5(): Session5 | undefined { return this.#v5; }
 
   /** Starts connecting; from then on the client keeps itself connected until close(). */
   connect(): void {
@@ -236,12 +223,11 @@ export class MqttClient {
     if (this.#state === CLOSED || this.#state === CLOSING) return;
     checkClose(this.#v5, reasonCode, sessionExpiry);
     if (this.#state === CONNECTED && this.#socket !== undefined) {
-      this.#state = CLOSING;
+      // what the outbox holds queued goes first (the firmware's "offline" among it), then DISCONNECT
+      [this.#state, this.#closeReason, this.#deadline] = [CLOSING, reasonCode, this.#now() + CLOSE_LINGER];
       this.#ticker.period = this.#settings.tickInterval; // the linger ends on time
-      if (!this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reasonCode)) return;
-      this.#deadline = this.#now() + CLOSE_LINGER;
       this.#flushNow();
-      if (this.#tx.fill === 0) this.#finishClose();
+      if (this.#state === CLOSING && this.#closeReason < 0 && this.#tx.fill === 0) this.#finishClose();
       return;
     }
     this.#finishClose();
@@ -297,7 +283,7 @@ export class MqttClient {
       this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();
-    if (this.#state === CLOSING && tx.fill === 0) return this.#finishClose();
+    if (this.#state === CLOSING && this.#closeReason < 0 && tx.fill === 0) return this.#finishClose();
     if (this.#decoder.pending > 0 || this.#rx.waiting > 0) this.#onReadable(this.#rx.waiting);
   }
 
@@ -368,7 +354,11 @@ export class MqttClient {
       if (state === CONNECTING) this.#fail("connect-timeout");
       // paused, no #open(): XS makes its closures' scope on entry, even for an early return
       else if (state === WAITING && !this.#networkDown) this.#open();
-      else if (state === CLOSING) this.#finishClose();
+      else if (state === CLOSING) {
+        // the linger is over: DISCONNECT all the same if the socket takes it (no will), then the end
+        if (this.#stageDisconnect() && this.#socket !== undefined) this.#tx.writeAllOrNothing(this.#socket);
+        this.#finishClose();
+      }
     }
   }
 
@@ -381,6 +371,7 @@ export class MqttClient {
    */
   #stageReserved(encode: (buf: Uint8Array, offset: number, packetId: number) => number, packetId: number): boolean {
     const tx = this.#tx;
+    if (this.#state === CLOSING && this.#closeReason < 0) return false; // nothing after DISCONNECT [MQTT-3.14.4-1]
     try {
       tx.fill += encode(tx.bytes, tx.fill, packetId);
       return true;
@@ -399,10 +390,20 @@ export class MqttClient {
   /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows (pipeline.ts: behind CONNECT). */
   #stage(): void {
     const connected = this.#state === CONNECTED;
+    const closing = this.#state === CLOSING && this.#closeReason >= 0; // nothing after DISCONNECT
     if (connected) this.#subscriptions.stage(this.#tx);
-    if (connected || stagesBehindConnect(this.#handshaking, this.#settings)) {
+    if (connected || closing || stagesBehindConnect(this.#handshaking, this.#settings)) {
       this.#outbox.stage(this.#tx, this.#v5 === undefined ? this.#settings.maxInflight : this.#v5.inflightLimit, this.stats);
     }
+    if (closing && this.#outbox.queued === 0) this.#stageDisconnect();
+  }
+
+  /** Closing: stages DISCONNECT unless it is staged already; false when nothing was staged. */
+  #stageDisconnect(): boolean {
+    const reason = this.#closeReason;
+    const staged = reason >= 0 && this.#stageReserved(this.#v5 === undefined ? encodeDisconnect : this.#v5.encodeDisconnect, reason);
+    this.#closeReason = -1;
+    return staged;
   }
 
   /** Stages what the connection may take and writes; then tells a refused publisher when there is room. */
