@@ -389,13 +389,12 @@ export class MqttClient {
 
   /** Stages subscriptions, then the outbox in order, as far as the transmit buffer allows (pipeline.ts: behind CONNECT). */
   #stage(): void {
-    const connected = this.#state === CONNECTED;
-    const closing = this.#state === CLOSING && this.#closeReason >= 0; // nothing after DISCONNECT
-    if (connected) this.#subscriptions.stage(this.#tx);
-    if (connected || closing || stagesBehindConnect(this.#handshaking, this.#settings)) {
-      this.#outbox.stage(this.#tx, this.#v5 === undefined ? this.#settings.maxInflight : this.#v5.inflightLimit, this.stats);
-    }
-    if (closing && this.#outbox.queued === 0) this.#stageDisconnect();
+    const state = this.#state;
+    if (state === CONNECTED) this.#subscriptions.stage(this.#tx);
+    // closing: the outbox until DISCONNECT is staged, nothing after it
+    else if (state === CLOSING ? this.#closeReason < 0 : !stagesBehindConnect(this.#handshaking, this.#settings)) return;
+    this.#outbox.stage(this.#tx, this.#v5 === undefined ? this.#settings.maxInflight : this.#v5.inflightLimit, this.stats);
+    if (state === CLOSING && this.#outbox.queued === 0) this.#stageDisconnect();
   }
 
   /** Closing: stages DISCONNECT unless it is staged already; false when nothing was staged. */
