@@ -421,7 +421,7 @@ class SensorNode implements Firmware {
       if (this.#pacer.pending > 0) this.#pump();
       // online with nothing pending: the next tick when the diagnostics are due (status-led.ts)
       this.#ticker.period = this.#status === ONLINE && this.#pacer.pending === 0
-        ? Math.min(MAX_IDLE_TICK_MS, Math.max(IDLE_TICK_MS, health.untilDue(now))) : TICK_MS;
+        ? Math.min(MAX_IDLE_TICK_MS, Math.max(IDLE_TICK_MS, health.untilDue(this.#now()))) : TICK_MS;
     } catch (error) {
       this.#say("tick failed: " + String(error));
     }
