@@ -223,8 +223,9 @@ export class MqttClient {
     if (this.#state === CLOSED || this.#state === CLOSING) return;
     checkClose(this.#v5, reasonCode, sessionExpiry);
     if (this.#state === CONNECTED && this.#socket !== undefined) {
-      // what the outbox holds queued goes first (the firmware's "offline" among it), then DISCONNECT
-      [this.#state, this.#closeReason, this.#deadline] = [CLOSING, reasonCode, this.#now() + CLOSE_LINGER];
+      this.#state = CLOSING;
+      this.#closeReason = reasonCode; // DISCONNECT once the outbox has written what it holds queued (#stage)
+      this.#deadline = this.#now() + CLOSE_LINGER;
       this.#ticker.period = this.#settings.tickInterval; // the linger ends on time
       this.#flushNow();
       if (this.#state === CLOSING && this.#closeReason < 0 && this.#tx.fill === 0) this.#finishClose();
