@@ -534,6 +534,66 @@ describe("server answers the client must survive without reconnecting", () => {
   });
 });
 
+describe("close() against a broker slow to answer: the socket stays open, and read, until the broker closes it [MQTT-3.14.4-1]", () => {
+  // A socket closed with the broker's answers unread is reset (Linux and lwIP alike), and a
+  // broker that takes the reset before it reads DISCONNECT publishes the will: so after
+  // DISCONNECT the client keeps reading until the broker closes, within close()'s 2 s linger.
+  it("a PUBACK that comes after DISCONNECT is read and counted; the broker, not the client, ends the connection; then onDisconnected", async () => {
+    let clientEndedFirst: boolean | undefined;
+    let stateWhenBrokerClosed: string | undefined;
+    let disconnectsWhenBrokerClosed: number | undefined;
+    let seenRef: Seen | undefined;
+    let clientRef: MqttClient | undefined;
+    const broker = await FakeBroker.start({
+      onPacket(connection, packet) {
+        if (packet.cmd === "publish") {
+          // the PUBACK is still on its way when the client's DISCONNECT arrives
+          setTimeout(() => connection.send([0x40, 0x02, 0x00, packet.messageId as number]), 150);
+        } else if (packet.cmd === "disconnect") {
+          setTimeout(() => {
+            clientEndedFirst = connection.closed;
+            stateWhenBrokerClosed = clientRef!.state;
+            disconnectsWhenBrokerClosed = seenRef!.disconnects.length;
+            connection.socket.end();
+          }, 300);
+        }
+      },
+    });
+    const { client, seen } = startClient(broker.port);
+    clientRef = client;
+    seenRef = seen;
+    await waitFor(() => client.connected, "connected");
+    expect(client.publish("slow/ack", "last words", { qos: 1 })).toBe("sent");
+    client.close();
+    expect(client.state).toBe("closing");
+    await waitFor(() => seen.disconnects.length === 1, "onDisconnected", 3_000);
+    expect(clientEndedFirst).toBe(false);
+    expect(stateWhenBrokerClosed).toBe("closing");
+    expect(disconnectsWhenBrokerClosed).toBe(0);
+    expect(client.state).toBe("closed");
+    expect(seen.disconnects[0].code).toBe("closed");
+    expect(client.stats.acknowledged).toBe(1);
+    // DISCONNECT was the last packet the client sent [MQTT-3.14.4-2]
+    expect(broker.connections[0].packets.map((p) => p.cmd)).toEqual(["connect", "publish", "disconnect"]);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it("a broker that never closes: close() ends the connection itself when its linger is over, once", async () => {
+    const broker = await FakeBroker.start({});
+    const { client, seen } = startClient(broker.port);
+    await waitFor(() => client.connected, "connected");
+    client.close();
+    await sleep(1_000);
+    expect(client.state).toBe("closing");
+    expect(broker.connections[0].closed).toBe(false);
+    await waitFor(() => client.state === "closed", "the end of the linger", 3_000);
+    await waitFor(() => broker.connections[0].closed, "the client's close reaching the broker");
+    expect(seen.disconnects.map((e) => e.code)).toEqual(["closed"]);
+    expect(broker.sent("disconnect")).toHaveLength(1);
+    expect(broker.connects).toBe(1);
+  });
+});
+
 describe("memory across repeated hostile connections [MQTT-4.8.0-1]", () => {
   it("300 connections after a warm-up of 100, each ended by one of the hostile scenarios in turn: heap flat, every drop typed", async () => {
     const scenarios: ((c: FakeConnection) => void)[] = [

@@ -3,7 +3,7 @@
 // Each test closes every host, server and socket it starts; nothing is skipped without
 // xsnap: XsHost.start() then fails with the reason.
 import * as net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { XsHost } from "../host-sim/engines/xs/host.js";
 import { freePort, listenLoopback, sleep, waitFor } from "./brokers/helpers.js";
 
@@ -146,6 +146,31 @@ describe("XsHost", () => {
     await host.evaluate("hostIo.Timer.set(() => { throw new RangeError('callback failed'); }, 1)");
     await waitFor(() => errors.length === 1, "the error");
     expect(errors[0]).toMatch(/timer delivery .*RangeError: callback failed/);
+  });
+
+  it("close() during a delivery whose callback then calls Node: the worker stops after it, not while XS waits for Node's answer", async () => {
+    const server = await startServer();
+    const host = await XsHost.start({ name: "xs-host busy close" });
+    // onReadable spins 300 ms, then writes (a command to Node, made after close() began)
+    await host.evaluate(`globalThis.sock = new hostIo.TCP({ address: "127.0.0.1", port: ${server.port},
+      onReadable() { const end = Date.now() + 300; while (Date.now() < end); try { this.write(new Uint8Array(1)); } catch {} } })`);
+    await waitFor(() => server.peers.length === 1, "the connection");
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((text) => {
+      written.push(String(text));
+      return true;
+    });
+    try {
+      server.peers[0].write("x");
+      await sleep(100);
+      await host.close();
+      await sleep(100);
+    } finally {
+      spy.mockRestore();
+    }
+    // stopped while waiting for an answer, xsnap prints "Got EOF on netstring read" on its stderr
+    expect(written.filter((text) => text.includes("xs-host busy close"))).toEqual([]);
+    await expect(host.evaluate("1")).rejects.toThrow(/closed/);
   });
 
   it("close() ends the worker, every socket and every timer", async () => {

@@ -31,7 +31,7 @@ import { PreparedTopic, prepareFilter, prepareTopic } from "./topic.js";
 import { Transmit, TX_RESERVE } from "./transmit.js";
 import { closeQuietly, openSocket, resolveHost } from "./transport.js";
 
-/** How long close() waits for the outbox's queued messages and the staged bytes to drain, ms. */
+/** How long close() waits for the outbox's queued messages to go, then for the broker to close the connection, ms. */
 const CLOSE_LINGER = 2_000;
 
 export class MqttClient {
@@ -227,8 +227,9 @@ export class MqttClient {
       this.#closeReason = reasonCode; // DISCONNECT once the outbox has written what it holds queued (#stage)
       this.#deadline = this.#now() + CLOSE_LINGER;
       this.#ticker.period = this.#settings.tickInterval; // the linger ends on time
+      // then the socket stays open, and read, until the broker closes it (#fail) or the linger ends (#tick): closed
+      // with answers unread, it is reset, and a broker that takes the reset before DISCONNECT publishes the will
       this.#flushNow();
-      if (this.#state === CLOSING && this.#closeReason < 0 && this.#tx.fill === 0) this.#finishClose();
       return;
     }
     this.#finishClose();
@@ -284,7 +285,6 @@ export class MqttClient {
       this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();
-    if (this.#state === CLOSING && this.#closeReason < 0 && tx.fill === 0) return this.#finishClose();
     if (this.#decoder.pending > 0 || this.#rx.waiting > 0) this.#onReadable(this.#rx.waiting);
   }
 

@@ -18,7 +18,8 @@ export interface Seen {
   at: number;
 }
 
-export type LinkStatus = "opening" | "open" | "closed" | "cut";
+/** "closed": by the client; "ended": by the server (its FIN); "cut": the link broke. */
+export type LinkStatus = "opening" | "open" | "closed" | "ended" | "cut";
 
 function bytesOf(buffer: ArrayBuffer | ArrayBufferView): Uint8Array {
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
@@ -176,6 +177,16 @@ export class Link implements Socket {
     });
   }
 
+  /** The server closes the connection (a broker does after DISCONNECT): onError() comes next, as on Moddable's sockets. */
+  end(): void {
+    this.#net.loop.post(() => {
+      if (this.status !== "open") return;
+      this.status = "ended";
+      this.closedAt = this.#net.clock.now;
+      this.options.onError?.call(this);
+    });
+  }
+
   /** Packets written since the last take(). */
   take(): mqtt.Packet[] {
     const out = this.packets.slice(this.#taken).map((s) => s.packet);
@@ -213,6 +224,8 @@ export class Net {
   autoSuback = true;
   autoUnsuback = true;
   autoPingresp = true;
+  /** The server closes the connection once it has read DISCONNECT. */
+  endOnDisconnect = true;
   onOpen: (link: Link) => void = (link) => link.accept();
   onPacket: ((link: Link, packet: mqtt.Packet) => boolean | void) | undefined = undefined;
   readonly TCP: SocketClass;
@@ -253,6 +266,9 @@ export class Net {
         return;
       case "pingreq":
         if (this.autoPingresp) link.send({ cmd: "pingresp" });
+        return;
+      case "disconnect":
+        if (this.endOnDisconnect) link.end();
         return;
       default:
         return;

@@ -67,6 +67,8 @@ export declare class XsWorker {
    * the delivery in progress rejects with that error.
    */
   onCommand(handler: (msg: Uint8Array) => Uint8Array | undefined): void;
+  /** Resolves once the deliveries sent so far are handled (XS is between deliveries then, until the next one). */
+  idle(): Promise<void>;
   /** Stops the process (SIGKILL after 1 s if it does not exit); safe to call twice. */
   close(): Promise<void>;
 }

@@ -581,6 +581,11 @@ export class XsWorker {
    * within a second (e.g. stuck in a loop). Safe to call more than once.
    * @returns {Promise<void>}
    */
+  /** Resolves once the deliveries sent so far are handled. */
+  idle() {
+    return this.#baton;
+  }
+
   async close() {
     this.#goneBecause(`the XS worker ${this.#name} was closed`);
     this.#toWorker.end();

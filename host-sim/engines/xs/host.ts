@@ -28,6 +28,9 @@ import type { XsService } from "./service.js";
 import { TcpService } from "./tcp-service.js";
 import { TimerService } from "./timer-service.js";
 
+/** How long close() waits for XS to finish the delivery it is handling, ms. */
+const IDLE_WAIT_MS = 1_000;
+
 /** The XS side of the bridge, loaded into every host as the global `hostIo`. */
 export const XS_IO_MODULE = path.join(path.dirname(fileURLToPath(import.meta.url)), "in-xs", "io.js");
 
@@ -141,7 +144,10 @@ export class XsHost {
 
   /**
    * Stops everything: services first (sockets destroyed, timers cleared; later events are
-   * dropped), then the XS worker. Safe to call twice.
+   * dropped), then the XS worker once the delivery it is handling, if any, is over (at most
+   * IDLE_WAIT_MS: a runaway loop is not): a worker stopped while XS waits for a command's
+   * answer would read the end of its input instead.
+   * Safe to call twice.
    */
   async close(): Promise<void> {
     if (!this.#closed) {
@@ -154,6 +160,9 @@ export class XsHost {
         }
       }
     }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.worker.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, IDLE_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.worker.close();
   }
 }
