@@ -16,14 +16,18 @@
 // latest reports) is printed apart (parent_heap_per_device_kb). The fleet stops, then the
 // MQTT.js fleet (in this process: it has one event loop, like one worker) connects, runs
 // SETTLE_MS and is measured over the same window: its msgs per CPU-second against ours.
+// Then the floor, as many plain sockets writing the same load encoded beforehand (no MQTT
+// client: the write system calls and the loopback's delivery to the broker), measured the
+// same way ("raw"): what no client can go below, ours and MQTT.js's against it.
 //
 // Prints one JSON object:
 //   {"bench":"fleet","devices":N,"workers":W,"all_online":true|false,"heap_per_device_kb":K,
 //    "start_seconds":S,"msgs_s":R,"cpu_s_per_1k_msgs":C,"rate":..,"parent_heap_per_device_kb":..,
 //    "rss_per_device_kb":..,"mqttjs":{"devices","msgs_s","cpu_s_per_1k_msgs","heap_per_device_kb"},
-//    "msgs_per_cpu_s_vs_mqttjs":X,"client_buffer_bytes":{..},"goal_kb":10,"goal_start_seconds":60}
+//    "msgs_per_cpu_s_vs_mqttjs":X,"raw":{"devices","msgs_s","cpu_s_per_1k_msgs"},"msgs_per_cpu_s_vs_raw":..,
+//    "mqttjs_msgs_per_cpu_s_vs_raw":..,"client_buffer_bytes":{..},"goal_kb":10,"goal_start_seconds":60}
 // Options: --devices N, --workers W (default: the cores, at most one per board), --rate R
-// (default 0.2), --mqttjs N (MQTT.js clients, default min(devices, 2,000); 0: none),
+// (default 0.2), --mqttjs N (MQTT.js clients and plain sockets, default min(devices, 2,000); 0: none),
 // --window S (default two sample intervals, at least 10), --settle S, --firmware FILE
 // (another build of the firmware bundle).
 // Needs: this process's open-file limit at least devices / W plus room, and the hard limit
@@ -34,12 +38,14 @@
 // about a minute and a half: run it alone.
 
 import { createRequire } from "node:module";
+import * as net from "node:net";
 import { CLIENT_BUFFERS, defaultWorkers, openFileLimit, startSimulator } from "../dist/simulator.mjs";
 import { startMosquitto } from "./mosquitto.mjs";
 import { progress } from "./progress.mjs";
 
 const require = createRequire(import.meta.url);
 const mqtt = require("mqtt");
+const mqttPacket = require("mqtt-packet");
 
 const DEFAULT_DEVICES = 15_000;
 const DEFAULT_MQTTJS = 2_000;
@@ -119,6 +125,7 @@ async function main() {
     sim = undefined;
 
     let theirs;
+    let floor;
     if (mqttjsDevices > 0) {
       shown.step(`MQTT.js: ${mqttjsDevices} clients, the same load`);
       global.gc();
@@ -128,6 +135,13 @@ async function main() {
       const rates = await window(() => clients.sent, async () => cpuHere());
       const after = measureHere();
       theirs = { devices: mqttjsDevices, ...rates, heap_per_device_kb: kb((heapOf(after) - heapOf(before)) / mqttjsDevices) };
+      await stopClients(clients);
+      clients = [];
+
+      shown.step(`the floor: ${mqttjsDevices} plain sockets writing pre-encoded packets, the same load`);
+      clients = await rawFleet(broker.port, mqttjsDevices, interval, (n) => shown.update(`plain sockets: ${n}/${mqttjsDevices} connected`));
+      await sleep(settleMs);
+      floor = { devices: mqttjsDevices, ...(await window(() => clients.sent, async () => cpuHere())) };
     }
 
     shown.clear();
@@ -146,6 +160,11 @@ async function main() {
       parent_heap_per_device_kb: kb((heapOf(parentAfter) - heapOf(parentBefore)) / devices),
       rss_per_device_kb: kb(sum(measured, (m) => m.rss) / devices),
       ...(theirs === undefined ? {} : { mqttjs: theirs, msgs_per_cpu_s_vs_mqttjs: round(perCpuSecond(ours) / perCpuSecond(theirs), 2) }),
+      ...(floor === undefined ? {} : {
+        raw: floor,
+        msgs_per_cpu_s_vs_raw: round(perCpuSecond(ours) / perCpuSecond(floor), 2),
+        mqttjs_msgs_per_cpu_s_vs_raw: round(perCpuSecond(theirs) / perCpuSecond(floor), 2),
+      }),
       ...(bufferBytes === undefined ? { firmware } : { client_buffer_bytes: bufferBytes }),
       goal_kb: GOAL_KB,
       goal_start_seconds: GOAL_START_SECONDS,
@@ -201,6 +220,66 @@ async function mqttjsFleet(url, count, every, onConnected) {
     onConnected(fleet.length);
   }
   return fleet;
+}
+
+/**
+ * The floor of the same load: `count` plain TCP sockets (100 connecting at a time), each
+ * sending a CONNECT, then, on a board's schedule, the two PUBLISH packets of a sample (QoS 0,
+ * retained, payloads of a board's length) encoded once beforehand, in one write: what the
+ * load costs with no MQTT client at all (the write system calls and the loopback's delivery
+ * to the broker, in this process). `fleet.sent` counts the packets written.
+ */
+async function rawFleet(port, count, every, onConnected) {
+  const fleet = [];
+  fleet.sent = 0;
+  for (let first = 0; first < count; first += 100) {
+    const batch = [];
+    for (let i = first; i < Math.min(count, first + 100); i++) batch.push(rawClient(port, `raw-${i + 1}`, every, fleet));
+    await Promise.all(batch);
+    onConnected(fleet.length);
+  }
+  return fleet;
+}
+
+/** One socket of rawFleet(), connected (CONNACK read) and on its schedule; an `endAsync()` as MQTT.js clients have. */
+function rawClient(port, clientId, every, fleet) {
+  const publish = (topic, payload) => mqttPacket.generate({ cmd: "publish", topic, payload: Buffer.from(payload), qos: 0, retain: true, dup: false });
+  const base = `xs-mqtt/${clientId}`;
+  const sample = Buffer.concat([
+    publish(`${base}/climate/state`, '{"temperature":22.41,"humidity":51.3}'),
+    publish(`${base}/light/state`, '{"illuminance":431}'),
+  ]);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const client = {
+      phase: undefined,
+      timer: undefined,
+      endAsync: () => new Promise((done) => {
+        socket.end(mqttPacket.generate({ cmd: "disconnect" }), () => done());
+        setTimeout(() => {
+          socket.destroy();
+          done();
+        }, 2_000).unref();
+      }),
+    };
+    socket.once("error", reject);
+    socket.once("connect", () => socket.write(mqttPacket.generate({ cmd: "connect", clientId, protocolVersion: 4, keepalive: 0, clean: true })));
+    socket.once("data", (data) => {
+      if (data.length < 4 || data[0] !== 0x20 || data[3] !== 0) return reject(new Error(`${clientId}: no CONNACK accepting it`));
+      socket.on("data", () => {});
+      socket.on("error", () => {});
+      const write = () => {
+        socket.write(sample);
+        fleet.sent += 2;
+      };
+      client.phase = setTimeout(() => {
+        client.timer = setInterval(write, every);
+        write();
+      }, Math.random() * every);
+      fleet.push(client);
+      resolve(client);
+    });
+  });
 }
 
 async function stopClients(clients) {
