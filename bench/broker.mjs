@@ -31,7 +31,10 @@
 // twice: ours with the defaults on the default send window (Moddable's Linux port's, 1,536
 // bytes), then sized ("-sized" cases, their options printed as "ours_options"): on an
 // ESP32's send window (8,192 bytes), a 4,096-byte transmit buffer, and at QoS 1 the window
-// MQTT.js has, MQTTJS_WINDOW messages in flight, with an outbox that holds them.
+// MQTT.js has, MQTTJS_WINDOW messages in flight, with an outbox that holds them. A fourth
+// publisher runs there, raw-window: the raw socket held to ours' send window (blocks of at
+// most the window's bytes, the next written once the last has gone, as ours waits for
+// onWritable): what the window alone allows, where raw writes 1,000 packets a system call.
 // With --profile it runs only our client's QoS 0 client-bound case under V8's sampling
 // profiler (the inspector, 100 µs) and prints the frames with the most self time; with
 // --client-bound it runs only the client-bound cases.
@@ -41,7 +44,8 @@
 //    "raw_msgs_s":C, "ours_vs_raw":A/C, "ours_vs_mqttjs":A/B, "ours_cpu_us_per_msg":U, ...,
 //    "ours_qos0_retries":R, "rounds":3, "all_received":bool}
 //   {"bench":"broker","case":"qos0-client-bound"|"qos1-client-bound", the same fields,
-//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg}
+//    "ours_vs_mqttjs_cpu": ours_cpu_us_per_msg / mqttjs_cpu_us_per_msg, "raw_window_bytes":W,
+//    "raw_window_msgs_s":D, "ours_vs_raw_window":A/D, "raw_window_cpu_us_per_msg":..}
 //   {"bench":"broker","case":"qos0-client-bound-sized"|"qos1-client-bound-sized", the same
 //    fields, "ours_options":{...},"ours_window":8192}
 //   with --profile: {"bench":"broker","case":"qos0-client-bound-profile","top":[{"frame","self_pct"},..]}
@@ -107,6 +111,8 @@ const SIZED = [
   { transmitBufferSize: 4096, maxInflight: MQTTJS_WINDOW, outboxMessages: MQTTJS_WINDOW, outboxBytes: 128 * MQTTJS_WINDOW },
 ];
 const RAW_BLOCK = 1_000;
+/** The host simulator's default send window (Moddable's Linux port's), for raw-window in the default client-bound cases. */
+const DEFAULT_WINDOW = 1536;
 const TOPIC_PREFIX = "bench/";
 const SUB_FILTER = "bench/#";
 
@@ -558,13 +564,15 @@ async function main() {
       };
     }
 
-    function raw(qos) {
+    /** `window`: raw-window, blocks of at most `window` bytes, each written once the one before has gone. */
+    function raw(qos, window) {
       let socket;
       const topic = Buffer.from(TOPIC_PREFIX + "qos" + qos);
       const body = 2 + topic.length + (qos > 0 ? 2 : 0) + PAYLOAD_BYTES;
       const size = 2 + body; // body < 128: one length byte
-      const block = Buffer.alloc(size * RAW_BLOCK);
-      for (let index = 0; index < RAW_BLOCK; index++) {
+      const perBlock = window === undefined ? RAW_BLOCK : Math.floor(window / size);
+      const block = Buffer.alloc(size * perBlock);
+      for (let index = 0; index < perBlock; index++) {
         let at = index * size;
         block[at++] = 0x30 | (qos << 1);
         block[at++] = body;
@@ -579,7 +587,7 @@ async function main() {
         block.set(payload, at);
       }
       return {
-        name: "raw",
+        name: window === undefined ? "raw" : "raw-window",
         async open() {
           socket = net.connect({ host: "127.0.0.1", port });
           socket.setNoDelay(true);
@@ -599,8 +607,15 @@ async function main() {
         async run(count, deadline) {
           let sent = 0;
           while (sent < count) {
-            const batch = Math.min(RAW_BLOCK, count - sent);
-            const ok = socket.write(batch === RAW_BLOCK ? block : block.subarray(0, batch * size));
+            const batch = Math.min(perBlock, count - sent);
+            const bytes = batch === perBlock ? block : block.subarray(0, batch * size);
+            if (window !== undefined) {
+              await new Promise((resolve) => socket.write(bytes, resolve));
+              sent += batch;
+              if (Date.now() > deadline) break;
+              continue;
+            }
+            const ok = socket.write(bytes);
             sent += batch;
             if (!ok) {
               if (Date.now() > deadline) break;
@@ -675,9 +690,12 @@ async function main() {
       stage = "qos" + qos + suffix;
       const options = sized ? SIZED[qos] : {};
       const makers = [() => ours(qos, options, sized ? esp32Io : io), () => mqttjs(qos), () => raw(qos)];
+      // client-bound: also a raw socket held to ours' window (what the window alone allows)
+      const window = sized ? ESP32_WINDOW : DEFAULT_WINDOW;
+      if (suffix.startsWith("-client-bound")) makers.push(() => raw(qos, window));
       for (const make of makers) await measure(make(), WARMUP_MESSAGES, MEASURE_TIMEOUT_MS); // warm-up
-      const rates = { ours: [], mqttjs: [], raw: [] };
-      const cpus = { ours: [], mqttjs: [], raw: [] };
+      const rates = { ours: [], mqttjs: [], raw: [], "raw-window": [] };
+      const cpus = { ours: [], mqttjs: [], raw: [], "raw-window": [] };
       let retries = 0;
       let allReceived = true;
       for (let round = 0; round < ROUNDS; round++) {
@@ -699,6 +717,11 @@ async function main() {
         raw_cpu_us_per_msg: us(median(cpus.raw)),
         ours_vs_mqttjs_cpu: ratio(median(cpus.ours), median(cpus.mqttjs)),
       };
+      if (rates["raw-window"].length > 0) {
+        const windowRate = median(rates["raw-window"]);
+        Object.assign(line, { raw_window_bytes: window, raw_window_msgs_s: round0(windowRate), ours_vs_raw_window: ratio(oursRate, windowRate),
+          raw_window_cpu_us_per_msg: us(median(cpus["raw-window"])) });
+      }
       if (qos === 0) line.ours_qos0_retries = Math.round(retries / ROUNDS);
       if (sized) Object.assign(line, { ours_options: options, ours_window: ESP32_WINDOW });
       line.rounds = ROUNDS;
