@@ -20,7 +20,7 @@ import type { Level } from "./io/digital.js";
 import type { FirmwareModule } from "./firmware-module.js";
 import { I2CBus } from "./io/i2c.js";
 import { activitySlot, markActivity } from "./io/activity.js";
-import { withItem, withoutItem } from "./io/lists.js";
+import { EMPTY, withItem, withoutItem } from "./io/lists.js";
 import type { WakeCycle } from "./sleep.js";
 import { BoardWiFi } from "./io/wifi.js";
 
@@ -100,12 +100,18 @@ export interface BoardStart {
   rtt?: number;
   /** The XS engine's stack in slots (engines/xs/stack-budget.mjs; default the manifests'); null: all of xsnap's. */
   stack?: number | null;
-  onStatus(status: FirmwareStatus): void;
+  /** Hears the firmware's status, log lines, sleeps and an abort: the board itself (its methods, no closures per board). */
+  listener: BoardListener;
+}
+
+/** What an engine tells its board (SimBoard's @internal methods). */
+export interface BoardListener {
+  _onStatus(status: FirmwareStatus): void;
   /** A board in battery mode fell asleep after this wake. */
-  onSleep(cycle: WakeCycle): void;
-  onLog(line: string): void;
+  _onSleep(cycle: WakeCycle): void;
+  _onLog(line: string): void;
   /** An exception escaped a callback the board's IO delivered: the engine has stopped the board (io/abort.ts). */
-  onAbort(error: Error): void;
+  _onAbort(error: Error): void;
 }
 
 export type EngineStarter = (start: BoardStart) => Promise<BoardEngine>;
@@ -173,7 +179,7 @@ export class BoardTopics {
   }
 }
 
-export class SimBoard implements FleetBoard {
+export class SimBoard implements FleetBoard, BoardListener {
   /** The firmware's node id, e.g. "board-1". */
   readonly id: string;
   readonly number: number;
@@ -186,7 +192,7 @@ export class SimBoard implements FleetBoard {
    */
   readonly activity: number;
   /** The last log lines, replaced on every line (io/lists.ts). */
-  #log: readonly string[] = [];
+  #log: readonly string[] = EMPTY;
   /** How many it keeps (0 in a worker process: its parent keeps the lines it is sent). */
   #logLines = LOG_LINES;
   #engine: BoardEngine | undefined;
@@ -201,6 +207,7 @@ export class SimBoard implements FleetBoard {
   /** The simulator's onStatus and onLog (SimBoard.start's options), heard before the listeners above. */
   #simulatorOnStatus: ((board: SimBoard, status: BoardStatus) => void) | undefined = undefined;
   #simulatorOnLog: ((board: SimBoard, line: string) => void) | undefined = undefined;
+  #simulatorOnAbort: ((board: SimBoard, error: Error) => void) | undefined = undefined;
   readonly #firmware: FirmwareModule;
   #topics: BoardTopics | undefined = undefined;
 
@@ -231,11 +238,10 @@ export class SimBoard implements FleetBoard {
     const hardware = new BoardHardware(options.seed, options.number, activity);
     const board = new SimBoard(options.number, options.seed, options.engine, resolved, hardware, options.firmware, activity);
     if (options.logLines !== undefined) board.#logLines = options.logLines;
-    // (closures here see only what they need: a board keeps no copy of its raw configuration)
-    const { onStatus, onLog, onAbort } = options;
     // the simulator's listeners, one function for every board (no closure per board)
-    board.#simulatorOnStatus = onStatus;
-    board.#simulatorOnLog = onLog;
+    board.#simulatorOnStatus = options.onStatus;
+    board.#simulatorOnLog = options.onLog;
+    board.#simulatorOnAbort = options.onAbort;
     board.#engine = await options.starter({
       number: options.number,
       hardware,
@@ -247,16 +253,7 @@ export class SimBoard implements FleetBoard {
       ca: options.ca,
       rtt: options.rtt,
       stack: options.stack,
-      onStatus: (status) => board.#setStatus(status),
-      onSleep: () => board.#setStatus("asleep"),
-      onLog: (line) => board.#addLog(line),
-      onAbort: (error) => {
-        if (board.#abortError !== undefined) return;
-        board.#abortError = error;
-        board.#addLog("abort: " + (error.stack ?? String(error)).split("\n").slice(0, 3).join(" | "));
-        board.#setStatus("aborted");
-        onAbort?.(board, error);
-      },
+      listener: board,
     });
     board.#config = undefined; // the engine's is the one
     return board;
@@ -403,6 +400,30 @@ export class SimBoard implements FleetBoard {
       if (this.#abortError === undefined) this.#setStatus("offline");
     })();
     return this.#stopping;
+  }
+
+  /** @internal BoardListener: the firmware's status. */
+  _onStatus(status: FirmwareStatus): void {
+    this.#setStatus(status);
+  }
+
+  /** @internal BoardListener: a board in battery mode fell asleep. */
+  _onSleep(): void {
+    this.#setStatus("asleep");
+  }
+
+  /** @internal BoardListener: a log line of the firmware (or of its engine). */
+  _onLog(line: string): void {
+    this.#addLog(line);
+  }
+
+  /** @internal BoardListener: the board aborted (the first abort only counts). */
+  _onAbort(error: Error): void {
+    if (this.#abortError !== undefined) return;
+    this.#abortError = error;
+    this.#addLog("abort: " + (error.stack ?? String(error)).split("\n").slice(0, 3).join(" | "));
+    this.#setStatus("aborted");
+    this.#simulatorOnAbort?.(this, error);
   }
 
   #running(): BoardEngine {

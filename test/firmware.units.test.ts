@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig } from "../device/app/config.js";
 import type { FirmwareConfig } from "../device/app/config.js";
 import { actuatorDiscoveryPayload, Discovery, ORIGIN, sensorDiscoveryPayload } from "../device/app/discovery.js";
 import { Pacer, SKIP, WAIT } from "../device/app/pacer.js";
-import type { PacerItem } from "../device/app/pacer.js";
+import type { PacerItems } from "../device/app/pacer.js";
 import {
   SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SAMPLE_UNCHANGED, SensorReadings,
 } from "../device/app/readings.js";
@@ -161,13 +161,19 @@ describe("pacer", () => {
   function makePacer(results: (string | Error)[][]) {
     const calls: number[] = [];
     const errors: [number, unknown][] = [];
-    const items: PacerItem[] = results.map((queue, index) => () => {
-      calls.push(index);
-      const next = queue.length > 1 ? queue.shift()! : queue[0];
-      if (next instanceof Error) throw next;
-      return next as ReturnType<PacerItem>;
-    });
-    return { pacer: new Pacer(items.length, (i) => items[i](i), (i, e) => errors.push([i, e])), calls, errors };
+    const items: PacerItems = {
+      publishItem(index) {
+        calls.push(index);
+        const queue = results[index];
+        const next = queue.length > 1 ? queue.shift()! : queue[0];
+        if (next instanceof Error) throw next;
+        return next as ReturnType<PacerItems["publishItem"]>;
+      },
+      itemFailed(index, error) {
+        errors.push([index, error]);
+      },
+    };
+    return { pacer: new Pacer(results.length, items), calls, errors };
   }
 
   it("publishes pending items in order and keeps the one the outbox refused (and those after it) for the next pump", () => {

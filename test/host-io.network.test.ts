@@ -186,6 +186,18 @@ describe("a board's IO callbacks run through its BoardAbort (host-sim/io/abort.t
     expect(aborts[0].message).toBe("thrown in a timer");
   });
 
+  it("an abort clears every timer of the board, the repeating one whose callback threw included (scheduling one again throws, as on a gone timer)", async () => {
+    const aborts: Error[] = [];
+    const abort = new BoardAbort((error) => aborts.push(error));
+    const Timer = abort.timer();
+    const other = Timer.repeat(() => {}, 1000);
+    const thrower = Timer.repeat(() => { throw new Error("thrown in a repeating timer"); }, 10);
+    await waitFor(() => aborts.length === 1, "the abort");
+    expect(() => Timer.schedule(other, 10)).toThrow(SyntaxError);
+    expect(() => Timer.schedule(thrower, 10)).toThrow(SyntaxError);
+    expect(aborts[0].message).toBe("thrown in a repeating timer");
+  });
+
   it("a Digital onReadable that throws aborts the board", async () => {
     const aborts: Error[] = [];
     const abort = new BoardAbort((error) => aborts.push(error));

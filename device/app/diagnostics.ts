@@ -115,14 +115,15 @@ const CLOSE = 0x7d;
 /**
  * The diagnostics' state message: its prepared topic and the JSON written into one buffer.
  * The address is kept as its bytes (setAddress(), when it changes), so encode() only
- * copies bytes and writes two whole numbers. The payload, the address and the topic's bytes
- * are views of one ArrayBuffer (each buffer costs a header, on XS and on Node alike).
+ * copies bytes and writes two whole numbers. The payload (the address's bytes past its
+ * longest state) and the topic's bytes are views of one ArrayBuffer (each buffer and each
+ * view costs a header, on XS and on Node alike).
  */
 export class DiagnosticsState {
   readonly topic: PreparedTopic;
+  /** The JSON state: valid in its first `length` bytes after encode() (the address's bytes lie past the longest state). */
   readonly payload: Uint8Array;
-  readonly #address: Uint8Array;
-  /** Bytes of the address; 0 while it is unknown. */
+  /** Bytes of the address (in payload from DIAGNOSTICS_PAYLOAD_BYTES on); 0 while it is unknown. */
   #addressLength = 0;
 
   /** Throws MqttError "topic-invalid" for an invalid topic (a prefix that makes one). */
@@ -130,8 +131,7 @@ export class DiagnosticsState {
     const name = diagnosticsTopic(config);
     const encoded = encoder.encode(name);
     const memory = new ArrayBuffer(DIAGNOSTICS_PAYLOAD_BYTES + ADDRESS_ROOM + encoded.length);
-    this.payload = new Uint8Array(memory, 0, DIAGNOSTICS_PAYLOAD_BYTES);
-    this.#address = new Uint8Array(memory, DIAGNOSTICS_PAYLOAD_BYTES, ADDRESS_ROOM);
+    this.payload = new Uint8Array(memory, 0, DIAGNOSTICS_PAYLOAD_BYTES + ADDRESS_ROOM);
     const topicBytes = new Uint8Array(memory, DIAGNOSTICS_PAYLOAD_BYTES + ADDRESS_ROOM, encoded.length);
     topicBytes.set(encoded);
     this.topic = prepareTopic(name, { encode: () => topicBytes });
@@ -141,11 +141,11 @@ export class DiagnosticsState {
   setAddress(address: string | undefined): void {
     this.#addressLength = 0;
     if (typeof address !== "string" || address.length === 0 || address.length > ADDRESS_ROOM) return;
-    const bytes = this.#address;
+    const bytes = this.payload;
     for (let i = 0; i < address.length; i++) {
       const code = address.charCodeAt(i);
       if (code <= 0x20 || code >= 0x7f || code === QUOTE || code === 0x5c) return;
-      bytes[i] = code;
+      bytes[DIAGNOSTICS_PAYLOAD_BYTES + i] = code;
     }
     this.#addressLength = address.length;
   }
@@ -161,8 +161,7 @@ export class DiagnosticsState {
     const length = this.#addressLength;
     if (length === 0) return copy(out, at, NULL_END);
     out[at++] = QUOTE;
-    const address = this.#address;
-    for (let i = 0; i < length; i++) out[at++] = address[i];
+    for (let i = 0; i < length; i++) out[at++] = out[DIAGNOSTICS_PAYLOAD_BYTES + i]; // (at stays below it: no overlap)
     out[at++] = QUOTE;
     out[at++] = CLOSE;
     return at;

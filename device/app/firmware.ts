@@ -178,9 +178,7 @@ class SensorNode implements Firmware {
     const client = this.client;
     this.#topics = new Topics(config, encoder);
     const state = config.diagnosticsInterval > 0 ? new DiagnosticsState(config, encoder) : undefined;
-    const health = this.#health = new Health(config, io, client, state, options.restart, {
-      say: (line) => this.#say(line), now: () => this.#now(), stop: () => this.stop(),
-    });
+    const health = this.#health = new Health(config, io, client, state, options.restart, this.#log, this);
 
     const actuators: Actuator[] = this.#actuators = new Array<Actuator>(config.actuators.length);
     for (let i = 0; i < actuators.length; i++) {
@@ -202,10 +200,10 @@ class SensorNode implements Firmware {
     }
     this.#led = led;
 
-    // the pacer's items, in the order they go out after a connect (#publishItem)
+    // the pacer's items, in the order they go out after a connect (publishItem())
     const plan = this.#plan = new PublishPlan(discovery === undefined ? 0 : discovery.count, this.#actuators.length, this.#channels.length,
       health.publishes);
-    this.#pacer = new Pacer(plan.count, (index) => this.#publishItem(index), (index, error) => this.#say("publishing " + this.#itemName(index) + " failed: " + String(error)));
+    this.#pacer = new Pacer(plan.count, this);
 
     // one handler for the node's subscriptions, told apart by topic (#onMessage)
     const onMessage = (message: Message): void => this.#onMessage(message);
@@ -442,8 +440,8 @@ class SensorNode implements Firmware {
     this.#pacer.pump();
   };
 
-  /** Pacer item `index`, as the publish plan orders them. */
-  #publishItem(index: number): PublishStatus | typeof SKIP | typeof WAIT {
+  /** @internal PacerItems: pacer item `index`, as the publish plan orders them. */
+  publishItem(index: number): PublishStatus | typeof SKIP | typeof WAIT {
     const plan = this.#plan;
     switch (plan.kind(index)) {
       case ITEM_BIRTH: return this.#publishBirth();
@@ -489,6 +487,11 @@ class SensorNode implements Firmware {
     const status = this.#health.publish();
     if (status !== SKIP && taken(status)) this.counts.diagnosticsPublished++;
     return status;
+  }
+
+  /** @internal PacerItems: item `index` threw (it is not retried). */
+  itemFailed(index: number, error: unknown): void {
+    this.#say("publishing " + this.#itemName(index) + " failed: " + String(error));
   }
 
   // ---- reporting

@@ -13,30 +13,34 @@
 import type { Message, MqttClient, PublishStatus } from "../mqtt/index.js";
 import type { Config } from "./config.js";
 import { DiagnosticsState, PRESS_BYTES } from "./diagnostics.js";
-import type { FirmwareIo } from "./io.js";
-import { taken } from "./node-parts.js";
+import type { FirmwareIo, WifiCredentials } from "./io.js";
+import { nowOf, say, taken } from "./node-parts.js";
 import { SKIP } from "./pacer.js";
 import { restartTopic } from "./topics.js";
 import { WifiWatch } from "./wifi.js";
-import type { WifiListener } from "./wifi.js";
+import type { WifiListener, WifiRejoin } from "./wifi.js";
 
 /** The diagnostics' state: QoS 0, kept in the outbox rather than dropped, retained (as the sensor states). */
 const STATE = Object.freeze({ qos: 0, queue: true, retain: true });
 /** ms from the press to the graceful stop (the press's PUBACK goes first), and again from there to the restart (DISCONNECT on its way). */
 export const RESTART_DELAY_MS = 500;
 
-/** What the firmware does for the health part. */
-export interface HealthHooks {
-  say(line: string): void;
-  now(): number;
+/** The node the health part belongs to: what the restart button stops. */
+export interface HealthNode {
   /** Stops the node gracefully (Firmware.stop()). */
   stop(): void;
 }
 
-export class Health implements WifiListener {
+/**
+ * The health part is also the Wi-Fi watch's listener and its rejoin (wifi.ts): its own
+ * methods, so a node keeps no closures or option objects for them.
+ */
+export class Health implements WifiListener, WifiRejoin {
   readonly #client: MqttClient;
   readonly #io: FirmwareIo;
-  readonly #hooks: HealthHooks;
+  /** The node's log (its lines: say()), or undefined. */
+  readonly #log: ((line: string) => void) | undefined;
+  readonly #node: HealthNode;
   readonly #state: DiagnosticsState | undefined;
   readonly #interval: number;
   readonly #startedAt: number;
@@ -47,29 +51,28 @@ export class Health implements WifiListener {
 
   /**
    * `restart` restarts the board (undefined: no restart button). `state` is undefined when
-   * diagnostics are off. Subscribes to the restart topic; opens the Wi-Fi watch (an
-   * interface that cannot be opened is reported, and the network counts as up).
+   * diagnostics are off. `log` hears the part's lines; `node` is stopped by the restart
+   * button. Subscribes to the restart topic; opens the Wi-Fi watch (an interface that
+   * cannot be opened is reported, and the network counts as up).
    */
   constructor(config: Config, io: FirmwareIo, client: MqttClient, state: DiagnosticsState | undefined,
-    restart: (() => void) | undefined, hooks: HealthHooks) {
+    restart: (() => void) | undefined, log: ((line: string) => void) | undefined, node: HealthNode) {
     this.#client = client;
     this.#io = io;
-    this.#hooks = hooks;
+    this.#log = log;
+    this.#node = node;
     this.#state = state;
     this.#interval = config.diagnosticsInterval;
-    this.#startedAt = hooks.now();
+    this.#startedAt = this.now();
     this.#restart = state === undefined ? undefined : restart;
     if (this.#restart !== undefined) client.subscribe(restartTopic(config), { qos: 1 }, (message) => this.#onRestart(message));
     const WiFi = io.WiFi;
     if (WiFi === undefined) return;
     try {
-      const credentials = io.wifiCredentials;
-      const random = io.random ?? Math.random;
-      const rejoin = credentials === undefined ? undefined : { credentials, now: hooks.now, random };
-      // this object is the watch's listener (its methods: no closures per node)
-      this.#wifi = new WifiWatch(WiFi, this, rejoin);
+      // this object is the watch's listener and its rejoin (rejoining needs the board's SSID)
+      this.#wifi = new WifiWatch(WiFi, this, io.wifiCredentials === undefined ? undefined : this);
     } catch (error) {
-      hooks.say("Wi-Fi: the interface could not be opened (" + String(error) + "); the network counts as up");
+      this.#say("Wi-Fi: the interface could not be opened (" + String(error) + "); the network counts as up");
       return;
     }
     if (!this.#wifi.up) this.#onLink(false);
@@ -87,7 +90,23 @@ export class Health implements WifiListener {
 
   /** WifiListener: the listener threw, or the interface failed. */
   onFault(error: unknown): void {
-    this.#hooks.say("Wi-Fi: " + String(error));
+    this.#say("Wi-Fi: " + String(error));
+  }
+
+  /** WifiRejoin: the board's SSID and password (the IO's, the same object for every join). */
+  get credentials(): WifiCredentials {
+    return this.#io.wifiCredentials as WifiCredentials;
+  }
+
+  /** WifiRejoin: the node's clock, ms. */
+  now(): number {
+    return nowOf(this.#io);
+  }
+
+  /** WifiRejoin: the jitter, from the IO's random (Math.random without one). */
+  random(): number {
+    const random = this.#io.random;
+    return random === undefined ? Math.random() : random();
   }
 
   /** Whether the node publishes diagnostics (diagnosticsInterval is not 0). */
@@ -134,7 +153,7 @@ export class Health implements WifiListener {
       state.setAddress(address());
     } catch (error) {
       state.setAddress(undefined);
-      this.#hooks.say("the board's address could not be read: " + String(error));
+      this.#say("the board's address could not be read: " + String(error));
     }
   }
 
@@ -142,7 +161,7 @@ export class Health implements WifiListener {
   publish(): PublishStatus | typeof SKIP {
     const state = this.#state;
     if (state === undefined) return SKIP;
-    const now = this.#hooks.now();
+    const now = this.now();
     const length = state.encode(Math.floor((now - this.#startedAt) / 1000), this.rssi);
     const status = this.#client.publish(state.topic, state.payload, STATE, length);
     if (taken(status)) this.#nextAt = now + this.#interval;
@@ -156,7 +175,7 @@ export class Health implements WifiListener {
   }
 
   #onLink(up: boolean): void {
-    this.#hooks.say(up ? "Wi-Fi is back: connecting now" : "Wi-Fi is down: no connection attempts until it is back");
+    this.#say(up ? "Wi-Fi is back: connecting now" : "Wi-Fi is down: no connection attempts until it is back");
     if (up) this.readAddress();
     this.#client.setNetworkAvailable(up);
   }
@@ -165,22 +184,26 @@ export class Health implements WifiListener {
     // a retained press (someone else's, by mistake) would restart the board at every connect
     if (message.retain || !message.payloadEquals(PRESS_BYTES) || this.#restarting) return;
     const restart = this.#restart as () => void;
-    const hooks = this.#hooks;
+    const node = this.#node;
     const Timer = this.#io.Timer;
     this.#restarting = true;
-    hooks.say("restart requested by Home Assistant");
+    this.#say("restart requested by Home Assistant");
     let step = 0;
     const timer = Timer.repeat(() => {
       try {
         if (step++ === 0) {
-          hooks.stop();
+          node.stop();
           return;
         }
         Timer.clear(timer);
         restart();
       } catch (error) {
-        hooks.say("restart failed: " + String(error));
+        this.#say("restart failed: " + String(error));
       }
     }, RESTART_DELAY_MS);
+  }
+
+  #say(line: string): void {
+    say(this.#log, line);
   }
 }

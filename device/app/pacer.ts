@@ -2,7 +2,7 @@
  * The pacer: publishes a fixed, ordered list of messages that must get out (birth,
  * discovery configs, actuator states, sensor states) as fast as the client's outbox takes
  * them, and no faster. Items are numbered; one function publishes item i's message and
- * returns the client's status (one function for all: a node keeps no array of them). An item is marked pending by request(); pump() publishes pending items
+ * returns the client's status (one method of the pacer's owner for all: a node keeps no array of them, nor closures). An item is marked pending by request(); pump() publishes pending items
  * in list order and stops at the first one the client cannot take now ("outbox-full", or
  * "dropped" for QoS 0, or WAIT from the item itself), keeping it pending for the next
  * pump() (the firmware pumps again when the broker acknowledges a message and on its tick). So a burst never overflows the
@@ -21,26 +21,29 @@ export const WAIT = "wait";
 const OUTBOX_FULL: PublishStatus = "outbox-full";
 const DROPPED: PublishStatus = "dropped";
 
-/** Publishes the item of an index. */
-export type PacerItem = (index: number) => PublishStatus | typeof SKIP | typeof WAIT;
+/** What the pacer's items are: the owner's methods (the node's), called with `this` = the owner. */
+export interface PacerItems {
+  /** Publishes the item of an index. */
+  publishItem(index: number): PublishStatus | typeof SKIP | typeof WAIT;
+  /** Item `index` threw `error` (it is not retried). */
+  itemFailed(index: number, error: unknown): void;
+}
 
 /** Items per word of the pending bits (a small integer on every engine). */
 const BITS = 30;
 
 export class Pacer {
-  readonly #item: PacerItem;
+  readonly #items: PacerItems;
   /** A bit per item, set while it is pending: item i is bit i % BITS of word i / BITS (a node's few dozen items in a word or two). */
   readonly #pending: number[];
   readonly #size: number;
-  readonly #onError: (index: number, error: unknown) => void;
   #count = 0;
 
-  /** Items 0 to count - 1, each published by item(index); `onError` hears of an item that threw (it is not retried). */
-  constructor(count: number, item: PacerItem, onError: (index: number, error: unknown) => void) {
-    this.#item = item;
+  /** Items 0 to count - 1, each published by items.publishItem(index). */
+  constructor(count: number, items: PacerItems) {
+    this.#items = items;
     this.#pending = new Array<number>(Math.ceil(count / BITS)).fill(0);
     this.#size = count;
-    this.#onError = onError;
   }
 
   /** Items still waiting. */
@@ -82,15 +85,15 @@ export class Pacer {
 
   /** Publishes pending items in order until one cannot go now. Returns true when none is left. */
   pump(): boolean {
-    const item = this.#item;
+    const items = this.#items;
     for (let i = 0; i < this.#size && this.#count > 0; i++) {
       if (!this.isPending(i)) continue;
       let status: PublishStatus | typeof SKIP | typeof WAIT;
       try {
-        status = item(i);
+        status = items.publishItem(i);
       } catch (error) {
         this.cancel(i);
-        this.#onError(i, error);
+        items.itemFailed(i, error);
         continue;
       }
       if (status === OUTBOX_FULL || status === DROPPED || status === WAIT) return false;

@@ -52,29 +52,24 @@ const NO_ANSWER_CHECK = "its wiring, power, address and bus speed (400 kHz at mo
 const DEFAULT_ADDRESS = 0x23;
 const DEFAULT_HZ = 400_000;
 
-const POWER_DOWN = 0x00;
-const POWER_ON = 0x01;
-const CONTINUOUS_HIGH = 0x10;
-const CONTINUOUS_HIGH2 = 0x11;
-const CONTINUOUS_LOW = 0x13;
+/** The opcodes, written as they are: made once for every driver of a program (a write only reads them). */
+const POWER_DOWN = Uint8Array.of(0x00);
+const POWER_ON = Uint8Array.of(0x01);
+const CONTINUOUS_HIGH = Uint8Array.of(0x10);
+const CONTINUOUS_HIGH2 = Uint8Array.of(0x11);
+const CONTINUOUS_LOW = Uint8Array.of(0x13);
 
 export class BH1750 {
   #io: I2CPort | null = null;
-  /** The last conversion read (bytes 0 and 1 of one buffer) and a command (byte 2). */
-  #data: Uint8Array;
-  #command: Uint8Array;
-  #mode = CONTINUOUS_HIGH;
-  /** Counts per lux in the current mode. */
-  #countsPerLux = 1.2;
+  /** The last conversion read. */
+  #data = new Uint8Array(2);
+  #mode: Uint8Array = CONTINUOUS_HIGH;
   /** Power On and a mode were sent: configure() sends mode changes at once. */
   #running = false;
   #address = DEFAULT_ADDRESS;
 
   constructor(options: BH1750ConstructorOptions) {
     const sensor = options.sensor;
-    const bytes = new ArrayBuffer(3);
-    this.#data = new Uint8Array(bytes, 0, 2);
-    this.#command = new Uint8Array(bytes, 2, 1);
     try {
       this.#address = sensor.address ?? DEFAULT_ADDRESS;
       this.#io = openI2C(sensor, DEFAULT_HZ, this.#address);
@@ -94,14 +89,13 @@ export class BH1750 {
     checkOptions(CHIP, options);
     const mode = options.mode;
     if (mode === undefined) return;
-    let command: number;
+    let command: Uint8Array;
     if (mode === "high") command = CONTINUOUS_HIGH;
     else if (mode === "high2") command = CONTINUOUS_HIGH2;
     else if (mode === "low") command = CONTINUOUS_LOW;
     else throw new SensorError("option-invalid", 'BH1750: mode must be "high", "high2" or "low"');
     if (this.#running) this.#send(command);
     this.#mode = command;
-    this.#countsPerLux = command === CONTINUOUS_HIGH2 ? 2.4 : 1.2;
   }
 
   /** ms from construction (or a mode change) to the end of the first conversion: sample no sooner. */
@@ -119,7 +113,8 @@ export class BH1750 {
     } catch {
       throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
     }
-    return { illuminance: ((data[0]! << 8) | data[1]!) / this.#countsPerLux };
+    // counts per lux: 2.4 in H-resolution mode 2, else 1.2
+    return { illuminance: ((data[0]! << 8) | data[1]!) / (this.#mode === CONTINUOUS_HIGH2 ? 2.4 : 1.2) };
   }
 
   close(): void {
@@ -137,10 +132,9 @@ export class BH1750 {
     io.close();
   }
 
-  #send(opcode: number): void {
-    this.#command[0] = opcode;
+  #send(opcode: Uint8Array): void {
     try {
-      this.#io!.write(this.#command);
+      this.#io!.write(opcode);
     } catch {
       throw noAnswerError(CHIP, this.#address, NO_ANSWER_CHECK);
     }

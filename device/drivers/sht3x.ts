@@ -26,7 +26,7 @@
  * Result: a new plain object {temperature, humidity}, in °C and in %RH (0 to 100, as the
  * SHT3x class specification says "a percentage").
  *
- * Device code: no Node APIs, no module-level mutable state; its one buffer is allocated by
+ * Device code: no Node APIs, no module-level mutable state; its read buffer is allocated by
  * the constructor, and sample() allocates only the object it returns.
  */
 
@@ -59,19 +59,21 @@ const NO_ANSWER_CHECK = "its wiring, power and address";
 const DEFAULT_ADDRESS = 0x44;
 const DEFAULT_HZ = 1_000_000;
 
-const MEASURE_HIGH = 0x2400; // single shot, no clock stretching: 15 ms max
-const MEASURE_MEDIUM = 0x240b; // 6 ms max
-const MEASURE_LOW = 0x2416; // 4 ms max
-const READ_STATUS = 0xf32d;
-const CLEAR_STATUS = 0x3041;
+/**
+ * The commands, written as they are (MSB first): made once for every driver of a program
+ * (a board's two command bytes need no buffer of their own; a write only reads them).
+ */
+const MEASURE_HIGH = Uint8Array.of(0x24, 0x00); // single shot, no clock stretching: 15 ms max
+const MEASURE_MEDIUM = Uint8Array.of(0x24, 0x0b); // 6 ms max
+const MEASURE_LOW = Uint8Array.of(0x24, 0x16); // 4 ms max
+const READ_STATUS = Uint8Array.of(0xf3, 0x2d);
+const CLEAR_STATUS = Uint8Array.of(0x30, 0x41);
 
 export class SHT3x {
   #io: I2CPort | null = null;
-  /** A measurement: temperature MSB, LSB, CRC, humidity MSB, LSB, CRC (bytes 0 to 5 of one buffer). */
-  #data: Uint8Array;
-  /** Command bytes, written from here (bytes 6 and 7 of the same buffer). */
-  #command: Uint8Array;
-  #measure = MEASURE_HIGH;
+  /** A measurement: temperature MSB, LSB, CRC, humidity MSB, LSB, CRC. */
+  #data = new Uint8Array(6);
+  #measure: Uint8Array = MEASURE_HIGH;
   /** A measurement was started and not read yet. */
   #pending = false;
   /** Samples in a row that got no acknowledge. */
@@ -80,9 +82,6 @@ export class SHT3x {
 
   constructor(options: SHT3xConstructorOptions) {
     const sensor = options.sensor;
-    const bytes = new ArrayBuffer(8);
-    this.#data = new Uint8Array(bytes, 0, 6);
-    this.#command = new Uint8Array(bytes, 6, 2);
     try {
       this.#address = sensor.address ?? DEFAULT_ADDRESS;
       this.#io = openI2C(sensor, DEFAULT_HZ, this.#address);
@@ -182,11 +181,8 @@ export class SHT3x {
     if (crc8Word(status, 0) !== status[2]) throw crcMismatch("status");
   }
 
-  #write(command: number): void {
-    const bytes = this.#command;
-    bytes[0] = command >> 8;
-    bytes[1] = command & 0xff;
-    this.#io!.write(bytes);
+  #write(command: Uint8Array): void {
+    this.#io!.write(command);
   }
 }
 

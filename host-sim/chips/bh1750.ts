@@ -50,9 +50,18 @@ const DEFAULT_MTREG = 69;
 export class BH1750Chip implements I2CChip {
   /** Address with ADDR low; 0x5C with ADDR high. */
   static readonly ADDRESS = 0x23;
-  readonly maxHz = 400_000;
-  /** Counters for tests: conversions finished and read into the register, transactions not acknowledged. */
-  readonly stats = { conversions: 0, nacks: 0 };
+  /** The fastest clock the chip follows (on the prototype: no field per chip). */
+  get maxHz(): number {
+    return 400_000;
+  }
+
+  /** Counters for tests: conversions finished and read into the register, transactions not acknowledged (a new object each time: two fields per chip, not an object). */
+  get stats(): { conversions: number; nacks: number } {
+    return { conversions: this.#conversions, nacks: this.#nacks };
+  }
+
+  #conversions = 0;
+  #nacks = 0;
 
   #now: TimeSource;
   #noise: Prng;
@@ -172,7 +181,7 @@ export class BH1750Chip implements I2CChip {
     const last = oneTime ? 1 : finished;
     this.#register = this.#count(mode, this.#since + last * duration);
     this.#converted = last;
-    this.stats.conversions++;
+    this.#conversions++;
     if (oneTime) {
       this.#mode = null;
       this.#powered = false;
@@ -194,7 +203,7 @@ export class BH1750Chip implements I2CChip {
   }
 
   #nack(): boolean {
-    this.stats.nacks++;
+    this.#nacks++;
     return false;
   }
 }

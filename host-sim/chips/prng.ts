@@ -6,17 +6,21 @@
 
 import { MULBERRY32_STEP, mulberry32Value } from "../engines/xs/in-xs/prng.js";
 
-/** mulberry32's sequence, its state a field (no closure per generator: a fleet's boards have two each). */
+/**
+ * mulberry32's sequence, its state a field (no closure per generator: a fleet's boards have
+ * two each), kept as a signed 32-bit integer: a small integer in V8 rather than a boxed
+ * number (mulberry32Value reads only its 32 bits, so the sequence is the same).
+ */
 export class Prng {
   #state: number;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.#state = seed | 0;
   }
 
   /** A number in [0, 1). */
   next(): number {
-    this.#state = (this.#state + MULBERRY32_STEP) >>> 0;
+    this.#state = (this.#state + MULBERRY32_STEP) | 0;
     return mulberry32Value(this.#state);
   }
 

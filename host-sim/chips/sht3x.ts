@@ -109,9 +109,18 @@ type Reply = "none" | "status" | "measurement" | "fetch";
 export class SHT3xChip implements I2CChip {
   /** Address with ADDR low; 0x45 with ADDR high. */
   static readonly ADDRESS = 0x44;
-  readonly maxHz = 1_000_000;
-  /** Counters for tests: measurements sent, transactions not acknowledged. */
-  readonly stats = { measurements: 0, nacks: 0 };
+  /** The fastest clock the chip follows (on the prototype: no field per chip). */
+  get maxHz(): number {
+    return 1_000_000;
+  }
+
+  /** Counters for tests: measurements sent, transactions not acknowledged (a new object each time: two fields per chip, not an object). */
+  get stats(): { measurements: number; nacks: number } {
+    return { measurements: this.#measurements, nacks: this.#nacks };
+  }
+
+  #measurements = 0;
+  #nacks = 0;
 
   #now: TimeSource;
   #noise: Prng;
@@ -272,7 +281,7 @@ export class SHT3xChip implements I2CChip {
     const humidity = this.#override.humidity ?? truth.humidity + this.#noise.gaussian(0.3);
     this.#put(into, 0, clamp(Math.round(((temperature + 45) * 65535) / 175), 0, 65535), "temperature");
     this.#put(into, 3, clamp(Math.round((humidity * 65535) / 100), 0, 65535), "humidity");
-    this.stats.measurements++;
+    this.#measurements++;
   }
 
   /** Puts a word and its CRC at an offset, as far as `into` reaches. */
@@ -295,7 +304,7 @@ export class SHT3xChip implements I2CChip {
   }
 
   #nack(): boolean {
-    this.stats.nacks++;
+    this.#nacks++;
     return false;
   }
 }

@@ -12,22 +12,25 @@
 
 import { markActivity } from "./activity.js";
 import type { VirtualPins } from "./digital.js";
-import { withItem, withoutItem } from "./lists.js";
-import { Timer } from "./timer.js";
+import { clearTimersOf, Timer } from "./timer.js";
 import type { HostTimerId, TimerOwner } from "./timer.js";
+
+/** Who hears of a board's abort, as an object (its method: no closure per board). */
+export interface AbortListener {
+  onAbort(error: Error): void;
+}
 
 export class BoardAbort implements TimerOwner {
   #error: Error | undefined;
-  readonly #onAbort: (error: Error) => void;
-  /** The board's scheduled timers, cleared on abort (a few), replaced on every change (lists.ts). */
-  #timers: readonly HostTimerId[] = [];
+  /** Hears of the abort: a function, or an object's onAbort(). */
+  readonly #onAbort: ((error: Error) => void) | AbortListener;
   /** The board's `timer` module (Timer's, its callbacks run through this guard): made on first use. */
   #timer: BoardTimer | undefined = undefined;
 
   /** The board's activity slot (activity.ts; -1: none): every delivered callback counts. */
   readonly #activity: number;
 
-  constructor(onAbort: (error: Error) => void, activity = -1) {
+  constructor(onAbort: ((error: Error) => void) | AbortListener, activity = -1) {
     this.#onAbort = onAbort;
     this.#activity = activity;
   }
@@ -52,21 +55,15 @@ export class BoardAbort implements TimerOwner {
   abort(thrown: unknown): void {
     if (this.#error !== undefined) return;
     this.#error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    for (const id of this.#timers) Timer.clear(id);
-    this.#timers = [];
-    this.#onAbort(this.#error);
+    clearTimersOf(this); // the board's timers: this guard is their owner
+    const listener = this.#onAbort;
+    if (typeof listener === "function") listener(this.#error);
+    else listener.onAbort(this.#error);
   }
 
   /** @internal A timer of this board fired (timer.ts calls this instead of its callback). */
   fire(id: HostTimerId): void {
-    if (id.repeat === 0) this.#timers = withoutItem(this.#timers, id);
     this.run(id.callback, globalThis, id);
-  }
-
-  /** @internal */
-  _track(id: HostTimerId, scheduled: boolean): void {
-    if (!scheduled) this.#timers = withoutItem(this.#timers, id);
-    else if (!this.#timers.includes(id)) this.#timers = withItem(this.#timers, id);
   }
 
   /** @internal */
@@ -97,9 +94,7 @@ class BoardTimer {
 
   set(callback: (id: HostTimerId) => void, delay?: number, repeat?: number): HostTimerId {
     if (this.#abort._aborted) throw new Error("aborted");
-    const id = Timer.set(callback, delay, repeat, this.#abort);
-    this.#abort._track(id, true);
-    return id;
+    return Timer.set(callback, delay, repeat, this.#abort);
   }
 
   repeat(callback: (id: HostTimerId) => void, interval: number): HostTimerId {
@@ -108,11 +103,9 @@ class BoardTimer {
 
   schedule(id: HostTimerId, ...args: [delay?: number, repeat?: number]): void {
     Timer.schedule(id, ...args); // as many arguments as given: schedule(id) alone unschedules
-    this.#abort._track(id, true);
   }
 
   clear(id: HostTimerId | undefined): void {
     Timer.clear(id);
-    if (id !== undefined && id !== null) this.#abort._track(id, false);
   }
 }

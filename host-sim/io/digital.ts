@@ -25,7 +25,7 @@
  * (modules/io/common/builtinCommon.c). Node side only.
  */
 
-import { withItem, withoutAt } from "./lists.js";
+import { EMPTY, withItem, withoutAt } from "./lists.js";
 
 export type Level = 0 | 1;
 
@@ -97,7 +97,8 @@ export class SimDigital {
   #edge: number;
   #onReadable: ((this: SimDigital, triggered: number) => void) | null;
   #queued = false;
-  target?: unknown;
+  /** Only when the options give one, as on Moddable (no field otherwise). */
+  declare target?: unknown;
 
   /** Not for direct use: `new pins.Digital(options)` (this class bound to the board). Checks in Moddable's order. */
   constructor(board: VirtualPins, options: SimDigitalOptions) {
@@ -221,12 +222,13 @@ export class VirtualPins {
   /** The ECMA-419 Digital class for this board: hand it to the firmware. */
   readonly Digital: DigitalClass;
   /**
-   * Made on a pin's first use, in that order (a short list: a fleet of boards uses two pins
-   * each of forty), replaced on every change (lists.ts).
+   * Made on a pin's first drive or hold, in that order (a short list: a fleet's boards drive
+   * two pins each of forty; the I²C pins and pins only asked about get none), replaced on
+   * every change (lists.ts).
    */
-  #pins: readonly PinState[] = [];
+  #pins: readonly PinState[] = EMPTY;
   /** Pins held by I²C connections (a few), replaced on every change (lists.ts). */
-  #i2c: readonly number[] = [];
+  #i2c: readonly number[] = EMPTY;
   /** Made on first use. */
   #listeners: Set<PinListener> | undefined = undefined;
   /** Runs the pins' onReadable callbacks for a board (its abort guard, abort.ts), if set. */
@@ -242,15 +244,15 @@ export class VirtualPins {
     this.Digital = Object.setPrototypeOf(SimDigital.bind(null, this), SimDigital) as DigitalClass;
   }
 
-  /** The level on a pin now. */
+  /** The level on a pin now (0 for a pin never used: no drive, no pull). */
   level(pin: number): Level {
-    return this._state(pin).level;
+    return this.#find(pin)?.level ?? 0;
   }
 
   /** The mode of the open Digital holding a pin (Digital.Input ... Digital.OutputOpenDrain), or undefined. */
   mode(pin: number): number | undefined {
-    const state = this._state(pin);
-    return state.owner === undefined ? undefined : state.mode;
+    const state = this.#find(pin);
+    return state?.owner === undefined ? undefined : state.mode;
   }
 
   /** Drives a pin from outside the chip (a button, a sensor's output), or stops driving it (undefined). */
@@ -275,7 +277,7 @@ export class VirtualPins {
 
   /** True when the GPIO exists and neither a Digital nor an I²C connection holds it (builtinIsPinFree). */
   isFree(pin: number): boolean {
-    return this.exists(pin) && this._state(pin).owner === undefined && !this.#i2c.includes(pin);
+    return this.exists(pin) && this.#find(pin)?.owner === undefined && !this.#i2c.includes(pin);
   }
 
   /** @internal An I²C connection holds the pin (builtinUsePin); no-op when already held by I²C. */
@@ -289,11 +291,19 @@ export class VirtualPins {
     if (at >= 0) this.#i2c = withoutAt(this.#i2c, at);
   }
 
-  /** @internal */
-  _state(pin: number): PinState {
+  /** A pin's state, if it was ever driven or held (asking about a pin makes none). */
+  #find(pin: number): PinState | undefined {
     if (!(Number.isInteger(pin) && pin >= 0 && pin < this.count)) throw new RangeError(`VirtualPins: no pin ${pin}`);
     const pins = this.#pins;
     for (let i = 0; i < pins.length; i++) if (pins[i].pin === pin) return pins[i];
+    return undefined;
+  }
+
+  /** @internal A pin's state, made on its first drive or hold. */
+  _state(pin: number): PinState {
+    const found = this.#find(pin);
+    if (found !== undefined) return found;
+    const pins = this.#pins;
     const state: PinState = { pin, external: undefined, owner: undefined, mode: -1, out: 0, level: 0 };
     this.#pins = withItem(pins, state);
     return state;

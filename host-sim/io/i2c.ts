@@ -25,7 +25,7 @@
 import { bytesOf } from "./bytes.js";
 import type { ByteBuffer } from "./bytes.js";
 import { closedError, toInteger, VirtualPins } from "./digital.js";
-import { withItem, withoutAt, withoutItem } from "./lists.js";
+import { EMPTY, withItem, withoutAt, withoutItem } from "./lists.js";
 
 export interface I2CChip {
   /** The fastest bus clock the chip follows; faster and it does not acknowledge. */
@@ -70,7 +70,8 @@ export class SimI2C {
   readonly clock: number;
   readonly hz: number;
   readonly address: number;
-  target?: unknown;
+  /** Only when the options give one, as on Moddable (no field otherwise). */
+  declare target?: unknown;
 
   /** Not for direct use: `new bus.I2C(options)` (this class bound to the bus). Checks in Moddable's order. */
   constructor(bus: I2CBus, options: SimI2COptions) {
@@ -188,13 +189,13 @@ export class I2CBus {
   /** Called after every transaction (for logs and tests). */
   onTransfer: ((transfer: I2CTransfer) => void) | undefined = undefined;
   /** The attached chips and their addresses, at the same index (a few: smaller than a Map), replaced on every change (lists.ts). */
-  #chips: readonly I2CChip[] = [];
-  #addresses: readonly number[] = [];
+  #chips: readonly I2CChip[] = EMPTY;
+  #addresses: readonly number[] = EMPTY;
   /**
    * @internal The open connections, as (data * 65,536 + clock) * 128 + address (a few: an
    * array is smaller than a Set), replaced on every change (lists.ts).
    */
-  _open: readonly number[] = [];
+  _open: readonly number[] = EMPTY;
 
   constructor(options: I2CBusOptions = {}) {
     this.data = options.data ?? 21;

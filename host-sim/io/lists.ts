@@ -6,6 +6,12 @@
  * only.
  */
 
+/**
+ * The empty list: one array for every list that is empty (a new empty array costs a fleet
+ * one header per board). Frozen: the lists are never changed in place.
+ */
+export const EMPTY: readonly never[] = Object.freeze([]);
+
 /** `list` with `item` appended (the oldest dropped past `max` items), as a new array of exactly that length. */
 export function withItem<T>(list: readonly T[], item: T, max = Infinity): readonly T[] {
   const from = Math.max(0, list.length + 1 - max);
@@ -21,8 +27,9 @@ export function withoutItem<T>(list: readonly T[], item: T): readonly T[] {
   return at < 0 ? list : withoutAt(list, at);
 }
 
-/** `list` without its item at index `at`, as a new array of exactly that length. */
+/** `list` without its item at index `at`, as a new array of exactly that length (EMPTY when none is left). */
 export function withoutAt<T>(list: readonly T[], at: number): readonly T[] {
+  if (list.length === 1) return EMPTY;
   const out = new Array<T>(list.length - 1);
   for (let i = 0, j = 0; i < list.length; i++) if (i !== at) out[j++] = list[i];
   return out;

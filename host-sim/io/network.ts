@@ -15,7 +15,7 @@
 
 import type { SocketClass } from "../../device/mqtt/index.js";
 import type { BoardAbort } from "./abort.js";
-import { withItem, withoutItem } from "./lists.js";
+import { EMPTY, withItem, withoutItem } from "./lists.js";
 import { TCP, TLS } from "./sockets.js";
 import type { HostSocketOptions } from "./sockets.js";
 
@@ -43,7 +43,7 @@ export class BoardNetwork {
   onFailure: ((reason: string) => void) | undefined;
   #tls: SocketClass | undefined;
   /** Open sockets (one or two: an array is smaller than a Set), replaced on every change (lists.ts). */
-  #sockets: readonly (TCP | TLS)[] = [];
+  #sockets: readonly (TCP | TLS)[] = EMPTY;
   #down = false;
   #routable = true;
   /** Waiting in settled() for the last connection to close. */

@@ -13,7 +13,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Socket, SocketOptions } from "../../device/mqtt/index.js";
 import { bytesOf } from "./bytes.js";
-import { withItem, withoutAt } from "./lists.js";
+import { EMPTY, withItem, withoutAt } from "./lists.js";
 
 export interface HostSocketOptions extends SocketOptions {
   /** Bytes that may be written before onWritable (default 1,536). */
@@ -38,7 +38,7 @@ type OwnedSocket = net.Socket & { [OWNER]: HostSocket };
 abstract class HostSocket implements Socket {
   readonly #window: number;
   /** Received and not yet read: usually one chunk, so a new array per change (lists.ts) rather than one with room for 17. */
-  #inbound: readonly Buffer[] = [];
+  #inbound: readonly Buffer[] = EMPTY;
   #inboundOffset = 0;
   #available = 0;
   #writable = 0;

@@ -153,6 +153,21 @@ function listFor(duration: number): TimerList {
   return list;
 }
 
+/**
+ * Clears every timer of `owner` that is scheduled, or firing in this pass (a board that
+ * aborts: abort.ts). Walks every list: an abort is rare, and a board keeps no list of its own.
+ */
+export function clearTimersOf(owner: TimerOwner): void {
+  for (const list of [...lists.values()]) {
+    for (let id = list.head; id !== undefined;) {
+      const next = id.next;
+      if (id.owner === owner) Timer.clear(id);
+      id = next;
+    }
+  }
+  for (const id of firing) if (id.owner === owner) Timer.clear(id);
+}
+
 /** XS's ToInteger as the timer module reads its ms (xsmcToInteger). */
 function msOf(value: unknown): number {
   const number = Number(value);

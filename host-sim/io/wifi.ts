@@ -17,7 +17,7 @@
 
 import { mulberry32 } from "../engines/xs/in-xs/prng.js";
 import { markActivity } from "./activity.js";
-import { withItem, withoutItem } from "./lists.js";
+import { EMPTY, withItem, withoutItem } from "./lists.js";
 import type { BoardNetwork } from "./network.js";
 
 /** ECMA-419 network interface `connection` values. */
@@ -94,7 +94,7 @@ export class BoardWiFi {
   /** Numbers the joins, so a join's late steps see that it was ended. */
   #join = 0;
   /** The open interfaces (usually one: the firmware's), replaced on every change (lists.ts: a Set would cost each board of a fleet a hash table). */
-  #listeners: readonly WifiListener[] = [];
+  #listeners: readonly WifiListener[] = EMPTY;
 
   /** The board's activity slot (activity.ts; -1: none): each change of the station counts. */
   readonly #activity: number;

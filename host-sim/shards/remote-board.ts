@@ -13,7 +13,7 @@ import type { ClientStats } from "../../device/mqtt/index.js";
 import { BoardTopics } from "../board.js";
 import type { BoardStatus, Engine, FleetBoard } from "../board.js";
 import type { FirmwareModule } from "../firmware-module.js";
-import { addListener, withItem } from "../io/lists.js";
+import { addListener, EMPTY, withItem } from "../io/lists.js";
 import { packedLength, unpackReport } from "./reports.js";
 import type { BoardReport } from "./reports.js";
 import type { BoardAction } from "./protocol.js";
@@ -51,7 +51,7 @@ export class RemoteBoard implements FleetBoard {
   #status: BoardStatus = "connecting";
   #everOnline = false;
   #abortError: Error | undefined;
-  #log: readonly string[] = [];
+  #log: readonly string[] = EMPTY;
   #config: Config | undefined;
   #topics: BoardTopics | undefined;
   #listeners: ((status: BoardStatus) => void)[] | undefined;

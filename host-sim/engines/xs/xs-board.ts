@@ -43,10 +43,10 @@ class BoardService implements XsService {
   command({ header }: Frame): ServiceReply | undefined {
     switch (header.op) {
       case "status":
-        this.#start.onStatus(header.status as FirmwareStatus);
+        this.#start.listener._onStatus(header.status as FirmwareStatus);
         return undefined;
       case "log":
-        this.#start.onLog(String(header.line));
+        this.#start.listener._onLog(String(header.line));
         return undefined;
       case "report": {
         const { service: _service, op: _op, ...snapshot } = header;
@@ -70,7 +70,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     rtt: start.rtt,
     stack: start.stack,
     print: (text) => {
-      for (const line of text.split("\n")) if (line.length > 0) start.onLog(line);
+      for (const line of text.split("\n")) if (line.length > 0) start.listener._onLog(line);
     },
     // an exception that escaped a delivery (a socket's, timer's or pin's callback inside XS)
     // or a dead worker: the board aborts (io/abort.ts), its sockets destroyed without DISCONNECT
@@ -78,17 +78,17 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
       if (aborted) return;
       aborted = true;
       void host.close();
-      start.onAbort(error);
+      start.listener._onAbort(error);
     },
   });
-  host.tcp.onFailure = (reason) => start.onLog("network: " + reason);
+  host.tcp.onFailure = (reason) => start.listener._onLog("network: " + reason);
   const service = new BoardService(start);
   const sleep = start.config.sleep === undefined ? undefined : new BoardSleep({
     seed: start.seed,
     network: host.tcp.network,
-    onSleep: (cycle) => start.onSleep(cycle),
+    onSleep: (cycle) => start.listener._onSleep(cycle),
     onWake: () => {
-      start.onStatus("connecting");
+      start.listener._onStatus("connecting");
       void host.deliver({ service: "sleep", event: "wake" });
     },
   });
@@ -135,7 +135,7 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
         await host.evaluate("Board.stop(); undefined");
         await host.tcp.settled(CLOSE_TIMEOUT);
       } catch (error) {
-        start.onLog(`stop: ${(error as Error).message}`);
+        start.listener._onLog(`stop: ${(error as Error).message}`);
       } finally {
         await host.close();
       }
