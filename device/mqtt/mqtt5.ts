@@ -20,7 +20,7 @@ export interface Mqtt5 {
   /** The CONNECT packet at protocol level 5 (encode5.ts). */
   encodeConnect(buf: Uint8Array, offset: number, fields: Connect5Fields): number;
   /** The stream decoder over the client's receive buffer (decode5.ts). */
-  decoder(receiveBuffer: Uint8Array): PacketDecoder;
+  decoder(receiveBuffer: Uint8Array, size: number): PacketDecoder;
   /** The subscription table in the client's memory (subscriptions5.ts). */
   subscriptions(max: number, memory: ArrayBuffer, at: number, outbox: Outbox): SubscriptionTable;
   /** What the client keeps and decides for 5.0 (session5.ts), on the decoder made above. */
@@ -29,7 +29,7 @@ export interface Mqtt5 {
 
 export const mqtt5: Mqtt5 = {
   encodeConnect: encodeConnect5,
-  decoder: (receiveBuffer) => new PacketDecoder5(receiveBuffer),
+  decoder: (receiveBuffer, size) => new PacketDecoder5(receiveBuffer, size),
   subscriptions: (max, memory, at, outbox) => new SubscriptionTable5(max, memory, at, outbox),
   session: (options, settings, decoder, Text) => Session5.create(options, settings, decoder, Text),
 };
