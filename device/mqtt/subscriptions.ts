@@ -41,7 +41,7 @@ export class SubscriptionTable {
   readonly #max: number;
   /**
    * [0, max) each slot's filter, set while the slot is not FREE; [max, 2 max) the filter of
-   * each UNSUBSCRIBE awaiting its UNSUBACK, beside its id in #packetIds.
+   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, 2 max + i in #packetIds).
    */
   readonly #filters: (string | undefined)[];
   /** Each slot's handler. */
@@ -49,9 +49,9 @@ export class SubscriptionTable {
   /** [0, max) each slot's flags: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the subscription options (constants.ts); [max, 2 max) its state. */
   readonly #flags: Uint8Array;
   /**
-   * Packet ids in flight: [0, max) the SUBSCRIBE of each slot, [max, 2 max) the
-   * UNSUBSCRIBEs awaiting their UNSUBACK (one range, so a new id is checked in one pass);
-   * then [2 max, 3 max) each slot's filter length in #bytes (0 for a FREE slot).
+   * [0, max) each slot's filter length in #bytes (0 for a FREE slot); then the packet ids in
+   * flight: [max, 2 max) the SUBSCRIBE of each slot, [2 max, 3 max) the UNSUBSCRIBEs awaiting
+   * their UNSUBACK (one range, from max to the end, so a new id is checked in one pass).
    */
   readonly #packetIds: Uint16Array;
   /** The filters' bytes in slot order: a slot's start is the sum of the lengths before it. */
@@ -96,11 +96,11 @@ export class SubscriptionTable {
     this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
     this.identify(slot, id);
     this.#due = true;
-    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && this.#packetIds[slot] !== 0)) {
+    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && this.#packetIds[at] !== 0)) {
       states[at] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
       states[at] = UNSENT;
-      this.#packetIds[slot] = 0;
+      this.#packetIds[at] = 0;
     }
     return true;
   }
@@ -130,7 +130,7 @@ export class SubscriptionTable {
       if (states[at] === PENDING || states[at] === STALE) states[at] = UNSENT;
     }
     this.#due = true;
-    this.#packetIds.fill(0, 0, 2 * max);
+    this.#packetIds.fill(0, max);
     // slot by slot, over the table's count: the Lua target's arrays have no length past a hole
     const unsubscribed = this.#filters;
     for (let at = max; at < 2 * max; at++) unsubscribed[at] = undefined;
@@ -174,7 +174,7 @@ export class SubscriptionTable {
     const states = this.#flags;
     const max = this.#max;
     for (let slot = 0, start = 0; slot < max; slot++) {
-      const length = this.#packetIds[2 * max + slot];
+      const length = this.#packetIds[slot];
       const state = states[max + slot];
       if (state === UNSUBSCRIBE) {
         // the slot's bytes leave #bytes: the next slot's start is this one's
@@ -189,7 +189,7 @@ export class SubscriptionTable {
         const packetId = this.nextPacketId();
         tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#list, slot);
         states[max + slot] = PENDING;
-        this.#packetIds[slot] = packetId;
+        this.#packetIds[max + slot] = packetId;
       }
       start += length;
     }
@@ -208,14 +208,14 @@ export class SubscriptionTable {
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room or an id slot. */
   #stageUnsubscribe(slot: number, start: number, length: number, tx: Transmit): boolean {
     const max = this.#max;
-    const free = this.#packetIds.indexOf(0, max);
-    if (free < 0 || free >= 2 * max) return false;
+    const free = this.#packetIds.indexOf(0, 2 * max);
+    if (free < 0) return false;
     if (!tx.hasRoomFor(2 + 2 + length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#name(start, length);
     tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#list);
     this.#packetIds[free] = packetId;
-    this.#filters[free] = this.#filters[slot];
+    this.#filters[free - max] = this.#filters[slot];
     this.#free(slot, start);
     return true;
   }
@@ -225,12 +225,12 @@ export class SubscriptionTable {
    * or SUBACK_UNKNOWN, SUBACK_SUPERSEDED (re-staged if subscribed again) or SUBACK_CODES.
    */
   suback(packetId: number, codes: number): number {
-    const slot = this.#packetIds.indexOf(packetId);
-    const states = this.#flags;
     const max = this.#max;
+    const slot = this.#packetIds.indexOf(packetId, max) - max;
+    const states = this.#flags;
     if (slot < 0 || slot >= max) return SUBACK_UNKNOWN;
     if (states[max + slot] !== PENDING) {
-      this.#packetIds[slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
+      this.#packetIds[max + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
       if (states[max + slot] === STALE) states[max + slot] = UNSENT;
       this.#due = true;
       return SUBACK_SUPERSEDED;
@@ -240,7 +240,7 @@ export class SubscriptionTable {
 
   /** The broker granted the slot's subscription, or refused it (0x80: the slot is free again). */
   settle(slot: number, granted: boolean): void {
-    this.#packetIds[slot] = 0;
+    this.#packetIds[this.#max + slot] = 0;
     if (granted) this.#flags[this.#max + slot] = ACTIVE;
     else this.#free(slot, this.#startOf(slot));
   }
@@ -248,11 +248,11 @@ export class SubscriptionTable {
   /** An UNSUBACK for `packetId`: the filter its UNSUBSCRIBE named, or undefined when none with that id is waiting. */
   unsuback(packetId: number): string | undefined {
     const max = this.#max;
-    const at = this.#packetIds.indexOf(packetId, max);
-    if (at < 0 || at >= 2 * max) return undefined;
+    const at = this.#packetIds.indexOf(packetId, 2 * max);
+    if (at < 0) return undefined;
     this.#packetIds[at] = 0;
-    const filter = this.#filters[at];
-    this.#filters[at] = undefined;
+    const filter = this.#filters[at - max];
+    this.#filters[at - max] = undefined;
     return filter;
   }
 
@@ -264,7 +264,7 @@ export class SubscriptionTable {
     const bytes = this.#bytes;
     for (let slot = from, start = this.#startOf(from); slot < max; slot++) {
       const state = states[max + slot];
-      const filterLength = ids[2 * max + slot];
+      const filterLength = ids[slot];
       if (state !== FREE && state !== UNSUBSCRIBE && topicMatches(bytes, start, filterLength, buf, offset, length)) return slot;
       start += filterLength;
     }
@@ -295,18 +295,15 @@ export class SubscriptionTable {
     for (;;) {
       this.#lastId = this.#lastId === 65_535 ? 1 : this.#lastId + 1;
       const id = this.#lastId;
-      if (this.#outbox.holds(id)) continue;
-      const at = this.#packetIds.indexOf(id);
-      if (at < 0 || at >= 2 * this.#max) return id;
+      if (!this.#outbox.holds(id) && this.#packetIds.indexOf(id, this.#max) < 0) return id;
     }
   }
 
   /** Where a slot's filter bytes start in #bytes. */
   #startOf(slot: number): number {
-    const ids = this.#packetIds;
-    const lengthsAt = 2 * this.#max;
+    const lengths = this.#packetIds;
     let start = 0;
-    for (let before = 0; before < slot; before++) start += ids[lengthsAt + before];
+    for (let before = 0; before < slot; before++) start += lengths[before];
     return start;
   }
 
@@ -314,7 +311,7 @@ export class SubscriptionTable {
   #take(filter: string, bytes: Uint8Array): number {
     const max = this.#max;
     let slot = 0;
-    while (slot < max && (this.#flags[max + slot] !== FREE || this.#packetIds[slot] !== 0)) slot++;
+    while (slot < max && (this.#flags[max + slot] !== FREE || this.#packetIds[max + slot] !== 0)) slot++;
     if (slot === max) return -1;
     const length = bytes.length;
     const used = this.#used;
@@ -329,19 +326,18 @@ export class SubscriptionTable {
     all.copyWithin(start + length, start, used);
     all.set(bytes, start);
     this.#used = used + length;
-    this.#packetIds[2 * max + slot] = length;
+    this.#packetIds[slot] = length;
     this.#filters[slot] = filter;
     return slot;
   }
 
   /** Frees a slot whose bytes start at `start`: the bytes after them move up over them. */
   #free(slot: number, start: number): void {
-    const max = this.#max;
-    const length = this.#packetIds[2 * max + slot];
+    const length = this.#packetIds[slot];
     this.#bytes.copyWithin(start, start + length, this.#used);
     this.#used -= length;
-    this.#packetIds[2 * max + slot] = 0;
-    this.#flags[max + slot] = FREE;
+    this.#packetIds[slot] = 0;
+    this.#flags[this.#max + slot] = FREE;
     this.#filters[slot] = undefined;
     this.#handlers[slot] = undefined;
   }
