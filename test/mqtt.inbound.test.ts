@@ -46,8 +46,8 @@ describe("layOut", () => {
     expect(receiveBuffer.byteOffset + 77 + 4).toBe(buffer.byteLength);
     // the tables fill every byte between the outbox's ring and the receive buffer: 3 words per
     // outbox entry and its 4 held-id counts (a power of two, at least one per entry), the
-    // subscriptions' 8 bytes per slot, the inbound QoS 2 ids
-    expect(receiveBuffer.byteOffset).toBe(104 + 3 * 12 + 4 * 4 + 8 * 5 + 2 * 4);
+    // subscriptions' 10 bytes per slot, the inbound QoS 2 ids
+    expect(receiveBuffer.byteOffset).toBe(104 + 3 * 12 + 4 * 4 + 10 * 5 + 2 * 4);
     // writing every receive buffer byte touches nothing else
     receiveBuffer.fill(0xff, 0, 77);
     expect(connectPacketInto(memory.decoder, copy)).toBe(4);

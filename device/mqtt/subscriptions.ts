@@ -3,8 +3,8 @@
  * where it stands with the broker (to send, waiting for its SUBACK, active, to unsubscribe).
  * It stages SUBSCRIBE and UNSUBSCRIBE packets, answers SUBACK and UNSUBACK, matches incoming
  * topics, and hands out packet ids (it and the outbox hold every id in flight).
- * Its tables are two views made once by the constructor (a Uint16Array of packet ids and
- * filter lengths, a Uint8Array of flags and states); the filters' UTF-8 bytes lie end to end
+ * Its tables are one Uint16Array made once by the constructor (flags, states, filter
+ * lengths and packet ids: one view, each costing a header); the filters' UTF-8 bytes lie end to end
  * in slot order in one byte array per table, remade only by add() and remove() when it has
  * no room (a slot freed later closes its gap in place). Nothing here allocates once
  * connected, calls user code or touches the socket.
@@ -41,19 +41,19 @@ export class SubscriptionTable {
   readonly #max: number;
   /**
    * [0, max) each slot's filter, set while the slot is not FREE; [max, 2 max) the filter of
-   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, 2 max + i in #packetIds).
+   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, 4 max + i in #flags).
    */
   readonly #filters: (string | undefined)[];
   /** Each slot's handler. */
   readonly #handlers: (MessageHandler | undefined)[];
-  /** [0, max) each slot's flags: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the subscription options (constants.ts); [max, 2 max) its state. */
-  readonly #flags: Uint8Array;
   /**
-   * [0, max) each slot's filter length in #bytes (0 for a FREE slot); then the packet ids in
-   * flight: [max, 2 max) the SUBSCRIBE of each slot, [2 max, 3 max) the UNSUBSCRIBEs awaiting
-   * their UNSUBACK (one range, from max to the end, so a new id is checked in one pass).
+   * The table: [0, max) each slot's flags: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the
+   * subscription options (constants.ts); [max, 2 max) each slot's state; [2 max, 3 max) its
+   * filter length in #bytes (0 for a FREE slot); then the packet ids in flight: [3 max, 4 max)
+   * the SUBSCRIBE of each slot, [4 max, 5 max) the UNSUBSCRIBEs awaiting their UNSUBACK (one
+   * range, from 3 max to the end, so a new id is checked in one pass).
    */
-  readonly #packetIds: Uint16Array;
+  readonly #flags: Uint16Array;
   /** The filters' bytes in slot order: a slot's start is the sum of the lengths before it. */
   #bytes = NO_BYTES;
   /** Bytes of #bytes in use. */
@@ -67,14 +67,13 @@ export class SubscriptionTable {
 
   /** The bytes a table of `max` slots takes in its owner's buffer (a multiple of 2 at a multiple of 2). */
   static size(max: number): number {
-    return 8 * max;
+    return 10 * max;
   }
 
   /** `max` slots in `memory` from `at` (even, SubscriptionTable.size() bytes there); packet ids checked against `outbox` too. */
   constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox) {
     this.#max = max;
-    this.#packetIds = new Uint16Array(memory, at, 3 * max);
-    this.#flags = new Uint8Array(memory, at + 6 * max, 2 * max);
+    this.#flags = new Uint16Array(memory, at, 5 * max);
     this.#filters = new Array<string | undefined>(2 * max).fill(undefined);
     this.#handlers = new Array<MessageHandler | undefined>(max).fill(undefined);
     this.#outbox = outbox;
@@ -96,11 +95,11 @@ export class SubscriptionTable {
     this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
     this.identify(slot, id);
     this.#due = true;
-    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && this.#packetIds[at] !== 0)) {
+    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && states[at + 2 * this.#max] !== 0)) {
       states[at] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
       states[at] = UNSENT;
-      this.#packetIds[at] = 0;
+      states[at + 2 * this.#max] = 0;
     }
     return true;
   }
@@ -130,7 +129,7 @@ export class SubscriptionTable {
       if (states[at] === PENDING || states[at] === STALE) states[at] = UNSENT;
     }
     this.#due = true;
-    this.#packetIds.fill(0, max);
+    states.fill(0, 3 * max);
     // slot by slot, over the table's count: the Lua target's arrays have no length past a hole
     const unsubscribed = this.#filters;
     for (let at = max; at < 2 * max; at++) unsubscribed[at] = undefined;
@@ -174,7 +173,7 @@ export class SubscriptionTable {
     const states = this.#flags;
     const max = this.#max;
     for (let slot = 0, start = 0; slot < max; slot++) {
-      const length = this.#packetIds[slot];
+      const length = states[2 * max + slot];
       const state = states[max + slot];
       if (state === UNSUBSCRIBE) {
         // the slot's bytes leave #bytes: the next slot's start is this one's
@@ -189,7 +188,7 @@ export class SubscriptionTable {
         const packetId = this.nextPacketId();
         tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#list, slot);
         states[max + slot] = PENDING;
-        this.#packetIds[max + slot] = packetId;
+        states[3 * max + slot] = packetId;
       }
       start += length;
     }
@@ -208,14 +207,14 @@ export class SubscriptionTable {
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room or an id slot. */
   #stageUnsubscribe(slot: number, start: number, length: number, tx: Transmit): boolean {
     const max = this.#max;
-    const free = this.#packetIds.indexOf(0, 2 * max);
+    const free = this.#flags.indexOf(0, 4 * max);
     if (free < 0) return false;
     if (!tx.hasRoomFor(2 + 2 + length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#name(start, length);
     tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#list);
-    this.#packetIds[free] = packetId;
-    this.#filters[free - max] = this.#filters[slot];
+    this.#flags[free] = packetId;
+    this.#filters[free - 3 * max] = this.#filters[slot];
     this.#free(slot, start);
     return true;
   }
@@ -226,11 +225,11 @@ export class SubscriptionTable {
    */
   suback(packetId: number, codes: number): number {
     const max = this.#max;
-    const slot = this.#packetIds.indexOf(packetId, max) - max;
     const states = this.#flags;
+    const slot = states.indexOf(packetId, 3 * max) - 3 * max;
     if (slot < 0 || slot >= max) return SUBACK_UNKNOWN;
     if (states[max + slot] !== PENDING) {
-      this.#packetIds[max + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
+      states[3 * max + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
       if (states[max + slot] === STALE) states[max + slot] = UNSENT;
       this.#due = true;
       return SUBACK_SUPERSEDED;
@@ -240,7 +239,7 @@ export class SubscriptionTable {
 
   /** The broker granted the slot's subscription, or refused it (0x80: the slot is free again). */
   settle(slot: number, granted: boolean): void {
-    this.#packetIds[this.#max + slot] = 0;
+    this.#flags[3 * this.#max + slot] = 0;
     if (granted) this.#flags[this.#max + slot] = ACTIVE;
     else this.#free(slot, this.#startOf(slot));
   }
@@ -248,23 +247,22 @@ export class SubscriptionTable {
   /** An UNSUBACK for `packetId`: the filter its UNSUBSCRIBE named, or undefined when none with that id is waiting. */
   unsuback(packetId: number): string | undefined {
     const max = this.#max;
-    const at = this.#packetIds.indexOf(packetId, 2 * max);
+    const at = this.#flags.indexOf(packetId, 4 * max);
     if (at < 0) return undefined;
-    this.#packetIds[at] = 0;
-    const filter = this.#filters[at - max];
-    this.#filters[at - max] = undefined;
+    this.#flags[at] = 0;
+    const filter = this.#filters[at - 3 * max];
+    this.#filters[at - 3 * max] = undefined;
     return filter;
   }
 
   /** The first slot from `from` whose filter matches the topic in buf[offset, offset + length), or -1. */
   match(from: number, buf: Uint8Array, offset: number, length: number): number {
     const states = this.#flags;
-    const ids = this.#packetIds;
     const max = this.#max;
     const bytes = this.#bytes;
     for (let slot = from, start = this.#startOf(from); slot < max; slot++) {
       const state = states[max + slot];
-      const filterLength = ids[slot];
+      const filterLength = states[2 * max + slot];
       if (state !== FREE && state !== UNSUBSCRIBE && topicMatches(bytes, start, filterLength, buf, offset, length)) return slot;
       start += filterLength;
     }
@@ -295,15 +293,16 @@ export class SubscriptionTable {
     for (;;) {
       this.#lastId = this.#lastId === 65_535 ? 1 : this.#lastId + 1;
       const id = this.#lastId;
-      if (!this.#outbox.holds(id) && this.#packetIds.indexOf(id, this.#max) < 0) return id;
+      if (!this.#outbox.holds(id) && this.#flags.indexOf(id, 3 * this.#max) < 0) return id;
     }
   }
 
   /** Where a slot's filter bytes start in #bytes. */
   #startOf(slot: number): number {
-    const lengths = this.#packetIds;
+    const lengths = this.#flags;
+    const at = 2 * this.#max;
     let start = 0;
-    for (let before = 0; before < slot; before++) start += lengths[before];
+    for (let before = 0; before < slot; before++) start += lengths[at + before];
     return start;
   }
 
@@ -311,7 +310,7 @@ export class SubscriptionTable {
   #take(filter: string, bytes: Uint8Array): number {
     const max = this.#max;
     let slot = 0;
-    while (slot < max && (this.#flags[max + slot] !== FREE || this.#packetIds[max + slot] !== 0)) slot++;
+    while (slot < max && (this.#flags[max + slot] !== FREE || this.#flags[3 * max + slot] !== 0)) slot++;
     if (slot === max) return -1;
     const length = bytes.length;
     const used = this.#used;
@@ -326,18 +325,19 @@ export class SubscriptionTable {
     all.copyWithin(start + length, start, used);
     all.set(bytes, start);
     this.#used = used + length;
-    this.#packetIds[slot] = length;
+    this.#flags[2 * max + slot] = length;
     this.#filters[slot] = filter;
     return slot;
   }
 
   /** Frees a slot whose bytes start at `start`: the bytes after them move up over them. */
   #free(slot: number, start: number): void {
-    const length = this.#packetIds[slot];
+    const max = this.#max;
+    const length = this.#flags[2 * max + slot];
     this.#bytes.copyWithin(start, start + length, this.#used);
     this.#used -= length;
-    this.#packetIds[slot] = 0;
-    this.#flags[this.#max + slot] = FREE;
+    this.#flags[2 * max + slot] = 0;
+    this.#flags[max + slot] = FREE;
     this.#filters[slot] = undefined;
     this.#handlers[slot] = undefined;
   }
