@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import { INBOUND_DUPLICATE, INBOUND_FULL, INBOUND_NEW, InboundQos2 } from "../device/mqtt/inbound.js";
 import { connectPacketInto, layOut } from "../device/mqtt/memory.js";
 import { checkOptions } from "../device/mqtt/options.js";
+import { SUBACK_UNKNOWN } from "../device/mqtt/subscriptions.js";
+import { Transmit } from "../device/mqtt/transmit.js";
 import { hostIo } from "../host-sim/io/io.js";
 
 describe("InboundQos2", () => {
@@ -53,5 +55,27 @@ describe("layOut", () => {
     expect(connectPacketInto(memory.decoder, copy)).toBe(4);
     expect(Array.from(copy.subarray(0, 4))).toEqual([0x10, 2, 3, 4]);
     expect(memory.inbound.receive(5)).toBe(INBOUND_NEW);
+  });
+
+  it("the incoming QoS 2 ids share the subscription table's view, and neither takes the other's ids for its own", () => {
+    const settings = checkOptions({
+      host: "127.0.0.1", clientId: "c", io: hostIo(), outboxBytes: 64, outboxMessages: 2, maxSubscriptions: 2, maxInflight: 2, receiveBufferSize: 32,
+    });
+    const { subscriptions, inbound } = layOut(settings, Uint8Array.from([0x10, 0]));
+    expect(subscriptions.table.length).toBe(5 * 2 + 2);
+    // the broker's ids 1 and 2 await their PUBREL: the table is full, and its ids are not ours
+    expect([inbound.receive(1), inbound.receive(2), inbound.receive(3)]).toEqual([INBOUND_NEW, INBOUND_NEW, INBOUND_FULL]);
+    expect(subscriptions.nextPacketId()).toBe(1);
+    expect(subscriptions.suback(2, 1)).toBe(SUBACK_UNKNOWN);
+    expect(subscriptions.unsuback(2)).toBeUndefined();
+    // a subscription's id in flight is not a message awaiting PUBREL, and a lost connection keeps those
+    subscriptions.add("a", Uint8Array.from([0x61]), 1, undefined);
+    subscriptions.add("b", Uint8Array.from([0x62]), 1, undefined);
+    subscriptions.remove("b", Uint8Array.from([0x62]));
+    subscriptions.stage(new Transmit(64));
+    subscriptions.connectionLost();
+    expect([inbound.receive(1), inbound.receive(2)]).toEqual([INBOUND_DUPLICATE, INBOUND_DUPLICATE]);
+    inbound.clear();
+    expect(subscriptions.nextPacketId()).toBe(4); // after the SUBSCRIBE's 2 and the UNSUBSCRIBE's 3
   });
 });

@@ -1,7 +1,7 @@
 /*
  * The client's fixed-size tables, laid out once in one ArrayBuffer (each buffer costs a
  * header, on XS and on Node alike): the outbox (4-aligned, first), the subscription table and
- * the incoming QoS 2 ids (2-aligned), the receive buffer, then the CONNECT packet; with
+ * the incoming QoS 2 ids (2-aligned, one Uint16Array), the receive buffer, then the CONNECT packet; with
  * protocolVersion 5, the 5.0 decoder and subscription table over the same memory. Runs once,
  * in the client's constructor; allocates nothing after. Packet ids go on after the settings' lastPacketId.
  * The CONNECT packet has no view of its own (each view costs a header): the decoder's
@@ -41,16 +41,18 @@ export function layOut(settings: Settings, connect: Uint8Array, v5?: Mqtt5): Cli
   const connectAt = receiveAt + receiveBufferSize;
   const memory = new ArrayBuffer(connectAt + connect.length);
   const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
+  // the incoming QoS 2 ids follow the subscription table, in its view
+  const inboundWords = InboundQos2.size(maxInflight) / 2;
   const subscriptions = v5 === undefined
-    ? new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox)
-    : v5.subscriptions(maxSubscriptions, memory, outboxSize, outbox);
+    ? new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox, inboundWords)
+    : v5.subscriptions(maxSubscriptions, memory, outboxSize, outbox, inboundWords);
   subscriptions.continueAfter(settings.lastPacketId);
   const receiveBuffer = new Uint8Array(memory, receiveAt, receiveBufferSize + connect.length);
   receiveBuffer.set(connect, receiveBufferSize);
   return {
     outbox,
     subscriptions,
-    inbound: new InboundQos2(maxInflight, memory, inboundAt),
+    inbound: new InboundQos2(maxInflight, memory, inboundAt, subscriptions.table),
     decoder: v5 === undefined ? new PacketDecoder(receiveBuffer, receiveBufferSize) : v5.decoder(receiveBuffer, receiveBufferSize),
   };
 }

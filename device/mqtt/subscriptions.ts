@@ -4,7 +4,8 @@
  * It stages SUBSCRIBE and UNSUBSCRIBE packets, answers SUBACK and UNSUBACK, matches incoming
  * topics, and hands out packet ids (it and the outbox hold every id in flight).
  * Its tables are one Uint16Array made once by the constructor (flags, states, filter
- * lengths and packet ids: one view, each costing a header); the filters' UTF-8 bytes lie end to end
+ * lengths and packet ids: one view, each costing a header; its owner may have it go on over
+ * words of its own, `table`); the filters' UTF-8 bytes lie end to end
  * in slot order in one byte array per table, remade only by add() and remove() when it has
  * no room (a slot freed later closes its gap in place). Nothing here allocates once
  * connected, calls user code or touches the socket.
@@ -51,7 +52,7 @@ export class SubscriptionTable {
    * subscription options (constants.ts); [max, 2 max) each slot's state; [2 max, 3 max) its
    * filter length in #bytes (0 for a FREE slot); then the packet ids in flight: [3 max, 4 max)
    * the SUBSCRIBE of each slot, [4 max, 5 max) the UNSUBSCRIBEs awaiting their UNSUBACK (one
-   * range, from 3 max to the end, so a new id is checked in one pass).
+   * range, so a new id is checked in one pass); then the owner's words, if any.
    */
   readonly #flags: Uint16Array;
   /** The filters' bytes in slot order: a slot's start is the sum of the lengths before it. */
@@ -70,10 +71,18 @@ export class SubscriptionTable {
     return 10 * max;
   }
 
-  /** `max` slots in `memory` from `at` (even, SubscriptionTable.size() bytes there); packet ids checked against `outbox` too. */
-  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox) {
+  /** The table's one view: its owner's `after` words (the constructor's) are its last. */
+  get table(): Uint16Array {
+    return this.#flags;
+  }
+
+  /**
+   * `max` slots in `memory` from `at` (even, SubscriptionTable.size() bytes there); packet ids
+   * checked against `outbox` too. `table` goes on over `after` more 16-bit words.
+   */
+  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, after = 0) {
     this.#max = max;
-    this.#flags = new Uint16Array(memory, at, 5 * max);
+    this.#flags = new Uint16Array(memory, at, 5 * max + after);
     this.#filters = new Array<string | undefined>(2 * max).fill(undefined);
     this.#handlers = new Array<MessageHandler | undefined>(max).fill(undefined);
     this.#outbox = outbox;
@@ -129,7 +138,7 @@ export class SubscriptionTable {
       if (states[at] === PENDING || states[at] === STALE) states[at] = UNSENT;
     }
     this.#due = true;
-    states.fill(0, 3 * max);
+    states.fill(0, 3 * max, 5 * max);
     // slot by slot, over the table's count: the Lua target's arrays have no length past a hole
     const unsubscribed = this.#filters;
     for (let at = max; at < 2 * max; at++) unsubscribed[at] = undefined;
@@ -208,7 +217,7 @@ export class SubscriptionTable {
   #stageUnsubscribe(slot: number, start: number, length: number, tx: Transmit): boolean {
     const max = this.#max;
     const free = this.#flags.indexOf(0, 4 * max);
-    if (free < 0) return false;
+    if (free < 0 || free >= 5 * max) return false;
     if (!tx.hasRoomFor(2 + 2 + length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#name(start, length);
@@ -248,7 +257,7 @@ export class SubscriptionTable {
   unsuback(packetId: number): string | undefined {
     const max = this.#max;
     const at = this.#flags.indexOf(packetId, 4 * max);
-    if (at < 0) return undefined;
+    if (at < 0 || at >= 5 * max) return undefined;
     this.#flags[at] = 0;
     const filter = this.#filters[at - 3 * max];
     this.#filters[at - 3 * max] = undefined;
@@ -293,7 +302,9 @@ export class SubscriptionTable {
     for (;;) {
       this.#lastId = this.#lastId === 65_535 ? 1 : this.#lastId + 1;
       const id = this.#lastId;
-      if (!this.#outbox.holds(id) && this.#flags.indexOf(id, 3 * this.#max) < 0) return id;
+      if (this.#outbox.holds(id)) continue;
+      const at = this.#flags.indexOf(id, 3 * this.#max);
+      if (at < 0 || at >= 5 * this.#max) return id;
     }
   }
 

@@ -19,8 +19,8 @@ export class SubscriptionTable5 extends SubscriptionTable {
   readonly #ids: Uint32Array;
   readonly #props: Properties = {};
 
-  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox) {
-    super(max, memory, at, outbox);
+  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, after = 0) {
+    super(max, memory, at, outbox, after);
     this.#ids = new Uint32Array(max);
   }
 
