@@ -36,13 +36,13 @@ export function connectPacketInto(decoder: PacketDecoder, into: Uint8Array): num
 export function layOut(settings: Settings, connect: Uint8Array, v5?: Mqtt5): ClientMemory {
   const { outboxBytes, outboxMessages, maxSubscriptions, maxInflight, receiveBufferSize } = settings;
   const outboxSize = Outbox.size(outboxBytes, outboxMessages);
-  const inboundAt = outboxSize + SubscriptionTable.size(maxSubscriptions);
-  const receiveAt = inboundAt + InboundQos2.size(maxInflight);
+  const receiveAt = outboxSize + SubscriptionTable.size(maxSubscriptions) + InboundQos2.size(maxInflight);
   const connectAt = receiveAt + receiveBufferSize;
   const memory = new ArrayBuffer(connectAt + connect.length);
   const outbox = new Outbox(outboxBytes, outboxMessages, memory, 0);
-  // the incoming QoS 2 ids follow the subscription table, in its view
+  // the incoming QoS 2 ids lie in the subscription table's view (a view less), after its filter lengths
   const inboundWords = InboundQos2.size(maxInflight) / 2;
+  const inboundAt = SubscriptionTable.innerAt(maxSubscriptions);
   const subscriptions = v5 === undefined
     ? new SubscriptionTable(maxSubscriptions, memory, outboxSize, outbox, inboundWords)
     : v5.subscriptions(maxSubscriptions, memory, outboxSize, outbox, inboundWords);
@@ -52,7 +52,7 @@ export function layOut(settings: Settings, connect: Uint8Array, v5?: Mqtt5): Cli
   return {
     outbox,
     subscriptions,
-    inbound: new InboundQos2(maxInflight, memory, inboundAt, subscriptions.table),
+    inbound: new InboundQos2(maxInflight, memory, outboxSize + 2 * inboundAt, subscriptions.table, inboundAt),
     decoder: v5 === undefined ? new PacketDecoder(receiveBuffer, receiveBufferSize) : v5.decoder(receiveBuffer, receiveBufferSize),
   };
 }

@@ -4,8 +4,8 @@
  * It stages SUBSCRIBE and UNSUBSCRIBE packets, answers SUBACK and UNSUBACK, matches incoming
  * topics, and hands out packet ids (it and the outbox hold every id in flight).
  * Its tables are one Uint16Array made once by the constructor (flags, states, filter
- * lengths and packet ids: one view, each costing a header; its owner may have it go on over
- * words of its own, `table`); the filters' UTF-8 bytes lie end to end
+ * lengths and packet ids: one view, each costing a header; its owner may keep words of its
+ * own in it, `table`); the filters' UTF-8 bytes lie end to end
  * in slot order in one byte array per table, remade only by add() and remove() when it has
  * no room (a slot freed later closes its gap in place). Nothing here allocates once
  * connected, calls user code or touches the socket.
@@ -42,7 +42,7 @@ export class SubscriptionTable {
   readonly #max: number;
   /**
    * [0, max) each slot's filter, set while the slot is not FREE; [max, 2 max) the filter of
-   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, 4 max + i in #flags).
+   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, #idsAt + max + i in #flags).
    */
   readonly #filters: (string | undefined)[];
   /** Each slot's handler. */
@@ -50,11 +50,12 @@ export class SubscriptionTable {
   /**
    * The table: [0, max) each slot's flags: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the
    * subscription options (constants.ts); [max, 2 max) each slot's state; [2 max, 3 max) its
-   * filter length in #bytes (0 for a FREE slot); then the packet ids in flight: [3 max, 4 max)
-   * the SUBSCRIBE of each slot, [4 max, 5 max) the UNSUBSCRIBEs awaiting their UNSUBACK (one
-   * range, so a new id is checked in one pass); then the owner's words, if any.
+   * filter length in #bytes (0 for a FREE slot); the owner's words, if any; then from #idsAt
+   * the packet ids in flight: max of them the SUBSCRIBE of each slot, max more the
+   * UNSUBSCRIBEs awaiting their UNSUBACK (one range, to the end, so a new id is checked in one pass).
    */
   readonly #flags: Uint16Array;
+  readonly #idsAt: number;
   /** The filters' bytes in slot order: a slot's start is the sum of the lengths before it. */
   #bytes = NO_BYTES;
   /** Bytes of #bytes in use. */
@@ -71,18 +72,25 @@ export class SubscriptionTable {
     return 10 * max;
   }
 
-  /** The table's one view: its owner's `after` words (the constructor's) are its last. */
+  /** Where its owner's `inner` words (the constructor's) start in `table`: after the filter lengths. */
+  static innerAt(max: number): number {
+    return 3 * max;
+  }
+
+  /** The table's one view: its owner's `inner` words lie in it from innerAt(). */
   get table(): Uint16Array {
     return this.#flags;
   }
 
   /**
    * `max` slots in `memory` from `at` (even, SubscriptionTable.size() bytes there); packet ids
-   * checked against `outbox` too. `table` goes on over `after` more 16-bit words.
+   * checked against `outbox` too. With `inner`, that many 16-bit words of its owner's lie in
+   * `table` from index 3 max (and in `memory` from at + 6 max), before the packet ids.
    */
-  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, after = 0) {
+  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, inner = 0) {
     this.#max = max;
-    this.#flags = new Uint16Array(memory, at, 5 * max + after);
+    this.#flags = new Uint16Array(memory, at, 5 * max + inner);
+    this.#idsAt = 3 * max + inner;
     this.#filters = new Array<string | undefined>(2 * max).fill(undefined);
     this.#handlers = new Array<MessageHandler | undefined>(max).fill(undefined);
     this.#outbox = outbox;
@@ -104,11 +112,11 @@ export class SubscriptionTable {
     this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
     this.identify(slot, id);
     this.#due = true;
-    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && states[at + 2 * this.#max] !== 0)) {
+    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && states[this.#idsAt + slot] !== 0)) {
       states[at] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
       states[at] = UNSENT;
-      states[at + 2 * this.#max] = 0;
+      states[this.#idsAt + slot] = 0;
     }
     return true;
   }
@@ -138,7 +146,7 @@ export class SubscriptionTable {
       if (states[at] === PENDING || states[at] === STALE) states[at] = UNSENT;
     }
     this.#due = true;
-    states.fill(0, 3 * max, 5 * max);
+    states.fill(0, this.#idsAt);
     // slot by slot, over the table's count: the Lua target's arrays have no length past a hole
     const unsubscribed = this.#filters;
     for (let at = max; at < 2 * max; at++) unsubscribed[at] = undefined;
@@ -197,7 +205,7 @@ export class SubscriptionTable {
         const packetId = this.nextPacketId();
         tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#list, slot);
         states[max + slot] = PENDING;
-        states[3 * max + slot] = packetId;
+        states[this.#idsAt + slot] = packetId;
       }
       start += length;
     }
@@ -216,14 +224,15 @@ export class SubscriptionTable {
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room or an id slot. */
   #stageUnsubscribe(slot: number, start: number, length: number, tx: Transmit): boolean {
     const max = this.#max;
-    const free = this.#flags.indexOf(0, 4 * max);
-    if (free < 0 || free >= 5 * max) return false;
+    const unsubscribesAt = this.#idsAt + max;
+    const free = this.#flags.indexOf(0, unsubscribesAt);
+    if (free < 0) return false;
     if (!tx.hasRoomFor(2 + 2 + length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#name(start, length);
     tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#list);
     this.#flags[free] = packetId;
-    this.#filters[free - 3 * max] = this.#filters[slot];
+    this.#filters[free - unsubscribesAt + max] = this.#filters[slot];
     this.#free(slot, start);
     return true;
   }
@@ -235,10 +244,11 @@ export class SubscriptionTable {
   suback(packetId: number, codes: number): number {
     const max = this.#max;
     const states = this.#flags;
-    const slot = states.indexOf(packetId, 3 * max) - 3 * max;
+    const idsAt = this.#idsAt;
+    const slot = states.indexOf(packetId, idsAt) - idsAt;
     if (slot < 0 || slot >= max) return SUBACK_UNKNOWN;
     if (states[max + slot] !== PENDING) {
-      states[3 * max + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
+      states[idsAt + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
       if (states[max + slot] === STALE) states[max + slot] = UNSENT;
       this.#due = true;
       return SUBACK_SUPERSEDED;
@@ -248,7 +258,7 @@ export class SubscriptionTable {
 
   /** The broker granted the slot's subscription, or refused it (0x80: the slot is free again). */
   settle(slot: number, granted: boolean): void {
-    this.#flags[3 * this.#max + slot] = 0;
+    this.#flags[this.#idsAt + slot] = 0;
     if (granted) this.#flags[this.#max + slot] = ACTIVE;
     else this.#free(slot, this.#startOf(slot));
   }
@@ -256,11 +266,12 @@ export class SubscriptionTable {
   /** An UNSUBACK for `packetId`: the filter its UNSUBSCRIBE named, or undefined when none with that id is waiting. */
   unsuback(packetId: number): string | undefined {
     const max = this.#max;
-    const at = this.#flags.indexOf(packetId, 4 * max);
-    if (at < 0 || at >= 5 * max) return undefined;
+    const unsubscribesAt = this.#idsAt + max;
+    const at = this.#flags.indexOf(packetId, unsubscribesAt);
+    if (at < 0) return undefined;
     this.#flags[at] = 0;
-    const filter = this.#filters[at - 3 * max];
-    this.#filters[at - 3 * max] = undefined;
+    const filter = this.#filters[at - unsubscribesAt + max];
+    this.#filters[at - unsubscribesAt + max] = undefined;
     return filter;
   }
 
@@ -302,9 +313,7 @@ export class SubscriptionTable {
     for (;;) {
       this.#lastId = this.#lastId === 65_535 ? 1 : this.#lastId + 1;
       const id = this.#lastId;
-      if (this.#outbox.holds(id)) continue;
-      const at = this.#flags.indexOf(id, 3 * this.#max);
-      if (at < 0 || at >= 5 * this.#max) return id;
+      if (!this.#outbox.holds(id) && this.#flags.indexOf(id, this.#idsAt) < 0) return id;
     }
   }
 
@@ -321,7 +330,7 @@ export class SubscriptionTable {
   #take(filter: string, bytes: Uint8Array): number {
     const max = this.#max;
     let slot = 0;
-    while (slot < max && (this.#flags[max + slot] !== FREE || this.#flags[3 * max + slot] !== 0)) slot++;
+    while (slot < max && (this.#flags[max + slot] !== FREE || this.#flags[this.#idsAt + slot] !== 0)) slot++;
     if (slot === max) return -1;
     const length = bytes.length;
     const used = this.#used;

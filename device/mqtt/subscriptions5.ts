@@ -19,8 +19,8 @@ export class SubscriptionTable5 extends SubscriptionTable {
   readonly #ids: Uint32Array;
   readonly #props: Properties = {};
 
-  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, after = 0) {
-    super(max, memory, at, outbox, after);
+  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, inner = 0) {
+    super(max, memory, at, outbox, inner);
     this.#ids = new Uint32Array(max);
   }
 
