@@ -307,6 +307,32 @@ describe("encode → mqtt-packet parses the same fields", () => {
     }), { numRuns: 600 });
   });
 
+  it("SUBSCRIBE and UNSUBSCRIBE from filters named by start and length in one byte array: the same bytes as from each filter's own [MQTT-3.8.3-1][MQTT-3.10.3-1]", () => {
+    fc.assert(fc.property(packetId, fc.array(subscription, { minLength: 1, maxLength: 8 }), (id, subs) => {
+      const own = subs.map((s) => filterBytes(s.filter));
+      // every filter's bytes end to end after a stray byte, as a subscription table keeps them
+      const all = new Uint8Array(1 + own.reduce((n, f) => n + f.length, 0)).fill(0x23);
+      const named: SubscribeFilter[] = [];
+      for (let i = 0, start = 1; i < own.length; start += own[i].length, i++) {
+        all.set(own[i], start);
+        named.push({ filter: all, qos: subs[i].qos, start, length: own[i].length });
+      }
+      const remaining = 2 + own.reduce((n, f) => n + 3 + f.length, 0);
+      const whole = (filters: SubscribeFilter[]) => encodeAt(1 + lengthFieldSize(remaining) + remaining, 0, (b, o) => encodeSubscribe(b, o, id, filters));
+      sameBytes(whole(own.map((filter, i) => ({ filter, qos: subs[i].qos }))), whole(named), "SUBSCRIBE from its filters' own bytes");
+      const unsubRemaining = remaining - own.length;
+      const unsub = (filters: (Uint8Array | SubscribeFilter)[]) => encodeAt(1 + lengthFieldSize(unsubRemaining) + unsubRemaining, 0, (b, o) => encodeUnsubscribe(b, o, id, filters));
+      sameBytes(unsub(own), unsub(named), "UNSUBSCRIBE from its filters' own bytes");
+    }), { numRuns: 200 });
+    // a range past the bytes, before them, empty or at a fraction names no filter
+    const bytes = utf8.encode("a/#");
+    for (const [start, length] of [[0, 4], [-1, 2], [2, 0], [1.5, 1]]) {
+      expect(() => encodeSubscribe(new Uint8Array(32), 0, 1, [{ filter: bytes, qos: 0, start, length }])).toThrow(expect.objectContaining({ code: "filter-invalid" }));
+      expect(() => encodeUnsubscribe(new Uint8Array(32), 0, 1, [{ filter: bytes, qos: 0, start, length }])).toThrow(expect.objectContaining({ code: "filter-invalid" }));
+    }
+    expect(() => encodeSubscribe(new Uint8Array(32), 0, 1, [bytes as unknown as SubscribeFilter])).toThrow(expect.objectContaining({ code: "filter-invalid" }));
+  });
+
   it("PUBACK, PUBREC, PUBREL (flags 0010), PUBCOMP carry the packet id [MQTT-3.6.1-1][MQTT-2.3.1-6]", () => {
     const encoders = [
       ["puback", encodePuback, 0x40], ["pubrec", encodePubrec, 0x50], ["pubrel", encodePubrel, 0x62], ["pubcomp", encodePubcomp, 0x70],

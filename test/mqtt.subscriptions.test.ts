@@ -315,6 +315,27 @@ describe("SubscriptionTable: matching", () => {
     expect(matches(subs, "t")).toEqual([1]);
   });
 
+  it("the filters' bytes lie end to end: a slot freed in the middle (refused, or its UNSUBSCRIBE staged) and taken again by a longer filter leaves every other filter matched and staged whole", () => {
+    const subs = table(4);
+    for (const filter of ["a/1", "bb/+/22", "ccc/#", "dddd"]) add(subs, filter, 1);
+    expect(stage(subs)).toEqual([["subscribe", 1, "a/1", 1], ["subscribe", 2, "bb/+/22", 1], ["subscribe", 3, "ccc/#", 1], ["subscribe", 4, "dddd", 1]]);
+    subs.settle(subs.suback(1, 1), true);
+    subs.settle(subs.suback(2, 1), false); // refused: slot 1 is free
+    subs.settle(subs.suback(3, 1), true);
+    subs.settle(subs.suback(4, 1), true);
+    expect([matches(subs, "ccc/x"), matches(subs, "dddd"), matches(subs, "bb/x/22")]).toEqual([[2], [3], []]);
+    remove(subs, "a/1");
+    expect(stage(subs)).toEqual([["unsubscribe", 5, "a/1"]]);
+    expect([matches(subs, "a/1"), matches(subs, "ccc"), matches(subs, "dddd")]).toEqual([[], [2], [3]]);
+    add(subs, "a-much-longer/filter/+", 0); // slot 0
+    add(subs, "e", 2); // slot 1
+    expect(stage(subs)).toEqual([["subscribe", 6, "a-much-longer/filter/+", 0], ["subscribe", 7, "e", 2]]);
+    expect(["a-much-longer/filter/x", "e", "ccc", "dddd", "a/1"].map((topic) => matches(subs, topic))).toEqual([[0], [1], [2], [3], []]);
+    expect([0, 1, 2, 3].map((slot) => subs.filter(slot))).toEqual(["a-much-longer/filter/+", "e", "ccc/#", "dddd"]);
+    subs.sessionLost();
+    expect(stage(subs).map((s) => s[2])).toEqual(["a-much-longer/filter/+", "e", "ccc/#", "dddd"]);
+  });
+
   it("exactTopic(): the filter when it has no wildcard, else undefined", () => {
     const subs = table(4);
     for (const filter of ["dev/1/cmd", "dev/+/cmd", "dev/#", "#"]) add(subs, filter);

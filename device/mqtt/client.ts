@@ -15,7 +15,7 @@ import { connackRefusal, type ErrorCode, MqttError } from "./errors.js";
 import type { ClientIo, Socket, TextEncoderLike } from "./io.js";
 import { INBOUND_FULL, INBOUND_NEW, type InboundQos2 } from "./inbound.js";
 import { Keepalive, KEEPALIVE_DEAD, KEEPALIVE_PING, Ticker } from "./keepalive.js";
-import { layOut } from "./memory.js";
+import { connectPacketInto, layOut } from "./memory.js";
 import { Message } from "./message.js";
 import {
   checkClose, checkOptions, CLOSED, CLOSING, type ClientOptions, type ClientState, type ClientStats, CONNECTED, CONNECTING, DROPPED,
@@ -44,8 +44,6 @@ export class MqttClient {
   /** The largest packet publish() sends at once, and the largest it may queue in the outbox. */
   readonly #maxPacket: number;
   readonly #maxQueuedPacket: number;
-  /** Encoded once: CONNECT never changes. */
-  readonly #connectPacket: Uint8Array;
   readonly #tx: Transmit;
   readonly #rx: Receive;
   readonly #decoder: PacketDecoder;
@@ -91,7 +89,7 @@ export class MqttClient {
     const connectLength = encodeConnectPacket(options, settings.keepAlive, encoder, tx.bytes, settings);
     this.#rx = new Receive(settings.receiveBufferSize);
     const memory = layOut(settings, tx.bytes.subarray(0, connectLength), mqtt5Of(options));
-    ({ outbox: this.#outbox, subscriptions: this.#subscriptions, inbound: this.#inbound, decoder: this.#decoder, connectPacket: this.#connectPacket } = memory);
+    ({ outbox: this.#outbox, subscriptions: this.#subscriptions, inbound: this.#inbound, decoder: this.#decoder } = memory);
     this.#maxPacket = txSize - TX_RESERVE;
     this.#maxQueuedPacket = Math.min(txSize - TX_RESERVE, settings.outboxBytes);
     const v5 = this.#v5 = mqtt5Of(options)?.session(options, settings, this.#decoder, io.TextDecoder);
@@ -279,9 +277,7 @@ export class MqttClient {
     if (this.#state === CONNECTING && !this.#handshaking) {
       // the connection is up: CONNECT goes first
       this.#handshaking = true;
-      const packet = this.#connectPacket;
-      tx.bytes.set(packet, 0);
-      tx.fill = packet.length;
+      tx.fill = connectPacketInto(this.#decoder, tx.bytes); // encoded once: CONNECT never changes
       this.#keepalive.lastReceived = this.#now();
     }
     this.#flush();

@@ -30,8 +30,10 @@ const PLUS = 0x2b;
 const HASH = 0x23;
 
 export class PacketDecoder {
-  /** The receive buffer: holds the body of a packet that arrived split across chunks. */
+  /** The receive buffer: its first `receiveSize` bytes hold the body of a packet that arrived split across chunks. */
   readonly receiveBuffer: Uint8Array;
+  /** The largest body the receive buffer takes (what lies after it in `receiveBuffer` is its owner's). */
+  readonly receiveSize: number;
 
   // ---- the last packet returned by next(); valid until the next call of next() or feed()
   /** Packet type (CONNACK, PUBLISH, ...). */
@@ -74,13 +76,16 @@ export class PacketDecoder {
   #skipped = 0;
   #skipTopicLength = 0;
 
-  /** `receiveBuffer`: its size (a buffer of its own), or the buffer to gather packets in. */
-  constructor(receiveBuffer: number | Uint8Array) {
-    const size = typeof receiveBuffer === "number" ? receiveBuffer : receiveBuffer.length;
+  /**
+   * `receiveBuffer`: its size (a buffer of its own), or the buffer to gather packets in (its
+   * first `size` bytes: all of it unless given).
+   */
+  constructor(receiveBuffer: number | Uint8Array, size = typeof receiveBuffer === "number" ? receiveBuffer : receiveBuffer.length) {
     if (!Number.isInteger(size) || size < 2) {
       throw new MqttError("argument-invalid", "receiveBufferSize: 2 or more");
     }
     this.receiveBuffer = typeof receiveBuffer === "number" ? new Uint8Array(size) : receiveBuffer;
+    this.receiveSize = size;
     this.buf = this.receiveBuffer;
     this.#input = this.receiveBuffer;
   }
@@ -140,7 +145,7 @@ export class PacketDecoder {
         }
         const type = this.#first >> TYPE_SHIFT;
         if (!this.lengthFits(type, this.#length)) return this.#fail("length-mismatch", "remaining length " + this.#length);
-        if (this.#length > this.receiveBuffer.length) {
+        if (this.#length > this.receiveSize) {
           this.#state = STATE_SKIP;
           this.#skipped = 0;
           this.#skipTopicLength = 0;

@@ -34,9 +34,18 @@ export interface ConnectFields {
 }
 
 export interface SubscribeFilter {
-  /** UTF-8 bytes of the topic filter. */
+  /** UTF-8 bytes of the topic filter: all of them, or filter[start, start + length) when `length` is given. */
   filter: Uint8Array;
   qos: number;
+  /** Where the filter's bytes start in `filter` (0 unless given). */
+  start?: number;
+  /** How many bytes the filter has from `start` (all of `filter` unless given). */
+  length?: number;
+}
+
+/** The bytes a filter entry names go from its start (0 unless given) for this many bytes. */
+export function filterLength(entry: SubscribeFilter): number {
+  return entry.length ?? entry.filter.length;
 }
 
 /** Bytes taken by the remaining-length field for a given length; 0 when it is too large. */
@@ -192,9 +201,9 @@ export function encodeSubscribe(
   return encodeFilters(buf, offset, packetId, filters, true);
 }
 
-/** UNSUBSCRIBE [MQTT-3.10] with one or more filters. */
+/** UNSUBSCRIBE [MQTT-3.10] with one or more filters (their bytes, or entries naming them: a QoS there is not written). */
 export function encodeUnsubscribe(
-  buf: Uint8Array, offset: number, packetId: number, filters: readonly Uint8Array[],
+  buf: Uint8Array, offset: number, packetId: number, filters: readonly (Uint8Array | SubscribeFilter)[],
 ): number {
   return encodeFilters(buf, offset, packetId, filters, false);
 }
@@ -209,10 +218,16 @@ function encodeFilters(
   let remaining = 2;
   for (let i = 0; i < filters.length; i++) {
     const item = filters[i];
-    const filter = subscribe ? (item as SubscribeFilter).filter : item as Uint8Array;
-    if (!(filter instanceof Uint8Array) || !isValidTopicFilter(filter, 0, filter.length)) throw new MqttError("filter-invalid");
+    const bare = item instanceof Uint8Array;
+    if ((subscribe && bare) || item === null || typeof item !== "object") throw new MqttError("filter-invalid");
+    const filter = bare ? item : item.filter;
+    if (!(filter instanceof Uint8Array)) throw new MqttError("filter-invalid");
+    const start = bare ? 0 : item.start ?? 0;
+    const length = bare ? item.length : filterLength(item);
+    if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || start + length > filter.length
+      || !isValidTopicFilter(filter, start, length)) throw new MqttError("filter-invalid");
     if (subscribe && !isQos((item as SubscribeFilter).qos, 2)) throw new MqttError("qos-invalid");
-    remaining += subscribe ? 3 + filter.length : 2 + filter.length;
+    remaining += subscribe ? 3 + length : 2 + length;
   }
   const total = fit(buf, offset, remaining);
   buf[offset] = ((subscribe ? SUBSCRIBE : UNSUBSCRIBE) << TYPE_SHIFT) | FLAGS_0010;
@@ -220,12 +235,17 @@ function encodeFilters(
   pos = writeU16(buf, pos, packetId);
   for (let i = 0; i < filters.length; i++) {
     const item = filters[i];
-    if (!subscribe) {
-      pos = writeField(buf, pos, item as Uint8Array);
+    if (item instanceof Uint8Array) {
+      pos = writeField(buf, pos, item);
       continue;
     }
-    pos = writeField(buf, pos, (item as SubscribeFilter).filter);
-    buf[pos++] = (item as SubscribeFilter).qos;
+    const start = item.start ?? 0;
+    const length = filterLength(item);
+    pos = writeU16(buf, pos, length);
+    const filter = item.filter;
+    for (let k = 0; k < length; k++) buf[pos + k] = filter[start + k];
+    pos += length;
+    if (subscribe) buf[pos++] = item.qos;
   }
   return total;
 }

@@ -13,7 +13,7 @@ import {
 } from "./constants.js";
 import type { ConnectFields, Will } from "./encode.js";
 import {
-  encodeConnect, encodeSubscribe, encodeUnsubscribe, fit, isPacketId, isQos, lengthFieldSize, writeField, writeU16,
+  encodeConnect, encodeSubscribe, encodeUnsubscribe, filterLength, fit, isPacketId, isQos, lengthFieldSize, writeField, writeU16,
 } from "./encode.js";
 import { MqttError } from "./errors.js";
 import type { Properties } from "./props.js";
@@ -32,9 +32,13 @@ export interface Connect5Fields extends ConnectFields {
 
 /** One filter of a 5.0 SUBSCRIBE with its subscription options [MQTT-3.8.3.1]. */
 export interface SubscribeFilter5 {
-  /** UTF-8 bytes of the topic filter. */
+  /** UTF-8 bytes of the topic filter: all of them, or filter[start, start + length) when `length` is given. */
   filter: Uint8Array;
   qos: number;
+  /** Where the filter's bytes start in `filter` (0 unless given). */
+  start?: number;
+  /** How many bytes the filter has from `start` (all of `filter` unless given). */
+  length?: number;
   /** Messages this client publishes are not sent back to it [MQTT-3.8.3-3]. */
   noLocal?: boolean;
   /** Forwarded messages keep the RETAIN flag they were published with. */
@@ -184,7 +188,8 @@ function filtersSize(filters: readonly (Uint8Array | SubscribeFilter5)[], perFil
   for (let i = 0; i < filters.length; i++) {
     const entry = filters[i];
     const filter = entry instanceof Uint8Array ? entry : entry === null || typeof entry !== "object" ? undefined : entry.filter;
-    size += 2 + (filter instanceof Uint8Array ? filter.length : 0) + perFilter;
+    const length = entry instanceof Uint8Array || !(filter instanceof Uint8Array) ? filter?.length ?? 0 : filterLength(entry);
+    size += 2 + length + perFilter;
   }
   return size;
 }
@@ -225,7 +230,7 @@ export function encodeSubscribe5(
   let pos = insertProperties(buf, offset, encodeSubscribe(buf, offset, packetId, filters), remaining4, total, props, propsSize);
   for (let i = 0; i < filters.length; i++) {
     const f = filters[i];
-    pos += 2 + f.filter.length;
+    pos += 2 + filterLength(f);
     buf[pos++] |= (f.noLocal === true ? 0x04 : 0) | (f.retainAsPublished === true ? 0x08 : 0) | ((f.retainHandling ?? 0) << 4);
   }
   return total;
@@ -233,7 +238,7 @@ export function encodeSubscribe5(
 
 /** UNSUBSCRIBE [MQTT-3.10] at 5.0 with one or more filters and, optionally, user properties. */
 export function encodeUnsubscribe5(
-  buf: Uint8Array, offset: number, packetId: number, filters: readonly Uint8Array[], props?: Properties,
+  buf: Uint8Array, offset: number, packetId: number, filters: readonly (Uint8Array | SubscribeFilter5)[], props?: Properties,
 ): number {
   const propsSize = propertiesSize(props, UNSUBSCRIBE);
   const remaining4 = filtersSize(filters, 0);

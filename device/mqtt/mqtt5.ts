@@ -20,16 +20,16 @@ export interface Mqtt5 {
   /** The CONNECT packet at protocol level 5 (encode5.ts). */
   encodeConnect(buf: Uint8Array, offset: number, fields: Connect5Fields): number;
   /** The stream decoder over the client's receive buffer (decode5.ts). */
-  decoder(receiveBuffer: Uint8Array): PacketDecoder;
+  decoder(receiveBuffer: Uint8Array, size: number): PacketDecoder;
   /** The subscription table in the client's memory (subscriptions5.ts). */
-  subscriptions(max: number, memory: ArrayBuffer, at: number, outbox: Outbox): SubscriptionTable;
+  subscriptions(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, inner: number): SubscriptionTable;
   /** What the client keeps and decides for 5.0 (session5.ts), on the decoder made above. */
   session(options: ClientOptions, settings: Settings, decoder: PacketDecoder, Text: new () => TextDecoderLike): Session5;
 }
 
 export const mqtt5: Mqtt5 = {
   encodeConnect: encodeConnect5,
-  decoder: (receiveBuffer) => new PacketDecoder5(receiveBuffer),
-  subscriptions: (max, memory, at, outbox) => new SubscriptionTable5(max, memory, at, outbox),
+  decoder: (receiveBuffer, size) => new PacketDecoder5(receiveBuffer, size),
+  subscriptions: (max, memory, at, outbox, inner) => new SubscriptionTable5(max, memory, at, outbox, inner),
   session: (options, settings, decoder, Text) => Session5.create(options, settings, decoder, Text),
 };

@@ -3,8 +3,12 @@
  * where it stands with the broker (to send, waiting for its SUBACK, active, to unsubscribe).
  * It stages SUBSCRIBE and UNSUBSCRIBE packets, answers SUBACK and UNSUBACK, matches incoming
  * topics, and hands out packet ids (it and the outbox hold every id in flight).
- * Its tables are views made once by the constructor; nothing here allocates once connected,
- * calls user code or touches the socket.
+ * Its tables are one Uint16Array made once by the constructor (flags, states, filter
+ * lengths and packet ids: one view, each costing a header; its owner may keep words of its
+ * own in it, `table`); the filters' UTF-8 bytes lie end to end
+ * in slot order in one byte array per table, remade only by add() and remove() when it has
+ * no room (a slot freed later closes its gap in place). Nothing here allocates once
+ * connected, calls user code or touches the socket.
  */
 
 import { SUB_EXACT, SUB_QOS } from "./constants.js";
@@ -13,13 +17,6 @@ import type { MessageHandler } from "./options.js";
 import type { Outbox } from "./outbox.js";
 import { topicMatches } from "./topic.js";
 import type { Transmit } from "./transmit.js";
-
-interface Subscription {
-  filter: string;
-  /** The filter's UTF-8 bytes, matched against every incoming topic. */
-  bytes: Uint8Array;
-  handler: MessageHandler | undefined;
-}
 
 /** A slot's state. */
 const FREE = 0;
@@ -38,42 +35,66 @@ export const SUBACK_SUPERSEDED = -2;
 /** suback(): not one return code for the one filter sent [MQTT-3.8.4-5]. */
 export const SUBACK_CODES = -3;
 
+/** The filter bytes of a table with no subscription yet. */
+const NO_BYTES = new Uint8Array(0);
+
 export class SubscriptionTable {
-  /** The subscription in each slot: made when subscribing, dropped when the slot is freed. */
-  readonly #subs: (Subscription | undefined)[];
-  /** Per slot: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the subscription options (constants.ts). */
-  readonly #flags: Uint8Array;
-  readonly #states: Uint8Array;
+  readonly #max: number;
   /**
-   * Packet ids in flight: [0, max) the SUBSCRIBE of each slot, [max, 2 max) the
-   * UNSUBSCRIBEs awaiting their UNSUBACK. One table, so a new id is checked in one pass.
+   * [0, max) each slot's filter, set while the slot is not FREE; [max, 2 max) the filter of
+   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, #idsAt + max + i in #flags).
    */
-  readonly #packetIds: Uint16Array;
-  /** The filter of each UNSUBSCRIBE awaiting its UNSUBACK, beside its id in [max, 2 max). */
-  readonly #unsubscribed: (string | undefined)[];
+  readonly #filters: (string | undefined)[];
+  /** Each slot's handler. */
+  readonly #handlers: (MessageHandler | undefined)[];
+  /**
+   * The table: [0, max) each slot's flags: SUB_QOS and SUB_EXACT, and with MQTT 5.0 the
+   * subscription options (constants.ts); [max, 2 max) each slot's state; [2 max, 3 max) its
+   * filter length in #bytes (0 for a FREE slot); the owner's words, if any; then from #idsAt
+   * the packet ids in flight: max of them the SUBSCRIBE of each slot, max more the
+   * UNSUBSCRIBEs awaiting their UNSUBACK (one range, to the end, so a new id is checked in one pass).
+   */
+  readonly #flags: Uint16Array;
+  readonly #idsAt: number;
+  /** The filters' bytes in slot order: a slot's start is the sum of the lengths before it. */
+  #bytes = NO_BYTES;
+  /** Bytes of #bytes in use. */
+  #used = 0;
   readonly #outbox: Outbox;
-  /** The one-filter lists the encoders take, reused for every packet. */
-  readonly #subscribeList: { filter: Uint8Array; qos: number }[];
-  readonly #unsubscribeList: Uint8Array[];
+  /** The one-filter list the encoders take, reused for every packet: it names a filter's bytes in #bytes. */
+  readonly #list: SubscribeFilter[];
   #lastId = 0;
   /** A slot may wait to be staged (UNSENT or UNSUBSCRIBE): stage() has something to look for. */
   #due = false;
 
   /** The bytes a table of `max` slots takes in its owner's buffer (a multiple of 2 at a multiple of 2). */
   static size(max: number): number {
-    return 6 * max;
+    return 10 * max;
   }
 
-  /** `max` slots in `memory` from `at` (even, SubscriptionTable.size() bytes there); packet ids checked against `outbox` too. */
-  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox) {
-    this.#packetIds = new Uint16Array(memory, at, 2 * max);
-    this.#flags = new Uint8Array(memory, at + 4 * max, max);
-    this.#states = new Uint8Array(memory, at + 5 * max, max);
-    this.#subs = new Array<Subscription | undefined>(max).fill(undefined);
-    this.#unsubscribed = new Array<string | undefined>(max).fill(undefined);
+  /** Where its owner's `inner` words (the constructor's) start in `table`: after the filter lengths. */
+  static innerAt(max: number): number {
+    return 3 * max;
+  }
+
+  /** The table's one view: its owner's `inner` words lie in it from innerAt(). */
+  get table(): Uint16Array {
+    return this.#flags;
+  }
+
+  /**
+   * `max` slots in `memory` from `at` (even, SubscriptionTable.size() bytes there); packet ids
+   * checked against `outbox` too. With `inner`, that many 16-bit words of its owner's lie in
+   * `table` from index 3 max (and in `memory` from at + 6 max), before the packet ids.
+   */
+  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, inner = 0) {
+    this.#max = max;
+    this.#flags = new Uint16Array(memory, at, 5 * max + inner);
+    this.#idsAt = 3 * max + inner;
+    this.#filters = new Array<string | undefined>(2 * max).fill(undefined);
+    this.#handlers = new Array<MessageHandler | undefined>(max).fill(undefined);
     this.#outbox = outbox;
-    this.#subscribeList = [{ filter: this.#flags, qos: 0 }];
-    this.#unsubscribeList = [this.#flags];
+    this.#list = [{ filter: NO_BYTES, qos: 0, start: 0, length: 0 }];
   }
 
   /**
@@ -83,18 +104,19 @@ export class SubscriptionTable {
    */
   add(filter: string, bytes: Uint8Array, qos: number, handler: MessageHandler | undefined, id = 0): boolean {
     let slot = this.#find(filter);
-    if (slot < 0) slot = this.#freeSlot();
+    if (slot < 0) slot = this.#take(filter, bytes);
     if (slot < 0) return false;
-    const states = this.#states;
-    this.#subs[slot] = { filter, bytes, handler };
+    const states = this.#flags;
+    const at = this.#max + slot;
+    this.#handlers[slot] = handler;
     this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
     this.identify(slot, id);
     this.#due = true;
-    if (states[slot] === PENDING || states[slot] === STALE || (states[slot] === UNSUBSCRIBE && this.#packetIds[slot] !== 0)) {
-      states[slot] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
+    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && states[this.#idsAt + slot] !== 0)) {
+      states[at] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
-      states[slot] = UNSENT;
-      this.#packetIds[slot] = 0;
+      states[at] = UNSENT;
+      states[this.#idsAt + slot] = 0;
     }
     return true;
   }
@@ -106,37 +128,36 @@ export class SubscriptionTable {
    */
   remove(filter: string, bytes: Uint8Array): boolean {
     let slot = this.#find(filter);
-    if (slot < 0) {
-      slot = this.#freeSlot();
-      if (slot < 0) return false;
-      this.#subs[slot] = { filter, bytes, handler: undefined };
-    }
-    this.#at(slot).handler = undefined;
+    if (slot < 0) slot = this.#take(filter, bytes);
+    if (slot < 0) return false;
+    this.#handlers[slot] = undefined;
     // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
     // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
-    this.#states[slot] = UNSUBSCRIBE;
+    this.#flags[this.#max + slot] = UNSUBSCRIBE;
     this.#due = true;
     return true;
   }
 
   /** The connection ended: what waited for an answer is sent again on the next one. */
   connectionLost(): void {
-    const states = this.#states;
-    for (let slot = 0; slot < states.length; slot++) {
-      if (states[slot] === PENDING || states[slot] === STALE) states[slot] = UNSENT;
+    const states = this.#flags;
+    const max = this.#max;
+    for (let at = max; at < 2 * max; at++) {
+      if (states[at] === PENDING || states[at] === STALE) states[at] = UNSENT;
     }
     this.#due = true;
-    this.#packetIds.fill(0);
-    // slot by slot, over the typed arrays' count: the Lua target's arrays have no length past a hole
-    const unsubscribed = this.#unsubscribed;
-    for (let slot = 0; slot < states.length; slot++) unsubscribed[slot] = undefined;
+    states.fill(0, this.#idsAt);
+    // slot by slot, over the table's count: the Lua target's arrays have no length past a hole
+    const unsubscribed = this.#filters;
+    for (let at = max; at < 2 * max; at++) unsubscribed[at] = undefined;
   }
 
   /** The broker has no session: every subscription is sent again. */
   sessionLost(): void {
-    const states = this.#states;
-    for (let slot = 0; slot < states.length; slot++) {
-      if (states[slot] !== FREE && states[slot] !== UNSUBSCRIBE) states[slot] = UNSENT;
+    const states = this.#flags;
+    const max = this.#max;
+    for (let at = max; at < 2 * max; at++) {
+      if (states[at] !== FREE && states[at] !== UNSUBSCRIBE) states[at] = UNSENT;
     }
     this.#due = true;
   }
@@ -159,48 +180,60 @@ export class SubscriptionTable {
     return encodeSubscribe(buf, offset, packetId, list);
   }
 
-  protected encodeUnsubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly Uint8Array[]): number {
+  protected encodeUnsubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly SubscribeFilter[]): number {
     return encodeUnsubscribe(buf, offset, packetId, list);
   }
 
   /** Stages the SUBSCRIBE and UNSUBSCRIBE packets due, in slot order, while `tx` has room. */
   stage(tx: Transmit): void {
     if (!this.#due) return;
-    const states = this.#states;
-    for (let slot = 0; slot < states.length; slot++) {
-      if (states[slot] === UNSUBSCRIBE) {
-        if (!this.#stageUnsubscribe(slot, tx)) return;
+    const states = this.#flags;
+    const max = this.#max;
+    for (let slot = 0, start = 0; slot < max; slot++) {
+      const length = states[2 * max + slot];
+      const state = states[max + slot];
+      if (state === UNSUBSCRIBE) {
+        // the slot's bytes leave #bytes: the next slot's start is this one's
+        if (!this.#stageUnsubscribe(slot, start, length, tx)) return;
         continue;
       }
-      if (states[slot] !== UNSENT) continue;
-      const filter = this.#at(slot).bytes;
-      // room first: waiting for it takes no packet id
-      if (!tx.hasRoomFor(2 + 2 + filter.length + 1 + this.headroom)) return;
-      const entry = this.#subscribeList[0];
-      entry.filter = filter;
-      entry.qos = this.#flags[slot] & this.optionMask;
-      const packetId = this.nextPacketId();
-      tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#subscribeList, slot);
-      states[slot] = PENDING;
-      this.#packetIds[slot] = packetId;
+      if (state === UNSENT) {
+        // room first: waiting for it takes no packet id
+        if (!tx.hasRoomFor(2 + 2 + length + 1 + this.headroom)) return;
+        const entry = this.#name(start, length);
+        entry.qos = states[slot] & this.optionMask;
+        const packetId = this.nextPacketId();
+        tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#list, slot);
+        states[max + slot] = PENDING;
+        states[this.#idsAt + slot] = packetId;
+      }
+      start += length;
     }
     this.#due = false;
   }
 
+  /** The encoders' one-filter list, naming #bytes[start, start + length). */
+  #name(start: number, length: number): SubscribeFilter {
+    const entry = this.#list[0];
+    entry.filter = this.#bytes;
+    entry.start = start;
+    entry.length = length;
+    return entry;
+  }
+
   /** Stages a slot's UNSUBSCRIBE and frees the slot; false when it must wait for room or an id slot. */
-  #stageUnsubscribe(slot: number, tx: Transmit): boolean {
-    const max = this.#states.length;
-    const free = this.#packetIds.indexOf(0, max);
+  #stageUnsubscribe(slot: number, start: number, length: number, tx: Transmit): boolean {
+    const max = this.#max;
+    const unsubscribesAt = this.#idsAt + max;
+    const free = this.#flags.indexOf(0, unsubscribesAt);
     if (free < 0) return false;
-    const filter = this.#at(slot).bytes;
-    if (!tx.hasRoomFor(2 + 2 + filter.length + this.headroom)) return false;
+    if (!tx.hasRoomFor(2 + 2 + length + this.headroom)) return false;
     const packetId = this.nextPacketId();
-    this.#unsubscribeList[0] = filter;
-    tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#unsubscribeList);
-    this.#packetIds[free] = packetId;
-    this.#unsubscribed[free - max] = this.#at(slot).filter;
-    this.#states[slot] = FREE;
-    this.#subs[slot] = undefined;
+    this.#name(start, length);
+    tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#list);
+    this.#flags[free] = packetId;
+    this.#filters[free - unsubscribesAt + max] = this.#filters[slot];
+    this.#free(slot, start);
     return true;
   }
 
@@ -209,12 +242,14 @@ export class SubscriptionTable {
    * or SUBACK_UNKNOWN, SUBACK_SUPERSEDED (re-staged if subscribed again) or SUBACK_CODES.
    */
   suback(packetId: number, codes: number): number {
-    const slot = this.#packetIds.indexOf(packetId);
-    const states = this.#states;
-    if (slot < 0 || slot >= states.length) return SUBACK_UNKNOWN;
-    if (states[slot] !== PENDING) {
-      this.#packetIds[slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
-      if (states[slot] === STALE) states[slot] = UNSENT;
+    const max = this.#max;
+    const states = this.#flags;
+    const idsAt = this.#idsAt;
+    const slot = states.indexOf(packetId, idsAt) - idsAt;
+    if (slot < 0 || slot >= max) return SUBACK_UNKNOWN;
+    if (states[max + slot] !== PENDING) {
+      states[idsAt + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
+      if (states[max + slot] === STALE) states[max + slot] = UNSENT;
       this.#due = true;
       return SUBACK_SUPERSEDED;
     }
@@ -223,46 +258,49 @@ export class SubscriptionTable {
 
   /** The broker granted the slot's subscription, or refused it (0x80: the slot is free again). */
   settle(slot: number, granted: boolean): void {
-    this.#packetIds[slot] = 0;
-    this.#states[slot] = granted ? ACTIVE : FREE;
-    if (!granted) this.#subs[slot] = undefined;
+    this.#flags[this.#idsAt + slot] = 0;
+    if (granted) this.#flags[this.#max + slot] = ACTIVE;
+    else this.#free(slot, this.#startOf(slot));
   }
 
   /** An UNSUBACK for `packetId`: the filter its UNSUBSCRIBE named, or undefined when none with that id is waiting. */
   unsuback(packetId: number): string | undefined {
-    const max = this.#states.length;
-    const at = this.#packetIds.indexOf(packetId, max);
+    const max = this.#max;
+    const unsubscribesAt = this.#idsAt + max;
+    const at = this.#flags.indexOf(packetId, unsubscribesAt);
     if (at < 0) return undefined;
-    this.#packetIds[at] = 0;
-    const filter = this.#unsubscribed[at - max];
-    this.#unsubscribed[at - max] = undefined;
+    this.#flags[at] = 0;
+    const filter = this.#filters[at - unsubscribesAt + max];
+    this.#filters[at - unsubscribesAt + max] = undefined;
     return filter;
   }
 
   /** The first slot from `from` whose filter matches the topic in buf[offset, offset + length), or -1. */
   match(from: number, buf: Uint8Array, offset: number, length: number): number {
-    const states = this.#states;
-    for (let slot = from; slot < states.length; slot++) {
-      const state = states[slot];
-      if (state === FREE || state === UNSUBSCRIBE) continue;
-      const filter = this.#at(slot).bytes;
-      if (topicMatches(filter, 0, filter.length, buf, offset, length)) return slot;
+    const states = this.#flags;
+    const max = this.#max;
+    const bytes = this.#bytes;
+    for (let slot = from, start = this.#startOf(from); slot < max; slot++) {
+      const state = states[max + slot];
+      const filterLength = states[2 * max + slot];
+      if (state !== FREE && state !== UNSUBSCRIBE && topicMatches(bytes, start, filterLength, buf, offset, length)) return slot;
+      start += filterLength;
     }
     return -1;
   }
 
   /** A slot's filter, as subscribed. */
   filter(slot: number): string {
-    return this.#at(slot).filter;
+    return this.#filters[slot] as string;
   }
 
   /** A slot's filter when it has no wildcard (so it is the topic of what it matches), else undefined. */
   exactTopic(slot: number): string | undefined {
-    return this.#flags[slot] & SUB_EXACT ? this.#at(slot).filter : undefined;
+    return this.#flags[slot] & SUB_EXACT ? this.#filters[slot] : undefined;
   }
 
   handler(slot: number): MessageHandler | undefined {
-    return this.#at(slot).handler;
+    return this.#handlers[slot];
   }
 
   /** Packet ids go on after `id` (0 to 65,535): nextPacketId() gives the one after it. */
@@ -275,29 +313,59 @@ export class SubscriptionTable {
     for (;;) {
       this.#lastId = this.#lastId === 65_535 ? 1 : this.#lastId + 1;
       const id = this.#lastId;
-      if (!this.#outbox.holds(id) && this.#packetIds.indexOf(id) < 0) return id;
+      if (!this.#outbox.holds(id) && this.#flags.indexOf(id, this.#idsAt) < 0) return id;
     }
   }
 
-  /** The subscription in a slot that is not FREE (every other state holds one). */
-  #at(slot: number): Subscription {
-    return this.#subs[slot] as Subscription;
+  /** Where a slot's filter bytes start in #bytes. */
+  #startOf(slot: number): number {
+    const lengths = this.#flags;
+    const at = 2 * this.#max;
+    let start = 0;
+    for (let before = 0; before < slot; before++) start += lengths[at + before];
+    return start;
   }
 
-  /** A free slot whose last SUBSCRIBE is not still waiting for its SUBACK, or -1. */
-  #freeSlot(): number {
-    for (let slot = 0; slot < this.#states.length; slot++) {
-      if (this.#states[slot] === FREE && this.#packetIds[slot] === 0) return slot;
+  /** A free slot (its last SUBSCRIBE not still waiting for its SUBACK) given `filter` and its bytes, or -1. */
+  #take(filter: string, bytes: Uint8Array): number {
+    const max = this.#max;
+    let slot = 0;
+    while (slot < max && (this.#flags[max + slot] !== FREE || this.#flags[this.#idsAt + slot] !== 0)) slot++;
+    if (slot === max) return -1;
+    const length = bytes.length;
+    const used = this.#used;
+    let all = this.#bytes;
+    if (used + length > all.length) {
+      all = new Uint8Array(used + length);
+      const before = this.#bytes;
+      for (let i = 0; i < used; i++) all[i] = before[i];
+      this.#bytes = all;
     }
-    return -1;
+    const start = this.#startOf(slot);
+    all.copyWithin(start + length, start, used);
+    all.set(bytes, start);
+    this.#used = used + length;
+    this.#flags[2 * max + slot] = length;
+    this.#filters[slot] = filter;
+    return slot;
+  }
+
+  /** Frees a slot whose bytes start at `start`: the bytes after them move up over them. */
+  #free(slot: number, start: number): void {
+    const max = this.#max;
+    const length = this.#flags[2 * max + slot];
+    this.#bytes.copyWithin(start, start + length, this.#used);
+    this.#used -= length;
+    this.#flags[2 * max + slot] = 0;
+    this.#flags[max + slot] = FREE;
+    this.#filters[slot] = undefined;
+    this.#handlers[slot] = undefined;
   }
 
   #find(filter: string): number {
-    const subs = this.#subs;
-    // the typed arrays' count, not subs.length: the Lua target's arrays have no length past a hole
-    for (let slot = 0; slot < this.#states.length; slot++) {
-      const sub = subs[slot];
-      if (this.#states[slot] !== FREE && sub !== undefined && sub.filter === filter) return slot;
+    const filters = this.#filters;
+    for (let slot = 0; slot < this.#max; slot++) {
+      if (this.#flags[this.#max + slot] !== FREE && filters[slot] === filter) return slot;
     }
     return -1;
   }

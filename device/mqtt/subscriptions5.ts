@@ -19,8 +19,8 @@ export class SubscriptionTable5 extends SubscriptionTable {
   readonly #ids: Uint32Array;
   readonly #props: Properties = {};
 
-  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox) {
-    super(max, memory, at, outbox);
+  constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, inner = 0) {
+    super(max, memory, at, outbox, inner);
     this.#ids = new Uint32Array(max);
   }
 
@@ -42,6 +42,8 @@ export class SubscriptionTable5 extends SubscriptionTable {
     const entry = this.#entry[0];
     const flags = list[0].qos;
     entry.filter = list[0].filter;
+    entry.start = list[0].start;
+    entry.length = list[0].length;
     entry.qos = flags & SUB_QOS;
     entry.noLocal = (flags & SUB_NO_LOCAL) !== 0;
     entry.retainAsPublished = (flags & SUB_RETAIN_AS_PUBLISHED) !== 0;
@@ -51,7 +53,7 @@ export class SubscriptionTable5 extends SubscriptionTable {
     return encodeSubscribe5(buf, offset, packetId, this.#entry, this.#props);
   }
 
-  protected override encodeUnsubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly Uint8Array[]): number {
+  protected override encodeUnsubscribe(buf: Uint8Array, offset: number, packetId: number, list: readonly SubscribeFilter[]): number {
     return encodeUnsubscribe5(buf, offset, packetId, list);
   }
 }
