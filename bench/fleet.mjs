@@ -27,11 +27,12 @@
 //    "msgs_per_cpu_s_vs_mqttjs":X,"raw":{"devices","msgs_s","cpu_s_per_1k_msgs"},"msgs_per_cpu_s_vs_raw":..,
 //    "mqttjs_msgs_per_cpu_s_vs_raw":..,"client_buffer_bytes":{..},"goal_kb":10,"goal_start_seconds":60}
 // Options: --devices N, --workers W (default: the cores, at most one per board), --rate R
-// (default 0.2), --mqttjs N (MQTT.js clients and plain sockets, default min(devices, 2,000); 0: none),
+// (default 0.2), --mqttjs N (MQTT.js clients and plain sockets, default the boards per worker; 0: none),
 // --window S (default two sample intervals, at least 10), --settle S, --firmware FILE
 // (another build of the firmware bundle).
 // Needs: this process's open-file limit at least devices / W plus room, and the hard limit
-// at least devices + the MQTT.js clients plus room (mosquitto holds them all); it throws
+// at least the larger of devices and the MQTT.js clients, plus room (mosquitto holds one
+// fleet at a time); it throws
 // before starting anything otherwise. Its progress goes to stderr (bench/progress.mjs). It
 // stops what it starts (boards gracefully, workers, MQTT.js clients, mosquitto), also after
 // an error. Usage: npm run bench:fleet (builds dist/ first); the machine's both cores for
@@ -48,7 +49,6 @@ const mqtt = require("mqtt");
 const mqttPacket = require("mqtt-packet");
 
 const DEFAULT_DEVICES = 15_000;
-const DEFAULT_MQTTJS = 2_000;
 const ONLINE_TIMEOUT_MS = 120_000;
 const GOAL_KB = 10;
 const GOAL_START_SECONDS = 60;
@@ -65,7 +65,9 @@ const firmware = text("--firmware");
 const devices = option("--devices", DEFAULT_DEVICES);
 const workers = option("--workers", defaultWorkers(devices));
 const rate = option("--rate", 0.2);
-const mqttjsDevices = option("--mqttjs", Math.min(devices, DEFAULT_MQTTJS));
+// as many as a worker runs boards: a fleet's CPU per message falls as more sockets share each
+// wake-up of its event loop, so the comparison fleets run at a worker's density
+const mqttjsDevices = option("--mqttjs", Math.ceil(devices / workers));
 /** ms between a board's samples: each publishes its two sensor states. */
 const interval = Math.round(2_000 / rate);
 // the boards sample in step from their start: a window of whole intervals counts each once
@@ -76,7 +78,8 @@ if (!(Number.isInteger(workers) && workers >= 1)) throw new Error("--workers mus
 if (!(rate > 0 && interval >= 20)) throw new Error("--rate must be above 0 and at most 100 (a board samples at most every 20 ms)");
 
 const limit = openFileLimit(); // undefined off Linux: not checked
-const brokerFiles = devices + mqttjsDevices + SPARE_FILES;
+// (the fleets run one after the other: the broker holds one of them at a time)
+const brokerFiles = Math.max(devices, mqttjsDevices) + SPARE_FILES;
 if (limit !== undefined && limit < Math.max(Math.ceil(devices / workers), mqttjsDevices) + SPARE_FILES) {
   throw new Error(`the open-file limit (${limit}) is below what ${devices} boards over ${workers} workers need: lower --devices or add --workers`);
 }
