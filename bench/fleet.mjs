@@ -212,10 +212,7 @@ async function mqttjsFleet(url, count, every, onConnected) {
           client.publish(`${base}/light/state`, `{"illuminance":${Math.round(Math.random() * 800)}}`, { qos: 0, retain: true });
           fleet.sent += 2;
         };
-        client.phase = setTimeout(() => {
-          client.timer = setInterval(publish, every);
-          publish();
-        }, Math.random() * every);
+        schedule(client, publish, every);
         fleet.push(client);
       }));
     }
@@ -271,18 +268,22 @@ function rawClient(port, clientId, every, fleet) {
       if (data.length < 4 || data[0] !== 0x20 || data[3] !== 0) return reject(new Error(`${clientId}: no CONNACK accepting it`));
       socket.on("data", () => {});
       socket.on("error", () => {});
-      const write = () => {
+      schedule(client, () => {
         socket.write(sample);
         fleet.sent += 2;
-      };
-      client.phase = setTimeout(() => {
-        client.timer = setInterval(write, every);
-        write();
-      }, Math.random() * every);
+      }, every);
       fleet.push(client);
       resolve(client);
     });
   });
+}
+
+/** Runs `sample` every `every` ms from a random phase, as a board samples (stopClients() stops it). */
+function schedule(client, sample, every) {
+  client.phase = setTimeout(() => {
+    client.timer = setInterval(sample, every);
+    sample();
+  }, Math.random() * every);
 }
 
 async function stopClients(clients) {
