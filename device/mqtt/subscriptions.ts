@@ -42,7 +42,7 @@ export class SubscriptionTable {
   readonly #max: number;
   /**
    * [0, max) each slot's filter, set while the slot is not FREE; [max, 2 max) the filter of
-   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, #idsAt + max + i in #flags).
+   * each UNSUBSCRIBE awaiting its UNSUBACK (max + i here, #idsAt + max + i in #table).
    */
   readonly #filters: (string | undefined)[];
   /** Each slot's handler. */
@@ -54,7 +54,7 @@ export class SubscriptionTable {
    * the packet ids in flight: max of them the SUBSCRIBE of each slot, max more the
    * UNSUBSCRIBEs awaiting their UNSUBACK (one range, to the end, so a new id is checked in one pass).
    */
-  readonly #flags: Uint16Array;
+  readonly #table: Uint16Array;
   readonly #idsAt: number;
   /** The filters' bytes in slot order: a slot's start is the sum of the lengths before it. */
   #bytes = NO_BYTES;
@@ -79,7 +79,7 @@ export class SubscriptionTable {
 
   /** The table's one view: its owner's `inner` words lie in it from innerAt(). */
   get table(): Uint16Array {
-    return this.#flags;
+    return this.#table;
   }
 
   /**
@@ -89,7 +89,7 @@ export class SubscriptionTable {
    */
   constructor(max: number, memory: ArrayBuffer, at: number, outbox: Outbox, inner = 0) {
     this.#max = max;
-    this.#flags = new Uint16Array(memory, at, 5 * max + inner);
+    this.#table = new Uint16Array(memory, at, 5 * max + inner);
     this.#idsAt = 3 * max + inner;
     this.#filters = new Array<string | undefined>(2 * max).fill(undefined);
     this.#handlers = new Array<MessageHandler | undefined>(max).fill(undefined);
@@ -106,17 +106,17 @@ export class SubscriptionTable {
     let slot = this.#find(filter);
     if (slot < 0) slot = this.#take(filter, bytes);
     if (slot < 0) return false;
-    const states = this.#flags;
+    const table = this.#table;
     const at = this.#max + slot;
     this.#handlers[slot] = handler;
-    this.#flags[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
+    this.#table[slot] = qos | (filter.indexOf("+") < 0 && filter.indexOf("#") < 0 ? SUB_EXACT : 0);
     this.identify(slot, id);
     this.#due = true;
-    if (states[at] === PENDING || states[at] === STALE || (states[at] === UNSUBSCRIBE && states[this.#idsAt + slot] !== 0)) {
-      states[at] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
+    if (table[at] === PENDING || table[at] === STALE || (table[at] === UNSUBSCRIBE && table[this.#idsAt + slot] !== 0)) {
+      table[at] = STALE; // keep the packet id in flight known until its SUBACK [MQTT-2.3.1-2]
     } else {
-      states[at] = UNSENT;
-      states[this.#idsAt + slot] = 0;
+      table[at] = UNSENT;
+      table[this.#idsAt + slot] = 0;
     }
     return true;
   }
@@ -133,20 +133,20 @@ export class SubscriptionTable {
     this.#handlers[slot] = undefined;
     // the slot keeps the filter until its UNSUBSCRIBE is staged: offline, without room, or with
     // every UNSUBSCRIBE id in use, it goes later (a kept session would go on sending otherwise)
-    this.#flags[this.#max + slot] = UNSUBSCRIBE;
+    this.#table[this.#max + slot] = UNSUBSCRIBE;
     this.#due = true;
     return true;
   }
 
   /** The connection ended: what waited for an answer is sent again on the next one. */
   connectionLost(): void {
-    const states = this.#flags;
+    const table = this.#table;
     const max = this.#max;
     for (let at = max; at < 2 * max; at++) {
-      if (states[at] === PENDING || states[at] === STALE) states[at] = UNSENT;
+      if (table[at] === PENDING || table[at] === STALE) table[at] = UNSENT;
     }
     this.#due = true;
-    states.fill(0, this.#idsAt);
+    table.fill(0, this.#idsAt);
     // slot by slot, over the table's count: the Lua target's arrays have no length past a hole
     const unsubscribed = this.#filters;
     for (let at = max; at < 2 * max; at++) unsubscribed[at] = undefined;
@@ -154,10 +154,10 @@ export class SubscriptionTable {
 
   /** The broker has no session: every subscription is sent again. */
   sessionLost(): void {
-    const states = this.#flags;
+    const table = this.#table;
     const max = this.#max;
     for (let at = max; at < 2 * max; at++) {
-      if (states[at] !== FREE && states[at] !== UNSUBSCRIBE) states[at] = UNSENT;
+      if (table[at] !== FREE && table[at] !== UNSUBSCRIBE) table[at] = UNSENT;
     }
     this.#due = true;
   }
@@ -187,11 +187,11 @@ export class SubscriptionTable {
   /** Stages the SUBSCRIBE and UNSUBSCRIBE packets due, in slot order, while `tx` has room. */
   stage(tx: Transmit): void {
     if (!this.#due) return;
-    const states = this.#flags;
+    const table = this.#table;
     const max = this.#max;
     for (let slot = 0, start = 0; slot < max; slot++) {
-      const length = states[2 * max + slot];
-      const state = states[max + slot];
+      const length = table[2 * max + slot];
+      const state = table[max + slot];
       if (state === UNSUBSCRIBE) {
         // the slot's bytes leave #bytes: the next slot's start is this one's
         if (!this.#stageUnsubscribe(slot, start, length, tx)) return;
@@ -201,11 +201,11 @@ export class SubscriptionTable {
         // room first: waiting for it takes no packet id
         if (!tx.hasRoomFor(2 + 2 + length + 1 + this.headroom)) return;
         const entry = this.#name(start, length);
-        entry.qos = states[slot] & this.optionMask;
+        entry.qos = table[slot] & this.optionMask;
         const packetId = this.nextPacketId();
         tx.fill += this.encodeSubscribe(tx.bytes, tx.fill, packetId, this.#list, slot);
-        states[max + slot] = PENDING;
-        states[this.#idsAt + slot] = packetId;
+        table[max + slot] = PENDING;
+        table[this.#idsAt + slot] = packetId;
       }
       start += length;
     }
@@ -225,13 +225,13 @@ export class SubscriptionTable {
   #stageUnsubscribe(slot: number, start: number, length: number, tx: Transmit): boolean {
     const max = this.#max;
     const unsubscribesAt = this.#idsAt + max;
-    const free = this.#flags.indexOf(0, unsubscribesAt);
+    const free = this.#table.indexOf(0, unsubscribesAt);
     if (free < 0) return false;
     if (!tx.hasRoomFor(2 + 2 + length + this.headroom)) return false;
     const packetId = this.nextPacketId();
     this.#name(start, length);
     tx.fill += this.encodeUnsubscribe(tx.bytes, tx.fill, packetId, this.#list);
-    this.#flags[free] = packetId;
+    this.#table[free] = packetId;
     this.#filters[free - unsubscribesAt + max] = this.#filters[slot];
     this.#free(slot, start);
     return true;
@@ -243,13 +243,13 @@ export class SubscriptionTable {
    */
   suback(packetId: number, codes: number): number {
     const max = this.#max;
-    const states = this.#flags;
+    const table = this.#table;
     const idsAt = this.#idsAt;
-    const slot = states.indexOf(packetId, idsAt) - idsAt;
+    const slot = table.indexOf(packetId, idsAt) - idsAt;
     if (slot < 0 || slot >= max) return SUBACK_UNKNOWN;
-    if (states[max + slot] !== PENDING) {
-      states[idsAt + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
-      if (states[max + slot] === STALE) states[max + slot] = UNSENT;
+    if (table[max + slot] !== PENDING) {
+      table[idsAt + slot] = 0; // unsubscribed, or subscribed again, while the SUBSCRIBE was in flight
+      if (table[max + slot] === STALE) table[max + slot] = UNSENT;
       this.#due = true;
       return SUBACK_SUPERSEDED;
     }
@@ -258,8 +258,8 @@ export class SubscriptionTable {
 
   /** The broker granted the slot's subscription, or refused it (0x80: the slot is free again). */
   settle(slot: number, granted: boolean): void {
-    this.#flags[this.#idsAt + slot] = 0;
-    if (granted) this.#flags[this.#max + slot] = ACTIVE;
+    this.#table[this.#idsAt + slot] = 0;
+    if (granted) this.#table[this.#max + slot] = ACTIVE;
     else this.#free(slot, this.#startOf(slot));
   }
 
@@ -267,9 +267,9 @@ export class SubscriptionTable {
   unsuback(packetId: number): string | undefined {
     const max = this.#max;
     const unsubscribesAt = this.#idsAt + max;
-    const at = this.#flags.indexOf(packetId, unsubscribesAt);
+    const at = this.#table.indexOf(packetId, unsubscribesAt);
     if (at < 0) return undefined;
-    this.#flags[at] = 0;
+    this.#table[at] = 0;
     const filter = this.#filters[at - unsubscribesAt + max];
     this.#filters[at - unsubscribesAt + max] = undefined;
     return filter;
@@ -277,12 +277,12 @@ export class SubscriptionTable {
 
   /** The first slot from `from` whose filter matches the topic in buf[offset, offset + length), or -1. */
   match(from: number, buf: Uint8Array, offset: number, length: number): number {
-    const states = this.#flags;
+    const table = this.#table;
     const max = this.#max;
     const bytes = this.#bytes;
     for (let slot = from, start = this.#startOf(from); slot < max; slot++) {
-      const state = states[max + slot];
-      const filterLength = states[2 * max + slot];
+      const state = table[max + slot];
+      const filterLength = table[2 * max + slot];
       if (state !== FREE && state !== UNSUBSCRIBE && topicMatches(bytes, start, filterLength, buf, offset, length)) return slot;
       start += filterLength;
     }
@@ -296,7 +296,7 @@ export class SubscriptionTable {
 
   /** A slot's filter when it has no wildcard (so it is the topic of what it matches), else undefined. */
   exactTopic(slot: number): string | undefined {
-    return this.#flags[slot] & SUB_EXACT ? this.#filters[slot] : undefined;
+    return this.#table[slot] & SUB_EXACT ? this.#filters[slot] : undefined;
   }
 
   handler(slot: number): MessageHandler | undefined {
@@ -313,13 +313,13 @@ export class SubscriptionTable {
     for (;;) {
       this.#lastId = this.#lastId === 65_535 ? 1 : this.#lastId + 1;
       const id = this.#lastId;
-      if (!this.#outbox.holds(id) && this.#flags.indexOf(id, this.#idsAt) < 0) return id;
+      if (!this.#outbox.holds(id) && this.#table.indexOf(id, this.#idsAt) < 0) return id;
     }
   }
 
   /** Where a slot's filter bytes start in #bytes. */
   #startOf(slot: number): number {
-    const lengths = this.#flags;
+    const lengths = this.#table;
     const at = 2 * this.#max;
     let start = 0;
     for (let before = 0; before < slot; before++) start += lengths[at + before];
@@ -330,7 +330,7 @@ export class SubscriptionTable {
   #take(filter: string, bytes: Uint8Array): number {
     const max = this.#max;
     let slot = 0;
-    while (slot < max && (this.#flags[max + slot] !== FREE || this.#flags[this.#idsAt + slot] !== 0)) slot++;
+    while (slot < max && (this.#table[max + slot] !== FREE || this.#table[this.#idsAt + slot] !== 0)) slot++;
     if (slot === max) return -1;
     const length = bytes.length;
     const used = this.#used;
@@ -345,7 +345,7 @@ export class SubscriptionTable {
     all.copyWithin(start + length, start, used);
     all.set(bytes, start);
     this.#used = used + length;
-    this.#flags[2 * max + slot] = length;
+    this.#table[2 * max + slot] = length;
     this.#filters[slot] = filter;
     return slot;
   }
@@ -353,11 +353,11 @@ export class SubscriptionTable {
   /** Frees a slot whose bytes start at `start`: the bytes after them move up over them. */
   #free(slot: number, start: number): void {
     const max = this.#max;
-    const length = this.#flags[2 * max + slot];
+    const length = this.#table[2 * max + slot];
     this.#bytes.copyWithin(start, start + length, this.#used);
     this.#used -= length;
-    this.#flags[2 * max + slot] = 0;
-    this.#flags[max + slot] = FREE;
+    this.#table[2 * max + slot] = 0;
+    this.#table[max + slot] = FREE;
     this.#filters[slot] = undefined;
     this.#handlers[slot] = undefined;
   }
@@ -365,7 +365,7 @@ export class SubscriptionTable {
   #find(filter: string): number {
     const filters = this.#filters;
     for (let slot = 0; slot < this.#max; slot++) {
-      if (this.#flags[this.#max + slot] !== FREE && filters[slot] === filter) return slot;
+      if (this.#table[this.#max + slot] !== FREE && filters[slot] === filter) return slot;
     }
     return -1;
   }
