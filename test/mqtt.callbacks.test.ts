@@ -1,8 +1,11 @@
 /*
  * Unit tests of device/mqtt/callbacks.ts: each user callback gets its value; what a callback
  * throws reaches onError as "handler-threw" and never the caller; a throwing onError is
- * swallowed; missing callbacks are fine. Plain calls: no sockets, no timers.
+ * swallowed; missing callbacks are fine; the options object is not kept. Plain calls: no
+ * sockets, no timers.
  */
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import { Callbacks } from "../device/mqtt/callbacks.js";
 import { MqttError } from "../device/mqtt/errors.js";
@@ -133,5 +136,27 @@ describe("Callbacks: a callback that throws", () => {
     expect(() => callbacks.error(new MqttError("connect-timeout"))).not.toThrow();
     // once for each throw, once for the error, once more for onError's own throw; then it stops
     expect(errorCalls).toBe(4);
+  });
+});
+
+describe("Callbacks: what it keeps", () => {
+  it("the callbacks, not the options object: a callback set on the options afterwards is not called, and the options can be collected", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const calls: string[] = [];
+    const made = (): { callbacks: Callbacks; held: WeakRef<ClientOptions> } => {
+      const given = options({ onConnected: () => calls.push("first") });
+      Object.assign(given, { extra: new Uint8Array(4096) }); // what else a caller may put in its options
+      const callbacks = new Callbacks(given);
+      given.onConnected = () => calls.push("second");
+      return { callbacks, held: new WeakRef(given) };
+    };
+    const { callbacks, held } = made();
+    callbacks.connected(false);
+    expect(calls).toEqual(["first"]);
+    // (a WeakRef's target is kept until the current job ends)
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(held.deref()).toBeUndefined();
   });
 });
