@@ -48,6 +48,9 @@ export interface BoardEngine {
   /** The latest state (live on Node; from the last report inside XS). */
   readings(): ReadingState[];
   actuators(): ActuatorState[];
+  /** The readings' values and the actuators' states (1: on) appended to `out`, as readings() and actuators() have them; each returns how many. Build no objects. */
+  pushReadingValues(out: (number | null)[]): number;
+  pushActuatorStates(out: (number | null)[]): number;
   counts(): FirmwareCounts;
   stats(): ClientStats;
   setActuator(id: string, on: boolean): Promise<boolean>;
@@ -301,6 +304,16 @@ export class SimBoard implements FleetBoard, BoardListener {
   /** The actuators' states. */
   get actuators(): ActuatorState[] {
     return this.#started().actuators();
+  }
+
+  /** @internal The readings' values appended to `out` (null: none yet), as `readings` has them; returns how many. Builds no objects (reports.ts). */
+  pushReadingValues(out: (number | null)[]): number {
+    return this.#started().pushReadingValues(out);
+  }
+
+  /** @internal The actuators' states appended to `out` (1: ON, 0: OFF), as `actuators` has them; returns how many. Builds no objects (reports.ts). */
+  pushActuatorStates(out: (number | null)[]): number {
+    return this.#started().pushActuatorStates(out);
   }
 
   /** The firmware's counts (samples, readings and states published, commands, connects, ...). */

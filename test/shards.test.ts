@@ -108,6 +108,31 @@ describe("a board's packed report (what a worker sends after a board's first rep
     expect(unpackReport(first, Float64Array.from(none, (v) => v ?? NaN), 0)).toEqual(expected);
     board.wifi.restore();
   }, 30_000);
+
+  // packReport reads the readings and actuators as numbers from each engine (and from a
+  // battery node, which has no actuators), not from their report objects: the same report
+  for (const [kind, engine, config] of [
+    ["the Node engine", "node", {}],
+    ["the XS engine", "xs", {}],
+    ["a battery node", "node", { sleep: { interval: 60_000 }, discovery: false }],
+  ] as const) {
+    it(`${kind}: the readings' values and the actuators' states it packs are those its report has`, async () => {
+      const sim = await startSimulator({ broker: brokerUrl(), devices: 1, seed: 9, engine, config });
+      cleanups.push(() => sim.stop());
+      const board = sim.boards[0];
+      const first = JSON.parse(JSON.stringify(reportOf(board))) as BoardReport;
+      await waitFor(() => board.readings.length > 0 && board.readings.every((r) => r.value !== null), "readings", 20_000);
+      if (board.actuators.length > 0) expect(await board.setActuator(board.actuators[0].id, true)).toBe(true);
+      const packed: (number | null)[] = [];
+      packReport(board, packed);
+      const now = JSON.parse(JSON.stringify(reportOf(board))) as BoardReport;
+      expect(packed[1]).toBe(now.readings.length);
+      expect(packed[2]).toBe(now.actuators.length);
+      expect(packedLength(packed, 0)).toBe(packed.length);
+      expect(unpackReport(first, packed, 0)).toEqual(now);
+      if (config === undefined || !("sleep" in config)) expect(now.actuators.some((a) => a.state === "ON")).toBe(true);
+    }, 40_000);
+  }
 });
 
 describe("the report stream of boards in one process", () => {

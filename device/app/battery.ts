@@ -28,7 +28,7 @@ import type { Config, SensorSpec } from "./config.js";
 import { Discovery } from "./discovery.js";
 import type { ActuatorState, Firmware, FirmwareCounts, FirmwareParts, ReadingState } from "./firmware-types.js";
 import type { FirmwareIo, Sensor, SleepIo } from "./io.js";
-import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
+import { brokerOptions, nowOf, pushReadingValues, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { WakeMemory } from "./retained.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
@@ -178,6 +178,14 @@ export class BatteryNode implements Firmware {
 
   actuators(): ActuatorState[] {
     return [];
+  }
+
+  pushReadingValues(out: (number | null)[]): number {
+    return pushReadingValues(this.#channels, out);
+  }
+
+  pushActuatorStates(): number {
+    return 0;
   }
 
   /** A wake samples once, on its own timer: nothing to do here. */

@@ -131,6 +131,10 @@ export interface Firmware {
   readings(): ReadingState[];
   /** The actuators' states (a new array each call). */
   actuators(): ActuatorState[];
+  /** Appends each reading's value (null until the sensor gave one) to `out`, in readings() order; returns how many. Builds no objects. */
+  pushReadingValues(out: (number | null)[]): number;
+  /** Appends 1 for each actuator that is on and 0 for each that is off to `out`, in actuators() order; returns how many. Builds no objects. */
+  pushActuatorStates(out: (number | null)[]): number;
   /** Samples every sensor now, as the timer does. */
   sampleNow(): void;
   /** Sets an actuator as a command would (e.g. from a local button). false for an unknown id. */

@@ -35,7 +35,7 @@ import { Health } from "./health.js";
 import type { DigitalClass, FirmwareIo, Sensor } from "./io.js";
 import { Pacer, SKIP, WAIT } from "./pacer.js";
 import { ITEM_ACTUATOR, ITEM_BARRIER, ITEM_BIRTH, ITEM_DIAGNOSTICS, ITEM_DISCOVERY, PublishPlan } from "./publish-plan.js";
-import { brokerOptions, nowOf, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
+import { brokerOptions, nowOf, pushReadingValues, readingStates, say, taken, tellStatus, zeroCounts } from "./node-parts.js";
 import { ReadingsMemory, SAMPLE_DUE, SAMPLE_FAILED, SAMPLE_NOT_READY, SensorReadings } from "./readings.js";
 import { clientBufferSizes, nodeSizes } from "./sizing.js";
 import { IDLE_TICK_MS, MAX_IDLE_TICK_MS, ONLINE, StatusLed, TICK_MS } from "./status-led.js";
@@ -235,6 +235,16 @@ class SensorNode implements Firmware {
 
   actuators(): ActuatorState[] {
     return this.#actuators.map((actuator) => ({ id: actuator.spec.id, name: actuator.spec.name, state: actuator.on ? "ON" : "OFF" }));
+  }
+
+  pushReadingValues(out: (number | null)[]): number {
+    return pushReadingValues(this.#channels, out);
+  }
+
+  pushActuatorStates(out: (number | null)[]): number {
+    const actuators = this.#actuators;
+    for (let i = 0; i < actuators.length; i++) out.push(actuators[i].on ? 1 : 0);
+    return actuators.length;
   }
 
   sampleNow(): void {

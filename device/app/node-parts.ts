@@ -3,7 +3,8 @@
  * sleeping board) do the same way: the client's connection options from the broker
  * configuration, the readings as plain objects, a log line and a status change through
  * user callbacks that must not stop the node when they throw, and the clock. Functions
- * only; brokerOptions() and readingStates() allocate (start-up and displays, not a hot path).
+ * only; brokerOptions() and readingStates() allocate (start-up and displays, not a hot path);
+ * pushReadingValues() builds no objects (a host polling thousands of boards).
  */
 
 import type { ClientOptions, Mqtt5, PublishStatus } from "../mqtt/index.js";
@@ -65,6 +66,21 @@ export function readingStates(channels: readonly SensorReadings[]): ReadingState
     });
   }
   return out;
+}
+
+/**
+ * Appends every reading's value (null until the sensor gave one) to `out`, in readingStates()
+ * order; returns how many. Builds no objects: only `out` may grow.
+ */
+export function pushReadingValues(channels: readonly SensorReadings[], out: (number | null)[]): number {
+  let count = 0;
+  for (let c = 0; c < channels.length; c++) {
+    const channel = channels[c];
+    const readings = channel.spec.readings.length;
+    for (let index = 0; index < readings; index++) out.push(channel.value(index));
+    count += readings;
+  }
+  return count;
 }
 
 /** Hands `line` to the log, if any; a broken logger must not stop the node. */

@@ -59,20 +59,23 @@ function jsonNumber(value: number | null): number | null {
  * Appends the board's report, packed, to `out`: its number, how many readings and
  * actuators, the status (a code), everOnline and the Wi-Fi (1 or 0, and the RSSI), the
  * counts and the stats (COUNT_KEYS, STAT_KEYS), each reading's value (null when none),
- * each actuator's state (1: ON). About a tenth of the report's JSON, and no names.
+ * each actuator's state (1: ON). About a tenth of the report's JSON, and no names. The
+ * readings and actuators are read as numbers (SimBoard.pushReadingValues): none of their
+ * report objects is built, as a worker packs thousands of boards every half second.
  */
-export function packReport(board: FleetBoard, out: (number | null)[]): void {
-  const readings = board.readings;
-  const actuators = board.actuators;
+export function packReport(board: SimBoard, out: (number | null)[]): void {
   const counts = board.counts;
   const stats = board.stats;
   const wifi = board.wifi;
-  out.push(board.number, readings.length, actuators.length, STATUS_CODES[board.status], board.everOnline ? 1 : 0, wifi.up ? 1 : 0,
-    jsonNumber(wifi.rssi()));
+  const at = out.length;
+  // the readings' and actuators' counts (at + 1, at + 2) are known once their values are in
+  out.push(board.number, 0, 0, STATUS_CODES[board.status], board.everOnline ? 1 : 0, wifi.up ? 1 : 0, jsonNumber(wifi.rssi()));
   for (const key of COUNT_KEYS) out.push(counts[key]);
   for (const key of STAT_KEYS) out.push(stats[key]);
-  for (const reading of readings) out.push(jsonNumber(reading.value));
-  for (const actuator of actuators) out.push(actuator.state === "ON" ? 1 : 0);
+  const values = out.length;
+  out[at + 1] = board.pushReadingValues(out);
+  for (let i = values; i < out.length; i++) out[i] = jsonNumber(out[i]);
+  out[at + 2] = board.pushActuatorStates(out);
 }
 
 /** A packed number as a report has it: null for null or NaN (the numbers a board's view keeps hold null as NaN). */
@@ -187,9 +190,9 @@ export class ReportStream {
   }
 
   /**
-   * The boards changed since the last call: packed into `packed` (packReport) when given and
-   * this stream has sent the board's report whole before with as many readings and
-   * actuators; else whole into `whole`.
+   * The boards changed since the last call: packed into `packed` (packReport) when given, the
+   * board runs here (a SimBoard) and this stream has sent its report whole before with as
+   * many readings and actuators; else whole into `whole`.
    */
   changedPacked(whole: BoardReport[], packed: (number | null)[] | undefined): void {
     const boards = this.#boards();
@@ -218,7 +221,7 @@ export class ReportStream {
       const print = fingerprint(board);
       if (print === this.#last[at]) continue;
       this.#last[at] = print;
-      if (packed !== undefined) {
+      if (packed !== undefined && board instanceof SimBoard) {
         const start = packed.length;
         packReport(board, packed);
         // (readings and actuators below 65,536 each: a board has a few)

@@ -199,6 +199,14 @@ class NodeEngine implements BoardEngine, AbortListener {
     return this.#firmware.actuators();
   }
 
+  pushReadingValues(out: (number | null)[]): number {
+    return this.#firmware.pushReadingValues(out);
+  }
+
+  pushActuatorStates(out: (number | null)[]): number {
+    return this.#firmware.pushActuatorStates(out);
+  }
+
   counts(): FirmwareCounts {
     return this.#past === undefined ? this.#firmware.counts : sum(this.#past.counts, this.#firmware.counts);
   }

@@ -113,6 +113,16 @@ export async function startXsBoard(start: BoardStart): Promise<BoardEngine> {
     // the first report comes from Board.start()
     readings: () => service.snapshot!.readings,
     actuators: () => service.snapshot!.actuators,
+    pushReadingValues(out) {
+      const readings = service.snapshot!.readings;
+      for (let i = 0; i < readings.length; i++) out.push(readings[i].value);
+      return readings.length;
+    },
+    pushActuatorStates(out) {
+      const actuators = service.snapshot!.actuators;
+      for (let i = 0; i < actuators.length; i++) out.push(actuators[i].state === "ON" ? 1 : 0);
+      return actuators.length;
+    },
     counts: () => service.snapshot!.counts,
     stats: () => service.snapshot!.stats,
     async setActuator(id, on) {
