@@ -14,7 +14,7 @@ import { hostIo } from "../host-sim/io/io.js";
 
 describe("InboundQos2", () => {
   it("a new id is taken, a repeat is a duplicate until its release; a full table says so", () => {
-    const inbound = new InboundQos2(2, new ArrayBuffer(2 + InboundQos2.size(2)), 2);
+    const inbound = new InboundQos2(2, new Uint16Array(1 + InboundQos2.size(2) / 2), 1);
     expect(inbound.receive(7)).toBe(INBOUND_NEW);
     expect(inbound.receive(7)).toBe(INBOUND_DUPLICATE);
     expect(inbound.receive(8)).toBe(INBOUND_NEW);

@@ -1,9 +1,9 @@
 /*
  * Incoming QoS 2 messages between their PUBREC and the broker's PUBREL: a fixed table of
  * packet ids, so that a PUBLISH the broker sends again is acknowledged without being
- * delivered twice [MQTT-4.3.3-2], across reconnects while the session is kept. A view made
- * once by the constructor, or words of one its owner gives (the client's subscription
- * table's: a view less); nothing here allocates, calls user code or touches the socket.
+ * delivered twice [MQTT-4.3.3-2], across reconnects while the session is kept. Words of a
+ * view its owner gives (the client's subscription table's: a view less); nothing here
+ * allocates, calls user code or touches the socket.
  */
 
 /** receive(): a new message: deliver it, then PUBREC. */
@@ -24,11 +24,11 @@ export class InboundQos2 {
     return 2 * max;
   }
 
-  /** `max` ids in `memory` at `at` (even, InboundQos2.size() bytes there): `table`'s words from `from` when given (they lie there). */
-  constructor(max: number, memory: ArrayBuffer, at: number, table?: Uint16Array, from = 0) {
-    this.#ids = table ?? new Uint16Array(memory, at, max);
-    this.#from = table === undefined ? 0 : from;
-    this.#end = this.#from + max;
+  /** `max` ids in `words` from `from` (InboundQos2.size() bytes there, zero for a new table). */
+  constructor(max: number, words: Uint16Array, from: number) {
+    this.#ids = words;
+    this.#from = from;
+    this.#end = from + max;
   }
 
   /** Where `packetId` is in the table, or -1. */

@@ -52,7 +52,7 @@ export function layOut(settings: Settings, connect: Uint8Array, v5?: Mqtt5): Cli
   return {
     outbox,
     subscriptions,
-    inbound: new InboundQos2(maxInflight, memory, outboxSize + 2 * inboundAt, subscriptions.table, inboundAt),
+    inbound: new InboundQos2(maxInflight, subscriptions.table, inboundAt),
     decoder: v5 === undefined ? new PacketDecoder(receiveBuffer, receiveBufferSize) : v5.decoder(receiveBuffer, receiveBufferSize),
   };
 }
