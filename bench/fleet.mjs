@@ -12,7 +12,8 @@
 // SETTLE_MS; then PUBLISH packets sent and CPU time (every worker and this process, which
 // holds the boards' views) in WINDOW_MS give msgs_s and cpu_s_per_1k_msgs; forced GC in
 // every worker, and heap per device = growth of (heapUsed + arrayBuffers) over the workers
-// / boards beyond the baseline's. This process's own growth (the boards' views and their
+// / boards beyond the baseline's (V8 counts resizable ArrayBuffers in neither: the client's
+// three, 1.2 KB of a board, show only in the RSS; docs/scale.md). This process's own growth (the boards' views and their
 // latest reports) is printed apart (parent_heap_per_device_kb). The fleet stops, then the
 // MQTT.js fleet (in this process: it has one event loop, like one worker) connects, runs
 // SETTLE_MS and is measured over the same window: its msgs per CPU-second against ours.
