@@ -1,10 +1,12 @@
 /*
- * deploy/kubernetes/fleet-job.yaml, read as Kubernetes reads it and run through the
- * simulator's own option parser: an Indexed Job whose pods, one per completion index, each
- * get a shard from JOB_COMPLETION_INDEX and JOB_COMPLETIONS, and whose shards together are
- * the fleet, each board once; the command the image runs exists. The YAML is parsed by a
- * small reader of the block subset the file uses (maps, lists, flow lists of scalars,
- * quoted scalars, comments), which refuses anything else. Reads files only.
+ * The deploy examples, read as their engines read them and run through the simulator's own
+ * option parser: deploy/kubernetes/fleet-job.yaml, an Indexed Job whose pods, one per
+ * completion index, each get a shard from JOB_COMPLETION_INDEX and JOB_COMPLETIONS; and
+ * deploy/github-actions/fleet-shards.yml, a workflow whose matrix jobs each get a shard from
+ * the matrix. In both the shards together are the fleet, each board once, and the command
+ * run exists. The YAML is parsed by a small reader of the block subset the files use (maps,
+ * lists, flow lists of scalars, quoted scalars, comments), which refuses anything else.
+ * Reads files only.
  */
 
 import { existsSync, readFileSync } from "node:fs";
@@ -130,8 +132,70 @@ describe("deploy/kubernetes/fleet-job.yaml", () => {
     }
     expect(boards).toEqual(Array.from({ length: devices }, (_, i) => i + 1));
   });
+});
 
-  it("the reader refuses YAML it does not understand rather than misread it", () => {
+describe("deploy/github-actions/fleet-shards.yml", () => {
+  const path = join(root, "deploy/github-actions/fleet-shards.yml");
+  const workflow = parseYaml(readFileSync(path, "utf8"));
+  const job = get(workflow, "jobs.fleet") as Record<string, Yaml>;
+  const shards = get(job, "strategy.matrix.shard") as number[];
+  const steps = job.steps as Record<string, Yaml>[];
+  const run = steps.find((step) => typeof step.run === "string" && step.run.startsWith("node dist/sim.mjs"));
+
+  /** A GitHub expression's value for matrix job `shard`, the inputs at their defaults (the broker an example). */
+  function expand(text: string, shard: number): string {
+    const inputs = get(workflow, "on.workflow_dispatch.inputs") as Record<string, Record<string, Yaml>>;
+    return text.replace(/\$\{\{ ([\w.-]+) \}\}/g, (_, name: string) => {
+      if (name === "matrix.shard") return String(shard);
+      if (name === "strategy.job-total") return String(shards.length);
+      if (name === "inputs.broker") return "mqtt://broker.example.net:1883";
+      if (name.startsWith("inputs.")) return String(inputs[name.slice("inputs.".length)].default);
+      throw new Error(`unknown expression: ${name}`);
+    });
+  }
+
+  it("starts by hand with the broker's URL, and runs every shard at once on its own runner, the others going on when one fails", () => {
+    const inputs = get(workflow, "on.workflow_dispatch.inputs") as Record<string, Record<string, Yaml>>;
+    expect(inputs.broker.required).toBe(true);
+    expect(inputs.broker.default).toBeUndefined(); // a broker the runners reach: the user's
+    for (const name of ["devices", "duration"]) expect(Number(inputs[name].default)).toBeGreaterThan(0);
+    expect(shards).toEqual(Array.from({ length: shards.length }, (_, i) => i + 1));
+    expect(shards.length).toBeGreaterThanOrEqual(2);
+    expect(get(job, "strategy.max-parallel")).toBeGreaterThanOrEqual(shards.length); // the fleet is whole only with every shard
+    expect(get(job, "strategy.fail-fast")).toBe(false);
+    expect(Number(get(job, "timeout-minutes")) * 60).toBeGreaterThan(Number(inputs.duration.default));
+  });
+
+  it("builds the CLI, then every job's command parses into its own shard; the shards are the fleet, each board once", async () => {
+    const commands = steps.map((step) => step.run);
+    expect(commands.indexOf("npm ci")).toBeGreaterThanOrEqual(0);
+    expect(commands.indexOf("npm run build")).toBeGreaterThan(commands.indexOf("npm ci"));
+    expect(run).toBeDefined();
+    expect(steps.indexOf(run!)).toBeGreaterThan(commands.indexOf("npm run build"));
+    expect(get(job, "steps.1.with.node-version")).toBe(20);
+    const line = run!.run as string;
+    expect(line).not.toContain("${{"); // inputs come through the environment, not into the script
+    const boards: number[] = [];
+    let devices = 0;
+    for (const shard of shards) {
+      const env = Object.fromEntries(Object.entries(run!.env as Record<string, string>).map(([name, value]) => [name, expand(value, shard)]));
+      const words = line.split(" ").map((word) => word.replace(/^"\$(\w+)"$/, (_, name: string) => env[name]));
+      expect(words.slice(0, 2)).toEqual(["node", "dist/sim.mjs"]);
+      const options = await parseOptions(words.slice(2), {}) as CliOptions;
+      expect(options.shard).toEqual({ index: shard, count: shards.length });
+      expect(options.broker).toBe("mqtt://broker.example.net:1883");
+      expect(options.duration).toBeGreaterThan(0);
+      expect(options.http).toBeUndefined();
+      devices = options.devices;
+      const { first, last } = sliceRange({ first: 1, last: devices }, options.shard!);
+      for (let n = first; n <= last; n++) boards.push(n);
+    }
+    expect(boards).toEqual(Array.from({ length: devices }, (_, i) => i + 1));
+  });
+});
+
+describe("the deploy files' YAML reader", () => {
+  it("refuses YAML it does not understand rather than misread it", () => {
     expect(() => parseYaml("a: &anchor 1\n")).toThrow(/unsupported/);
     expect(() => parseYaml("a:\n  b: 1\n   c: 2\n")).toThrow();
     expect(parseYaml("a:\n  - b: 1\n    c: [\"x\", \"y\"]\n  - 2\nd: 'e'\n")).toEqual({ a: [{ b: 1, c: ["x", "y"] }, 2], d: "e" });
