@@ -13,8 +13,9 @@
 // holds the boards' views) in WINDOW_MS give msgs_s and cpu_s_per_1k_msgs; forced GC in
 // every worker, and heap per device = growth of (heapUsed + arrayBuffers) over the workers
 // / boards beyond the baseline's (V8 counts resizable ArrayBuffers in neither: the client's
-// three, 1.2 KB of a board, show only in the RSS; docs/scale.md). This process's own growth (the boards' views and their
-// latest reports) is printed apart (parent_heap_per_device_kb). The fleet stops, then the
+// three, resizable_per_device_kb, show only in the RSS; docs/scale.md). This process's own
+// growth (the boards' views and their latest reports) is printed apart
+// (parent_heap_per_device_kb). The fleet stops, then the
 // MQTT.js fleet (in this process: it has one event loop, like one worker) connects, runs
 // SETTLE_MS and is measured over the same window: its msgs per CPU-second against ours.
 // Then the floor, as many plain sockets writing the same load encoded beforehand (no MQTT
@@ -26,7 +27,10 @@
 //    "start_seconds":S,"msgs_s":R,"cpu_s_per_1k_msgs":C,"rate":..,"parent_heap_per_device_kb":..,
 //    "rss_per_device_kb":..,"mqttjs":{"devices","msgs_s","cpu_s_per_1k_msgs","heap_per_device_kb"},
 //    "msgs_per_cpu_s_vs_mqttjs":X,"raw":{"devices","msgs_s","cpu_s_per_1k_msgs"},"msgs_per_cpu_s_vs_raw":..,
-//    "mqttjs_msgs_per_cpu_s_vs_raw":..,"client_buffer_bytes":{..},"goal_kb":10,"goal_start_seconds":60}
+//    "mqttjs_msgs_per_cpu_s_vs_raw":..,"client_buffer_bytes":{..},"resizable_per_device_kb":..,
+//    "goal_kb":10,"goal_start_seconds":60}
+// (resizable_per_device_kb: the bytes of a board's transmit buffer, its spare and its read
+// chunk, the client's resizable buffers: not in heap_per_device_kb, see above)
 // Options: --devices N, --workers W (default: the cores, at most one per board), --rate R
 // (default 0.2), --mqttjs N (MQTT.js clients and plain sockets, default the boards per worker; 0: none),
 // --window S (default two sample intervals, at least 10), --settle S, --firmware FILE
@@ -169,7 +173,11 @@ async function main() {
         msgs_per_cpu_s_vs_raw: round(perCpuSecond(ours) / perCpuSecond(floor), 2),
         mqttjs_msgs_per_cpu_s_vs_raw: round(perCpuSecond(theirs) / perCpuSecond(floor), 2),
       }),
-      ...(bufferBytes === undefined ? { firmware } : { client_buffer_bytes: bufferBytes }),
+      ...(bufferBytes === undefined ? { firmware } : {
+        client_buffer_bytes: bufferBytes,
+        // what heap_per_device_kb does not see: V8 keeps resizable ArrayBuffers out of arrayBuffers
+        resizable_per_device_kb: kb(bufferBytes.transmit + bufferBytes.transmit_spare + bufferBytes.read_chunk),
+      }),
       goal_kb: GOAL_KB,
       goal_start_seconds: GOAL_START_SECONDS,
     }));
