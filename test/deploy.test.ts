@@ -141,10 +141,10 @@ describe("deploy/github-actions/fleet-shards.yml", () => {
   const shards = get(job, "strategy.matrix.shard") as number[];
   const steps = job.steps as Record<string, Yaml>[];
   const run = steps.find((step) => typeof step.run === "string" && step.run.startsWith("node dist/sim.mjs"));
+  const inputs = get(workflow, "on.workflow_dispatch.inputs") as Record<string, Record<string, Yaml>>;
 
   /** A GitHub expression's value for matrix job `shard`, the inputs at their defaults (the broker an example). */
   function expand(text: string, shard: number): string {
-    const inputs = get(workflow, "on.workflow_dispatch.inputs") as Record<string, Record<string, Yaml>>;
     return text.replace(/\$\{\{ ([\w.-]+) \}\}/g, (_, name: string) => {
       if (name === "matrix.shard") return String(shard);
       if (name === "strategy.job-total") return String(shards.length);
@@ -155,7 +155,6 @@ describe("deploy/github-actions/fleet-shards.yml", () => {
   }
 
   it("starts by hand with the broker's URL, and runs every shard at once on its own runner, the others going on when one fails", () => {
-    const inputs = get(workflow, "on.workflow_dispatch.inputs") as Record<string, Record<string, Yaml>>;
     expect(inputs.broker.required).toBe(true);
     expect(inputs.broker.default).toBeUndefined(); // a broker the runners reach: the user's
     for (const name of ["devices", "duration"]) expect(Number(inputs[name].default)).toBeGreaterThan(0);
