@@ -315,9 +315,27 @@ export class XsWorker {
       this.#stderrTail = (this.#stderrTail + text).slice(-2000);
       if (!quiet) process.stderr.write(text.replace(/^(?=.)/gm, `[${this.#name} stderr] `));
     });
-    // An idle worker must not keep Node alive; a delivery in flight refs fd 4.
-    child.unref();
-    for (const stream of stdio.slice(1)) stream.unref();
+    // An idle worker must not keep Node alive; a delivery in flight holds it (#hold).
+    this.#hold(false);
+  }
+
+  /**
+   * Whether the worker keeps Node's event loop alive: during a delivery, the process and
+   * all its pipes, so that a worker dying mid-delivery (a stack overflow) reaches "close"
+   * and rejects the delivery; with its reply pipe alone, Node could run out of work and
+   * exit (code 13) between that pipe's end and the process's "close".
+   * @param {boolean} on
+   */
+  #hold(on) {
+    const child = this.#process;
+    const stdio = /** @type {(import("node:net").Socket | null)[]} */ (/** @type {unknown[]} */ (child.stdio)).slice(1);
+    if (on) {
+      child.ref();
+      for (const stream of stdio) stream?.ref();
+    } else {
+      child.unref();
+      for (const stream of stdio) stream?.unref();
+    }
   }
 
   /** @param {string} reason */
@@ -395,9 +413,9 @@ export class XsWorker {
       this.#commandError = undefined;
       const reply = await new Promise((resolve, reject) => {
         this.#pending = { resolve, reject };
-        this.#fromWorker.ref();
+        this.#hold(true);
         this.#send([typeof command === "string" ? Buffer.from(command, "utf8") : command]);
-      }).finally(() => this.#fromWorker.unref());
+      }).finally(() => this.#hold(false));
       const commandError = this.#commandError;
       this.#commandError = undefined;
       if (commandError !== undefined) {
