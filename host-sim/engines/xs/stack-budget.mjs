@@ -71,11 +71,24 @@ function cached(key) {
   }
 }
 
+/** Measures kept at most (one per checkout and xsnap build): the newest. */
+const CACHE_ENTRIES = 8;
+
 /** @param {string} key @param {number} value */
 function keep(key, value) {
   try {
+    /** @type {Record<string, number>} */
+    let known = {};
+    try {
+      const parsed = JSON.parse(readFileSync(CACHE, "utf8"));
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) known = parsed;
+    } catch {
+      // none yet, or unreadable: this one alone
+    }
+    delete known[key];
+    const entries = [...Object.entries(known), [key, value]].slice(-CACHE_ENTRIES);
     const temporary = `${CACHE}.${process.pid}`;
-    writeFileSync(temporary, JSON.stringify({ [key]: value }));
+    writeFileSync(temporary, JSON.stringify(Object.fromEntries(entries)));
     renameSync(temporary, CACHE);
   } catch {
     // a read-only temporary folder: measured again next time
