@@ -364,9 +364,13 @@ async function main() {
   // unlimited in-flight and queued messages towards the subscriber: without this mosquitto
   // drops QoS 0 messages past 1,000 queued per client and paces QoS 1 at 20 in flight
   const broker = await startMosquitto({ config: ["max_inflight_messages 0", "max_queued_messages 0"] });
-  // the measurements, in order: warm-ups and rounds of qos0 and qos1, the burst, the sweep's
-  // warm-up and its four measurements per variant
-  const shown = progress("bench:broker", 6 * (3 + 3 * ROUNDS) + 1 + 1 + 4 * OPTION_VARIANTS.length);
+  // the measurements, in order: warm-ups and rounds of qos0 and qos1 (3 publishers), of the
+  // four client-bound cases (4: raw-window too), the burst, the sweep's warm-up and its four
+  // measurements per variant; --profile: a warm-up and the profiled run
+  const caseSteps = (publishers) => publishers * (1 + ROUNDS);
+  const clientBoundSteps = 4 * caseSteps(4);
+  const steps = PROFILE ? 2 : CLIENT_BOUND ? clientBoundSteps : 2 * caseSteps(3) + clientBoundSteps + 1 + 1 + 4 * OPTION_VARIANTS.length;
+  const shown = progress("bench:broker", steps);
   let subscriber;
   let sinkChild;
   const open = new Set(); // publishers to close whatever happens
