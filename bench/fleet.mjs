@@ -20,13 +20,14 @@
 // SETTLE_MS and is measured over the same window: its msgs per CPU-second against ours.
 // Then the floor, as many plain sockets writing the same load encoded beforehand (no MQTT
 // client: the write system calls and the loopback's delivery to the broker), measured the
-// same way ("raw"): what no client can go below, ours and MQTT.js's against it.
+// same way ("raw"): what no client can go below, ours and MQTT.js's against it (its heap per
+// socket too, as MQTT.js's: a connected socket on a timer, the floor of a board's heap).
 //
 // Prints one JSON object:
 //   {"bench":"fleet","devices":N,"workers":W,"all_online":true|false,"heap_per_device_kb":K,
 //    "start_seconds":S,"msgs_s":R,"cpu_s_per_1k_msgs":C,"rate":..,"parent_heap_per_device_kb":..,
 //    "rss_per_device_kb":..,"mqttjs":{"devices","msgs_s","cpu_s_per_1k_msgs","heap_per_device_kb"},
-//    "msgs_per_cpu_s_vs_mqttjs":X,"raw":{"devices","msgs_s","cpu_s_per_1k_msgs"},"msgs_per_cpu_s_vs_raw":..,
+//    "msgs_per_cpu_s_vs_mqttjs":X,"raw":{"devices","msgs_s","cpu_s_per_1k_msgs","heap_per_device_kb"},"msgs_per_cpu_s_vs_raw":..,
 //    "mqttjs_msgs_per_cpu_s_vs_raw":..,"client_buffer_bytes":{..},"resizable_per_device_kb":..,
 //    "goal_kb":10,"goal_start_seconds":60}
 // (resizable_per_device_kb: the bytes of a board's transmit buffer, its spare and its read
@@ -98,7 +99,7 @@ async function main() {
   if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc (npm run bench:fleet does)");
   const broker = await startMosquitto({ config: ["max_connections -1"], openFiles: limit === undefined ? undefined : Math.min(limit, brokerFiles * 2) });
   const url = `mqtt://127.0.0.1:${broker.port}`;
-  const shown = progress("bench:fleet", 6);
+  const shown = progress("bench:fleet", mqttjsDevices > 0 ? 7 : 5);
   const config = { sampleInterval: interval, maxSilence: interval };
   let sim;
   let clients = [];
@@ -147,9 +148,12 @@ async function main() {
       clients = [];
 
       shown.step(`the floor: ${mqttjsDevices} plain sockets writing pre-encoded packets, the same load`);
+      const rawBefore = measureHere();
       clients = await rawFleet(broker.port, mqttjsDevices, interval, (n) => shown.update(`plain sockets: ${n}/${mqttjsDevices} connected`));
       await sleep(settleMs);
-      floor = { devices: mqttjsDevices, ...(await window(() => clients.sent, async () => cpuHere())) };
+      const rawRates = await window(() => clients.sent, async () => cpuHere());
+      const rawAfter = measureHere();
+      floor = { devices: mqttjsDevices, ...rawRates, heap_per_device_kb: kb((heapOf(rawAfter) - heapOf(rawBefore)) / mqttjsDevices) };
     }
 
     shown.clear();
