@@ -96,14 +96,13 @@
 
 import { spawn } from "node:child_process";
 import { accessSync, constants as fsConstants, rmSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { PRELUDE, PRINT_MAGIC } from "./harness-prelude.mjs";
 import { NetstringReader } from "./netstring.mjs";
 import { preloadedCopy } from "./preload-copy.mjs";
 import { BOARD_STACK, paddingFor, reach } from "./stack-budget.mjs";
+import { locateWorkerBinary } from "./worker-binary.mjs";
 
-const PACKAGE = "@agoric/xsnap";
 /** The start() option of the calibration's probe workers: their stderr ("stack overflow") is not echoed. */
 const QUIET = Symbol("quiet");
 const PRINT_MAGIC_BYTES = Buffer.from(PRINT_MAGIC, "utf8");
@@ -117,44 +116,6 @@ const EXIT_MEANINGS = /** @type {Record<number, string>} */ ({
   16: "property (key) name space exhausted",
   17: "too much computation",
 });
-
-/**
- * @returns {{ ok: true, bin: string } | { ok: false, reason: string }}
- */
-function locateWorkerBinary() {
-  const platform = { linux: "lin", darwin: "mac" }[/** @type {string} */ (process.platform)];
-  if (platform === undefined) {
-    return { ok: false, reason: `${PACKAGE} runs only on Linux and macOS, not on ${process.platform}.` };
-  }
-  const require = createRequire(import.meta.url);
-  /** @type {string} */
-  let packageJson;
-  try {
-    packageJson = require.resolve(`${PACKAGE}/package.json`);
-  } catch {
-    return {
-      ok: false,
-      reason:
-        `${PACKAGE} is not installed (it is an optional dependency of xs-mqtt). Run ` +
-        "`npm install` in the project root on a machine with make and a C compiler (cc): " +
-        "its install step compiles the XS engine.",
-    };
-  }
-  const bin = path.join(path.dirname(packageJson), "xsnap-native", "xsnap", "build", "bin", platform, "release", "xsnap-worker");
-  try {
-    accessSync(bin, fsConstants.X_OK);
-  } catch {
-    return {
-      ok: false,
-      reason:
-        `${PACKAGE} is installed at ${path.dirname(packageJson)} but its worker binary ${bin} ` +
-        "is missing: its build step did not run or failed (no make or C compiler, or " +
-        "install scripts disabled). Install make and a C compiler, then run " +
-        `\`npm rebuild ${PACKAGE}\` in the project root.`,
-    };
-  }
-  return { ok: true, bin };
-}
 
 /** What the stack calibration's result depends on (stack-budget.mjs): the worker binary and the prelude. @param {string} bin */
 function stackKey(bin) {
