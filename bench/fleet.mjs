@@ -133,27 +133,29 @@ async function main() {
     await sim.stop();
     sim = undefined;
 
+    /**
+     * A comparison fleet of mqttjsDevices in this process (`label` in the progress), started
+     * by `start(onConnected)`, settled, then measured over the window: its rates and its heap
+     * per client.
+     */
+    const compare = async (label, start) => {
+      const before = measureHere();
+      clients = await start((n) => shown.update(`${label}: ${n}/${mqttjsDevices} connected`));
+      await sleep(settleMs);
+      const rates = await window(() => clients.sent, async () => cpuHere());
+      const after = measureHere();
+      return { devices: mqttjsDevices, ...rates, heap_per_device_kb: kb((heapOf(after) - heapOf(before)) / mqttjsDevices) };
+    };
     let theirs;
     let floor;
     if (mqttjsDevices > 0) {
       shown.step(`MQTT.js: ${mqttjsDevices} clients, the same load`);
-      global.gc();
-      const before = measureHere();
-      clients = await mqttjsFleet(url, mqttjsDevices, interval, (n) => shown.update(`MQTT.js: ${n}/${mqttjsDevices} connected`));
-      await sleep(settleMs);
-      const rates = await window(() => clients.sent, async () => cpuHere());
-      const after = measureHere();
-      theirs = { devices: mqttjsDevices, ...rates, heap_per_device_kb: kb((heapOf(after) - heapOf(before)) / mqttjsDevices) };
+      theirs = await compare("MQTT.js", (onConnected) => mqttjsFleet(url, mqttjsDevices, interval, onConnected));
       await stopClients(clients);
       clients = [];
 
       shown.step(`the floor: ${mqttjsDevices} plain sockets writing pre-encoded packets, the same load`);
-      const rawBefore = measureHere();
-      clients = await rawFleet(broker.port, mqttjsDevices, interval, (n) => shown.update(`plain sockets: ${n}/${mqttjsDevices} connected`));
-      await sleep(settleMs);
-      const rawRates = await window(() => clients.sent, async () => cpuHere());
-      const rawAfter = measureHere();
-      floor = { devices: mqttjsDevices, ...rawRates, heap_per_device_kb: kb((heapOf(rawAfter) - heapOf(rawBefore)) / mqttjsDevices) };
+      floor = await compare("plain sockets", (onConnected) => rawFleet(broker.port, mqttjsDevices, interval, onConnected));
     }
 
     shown.clear();
