@@ -84,6 +84,17 @@ function get(value: Yaml, path: string): Yaml {
   return current!;
 }
 
+/** The shards' boards (each shard's slice of its fleet, in shard order) are the fleet, each board once. */
+function expectWholeFleet(shards: CliOptions[]): void {
+  const boards: number[] = [];
+  for (const options of shards) {
+    const { first, last } = sliceRange({ first: 1, last: options.devices }, options.shard!);
+    for (let n = first; n <= last; n++) boards.push(n);
+  }
+  const devices = shards[shards.length - 1].devices;
+  expect(boards).toEqual(Array.from({ length: devices }, (_, i) => i + 1));
+}
+
 describe("deploy/kubernetes/fleet-job.yaml", () => {
   const job = parseYaml(readFileSync(join(root, "deploy/kubernetes/fleet-job.yaml"), "utf8"));
   const container = get(job, "spec.template.spec.containers.0") as Record<string, Yaml>;
@@ -119,18 +130,15 @@ describe("deploy/kubernetes/fleet-job.yaml", () => {
     const env = Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
     const args = container.args as string[];
     expect(args).not.toContain("--shard"); // the pod's index gives it
-    const boards: number[] = [];
-    let devices = 0;
+    const pods: CliOptions[] = [];
     for (let index = 0; index < completions; index++) {
       const options = await parseOptions(args, { ...env, JOB_COMPLETION_INDEX: String(index) }) as CliOptions;
       expect(options.shard).toEqual({ index: index + 1, count: completions });
       expect(options.broker).toMatch(/^mqtt:\/\/[a-z0-9.-]+:\d+$/);
       expect(options.duration).toBeGreaterThan(0);
-      devices = options.devices;
-      const { first, last } = sliceRange({ first: 1, last: devices }, options.shard!);
-      for (let n = first; n <= last; n++) boards.push(n);
+      pods.push(options);
     }
-    expect(boards).toEqual(Array.from({ length: devices }, (_, i) => i + 1));
+    expectWholeFleet(pods);
   });
 });
 
@@ -174,8 +182,7 @@ describe("deploy/github-actions/fleet-shards.yml", () => {
     expect(get(job, "steps.1.with.node-version")).toBe(20);
     const line = run!.run as string;
     expect(line).not.toContain("${{"); // inputs come through the environment, not into the script
-    const boards: number[] = [];
-    let devices = 0;
+    const jobs: CliOptions[] = [];
     for (const shard of shards) {
       const env = Object.fromEntries(Object.entries(run!.env as Record<string, string>).map(([name, value]) => [name, expand(value, shard)]));
       const words = line.split(" ").map((word) => word.replace(/^"\$(\w+)"$/, (_, name: string) => env[name]));
@@ -185,11 +192,9 @@ describe("deploy/github-actions/fleet-shards.yml", () => {
       expect(options.broker).toBe("mqtt://broker.example.net:1883");
       expect(options.duration).toBeGreaterThan(0);
       expect(options.http).toBeUndefined();
-      devices = options.devices;
-      const { first, last } = sliceRange({ first: 1, last: devices }, options.shard!);
-      for (let n = first; n <= last; n++) boards.push(n);
+      jobs.push(options);
     }
-    expect(boards).toEqual(Array.from({ length: devices }, (_, i) => i + 1));
+    expectWholeFleet(jobs);
   });
 });
 

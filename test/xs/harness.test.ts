@@ -1,6 +1,7 @@
 // Tests of the real-XS harness itself (host-sim/engines/xs/harness.mjs) against a real xsnap worker.
 // Each test closes every worker it starts; nothing here is skipped when xsnap is missing:
 // XsWorker.start() then fails with the reason.
+import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -189,53 +190,47 @@ describe("close", () => {
 });
 
 describe("a plain Node script with nothing else to do (as the benchmarks run)", () => {
-  /** Runs `source` as an ES module in a child Node with its own temporary folder; its exit code and output. */
-  async function runScript(source: string, tmp: string): Promise<{ code: number | null; out: string; err: string }> {
-    const { spawn } = await import("node:child_process");
-    const harness = new URL("../../host-sim/engines/xs/harness.mjs", import.meta.url).href;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", source.replace("HARNESS", JSON.stringify(harness))], {
-      env: { ...process.env, TMPDIR: tmp },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (err += chunk));
-    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.once("close", (exitCode) => resolve(exitCode)));
-    clearTimeout(killer);
-    return { code, out, err };
+  /** Runs `source` as an ES module in a child Node with a temporary folder of its own (nothing cached); its exit code and output. */
+  async function runScript(source: string): Promise<{ code: number | null; out: string; err: string }> {
+    const tmp = mkdtempSync(path.join(tmpdir(), "xs-harness-"));
+    try {
+      const harness = new URL("../../host-sim/engines/xs/harness.mjs", import.meta.url).href;
+      const child = spawn(process.execPath, ["--input-type=module", "-e", source.replace("HARNESS", JSON.stringify(harness))], {
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (chunk) => (out += chunk));
+      child.stderr.on("data", (chunk) => (err += chunk));
+      const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const code = await new Promise<number | null>((resolve) => child.once("close", (exitCode) => resolve(exitCode)));
+      clearTimeout(killer);
+      return { code, out, err };
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }
 
   it("measures the stack model with nothing cached (its probes overflow workers) and goes on", async () => {
     // the measure is cached in the temporary folder: a fresh one makes this process probe,
     // and each probe past the reach kills its worker mid-delivery
-    const tmp = mkdtempSync(path.join(tmpdir(), "xs-harness-"));
-    try {
-      const run = await runScript(`const { XsWorker } = await import(HARNESS);
-        const worker = await XsWorker.start({ name: "plain" });
-        console.log((await worker.evaluate("6 * 7")).value);
-        await worker.close();`, tmp);
-      expect({ code: run.code, out: run.out.trim() }, run.err).toEqual({ code: 0, out: "42" });
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    const run = await runScript(`const { XsWorker } = await import(HARNESS);
+      const worker = await XsWorker.start({ name: "plain" });
+      console.log((await worker.evaluate("6 * 7")).value);
+      await worker.close();`);
+    expect({ code: run.code, out: run.out.trim() }, run.err).toEqual({ code: 0, out: "42" });
   });
 
   it("rejects a delivery whose worker dies, rather than exiting with nothing settled", async () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), "xs-harness-"));
-    try {
-      const run = await runScript(`const { XsWorker } = await import(HARNESS);
-        const worker = await XsWorker.start({ name: "overflow", stack: null, print: () => {} });
-        try {
-          await worker.evaluate("(function deep() { deep(); })()");
-          console.log("returned");
-        } catch (error) {
-          console.log(/code 12 \\(stack overflow\\)/.test(error.message) ? "overflow reported" : error.message);
-        }`, tmp);
-      expect({ code: run.code, out: run.out.trim() }, run.err).toEqual({ code: 0, out: "overflow reported" });
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    const run = await runScript(`const { XsWorker } = await import(HARNESS);
+      const worker = await XsWorker.start({ name: "overflow", stack: null, print: () => {} });
+      try {
+        await worker.evaluate("(function deep() { deep(); })()");
+        console.log("returned");
+      } catch (error) {
+        console.log(/code 12 \\(stack overflow\\)/.test(error.message) ? "overflow reported" : error.message);
+      }`);
+    expect({ code: run.code, out: run.out.trim() }, run.err).toEqual({ code: 0, out: "overflow reported" });
   });
 });
